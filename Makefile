@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`. Each installs everything first.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: run test setup system-deps venv migrate lint typecheck pytest docs
+
+run: setup
+	@scripts/run.sh
+
+test: setup lint typecheck pytest
+
+setup: system-deps venv migrate
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install -q "uv==$(UV_VERSION)"
+
+venv: $(UV)
+	$(UV) sync --frozen --python $(PYTHON) -q
+
+migrate: venv
+	@.venv/bin/beian db upgrade
+
+lint: venv
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: venv
+	.venv/bin/mypy
+
+pytest: venv
+	.venv/bin/pytest

@@ -1,0 +1,154 @@
+"""The `beian` command: thin verbs over rules/ and models/ (documented in the README)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from bot import present
+from bot.settings import Settings
+from models import migrate
+from rules.clock import today_local
+from rules.deadlines import compute_deadline
+from rules.enums import Location, PeriodKind, SubjectType
+from rules.fields import CHECKS, check_date, check_field
+from rules.materials import SUBJECT_LABELS, materials_for
+from rules.pack import Pack, PackError, load_pack
+from rules.routing import route_filing
+from rules.text import Lang
+from rules.workdays import WorkdayCalendar
+
+app = typer.Typer(
+    help="备案助手 beian — 网站安全管理备案 (website security filing) assistant.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+pack_app = typer.Typer(help="Jurisdiction packs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(pack_app, name="pack")
+
+FieldName = StrEnum("FieldName", {name: name for name in CHECKS})  # type: ignore[misc]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+LangOpt = Annotated[Lang | None, typer.Option("--lang", help="zh (default) or en.")]
+
+
+def _lang(lang: Lang | None) -> Lang:
+    return lang or Settings().beian_lang
+
+
+def _pack() -> Pack:
+    try:
+        return load_pack(Settings().beian_pack)
+    except PackError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+def _out(as_json: bool, payload: Any, lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(lines))
+
+
+@app.command()
+def route(
+    subject: Annotated[SubjectType, typer.Option(help="Who runs the site.")],
+    maintenance: Annotated[Location, typer.Option(help="Where system maintenance is.")],
+    server: Annotated[Location, typer.Option(help="Where the server is hosted.")],
+    maintenance_city: Annotated[str | None, typer.Option(help="City of maintenance.")] = None,
+    server_city: Annotated[str | None, typer.Option(help="City of the server.")] = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Say which bureau(s) to file with, and in which order."""
+    language = _lang(lang)
+    verdict = route_filing(maintenance, server, _pack(), maintenance_city, server_city)
+    lines = [f"{SUBJECT_LABELS[subject].get(language)}", *present.route_lines(verdict, language)]
+    _out(as_json, present.route_json(verdict, language), lines)
+
+
+@app.command()
+def deadline(
+    kind: Annotated[PeriodKind, typer.Argument(help="Which clock.")],
+    start: Annotated[str, typer.Option("--from", help="Start date, e.g. 2026-11-28.")],
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Compute a deadline on the Chinese working-day calendar."""
+    language = _lang(lang)
+    parsed = check_date(start, today_local())
+    if not parsed.valid or parsed.normalized is None:
+        message = parsed.error.get(language) if parsed.error else start
+        raise typer.BadParameter(message, param_hint="--from")
+    pack = _pack()
+    result = compute_deadline(
+        kind, dt.date.fromisoformat(parsed.normalized), pack, WorkdayCalendar(pack.calendar)
+    )
+    _out(as_json, present.deadline_json(result, language), present.deadline_lines(result, language))
+
+
+@app.command()
+def materials(
+    subject: Annotated[SubjectType, typer.Option(help="Who runs the site.")],
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """List what to bring to re-review."""
+    language = _lang(lang)
+    items = materials_for(subject, _pack())
+    lines = [SUBJECT_LABELS[subject].get(language)]
+    lines += [present.material_line(i, m, language) for i, m in enumerate(items, 1)]
+    _out(as_json, [present.material_json(m, language) for m in items], lines)
+
+
+@app.command()
+def check(
+    field: Annotated[FieldName, typer.Argument(help="Which field.")],
+    value: Annotated[str, typer.Argument(help="What the applicant typed.")],
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Check one field; exit 0 when valid, 1 when not."""
+    language = _lang(lang)
+    result = check_field(str(field.value), value, today_local())
+    if result.valid:
+        line = f"✓ {result.normalized}"
+    else:
+        line = f"✗ {result.error.get(language) if result.error else ''}"
+    _out(as_json, present.check_json(result, language), [line])
+    if not result.valid:
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database (DATABASE_URL) to the newest schema."""
+    url = Settings().database_url
+    migrate.upgrade(url, revision)
+    typer.echo(f"database at {migrate.display_url(url)} is at {revision}")
+
+
+@pack_app.command("check")
+def pack_check(
+    name_or_path: Annotated[str | None, typer.Argument(help="Pack name or YAML path.")] = None,
+) -> None:
+    """Validate a jurisdiction pack; exit 1 with every problem when it is invalid."""
+    try:
+        pack = load_pack(name_or_path or Settings().beian_pack)
+    except PackError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    marker = " (EXAMPLE data — replace before production)" if pack.example else ""
+    typer.echo(f"ok: {pack.pack_id} — {pack.city.zh}{marker}")
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()

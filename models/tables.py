@@ -1,0 +1,178 @@
+"""The database tables (SQLModel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.types import JSONType, UTCDateTime, enum_column_type
+from rules.clock import system_clock
+from rules.enums import (
+    DocumentKind,
+    FilingStatus,
+    InterviewStatus,
+    Location,
+    ReminderStatus,
+    SubjectType,
+)
+
+
+def _now() -> dt.datetime:
+    return system_clock()
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default_factory=_now if not nullable else None,
+        sa_type=UTCDateTime,
+        nullable=nullable,
+        index=index,
+    )
+
+
+class Applicant(SQLModel, table=True):
+    """A person or unit's web admin talking to beian on one channel."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)  # "telegram" | "terminal"
+    external_id: str = Field(max_length=64)  # Telegram user id, or the terminal's --as name
+    display_name: str | None = Field(default=None, max_length=200)
+    language: str = Field(default="zh", max_length=8)
+    created_at: dt.datetime = _ts()
+
+
+class Interview(SQLModel, table=True):
+    """An applicant's conversation: where it is and what has been answered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    applicant_id: int = Field(foreign_key="applicant.id", index=True)
+    status: InterviewStatus = Field(
+        default=InterviewStatus.ACTIVE, sa_type=enum_column_type(InterviewStatus)
+    )
+    state: str = Field(max_length=64)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    history: list[Any] = Field(default_factory=list, sa_type=JSONType)
+    language: str = Field(default="zh", max_length=8)
+    version: int = Field(default=1)
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+    purge_after: dt.datetime | None = _ts(nullable=True)
+
+
+_FILING_VERSION = sa.Column("version", sa.Integer, nullable=False)
+
+
+class Filing(SQLModel, table=True):
+    """One website's filing, from submission through certification and changes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    applicant_id: int = Field(foreign_key="applicant.id", index=True)
+    interview_id: int | None = Field(default=None, foreign_key="interview.id")
+    subject_type: SubjectType = Field(sa_type=enum_column_type(SubjectType))
+    maintenance: Location = Field(sa_type=enum_column_type(Location))
+    server: Location = Field(sa_type=enum_column_type(Location))
+    maintenance_city: str | None = Field(default=None, max_length=100)
+    server_city: str | None = Field(default=None, max_length=100)
+    route: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    connection_date: dt.date | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    status: FilingStatus = Field(
+        default=FilingStatus.SUBMITTED, sa_type=enum_column_type(FilingStatus), index=True
+    )
+    site_name: str = Field(default="", max_length=200)
+    icp_number: str | None = Field(default=None, max_length=40)
+    psb_number: str | None = Field(default=None, max_length=40)  # 公安备案号, once issued
+    certificate_number: str | None = Field(default=None, max_length=64)
+    submitted_at: dt.datetime | None = _ts(nullable=True)
+    initial_review_passed_at: dt.datetime | None = _ts(nullable=True)
+    materials_received_at: dt.datetime | None = _ts(nullable=True)
+    certified_at: dt.datetime | None = _ts(nullable=True)
+    cancelled_at: dt.datetime | None = _ts(nullable=True)
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+    # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE and raises
+    # StaleDataError when another instance changed the row first.
+    version: int = Field(default=1, sa_column=_FILING_VERSION)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _FILING_VERSION}
+
+
+class LifecycleEvent(SQLModel, table=True):
+    """An audit record: who moved a filing from which status to which, when and why."""
+
+    __tablename__ = "lifecycle_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    actor: str = Field(max_length=100)  # "applicant:12", "reviewer:3", "system"
+    from_status: FilingStatus | None = Field(
+        default=None, sa_type=enum_column_type(FilingStatus), nullable=True
+    )
+    to_status: FilingStatus = Field(sa_type=enum_column_type(FilingStatus))
+    reason: str | None = Field(default=None, max_length=2000)
+    at: dt.datetime = _ts()
+
+
+class Reminder(SQLModel, table=True):
+    """An outbox row: a message due at a moment, claimed by one dispatcher, sent once."""
+
+    __table_args__ = (sa.UniqueConstraint("dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int | None = Field(default=None, foreign_key="filing.id", index=True)
+    applicant_id: int | None = Field(default=None, foreign_key="applicant.id")
+    reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
+    kind: str = Field(max_length=40)
+    dedupe_key: str = Field(max_length=200)
+    due_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    status: ReminderStatus = Field(
+        default=ReminderStatus.PENDING, sa_type=enum_column_type(ReminderStatus), index=True
+    )
+    claimed_by: str | None = Field(default=None, max_length=100)
+    lease_until: dt.datetime | None = _ts(nullable=True)
+    attempts: int = Field(default=0)
+    sent_at: dt.datetime | None = _ts(nullable=True)
+    created_at: dt.datetime = _ts()
+
+
+class Reviewer(SQLModel, table=True):
+    """Bureau staff (or the bureau's group chat) who act on filings."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_chat_id: int = Field(sa_type=sa.BigInteger, unique=True)
+    name: str = Field(max_length=100)
+    bureau: str = Field(default="", max_length=200)
+    active: bool = Field(default=True)
+    created_at: dt.datetime = _ts()
+
+
+class GeneratedDocument(SQLModel, table=True):
+    """A PDF rendered for a filing, kept so it can be sent again without re-rendering."""
+
+    __tablename__ = "generated_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    kind: DocumentKind = Field(sa_type=enum_column_type(DocumentKind))
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    pages: int
+    size: int
+    content: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: dt.datetime = _ts()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """A Telegram update id already handled, so a redelivered update is skipped."""
+
+    __tablename__ = "processed_update"
+
+    bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    update_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    processed_at: dt.datetime = _ts()

@@ -1,0 +1,166 @@
+"""The jurisdiction pack: everything city-specific, as one validated YAML file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rules.enums import PeriodKind, SubjectType
+from rules.text import Text
+
+PACKS_DIR = Path(__file__).parent / "packs"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Bureau(_Strict):
+    """This city's accepting bureau (网安部门)."""
+
+    name: Text
+    address: Text
+    phone: str = Field(min_length=3)
+    office_hours: Text
+
+
+class Period(_Strict):
+    """One clock of the procedure: N calendar or working days, with its source."""
+
+    days: int = Field(gt=0, le=366)
+    unit: Literal["calendar", "working"]
+    basis: Text
+
+
+class Periods(_Strict):
+    """Every clock the notice sets; the change-report N is redacted, so it is a setting."""
+
+    filing: Period
+    initial_review: Period
+    materials: Period
+    re_review: Period
+    change_report: Period
+
+    def of(self, kind: PeriodKind) -> Period:
+        """Return the period for `kind`."""
+        return {
+            PeriodKind.FILING: self.filing,
+            PeriodKind.INITIAL_REVIEW: self.initial_review,
+            PeriodKind.MATERIALS: self.materials,
+            PeriodKind.RE_REVIEW: self.re_review,
+            PeriodKind.CHANGE: self.change_report,
+        }[kind]
+
+
+class Material(_Strict):
+    """One item to bring to re-review."""
+
+    item: Text
+    copies: int = Field(ge=1, le=20)
+    stamp: bool = False
+    sign: bool = False
+    note: Text | None = None
+
+
+class Materials(_Strict):
+    """What each subject type brings (filing-rules.md A4)."""
+
+    government: list[Material] = Field(min_length=1)
+    enterprise: list[Material] = Field(min_length=1)
+    individual: list[Material] = Field(min_length=1)
+
+    def of(self, subject: SubjectType) -> list[Material]:
+        """Return the list for `subject`."""
+        return list(getattr(self, subject.value))
+
+
+class Penalty(_Strict):
+    """A consequence quoted to users, with the article it rests on."""
+
+    id: str
+    text: Text
+    basis: Text
+
+
+class CalendarYear(_Strict):
+    """A year's official schedule, for years the calendar library does not know yet."""
+
+    holidays: list[dt.date] = Field(default_factory=list)
+    workdays: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> CalendarYear:
+        both = set(self.holidays) & set(self.workdays)
+        if both:
+            days = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"dates listed both as holiday and as working day: {days}")
+        return self
+
+
+class Pack(_Strict):
+    """A city's jurisdiction pack."""
+
+    pack_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    example: bool = False
+    city: Text
+    bureau: Bureau
+    filing_system_url: str = Field(pattern=r"^https?://\S+$")
+    periods: Periods
+    materials: Materials
+    penalties: list[Penalty] = Field(min_length=1)
+    calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _calendar_years_match(self) -> Pack:
+        for year, schedule in self.calendar.items():
+            wrong = [d for d in schedule.holidays + schedule.workdays if d.year != year]
+            if wrong:
+                raise ValueError(f"calendar.{year} lists dates of another year: {wrong[0]}")
+        return self
+
+    def penalty(self, penalty_id: str) -> Penalty:
+        """Return the penalty with `penalty_id`."""
+        for p in self.penalties:
+            if p.id == penalty_id:
+                return p
+        raise KeyError(penalty_id)
+
+
+class PackError(Exception):
+    """A pack that cannot be used; the message names the file, the key and the problem."""
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def resolve_pack_path(name_or_path: str) -> Path:
+    """Turn a pack name (`example`) or a file path into the YAML file's path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        return candidate
+    return PACKS_DIR / f"{name_or_path}.yaml"
+
+
+def load_pack(name_or_path: str = "example") -> Pack:
+    """Read and validate a pack; raise PackError with every problem found."""
+    path = resolve_pack_path(name_or_path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        known = ", ".join(sorted(p.stem for p in PACKS_DIR.glob("*.yaml")))
+        raise PackError(f"{path}: no such pack file (shipped packs: {known})") from exc
+    except yaml.YAMLError as exc:
+        raise PackError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PackError(f"{path}: the file must hold a mapping of keys, not {type(raw).__name__}")
+    try:
+        return Pack.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{path}: {exc.error_count()} problem(s)"]
+        lines += [f"  - {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise PackError("\n".join(lines)) from exc

@@ -1,0 +1,120 @@
+"""Which bureau(s) to file with, and in what order (filing-rules.md A2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rules.enums import Location, RouteWhere
+from rules.pack import Pack
+from rules.text import Text, t
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One bureau to file with."""
+
+    order: int
+    where: RouteWhere
+    bureau: Text
+
+
+@dataclass(frozen=True)
+class Route:
+    """The routing verdict: in scope or not, the ordered steps, and advice in words."""
+
+    in_scope: bool
+    steps: tuple[RouteStep, ...]
+    advice: Text
+
+
+def _elsewhere_bureau(where: RouteWhere, city: str | None) -> Text:
+    if where is RouteWhere.SERVER:
+        base = t("服务器托管地", "where the server is hosted")
+    else:
+        base = t("网站系统维护地", "where the site is maintained")
+    if city:
+        return t(
+            f"{base.zh}（{city}）的公安网安部门",
+            f"the public security cyber-security department of {city} ({base.en})",
+        )
+    return t(
+        f"{base.zh}的公安网安部门",
+        f"the public security cyber-security department {base.en}",
+    )
+
+
+def _clean(city: str | None) -> str | None:
+    return (city or "").strip() or None
+
+
+def route_filing(
+    maintenance: Location,
+    server: Location,
+    pack: Pack,
+    maintenance_city: str | None = None,
+    server_city: str | None = None,
+) -> Route:
+    """Return where to file for a site maintained at `maintenance` with its server at `server`."""
+    maintenance_city, server_city = _clean(maintenance_city), _clean(server_city)
+    local = RouteStep(1, RouteWhere.LOCAL, pack.bureau.name)
+    city = pack.city
+    if maintenance is Location.LOCAL and server is Location.LOCAL:
+        return Route(
+            True,
+            (local,),
+            t(
+                f"网站系统维护和服务器都在{city.zh}，只需到{pack.bureau.name.zh}办理备案。",
+                f"Both maintenance and server are in {city.en}: file only with "
+                f"{pack.bureau.name.en}.",
+            ),
+        )
+    if maintenance is Location.LOCAL:
+        server_bureau = _elsewhere_bureau(RouteWhere.SERVER, server_city)
+        server_step = RouteStep(2, RouteWhere.SERVER, server_bureau)
+        return Route(
+            True,
+            (local, server_step),
+            t(
+                f"系统维护在{city.zh}、服务器在外地：先到{pack.bureau.name.zh}备案，"
+                f"再到{server_step.bureau.zh}备案。",
+                f"Maintained in {city.en}, server elsewhere: first file with "
+                f"{pack.bureau.name.en}, then with {server_step.bureau.en}.",
+            ),
+        )
+    maintenance_step = RouteStep(
+        1, RouteWhere.MAINTENANCE, _elsewhere_bureau(RouteWhere.MAINTENANCE, maintenance_city)
+    )
+    if server is Location.LOCAL:
+        second = RouteStep(2, RouteWhere.LOCAL, pack.bureau.name)
+        return Route(
+            True,
+            (maintenance_step, second),
+            t(
+                f"系统维护在外地、服务器在{city.zh}：先到{maintenance_step.bureau.zh}备案，"
+                f"再到{pack.bureau.name.zh}备案。",
+                f"Maintained elsewhere, server in {city.en}: first file with "
+                f"{maintenance_step.bureau.en}, then with {pack.bureau.name.en}.",
+            ),
+        )
+    steps = [maintenance_step]
+    same_city = maintenance_city is not None and maintenance_city == server_city
+    if not same_city:
+        steps.append(
+            RouteStep(2, RouteWhere.SERVER, _elsewhere_bureau(RouteWhere.SERVER, server_city))
+        )
+    last = steps[-1].bureau
+    then_zh = "" if same_city else f"，服务器所在地另有要求的，再到{last.zh}备案"
+    then_en = "" if same_city else f"; where the server's city requires it, also with {last.en}"
+    days = pack.periods.filing.days
+    return Route(
+        False,
+        tuple(steps),
+        t(
+            f"网站系统维护和服务器都不在{city.zh}，不属于{pack.bureau.name.zh}受理范围。"
+            f"请向{maintenance_step.bureau.zh}咨询并办理备案{then_zh}。"
+            f"仍需在网站开通之日起{days}日内完成。",
+            f"Neither maintenance nor server is in {city.en}, so {pack.bureau.name.en} does not "
+            f"accept this filing. Ask and file with {maintenance_step.bureau.en}{then_en}. "
+            f"The {days}-day limit from going online still applies.",
+        ),
+    )

@@ -1,0 +1,36 @@
+"""Bilingual text: every user-facing string in rules/ carries Chinese first, English second."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+class Text(BaseModel):
+    """A message in Simplified Chinese and English."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    zh: str
+    en: str
+
+    def get(self, lang: Lang) -> str:
+        """Return the text in `lang`."""
+        return self.en if lang == "en" else self.zh
+
+    def format(self, **values: object) -> Text:
+        """Fill `{name}` placeholders in both languages."""
+        return Text(zh=self.zh.format(**values), en=self.en.format(**values))
+
+    def __add__(self, other: Text) -> Text:
+        sep_en = "" if not self.en or not other.en else " "
+        return Text(zh=self.zh + other.zh, en=self.en + sep_en + other.en)
+
+
+def t(zh: str, en: str) -> Text:
+    """Build a Text; short to keep tables of messages readable."""
+    return Text(zh=zh, en=en)

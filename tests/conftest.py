@@ -1,0 +1,69 @@
+"""Shared fixtures: the example pack, a calendar, and migrated databases (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from models import migrate
+from models.db import make_engine, normalize_url
+from rules.pack import Pack, load_pack
+from rules.workdays import WorkdayCalendar
+
+
+@pytest.fixture(scope="session")
+def pack() -> Pack:
+    return load_pack("example")
+
+
+@pytest.fixture(scope="session")
+def cal(pack: Pack) -> WorkdayCalendar:
+    return WorkdayCalendar(pack.calendar)
+
+
+def _postgres_url_or_skip() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    if os.environ.get("BEIAN_REQUIRE_POSTGRES") == "1":
+        pytest.fail("BEIAN_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+    pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (CI sets it)")
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """Yield a URL whose search_path is a fresh, empty schema; drop the schema afterwards."""
+    base = normalize_url(_postgres_url_or_skip())
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Yield the URL of an empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'beian.db'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    """Yield an engine on a database migrated to head."""
+    migrate.upgrade(db_url)
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()

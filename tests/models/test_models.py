@@ -1,0 +1,289 @@
+"""Models round-trip on SQLite and PostgreSQL, migrations match the tables, locking holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, SQLModel
+
+from models import migrate, repo
+from models.db import make_engine, session_scope
+from models.tables import (
+    Filing,
+    GeneratedDocument,
+    Interview,
+    Reminder,
+    Reviewer,
+)
+from rules.enums import (
+    DocumentKind,
+    FilingStatus,
+    InterviewStatus,
+    Location,
+    ReminderStatus,
+    SubjectType,
+)
+
+NOW = dt.datetime(2026, 11, 28, 2, 30, tzinfo=dt.UTC)
+
+
+def test_migrations_create_exactly_the_tables_the_code_declares(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+
+
+def test_migrations_go_down_and_up_again(db_url: str) -> None:
+    migrate.upgrade(db_url)
+    migrate.downgrade(db_url, "base")
+    eng = make_engine(db_url)
+    assert "filing" not in sa.inspect(eng).get_table_names()
+    migrate.upgrade(db_url)
+    assert "filing" in sa.inspect(eng).get_table_names()
+    eng.dispose()
+
+
+def _filing(applicant_id: int) -> Filing:
+    return Filing(
+        applicant_id=applicant_id,
+        subject_type=SubjectType.ENTERPRISE,
+        maintenance=Location.LOCAL,
+        server=Location.ELSEWHERE,
+        server_city="杭州",
+        route={"in_scope": True, "steps": [{"order": 1, "where": "local"}]},
+        connection_date=dt.date(2026, 11, 20),
+        data={"site_name": "示例网站", "domains": ["例子.中国"], "note": "𠮷 «quoted»"},
+        site_name="示例网站",
+    )
+
+
+def test_a_filing_with_its_applicant_interview_and_audit_round_trips(engine: sa.Engine) -> None:
+    with session_scope(engine) as s:
+        applicant = repo.get_or_create_applicant(
+            session=s, channel="telegram", external_id="42", display_name="张三"
+        )
+        assert applicant.id is not None
+        interview = Interview(applicant_id=applicant.id, state="subject_type")
+        s.add(interview)
+        s.flush()
+        repo.save_interview(
+            session=s,
+            interview=interview,
+            state="website",
+            answers={"subject_type": "enterprise", "名称": "示例"},
+            history=["welcome", "subject_type"],
+            now=NOW,
+        )
+        filing = repo.create_filing(
+            session=s, filing=_filing(applicant.id), actor=f"applicant:{applicant.id}", now=NOW
+        )
+        filing_id = filing.id
+
+    with Session(engine) as s:
+        again = repo.get_or_create_applicant(session=s, channel="telegram", external_id="42")
+        assert again.id == applicant.id and again.display_name == "张三"
+        stored_interview = repo.active_interview(session=s, applicant_id=applicant.id)
+        assert stored_interview is not None
+        assert stored_interview.state == "website"
+        assert stored_interview.answers == {"subject_type": "enterprise", "名称": "示例"}
+        assert stored_interview.history == ["welcome", "subject_type"]
+        assert stored_interview.status is InterviewStatus.ACTIVE
+        stored = s.get(Filing, filing_id)
+        assert stored is not None
+        assert stored.status is FilingStatus.SUBMITTED
+        assert stored.subject_type is SubjectType.ENTERPRISE
+        assert stored.data["domains"] == ["例子.中国"] and stored.data["note"] == "𠮷 «quoted»"
+        assert stored.connection_date == dt.date(2026, 11, 20)
+        assert stored.submitted_at == NOW and stored.submitted_at.tzinfo is not None
+        events = repo.events_of(session=s, filing_id=stored.id or 0)
+        assert [(e.from_status, e.to_status) for e in events] == [(None, FilingStatus.SUBMITTED)]
+
+
+def test_every_transition_is_audited_with_who_when_and_why(engine: sa.Engine) -> None:
+    with session_scope(engine) as s:
+        applicant = repo.get_or_create_applicant(session=s, channel="terminal", external_id="me")
+        filing = repo.create_filing(
+            session=s, filing=_filing(applicant.id or 0), actor="a", now=NOW
+        )
+        later = NOW + dt.timedelta(days=2)
+        repo.record_transition(
+            session=s,
+            filing=filing,
+            to_status=FilingStatus.RETURNED,
+            actor="reviewer:1",
+            now=later,
+            reason="网站名称与ICP备案不一致",
+        )
+    with Session(engine) as s:
+        events = repo.events_of(session=s, filing_id=filing.id or 0)
+        last = events[-1]
+        assert (last.from_status, last.to_status) == (FilingStatus.SUBMITTED, FilingStatus.RETURNED)
+        assert last.actor == "reviewer:1" and last.reason == "网站名称与ICP备案不一致"
+        assert last.at == NOW + dt.timedelta(days=2)
+
+
+def test_a_stale_filing_version_is_refused(engine: sa.Engine) -> None:
+    with session_scope(engine) as s:
+        applicant = repo.get_or_create_applicant(session=s, channel="terminal", external_id="x")
+        filing_id = repo.create_filing(
+            session=s, filing=_filing(applicant.id or 0), actor="a", now=NOW
+        ).id
+
+    first, second = Session(engine), Session(engine)
+    try:
+        a, b = first.get(Filing, filing_id), second.get(Filing, filing_id)
+        assert a is not None and b is not None and a.version == b.version == 1
+        repo.record_transition(
+            session=first,
+            filing=a,
+            to_status=FilingStatus.INITIAL_REVIEW_PASSED,
+            actor="reviewer:1",
+            now=NOW,
+        )
+        first.commit()
+        with pytest.raises(StaleDataError):
+            repo.record_transition(
+                session=second,
+                filing=b,
+                to_status=FilingStatus.RETURNED,
+                actor="reviewer:2",
+                now=NOW,
+            )
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    with Session(engine) as s:
+        stored = s.get(Filing, filing_id)
+        assert stored is not None
+        assert stored.status is FilingStatus.INITIAL_REVIEW_PASSED and stored.version == 2
+
+
+def test_a_reminder_is_claimed_once_and_reclaimed_after_its_lease(engine: sa.Engine) -> None:
+    with session_scope(engine) as s:
+        applicant = repo.get_or_create_applicant(session=s, channel="telegram", external_id="7")
+        for key, due in (
+            ("due", NOW - dt.timedelta(minutes=1)),
+            ("later", NOW + dt.timedelta(days=1)),
+        ):
+            repo.schedule_reminder(
+                session=s,
+                reminder=Reminder(
+                    applicant_id=applicant.id,
+                    kind="filing_deadline",
+                    dedupe_key=key,
+                    due_at=due,
+                    payload={"days_left": 3},
+                ),
+            )
+        duplicate = repo.schedule_reminder(
+            session=s,
+            reminder=Reminder(applicant_id=applicant.id, kind="x", dedupe_key="due", due_at=NOW),
+        )
+        assert duplicate.kind == "filing_deadline"
+
+    with session_scope(engine) as s:
+        claimed = repo.claim_due_reminders(session=s, worker="w1", now=NOW)
+        assert [r.dedupe_key for r in claimed] == ["due"]
+        assert claimed[0].claimed_by == "w1" and claimed[0].attempts == 1
+    with session_scope(engine) as s:
+        assert repo.claim_due_reminders(session=s, worker="w2", now=NOW) == []
+    after_lease = NOW + dt.timedelta(minutes=6)
+    with session_scope(engine) as s:
+        reclaimed = repo.claim_due_reminders(session=s, worker="w2", now=after_lease)
+        assert [r.claimed_by for r in reclaimed] == ["w2"]
+        repo.mark_reminder(
+            session=s, reminder=reclaimed[0], status=ReminderStatus.SENT, now=after_lease
+        )
+    with session_scope(engine) as s:
+        later = NOW + dt.timedelta(days=2)
+        assert [
+            r.dedupe_key for r in repo.claim_due_reminders(session=s, worker="w3", now=later)
+        ] == ["later"]
+        sent = s.exec(sa.select(Reminder).where(Reminder.dedupe_key == "due")).scalar_one()  # type: ignore[call-overload]
+        assert sent.status is ReminderStatus.SENT and sent.sent_at == after_lease
+
+
+def test_an_update_id_is_processed_once(engine: sa.Engine) -> None:
+    with session_scope(engine) as s:
+        assert repo.mark_update_processed(session=s, bot_id=1, update_id=2**40, now=NOW) is True
+    with session_scope(engine) as s:
+        assert repo.mark_update_processed(session=s, bot_id=1, update_id=2**40, now=NOW) is False
+        assert repo.mark_update_processed(session=s, bot_id=2, update_id=2**40, now=NOW) is True
+
+
+def test_reviewers_and_documents_are_stored(engine: sa.Engine) -> None:
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 10
+    with session_scope(engine) as s:
+        applicant = repo.get_or_create_applicant(session=s, channel="telegram", external_id="9")
+        filing = repo.create_filing(
+            session=s, filing=_filing(applicant.id or 0), actor="a", now=NOW
+        )
+        s.add(Reviewer(telegram_chat_id=-1001234567890, name="王警官", bureau="示例市网安"))
+        s.add(
+            GeneratedDocument(
+                filing_id=filing.id or 0,
+                kind=DocumentKind.FILING_FORM,
+                filename="备案表-示例网站.pdf",
+                sha256="0" * 64,
+                pages=2,
+                size=len(pdf),
+                content=pdf,
+            )
+        )
+    with Session(engine) as s:
+        reviewer = s.exec(sa.select(Reviewer)).scalar_one()  # type: ignore[call-overload]
+        assert reviewer.telegram_chat_id == -1001234567890 and reviewer.active is True
+        document = s.exec(sa.select(GeneratedDocument)).scalar_one()  # type: ignore[call-overload]
+        assert document.content == pdf and document.kind is DocumentKind.FILING_FORM
+
+
+def test_naive_datetimes_are_refused(engine: sa.Engine) -> None:
+    with Session(engine) as s:
+        s.add(Reviewer(telegram_chat_id=1, name="x", created_at=dt.datetime(2026, 1, 1)))
+        with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+            s.flush()
+
+
+def test_sqlite_connections_get_the_pragmas(tmp_path: object) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path}/nested/dir/p.db")
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    eng.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_claims_skip_rows_another_instance_holds(postgres_schema_url: str) -> None:
+    migrate.upgrade(postgres_schema_url)
+    eng = make_engine(postgres_schema_url)
+    with session_scope(eng) as s:
+        for i in range(4):
+            repo.schedule_reminder(
+                session=s,
+                reminder=Reminder(
+                    kind="k", dedupe_key=f"r{i}", due_at=NOW - dt.timedelta(minutes=i)
+                ),
+            )
+    holder, other = Session(eng), Session(eng)
+    try:
+        held = repo.claim_due_reminders(session=holder, worker="a", now=NOW, limit=2)
+        assert len(held) == 2  # the transaction stays open: its rows are locked
+        other.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+        mine = repo.claim_due_reminders(session=other, worker="b", now=NOW, limit=10)
+        assert {r.id for r in mine}.isdisjoint({r.id for r in held})
+        assert len(mine) == 2
+        other.commit()
+        holder.commit()
+    finally:
+        holder.close()
+        other.close()
+        eng.dispose()
