@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from bot import present
+from bot.documents_io import load_render_inputs, write_documents
 from bot.settings import Settings
+from documents.render import ALL_KINDS, DocumentContext
 from models import migrate
 from rules.clock import today_local
 from rules.deadlines import compute_deadline
-from rules.enums import Location, PeriodKind, SubjectType
+from rules.enums import DocumentKind, Location, PeriodKind, SubjectType
 from rules.fields import CHECKS, check_date, check_field
 from rules.materials import SUBJECT_LABELS, materials_for
 from rules.pack import Pack, PackError, load_pack
@@ -125,6 +128,43 @@ def check(
     _out(as_json, present.check_json(result, language), [line])
     if not result.valid:
         raise typer.Exit(1)
+
+
+@app.command(name="render")
+def render_documents(
+    answers_file: Annotated[Path, typer.Option("--answers", help="Answers as JSON or YAML.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the PDFs into.")],
+    kind: Annotated[
+        list[DocumentKind] | None, typer.Option("--kind", help="Only these (repeatable).")
+    ] = None,
+    change_file: Annotated[
+        Path | None, typer.Option("--change", help="Change report (JSON/YAML) for change-report.")
+    ] = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Render the applicant's documents as PDF files."""
+    language = _lang(lang)
+    pack = _pack()
+    problems, answers, change = load_render_inputs(answers_file, change_file, language)
+    if problems or answers is None:
+        typer.echo("\n".join(problems), err=True)
+        raise typer.Exit(1)
+    ctx = DocumentContext(
+        pack=pack, today=today_local(), calendar=WorkdayCalendar(pack.calendar), change=change
+    )
+    written = write_documents(kind or list(ALL_KINDS), answers, ctx, out)
+    lines = [f"{d['path']}  ({d['pages']} 页, {d['bytes']} bytes)" for d in written]
+    for d in written:
+        if d["missing_glyphs"]:
+            missing = "".join(d["missing_glyphs"])
+            warning = (
+                f"注意：{d['path']} 中这些字符没有可用字体，显示为空白：{missing}"
+                if language == "zh"
+                else f"Warning: no installed font has these characters in {d['path']}: {missing}"
+            )
+            typer.echo(warning, err=True)
+    _out(as_json, [{k: d[k] for k in ("kind", "path", "pages", "bytes")} for d in written], lines)
 
 
 @db_app.command("upgrade")

@@ -7,6 +7,8 @@ packages=(
   libharfbuzz-subset0    # font subsetting in ~70 ms instead of ~1 s
   libpango-1.0-0         # WeasyPrint's text layout
   libpangoft2-1.0-0
+  fonts-dejavu-core      # symbols (☐ ☑) in the PDFs
+  fonts-hanazono         # rare characters (CJK Ext. A/B, e.g. 𠮷 㵘) WenQuanYi lacks
   poppler-utils          # pdftoppm: the document pictures in docs/
 )
 

@@ -1,0 +1,58 @@
+"""Render in a process pool so the event loop never waits on WeasyPrint."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+
+from documents.render import DocumentContext, RenderedDocument, render
+from rules.answers import FilingAnswers
+from rules.enums import DocumentKind
+
+
+def _warm_up() -> None:
+    """Load fonts, the stylesheet and the templates once per worker process."""
+    from documents import fonts
+    from documents import render as render_module
+
+    render_module._fonts()
+    render_module._stylesheet()
+    render_module._environment()
+    fonts.covered_codepoints()
+
+
+class DocumentRenderer:
+    """An async front to a pool of warm rendering processes (forkserver: no inherited threads)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers or min(4, os.cpu_count() or 1),
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_warm_up,
+        )
+
+    async def render(
+        self, kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext
+    ) -> RenderedDocument:
+        """Render one document in a worker process."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, render, kind, answers, ctx)
+
+    async def render_set(
+        self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
+    ) -> list[RenderedDocument]:
+        """Render several documents in parallel, in the order asked."""
+        return list(await asyncio.gather(*(self.render(k, answers, ctx) for k in kinds)))
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> DocumentRenderer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

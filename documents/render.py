@@ -1,0 +1,264 @@
+"""Render the applicant's documents: Jinja2 HTML, then PDF bytes through WeasyPrint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel, ConfigDict, Field
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from documents.fetcher import STATIC_DIR, StaticOnlyFetcher
+from documents.fonts import missing_glyphs
+from rules.answers import ACCESS_METHOD_LABELS, FilingAnswers
+from rules.enums import DocumentKind, Location, SubjectType
+from rules.materials import SUBJECT_LABELS, materials_for, requirement
+from rules.pack import Pack
+from rules.plan import date_text, estimate_notes, procedure_plan
+from rules.routing import route_filing
+from rules.workdays import WorkdayCalendar
+
+TITLES: dict[DocumentKind, str] = {
+    DocumentKind.FILING_FORM: "计算机信息网络国际联网单位备案表",
+    DocumentKind.RESPONSIBILITY: "ICP（网站）安全责任告知书",
+    DocumentKind.CHECKLIST: "复审材料清单",
+    DocumentKind.GUIDE: "办理指引",
+    DocumentKind.CHANGE_REPORT: "网站备案变更情况书面说明",
+}
+FILE_STEMS: dict[DocumentKind, str] = {
+    DocumentKind.FILING_FORM: "备案表",
+    DocumentKind.RESPONSIBILITY: "安全责任告知书",
+    DocumentKind.CHECKLIST: "复审材料清单",
+    DocumentKind.GUIDE: "办理指引",
+    DocumentKind.CHANGE_REPORT: "变更情况说明",
+}
+TEMPLATES: dict[DocumentKind, str] = {
+    DocumentKind.FILING_FORM: "filing_form.html.j2",
+    DocumentKind.RESPONSIBILITY: "responsibility.html.j2",
+    DocumentKind.CHECKLIST: "checklist.html.j2",
+    DocumentKind.GUIDE: "guide.html.j2",
+    DocumentKind.CHANGE_REPORT: "change_report.html.j2",
+}
+
+
+class ChangeItem(BaseModel):
+    """One changed detail: which, from what, to what."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(max_length=100)
+    old: str = Field(max_length=1000)
+    new: str = Field(max_length=1000)
+
+
+class ChangeReport(BaseModel):
+    """What changed after the filing number was issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    changed_on: dt.date
+    reason: str = Field(max_length=2000)
+    items: list[ChangeItem] = Field(min_length=1, max_length=30)
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """What the documents need besides the answers: the city, the date, the filing's dates."""
+
+    pack: Pack
+    today: dt.date
+    calendar: WorkdayCalendar = field(default_factory=WorkdayCalendar)
+    submitted_on: dt.date | None = None
+    initial_passed_on: dt.date | None = None
+    materials_received_on: dt.date | None = None
+    filing_number: str | None = None
+    change: ChangeReport | None = None
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A finished PDF and what a caller reports about it."""
+
+    kind: DocumentKind
+    filename: str
+    pdf: bytes
+    pages: int
+    missing_glyphs: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("documents", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+# One FontConfiguration and one parsed stylesheet per process: memory stays flat.
+@lru_cache(maxsize=1)
+def _fonts() -> FontConfiguration:
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _stylesheet() -> CSS:
+    return CSS(
+        filename=str(STATIC_DIR / "forms.css"),
+        font_config=_fonts(),
+        url_fetcher=StaticOnlyFetcher(),
+    )
+
+
+def _location_text(where: Location, city: str | None, pack: Pack) -> str:
+    if where is Location.LOCAL:
+        return f"本市（{pack.city.zh}）"
+    return f"外地（{city}）" if city else "外地"
+
+
+def template_context(
+    kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext
+) -> dict[str, Any]:
+    """Return every value the templates use (plain data, escaped by Jinja2)."""
+    pack = ctx.pack
+    plan = procedure_plan(
+        pack,
+        ctx.calendar,
+        connection_date=answers.connection_date,
+        submitted_on=ctx.submitted_on,
+        initial_passed_on=ctx.initial_passed_on,
+        materials_received_on=ctx.materials_received_on,
+    )
+    materials = materials_for(answers.subject_type, pack)
+    materials_deadline = plan[2].deadline
+    change = ctx.change
+    return {
+        "title": TITLES[kind],
+        "author": answers.subject.name,
+        "site_name": answers.website.name,
+        "created": ctx.today.isoformat(),
+        "today_text": date_text(ctx.today).zh,
+        "pack": pack,
+        "answers": answers,
+        "s": answers.subject,
+        "w": answers.website,
+        "individual": answers.subject_type is SubjectType.INDIVIDUAL,
+        "subject_label": SUBJECT_LABELS[answers.subject_type].zh,
+        "subject_labels": [(k.value, v.zh) for k, v in SUBJECT_LABELS.items()],
+        "credential_label": answers.credential_label.zh,
+        "access_labels": [(k.value, v.zh) for k, v in ACCESS_METHOD_LABELS.items()],
+        "connection_text": (
+            date_text(answers.connection_date).zh if answers.connection_date else "尚未开通"
+        ),
+        "maintenance_text": _location_text(answers.maintenance, answers.maintenance_city, pack),
+        "server_text": _location_text(answers.server, answers.server_city, pack),
+        "route": route_filing(
+            answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
+        ),
+        "plan": [
+            {
+                "what": s.what.zh,
+                "when": s.when.zh,
+                "basis": s.basis.zh,
+                "estimate": s.estimate,
+            }
+            for s in plan
+        ],
+        "estimate_notes": [n.zh for n in estimate_notes(plan)],
+        "not_filing": pack.penalty("not_filing"),
+        "materials": materials,
+        "requirements": [requirement(m).zh for m in materials],
+        "materials_deadline": (
+            {
+                "due_text": date_text(materials_deadline.due).zh,
+                "rule": materials_deadline.rule.zh,
+                "estimate": materials_deadline.estimate,
+                "note": (
+                    materials_deadline.estimate_note.zh if materials_deadline.estimate_note else ""
+                ),
+            }
+            if materials_deadline
+            else None
+        ),
+        "filing_number": ctx.filing_number,
+        "change": (
+            {
+                "changed_on_text": date_text(change.changed_on).zh,
+                "reason": change.reason,
+                "rows": change.items,
+            }
+            if change
+            else None
+        ),
+    }
+
+
+def render_html(kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext) -> str:
+    """Return the document's HTML."""
+    template = _environment().get_template(TEMPLATES[kind])
+    return template.render(template_context(kind, answers, ctx))
+
+
+def filename_for(kind: DocumentKind, answers: FilingAnswers) -> str:
+    """Return a file name such as 备案表-云帆科技官网.pdf (safe on every file system)."""
+    site = re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", answers.website.name).strip("._")[:40]
+    return f"{FILE_STEMS[kind]}-{site or 'site'}.pdf"
+
+
+def _user_texts(answers: FilingAnswers, ctx: DocumentContext) -> list[str]:
+    texts: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(answers.model_dump(mode="json"))
+    if ctx.change is not None:
+        walk(ctx.change.model_dump(mode="json"))
+    return texts
+
+
+def render(
+    kind: DocumentKind,
+    answers: FilingAnswers,
+    ctx: DocumentContext,
+    fetcher: StaticOnlyFetcher | None = None,
+) -> RenderedDocument:
+    """Render one document to PDF; characters no font has are reported, not dropped silently."""
+    html = render_html(kind, answers, ctx)
+    document = HTML(
+        string=html,
+        base_url=STATIC_DIR.as_uri() + "/",
+        url_fetcher=fetcher or StaticOnlyFetcher(),
+    ).render(font_config=_fonts(), stylesheets=[_stylesheet()])
+    pdf = document.write_pdf()
+    assert pdf is not None
+    return RenderedDocument(
+        kind=kind,
+        filename=filename_for(kind, answers),
+        pdf=pdf,
+        pages=len(document.pages),
+        missing_glyphs=tuple(missing_glyphs(_user_texts(answers, ctx))),
+    )
+
+
+ALL_KINDS: tuple[DocumentKind, ...] = tuple(DocumentKind)
+APPLICATION_KINDS: tuple[DocumentKind, ...] = (
+    DocumentKind.FILING_FORM,
+    DocumentKind.RESPONSIBILITY,
+    DocumentKind.CHECKLIST,
+    DocumentKind.GUIDE,
+)

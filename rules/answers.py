@@ -1,0 +1,207 @@
+"""What an applicant answers: one validated object shared by the interview and the documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from rules.enums import Location, SubjectType
+from rules.fields import (
+    FieldResult,
+    check_domain,
+    check_email,
+    check_icp,
+    check_id_card,
+    check_ip,
+    check_mobile,
+    check_org_code,
+    check_phone,
+    check_postcode,
+    check_uscc,
+)
+from rules.text import Lang, Text, t
+
+
+def _checked(check: Callable[[str], FieldResult]) -> AfterValidator:
+    def run(value: str) -> str:
+        result = check(value)
+        if not result.valid or result.normalized is None:
+            error = result.error or t("无效", "invalid")
+            raise PydanticCustomError("field_check", "{zh}", {"zh": error.zh, "en": error.en})
+        return result.normalized
+
+    return AfterValidator(run)
+
+
+def _plain_text(value: str) -> str:
+    """Trim, fold runs of white space, refuse control characters."""
+    cleaned = re.sub(r"\s+", " ", value).strip()
+    if not cleaned:
+        raise PydanticCustomError(
+            "field_check", "{zh}", {"zh": "这一项不能为空。", "en": "This field cannot be empty."}
+        )
+    if any(ord(c) < 32 for c in cleaned):
+        raise PydanticCustomError(
+            "field_check",
+            "{zh}",
+            {"zh": "含有不可见的控制字符。", "en": "Contains control characters."},
+        )
+    return cleaned
+
+
+Name = Annotated[str, Field(max_length=200), AfterValidator(_plain_text)]
+LongText = Annotated[str, Field(max_length=1000), AfterValidator(_plain_text)]
+USCC = Annotated[str, _checked(check_uscc)]
+IDCard = Annotated[str, _checked(check_id_card)]
+Mobile = Annotated[str, _checked(check_mobile)]
+Phone = Annotated[str, _checked(check_phone)]
+Email = Annotated[str, _checked(check_email)]
+Postcode = Annotated[str, _checked(check_postcode)]
+Domain = Annotated[str, _checked(check_domain)]
+IP = Annotated[str, _checked(check_ip)]
+ICP = Annotated[str, _checked(check_icp)]
+
+
+class AccessMethod(StrEnum):
+    """How the site reaches the network (接入方式)."""
+
+    SELF_BUILT = "self_built"
+    HOSTED = "hosted"
+    VIRTUAL_HOST = "virtual_host"
+    CLOUD = "cloud"
+
+
+ACCESS_METHOD_LABELS: dict[AccessMethod, Text] = {
+    AccessMethod.SELF_BUILT: t("自建机房", "own machine room"),
+    AccessMethod.HOSTED: t("主机托管", "server colocation"),
+    AccessMethod.VIRTUAL_HOST: t("租赁虚拟空间", "rented virtual hosting"),
+    AccessMethod.CLOUD: t("云主机", "cloud server"),
+}
+
+SERVICE_TYPES: dict[str, Text] = {
+    "portal": t("单位门户网站", "organisation portal"),
+    "news": t("综合信息", "general information"),
+    "blog": t("博客/个人空间", "blog / personal space"),
+    "forum": t("论坛/社区", "forum / community"),
+    "ecommerce": t("网络交易", "online trading"),
+    "payment": t("网络支付", "online payment"),
+    "search": t("搜索引擎", "search"),
+    "video": t("网络视频", "online video"),
+    "im": t("即时通信", "instant messaging"),
+    "game": t("网络游戏", "online games"),
+    "other": t("其他", "other"),
+}
+
+
+class _Answers(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Person(_Answers):
+    """A responsible person: legal representative, security officer or emergency contact."""
+
+    name: Annotated[str, Field(max_length=50), AfterValidator(_plain_text)]
+    id_number: IDCard
+    mobile: Mobile
+    email: Email | None = None
+
+
+class Subject(_Answers):
+    """Who runs the site (开办主体)."""
+
+    name: Name  # 单位名称 or 个人姓名
+    credential_number: str  # USCC (or organisation code) for units, resident ID for persons
+    address: LongText
+    postcode: Postcode
+    phone: Phone | None = None
+    responsible: Person  # 法定代表人/主要负责人; for an individual: the person
+
+
+class Website(_Answers):
+    """The site being filed."""
+
+    name: Name
+    domains: list[Domain] = Field(min_length=1, max_length=50)
+    ips: list[IP] = Field(min_length=1, max_length=50)
+    icp_number: ICP
+    access_provider: Name
+    access_method: AccessMethod
+    server_address: LongText  # 服务器存放物理地址
+    service_types: list[Annotated[str, Field(max_length=40), AfterValidator(_plain_text)]] = Field(
+        min_length=1, max_length=20
+    )
+    interactive: bool
+    interactive_services: list[Name] = Field(default_factory=list)
+    pre_approvals: list[LongText] = Field(default_factory=list)  # 前置审批, if any
+
+
+class FilingAnswers(_Answers):
+    """Everything the interview collects for one filing."""
+
+    subject_type: SubjectType
+    maintenance: Location
+    maintenance_city: Name | None = None
+    server: Location
+    server_city: Name | None = None
+    connection_date: dt.date | None = None  # None: the site is not online yet
+    subject: Subject
+    website: Website
+    security_officer: Person
+    emergency_contact: Person
+
+    @field_validator("subject")
+    @classmethod
+    def _credential_fits_subject(cls, subject: Subject, info: ValidationInfo) -> Subject:
+        subject_type = info.data.get("subject_type")
+        number = subject.credential_number
+        if subject_type is SubjectType.INDIVIDUAL:
+            result = check_id_card(number)
+        else:
+            result = check_uscc(number)
+            if not result.valid and subject_type is SubjectType.GOVERNMENT:
+                org = check_org_code(number)
+                result = org if org.valid else result
+        if not result.valid or result.normalized is None:
+            error = result.error or t("无效", "invalid")
+            raise PydanticCustomError(
+                "field_check",
+                "{zh}",
+                {"zh": error.zh, "en": error.en, "field": "credential_number"},
+            )
+        return subject.model_copy(update={"credential_number": result.normalized})
+
+    @property
+    def credential_label(self) -> Text:
+        """Name the subject's credential the way the form does."""
+        if self.subject_type is SubjectType.INDIVIDUAL:
+            return t("居民身份证号码", "Resident ID number")
+        if len(self.subject.credential_number) == 10:
+            return t("组织机构代码", "Organisation code")
+        return t("统一社会信用代码", "Unified social credit code")
+
+
+def answer_problems(exc: ValidationError, lang: Lang = "zh") -> list[str]:
+    """Turn a validation error into one readable line per problem: `where: what`."""
+    lines = []
+    for error in exc.errors():
+        ctx: dict[str, Any] = error.get("ctx") or {}
+        loc = [str(p) for p in error["loc"]]
+        if ctx.get("field"):
+            loc.append(str(ctx["field"]))
+        message = ctx.get(lang) if error["type"] == "field_check" else error["msg"]
+        lines.append(f"{'.'.join(loc) or '(answers)'}: {message}")
+    return lines
