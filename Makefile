@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: run test setup system-deps venv migrate lint typecheck pytest docs
+.PHONY: run test setup system-deps venv migrate lint typecheck pytest docs bench
 
 run: setup
 	@scripts/run.sh
@@ -37,3 +37,9 @@ typecheck: venv
 
 pytest: venv
 	.venv/bin/pytest
+
+docs: setup
+	scripts/make-docs.sh
+
+bench: setup
+	.venv/bin/python -m bench.bench_documents
