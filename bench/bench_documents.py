@@ -62,7 +62,9 @@ def _our_set(answers: FilingAnswers, ctx: DocumentContext) -> float:
     return time.perf_counter() - start
 
 
-async def _pool_throughput(answers: FilingAnswers, ctx: DocumentContext, sets: int) -> dict[str, float]:
+async def _pool_throughput(
+    answers: FilingAnswers, ctx: DocumentContext, sets: int
+) -> dict[str, float]:
     lags: list[float] = []
     stop = asyncio.Event()
 
@@ -123,21 +125,31 @@ def main() -> None:
         _baseline_set([htmls[i % len(htmls)]])
     rss_base_end = _rss_mib()
 
-    print(f"machine: {os.cpu_count()} cores; one set = {len(KINDS)} documents "
-          f"(备案表 ×2 copies, 告知书, 清单, 指引, 变更说明)")
+    print(
+        f"machine: {os.cpu_count()} cores; one set = {len(KINDS)} documents "
+        f"(备案表 ×2 copies, 告知书, 清单, 指引, 变更说明)"
+    )
     print("| measure | beian | baseline (bare WeasyPrint, new FontConfiguration each) | target |")
     print("|---|---|---|---|")
     print(f"| full set, cold (first in process) | {1000 * cold:.0f} ms | — | — |")
-    print(f"| full set, warm (median of {args.repeat}) | {1000 * warm:.0f} ms | "
-          f"{1000 * base:.0f} ms | ≤ 400 ms |")
-    print(f"| documents/s, pool of 2 processes, {args.sets} sets | {pool['docs_per_s']:.1f} | "
-          f"{len(KINDS) / base:.1f} (one process, sequential) | ≥ 20 |")
-    print(f"| event-loop lag p50 / p99 while {args.sets} sets render | "
-          f"{pool['lag_p50_ms']:.1f} / {pool['lag_p99_ms']:.1f} ms | — | p99 ≤ 20 ms |")
-    print(f"| RSS after 100 → {args.renders // 2} → {args.renders} renders | {rss_start:.0f} → "
-          f"{rss_mid:.0f} → {rss_end:.0f} MiB ({100 * (rss_end / rss_start - 1):+.1f}%) | "
-          f"200 bare renders: {rss_base_start:.0f} → {rss_base_end:.0f} MiB "
-          f"({100 * (rss_base_end / rss_base_start - 1):+.1f}%) | ±10% |")
+    print(
+        f"| full set, warm (median of {args.repeat}) | {1000 * warm:.0f} ms | "
+        f"{1000 * base:.0f} ms | ≤ 400 ms |"
+    )
+    print(
+        f"| documents/s, pool of 2 processes, {args.sets} sets | {pool['docs_per_s']:.1f} | "
+        f"{len(KINDS) / base:.1f} (one process, sequential) | ≥ 20 |"
+    )
+    print(
+        f"| event-loop lag p50 / p99 while {args.sets} sets render | "
+        f"{pool['lag_p50_ms']:.1f} / {pool['lag_p99_ms']:.1f} ms | — | p99 ≤ 20 ms |"
+    )
+    print(
+        f"| RSS after 100 → {args.renders // 2} → {args.renders} renders | {rss_start:.0f} → "
+        f"{rss_mid:.0f} → {rss_end:.0f} MiB ({100 * (rss_end / rss_start - 1):+.1f}%) | "
+        f"200 bare renders: {rss_base_start:.0f} → {rss_base_end:.0f} MiB "
+        f"({100 * (rss_base_end / rss_base_start - 1):+.1f}%) | ±10% |"
+    )
 
 
 if __name__ == "__main__":
