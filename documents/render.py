@@ -256,9 +256,3 @@ def render(
 
 
 ALL_KINDS: tuple[DocumentKind, ...] = tuple(DocumentKind)
-APPLICATION_KINDS: tuple[DocumentKind, ...] = (
-    DocumentKind.FILING_FORM,
-    DocumentKind.RESPONSIBILITY,
-    DocumentKind.CHECKLIST,
-    DocumentKind.GUIDE,
-)
