@@ -189,6 +189,31 @@ def pack_check(
     typer.echo(f"ok: {pack.pack_id} — {pack.city.zh}{marker}")
 
 
+@app.command()
+def chat(
+    lang: LangOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs.")] = Path("out"),
+    as_name: Annotated[
+        str | None, typer.Option("--as", help="Who is chatting (keeps their interview apart).")
+    ] = None,
+) -> None:
+    """Run the interview in this terminal (one answer per line; piped input works)."""
+    from bot.composition import chat_main
+
+    raise typer.Exit(chat_main(lang=lang, out=out, as_name=as_name))
+
+
+@app.command()
+def diagrams(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the pages.")] = Path("docs"),
+) -> None:
+    """Draw the interview and lifecycle state machines (mermaid) into Markdown pages."""
+    from bot.diagrams import write_pages
+
+    for path in write_pages(out):
+        typer.echo(str(path))
+
+
 def main() -> None:
     """Run the CLI."""
     app()

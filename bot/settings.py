@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import SecretStr
@@ -20,3 +21,5 @@ class Settings(BaseSettings):
     beian_lang: Literal["zh", "en"] = "zh"
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
+    # Freeze "today" (Asia/Shanghai) for demos and scripted conversations; unset in production.
+    beian_today: dt.date | None = None

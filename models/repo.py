@@ -46,6 +46,17 @@ def active_interview(*, session: Session, applicant_id: int) -> Interview | None
     ).first()
 
 
+def latest_interview(*, session: Session, applicant_id: int) -> Interview | None:
+    """Return the applicant's most recent interview in any status (locked for update)."""
+    return session.exec(
+        select(Interview)
+        .where(Interview.applicant_id == applicant_id)
+        .order_by(col(Interview.id).desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
 def save_interview(
     *,
     session: Session,
@@ -54,11 +65,17 @@ def save_interview(
     answers: dict[str, Any],
     history: list[Any],
     now: dt.datetime,
+    flow: dict[str, Any] | None = None,
+    language: str | None = None,
 ) -> Interview:
     """Store the interview's new state (JSON columns are replaced, not mutated in place)."""
     interview.state = state
     interview.answers = dict(answers)
     interview.history = list(history)
+    if flow is not None:
+        interview.flow = dict(flow)
+    if language is not None:
+        interview.language = language
     interview.updated_at = now
     interview.version += 1
     session.add(interview)

@@ -57,6 +57,8 @@ class Interview(SQLModel, table=True):
     state: str = Field(max_length=64)
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     history: list[Any] = Field(default_factory=list, sa_type=JSONType)
+    # The conversation's own state besides the question: stage, pending aside, edit mode.
+    flow: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     language: str = Field(default="zh", max_length=8)
     version: int = Field(default=1)
     created_at: dt.datetime = _ts()

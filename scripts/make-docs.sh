@@ -15,3 +15,4 @@ for doc in json.load(open(sys.argv[1], encoding="utf-8")):
     print(out + ".png")
 PY
 done
+.venv/bin/beian diagrams --out docs

@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
-# The main job. Until the chat exists, show what the CLI answers for a typical case.
+# The main job: the Telegram bot when a token is configured, otherwise the terminal chat.
 set -euo pipefail
 beian=.venv/bin/beian
-today=$(TZ=Asia/Shanghai date +%F)
-echo "== beian: the interview chat is not built yet; here is what the CLI answers =="
-echo
-echo "\$ beian route --subject enterprise --maintenance local --server elsewhere --server-city 杭州"
-$beian route --subject enterprise --maintenance local --server elsewhere --server-city 杭州
-echo
-echo "\$ beian deadline filing --from $today"
-$beian deadline filing --from "$today"
-echo
-echo "\$ beian materials --subject enterprise"
-$beian materials --subject enterprise
-echo
-$beian --help
+token="${TELEGRAM_BOT_TOKEN:-}"
+if [ -z "$token" ] && [ -f .env ]; then
+  token=$(sed -n 's/^TELEGRAM_BOT_TOKEN=//p' .env | tail -n 1)
+fi
+if [ -n "$token" ]; then
+  echo "== beian: TELEGRAM_BOT_TOKEN is set, so this runs the Telegram bot (beian serve)."
+  echo "== To chat in this terminal instead, unset TELEGRAM_BOT_TOKEN (and remove it from .env)."
+  exec "$beian" serve
+fi
+echo "== beian: no TELEGRAM_BOT_TOKEN, so this is the terminal chat (beian chat). Ctrl-D ends it."
+echo "== To run the Telegram bot, set TELEGRAM_BOT_TOKEN (see README: Telegram)."
+exec "$beian" chat

@@ -1,0 +1,83 @@
+"""The composition root: builds each channel from settings (no module-level singletons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.conversation import render_in_process
+from bot.settings import Settings
+from dialogs.model import Context
+from models import migrate
+from models.db import make_engine
+from rules.clock import local_date, system_clock
+from rules.pack import Pack, load_pack
+from rules.text import Lang
+from rules.workdays import WorkdayCalendar
+
+LOG_FILE = Path("data/logs/beian.log")
+
+
+def context_factory(
+    settings: Settings, pack: Pack, clock: Callable[[], dt.datetime] = system_clock
+) -> Callable[[], Context]:
+    """Return a function giving each turn its context (today moves on; a frozen day does not)."""
+    calendar = WorkdayCalendar(pack.calendar)
+
+    def context() -> Context:
+        today = settings.beian_today or local_date(clock())
+        return Context(pack=pack, calendar=calendar, today=today)
+
+    return context
+
+
+def log_to_file(path: Path = LOG_FILE) -> None:
+    """Send logs (with tracebacks) to a file, so that none reaches the person chatting."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=path,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def chat_main(*, lang: Lang | None, out: Path, as_name: str | None) -> int:
+    """Run the terminal chat; return its exit code."""
+    from bot.terminal import run_chat
+
+    settings = Settings()
+    log_to_file()
+    pack = load_pack(settings.beian_pack)
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    try:
+        return run_chat(
+            engine=engine,
+            context=context_factory(settings, pack),
+            clock=system_clock,
+            render_set=render_in_process,
+            external_id=as_name or _user_name(),
+            lang=lang or settings.beian_lang,
+            out=out,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+        )
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        engine.dispose()
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "terminal"

@@ -1,0 +1,182 @@
+"""The interview's plain data: its state, what comes in, and what a step gives back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from rules.answers import FilingAnswers
+from rules.pack import Pack
+from rules.text import Lang
+from rules.workdays import WorkdayCalendar
+
+
+class Stage(StrEnum):
+    """The interview machine's states: one per part of the conversation."""
+
+    WELCOME = "welcome"
+    SUBJECT_TYPE = "subject_type"
+    MAINTENANCE = "maintenance"
+    SERVER = "server"
+    OUT_OF_SCOPE = "out_of_scope"
+    CONNECTION_DATE = "connection_date"
+    SUBJECT = "subject"
+    WEBSITE = "website"
+    PEOPLE = "people"
+    SUMMARY = "summary"
+    DONE = "done"
+
+
+# The stages that hold questions, in the order they are asked.
+DATA_STAGES = (
+    Stage.SUBJECT_TYPE,
+    Stage.MAINTENANCE,
+    Stage.SERVER,
+    Stage.CONNECTION_DATE,
+    Stage.SUBJECT,
+    Stage.WEBSITE,
+    Stage.PEOPLE,
+)
+
+
+@dataclass
+class InterviewState:
+    """Where an interview is and what has been answered; plain data, stored as JSON."""
+
+    state: Stage = Stage.WELCOME  # the machine's state (the attribute name transitions uses)
+    question: str | None = None  # the question being asked within the stage
+    answers: dict[str, Any] = field(default_factory=dict)  # flat: "subject.name" -> value
+    history: list[str] = field(default_factory=list)  # questions answered, for /back
+    lang: Lang = "zh"
+    pending: str | None = None  # a yes/no aside in progress: cancel, restart, resume, edit
+    editing: bool = False  # answering one field from the summary (or /edit)
+    collecting: list[str] | None = None  # a multi-value answer being entered one by one
+    paused: bool = False  # cancelled, data kept: the next message offers to continue
+
+    def to_flow(self) -> dict[str, Any]:
+        """Return the parts not stored in their own columns."""
+        return {
+            "stage": self.state.value,
+            "pending": self.pending,
+            "editing": self.editing,
+            "collecting": self.collecting,
+            "paused": self.paused,
+        }
+
+    @classmethod
+    def restore(
+        cls,
+        *,
+        question: str | None,
+        answers: dict[str, Any],
+        history: list[Any],
+        lang: str,
+        flow: dict[str, Any],
+    ) -> InterviewState:
+        """Rebuild a state from its stored columns."""
+        return cls(
+            state=Stage(flow.get("stage", Stage.WELCOME.value)),
+            question=question,
+            answers=dict(answers),
+            history=[str(h) for h in history],
+            lang="en" if lang == "en" else "zh",
+            pending=flow.get("pending"),
+            editing=bool(flow.get("editing")),
+            collecting=flow.get("collecting"),
+            paused=bool(flow.get("paused")),
+        )
+
+    def copy(self) -> InterviewState:
+        """Return an independent copy (a step never mutates its input)."""
+        return InterviewState.restore(
+            question=self.question,
+            answers=self.answers,
+            history=self.history,
+            lang=self.lang,
+            flow={**self.to_flow(), "collecting": list(self.collecting or []) or None},
+        )
+
+
+@dataclass(frozen=True)
+class Input:
+    """What the applicant sent: typed text, or a pressed choice for a given question."""
+
+    text: str | None = None
+    choice: str | None = None  # a choice id from a button
+    question: str | None = None  # the question the button belonged to (stale-button check)
+
+    @classmethod
+    def typed(cls, text: str) -> Input:
+        """Return typed text."""
+        return cls(text=text)
+
+    @classmethod
+    def pressed(cls, question: str, choice: str) -> Input:
+        """Return a pressed button."""
+        return cls(choice=choice, question=question)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer offered as a button (Telegram) or a numbered line (terminal)."""
+
+    id: str
+    label: str
+    number: int | None = None  # typed as an answer; None for words like “保留” and “完成”
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to show, with the choices that answer it."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    question: str | None = None  # set when the choices answer this question
+
+
+@dataclass(frozen=True)
+class Submit:
+    """Effect: create the filing from these answers and send the documents."""
+
+    answers: FilingAnswers
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Effect: mark the interview cancelled; keep the data 30 days unless `delete`."""
+
+    delete: bool
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Effect: a cancelled interview is active again."""
+
+
+@dataclass(frozen=True)
+class NewInterview:
+    """Effect: the previous interview is finished; store this state as a new one."""
+
+
+Effect = Submit | Cancel | Resume | NewInterview
+
+
+@dataclass(frozen=True)
+class Step:
+    """The outcome of one input: the new state, what to say, what to do."""
+
+    state: InterviewState
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...] = ()
+    stale: bool = False  # a button of a question that is no longer current was pressed
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a step needs besides the state: the city's pack, the calendar, today."""
+
+    pack: Pack
+    calendar: WorkdayCalendar
+    today: dt.date

@@ -1,0 +1,148 @@
+"""What the interview says, in Chinese and English (question texts live in questions.py)."""
+
+from __future__ import annotations
+
+from rules.text import t
+
+WELCOME = t(
+    "你好！我是备案助手。我会一步一步带你准备公安机关的“网站安全管理备案”：告诉你该到哪个网安部门办理、"
+    "最晚哪天之前要办、要带什么材料，并为你填好备案表等文件（PDF）。\n"
+    "生成的文件是草稿，请核对无误后再打印、签字盖章。全程大约需要10–15分钟。\n"
+    "随时可以发送：/help 帮助，/back 返回上一题，/status 查看进度，/cancel 取消，"
+    "/lang en English。",
+    "Hello! I am beian, the filing assistant. I will walk you through the public-security "
+    "“website security filing”: which bureau to file with, by when, what to bring — and I fill in "
+    "the forms for you (PDF).\n"
+    "The documents are drafts: check them before you print, sign and stamp. It takes about "
+    "10–15 minutes.\n"
+    "Any time: /help, /back (previous question), /status, /cancel, /lang zh 中文.",
+)
+COMMANDS = t(
+    "可用命令：/back 返回上一题（原答案保留）、/skip 跳过选填项、"
+    "/edit 修改某一项（如“/edit 域名”）、/status 进度、/cancel 取消、/restart 重新开始、"
+    "/lang 切换语言。也可以直接说“返回”“取消”“帮助”。",
+    "Commands: /back (previous question, answer kept), /skip (optional items), /edit a field "
+    "(e.g. “/edit domains”), /status, /cancel, /restart, /lang.",
+)
+EXAMPLE = t("例如：{example}", "For example: {example}")
+CURRENT = t(
+    "当前答案：{value}。直接发送新的答案修改，或选择“保留”。",
+    "Current answer: {value}. Send a new answer, or choose “keep”.",
+)
+KEEP = t("保留原答案", "Keep")
+SKIP = t("跳过", "Skip")
+DONE_ADDING = t("完成", "Done")
+COLLECTED = t(
+    "已记录：{values}。还有就继续发送，全部填好后选择“完成”。",
+    "Noted: {values}. Send more, or choose “Done”.",
+)
+INVALID = t("这个答案不对：{reason}", "That answer does not work: {reason}")
+TRY_AGAIN = t("请重新输入（{example}）。", "Please try again ({example}).")
+CHOICE_AGAIN = t("请回复选项的序号或名称。", "Please reply with the option's number or name.")
+NOT_OPTIONAL = t("这一项是必填的，不能跳过。", "This one is required; it cannot be skipped.")
+NEED_ONE = t("至少要填一项。", "At least one value is needed.")
+FIRST_QUESTION = t("已经是第一个问题了。", "This is already the first question.")
+NOTHING_TO_EDIT = t("还没有可以修改的答案。", "There is nothing to edit yet.")
+EDIT_PICK = t(
+    "要修改哪一项？请选择序号，或回复项目名称。", "Which item? Reply with its number or name."
+)
+EDIT_UNKNOWN = t(
+    "没有找到“{name}”。可以修改的项目：{names}", "No item called “{name}”. Items: {names}"
+)
+EDIT_NOT_YET = t(
+    "“{name}”还没有回答到，按顺序填写即可。", "“{name}” has not been asked yet; it will come."
+)
+CANCEL_ASK = t(
+    "确定要取消吗？你填写的资料会保留30天，期间可以随时回来继续；也可以现在就删除。",
+    "Cancel? Your answers are kept for 30 days so you can come back; or delete them now.",
+)
+CANCEL_KEEP = t("取消，资料保留30天", "Cancel, keep my data 30 days")
+CANCEL_DELETE = t("取消并删除我的资料", "Cancel and delete my data")
+CANCEL_NO = t("不取消，继续填写", "Don't cancel, go on")
+CANCELLED = t(
+    "已取消。你的资料会保留30天，发送 /start 可以从中断的地方继续。",
+    "Cancelled. Your answers are kept for 30 days; send /start to continue where you stopped.",
+)
+DELETED = t(
+    "已取消，你的资料已删除。发送 /start 可以重新开始。",
+    "Cancelled and deleted. Send /start to begin again.",
+)
+GO_ON = t("好的，我们继续。", "Fine, let us go on.")
+RESUME_ASK = t(
+    "你上次的填写还没有完成（进行到：{where}）。要继续，还是重新开始？",
+    "You have an unfinished interview (at: {where}). Continue, or start over?",
+)
+RESUME = t("继续上次的填写", "Continue")
+START_OVER = t("重新开始", "Start over")
+RESTART_ASK = t(
+    "重新开始会清空已填写的全部内容，确定吗？", "Starting over clears every answer. Sure?"
+)
+RESTART_YES = t("确定，重新开始", "Yes, start over")
+RESTART_NO = t("不，继续当前填写", "No, go on")
+STALE = t("这个问题已经回答过了。", "This question was already answered.")
+SWITCHED = t("已切换为中文。", "Switched to English.")
+OUT_OF_SCOPE_AGAIN = t(
+    "按你的回答，本市不受理这次备案。如果填错了，发送 /back 修改，或 /restart 重新开始。",
+    "From your answers this city does not accept the filing. If that is wrong, send /back or "
+    "/restart.",
+)
+ROUTE_HEAD = t("【备案地点】", "[Where to file]")
+ROUTE_OUT = t("【不属于本市受理范围】", "[Not this city's case]")
+DEADLINE_HEAD = t("【备案期限】", "[Filing deadline]")
+DEADLINE_LEFT = t(
+    "网站于{start}开通，须在{due}（{weekday}）前完成备案，还剩{days}天。",
+    "Online since {start}: file by {due} ({weekday}), {days} days left.",
+)
+DEADLINE_TODAY = t(
+    "网站于{start}开通，今天（{due}）是备案的最后一天，请尽快提交。",
+    "Online since {start}: today ({due}) is the last day to file. Submit today.",
+)
+OVERDUE = t(
+    "⚠️ 已超过备案期限{days}天（截止日为{due}）。依据{basis}：{penalty}\n"
+    "现在该做的：尽快完成备案，备案仍然可以办理；主动补办并如实说明开通时间。我们继续填写。",
+    "⚠️ The filing deadline passed {days} days ago (it was {due}). Under {basis}: {penalty}\n"
+    "What to do now: file as soon as possible — it is still accepted; say truthfully when the "
+    "site went online. Let us go on.",
+)
+NOT_ONLINE_YET = t(
+    "网站开通（联网）之日起{days}日内须完成备案。现在就可以准备材料，开通后请在期限内提交。",
+    "You must file within {days} days of going online. Prepare now and submit in time.",
+)
+SUMMARY_HEAD = t("请核对你的全部信息：", "Please check everything:")
+SUMMARY_ASK = t(
+    "信息无误请选择“确认提交”；要修改请选择“修改”或发送“/edit 项目名”。",
+    "If all is right choose “Confirm”; to change something choose “Edit” or send “/edit item”.",
+)
+CONFIRM = t("确认提交", "Confirm")
+EDIT = t("修改", "Edit")
+SUMMARY_PROBLEMS = t("还有需要修正的地方：", "Some answers need fixing:")
+SUBMITTED = t(
+    "✅ 已提交！正在为你生成文件：备案表（一式两份）、安全责任告知书、复审材料清单、办理指引。"
+    "文件是草稿，请逐项核对后再打印、签字盖章。",
+    "✅ Submitted! Your documents are on their way: the filing form (two copies), the security "
+    "responsibility notice, the materials checklist and the guide. They are drafts: check them "
+    "before you print, sign and stamp.",
+)
+NEXT_STEPS = t("【接下来】", "[Next steps]")
+REMEMBER = t(
+    "请记住这些期限。初审通过后，送材料的截止日会在办理指引中更新；备案信息变更时，"
+    "请在期限内报告（发送 /start 开始新的填写）。",
+    "Keep these dates. Once the initial review passes, the materials deadline is set; when "
+    "anything changes, report it in time (send /start for a new interview).",
+)
+ALREADY_DONE = t(
+    "这次备案已经提交，文件已生成。发送 /start 开始新的备案。",
+    "This filing is submitted and its documents were made. Send /start for a new one.",
+)
+STATUS = t(
+    "进度：第{k}/{n}部分（{stage}），已填写{answered}项。",
+    "Progress: part {k} of {n} ({stage}), {answered} answers.",
+)
+STATUS_DEADLINE = t("备案截止：{due}，还剩{days}天。", "Filing deadline: {due}, {days} days left.")
+STATUS_OVERDUE = t(
+    "备案已逾期{days}天（截止{due}）。", "Filing overdue by {days} days (was {due})."
+)
+CHOSEN = t("✔ {label}", "✔ {label}")
+NONE_VALUE = t("（未填）", "(none)")
+YES_WORD = t("是", "yes")
+NO_WORD = t("否", "no")
