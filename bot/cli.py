@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -201,6 +202,46 @@ def chat(
     from bot.composition import chat_main
 
     raise typer.Exit(chat_main(lang=lang, out=out, as_name=as_name))
+
+
+@app.command()
+def serve(
+    webhook_url: Annotated[
+        str | None, typer.Option("--webhook-url", help="Public HTTPS URL Telegram posts to.")
+    ] = None,
+    listen: Annotated[
+        str, typer.Option("--listen", help="HOST:PORT the webhook server binds.")
+    ] = "0.0.0.0:8443",
+    secret_token: Annotated[
+        str | None,
+        typer.Option("--secret-token", help="Checked on every webhook request (required)."),
+    ] = None,
+) -> None:
+    """Run the Telegram bot: long polling, or a webhook server with --webhook-url."""
+    from bot.settings import TokenError, bot_token
+    from bot.tg.app import Webhook
+    from bot.tg.app import serve as run
+
+    settings = Settings()
+    try:
+        token = bot_token(settings)
+    except TokenError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    webhook = None
+    if webhook_url is not None:
+        if not secret_token:
+            typer.echo("--secret-token is required with --webhook-url.", err=True)
+            raise typer.Exit(2)
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8443", param_hint="--listen")
+        webhook = Webhook(webhook_url, host, int(port), secret_token)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    run(settings, token, webhook)
 
 
 @app.command()

@@ -28,7 +28,13 @@ from dialogs.model import (
 )
 from documents.render import DocumentContext, RenderedDocument
 from models.db import session_scope
-from models.repo import create_filing, get_or_create_applicant, latest_interview, save_interview
+from models.repo import (
+    create_filing,
+    get_or_create_applicant,
+    latest_interview,
+    mark_update_processed,
+    save_interview,
+)
 from models.tables import Applicant, Filing, GeneratedDocument, Interview
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind, InterviewStatus
@@ -160,9 +166,18 @@ def take_turn(
     render_set: RenderSet,
     lang: Lang = "zh",
     display_name: str | None = None,
-) -> Turn:
-    """Advance the applicant's interview by one input and store the result."""
+    update_key: tuple[int, int] | None = None,
+) -> Turn | None:
+    """Advance the applicant's interview by one input and store the result.
+
+    With `update_key` (bot id, update id) the update is recorded in the same transaction, and
+    an update seen before returns None: a redelivered update changes nothing.
+    """
     with session_scope(engine) as session:
+        if update_key is not None and not mark_update_processed(
+            session=session, bot_id=update_key[0], update_id=update_key[1], now=now
+        ):
+            return None
         applicant = get_or_create_applicant(
             session=session, channel=channel, external_id=external_id, display_name=display_name
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import SecretStr
@@ -23,3 +24,32 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     # Freeze "today" (Asia/Shanghai) for demos and scripted conversations; unset in production.
     beian_today: dt.date | None = None
+
+
+# Values people leave in .env files; the last one is BotFather's documentation example.
+_PLACEHOLDERS = {"", "changeme", "token", "<token>", "your-token", "your_token_here", "xxx"}
+_EXAMPLE_TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # noqa: S105 - refused, not used
+_TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+
+
+class TokenError(ValueError):
+    """TELEGRAM_BOT_TOKEN is missing or a placeholder."""
+
+
+def bot_token(settings: Settings) -> str:
+    """Return the bot token, refusing a missing or placeholder value."""
+    if settings.telegram_bot_token is None:
+        raise TokenError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather (see README).")
+    token = settings.telegram_bot_token.get_secret_value().strip()
+    lowered = token.lower()
+    if (
+        lowered in _PLACEHOLDERS
+        or token == _EXAMPLE_TOKEN
+        or any(word in lowered for word in ("example", "placeholder", "your"))
+        or not _TOKEN_SHAPE.fullmatch(token)
+    ):
+        raise TokenError(
+            "TELEGRAM_BOT_TOKEN looks like a placeholder, not a token from @BotFather "
+            "(expected digits, a colon, and at least 30 letters, digits, - or _)."
+        )
+    return token

@@ -56,7 +56,7 @@ def run_chat(
 
     def turn(text: str) -> Turn | None:
         try:
-            return take_turn(
+            result = take_turn(
                 engine=engine,
                 channel=CHANNEL,
                 external_id=external_id,
@@ -70,6 +70,7 @@ def run_chat(
             log.exception("turn failed for %s", external_id)
             emit(_SORRY[lang])
             return None
+        return result  # never None: the terminal has no redelivered updates
 
     current_lang = lang
     first = turn("/start")

@@ -229,6 +229,12 @@ class _Turn:
             self.say(texts.STALE)
             self.ask()
             return
+        if inp.text is None and inp.choice is None:  # a photo, sticker, file…: not an answer
+            if self.s.state is Stage.WELCOME:
+                self.welcome()
+            else:
+                self.ask([texts.PLEASE_ANSWER.get(self.lang)])
+            return
         call = read_command(inp.text) if inp.text is not None else None
         if call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
             self.command(call)

@@ -113,6 +113,11 @@ class Input:
         return cls(text=text)
 
     @classmethod
+    def nothing(cls) -> Input:
+        """Return a message that is no answer at all (a photo, a sticker, a voice note)."""
+        return cls()
+
+    @classmethod
     def pressed(cls, question: str, choice: str) -> Input:
         """Return a pressed button."""
         return cls(choice=choice, question=question)

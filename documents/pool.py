@@ -47,6 +47,13 @@ class DocumentRenderer:
         """Render several documents in parallel, in the order asked."""
         return list(await asyncio.gather(*(self.render(k, answers, ctx) for k in kinds)))
 
+    def render_blocking(
+        self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
+    ) -> list[RenderedDocument]:
+        """Render several documents in parallel and wait (for a worker thread, not the loop)."""
+        futures = [self._pool.submit(render, kind, answers, ctx) for kind in kinds]
+        return [future.result() for future in futures]
+
     def close(self) -> None:
         """Stop the workers."""
         self._pool.shutdown(wait=True, cancel_futures=True)

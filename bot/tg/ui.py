@@ -1,0 +1,142 @@
+"""Telegram presentation: keyboards from choices, 4,096-character chunks, captions, languages."""
+
+from __future__ import annotations
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+
+from dialogs.model import Choice, Reply
+from rules.enums import DocumentKind
+from rules.text import Lang, Text, t
+
+TEXT_LIMIT = 4096
+CALLBACK_LIMIT = 64  # bytes
+_SEP = "|"
+
+
+def language_of(code: str | None) -> Lang:
+    """Pick the interview language from Telegram's language_code (Chinese when unknown)."""
+    if not code or code.lower().startswith("zh"):
+        return "zh"
+    return "en"
+
+
+def callback_data(question: str, choice: str) -> str:
+    """Encode a button: the question it answers and the choice id (ASCII ids, never labels)."""
+    data = f"{question}{_SEP}{choice}"
+    if len(data.encode()) > CALLBACK_LIMIT:
+        raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
+    return data
+
+
+def parse_callback(data: str | None) -> tuple[str, str] | None:
+    """Decode a button's data; None for data this bot did not make."""
+    if not data or _SEP not in data:
+        return None
+    question, _, choice = data.partition(_SEP)
+    return question, choice
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Lay the reply's choices out as buttons: two per row when the labels are short."""
+    if not reply.choices or reply.question is None:
+        return None
+    question = reply.question
+    buttons = [
+        InlineKeyboardButton(c.label, callback_data=callback_data(question, c.id))
+        for c in reply.choices
+    ]
+    wide = any(len(c.label) > 8 for c in reply.choices)
+    per_row = 1 if wide else 2
+    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    return InlineKeyboardMarkup(rows)
+
+
+def label_of(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
+    """Return the label of the button carrying `data` in a sent keyboard."""
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split a long text at line boundaries into chunks Telegram accepts."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single line longer than a message: cut it
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def choice_label(choices: tuple[Choice, ...], choice_id: str) -> str | None:
+    """Return the label of a choice by id."""
+    return next((c.label for c in choices if c.id == choice_id), None)
+
+
+CAPTIONS: dict[DocumentKind, Text] = {
+    DocumentKind.FILING_FORM: t(
+        "《备案表》一式两份：核对后打印，在盖章处加盖公章（个人签字），初审合格后带到网安部门。",
+        "Filing form, two copies: check, print, stamp (or sign) and bring them after the "
+        "initial review passes.",
+    ),
+    DocumentKind.RESPONSIBILITY: t(
+        "《安全责任告知书》：阅读后签字盖章，复审时一并提交。",
+        "Security responsibility notice: read, sign and stamp; hand it in at re-review.",
+    ),
+    DocumentKind.CHECKLIST: t(
+        "《复审材料清单》：对照清单准备材料，逐项打勾。",
+        "Materials checklist: prepare each item and tick it off.",
+    ),
+    DocumentKind.GUIDE: t(
+        "《办理指引》：备案地点、每一步的期限和逾期后果。",
+        "Guide: where to file, each step's deadline, and what happens when late.",
+    ),
+    DocumentKind.CHANGE_REPORT: t(
+        "《变更情况书面说明》：核对后签字盖章，随变更材料提交。",
+        "Change report: check, sign and stamp; hand it in with the change.",
+    ),
+}
+
+SORRY = t(
+    "抱歉，处理你的消息时出了问题，你已填写的内容没有丢失。"
+    "请稍后再发一次，或发送 /status 查看进度。",
+    "Sorry, something went wrong with your message; nothing you entered is lost. Please send "
+    "it again in a moment, or send /status.",
+)
+GROUP_ONLY_PRIVATE = t(
+    "为保护你的资料，备案填写只在私聊中进行。请点这里和我私聊：{link}",
+    "To protect your data, filings are made in a private chat only. Talk to me here: {link}",
+)
+STALE_ALERT = t("这个问题已经回答过了。", "This question was already answered.")
+
+
+def commands(lang: Lang) -> list[BotCommand]:
+    """Return the command menu in `lang`."""
+    items = {
+        "start": t("开始或继续备案填写", "Start or continue"),
+        "back": t("返回上一题", "Previous question"),
+        "edit": t("修改某一项", "Change an answer"),
+        "skip": t("跳过选填项", "Skip an optional item"),
+        "status": t("查看进度和期限", "Progress and deadline"),
+        "help": t("帮助", "Help"),
+        "cancel": t("取消（资料保留30天）", "Cancel (data kept 30 days)"),
+        "restart": t("重新开始", "Start over"),
+        "lang": t("切换语言 / Language", "Language / 切换语言"),
+    }
+    return [BotCommand(name, text.get(lang)) for name, text in items.items()]

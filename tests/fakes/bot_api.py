@@ -1,0 +1,388 @@
+"""A local server that speaks the Telegram Bot API, for driving the real bot over HTTP.
+
+It answers the methods beian uses, queues updates for getUpdates (long polling), posts them to
+a webhook once one is set, records every call (with uploaded files), and injects faults: 429
+with retry_after, 500, or a slow answer. It runs its own event loop in a thread, so synchronous
+tests can drive a bot running in a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+BOT_USER = {
+    "id": 777000111,
+    "is_bot": True,
+    "first_name": "备案助手",
+    "username": "beian_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+_STRING_PARAMS = {
+    "text",
+    "caption",
+    "callback_query_id",
+    "url",
+    "secret_token",
+    "action",
+    "language_code",
+    "parse_mode",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    at: float = 0.0
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    """An injected failure for the next calls of a method."""
+
+    status: int  # 429, 500, or 200 with a delay
+    times: int = 1
+    retry_after: int = 1
+    delay: float = 0.0
+
+
+class FakeBotAPI:
+    """The fake server; `start()` it, point the bot at `base_url`, drive it, `stop()` it."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_responses: list[int] = []
+        self._lock = threading.Lock()
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._faults: dict[str, list[Fault]] = {}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self._arrived: asyncio.Condition | None = None
+        self.port = 0
+
+    # --- life ----------------------------------------------------------------------------
+
+    def start(self) -> FakeBotAPI:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    async def _start(self) -> None:
+        self._arrived = asyncio.Condition()
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- the Bot API ---------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        params: dict[str, Any] = dict(request.query)
+        files: dict[str, tuple[str, bytes]] = {}
+        if request.body_exists:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                form = await request.post()
+                for key, value in form.items():
+                    if isinstance(value, web.FileField):
+                        files[key] = (value.filename, value.file.read())
+                    else:
+                        params[key] = value
+        for key, value in list(params.items()):
+            if isinstance(value, str) and key not in _STRING_PARAMS:
+                with contextlib.suppress(ValueError):
+                    params[key] = json.loads(value)
+        return params, files
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        params, files = await self._params(request)
+        fault = self._take_fault(method)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.status == 429:
+            self._record(Call(method, params, files, time.monotonic(), 429))
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {fault.retry_after}",
+                    "parameters": {"retry_after": fault.retry_after},
+                },
+                status=429,
+            )
+        if fault is not None and fault.status == 500:
+            self._record(Call(method, params, files, time.monotonic(), 500))
+            return web.json_response(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+                status=500,
+            )
+        if method != "getUpdates":
+            self._record(Call(method, params, files, time.monotonic()))
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status=404,
+            )
+        result = await handler(params, files)
+        return web.json_response({"ok": True, "result": result})
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(method) or []
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    async def _m_getMe(self, _p: dict[str, Any], _f: object) -> dict[str, Any]:
+        return BOT_USER
+
+    async def _m_getUpdates(self, params: dict[str, Any], _f: object) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        assert self._arrived is not None
+        async with self._arrived:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and timeout:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), timeout)
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            return list(self._updates[: int(params.get("limit") or 100)])
+
+    def _store(self, chat_id: int, extra: dict[str, Any]) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": BOT_USER,
+            **extra,
+        }
+        with self._lock:
+            self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def _m_sendMessage(self, p: dict[str, Any], _f: object) -> dict[str, Any]:
+        extra: dict[str, Any] = {"text": p["text"]}
+        if p.get("reply_markup"):
+            extra["reply_markup"] = p["reply_markup"]
+        return self._store(int(p["chat_id"]), extra)
+
+    async def _m_sendDocument(
+        self, p: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> dict[str, Any]:
+        name, data = next(iter(files.values()))
+        extra = {
+            "document": {
+                "file_id": f"doc{len(self.calls)}",
+                "file_unique_id": f"u{len(self.calls)}",
+                "file_name": name,
+                "file_size": len(data),
+            },
+            "caption": p.get("caption", ""),
+        }
+        return self._store(int(p["chat_id"]), extra)
+
+    def _edit(self, p: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        with self._lock:
+            message = dict(self.messages[key])
+            message.update(changes)
+            if "reply_markup" in changes and not changes["reply_markup"]:
+                message.pop("reply_markup")
+            self.messages[key] = message
+        return message
+
+    async def _m_editMessageText(self, p: dict[str, Any], _f: object) -> dict[str, Any]:
+        return self._edit(p, {"text": p["text"], "reply_markup": p.get("reply_markup")})
+
+    async def _m_editMessageReplyMarkup(self, p: dict[str, Any], _f: object) -> dict[str, Any]:
+        return self._edit(p, {"reply_markup": p.get("reply_markup")})
+
+    async def _true(self, _p: dict[str, Any], _f: object) -> bool:
+        return True
+
+    _m_answerCallbackQuery = _m_sendChatAction = _m_setMyCommands = _true
+    _m_deleteMyCommands = _m_close = _true
+
+    async def _m_deleteWebhook(self, _p: dict[str, Any], _f: object) -> bool:
+        self.webhook = None
+        return True
+
+    async def _m_setWebhook(self, p: dict[str, Any], _f: object) -> bool:
+        self.webhook = p
+        return True
+
+    async def _m_getWebhookInfo(self, _p: dict[str, Any], _f: object) -> dict[str, Any]:
+        url = (self.webhook or {}).get("url", "")
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+
+    # --- driving it (from the test's thread) ---------------------------------------------
+
+    def fail(self, method: str, status: int, *, times: int = 1, retry_after: int = 1) -> None:
+        """Make the next `times` calls of `method` fail with `status`."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(Fault(status, times, retry_after))
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Make the next `times` calls of `method` answer after `seconds`."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(Fault(200, times, delay=seconds))
+
+    def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update for getUpdates, or post it to the webhook when one is set."""
+        asyncio.run_coroutine_threadsafe(self._push(update), self._loop).result(10)
+        return update
+
+    async def _push(self, update: dict[str, Any]) -> None:
+        assert self._arrived is not None
+        async with self._arrived:
+            self._updates.append(update)
+            self._arrived.notify_all()
+
+    def post_to_webhook(self, update: dict[str, Any], url: str, secret: str | None) -> int:
+        """Post an update as Telegram would (with the secret header when given)."""
+
+        async def post() -> int:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(url, json=update, headers=headers) as response,
+            ):
+                return response.status
+
+        status = asyncio.run_coroutine_threadsafe(post(), self._loop).result(30)
+        self.webhook_responses.append(status)
+        return status
+
+    def user(self, user_id: int, language_code: str = "zh-hans") -> dict[str, Any]:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": "测试",
+            "last_name": str(user_id),
+            "language_code": language_code,
+        }
+
+    def text_update(
+        self, user_id: int, text: str, *, chat_id: int | None = None, language_code: str = "zh-hans"
+    ) -> dict[str, Any]:
+        chat = chat_id if chat_id is not None else user_id
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup", "title": "群"},
+            "from": self.user(user_id, language_code),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def media_update(self, user_id: int, kind: str) -> dict[str, Any]:
+        update = self.text_update(user_id, "x")
+        del update["message"]["text"]
+        media = {
+            "photo": [{"file_id": "p1", "file_unique_id": "p1u", "width": 10, "height": 10}],
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "s1u",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+            "voice": {"file_id": "v1", "file_unique_id": "v1u", "duration": 2},
+        }
+        update["message"][kind] = media[kind]
+        return update
+
+    def press_update(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": f"cb{next(self._update_ids)}",
+                "from": self.user(user_id),
+                "chat_instance": "ci",
+                "data": data,
+                "message": message,
+            },
+        }
+
+    # --- what happened -------------------------------------------------------------------
+
+    def calls_of(self, method: str, chat_id: int | None = None) -> list[Call]:
+        with self._lock:
+            calls = [c for c in self.calls if c.method == method]
+        if chat_id is not None:
+            calls = [c for c in calls if int(c.params.get("chat_id", 0)) == chat_id]
+        return calls
+
+    def chat_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Return the messages the bot has in a chat now (edits applied), oldest first."""
+        with self._lock:
+            found = [m for (c, _), m in self.messages.items() if c == chat_id]
+        return sorted(found, key=lambda m: m["message_id"])
+
+    def wait_until(self, condition: Callable[[], Any], timeout: float = 30.0) -> Any:
+        """Poll until `condition()` is truthy; fail with what was seen when it never is."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"timed out; last calls: {[c.method for c in self.calls[-15:]]}")

@@ -1,0 +1,137 @@
+"""Run `beian serve` as a subprocess against the fake Bot API and chat with it as a person."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.bot_api import FakeBotAPI
+
+BEIAN = Path(sys.executable).parent / "beian"
+TOKEN = "123456789:TESTtokenForTheLocalFakeBotApiServer0"
+
+
+class BotProcess:
+    """`beian serve` in polling (default) or webhook mode, pointed at the fake server."""
+
+    def __init__(self, fake: FakeBotAPI, workdir: Path, *, webhook: list[str] | None = None):
+        self.fake = fake
+        self.workdir = workdir
+        self.webhook = webhook
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = workdir / "serve.log"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": self.fake.base_url,
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'bot.db'}",
+            "BEIAN_TODAY": "2026-11-28",
+            "BEIAN_PACK": "example",
+        }
+
+    def start(self) -> BotProcess:
+        ready_before = len(self.fake.calls_of("setWebhook" if self.webhook else "deleteWebhook"))
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(BEIAN), "serve", *(self.webhook or [])],
+                cwd=self.workdir,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        method = "setWebhook" if self.webhook else "deleteWebhook"
+        self.fake.wait_until(
+            lambda: len(self.fake.calls_of(method)) > ready_before or self._died(), 60
+        )
+        assert not self._died(), self.log.read_text(encoding="utf-8")
+        return self
+
+    def _died(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self) -> int:
+        """Send SIGTERM and wait: the exit code of a graceful shutdown."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """Return what a person sees of a message: its text (or caption) and its button labels."""
+    parts = [message.get("text") or message.get("caption") or ""]
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+        parts += [button["text"] for button in row]
+    return "\n".join(parts)
+
+
+class Person:
+    """A Telegram user in a private chat with the bot."""
+
+    def __init__(self, fake: FakeBotAPI, user_id: int, language_code: str = "zh-hans"):
+        self.fake = fake
+        self.user_id = user_id
+        self.language_code = language_code
+
+    def last_keyboard(self) -> dict[str, Any] | None:
+        for message in reversed(self.fake.chat_messages(self.user_id)):
+            if message.get("reply_markup"):
+                return message
+        return None
+
+    def button(self, label: str) -> tuple[dict[str, Any], str] | None:
+        message = self.last_keyboard()
+        if message is None:
+            return None
+        for row in message["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                if button["text"] == label:
+                    return message, button["callback_data"]
+        return None
+
+    def _seen(self) -> int:
+        messages = self.fake.chat_messages(self.user_id)
+        return messages[-1]["message_id"] if messages else 0
+
+    def says(self, said: str, expected: str | tuple[str, ...] = ()) -> str:
+        """Type `said` — or press the button labelled so ("[label]" must be a button)."""
+        must_press = said.startswith("[") and said.endswith("]")
+        label = said[1:-1] if must_press else said
+        found = self.button(label)
+        assert found is not None or not must_press, f"no button {label!r}"
+        seen = self._seen()
+        pressed_id = None
+        if found is not None:
+            message, data = found
+            pressed_id = message["message_id"]
+            self.fake.push(self.fake.press_update(self.user_id, message, data))
+        else:
+            self.fake.push(
+                self.fake.text_update(self.user_id, said, language_code=self.language_code)
+            )
+        fragments = (expected,) if isinstance(expected, str) else expected
+
+        def reply() -> str | None:
+            messages = self.fake.chat_messages(self.user_id)
+            new = [m for m in messages if m["message_id"] > seen]
+            edited = [m for m in messages if m["message_id"] == pressed_id]
+            text = "\n".join(message_text(m) for m in edited + new)
+            if new and all(f in text for f in fragments):
+                return text
+            return None
+
+        text: str = self.fake.wait_until(reply)
+        return text
