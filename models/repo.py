@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from models.tables import (
@@ -203,10 +205,17 @@ def mark_reminder(
 def mark_update_processed(
     *, session: Session, bot_id: int, update_id: int, now: dt.datetime
 ) -> bool:
-    """Record a Telegram update id; return False when it was already processed."""
-    seen = session.get(ProcessedUpdate, (bot_id, update_id))
-    if seen is not None:
-        return False
-    session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id, processed_at=now))
-    session.flush()
-    return True
+    """Record a Telegram update id; return False when it was already processed.
+
+    One INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL): no read first, and two
+    instances racing on one id cannot both win.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement: Any = (
+        insert(ProcessedUpdate)
+        .values(bot_id=bot_id, update_id=update_id, processed_at=now)
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(sa.literal_column("update_id"))
+    )
+    return session.execute(statement).first() is not None

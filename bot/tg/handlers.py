@@ -61,11 +61,18 @@ async def _turn(update: Update, context: BotContext, inp: Input) -> Turn | None:
         return None
 
 
-async def _send_reply(context: BotContext, chat_id: int, reply: Reply) -> Message:
-    chunks = ui.split_text(reply.text)
+async def _send_text(context: BotContext, chat_id: int, text: str, reply: Reply | None) -> Message:
+    chunks = ui.split_text(text)
     for chunk in chunks[:-1]:
         await context.bot.send_message(chat_id, chunk)
-    return await context.bot.send_message(chat_id, chunks[-1], reply_markup=ui.keyboard(reply))
+    markup = ui.keyboard(reply) if reply is not None else None
+    return await context.bot.send_message(chat_id, chunks[-1], reply_markup=markup)
+
+
+async def _send_replies(context: BotContext, chat_id: int, replies: list[Reply]) -> None:
+    """Send replies as few messages as possible: texts before a question join its message."""
+    for text, question in ui.merge_replies(replies):
+        await _send_text(context, chat_id, text, question)
 
 
 async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
@@ -73,15 +80,14 @@ async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
     lang = turn.step.state.lang
     replies = list(turn.step.replies)
     if turn.documents and replies:
-        await _send_reply(context, chat_id, replies.pop(0))
+        await _send_replies(context, chat_id, [replies.pop(0)])
         for doc in turn.documents:
             await context.bot.send_document(
                 chat_id,
                 InputFile(doc.pdf, filename=doc.filename),
                 caption=ui.CAPTIONS[doc.kind].get(lang),
             )
-    for reply in replies:
-        await _send_reply(context, chat_id, reply)
+    await _send_replies(context, chat_id, replies)
 
 
 async def on_private_text(update: Update, context: BotContext) -> None:
@@ -89,7 +95,6 @@ async def on_private_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     assert message.text is not None
-    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
     turn = await _turn(update, context, Input.typed(message.text))
     if turn is not None:
         await _deliver(context, message.chat_id, turn)

@@ -51,6 +51,24 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+def merge_replies(replies: list[Reply]) -> list[tuple[str, Reply | None]]:
+    """Join replies into messages: plain texts ride along with the next question's message.
+
+    Each message is (text, the reply whose choices it carries). Fewer messages mean fewer Bot
+    API calls — the rate limiter allows about 30 a second for the whole bot.
+    """
+    messages: list[tuple[str, Reply | None]] = []
+    pending: list[str] = []
+    for reply in replies:
+        pending.append(reply.text)
+        if reply.choices:
+            messages.append(("\n\n".join(pending), reply))
+            pending = []
+    if pending:
+        messages.append(("\n\n".join(pending), None))
+    return messages
+
+
 def label_of(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
     """Return the label of the button carrying `data` in a sent keyboard."""
     if markup is None:

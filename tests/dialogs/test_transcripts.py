@@ -279,3 +279,40 @@ def test_the_government_transcript_routes_maintenance_first(run: Run) -> None:
     answers = _submitted(effects)
     assert answers.maintenance_city == "上海"
     assert answers.emergency_contact == answers.security_officer
+
+
+def test_a_government_body_may_give_its_organisation_code(run: Run) -> None:
+    state, _, _ = run(
+        [
+            *GOVERNMENT[:6],
+            ("12345678-8", "通信地址"),
+        ]
+    )
+    assert state.answers["subject.credential_number"] == "12345678-8"
+
+
+def test_an_enterprise_may_not_give_an_organisation_code(run: Run) -> None:
+    run([*ENTERPRISE[:6], ("12345678-8", ("这个答案不对", "统一社会信用代码"))])
+
+
+def test_the_emergency_contact_can_be_the_legal_representative(run: Run) -> None:
+    # ENTERPRISE up to the contact question, then "same as the legal representative".
+    upto = next(i for i, (said, _) in enumerate(ENTERPRISE) if said == "另填一人")
+    state, effects, _ = run(
+        [
+            *ENTERPRISE[:upto],
+            ("同法定代表人", ("请核对", "同法定代表人/负责人")),
+            ("确认", "已提交"),
+        ]
+    )
+    answers = _submitted(effects)
+    assert answers.emergency_contact == answers.subject.responsible
+    assert state.state is Stage.DONE
+
+
+def test_a_photo_or_sticker_gets_the_question_again(run: Run, context: object) -> None:
+    state, _, _ = run(ENTERPRISE[:1])
+    step = handle(state, Input.nothing(), context)  # type: ignore[arg-type]
+    assert "请先回答这个问题" in shown(step)
+    assert "网站系统在哪里维护" in shown(step)
+    assert step.state.answers == state.answers

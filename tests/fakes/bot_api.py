@@ -72,6 +72,7 @@ class FakeBotAPI:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
         self.webhook_responses: list[int] = []
+        self.arrivals: list[str] = []  # every request's method, recorded as it arrives
         self._lock = threading.Lock()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -140,6 +141,8 @@ class FakeBotAPI:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         params, files = await self._params(request)
+        with self._lock:
+            self.arrivals.append(method)
         fault = self._take_fault(method)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)

@@ -1,0 +1,71 @@
+"""Telegram presentation rules: message limits, callback data, languages, merged replies."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.tg import ui
+from dialogs.model import Choice, Reply
+
+
+def test_long_texts_split_on_line_boundaries_under_the_limit() -> None:
+    lines = [f"第{i}行：" + "字" * 50 for i in range(300)]
+    chunks = ui.split_text("\n".join(lines))
+    assert len(chunks) > 1
+    assert all(len(chunk) <= ui.TEXT_LIMIT for chunk in chunks)
+    assert "\n".join(chunks) == "\n".join(lines)  # nothing lost, every cut at a newline
+
+
+def test_a_single_line_longer_than_a_message_is_cut() -> None:
+    chunks = ui.split_text("字" * 9000)
+    assert [len(c) for c in chunks] == [4096, 4096, 808]
+
+
+def test_a_short_text_is_one_message() -> None:
+    assert ui.split_text("你好") == ["你好"]
+
+
+def test_callback_data_carries_ids_within_64_bytes() -> None:
+    assert ui.parse_callback(ui.callback_data("subject_type", "enterprise")) == (
+        "subject_type",
+        "enterprise",
+    )
+    with pytest.raises(ValueError, match="64 bytes"):
+        ui.callback_data("问题" * 11, "选项")
+    assert ui.parse_callback("garbage") is None
+    assert ui.parse_callback(None) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "lang"),
+    [("zh-hans", "zh"), ("zh-hant", "zh"), ("zh", "zh"), (None, "zh"), ("en", "en"), ("de", "en")],
+)
+def test_the_telegram_language_preselects_the_interview_language(
+    code: str | None, lang: str
+) -> None:
+    assert ui.language_of(code) == lang
+
+
+def test_plain_replies_ride_along_with_the_next_question() -> None:
+    choices = (Choice("local", "本市", 1), Choice("elsewhere", "外地", 2))
+    question = Reply("哪里维护？", choices, "m")
+    merged = ui.merge_replies([Reply("✔ 企业"), question, Reply("提示")])
+    assert merged == [("✔ 企业\n\n哪里维护？", question), ("提示", None)]
+
+
+def test_the_keyboard_uses_the_question_and_ids_not_labels() -> None:
+    reply = Reply("选？", (Choice("yes", "是", 1), Choice("no", "否", 2)), "interactive")
+    markup = ui.keyboard(reply)
+    assert markup is not None
+    datas = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert datas == ["interactive|yes", "interactive|no"]
+    assert ui.label_of(markup, "interactive|no") == "否"
+    assert ui.keyboard(Reply("无选项")) is None
+
+
+def test_the_command_menu_exists_in_both_languages() -> None:
+    zh, en = ui.commands("zh"), ui.commands("en")
+    assert [c.command for c in zh] == [c.command for c in en]
+    assert {"start", "back", "edit", "skip", "cancel", "restart", "status", "help", "lang"} <= {
+        c.command for c in zh
+    }
