@@ -78,6 +78,11 @@ async def _pool_throughput(
     with DocumentRenderer(workers=2) as renderer:
         await renderer.render_set(KINDS, answers, ctx)  # warm both workers
         await renderer.render_set(KINDS, answers, ctx)
+        one_set = []
+        for _ in range(7):  # one applicant's set, as the bot renders it (both workers)
+            before = time.perf_counter()
+            await renderer.render_set(KINDS, answers, ctx)
+            one_set.append(time.perf_counter() - before)
         tick = asyncio.create_task(ticker())
         start = time.perf_counter()
         await asyncio.gather(*(renderer.render_set(KINDS, answers, ctx) for _ in range(sets)))
@@ -86,6 +91,7 @@ async def _pool_throughput(
         await tick
     lags.sort()
     return {
+        "set_ms": 1000 * statistics.median(one_set),
         "docs_per_s": sets * len(KINDS) / elapsed,
         "lag_p50_ms": 1000 * lags[len(lags) // 2],
         "lag_p99_ms": 1000 * lags[int(len(lags) * 0.99) - 1],
@@ -133,8 +139,13 @@ def main() -> None:
     print("|---|---|---|---|")
     print(f"| full set, cold (first in process) | {1000 * cold:.0f} ms | — | — |")
     print(
-        f"| full set, warm (median of {args.repeat}) | {1000 * warm:.0f} ms | "
+        f"| full set, warm, one process in sequence (median of {args.repeat}) | "
+        f"{1000 * warm:.0f} ms | "
         f"{1000 * base:.0f} ms | ≤ 400 ms |"
+    )
+    print(
+        f"| full set, warm, through the pool (2 workers, as the bot renders it; median of 7) | "
+        f"{pool['set_ms']:.0f} ms | — | ≤ 400 ms |"
     )
     print(
         f"| documents/s, pool of 2 processes, {args.sets} sets | {pool['docs_per_s']:.1f} | "
