@@ -43,3 +43,4 @@ docs: setup
 
 bench: setup
 	.venv/bin/python -m bench.bench_documents
+	.venv/bin/python -m bench.bench_telegram
