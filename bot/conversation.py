@@ -15,6 +15,7 @@ from hashlib import sha256
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.present import route_json
 from dialogs.engine import begin, handle
 from dialogs.model import (
     Cancel,
@@ -102,13 +103,7 @@ def _filing_from(
         server=answers.server,
         maintenance_city=answers.maintenance_city,
         server_city=answers.server_city,
-        route={
-            "in_scope": route.in_scope,
-            "steps": [
-                {"order": s.order, "where": s.where.value, "bureau": s.bureau.zh}
-                for s in route.steps
-            ],
-        },
+        route=route_json(route, "zh"),  # the same shape as `beian route --json`
         connection_date=answers.connection_date,
         data=answers.model_dump(mode="json"),
         site_name=answers.website.name,

@@ -9,18 +9,14 @@ from rules.deadlines import Deadline
 from rules.fields import FieldResult
 from rules.materials import requirement
 from rules.pack import Material
+from rules.plan import weekday_text
 from rules.routing import Route
 from rules.text import Lang
-
-_WEEKDAYS = {
-    "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
 
 
 def weekday(d: dt.date, lang: Lang) -> str:
     """Return the weekday's name of `d`."""
-    return _WEEKDAYS[lang][d.weekday()]
+    return weekday_text(d).get(lang)
 
 
 def route_json(route: Route, lang: Lang) -> dict[str, Any]:

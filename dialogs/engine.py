@@ -36,16 +36,12 @@ from dialogs.summary import STAGE_LABELS, applying, build, show_value, summary_l
 from rules.deadlines import filing_deadline
 from rules.enums import SubjectType
 from rules.fields import fold
-from rules.plan import estimate_notes, procedure_plan
+from rules.plan import date_text, estimate_notes, procedure_plan, weekday_text
 from rules.text import Lang, Text, t
 
 KEEP, SKIP, DONE = "_keep", "_skip", "_done"
 _KEEP_WORDS = {"保留", "保留原答案", "不变", "不改", "keep", "same"}
 _DONE_WORDS = {"完成", "好了", "就这些", "没有了", "没了", "done", "finish", "that's all"}
-_WEEKDAYS = {
-    "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
 
 
 @lru_cache(maxsize=8)
@@ -626,9 +622,7 @@ class _Turn:
         self.say("\n".join(lines))
 
     def _date(self, d: dt.date) -> str:
-        if self.lang == "zh":
-            return f"{d.year}年{d.month}月{d.day}日"
-        return d.isoformat()
+        return date_text(d).get(self.lang)
 
     def deadline_notice(self) -> None:
         pack, lang = self.ctx.pack, self.lang
@@ -646,7 +640,7 @@ class _Turn:
                 texts.DEADLINE_LEFT.format(
                     start=self._date(deadline.start),
                     due=due,
-                    weekday=_WEEKDAYS[lang][deadline.due.weekday()],
+                    weekday=weekday_text(deadline.due).get(lang),
                     days=left,
                 ).get(lang)
             )

@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 from dialogs.questions import Kind, Option, Question
-from rules.enums import SubjectType
-from rules.fields import check_field, check_id_card, check_org_code, check_uscc, fold
+from rules import fields
+from rules.fields import check_field, fold
 from rules.text import Text, t
 
 
@@ -160,33 +160,14 @@ _NONE_WORDS = {"无", "没有", "none", "no", "n/a", "na", "否", "不", "没"}
 
 
 def check_credential(text: str, subject_type: str | None, today: dt.date) -> Parsed:
-    """Check a credential number against the subject type: ID card, USCC or organisation code."""
-    if subject_type == SubjectType.INDIVIDUAL.value:
-        result = check_id_card(text, today)
-    else:
-        result = check_uscc(text)
-        if not result.valid and subject_type == SubjectType.GOVERNMENT.value:
-            org = check_org_code(text)
-            result = org if org.valid else result
-    if not result.valid:
-        return Parsed(error=result.error)
-    return Parsed(result.normalized)
+    """Check a credential number against the subject type (rules.fields.check_credential)."""
+    result = fields.check_credential(text, subject_type, today)
+    return Parsed(result.normalized) if result.valid else Parsed(error=result.error)
 
 
 def _plain(text: str, question: Question) -> Parsed:
-    cleaned = re.sub(r"\s+", " ", text).strip()
-    if not cleaned:
-        return Parsed(error=t("这一项不能为空。", "This cannot be empty."))
-    if len(cleaned) > question.max_length:
-        return Parsed(
-            error=t(
-                f"太长了（{len(cleaned)}字），最多{question.max_length}字。",
-                f"Too long ({len(cleaned)} characters); at most {question.max_length}.",
-            )
-        )
-    if any(ord(c) < 32 for c in cleaned):
-        return Parsed(error=t("含有不可见的控制字符。", "Contains control characters."))
-    return Parsed(cleaned)
+    result = fields.check_plain_text(text, question.max_length)
+    return Parsed(result.normalized) if result.valid else Parsed(error=result.error)
 
 
 def read_one(text: str, question: Question, answers: dict[str, Any], today: dt.date) -> Parsed:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
@@ -22,14 +21,15 @@ from pydantic_core import PydanticCustomError
 from rules.enums import Location, SubjectType
 from rules.fields import (
     FieldResult,
+    check_credential,
     check_domain,
     check_email,
     check_icp,
     check_id_card,
     check_ip,
     check_mobile,
-    check_org_code,
     check_phone,
+    check_plain_text,
     check_postcode,
     check_uscc,
 )
@@ -47,24 +47,11 @@ def _checked(check: Callable[[str], FieldResult]) -> AfterValidator:
     return AfterValidator(run)
 
 
-def _plain_text(value: str) -> str:
-    """Trim, fold runs of white space, refuse control characters."""
-    cleaned = re.sub(r"\s+", " ", value).strip()
-    if not cleaned:
-        raise PydanticCustomError(
-            "field_check", "{zh}", {"zh": "这一项不能为空。", "en": "This field cannot be empty."}
-        )
-    if any(ord(c) < 32 for c in cleaned):
-        raise PydanticCustomError(
-            "field_check",
-            "{zh}",
-            {"zh": "含有不可见的控制字符。", "en": "Contains control characters."},
-        )
-    return cleaned
+# Trimmed, white space folded; empty text and control characters refused.
+PlainText = _checked(check_plain_text)
 
-
-Name = Annotated[str, Field(max_length=200), AfterValidator(_plain_text)]
-LongText = Annotated[str, Field(max_length=1000), AfterValidator(_plain_text)]
+Name = Annotated[str, Field(max_length=200), PlainText]
+LongText = Annotated[str, Field(max_length=1000), PlainText]
 USCC = Annotated[str, _checked(check_uscc)]
 IDCard = Annotated[str, _checked(check_id_card)]
 Mobile = Annotated[str, _checked(check_mobile)]
@@ -114,7 +101,7 @@ class _Answers(BaseModel):
 class Person(_Answers):
     """A responsible person: legal representative, security officer or emergency contact."""
 
-    name: Annotated[str, Field(max_length=50), AfterValidator(_plain_text)]
+    name: Annotated[str, Field(max_length=50), PlainText]
     id_number: IDCard
     mobile: Mobile
     email: Email | None = None
@@ -141,7 +128,7 @@ class Website(_Answers):
     access_provider: Name
     access_method: AccessMethod
     server_address: LongText  # 服务器存放物理地址
-    service_types: list[Annotated[str, Field(max_length=40), AfterValidator(_plain_text)]] = Field(
+    service_types: list[Annotated[str, Field(max_length=40), PlainText]] = Field(
         min_length=1, max_length=20
     )
     interactive: bool
@@ -166,15 +153,7 @@ class FilingAnswers(_Answers):
     @field_validator("subject")
     @classmethod
     def _credential_fits_subject(cls, subject: Subject, info: ValidationInfo) -> Subject:
-        subject_type = info.data.get("subject_type")
-        number = subject.credential_number
-        if subject_type is SubjectType.INDIVIDUAL:
-            result = check_id_card(number)
-        else:
-            result = check_uscc(number)
-            if not result.valid and subject_type is SubjectType.GOVERNMENT:
-                org = check_org_code(number)
-                result = org if org.valid else result
+        result = check_credential(subject.credential_number, info.data.get("subject_type"))
         if not result.valid or result.normalized is None:
             error = result.error or t("无效", "invalid")
             raise PydanticCustomError(

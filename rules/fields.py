@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum.cn import ric, uscc
 
 from rules.clock import today_local
+from rules.enums import SubjectType
 from rules.text import Text, t
 
 
@@ -454,6 +455,41 @@ def _make_date(year: int, month: int, day: int) -> FieldResult:
     if not 1990 <= year <= 2100:
         return bad(f"年份{year}不合理，请检查。", f"The year {year} looks wrong; please check.")
     return ok(value.isoformat())
+
+
+# --- free text (names, addresses) -------------------------------------------------------------
+
+
+def check_plain_text(text: str, max_length: int | None = None) -> FieldResult:
+    """Trim and fold runs of white space; refuse empty text, control characters, overlength."""
+    cleaned = re.sub(r"\s+", " ", text).strip()
+    if not cleaned:
+        return _empty()
+    if any(ord(c) < 32 for c in cleaned):
+        return bad("含有不可见的控制字符。", "Contains control characters.")
+    if max_length is not None and len(cleaned) > max_length:
+        return bad(
+            f"太长了（{len(cleaned)}字），最多{max_length}字。",
+            f"Too long ({len(cleaned)} characters); at most {max_length}.",
+        )
+    return ok(cleaned)
+
+
+# --- the subject's credential -----------------------------------------------------------------
+
+
+def check_credential(
+    text: str, subject_type: str | None, today: dt.date | None = None
+) -> FieldResult:
+    """Check the credential that fits the subject: a resident ID for an individual, a USCC
+    for a unit, or (government bodies only) the older organisation code."""
+    if subject_type == SubjectType.INDIVIDUAL:
+        return check_id_card(text, today)
+    result = check_uscc(text)
+    if not result.valid and subject_type == SubjectType.GOVERNMENT:
+        org = check_org_code(text)
+        return org if org.valid else result
+    return result
 
 
 # --- the registry used by the CLI and the interview -------------------------------------------

@@ -29,6 +29,22 @@ class PlanStep:
         return self.deadline is not None and self.deadline.estimate
 
 
+_WEEKDAYS = (
+    t("星期一", "Monday"),
+    t("星期二", "Tuesday"),
+    t("星期三", "Wednesday"),
+    t("星期四", "Thursday"),
+    t("星期五", "Friday"),
+    t("星期六", "Saturday"),
+    t("星期日", "Sunday"),
+)
+
+
+def weekday_text(d: dt.date) -> Text:
+    """Name the weekday of `d`."""
+    return _WEEKDAYS[d.weekday()]
+
+
 def date_text(d: dt.date) -> Text:
     """Write a date the way Chinese forms do (2026年11月28日), and ISO in English."""
     return t(f"{d.year}年{d.month}月{d.day}日", d.isoformat())

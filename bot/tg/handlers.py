@@ -147,7 +147,7 @@ async def _drop_buttons(message: Message) -> None:
 async def on_group(update: Update, context: BotContext) -> None:
     """Point people in a group to a private chat (filings hold personal data)."""
     message = update.effective_message
-    if message is None or not _first_time(update, context):
+    if message is None or not await asyncio.to_thread(_first_time, update, context):
         return
     user = update.effective_user
     lang = ui.language_of(user.language_code if user else None)

@@ -387,3 +387,25 @@ def test_no_input_makes_a_check_raise(field: str) -> None:
     for value in NASTY:
         result = check_field(field, value, TODAY)
         assert result.valid or (result.error is not None and result.error.zh and result.error.en)
+
+
+def test_plain_text_is_trimmed_and_folded_and_refuses_what_cannot_be_printed() -> None:
+    from rules.fields import check_plain_text
+
+    assert check_plain_text("  示例   科技\n有限公司 ").normalized == "示例 科技 有限公司"
+    assert not check_plain_text("   ").valid
+    assert not check_plain_text("名\x00字").valid
+    too_long = check_plain_text("字" * 51, 50)
+    assert not too_long.valid
+    assert too_long.error is not None
+    assert "最多50字" in too_long.error.zh
+
+
+def test_the_credential_depends_on_the_subject_type() -> None:
+    from rules.fields import check_credential
+
+    assert check_credential("330106198506120015", "individual").valid
+    assert not check_credential("91330106MA2B3C4D5D", "individual").valid
+    assert check_credential("91330106MA2B3C4D5D", "enterprise").valid
+    assert check_credential("12345678-8", "government").valid
+    assert not check_credential("12345678-8", "enterprise").valid
