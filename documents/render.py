@@ -11,6 +11,8 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 from weasyprint import CSS, HTML
+from weasyprint.document import Document, Page
+from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
 
 from documents.fetcher import STATIC_DIR, StaticOnlyFetcher
@@ -216,10 +218,12 @@ def template_context(
     }
 
 
-def render_html(kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext) -> str:
-    """Return the document's HTML."""
+def render_html(
+    kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext, *, copies: int = 2
+) -> str:
+    """Return the document's HTML (the filing form with `copies` copies)."""
     template = _environment().get_template(TEMPLATES[kind])
-    return template.render(template_context(kind, answers, ctx))
+    return template.render({**template_context(kind, answers, ctx), "copies": copies})
 
 
 def filename_for(kind: DocumentKind, answers: FilingAnswers) -> str:
@@ -247,6 +251,30 @@ def _user_texts(answers: FilingAnswers, ctx: DocumentContext) -> list[str]:
     return texts
 
 
+def _layout(html: str, fetcher: StaticOnlyFetcher) -> Document:
+    return _FormsHTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).render(
+        font_config=_fonts(), stylesheets=[_stylesheet()]
+    )
+
+
+def _blank_copy_html(pages: int) -> str:
+    breaks = '<div style="break-before: page"></div>' * (pages - 1)
+    return f'<html><body><section class="copy copy-2"><div></div>{breaks}</section></body></html>'
+
+
+def _two_copies(first: Document, fetcher: StaticOnlyFetcher) -> Document:
+    """Append copy 2: copy 1's laid-out pages with the margin boxes (第二份, page numbers)
+    of a blank copy-2 document of as many pages — the form is laid out once, not twice."""
+    blank = _layout(_blank_copy_html(len(first.pages)), fetcher)
+    assert len(blank.pages) == len(first.pages)
+    second = []
+    for page, margins in zip(first.pages, blank.pages, strict=True):
+        content = [c for c in page._page_box.children if not isinstance(c, MarginBox)]
+        marks = [c for c in margins._page_box.children if isinstance(c, MarginBox)]
+        second.append(Page(page._page_box.copy_with_children([*content, *marks])))
+    return first.copy([*first.pages, *second])
+
+
 def render(
     kind: DocumentKind,
     answers: FilingAnswers,
@@ -254,12 +282,11 @@ def render(
     fetcher: StaticOnlyFetcher | None = None,
 ) -> RenderedDocument:
     """Render one document to PDF; characters no font has are reported, not dropped silently."""
-    html = render_html(kind, answers, ctx)
-    document = _FormsHTML(
-        string=html,
-        base_url=STATIC_DIR.as_uri() + "/",
-        url_fetcher=fetcher or StaticOnlyFetcher(),
-    ).render(font_config=_fonts(), stylesheets=[_stylesheet()])
+    fetcher = fetcher or StaticOnlyFetcher()
+    if kind is DocumentKind.FILING_FORM:
+        document = _two_copies(_layout(render_html(kind, answers, ctx, copies=1), fetcher), fetcher)
+    else:
+        document = _layout(render_html(kind, answers, ctx), fetcher)
     pdf = document.write_pdf()
     assert pdf is not None
     return RenderedDocument(

@@ -83,6 +83,31 @@ def test_the_filing_form_is_two_copies_each_carrying_every_answer(subject: str) 
 
 
 @pytest.mark.parametrize("subject", SUBJECTS)
+def test_every_page_of_each_copy_carries_its_mark_and_its_own_page_numbers(subject: str) -> None:
+    pages = [squeeze(p) for p in page_texts(rendered(subject, DocumentKind.FILING_FORM).pdf)]
+    half = len(pages) // 2
+    copies = ((pages[:half], "第一份", "第二份"), (pages[half:], "第二份", "第一份"))
+    for copy, mark, other in copies:
+        for number, text in enumerate(copy, 1):
+            assert mark in text
+            assert other not in text
+            assert f"第{number}页/共{half}页" in text
+
+
+def test_a_long_form_keeps_both_copies_the_same_length(ctx: DocumentContext) -> None:
+    answers = load_example("government")
+    many = [f"site{i}.lib.example.gov.cn" for i in range(50)]
+    website = answers.website.model_copy(update={"domains": many, "pre_approvals": ["许可" * 400]})
+    doc = render(DocumentKind.FILING_FORM, answers.model_copy(update={"website": website}), ctx)
+    pages = [squeeze(p) for p in page_texts(doc.pdf)]
+    assert doc.pages == len(pages) >= 6  # at least three pages per copy
+    half = len(pages) // 2
+    assert all("第一份" in p for p in pages[:half])
+    assert all("第二份" in p for p in pages[half:])
+    assert pages[:half] == [p.replace("第二份", "第一份") for p in pages[half:]]
+
+
+@pytest.mark.parametrize("subject", SUBJECTS)
 def test_the_other_documents_name_the_applicant_and_the_site(subject: str) -> None:
     answers = load_example(subject)
     for kind in (
