@@ -38,6 +38,15 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_probe() -> float:
+    """Time a fixed pure-Python loop: this machine's speed varies by ±25% between minutes."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def _answers() -> FilingAnswers:
     path = Path(__file__).parents[1] / "examples" / "enterprise.yaml"
     return FilingAnswers.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -105,6 +114,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
 
+    probe_before = _cpu_probe()
     answers = _answers()
     ctx = DocumentContext(pack=load_pack("example"), today=dt.date(2026, 11, 28))
     htmls = [render_html(kind, answers, ctx) for kind in KINDS]
@@ -131,6 +141,11 @@ def main() -> None:
         _baseline_set([htmls[i % len(htmls)]])
     rss_base_end = _rss_mib()
 
+    probe_after = _cpu_probe()
+    print(
+        f"CPU probe (5M-step Python loop) before / after: {1000 * probe_before:.0f} / "
+        f"{1000 * probe_after:.0f} ms (lower is a faster machine at that moment)"
+    )
     print(
         f"machine: {os.cpu_count()} cores; one set = {len(KINDS)} documents "
         f"(备案表 ×2 copies, 告知书, 清单, 指引, 变更说明)"
