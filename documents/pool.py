@@ -21,6 +21,7 @@ def _warm_up() -> None:
     render_module._fonts()
     render_module._stylesheet()
     render_module._ua_stylesheet()
+    render_module._second_copy_margins(2)
     render_module._environment()
     fonts.covered_codepoints()
 

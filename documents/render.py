@@ -262,15 +262,24 @@ def _blank_copy_html(pages: int) -> str:
     return f'<html><body><section class="copy copy-2"><div></div>{breaks}</section></body></html>'
 
 
-def _two_copies(first: Document, fetcher: StaticOnlyFetcher) -> Document:
-    """Append copy 2: copy 1's laid-out pages with the margin boxes (第二份, page numbers)
-    of a blank copy-2 document of as many pages — the form is laid out once, not twice."""
-    blank = _layout(_blank_copy_html(len(first.pages)), fetcher)
-    assert len(blank.pages) == len(first.pages)
+@lru_cache(maxsize=8)
+def _second_copy_margins(pages: int) -> tuple[tuple[MarginBox, ...], ...]:
+    """Lay out a blank copy-2 document of `pages` pages once per process; keep its margin
+    boxes (第二份, 第 n 页 / 共 m 页). They hold no applicant data, so they are shared."""
+    blank = _layout(_blank_copy_html(pages), StaticOnlyFetcher())
+    assert len(blank.pages) == pages
+    return tuple(
+        tuple(c for c in page._page_box.children if isinstance(c, MarginBox))
+        for page in blank.pages
+    )
+
+
+def _two_copies(first: Document) -> Document:
+    """Append copy 2: copy 1's laid-out pages with copy 2's margin boxes — the form is laid
+    out once, not twice."""
     second = []
-    for page, margins in zip(first.pages, blank.pages, strict=True):
+    for page, marks in zip(first.pages, _second_copy_margins(len(first.pages)), strict=True):
         content = [c for c in page._page_box.children if not isinstance(c, MarginBox)]
-        marks = [c for c in margins._page_box.children if isinstance(c, MarginBox)]
         second.append(Page(page._page_box.copy_with_children([*content, *marks])))
     return first.copy([*first.pages, *second])
 
@@ -284,7 +293,7 @@ def render(
     """Render one document to PDF; characters no font has are reported, not dropped silently."""
     fetcher = fetcher or StaticOnlyFetcher()
     if kind is DocumentKind.FILING_FORM:
-        document = _two_copies(_layout(render_html(kind, answers, ctx, copies=1), fetcher), fetcher)
+        document = _two_copies(_layout(render_html(kind, answers, ctx, copies=1), fetcher))
     else:
         document = _layout(render_html(kind, answers, ctx), fetcher)
     pdf = document.write_pdf()
