@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -540,20 +540,13 @@ def individual_wording(question: Question) -> Question:
     if words is None:
         return question
     label, prompt, help_, example, check = words
-    return Question(
-        question.id,
-        question.stage,
-        question.key,
-        label,
-        prompt,
-        help_,
-        example,
-        kind=question.kind,
+    return replace(
+        question,
+        label=label,
+        prompt=prompt,
+        help=help_,
+        example=example,
         check=check or question.check,
-        options=question.options,
-        optional=question.optional,
-        applies=question.applies,
-        max_length=question.max_length,
     )
 
 
