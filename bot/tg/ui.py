@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from dialogs.model import Choice, Reply
+from dialogs.model import Reply
 from rules.enums import DocumentKind
 from rules.text import Lang, Text, t
 
@@ -100,11 +100,6 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if current or not chunks:
         chunks.append(current)
     return chunks
-
-
-def choice_label(choices: tuple[Choice, ...], choice_id: str) -> str | None:
-    """Return the label of a choice by id."""
-    return next((c.label for c in choices if c.id == choice_id), None)
 
 
 CAPTIONS: dict[DocumentKind, Text] = {
