@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from dialogs import texts
-from dialogs.machine import attached, fire, route_of
+from dialogs.machine import fire, route_of
 from dialogs.model import (
     DATA_STAGES,
     Cancel,
@@ -59,16 +59,14 @@ def questions_for(ctx: Context, answers: dict[str, Any]) -> tuple[Question, ...]
 def begin(ctx: Context, lang: Lang = "zh") -> Step:
     """Start a new interview: the welcome and the first question."""
     turn = _Turn(InterviewState(lang=lang), ctx)
-    with attached(turn.s):
-        turn.welcome()
+    turn.welcome()
     return turn.step()
 
 
 def handle(state: InterviewState, inp: Input, ctx: Context) -> Step:
     """Advance `state` by one input; never raises on anything a user can send."""
     turn = _Turn(state.copy(), ctx)
-    with attached(turn.s):
-        turn.dispatch(inp)
+    turn.dispatch(inp)
     return turn.step()
 
 
@@ -238,8 +236,7 @@ class _Turn:
         if self.s.state is Stage.DONE:
             if call is not None and call.command in (Command.START, Command.RESTART):
                 self.s = InterviewState(lang=self.lang)
-                with attached(self.s):
-                    self.welcome()
+                self.welcome()
                 self.effects.append(NewInterview())
             else:
                 self.say(texts.ALREADY_DONE)

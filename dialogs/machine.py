@@ -1,9 +1,7 @@
-"""The interview's state machine over stages (built once; every interview state is a model)."""
+"""The interview's state machine over stages (built once, driving each state unattached)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from transitions import EventData, Machine
@@ -107,18 +105,13 @@ def _machine_kwargs() -> dict[str, Any]:
 MACHINE = Machine(model=None, **_machine_kwargs())
 
 
-@contextmanager
-def attached(state: InterviewState) -> Iterator[InterviewState]:
-    """Let the machine drive `state` for the duration of a step."""
-    MACHINE.add_model(state, initial=state.state)
-    try:
-        yield state
-    finally:
-        MACHINE.remove_model(state)
-
-
 def fire(state: InterviewState, trigger: str, **kwargs: Any) -> bool:
-    """Fire `trigger` on an attached state; False when no transition applies."""
+    """Fire `trigger` on `state`; False when no transition applies.
+
+    The state is never added to the machine as a model: an event only needs the model's
+    `state` attribute, while `add_model` would hang some 70 convenience methods on every
+    state (40% of a step's time) and mutate the shared machine from several threads.
+    """
     result: bool = MACHINE.events[trigger].trigger(state, **kwargs)
     return result
 
