@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -44,16 +45,31 @@ _KEEP_WORDS = {"保留", "保留原答案", "不变", "不改", "keep", "same"}
 _DONE_WORDS = {"完成", "好了", "就这些", "没有了", "没了", "done", "finish", "that's all"}
 
 
+@dataclass(frozen=True)
+class _QuestionSet:
+    questions: tuple[Question, ...]
+    by_id: dict[str, Question]
+    position: dict[str, int]  # question id -> its place in `questions`
+
+    @classmethod
+    def of(cls, questions: tuple[Question, ...]) -> _QuestionSet:
+        return cls(
+            questions,
+            {q.id: q for q in questions},
+            {q.id: i for i, q in enumerate(questions)},
+        )
+
+
 @lru_cache(maxsize=8)
-def _question_sets(city: Text) -> tuple[tuple[Question, ...], tuple[Question, ...]]:
-    plain = build_questions(city)
-    return plain, tuple(individual_wording(q) for q in plain)
+def _question_sets(city_zh: str, city_en: str) -> tuple[_QuestionSet, _QuestionSet]:
+    plain = build_questions(Text(zh=city_zh, en=city_en))
+    individual = tuple(individual_wording(q) for q in plain)
+    return _QuestionSet.of(plain), _QuestionSet.of(individual)
 
 
-def questions_for(ctx: Context, answers: dict[str, Any]) -> tuple[Question, ...]:
-    """Return the questions, worded for an individual when the subject is one."""
-    plain, individual = _question_sets(ctx.pack.city)
-    return individual if answers.get("subject_type") == SubjectType.INDIVIDUAL.value else plain
+def _sets_for(ctx: Context) -> tuple[_QuestionSet, _QuestionSet]:
+    # Cached by the city's strings: hashing the pydantic Text itself costs more than a step.
+    return _question_sets(ctx.pack.city.zh, ctx.pack.city.en)
 
 
 def begin(ctx: Context, lang: Lang = "zh") -> Step:
@@ -112,6 +128,7 @@ class _Turn:
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.stale = False
+        self._sets = _sets_for(ctx)
 
     # --- output --------------------------------------------------------------------------
 
@@ -126,12 +143,18 @@ class _Turn:
         return Step(self.s, tuple(self.replies), tuple(self.effects), self.stale)
 
     @property
+    def qset(self) -> _QuestionSet:
+        """The questions as worded for this subject (an individual's differ)."""
+        individual = self.s.answers.get("subject_type") == SubjectType.INDIVIDUAL.value
+        return self._sets[1 if individual else 0]
+
+    @property
     def questions(self) -> tuple[Question, ...]:
-        return questions_for(self.ctx, self.s.answers)
+        return self.qset.questions
 
     def question(self, qid: str | None = None) -> Question | None:
         qid = qid or self.s.question
-        return next((q for q in self.questions if q.id == qid), None)
+        return self.qset.by_id.get(qid) if qid else None
 
     def options_of(self, q: Question) -> tuple[Option, ...]:
         if q.id == "contact_same" and self.s.answers.get("subject_type") == "individual":
@@ -597,16 +620,14 @@ class _Turn:
 
     def _routing_settled(self, q: Question) -> bool:
         """Say whether this answer completes the routing questions (then the verdict shows)."""
-        if route_of(applying(self.s.answers, self.questions), self.ctx) is None:
+        questions = self.questions
+        if route_of(applying(self.s.answers, questions), self.ctx) is None:
             return False
-        rest = [
-            later
-            for later in self.questions
-            if later.stage in (Stage.MAINTENANCE, Stage.SERVER)
-            and self.questions.index(later) > self.questions.index(q)
-            and self._needed(later)
-        ]
-        return not rest
+        after = self.qset.position[q.id] + 1
+        return not any(
+            later.stage in (Stage.MAINTENANCE, Stage.SERVER) and self._needed(later)
+            for later in questions[after:]
+        )
 
     def verdict(self) -> None:
         route = route_of(applying(self.s.answers, self.questions), self.ctx)
@@ -675,8 +696,7 @@ class _Turn:
 
     def advance(self, after: Question) -> None:
         questions = self.questions
-        index = next(i for i, q in enumerate(questions) if q.id == after.id)
-        for later in questions[index + 1 :]:
+        for later in questions[self.qset.position[after.id] + 1 :]:
             if later.stage is not after.stage:
                 break
             if self._needed(later):

@@ -22,13 +22,16 @@ def route_of(answers: dict[str, Any], ctx: Context) -> Any:
         return None
     if server is Location.ELSEWHERE and "server_city" not in answers:
         return None
-    return route_filing(
+    key = (
+        "route",
         maintenance,
         server,
-        ctx.pack,
         answers.get("maintenance_city") if maintenance is Location.ELSEWHERE else None,
         answers.get("server_city") if server is Location.ELSEWHERE else None,
     )
+    if key not in ctx.memo:
+        ctx.memo[key] = route_filing(maintenance, server, ctx.pack, key[3], key[4])
+    return ctx.memo[key]
 
 
 def _model(event: EventData) -> InterviewState:

@@ -185,3 +185,6 @@ class Context:
     pack: Pack
     calendar: WorkdayCalendar
     today: dt.date
+    # Results worked out during one step (a context lives for one step): the route is asked
+    # for by the machine's condition, the verdict and the "routing settled" check.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

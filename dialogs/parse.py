@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from dialogs.questions import Kind, Option, Question
+from dialogs.questions import Kind, Option, Question, normalize
 from rules import fields
 from rules.fields import check_field, fold
 from rules.text import Text, t
@@ -83,29 +83,21 @@ def read_command(text: str) -> CommandCall | None:
     return None
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[\s。.,，!！?？:：;；\"'“”‘’()（）]", "", fold(text)).lower()
-
-
-def _names(option: Option) -> list[str]:
-    return [_norm(n) for n in (option.id, option.label.zh, option.label.en, *option.synonyms) if n]
-
-
 def match_option(text: str, options: tuple[Option, ...]) -> Option | None:
     """Return the option meant by a number, a label, a synonym, or a close typo of one."""
-    word = _norm(text)
+    word = normalize(text)
     if not word:
         return None
     if word.isdigit():
         index = int(word) - 1
         return options[index] if 0 <= index < len(options) else None
     for option in options:
-        if word in _names(option):
+        if word in option.names:
             return option
     # "我是企业", "不在本市": the option whose name, contained in the text, is longest.
     best: dict[str, int] = {}
     for option in options:
-        for name in _names(option):
+        for name in option.names:
             if name and name in word:
                 best[option.id] = max(best.get(option.id, 0), len(name))
     if best:
@@ -115,13 +107,13 @@ def match_option(text: str, options: tuple[Option, ...]) -> Option | None:
             return next(o for o in options if o.id == winners[0])
     # A part of one option's name: "博客" for "博客/个人空间".
     if len(word) >= 2:
-        holders = [o for o in options if any(word in name for name in _names(o))]
+        holders = [o for o in options if any(word in name for name in o.names)]
         if len(holders) == 1:
             return holders[0]
     # Typos: "企叶", "enterprize".
     scores: dict[str, float] = {}
     for option in options:
-        for name in _names(option):
+        for name in option.names:
             ratio = difflib.SequenceMatcher(None, word, name).ratio()
             scores[option.id] = max(scores.get(option.id, 0.0), ratio)
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
@@ -195,8 +187,8 @@ def read_answer(text: str, question: Question, answers: dict[str, Any], today: d
         result = check_field("date", text, today)
         if result.valid:
             return Parsed(result.normalized)
-        word = _norm(text)
-        if any(name in word for o in question.options for name in _names(o)) or word == "1":
+        word = normalize(text)
+        if any(name in word for o in question.options for name in o.names) or word == "1":
             return Parsed(None)
         return Parsed(error=result.error)
     if question.kind is Kind.MULTI_CHOICE:
@@ -212,7 +204,7 @@ def read_answer(text: str, question: Question, answers: dict[str, Any], today: d
                 picked.append(option.id)
         return Parsed(picked) if picked else Parsed(error=t("请至少选一项。", "Pick at least one."))
     if question.kind is Kind.MULTI:
-        if question.optional and _norm(text) in _NONE_WORDS:
+        if question.optional and normalize(text) in _NONE_WORDS:
             return Parsed([])
         parts = split_values(text) if question.check else split_phrases(text)
         values: list[str] = []

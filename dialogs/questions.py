@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from dialogs.model import Stage
 from rules.answers import ACCESS_METHOD_LABELS, SERVICE_TYPES, AccessMethod
 from rules.enums import Location, SubjectType
+from rules.fields import fold
 from rules.materials import SUBJECT_LABELS
 from rules.text import Text, t
 
@@ -25,6 +28,14 @@ class Kind(StrEnum):
     DATE = "date"  # a date, or the "not online yet" option
 
 
+_IGNORED = re.compile(r"[\s。.,，!！?？:：;；\"'“”‘’()（）]")
+
+
+def normalize(text: str) -> str:
+    """Fold width and case and drop spaces and punctuation, for matching what people type."""
+    return _IGNORED.sub("", fold(text)).lower()
+
+
 @dataclass(frozen=True)
 class Option:
     """A choice with the words people use for it."""
@@ -33,6 +44,12 @@ class Option:
     label: Text
     synonyms: tuple[str, ...] = ()
     hint: Text | None = None
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """Every name the option answers to, normalized (computed once per option)."""
+        words = (self.id, self.label.zh, self.label.en, *self.synonyms)
+        return tuple(normalize(word) for word in words if word)
 
 
 Answers = dict[str, Any]

@@ -40,9 +40,18 @@ class WorkdayCalendar:
             year: (frozenset(s.holidays), frozenset(s.workdays))
             for year, s in (overrides or {}).items()
         }
+        # Answers never change for a calendar; chinese_calendar re-validates every date it is
+        # asked about, which made a deadline a third of an interview step.
+        self._days: dict[dt.date, DayInfo] = {}
 
     def day(self, d: dt.date) -> DayInfo:
         """Return what is known about `d`."""
+        known = self._days.get(d)
+        if known is None:
+            known = self._days[d] = self._look_up(d)
+        return known
+
+    def _look_up(self, d: dt.date) -> DayInfo:
         published = self._years.get(d.year)
         if published is not None:
             rest, work = published
