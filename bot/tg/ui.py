@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from dialogs.model import Reply
+from dialogs.model import Choice, Reply
 from rules.enums import DocumentKind
 from rules.text import Lang, Text, t
 
@@ -36,19 +39,39 @@ def parse_callback(data: str | None) -> tuple[str, str] | None:
     return question, choice
 
 
+class Keyboard(InlineKeyboardMarkup):
+    """An inline keyboard that is serialized once, not on every message that carries it.
+
+    PTB turns a markup into a dict on every send; a question's keyboard never changes, and
+    laying it out and serializing it took a sixth of an interview step.
+    """
+
+    __slots__ = ("_as_dict",)
+    _as_dict: dict[str, Any]
+
+    def __init__(self, rows: list[list[InlineKeyboardButton]]) -> None:
+        super().__init__(rows)
+        object.__setattr__(self, "_as_dict", super().to_dict())  # the object is frozen
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        """Return the serialized keyboard (computed once; callers only read it)."""
+        return self._as_dict
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Lay the reply's choices out as buttons: two per row when the labels are short."""
     if not reply.choices or reply.question is None:
         return None
-    question = reply.question
+    return _keyboard(reply.question, reply.choices)
+
+
+@lru_cache(maxsize=1024)
+def _keyboard(question: str, choices: tuple[Choice, ...]) -> Keyboard:
     buttons = [
-        InlineKeyboardButton(c.label, callback_data=callback_data(question, c.id))
-        for c in reply.choices
+        InlineKeyboardButton(c.label, callback_data=callback_data(question, c.id)) for c in choices
     ]
-    wide = any(len(c.label) > 8 for c in reply.choices)
-    per_row = 1 if wide else 2
-    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-    return InlineKeyboardMarkup(rows)
+    per_row = 1 if any(len(c.label) > 8 for c in choices) else 2
+    return Keyboard([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
 
 
 def merge_replies(replies: list[Reply]) -> list[tuple[str, Reply | None]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.tg import ui
 from dialogs.model import Choice, Reply
@@ -61,6 +62,19 @@ def test_the_keyboard_uses_the_question_and_ids_not_labels() -> None:
     assert datas == ["interactive|yes", "interactive|no"]
     assert ui.label_of(markup, "interactive|no") == "否"
     assert ui.keyboard(Reply("无选项")) is None
+
+
+def test_a_questions_keyboard_is_laid_out_and_serialized_once() -> None:
+    wide = tuple(Choice(f"c{i}", f"一个很长的选项名称{i}", i) for i in range(3))
+    reply = Reply("选？", wide, "q")
+    first, again = ui.keyboard(reply), ui.keyboard(Reply("再问一次？", wide, "q"))
+    assert first is not None
+    assert first is again  # the same question and choices: the same keyboard
+    plain = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=f"q|{c.id}")] for c in wide]
+    )
+    assert first.to_dict() == plain.to_dict()  # what Telegram receives is unchanged
+    assert ui.keyboard(Reply("选？", wide, "other")) is not first
 
 
 def test_the_command_menu_exists_in_both_languages() -> None:
