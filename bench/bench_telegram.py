@@ -124,8 +124,7 @@ async def ours(db: Path, steps: int) -> list[float]:
     ][:steps]
     await _measure(app, updates[:50])  # warm-up: imports, first queries
     times = await _measure(app, updates[50:])
-    services.renderer.close()
-    services.engine.dispose()
+    services.close()
     await app.shutdown()
     return times
 
@@ -193,8 +192,7 @@ async def through_fake_server(
     elapsed = time.perf_counter() - start
     await app.updater.stop()
     await app.stop()
-    services.renderer.close()
-    services.engine.dispose()
+    services.close()
     await app.shutdown()
     fake.stop()
     return expected / elapsed, len(fake.calls)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
 DEFAULT_DATABASE_URL = "sqlite:///data/beian.db"
@@ -45,6 +46,105 @@ def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class Prepared:
+    """A Core statement compiled once for one dialect, run with `exec_driver_sql`.
+
+    For the few statements of the interview's hot path: per execution SQLAlchemy spends more
+    time on a statement (cache key, parameter and result set-up) than SQLite spends running
+    it. The parameters still go through each column type's own bind processor (JSON, UTC
+    datetimes, enums), so the rows written are the ones the ORM would write.
+    """
+
+    def __init__(self, statement: sa.ClauseElement, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        required = {bind.key: None for bind in compiled.binds.values() if bind.required}
+        defaults: dict[str, Any] = dict(compiled.construct_params(required) or {})
+        processors: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None and name in defaults:
+                processors[name] = processor
+        # Literal values (a status, a `+ 1`) are processed once here; values given per call
+        # are processed on each call.
+        self._fixed = {
+            name: processors[name](value) if name in processors else value
+            for name, value in defaults.items()
+            if name not in required
+        }
+        self._processors = processors
+        self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        # What a SELECT or RETURNING gives back, through each column type (JSON, enums…).
+        returned = getattr(statement, "selected_columns", None)
+        if returned is None and getattr(statement, "_returning", None):
+            returned = statement.exported_columns  # type: ignore[attr-defined]
+        self._results = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in (returned or ())
+        ]
+
+    def params(self, values: dict[str, Any]) -> Any:
+        """Return the DBAPI parameters for `values`, each processed by its column's type."""
+        processors = self._processors
+        merged = dict(self._fixed)
+        for name, value in values.items():
+            processor = processors.get(name)
+            merged[name] = value if processor is None else processor(value)
+        if self._order is None:
+            return merged
+        return tuple([merged[name] for name in self._order])
+
+    def run(self, cursor: Any, values: dict[str, Any]) -> int:
+        """Run the statement on a DBAPI cursor with `values`; return the rows it touched."""
+        cursor.execute(self.sql, self.params(values))
+        return int(cursor.rowcount)
+
+    def fetch(self, cursor: Any, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT (or a statement with RETURNING); return its rows, values typed."""
+        cursor.execute(self.sql, self.params(values))
+        processors = self._results
+        return [
+            tuple(
+                value if proc is None or value is None else proc(value)
+                for proc, value in zip(processors, row, strict=True)
+            )
+            for row in cursor.fetchall()
+        ]
+
+
+class Raw:
+    """A DBAPI connection and its dialect, for prepared statements on the hot path.
+
+    Statements run in the DBAPI's own transaction (begun implicitly by the first write), which
+    `commit` or `rollback` ends; errors are the DBAPI's own, not SQLAlchemy's wrappers.
+    """
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.dialect = conn.dialect
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        self._dbapi = dbapi
+        self._cursor = dbapi.cursor()
+        self.errors: Any = conn.dialect.loaded_dbapi
+
+    def run(self, prepared: Prepared, values: dict[str, Any]) -> int:
+        """Run `prepared` with `values`; return the rows it touched."""
+        return prepared.run(self._cursor, values)
+
+    def fetch(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run `prepared` with `values`; return its rows."""
+        return prepared.fetch(self._cursor, values)
+
+    def commit(self) -> None:
+        """Commit the transaction."""
+        self._dbapi.commit()
+
+    def rollback(self) -> None:
+        """Roll the transaction back."""
+        self._dbapi.rollback()
 
 
 @contextmanager

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from models.db import Prepared, Raw
 from models.tables import (
     Applicant,
     Filing,
@@ -18,6 +21,7 @@ from models.tables import (
     ProcessedUpdate,
     Reminder,
 )
+from models.types import JSONType, UTCDateTime
 from rules.enums import FilingStatus, InterviewStatus, ReminderStatus
 
 
@@ -210,12 +214,251 @@ def mark_update_processed(
     One INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL): no read first, and two
     instances racing on one id cannot both win.
     """
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement: Any = (
-        insert(ProcessedUpdate)
-        .values(bot_id=bot_id, update_id=update_id, processed_at=now)
-        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(sa.literal_column("update_id"))
+    prepared = _prepared("record_update", session.get_bind().dialect)
+    result = session.connection().exec_driver_sql(
+        prepared.sql, prepared.params({"bot_id": bot_id, "update_id": update_id, "at": now})
     )
-    return session.execute(statement).first() is not None
+    return result.rowcount == 1
+
+
+# The interview step's hot path (`bot/conversation.py` quick turns) runs these statements on the
+# DBAPI connection: compiled once per dialect, no ORM unit of work, no read before writing.
+_ADVANCE = (
+    sa.update(Interview)
+    .where(
+        col(Interview.id) == sa.bindparam("interview_id"),
+        col(Interview.version) == sa.bindparam("expected_version"),
+        col(Interview.status) == InterviewStatus.ACTIVE,
+    )
+    .values(
+        state=sa.bindparam("new_state"),
+        answers=sa.bindparam("new_answers", type_=JSONType),
+        history=sa.bindparam("new_history", type_=JSONType),
+        flow=sa.bindparam("new_flow", type_=JSONType),
+        language=sa.bindparam("new_language"),
+        updated_at=sa.bindparam("now", type_=UTCDateTime()),
+        version=col(Interview.version) + 1,
+    )
+)
+_SET_LANGUAGE = (
+    sa.update(Applicant)
+    .where(col(Applicant.id) == sa.bindparam("applicant_id"))
+    .values(language=sa.bindparam("new_language"))
+)
+
+
+def _insert_if_new(dialect: str, model: Any, keys: list[str], **values: Any) -> Any:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, in the dialect's spelling."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+
+
+def _record_update_statement(dialect: str) -> Any:
+    return _insert_if_new(
+        dialect,
+        ProcessedUpdate,
+        ["bot_id", "update_id"],
+        bot_id=sa.bindparam("bot_id"),
+        update_id=sa.bindparam("update_id"),
+        processed_at=sa.bindparam("at", type_=UTCDateTime()),
+    )
+
+
+_FIND = (
+    sa.select(
+        col(Applicant.id),
+        col(Interview.id),
+        col(Interview.status),
+        col(Interview.state),
+        col(Interview.answers),
+        col(Interview.history),
+        col(Interview.flow),
+        col(Interview.language),
+        col(Interview.version),
+    )
+    .select_from(Applicant)
+    .outerjoin(Interview, col(Interview.applicant_id) == col(Applicant.id))
+    .where(
+        col(Applicant.channel) == sa.bindparam("channel"),
+        col(Applicant.external_id) == sa.bindparam("external_id"),
+    )
+    .order_by(col(Interview.id).desc())
+    .limit(1)
+)
+_NEW_INTERVIEW = (
+    sa.insert(Interview)
+    .values(
+        applicant_id=sa.bindparam("applicant_id"),
+        status=InterviewStatus.ACTIVE,
+        state=sa.bindparam("new_state"),
+        answers=sa.bindparam("new_answers", type_=JSONType),
+        history=sa.bindparam("new_history", type_=JSONType),
+        flow=sa.bindparam("new_flow", type_=JSONType),
+        language=sa.bindparam("new_language"),
+        version=1,
+        created_at=sa.bindparam("now", type_=UTCDateTime()),
+        updated_at=sa.bindparam("now", type_=UTCDateTime()),
+        purge_after=None,
+    )
+    .returning(col(Interview.id))
+)
+
+
+def _new_applicant_statement(dialect: str) -> Any:
+    return _insert_if_new(
+        dialect,
+        Applicant,
+        ["channel", "external_id"],
+        channel=sa.bindparam("channel"),
+        external_id=sa.bindparam("external_id"),
+        display_name=sa.bindparam("display_name"),
+        language=sa.bindparam("new_language"),
+        created_at=sa.bindparam("now", type_=UTCDateTime()),
+    ).returning(col(Applicant.id))
+
+
+_PREPARED: dict[tuple[str, str], Prepared] = {}
+
+
+def _prepared(name: str, dialect: sa.Dialect) -> Prepared:
+    key = (name, dialect.name)
+    if key not in _PREPARED:
+        builders: dict[str, Callable[[], Any]] = {
+            "record_update": lambda: _record_update_statement(dialect.name),
+            "advance": lambda: _ADVANCE,
+            "set_language": lambda: _SET_LANGUAGE,
+            "find": lambda: _FIND,
+            "new_applicant": lambda: _new_applicant_statement(dialect.name),
+            "new_interview": lambda: _NEW_INTERVIEW,
+        }
+        statement = builders[name]()
+        _PREPARED[key] = Prepared(statement, dialect)
+    return _PREPARED[key]
+
+
+def record_update(raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime) -> bool:
+    """Record a Telegram update id; return False when it was already processed."""
+    values = {"bot_id": bot_id, "update_id": update_id, "at": now}
+    return raw.run(_prepared("record_update", raw.dialect), values) == 1
+
+
+@dataclass(frozen=True)
+class InterviewContent:
+    """What an interview row holds of the conversation (its JSON columns and language)."""
+
+    state: str
+    answers: dict[str, Any]
+    history: list[Any]
+    flow: dict[str, Any]
+    language: str
+
+    def values(self) -> dict[str, Any]:
+        """Return the statement values the quick statements bind them to."""
+        return {
+            "new_state": self.state,
+            "new_answers": self.answers,
+            "new_history": self.history,
+            "new_flow": self.flow,
+            "new_language": self.language,
+        }
+
+
+def advance_interview(
+    raw: Raw,
+    *,
+    interview_id: int,
+    expected_version: int,
+    content: InterviewContent,
+    now: dt.datetime,
+) -> bool:
+    """Store an active interview's next state if it is still at `expected_version`.
+
+    Returns False, writing nothing, when another writer moved it on (or closed it) since it
+    was read: the caller reloads it and takes the step again.
+    """
+    touched = raw.run(
+        _prepared("advance", raw.dialect),
+        {
+            "interview_id": interview_id,
+            "expected_version": expected_version,
+            "now": now,
+            **content.values(),
+        },
+    )
+    return touched == 1
+
+
+def set_applicant_language(raw: Raw, *, applicant_id: int, language: str) -> None:
+    """Remember the language an applicant chose (/lang)."""
+    values = {"applicant_id": applicant_id, "new_language": language}
+    raw.run(_prepared("set_language", raw.dialect), values)
+
+
+@dataclass(frozen=True)
+class StoredInterview:
+    """An applicant's latest interview as stored, read in one query for a quick turn."""
+
+    applicant_id: int
+    interview_id: int | None  # None: the applicant has no interview yet
+    active: bool
+    state: str
+    answers: dict[str, Any]
+    history: list[Any]
+    flow: dict[str, Any]
+    language: str
+    version: int
+
+
+def find_interview(raw: Raw, *, channel: str, external_id: str) -> StoredInterview | None:
+    """Return the applicant's latest interview (or that it has none); None for a stranger."""
+    rows = raw.fetch(
+        _prepared("find", raw.dialect), {"channel": channel, "external_id": external_id}
+    )
+    if not rows:
+        return None
+    applicant_id, interview_id, status, state, answers, history, flow, language, version = rows[0]
+    return StoredInterview(
+        applicant_id=applicant_id,
+        interview_id=interview_id,
+        active=status is InterviewStatus.ACTIVE,
+        state=state or "",
+        answers=answers or {},
+        history=history or [],
+        flow=flow or {},
+        language=language or "zh",
+        version=version or 0,
+    )
+
+
+def add_applicant(
+    raw: Raw,
+    *,
+    channel: str,
+    external_id: str,
+    display_name: str | None,
+    language: str,
+    now: dt.datetime,
+) -> int | None:
+    """Insert a new applicant; return its id, or None when it exists (another writer won)."""
+    rows = raw.fetch(
+        _prepared("new_applicant", raw.dialect),
+        {
+            "channel": channel,
+            "external_id": external_id,
+            "display_name": display_name,
+            "new_language": language,
+            "now": now,
+        },
+    )
+    return int(rows[0][0]) if rows else None
+
+
+def add_interview(
+    raw: Raw, *, applicant_id: int, content: InterviewContent, now: dt.datetime
+) -> int:
+    """Insert an active interview at version 1 with its first state; return its id."""
+    rows = raw.fetch(
+        _prepared("new_interview", raw.dialect),
+        {"applicant_id": applicant_id, "now": now, **content.values()},
+    )
+    return int(rows[0][0])

@@ -20,6 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.composition import context_factory
+from bot.conversation import Conversations
 from bot.settings import Settings
 from bot.tg import handlers, ui
 from bot.tg.services import Services
@@ -57,11 +58,13 @@ async def open_services(
     renderer_factory: Callable[[], DocumentRenderer] = DocumentRenderer,
 ) -> Services:
     """Open the database, the rules context and the renderer; set the command menus."""
+    engine = make_engine(settings.database_url)
     services = Services(
-        engine=make_engine(settings.database_url),
+        engine=engine,
         context=context_factory(settings, load_pack(settings.beian_pack)),
         renderer=renderer_factory(),
         clock=system_clock,
+        conversations=Conversations(engine),
         bot_id=app.bot.id,
     )
     app.bot_data["services"] = services
@@ -89,8 +92,7 @@ def build_application(
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         services = app.bot_data.get("services")
         if isinstance(services, Services):
-            services.renderer.close()
-            services.engine.dispose()
+            services.close()
 
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()

@@ -10,7 +10,7 @@ from telegram import InputFile, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
 
-from bot.conversation import Turn, take_turn
+from bot.conversation import Turn, Who
 from bot.tg import ui
 from bot.tg.services import BotContext, services_of
 from dialogs.model import Input, Reply
@@ -26,7 +26,7 @@ CHANNEL = "telegram"
 
 
 async def _turn(update: Update, context: BotContext, inp: Input) -> Turn | None:
-    """Run one interview turn off the event loop; None when the update was seen before."""
+    """Run one interview turn; None when the update was seen before."""
     services = services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None
@@ -42,17 +42,13 @@ async def _turn(update: Update, context: BotContext, inp: Input) -> Turn | None:
         return services.renderer.render_blocking(kinds, answers, ctx)
 
     try:
-        return await asyncio.to_thread(
-            take_turn,
-            engine=services.engine,
-            channel=CHANNEL,
-            external_id=str(user.id),
+        who = Who(CHANNEL, str(user.id), ui.language_of(user.language_code), user.full_name)
+        return await services.conversations.turn(
+            who,
             inp=inp,
             ctx=services.context(),
             now=services.clock(),
             render_set=render_set,
-            lang=ui.language_of(user.language_code),
-            display_name=user.full_name,
             update_key=(services.bot_id, update.update_id),
         )
     except sa.exc.IntegrityError:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.conversation import Conversations
 from dialogs.model import Context
 from documents.pool import DocumentRenderer
 
@@ -21,7 +22,14 @@ class Services:
     context: Callable[[], Context]
     renderer: DocumentRenderer
     clock: Callable[[], dt.datetime]
+    conversations: Conversations
     bot_id: int = 0
+
+    def close(self) -> None:
+        """Stop the renderer and close the database."""
+        self.renderer.close()
+        self.conversations.close()
+        self.engine.dispose()
 
 
 BotContext = CallbackContext[

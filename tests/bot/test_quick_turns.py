@@ -1,0 +1,247 @@
+"""Quick turns: the same conversation as whole turns, without the ORM and without reads.
+
+`Conversations` remembers each interview after a turn and writes the next state checked
+against its version. These tests hold it to the whole-turn path: identical transcripts and
+rows, a change made elsewhere never overwritten, a redelivered update ignored, a locked SQLite
+file never blocking the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.conversation import Conversations, Turn, Who, render_in_process, take_turn
+from dialogs.engine import begin, handle
+from dialogs.model import Context, Input
+from models import migrate
+from models.db import make_engine
+from models.tables import Applicant, Filing, Interview, ProcessedUpdate
+from rules.enums import InterviewStatus
+from tests.dialogs.conftest import TODAY, shown
+from tests.dialogs.transcripts import SUBMITTING
+
+NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def ctx(pack: Any, cal: Any) -> Context:
+    return Context(pack=pack, calendar=cal, today=TODAY)
+
+
+def _expected(ctx: Context, said: list[str]) -> list[str]:
+    step = begin(ctx)
+    texts = [shown(step)]
+    for text in said[1:]:
+        step = handle(step.state, Input.typed(text), ctx)
+        texts.append(shown(step))
+    return texts
+
+
+async def _say(
+    conversations: Conversations,
+    who: Who,
+    text: str,
+    ctx: Context,
+    update_id: int | None = None,
+) -> Turn | None:
+    return await conversations.turn(
+        who,
+        inp=Input.typed(text),
+        ctx=Context(pack=ctx.pack, calendar=ctx.calendar, today=ctx.today),  # one per turn
+        now=NOW,
+        render_set=render_in_process,
+        update_key=(1, update_id) if update_id is not None else None,
+    )
+
+
+def _interview_of(engine: sa.Engine, external_id: str) -> Interview:
+    with Session(engine) as session:
+        return session.exec(
+            select(Interview)
+            .join(Applicant, col(Applicant.id) == col(Interview.applicant_id))
+            .where(Applicant.external_id == external_id)
+            .order_by(col(Interview.id).desc())
+        ).first()  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("subject", sorted(SUBMITTING))
+def test_quick_turns_give_the_whole_turns_transcript_and_rows(
+    engine: sa.Engine, ctx: Context, subject: str
+) -> None:
+    said = ["/start"] + [text for text, _ in SUBMITTING[subject]]
+    expected = _expected(ctx, said)
+
+    async def play() -> tuple[list[str], list[str], Conversations]:
+        remembering = Conversations(engine)
+        quick = [
+            shown(t.step)
+            for i, s in enumerate(said)
+            if (t := await _say(remembering, Who("terminal", "quick"), s, ctx, update_id=i + 1))
+        ]
+        # A process restarted before every turn: nothing remembered, each turn reads the row.
+        restarted = []
+        for i, s in enumerate(said):
+            fresh = Conversations(engine)
+            turn = await _say(fresh, Who("terminal", "restarted"), s, ctx, update_id=1000 + i)
+            assert turn is not None
+            restarted.append(shown(turn.step))
+            fresh.close()
+        remembering.close()
+        return quick, restarted, remembering
+
+    quick, restarted, remembering = asyncio.run(play())
+    assert quick == expected
+    assert restarted == expected
+    # Answers went the quick way; the submission (rendering, filing) the whole way.
+    assert remembering.counts["quick"] >= len(said) - 2
+    assert remembering.counts["whole"] + remembering.counts["missed"] >= 1
+
+    # The same rows as a conversation taken entirely through take_turn.
+    for text in said:
+        take_turn(
+            engine=engine,
+            channel="terminal",
+            external_id="whole",
+            inp=Input.typed(text),
+            ctx=ctx,
+            now=NOW,
+            render_set=render_in_process,
+        )
+    rows = {who: _interview_of(engine, who) for who in ("quick", "restarted", "whole")}
+    for who in ("quick", "restarted"):
+        for column in ("state", "answers", "history", "flow", "language", "status"):
+            assert getattr(rows[who], column) == getattr(rows["whole"], column), (who, column)
+    with Session(engine) as session:
+        filings = session.exec(select(Filing)).all()
+        assert len(filings) == 3
+        assert len({f.data["website"]["name"] for f in filings}) == 1
+        assert len(session.exec(select(ProcessedUpdate)).all()) == 2 * len(said)
+
+
+def test_a_change_made_elsewhere_is_not_overwritten(engine: sa.Engine, ctx: Context) -> None:
+    who = Who("telegram", "42")
+
+    async def play() -> tuple[Conversations, Turn | None]:
+        here, there = Conversations(engine), Conversations(engine)
+        for text in ("/start", "企业"):
+            await _say(here, who, text, ctx)
+        await _say(there, who, "本市", ctx)  # another instance answers the maintenance question
+        # `here` still remembers the interview waiting for the maintenance answer; "外地" is
+        # the answer to the server question now, read from the row.
+        turn = await _say(here, who, "外地", ctx)
+        here.close()
+        there.close()
+        return here, turn
+
+    here, turn = asyncio.run(play())
+    assert here.counts["missed"] == 1
+    assert turn is not None
+    assert "服务器在哪个城市" in shown(turn.step)
+    answers = _interview_of(engine, "42").answers
+    assert answers["maintenance"] == "local"
+    assert answers["server"] == "elsewhere"
+
+
+def test_a_redelivered_update_changes_nothing(engine: sa.Engine, ctx: Context) -> None:
+    who = Who("telegram", "7")
+
+    async def play() -> list[Turn | None]:
+        conversations = Conversations(engine)
+        turns = [
+            await _say(conversations, who, "/start", ctx, update_id=10),
+            await _say(conversations, who, "企业", ctx, update_id=11),
+            await _say(conversations, who, "企业", ctx, update_id=11),  # delivered again
+            await _say(conversations, who, "本市", ctx, update_id=12),
+        ]
+        conversations.close()
+        return turns
+
+    turns = asyncio.run(play())
+    assert turns[2] is None
+    assert turns[3] is not None
+    assert "网站服务器放在哪里" in shown(turns[3].step)
+    interview = _interview_of(engine, "7")
+    assert interview.answers["maintenance"] == "local"
+    assert interview.history.count("subject_type") == 1
+
+
+def test_first_contact_and_language_are_stored(engine: sa.Engine, ctx: Context) -> None:
+    who = Who("telegram", "99", lang="en", display_name="Ada L.")
+
+    async def play() -> Conversations:
+        conversations = Conversations(engine)
+        await _say(conversations, who, "/start", ctx)
+        await _say(conversations, who, "/lang", ctx)  # switch to Chinese
+        conversations.close()
+        return conversations
+
+    conversations = asyncio.run(play())
+    assert conversations.counts["quick"] == 2
+    with Session(engine) as session:
+        applicant = session.exec(select(Applicant).where(Applicant.external_id == "99")).one()
+        assert applicant.display_name == "Ada L."
+        assert applicant.language == "zh"
+    interview = _interview_of(engine, "99")
+    assert interview.status is InterviewStatus.ACTIVE
+    assert interview.language == "zh"
+
+
+def test_memory_keeps_the_most_recent_interviews(engine: sa.Engine, ctx: Context) -> None:
+    async def play() -> tuple[Conversations, Turn | None]:
+        conversations = Conversations(engine, capacity=2)
+        for name in ("a", "b", "c"):
+            await _say(conversations, Who("telegram", name), "/start", ctx)
+        assert conversations.known("telegram", "a") is None  # the least recent went first
+        assert conversations.known("telegram", "b") is not None
+        assert conversations.known("telegram", "c") is not None
+        turn = await _say(conversations, Who("telegram", "a"), "企业", ctx)  # read back
+        conversations.close()
+        return conversations, turn
+
+    conversations, turn = asyncio.run(play())
+    assert turn is not None
+    assert "网站系统在哪里维护" in shown(turn.step)
+    assert conversations.counts["quick"] == 4
+
+
+def test_a_locked_sqlite_file_does_not_block_the_event_loop(tmp_path: Path, ctx: Context) -> None:
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    who = Who("telegram", "5")
+    holder = sqlite3.connect(tmp_path / "locked.db", check_same_thread=False)
+    released = threading.Event()
+
+    def release() -> None:
+        holder.rollback()
+        released.set()
+
+    async def play() -> tuple[Conversations, Turn | None]:
+        conversations = Conversations(engine)
+        await _say(conversations, who, "/start", ctx)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+        # Only the event loop can release it: if the turn waited for the lock on the loop,
+        # the release would never run in time and wait_for would give up.
+        asyncio.get_running_loop().call_later(0.2, release)
+        turn = await asyncio.wait_for(_say(conversations, who, "企业", ctx), timeout=3)
+        conversations.close()
+        return conversations, turn
+
+    try:
+        conversations, turn = asyncio.run(play())
+    finally:
+        holder.close()
+        engine.dispose()
+    assert released.is_set()
+    assert conversations.counts["missed"] == 1  # the quick turn gave way to a whole turn
+    assert turn is not None
+    assert "网站系统在哪里维护" in shown(turn.step)
