@@ -41,6 +41,7 @@ from rules.plan import date_text, estimate_notes, procedure_plan, weekday_text
 from rules.text import Lang, Text, t
 
 KEEP, SKIP, DONE = "_keep", "_skip", "_done"
+_INDIVIDUAL = SubjectType.INDIVIDUAL.value
 _KEEP_WORDS = {"保留", "保留原答案", "不变", "不改", "keep", "same"}
 _DONE_WORDS = {"完成", "好了", "就这些", "没有了", "没了", "done", "finish", "that's all"}
 
@@ -145,8 +146,7 @@ class _Turn:
     @property
     def qset(self) -> _QuestionSet:
         """The questions as worded for this subject (an individual's differ)."""
-        individual = self.s.answers.get("subject_type") == SubjectType.INDIVIDUAL.value
-        return self._sets[1 if individual else 0]
+        return self._sets[self.s.answers.get("subject_type") == _INDIVIDUAL]
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -199,11 +199,11 @@ class _Turn:
         answered = q.key in self.s.answers
         if self.s.collecting:
             shown = show_value(q, self.s.collecting, self.lang)
-            lines.append(texts.COLLECTED.format(values=shown).get(self.lang))
+            lines.append(texts.COLLECTED.fill(self.lang, values=shown))
             choices.append(Choice(DONE, texts.DONE_ADDING.get(self.lang)))
         elif answered:
             shown = show_value(q, self.s.answers[q.key], self.lang)
-            lines.append(texts.CURRENT.format(value=shown).get(self.lang))
+            lines.append(texts.CURRENT.fill(self.lang, value=shown))
             choices.append(Choice(KEEP, texts.KEEP.get(self.lang)))
         if q.optional and not self.s.collecting:
             choices.append(Choice(SKIP, texts.SKIP.get(self.lang)))
@@ -217,7 +217,7 @@ class _Turn:
             return texts.RESTART_ASK.get(self.lang)
         if kind == "edit":
             return texts.EDIT_PICK.get(self.lang)
-        return texts.RESUME_ASK.format(where=self._where()).get(self.lang)
+        return texts.RESUME_ASK.fill(self.lang, where=self._where())
 
     def _pending_choice_options(self) -> tuple[Option, ...]:
         if self.s.pending == "edit":
@@ -335,7 +335,7 @@ class _Turn:
         lines = []
         if not self.s.pending and self.s.state in DATA_STAGES and q is not None:
             lines.append(q.help.get(self.lang))
-            lines.append(texts.EXAMPLE.format(example=q.example).get(self.lang))
+            lines.append(texts.EXAMPLE.fill(self.lang, example=q.example))
         lines.append(texts.COMMANDS.get(self.lang))
         self.say("\n".join(lines))
         self.ask()
@@ -346,12 +346,13 @@ class _Turn:
         k = DATA_STAGES.index(stage) + 1 if stage in DATA_STAGES else len(DATA_STAGES)
         label = STAGE_LABELS.get(stage)
         lines = [
-            texts.STATUS.format(
+            texts.STATUS.fill(
+                self.lang,
                 k=k,
                 n=len(DATA_STAGES),
                 stage=label.get(self.lang) if label else stage.value,
                 answered=len(a),
-            ).get(self.lang)
+            )
         ]
         route = route_of(a, self.ctx)
         if route is not None:
@@ -362,9 +363,7 @@ class _Turn:
             )
             left = deadline.days_left(self.ctx.today)
             template = texts.STATUS_DEADLINE if left >= 0 else texts.STATUS_OVERDUE
-            lines.append(
-                template.format(due=self._date(deadline.due), days=abs(left)).get(self.lang)
-            )
+            lines.append(template.fill(self.lang, due=self._date(deadline.due), days=abs(left)))
         self.say("\n".join(lines))
         self.ask()
 
@@ -576,9 +575,9 @@ class _Turn:
             self.invalid(q, texts.NEED_ONE)
 
     def invalid(self, q: Question, reason: Text) -> None:
-        lines = [texts.INVALID.format(reason=reason.get(self.lang)).get(self.lang)]
-        example = texts.EXAMPLE.format(example=q.example).get(self.lang)
-        lines.append(texts.TRY_AGAIN.format(example=example).get(self.lang))
+        lines = [texts.INVALID.fill(self.lang, reason=reason.get(self.lang))]
+        example = texts.EXAMPLE.fill(self.lang, example=q.example)
+        lines.append(texts.TRY_AGAIN.fill(self.lang, example=example))
         self.ask(lines)
 
     def keep(self, q: Question) -> None:
@@ -591,7 +590,7 @@ class _Turn:
         self.s.answers[q.key] = value
         self.s.collecting = None
         if echo is not None:
-            self.say(texts.CHOSEN.format(label=echo.get(self.lang)))
+            self.say(texts.CHOSEN.fill(self.lang, label=echo.get(self.lang)))
         if q.id == "subject_type" and old != value:
             self._recheck_credential()
         self._record(q)
@@ -620,17 +619,20 @@ class _Turn:
 
     def _routing_settled(self, q: Question) -> bool:
         """Say whether this answer completes the routing questions (then the verdict shows)."""
+        # route_of reads only the locations and, for "elsewhere", its city: answers whose
+        # questions apply exactly then, so the raw answers route as the applying ones do.
         questions = self.questions
-        if route_of(applying(self.s.answers, questions), self.ctx) is None:
+        if route_of(self.s.answers, self.ctx) is None:
             return False
-        after = self.qset.position[q.id] + 1
-        return not any(
-            later.stage in (Stage.MAINTENANCE, Stage.SERVER) and self._needed(later)
-            for later in questions[after:]
-        )
+        for later in questions[self.qset.position[q.id] + 1 :]:
+            if later.stage not in (Stage.MAINTENANCE, Stage.SERVER):
+                return True  # questions come grouped by stage, in stage order
+            if self._needed(later):
+                return False
+        return True
 
     def verdict(self) -> None:
-        route = route_of(applying(self.s.answers, self.questions), self.ctx)
+        route = route_of(self.s.answers, self.ctx)
         if route is None:
             return
         head = texts.ROUTE_HEAD if route.in_scope else texts.ROUTE_OUT
@@ -647,7 +649,7 @@ class _Turn:
         raw = self.s.answers.get("connection_date")
         lines = [texts.DEADLINE_HEAD.get(lang)]
         if raw is None:
-            lines.append(texts.NOT_ONLINE_YET.format(days=pack.periods.filing.days).get(lang))
+            lines.append(texts.NOT_ONLINE_YET.fill(lang, days=pack.periods.filing.days))
             self.say("\n".join(lines))
             return
         deadline = filing_deadline(dt.date.fromisoformat(raw), pack, self.ctx.calendar)
@@ -655,26 +657,26 @@ class _Turn:
         due = self._date(deadline.due)
         if left > 0:
             lines.append(
-                texts.DEADLINE_LEFT.format(
+                texts.DEADLINE_LEFT.fill(
+                    lang,
                     start=self._date(deadline.start),
                     due=due,
                     weekday=weekday_text(deadline.due).get(lang),
                     days=left,
-                ).get(lang)
+                )
             )
         elif left == 0:
-            lines.append(
-                texts.DEADLINE_TODAY.format(start=self._date(deadline.start), due=due).get(lang)
-            )
+            lines.append(texts.DEADLINE_TODAY.fill(lang, start=self._date(deadline.start), due=due))
         else:
             penalty = pack.penalty("not_filing")
             lines.append(
-                texts.OVERDUE.format(
+                texts.OVERDUE.fill(
+                    lang,
                     days=-left,
                     due=due,
                     basis=penalty.basis.get(lang),
                     penalty=penalty.text.get(lang),
-                ).get(lang)
+                )
             )
         lines.append(deadline.rule.get(lang))
         note = deadline.estimate_note
@@ -707,7 +709,8 @@ class _Turn:
 
     def next_stage(self) -> None:
         for _ in range(len(DATA_STAGES) + 1):
-            fire(self.s, "next", ctx=self.ctx, complete=not self._missing())
+            # `complete` only matters when editing (back to the summary when nothing is left).
+            fire(self.s, "next", ctx=self.ctx, complete=self.s.editing and not self._missing())
             if self.s.state is Stage.SUMMARY:
                 self._arrive_at_summary()
                 return

@@ -90,12 +90,16 @@ class InterviewState:
 
     def copy(self) -> InterviewState:
         """Return an independent copy (a step never mutates its input)."""
-        return InterviewState.restore(
+        return InterviewState(
+            state=self.state,
             question=self.question,
-            answers=self.answers,
-            history=self.history,
+            answers=dict(self.answers),
+            history=list(self.history),
             lang=self.lang,
-            flow={**self.to_flow(), "collecting": list(self.collecting or []) or None},
+            pending=self.pending,
+            editing=self.editing,
+            collecting=list(self.collecting) if self.collecting else None,
+            paused=self.paused,
         )
 
 

@@ -21,6 +21,10 @@ class Text(BaseModel):
         """Return the text in `lang`."""
         return self.en if lang == "en" else self.zh
 
+    def fill(self, lang: Lang, **values: object) -> str:
+        """Return the text in `lang` with `{name}` placeholders filled (only that language)."""
+        return self.get(lang).format(**values)
+
     def format(self, **values: object) -> Text:
         """Fill `{name}` placeholders in both languages."""
         return Text(zh=self.zh.format(**values), en=self.en.format(**values))
