@@ -92,6 +92,7 @@ def build_application(
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         services = app.bot_data.get("services")
         if isinstance(services, Services):
+            await services.conversations.settle()
             services.close()
 
     builder: ApplicationBuilder = (  # type: ignore[type-arg]

@@ -245,3 +245,32 @@ def test_a_locked_sqlite_file_does_not_block_the_event_loop(tmp_path: Path, ctx:
     assert conversations.counts["missed"] == 1  # the quick turn gave way to a whole turn
     assert turn is not None
     assert "网站系统在哪里维护" in shown(turn.step)
+
+
+def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path, ctx: Context) -> None:
+    path = tmp_path / "wal.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    conversations = Conversations(engine)
+    conversations.CHECKPOINT_EVERY = 4
+    said = ["/start", "企业", "本市", "外地", "杭州"]
+
+    async def play() -> None:
+        for text in said:
+            await _say(conversations, Who("telegram", "8"), text, ctx)
+        await conversations.settle()
+        conversations.close()
+
+    try:
+        asyncio.run(play())
+    finally:
+        engine.dispose()
+    assert conversations.counts["checkpoints"] == 1
+    # The database file itself, read without its WAL, has the turns up to the checkpoint.
+    plain = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        (answers,) = plain.execute("SELECT answers FROM interview").fetchone()
+    finally:
+        plain.close()
+    assert '"maintenance": "local"' in answers or '"maintenance":"local"' in answers
