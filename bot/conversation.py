@@ -21,6 +21,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import sha256
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -49,7 +50,6 @@ from models.repo import (
     get_or_create_applicant,
     latest_interview,
     mark_update_processed,
-    record_update,
     save_interview,
     set_applicant_language,
 )
@@ -61,6 +61,24 @@ from rules.text import Lang
 
 log = logging.getLogger(__name__)
 KEEP_CANCELLED = dt.timedelta(days=30)
+# Update ids an interview remembers. Telegram redelivers what a bot did not confirm: at most a
+# batch of getUpdates (or one webhook retry), of which one person's share is a few.
+RECENT_UPDATES = 20
+
+UpdateKey = tuple[int, int]  # (bot id, update id)
+
+
+def _recent(stored: list[Any]) -> tuple[UpdateKey, ...]:
+    return tuple((int(pair[0]), int(pair[1])) for pair in stored)
+
+
+def _with_update(
+    recent: tuple[UpdateKey, ...], update_key: UpdateKey | None
+) -> tuple[UpdateKey, ...]:
+    if update_key is None:
+        return recent
+    return (*recent, update_key)[-RECENT_UPDATES:]
+
 
 # The documents an applicant receives on submission (the change report comes with changes).
 SUBMISSION_KINDS: tuple[DocumentKind, ...] = (
@@ -84,6 +102,7 @@ class Turn:
     interview_id: int
     version: int  # the interview row's version after this turn
     active: bool  # the interview is still being answered (not submitted, not cancelled)
+    recent: tuple[UpdateKey, ...]  # the interview's recent_updates after this turn
     documents: list[RenderedDocument] = field(default_factory=list)
     filing_id: int | None = None
 
@@ -187,7 +206,8 @@ def take_turn(
     """Advance the applicant's interview by one input and store the result.
 
     With `update_key` (bot id, update id) the update is recorded in the same transaction, and
-    an update seen before returns None: a redelivered update changes nothing.
+    an update seen before returns None: a redelivered update changes nothing. Seen before means
+    in `processed_update` (whole turns) or in the interview's `recent_updates` (quick turns).
     """
     with session_scope(engine) as session:
         if update_key is not None and not mark_update_processed(
@@ -199,6 +219,9 @@ def take_turn(
         )
         assert applicant.id is not None
         interview = latest_interview(session=session, applicant_id=applicant.id)
+        recent = _recent(interview.recent_updates) if interview is not None else ()
+        if update_key is not None and update_key in recent:
+            return None  # answered by a quick turn (the processed_update row is harmless)
         if interview is not None and _expired(interview, now):
             interview.answers, interview.history, interview.flow = {}, [], {}
             interview.status = InterviewStatus.DONE  # purged: the next message starts afresh
@@ -237,6 +260,7 @@ def take_turn(
                 interview.status = InterviewStatus.ACTIVE
                 interview.purge_after = None
         state = step.state
+        recent = _with_update(recent, update_key)  # carried over to a new interview
         save_interview(
             session=session,
             interview=interview,
@@ -246,6 +270,7 @@ def take_turn(
             flow=state.to_flow(),
             language=state.lang,
             now=now,
+            recent_updates=[list(pair) for pair in recent],
         )
         applicant.language = state.lang
         session.add(applicant)
@@ -256,6 +281,7 @@ def take_turn(
         interview_id=interview.id,
         version=interview.version,
         active=interview.status is InterviewStatus.ACTIVE,
+        recent=recent,
         documents=documents,
         filing_id=filing_id,
     )
@@ -269,6 +295,7 @@ class Known:
     interview_id: int
     version: int
     state: InterviewState
+    recent: tuple[UpdateKey, ...]  # its recent_updates
 
 
 class Miss(enum.Enum):
@@ -304,7 +331,8 @@ def _found(raw: Raw, who: Who) -> Known | int | Miss | None:
         lang=stored.language,
         flow=stored.flow,
     )
-    return Known(stored.applicant_id, stored.interview_id, stored.version, state)
+    recent = _recent(stored.recent_updates)
+    return Known(stored.applicant_id, stored.interview_id, stored.version, state, recent)
 
 
 def quick_turn(
@@ -317,30 +345,37 @@ def quick_turn(
     now: dt.datetime,
     update_key: tuple[int, int] | None = None,
 ) -> Turn | Miss | None:
-    """Take a turn with plain statements: at most one read, two or three writes, no ORM.
+    """Take a turn with plain statements: at most one read, one write (three on first contact).
 
     `known` is the interview as remembered; without it the applicant's latest interview is
     read. Misses (writing nothing) when the step has effects (a submission, a cancel, a new
     interview after a closed one: those take the whole turn), when the interview is closed, or
-    when it is no longer at the remembered version. Returns None for an update seen before.
+    when it is no longer at the remembered version. Returns None for an update seen before:
+    the interview's `recent_updates` hold its last update ids, written by the same UPDATE that
+    stores the state, so no row per update is needed.
     """
     try:
         found = known if known is not None else _found(raw, who)
         if found is Miss.MISS:
             raw.rollback()
             return Miss.MISS
+        recent = found.recent if isinstance(found, Known) else ()
+        if update_key is not None and update_key in recent:
+            raw.rollback()
+            return None
         step = handle(found.state, inp, ctx) if isinstance(found, Known) else begin(ctx, who.lang)
         if step.effects:
             raw.rollback()
             return Miss.MISS
-        if update_key is not None and not record_update(
-            raw, bot_id=update_key[0], update_id=update_key[1], now=now
-        ):
-            raw.rollback()
-            return None
         state = step.state
+        recent = _with_update(recent, update_key)
         content = InterviewContent(
-            state.question or "", state.answers, state.history, state.to_flow(), state.lang
+            state.question or "",
+            state.answers,
+            state.history,
+            state.to_flow(),
+            state.lang,
+            [list(pair) for pair in recent],
         )
         if isinstance(found, Known):
             applicant_id, interview_id = found.applicant_id, found.interview_id
@@ -383,6 +418,7 @@ def quick_turn(
         interview_id=interview_id,
         version=version,
         active=True,
+        recent=recent,
     )
 
 
@@ -418,7 +454,7 @@ class Conversations:
             self._known.pop(key, None)
             return
         self._known[key] = Known(
-            turn.applicant_id, turn.interview_id, turn.version, turn.step.state
+            turn.applicant_id, turn.interview_id, turn.version, turn.step.state, turn.recent
         )
         self._known.move_to_end(key)
         while len(self._known) > self.capacity:

@@ -73,6 +73,7 @@ def save_interview(
     now: dt.datetime,
     flow: dict[str, Any] | None = None,
     language: str | None = None,
+    recent_updates: list[Any] | None = None,
 ) -> Interview:
     """Store the interview's new state (JSON columns are replaced, not mutated in place)."""
     interview.state = state
@@ -80,6 +81,8 @@ def save_interview(
     interview.history = list(history)
     if flow is not None:
         interview.flow = dict(flow)
+    if recent_updates is not None:
+        interview.recent_updates = list(recent_updates)
     if language is not None:
         interview.language = language
     interview.updated_at = now
@@ -235,6 +238,7 @@ _ADVANCE = (
         answers=sa.bindparam("new_answers", type_=JSONType),
         history=sa.bindparam("new_history", type_=JSONType),
         flow=sa.bindparam("new_flow", type_=JSONType),
+        recent_updates=sa.bindparam("new_recent", type_=JSONType),
         language=sa.bindparam("new_language"),
         updated_at=sa.bindparam("now", type_=UTCDateTime()),
         version=col(Interview.version) + 1,
@@ -275,6 +279,7 @@ _FIND = (
         col(Interview.flow),
         col(Interview.language),
         col(Interview.version),
+        col(Interview.recent_updates),
     )
     .select_from(Applicant)
     .outerjoin(Interview, col(Interview.applicant_id) == col(Applicant.id))
@@ -294,6 +299,7 @@ _NEW_INTERVIEW = (
         answers=sa.bindparam("new_answers", type_=JSONType),
         history=sa.bindparam("new_history", type_=JSONType),
         flow=sa.bindparam("new_flow", type_=JSONType),
+        recent_updates=sa.bindparam("new_recent", type_=JSONType),
         language=sa.bindparam("new_language"),
         version=1,
         created_at=sa.bindparam("now", type_=UTCDateTime()),
@@ -336,12 +342,6 @@ def _prepared(name: str, dialect: sa.Dialect) -> Prepared:
     return _PREPARED[key]
 
 
-def record_update(raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime) -> bool:
-    """Record a Telegram update id; return False when it was already processed."""
-    values = {"bot_id": bot_id, "update_id": update_id, "at": now}
-    return raw.run(_prepared("record_update", raw.dialect), values) == 1
-
-
 @dataclass(frozen=True)
 class InterviewContent:
     """What an interview row holds of the conversation (its JSON columns and language)."""
@@ -351,6 +351,7 @@ class InterviewContent:
     history: list[Any]
     flow: dict[str, Any]
     language: str
+    recent_updates: list[Any]
 
     def values(self) -> dict[str, Any]:
         """Return the statement values the quick statements bind them to."""
@@ -360,6 +361,7 @@ class InterviewContent:
             "new_history": self.history,
             "new_flow": self.flow,
             "new_language": self.language,
+            "new_recent": self.recent_updates,
         }
 
 
@@ -407,6 +409,7 @@ class StoredInterview:
     flow: dict[str, Any]
     language: str
     version: int
+    recent_updates: list[Any]
 
 
 def find_interview(raw: Raw, *, channel: str, external_id: str) -> StoredInterview | None:
@@ -416,7 +419,18 @@ def find_interview(raw: Raw, *, channel: str, external_id: str) -> StoredIntervi
     )
     if not rows:
         return None
-    applicant_id, interview_id, status, state, answers, history, flow, language, version = rows[0]
+    (
+        applicant_id,
+        interview_id,
+        status,
+        state,
+        answers,
+        history,
+        flow,
+        language,
+        version,
+        recent,
+    ) = rows[0]
     return StoredInterview(
         applicant_id=applicant_id,
         interview_id=interview_id,
@@ -427,6 +441,7 @@ def find_interview(raw: Raw, *, channel: str, external_id: str) -> StoredIntervi
         flow=flow or {},
         language=language or "zh",
         version=version or 0,
+        recent_updates=recent or [],
     )
 
 

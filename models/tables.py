@@ -59,6 +59,9 @@ class Interview(SQLModel, table=True):
     history: list[Any] = Field(default_factory=list, sa_type=JSONType)
     # The conversation's own state besides the question: stage, pending aside, edit mode.
     flow: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # The [bot id, update id] pairs of the applicant's last updates (carried over to a new
+    # interview): a redelivered update is recognised without a row per update.
+    recent_updates: list[Any] = Field(default_factory=list, sa_type=JSONType)
     language: str = Field(default="zh", max_length=8)
     version: int = Field(default=1)
     created_at: dt.datetime = _ts()

@@ -19,7 +19,14 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.conversation import Conversations, Turn, Who, render_in_process, take_turn
+from bot.conversation import (
+    RECENT_UPDATES,
+    Conversations,
+    Turn,
+    Who,
+    render_in_process,
+    take_turn,
+)
 from dialogs.engine import begin, handle
 from dialogs.model import Context, Input
 from models import migrate
@@ -124,7 +131,10 @@ def test_quick_turns_give_the_whole_turns_transcript_and_rows(
         filings = session.exec(select(Filing)).all()
         assert len(filings) == 3
         assert len({f.data["website"]["name"] for f in filings}) == 1
-        assert len(session.exec(select(ProcessedUpdate)).all()) == 2 * len(said)
+        # Only whole turns (the two submissions) write a processed_update row; every update id
+        # is in its interview's recent_updates, the last RECENT_UPDATES of them.
+        assert len(session.exec(select(ProcessedUpdate)).all()) == 2
+    assert rows["quick"].recent_updates == [[1, i + 1] for i in range(len(said))][-RECENT_UPDATES:]
 
 
 def test_a_change_made_elsewhere_is_not_overwritten(engine: sa.Engine, ctx: Context) -> None:
@@ -172,6 +182,69 @@ def test_a_redelivered_update_changes_nothing(engine: sa.Engine, ctx: Context) -
     interview = _interview_of(engine, "7")
     assert interview.answers["maintenance"] == "local"
     assert interview.history.count("subject_type") == 1
+
+
+def test_a_redelivery_after_a_restart_or_to_a_whole_turn_changes_nothing(
+    engine: sa.Engine, ctx: Context
+) -> None:
+    who = Who("telegram", "17")
+
+    async def play() -> list[Turn | None]:
+        before = Conversations(engine)
+        for i, text in enumerate(["/start", "企业", "本市"]):
+            await _say(before, who, text, ctx, update_id=100 + i)
+        before.close()
+        after = Conversations(engine)  # the process restarted: nothing remembered
+        turns = [
+            await _say(after, who, "企业", ctx, update_id=101),  # Telegram sends these again
+            await _say(after, who, "本市", ctx, update_id=102),
+            await _say(after, who, "本市", ctx, update_id=103),  # and then a new one
+        ]
+        after.close()
+        return turns
+
+    turns = asyncio.run(play())
+    assert turns[:2] == [None, None]
+    assert turns[2] is not None
+    assert "服务器在哪个城市" not in shown(turns[2].step)
+    answers = _interview_of(engine, "17").answers
+    assert answers == {"subject_type": "enterprise", "maintenance": "local", "server": "local"}
+    # A whole turn (here a direct take_turn) knows the quick turns' update ids too.
+    repeated = take_turn(
+        engine=engine,
+        channel="telegram",
+        external_id="17",
+        inp=Input.typed("外地"),
+        ctx=ctx,
+        now=NOW,
+        render_set=render_in_process,
+        update_key=(1, 103),
+    )
+    assert repeated is None
+    assert _interview_of(engine, "17").answers["server"] == "local"
+
+
+def test_update_ids_carry_over_to_the_next_interview(engine: sa.Engine, ctx: Context) -> None:
+    said = ["/start"] + [text for text, _ in SUBMITTING["individual"]]
+    who = Who("telegram", "23")
+
+    async def play() -> tuple[Turn | None, Turn | None]:
+        conversations = Conversations(engine)
+        for i, text in enumerate(said):
+            await _say(conversations, who, text, ctx, update_id=i + 1)
+        new = await _say(conversations, who, "/start", ctx, update_id=500)  # a new interview
+        conversations.close()
+        again = await _say(Conversations(engine), who, said[-2], ctx, update_id=len(said) - 1)
+        return new, again
+
+    new, again = asyncio.run(play())
+    assert new is not None
+    assert again is None  # an update of the finished interview, redelivered: still known
+    latest = _interview_of(engine, "23")
+    assert latest.status is InterviewStatus.ACTIVE
+    assert latest.answers == {}
+    assert [1, 500] in latest.recent_updates
+    assert [1, len(said) - 1] in latest.recent_updates
 
 
 def test_first_contact_and_language_are_stored(engine: sa.Engine, ctx: Context) -> None:
