@@ -112,7 +112,7 @@ def fire(state: InterviewState, trigger: str, **kwargs: Any) -> bool:
     """Fire `trigger` on `state`; False when no transition applies.
 
     The state is never added to the machine as a model: an event only needs the model's
-    `state` attribute, while `add_model` would hang some 70 convenience methods on every
+    `state` attribute, while `add_model` would hang 23 convenience methods on every
     state (40% of a step's time) and mutate the shared machine from several threads.
     """
     result: bool = MACHINE.events[trigger].trigger(state, **kwargs)
