@@ -151,22 +151,29 @@ def _filing_from(
     )
 
 
+def _render(step: Step, ctx: Context, render_set: RenderSet) -> list[RenderedDocument]:
+    """Render a submission's documents (nothing for any other step)."""
+    for effect in step.effects:
+        if isinstance(effect, Submit):
+            doc_ctx = DocumentContext(
+                pack=ctx.pack, today=ctx.today, calendar=ctx.calendar, submitted_on=ctx.today
+            )
+            return render_set(SUBMISSION_KINDS, effect.answers, doc_ctx)
+    return []
+
+
 def _submit(
     session: Session,
     *,
     answers: FilingAnswers,
+    documents: list[RenderedDocument],
     ctx: Context,
     applicant: Applicant,
     interview: Interview,
     now: dt.datetime,
-    render_set: RenderSet,
-) -> tuple[Filing, list[RenderedDocument]]:
+) -> Filing:
     assert applicant.id is not None
     assert interview.id is not None
-    doc_ctx = DocumentContext(
-        pack=ctx.pack, today=ctx.today, calendar=ctx.calendar, submitted_on=ctx.today
-    )
-    documents = render_set(SUBMISSION_KINDS, answers, doc_ctx)
     filing = create_filing(
         session=session,
         filing=_filing_from(answers, ctx, applicant.id, interview.id),
@@ -187,7 +194,7 @@ def _submit(
                 created_at=now,
             )
         )
-    return filing, documents
+    return filing
 
 
 def take_turn(
@@ -210,10 +217,6 @@ def take_turn(
     in `processed_update` (whole turns) or in the interview's `recent_updates` (quick turns).
     """
     with session_scope(engine) as session:
-        if update_key is not None and not mark_update_processed(
-            session=session, bot_id=update_key[0], update_id=update_key[1], now=now
-        ):
-            return None
         applicant = get_or_create_applicant(
             session=session, channel=channel, external_id=external_id, display_name=display_name
         )
@@ -221,14 +224,22 @@ def take_turn(
         interview = latest_interview(session=session, applicant_id=applicant.id)
         recent = _recent(interview.recent_updates) if interview is not None else ()
         if update_key is not None and update_key in recent:
-            return None  # answered by a quick turn (the processed_update row is harmless)
-        if interview is not None and _expired(interview, now):
+            return None  # answered by a quick turn
+        expired = interview is not None and _expired(interview, now)
+        current = None if expired else interview
+        step = begin(ctx, lang) if current is None else handle(_restore(current), inp, ctx)
+        # Rendered before the first write: SQLite's write lock is not held while the
+        # documents render, so other applicants' turns go on meanwhile.
+        documents = _render(step, ctx, render_set)
+        if update_key is not None and not mark_update_processed(
+            session=session, bot_id=update_key[0], update_id=update_key[1], now=now
+        ):
+            return None
+        if interview is not None and expired:
             interview.answers, interview.history, interview.flow = {}, [], {}
             interview.status = InterviewStatus.DONE  # purged: the next message starts afresh
             session.add(interview)
-            interview = None
-        step = begin(ctx, lang) if interview is None else handle(_restore(interview), inp, ctx)
-        if interview is None or any(isinstance(e, NewInterview) for e in step.effects):
+        if current is None or any(isinstance(e, NewInterview) for e in step.effects):
             interview = Interview(
                 applicant_id=applicant.id,
                 state="",
@@ -238,18 +249,18 @@ def take_turn(
             )
             session.add(interview)
             session.flush()
-        documents: list[RenderedDocument] = []
+        assert interview is not None
         filing_id: int | None = None
         for effect in step.effects:
             if isinstance(effect, Submit):
-                filing, documents = _submit(
+                filing = _submit(
                     session,
                     answers=effect.answers,
+                    documents=documents,
                     ctx=ctx,
                     applicant=applicant,
                     interview=interview,
                     now=now,
-                    render_set=render_set,
                 )
                 filing_id = filing.id
                 interview.status = InterviewStatus.DONE

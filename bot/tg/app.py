@@ -23,6 +23,7 @@ from bot.composition import context_factory
 from bot.conversation import Conversations
 from bot.settings import Settings
 from bot.tg import handlers, ui
+from bot.tg.ordering import PerChatUpdateProcessor
 from bot.tg.services import Services
 from documents.pool import DocumentRenderer
 from models import migrate
@@ -102,6 +103,7 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if rate_limited:  # off only where the bench measures cost, not Telegram's pacing
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))

@@ -347,3 +347,44 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path, ctx: Context)
     finally:
         plain.close()
     assert '"maintenance": "local"' in answers or '"maintenance":"local"' in answers
+
+
+def test_documents_render_before_the_write_lock_is_taken(tmp_path: Path, ctx: Context) -> None:
+    path = tmp_path / "render.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    said = ["/start"] + [text for text, _ in SUBMITTING["individual"]]
+    writes_while_rendering: list[str] = []
+
+    def render_set(kinds: Any, answers: Any, doc_ctx: Any) -> Any:
+        # Another applicant writes while these documents render: it must not find the file
+        # locked (busy_timeout 0: a held lock fails at once).
+        other = sqlite3.connect(path, timeout=0)
+        try:
+            other.execute("UPDATE applicant SET display_name = 'other' WHERE id = -1")
+            other.commit()
+            writes_while_rendering.append("written")
+        except sqlite3.OperationalError as exc:
+            writes_while_rendering.append(str(exc))
+        finally:
+            other.close()
+        return render_in_process(kinds, answers, doc_ctx)
+
+    try:
+        for i, text in enumerate(said):
+            turn = take_turn(
+                engine=engine,
+                channel="terminal",
+                external_id="r",
+                inp=Input.typed(text),
+                ctx=ctx,
+                now=NOW,
+                render_set=render_set,
+                update_key=(1, i + 1),
+            )
+    finally:
+        engine.dispose()
+    assert turn is not None
+    assert len(turn.documents) == 4
+    assert writes_while_rendering == ["written"]

@@ -256,3 +256,31 @@ def test_sigterm_finishes_the_update_in_hand(fake: FakeBotAPI, tmp_path: Path) -
     assert bot.stop() == 0, bot.output()  # SIGTERM while the reply is still in flight
     replies = [c.params["text"] for c in fake.calls_of("sendMessage", person.user_id)]
     assert any("网站系统在哪里维护" in text for text in replies)
+
+
+def test_one_applicants_documents_do_not_hold_up_another_applicant(
+    fake: FakeBotAPI, bot: BotProcess
+) -> None:
+    submitting, answering = Person(fake, 7001), Person(fake, 7002)
+    submitting.says("/start", "网站是以什么身份开办的")
+    *answers, (confirm, _) = SUBMITTING["enterprise"]
+    for said, expected in answers:
+        submitting.says(said, expected)
+    answering.says("/start", "网站是以什么身份开办的")
+
+    # The confirmation (its documents take a few hundred milliseconds to render) and another
+    # person's answer arrive together.
+    fake.push(fake.text_update(submitting.user_id, confirm))
+    fake.push(fake.text_update(answering.user_id, "企业"))
+
+    def replied() -> tuple[Call, Call] | None:
+        documents = fake.calls_of("sendDocument", submitting.user_id)
+        answer = [
+            c
+            for c in fake.calls_of("sendMessage", answering.user_id)
+            if "网站系统在哪里维护" in c.params.get("text", "")
+        ]
+        return (documents[0], answer[0]) if len(documents) >= 4 and answer else None
+
+    first_document, answer = fake.wait_until(replied)
+    assert answer.at < first_document.at  # answered while the documents were rendering
