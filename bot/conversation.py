@@ -442,7 +442,7 @@ class Conversations:
     loop — their statements take ~30 µs, a hop to a worker thread ~90 µs — on one connection
     that never waits for a lock; on PostgreSQL they run in a worker thread. Whole turns
     (submissions with their rendering, cancel and resume, misses) always run in a thread.
-    Turns of one applicant must not run concurrently (PTB processes updates in order).
+    Turns of one applicant must not run concurrently (`bot.tg.ordering` runs a chat in order).
     """
 
     def __init__(self, engine: sa.Engine, capacity: int = 10_000) -> None:
