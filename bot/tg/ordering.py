@@ -19,7 +19,7 @@ from telegram.ext import BaseUpdateProcessor
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, sequential (in arrival order) within one chat."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
         # chat id -> (its lock, how many of its updates hold or wait for it)
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}

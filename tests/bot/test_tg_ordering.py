@@ -20,7 +20,7 @@ def test_chats_run_concurrently_and_each_chat_in_order() -> None:
     log: list[str] = []
 
     async def play() -> PerChatUpdateProcessor:
-        processor = PerChatUpdateProcessor()
+        processor = PerChatUpdateProcessor(8)
         slow_may_finish = asyncio.Event()
 
         async def handle(name: str, wait: asyncio.Event | None = None) -> None:
