@@ -226,6 +226,15 @@ def mark_update_processed(
 
 # The interview step's hot path (`bot/conversation.py` quick turns) runs these statements on the
 # DBAPI connection: compiled once per dialect, no ORM unit of work, no read before writing.
+# An interview's conversation columns, bound to the names `InterviewContent.values` gives.
+_CONTENT = {
+    "state": sa.bindparam("new_state"),
+    "answers": sa.bindparam("new_answers", type_=JSONType),
+    "history": sa.bindparam("new_history", type_=JSONType),
+    "flow": sa.bindparam("new_flow", type_=JSONType),
+    "recent_updates": sa.bindparam("new_recent", type_=JSONType),
+    "language": sa.bindparam("new_language"),
+}
 _ADVANCE = (
     sa.update(Interview)
     .where(
@@ -234,12 +243,7 @@ _ADVANCE = (
         col(Interview.status) == InterviewStatus.ACTIVE,
     )
     .values(
-        state=sa.bindparam("new_state"),
-        answers=sa.bindparam("new_answers", type_=JSONType),
-        history=sa.bindparam("new_history", type_=JSONType),
-        flow=sa.bindparam("new_flow", type_=JSONType),
-        recent_updates=sa.bindparam("new_recent", type_=JSONType),
-        language=sa.bindparam("new_language"),
+        **_CONTENT,
         updated_at=sa.bindparam("now", type_=UTCDateTime()),
         version=col(Interview.version) + 1,
     )
@@ -293,14 +297,9 @@ _FIND = (
 _NEW_INTERVIEW = (
     sa.insert(Interview)
     .values(
+        **_CONTENT,
         applicant_id=sa.bindparam("applicant_id"),
         status=InterviewStatus.ACTIVE,
-        state=sa.bindparam("new_state"),
-        answers=sa.bindparam("new_answers", type_=JSONType),
-        history=sa.bindparam("new_history", type_=JSONType),
-        flow=sa.bindparam("new_flow", type_=JSONType),
-        recent_updates=sa.bindparam("new_recent", type_=JSONType),
-        language=sa.bindparam("new_language"),
         version=1,
         created_at=sa.bindparam("now", type_=UTCDateTime()),
         updated_at=sa.bindparam("now", type_=UTCDateTime()),

@@ -70,6 +70,28 @@ async def _say(
     )
 
 
+def _whole(
+    engine: sa.Engine,
+    external_id: str,
+    text: str,
+    ctx: Context,
+    update_key: tuple[int, int] | None = None,
+    render_set: Any = render_in_process,
+    channel: str = "terminal",
+) -> Turn | None:
+    """Take a whole turn (take_turn), as the bot does after a miss."""
+    return take_turn(
+        engine=engine,
+        channel=channel,
+        external_id=external_id,
+        inp=Input.typed(text),
+        ctx=ctx,
+        now=NOW,
+        render_set=render_set,
+        update_key=update_key,
+    )
+
+
 def _interview_of(engine: sa.Engine, external_id: str) -> Interview:
     with Session(engine) as session:
         return session.exec(
@@ -114,15 +136,7 @@ def test_quick_turns_give_the_whole_turns_transcript_and_rows(
 
     # The same rows as a conversation taken entirely through take_turn.
     for text in said:
-        take_turn(
-            engine=engine,
-            channel="terminal",
-            external_id="whole",
-            inp=Input.typed(text),
-            ctx=ctx,
-            now=NOW,
-            render_set=render_in_process,
-        )
+        _whole(engine, "whole", text, ctx)
     rows = {who: _interview_of(engine, who) for who in ("quick", "restarted", "whole")}
     for who in ("quick", "restarted"):
         for column in ("state", "answers", "history", "flow", "language", "status"):
@@ -210,16 +224,7 @@ def test_a_redelivery_after_a_restart_or_to_a_whole_turn_changes_nothing(
     answers = _interview_of(engine, "17").answers
     assert answers == {"subject_type": "enterprise", "maintenance": "local", "server": "local"}
     # A whole turn (here a direct take_turn) knows the quick turns' update ids too.
-    repeated = take_turn(
-        engine=engine,
-        channel="telegram",
-        external_id="17",
-        inp=Input.typed("外地"),
-        ctx=ctx,
-        now=NOW,
-        render_set=render_in_process,
-        update_key=(1, 103),
-    )
+    repeated = _whole(engine, "17", "外地", ctx, update_key=(1, 103), channel="telegram")
     assert repeated is None
     assert _interview_of(engine, "17").answers["server"] == "local"
 
@@ -373,16 +378,7 @@ def test_documents_render_before_the_write_lock_is_taken(tmp_path: Path, ctx: Co
 
     try:
         for i, text in enumerate(said):
-            turn = take_turn(
-                engine=engine,
-                channel="terminal",
-                external_id="r",
-                inp=Input.typed(text),
-                ctx=ctx,
-                now=NOW,
-                render_set=render_set,
-                update_key=(1, i + 1),
-            )
+            turn = _whole(engine, "r", text, ctx, update_key=(1, i + 1), render_set=render_set)
     finally:
         engine.dispose()
     assert turn is not None
