@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -218,6 +218,7 @@ def serve(
     ] = None,
 ) -> None:
     """Run the Telegram bot: long polling, or a webhook server with --webhook-url."""
+    from bot.logs import setup_logging
     from bot.settings import TokenError, bot_token
     from bot.tg.app import Webhook
     from bot.tg.app import serve as run
@@ -237,11 +238,8 @@ def serve(
         if not host or not port.isdigit():
             raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8443", param_hint="--listen")
         webhook = Webhook(webhook_url, host, int(port), secret_token)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    run(settings, token, webhook)
+    setup_logging()  # stderr, masked: the service manager keeps it
+    raise typer.Exit(run(settings, token, webhook))
 
 
 @app.command()
@@ -256,5 +254,6 @@ def diagrams(
 
 
 def main() -> None:
-    """Run the CLI."""
+    """Run the CLI: every file beian creates (database, PDFs, logs) is the user's alone."""
+    os.umask(0o077)
     app()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.conversation import render_in_process
+from bot.deliveries import render_in_process
+from bot.logs import setup_logging
 from bot.settings import Settings
 from dialogs.model import Context
 from models import migrate
@@ -18,8 +18,6 @@ from rules.clock import local_date, system_clock
 from rules.pack import Pack, load_pack
 from rules.text import Lang
 from rules.workdays import WorkdayCalendar
-
-LOG_FILE = Path("data/logs/beian.log")
 
 
 def context_factory(
@@ -35,22 +33,12 @@ def context_factory(
     return context
 
 
-def log_to_file(path: Path = LOG_FILE) -> None:
-    """Send logs (with tracebacks) to a file, so that none reaches the person chatting."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        filename=path,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
 def chat_main(*, lang: Lang | None, out: Path, as_name: str | None) -> int:
     """Run the terminal chat; return its exit code."""
     from bot.terminal import run_chat
 
     settings = Settings()
-    log_to_file()
+    setup_logging(file=settings.data_dir() / "logs" / "beian.log")
     pack = load_pack(settings.beian_pack)
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)

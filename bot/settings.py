@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-from models.db import DEFAULT_DATABASE_URL
+from models.db import DEFAULT_DATABASE_URL, normalize_url
 
 
 class Settings(BaseSettings):
@@ -24,6 +26,19 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     # Freeze "today" (Asia/Shanghai) for demos and scripted conversations; unset in production.
     beian_today: dt.date | None = None
+    # This instance's name in chat claims and outbox leases (default: host name and port).
+    beian_instance: str | None = None
+    # Where logs (and, by default, the SQLite database) live.
+    beian_data_dir: Path | None = None
+
+    def data_dir(self) -> Path:
+        """Return the data folder: BEIAN_DATA_DIR, else the SQLite database's folder, else data/."""
+        if self.beian_data_dir is not None:
+            return self.beian_data_dir
+        url = make_url(normalize_url(self.database_url))
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).parent
+        return Path("data")
 
 
 # Values people leave in .env files; the last one is BotFather's documentation example.

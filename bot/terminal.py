@@ -4,24 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 import sqlalchemy as sa
 
-from bot.conversation import RenderSet, Turn, take_turn
+from bot.conversation import Turn, Who, take_turn_in_session
+from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
+from bot.submission import Submitted, submission_writer
 from dialogs.model import Context, Input, Reply, Stage
-from rules.text import Lang
+from models.db import session_scope
+from rules.text import Lang, Text, t
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "terminal"
-_SORRY = {
-    "zh": "抱歉，处理时出了问题，你的回答没有丢失。请再发送一次，或发送 /status 查看进度。",
-    "en": "Sorry, something went wrong; nothing you entered is lost. Please send it again.",
-}
-_WRITTEN = {"zh": "文件已保存：", "en": "Documents written:"}
+HOLDER = "terminal"
+SORRY = t(
+    "抱歉，处理时出了问题，你的回答没有丢失。请再发送一次，或发送 /status 查看进度。",
+    "Sorry, something went wrong; nothing you entered is lost. Please send it again.",
+)
+WRITTEN = t("文件已保存：", "Documents written:")
+SAVED = t(
+    "已保存，再次运行 `beian chat` 继续。",
+    "Saved. Run `beian chat` again to continue.",
+)
+CANNOT_WRITE = t(
+    "无法把文件写入 {out}（{why}）。你的回答都已保存，仍停在核对页。"
+    "请换一个可以写入的文件夹重新运行：beian chat --out 文件夹",
+    "Cannot write the documents to {out} ({why}). Your answers are saved and you are still at "
+    "the summary. Run again with a folder you can write to: beian chat --out FOLDER",
+)
 
 
 def format_reply(reply: Reply) -> str:
@@ -33,6 +49,25 @@ def format_reply(reply: Reply) -> str:
         else:
             lines.append(f"  [{choice.label}]")
     return "\n".join(lines)
+
+
+def writable(out: Path) -> str | None:
+    """Return why documents cannot be written into `out` (None when they can)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".beian-probe-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (0600): the documents hold ID numbers."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+    os.chmod(path, 0o600)
 
 
 def run_chat(
@@ -49,59 +84,103 @@ def run_chat(
 ) -> int:
     """Chat until the interview is submitted or the input ends; return the exit code."""
     interactive = stdin.isatty()
+    who = Who(CHANNEL, external_id, lang)
 
     def emit(text: str) -> None:
         stdout.write(text + "\n")
         stdout.flush()
 
-    def turn(text: str) -> Turn | None:
-        try:
-            result = take_turn(
-                engine=engine,
-                channel=CHANNEL,
-                external_id=external_id,
-                inp=Input.typed(text),
-                ctx=context(),
-                now=clock(),
-                render_set=render_set,
-                lang=lang,
-            )
-        except Exception:
-            log.exception("turn failed for %s", external_id)
-            emit(_SORRY[lang])
-            return None
-        return result  # never None: the terminal has no redelivered updates
+    def say(text: Text) -> None:
+        emit(text.get(current_lang))
 
-    current_lang = lang
-    first = turn("/start")
-    if first is not None:
-        current_lang = first.step.state.lang
-        for reply in first.step.replies:
-            emit(format_reply(reply))
-    while True:
-        if interactive:
-            stdout.write("> ")
-            stdout.flush()
-        line = stdin.readline()
-        if not line:
-            return 0
-        text = line.rstrip("\r\n")
-        if not interactive:
-            emit(f"> {text}")
-        if not text.strip():
-            continue
-        result = turn(text)
-        if result is None:
-            continue
-        current_lang = result.step.state.lang
-        for reply in result.step.replies:
-            emit(format_reply(reply))
-        if result.documents:
-            out.mkdir(parents=True, exist_ok=True)
-            emit(_WRITTEN[current_lang])
-            for doc in result.documents:
-                path = out / doc.filename
-                path.write_bytes(doc.pdf)
-                emit(f"  {path}")
-        if result.step.state.state is Stage.DONE and result.documents:
-            return 0
+    def turn(text: str) -> Turn | None:
+        ctx = context()
+        try:
+            with session_scope(engine) as session:
+                return take_turn_in_session(
+                    session,
+                    who,
+                    Input.typed(text),
+                    ctx,
+                    clock(),
+                    effect_writer=submission_writer(ctx, HOLDER, None),
+                )
+        except Exception:
+            log.exception("turn failed for a terminal applicant")
+            say(SORRY)
+            return None
+
+    def deliver(delivery_id: int) -> None:
+        ctx = context()
+        documents = prepare_documents(engine, delivery_id, render_set, ctx, clock())
+        if documents is None:
+            return
+        emit(WRITTEN.get(current_lang))
+        for doc in documents.documents:
+            path = out / doc.filename
+            write_private(path, doc.pdf)
+            emit(f"  {path}")
+        for text in documents.after:
+            emit(text)
+        finish_delivery(engine, delivery_id, clock())
+
+    current_lang: Lang = lang
+    stage: Stage | None = None
+    succeeded = failed = 0
+    try:
+        first = turn("/start")
+        if first is not None:
+            succeeded += 1
+            current_lang, stage = first.step.state.lang, first.step.state.state
+            for reply in first.step.replies:
+                emit(format_reply(reply))
+            left = undelivered(engine, first.applicant_id)
+            if left and writable(out) is None:
+                for delivery_id in left:  # a previous run could not write them
+                    deliver(delivery_id)
+        else:
+            failed += 1
+        while True:
+            if interactive:
+                stdout.write("> ")
+                stdout.flush()
+            line = stdin.readline()
+            if not line:
+                if stage is not Stage.DONE:
+                    say(SAVED)
+                break
+            text = line.rstrip("\r\n")
+            if not interactive:
+                emit(f"> {text}")
+            if not text.strip():
+                continue
+            if (
+                stage is Stage.SUMMARY
+            ):  # the next answer may confirm: the folder must take the files
+                why = writable(out)
+                if why is not None:
+                    say(CANNOT_WRITE.format(out=str(out), why=why))
+                    continue
+            result = turn(text)
+            if result is None:
+                failed += 1
+                continue
+            succeeded += 1
+            current_lang, stage = result.step.state.lang, result.step.state.state
+            replies = list(result.step.replies)
+            if isinstance(result.effects, Submitted):
+                emit(format_reply(replies[0]))
+                try:
+                    deliver(result.effects.delivery_id)
+                except OSError as exc:
+                    log.exception("writing the documents failed")
+                    say(CANNOT_WRITE.format(out=str(out), why=exc.strerror or "error"))
+                    return 1
+                return 0
+            for reply in replies:
+                emit(format_reply(reply))
+    except KeyboardInterrupt:
+        emit("")
+        say(SAVED)
+        return 130
+    return 1 if failed and not succeeded else 0

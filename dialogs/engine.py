@@ -24,7 +24,14 @@ from dialogs.model import (
     Step,
     Submit,
 )
-from dialogs.parse import Command, CommandCall, match_option, read_answer, read_command
+from dialogs.parse import (
+    Command,
+    CommandCall,
+    match_option,
+    read_answer,
+    read_command,
+    too_many,
+)
 from dialogs.questions import (
     CONTACT_OPTIONS,
     Kind,
@@ -36,7 +43,7 @@ from dialogs.questions import (
 from dialogs.summary import STAGE_LABELS, applying, build, show_value, summary_lines
 from rules.deadlines import filing_deadline
 from rules.enums import SubjectType
-from rules.fields import fold
+from rules.fields import broken_unicode, fold
 from rules.plan import date_text, estimate_notes, procedure_plan, weekday_text
 from rules.text import Lang, Text, t
 
@@ -88,29 +95,36 @@ def handle(state: InterviewState, inp: Input, ctx: Context) -> Step:
 
 
 def asking(state: InterviewState) -> str:
-    """Name what the interview is waiting for (buttons carry it to detect stale presses)."""
-    if state.pending:
-        return f"{state.pending}!"
-    if state.state in DATA_STAGES and state.question:
-        return state.question
-    return state.state.value
+    """Name the latest asking: buttons carry it, so a press on an older message is stale."""
+    return str(state.asked)
 
 
 def _pending_options(kind: str) -> tuple[Option, ...]:
     if kind == "cancel":
         return (
-            Option("keep", texts.CANCEL_KEEP, ("确定", "是", "保留", "yes")),
-            Option("delete", texts.CANCEL_DELETE, ("删除", "delete")),
-            Option("no", texts.CANCEL_NO, ("不", "否", "继续", "no")),
+            Option("keep", texts.CANCEL_KEEP, ("确定", "是", "保留", "取消", "确定取消", "yes")),
+            Option("delete", texts.CANCEL_DELETE, ("删除", "删除资料", "取消并删除", "delete")),
+            Option(
+                "no",
+                texts.CANCEL_NO,
+                ("不", "否", "继续", "继续填写", "不取消", "不要取消", "no", "go on"),
+            ),
         )
     if kind == "restart":
         return (
-            Option("yes", texts.RESTART_YES, ("确定", "是", "yes")),
-            Option("no", texts.RESTART_NO, ("不", "否", "继续", "no")),
+            Option("yes", texts.RESTART_YES, ("确定", "是", "重新开始", "确定重新开始", "yes")),
+            Option("no", texts.RESTART_NO, ("不", "否", "继续", "继续填写", "不要", "no", "go on")),
+        )
+    if kind == "use_edit":
+        return (
+            Option("use", texts.USE_EDIT, ("用新内容", "是", "对", "用", "yes", "use")),
+            Option("ignore", texts.IGNORE_EDIT, ("不用", "否", "不", "no", "ignore")),
         )
     return (
-        Option("continue", texts.RESUME, ("继续", "接着", "continue")),
-        Option("over", texts.START_OVER, ("重新开始", "重来", "start over")),
+        Option(
+            "continue", texts.RESUME, ("继续", "接着", "继续填写", "接着填", "continue", "go on")
+        ),
+        Option("over", texts.START_OVER, ("重新开始", "重来", "从头开始", "start over")),
     )
 
 
@@ -130,6 +144,7 @@ class _Turn:
         self.effects: list[Effect] = []
         self.stale = False
         self._sets = _sets_for(ctx)
+        self._ref: str | None = None  # the message the answer being handled came in
 
     # --- output --------------------------------------------------------------------------
 
@@ -164,6 +179,7 @@ class _Turn:
 
     def ask(self, prefix: list[str] | None = None) -> None:
         """Ask whatever the interview waits for, with its choices."""
+        self.s.asked += 1
         lines = list(prefix or [])
         choices: list[Choice] = []
         if self.s.pending:
@@ -217,6 +233,10 @@ class _Turn:
             return texts.RESTART_ASK.get(self.lang)
         if kind == "edit":
             return texts.EDIT_PICK.get(self.lang)
+        if kind == "use_edit":
+            q = self.question(self.s.history[-1]) if self.s.history else None
+            label = q.label.get(self.lang) if q else ""
+            return texts.EDIT_OFFER.fill(self.lang, label=label, text=self.s.pending_text or "")
         return texts.RESUME_ASK.fill(self.lang, where=self._where())
 
     def _pending_choice_options(self) -> tuple[Option, ...]:
@@ -245,6 +265,13 @@ class _Turn:
             self.stale = True
             self.say(texts.STALE)
             self.ask()
+            return
+        if inp.text is not None and broken_unicode(inp.text):
+            self.say(texts.BROKEN_TEXT)
+            self.ask()
+            return
+        if inp.edited:
+            self.edited(inp)
             return
         if inp.text is None and inp.choice is None:  # a photo, sticker, file…: not an answer
             if self.s.state is Stage.WELCOME:
@@ -287,7 +314,39 @@ class _Turn:
         if self.s.state is Stage.OUT_OF_SCOPE:
             self.ask()
             return
+        self._ref = inp.ref if inp.choice is None else None
         self.answer(inp)
+
+    def edited(self, inp: Input) -> None:
+        """An earlier message was edited: not an answer; offer it where it was the last one."""
+        last = self.question(self.s.history[-1]) if self.s.history else None
+        usable = (
+            inp.ref is not None
+            and inp.ref == self.s.last_ref
+            and last is not None
+            and not self.s.pending
+            and not self.s.paused
+            and self.s.state in (*DATA_STAGES, Stage.SUMMARY)
+        )
+        if not usable:
+            self.say(texts.EDITS_NOT_READ)
+            self.ask()
+            return
+        self.s.pending = "use_edit"
+        self.s.pending_text = inp.text
+        self.ask()
+
+    def reanswer(self, qid: str, text: str) -> None:
+        """Answer an earlier question again with `text`, then go on from where we were."""
+        q = self.question(qid)
+        if q is None:
+            self.ask()
+            return
+        self.s.collecting = None
+        self.s.editing = True
+        fire(self.s, "revisit", ctx=self.ctx, target=q.stage)
+        self.s.question = q.id
+        self.answer(Input.typed(text))
 
     def welcome(self) -> None:
         fire(self.s, "start", ctx=self.ctx)
@@ -439,7 +498,8 @@ class _Turn:
         options = self._pending_choice_options()
         chosen = inp.choice if inp.choice is not None else None
         if chosen is None and inp.text is not None:
-            option = match_option(inp.text, options)
+            # A confirmation may delete data: only a clear answer counts, never a near guess.
+            option = match_option(inp.text, options, strict=kind != "edit")
             chosen = option.id if option else None
         if chosen not in {o.id for o in options}:
             self.say(texts.CHOICE_AGAIN)
@@ -449,6 +509,13 @@ class _Turn:
         if kind == "edit":
             assert chosen is not None
             self.begin_edit(chosen)
+        elif kind == "use_edit":
+            text, self.s.pending_text = self.s.pending_text, None
+            if chosen == "use" and text is not None and self.s.history:
+                self.reanswer(self.s.history[-1], text)
+            else:
+                self.say(texts.GO_ON)
+                self.ask()
         elif kind == "cancel":
             self.resolve_cancel(chosen)
         elif kind == "restart":
@@ -520,13 +587,17 @@ class _Turn:
             return
         if q.kind in (Kind.MULTI, Kind.MULTI_CHOICE):
             values: list[str] = parsed.value
+            merged = self._merged(values)
+            if q.max_items is not None and len(merged) > q.max_items:
+                self.invalid(q, too_many(q.max_items))
+                return
             if len(values) == 1 and not (q.optional and not values):
                 self.collect(q, values)
                 return
             if not values:
                 self.store(q, [])
                 return
-            self.store(q, self._merged(values))
+            self.store(q, merged)
             return
         echo = None
         if q.kind in (Kind.CHOICE, Kind.YESNO):
@@ -589,6 +660,7 @@ class _Turn:
         old = self.s.answers.get(q.key, object())
         self.s.answers[q.key] = value
         self.s.collecting = None
+        self.s.last_ref = self._ref  # an edit of this message may later be offered as the answer
         if echo is not None:
             self.say(texts.CHOSEN.fill(self.lang, label=echo.get(self.lang)))
         if q.id == "subject_type" and old != value:

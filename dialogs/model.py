@@ -54,6 +54,9 @@ class InterviewState:
     editing: bool = False  # answering one field from the summary (or /edit)
     collecting: list[str] | None = None  # a multi-value answer being entered one by one
     paused: bool = False  # cancelled, data kept: the next message offers to continue
+    asked: int = 0  # how many times something was asked: a button answers only the latest
+    last_ref: str | None = None  # the channel's reference of the message that gave the last answer
+    pending_text: str | None = None  # an edited message's new text, offered as the answer
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
@@ -63,6 +66,9 @@ class InterviewState:
             "editing": self.editing,
             "collecting": self.collecting,
             "paused": self.paused,
+            "asked": self.asked,
+            "last_ref": self.last_ref,
+            "pending_text": self.pending_text,
         }
 
     @classmethod
@@ -86,6 +92,9 @@ class InterviewState:
             editing=bool(flow.get("editing")),
             collecting=flow.get("collecting"),
             paused=bool(flow.get("paused")),
+            asked=int(flow.get("asked") or 0),
+            last_ref=flow.get("last_ref"),
+            pending_text=flow.get("pending_text"),
         )
 
     def copy(self) -> InterviewState:
@@ -100,6 +109,9 @@ class InterviewState:
             editing=self.editing,
             collecting=list(self.collecting) if self.collecting else None,
             paused=self.paused,
+            asked=self.asked,
+            last_ref=self.last_ref,
+            pending_text=self.pending_text,
         )
 
 
@@ -109,12 +121,19 @@ class Input:
 
     text: str | None = None
     choice: str | None = None  # a choice id from a button
-    question: str | None = None  # the question the button belonged to (stale-button check)
+    question: str | None = None  # which asking the button belonged to (stale-button check)
+    ref: str | None = None  # the channel's id of the message (an edit names the one it edits)
+    edited: bool = False  # the text is an edit of an earlier message, not a new one
 
     @classmethod
-    def typed(cls, text: str) -> Input:
-        """Return typed text."""
-        return cls(text=text)
+    def typed(cls, text: str, ref: str | None = None) -> Input:
+        """Return typed text (`ref`: the message it came in, where the channel has ids)."""
+        return cls(text=text, ref=ref)
+
+    @classmethod
+    def edit_of(cls, ref: str, text: str) -> Input:
+        """Return the new text of an edited earlier message."""
+        return cls(text=text, ref=ref, edited=True)
 
     @classmethod
     def nothing(cls) -> Input:
@@ -142,7 +161,7 @@ class Reply:
 
     text: str
     choices: tuple[Choice, ...] = ()
-    question: str | None = None  # set when the choices answer this question
+    question: str | None = None  # the asking these choices answer (buttons carry it)
 
 
 @dataclass(frozen=True)

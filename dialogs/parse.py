@@ -83,8 +83,12 @@ def read_command(text: str) -> CommandCall | None:
     return None
 
 
-def match_option(text: str, options: tuple[Option, ...]) -> Option | None:
-    """Return the option meant by a number, a label, a synonym, or a close typo of one."""
+def match_option(text: str, options: tuple[Option, ...], *, strict: bool = False) -> Option | None:
+    """Return the option meant by a number, a label, a synonym, or a close typo of one.
+
+    `strict`: only a number or a whole name counts (yes/no questions and confirmations, where
+    a guess could record the wrong legal fact or delete data).
+    """
     word = normalize(text)
     if not word:
         return None
@@ -94,6 +98,8 @@ def match_option(text: str, options: tuple[Option, ...]) -> Option | None:
     for option in options:
         if word in option.names:
             return option
+    if strict:
+        return None
     # "我是企业", "不在本市": the option whose name, contained in the text, is longest.
     best: dict[str, int] = {}
     for option in options:
@@ -133,6 +139,11 @@ def split_values(text: str) -> list[str]:
 def split_phrases(text: str) -> list[str]:
     """Split a list of phrases (names may contain spaces): commas, 顿号, semicolons, newlines."""
     return [p.strip() for p in re.split(r"[,，、;；\n\r]+", text) if p.strip()]
+
+
+def too_many(limit: int) -> Text:
+    """Say that a list holds more values than the form allows."""
+    return t(f"最多可以填写{limit}项。", f"At most {limit} values are allowed.")
 
 
 @dataclass(frozen=True)
@@ -177,10 +188,13 @@ def read_one(text: str, question: Question, answers: dict[str, Any], today: dt.d
 def read_answer(text: str, question: Question, answers: dict[str, Any], today: dt.date) -> Parsed:
     """Read the answer to `question` from typed text (lists return a list of new values)."""
     if question.kind in (Kind.CHOICE, Kind.YESNO):
-        option = match_option(text, question.options)
+        yes_no = question.kind is Kind.YESNO
+        option = match_option(text, question.options, strict=yes_no)
+        if option is None and yes_no:
+            return Parsed(error=t("请回答“是”或“否”。", "Please answer “yes” or “no”."))
         if option is None:
             return Parsed(error=t("没有看懂这个选择。", "I could not tell which option you meant."))
-        if question.kind is Kind.YESNO:
+        if yes_no:
             return Parsed(option.id == "yes")
         return Parsed(option.id)
     if question.kind is Kind.DATE:
@@ -207,6 +221,8 @@ def read_answer(text: str, question: Question, answers: dict[str, Any], today: d
         if question.optional and normalize(text) in _NONE_WORDS:
             return Parsed([])
         parts = split_values(text) if question.check else split_phrases(text)
+        if question.max_items is not None and len(parts) > question.max_items:
+            return Parsed(error=too_many(question.max_items))
         values: list[str] = []
         for part in parts:
             one = read_one(part, question, answers, today)

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from dialogs.model import Stage
-from rules.answers import ACCESS_METHOD_LABELS, SERVICE_TYPES, AccessMethod
+from rules.answers import ACCESS_METHOD_LABELS, SERVICE_TYPES, AccessMethod, Website, list_limit
 from rules.enums import Location, SubjectType
 from rules.fields import fold
 from rules.materials import SUBJECT_LABELS
@@ -72,6 +72,7 @@ class Question:
     optional: bool = False
     applies: Callable[[Answers], bool] = lambda _a: True
     max_length: int = 200
+    max_items: int | None = None  # lists: the most values the answers schema allows
 
 
 def _always(_a: Answers) -> bool:
@@ -409,6 +410,7 @@ def build_questions(city: Text) -> tuple[Question, ...]:
             t("不要写 http:// 和路径。", "Without http:// or paths."),
             "www.example.cn、example.cn",
             kind=Kind.MULTI,
+            max_items=list_limit(Website, "domains"),
             check="domain",
         ),
         Question(
@@ -420,6 +422,7 @@ def build_questions(city: Text) -> tuple[Question, ...]:
             t("公网IPv4或IPv6地址。", "Public IPv4 or IPv6 addresses."),
             "47.96.12.34",
             kind=Kind.MULTI,
+            max_items=list_limit(Website, "ips"),
             check="ip",
         ),
         Question(
@@ -474,6 +477,7 @@ def build_questions(city: Text) -> tuple[Question, ...]:
             t("按网站的主要内容选择。", "Pick by the site's main content."),
             "1",
             kind=Kind.MULTI_CHOICE,
+            max_items=list_limit(Website, "service_types"),
             options=SERVICE_OPTIONS,
         ),
         Question(
@@ -499,6 +503,7 @@ def build_questions(city: Text) -> tuple[Question, ...]:
             t("如：留言板、评论、论坛。", "E.g. guestbook, comments, forum."),
             "留言板、评论",
             kind=Kind.MULTI,
+            max_items=list_limit(Website, "interactive_services"),
             applies=_is("website.interactive", True),
         ),
         Question(
@@ -514,6 +519,7 @@ def build_questions(city: Text) -> tuple[Question, ...]:
             t("大多数网站没有，回复“无”即可。", "Most sites have none: reply “none”."),
             "无",
             kind=Kind.MULTI,
+            max_items=list_limit(Website, "pre_approvals"),
             optional=True,
             max_length=1000,
         ),

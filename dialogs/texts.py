@@ -147,3 +147,18 @@ NONE_VALUE = t("（未填）", "(none)")
 YES_WORD = t("是", "yes")
 NO_WORD = t("否", "no")
 PLEASE_ANSWER = t("请先回答这个问题：", "Please answer the question first:")
+BROKEN_TEXT = t(
+    "这条消息里有无法识别的字符（可能在复制时损坏），没有记录。请重新输入。",
+    "That message has characters that cannot be read (perhaps damaged when copied); it was not "
+    "recorded. Please type it again.",
+)
+EDITS_NOT_READ = t(
+    "修改过的消息不会被读取。如需更改答案，请直接发送新的答案，或发送 /edit 修改某一项。",
+    "Edited messages are not read. To change an answer, send the new answer, or /edit an item.",
+)
+EDIT_OFFER = t(
+    "你修改了上一条回答（{label}）。要改用新的内容“{text}”吗？",
+    "You edited your last answer ({label}). Use the new text “{text}” instead?",
+)
+USE_EDIT = t("用新内容", "Use the new text")
+IGNORE_EDIT = t("不用，保持原答案", "No, keep my answer")

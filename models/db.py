@@ -35,13 +35,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_file(path: Path) -> None:
+    """Make the database's folder (0700) and keep its files readable by their owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name.exists():
+            name.chmod(0o600)
+
+
 def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> sa.Engine:
     """Build an engine; for SQLite, create the file's folder and set per-connection pragmas."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine

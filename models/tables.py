@@ -15,7 +15,7 @@ from rules.enums import (
     FilingStatus,
     InterviewStatus,
     Location,
-    ReminderStatus,
+    OutboxStatus,
     SubjectType,
 )
 
@@ -59,9 +59,6 @@ class Interview(SQLModel, table=True):
     history: list[Any] = Field(default_factory=list, sa_type=JSONType)
     # The conversation's own state besides the question: stage, pending aside, edit mode.
     flow: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    # The [bot id, update id] pairs of the applicant's last updates (carried over to a new
-    # interview): a redelivered update is recognised without a row per update.
-    recent_updates: list[Any] = Field(default_factory=list, sa_type=JSONType)
     language: str = Field(default="zh", max_length=8)
     version: int = Field(default=1)
     created_at: dt.datetime = _ts()
@@ -123,25 +120,39 @@ class LifecycleEvent(SQLModel, table=True):
     at: dt.datetime = _ts()
 
 
-class Reminder(SQLModel, table=True):
-    """An outbox row: a message due at a moment, claimed by one dispatcher, sent once."""
+class OutboxMessage(SQLModel, table=True):
+    """An outbox row: a delivery due at a moment, claimed by one sender, sent once.
 
-    __table_args__ = (sa.UniqueConstraint("dedupe_key"),)
+    Written in the same transaction as what causes it (a confirmed submission's documents, a
+    reviewer's card, a reminder), so a crash loses none: an unsent row is sent after restart.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("dedupe_key"),
+        sa.Index(
+            "ix_outbox_pending_due",
+            "due_at",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    filing_id: int | None = Field(default=None, foreign_key="filing.id", index=True)
-    applicant_id: int | None = Field(default=None, foreign_key="applicant.id")
-    reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
     kind: str = Field(max_length=40)
     dedupe_key: str = Field(max_length=200)
-    due_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    filing_id: int | None = Field(default=None, foreign_key="filing.id", index=True)
+    applicant_id: int | None = Field(default=None, foreign_key="applicant.id")
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    due_at: dt.datetime = Field(sa_type=UTCDateTime)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    status: ReminderStatus = Field(
-        default=ReminderStatus.PENDING, sa_type=enum_column_type(ReminderStatus), index=True
+    status: OutboxStatus = Field(
+        default=OutboxStatus.PENDING, sa_type=enum_column_type(OutboxStatus)
     )
     claimed_by: str | None = Field(default=None, max_length=100)
     lease_until: dt.datetime | None = _ts(nullable=True)
     attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
     sent_at: dt.datetime | None = _ts(nullable=True)
     created_at: dt.datetime = _ts()
 
@@ -173,11 +184,41 @@ class GeneratedDocument(SQLModel, table=True):
     created_at: dt.datetime = _ts()
 
 
-class ProcessedUpdate(SQLModel, table=True):
-    """A Telegram update id already handled, so a redelivered update is skipped."""
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update as received, stored before it is acknowledged to Telegram.
 
-    __tablename__ = "processed_update"
+    Processing marks it done in the same transaction as its effects; a row never done is
+    processed again after a crash. The primary key makes a redelivered update a no-op.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        sa.Index(
+            "ix_inbox_pending",
+            "bot_id",
+            "chat_id",
+            "update_id",
+            sqlite_where=sa.text("done_at IS NULL"),
+            postgresql_where=sa.text("done_at IS NULL"),
+        ),
+        sa.Index("ix_inbox_done_at", "done_at"),
+    )
 
     bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
     update_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
-    processed_at: dt.datetime = _ts()
+    chat_id: int = Field(sa_type=sa.BigInteger)  # 0 for updates without a chat
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    received_at: dt.datetime = _ts()
+    done_at: dt.datetime | None = _ts(nullable=True)
+    attempts: int = Field(default=0)  # processing runs cut short by a crash
+
+
+class ChatClaim(SQLModel, table=True):
+    """Which instance processes a chat's inbox rows now: one at a time, in update order."""
+
+    __tablename__ = "chat_claim"
+
+    bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    holder: str = Field(max_length=100)
+    lease_until: dt.datetime = Field(sa_type=UTCDateTime)

@@ -132,8 +132,8 @@ class Website(_Answers):
         min_length=1, max_length=20
     )
     interactive: bool
-    interactive_services: list[Name] = Field(default_factory=list)
-    pre_approvals: list[LongText] = Field(default_factory=list)  # 前置审批, if any
+    interactive_services: list[Name] = Field(default_factory=list, max_length=20)
+    pre_approvals: list[LongText] = Field(default_factory=list, max_length=20)  # 前置审批
 
 
 class FilingAnswers(_Answers):
@@ -173,6 +173,46 @@ class FilingAnswers(_Answers):
         return t("统一社会信用代码", "Unified social credit code")
 
 
+def list_limit(model: type[BaseModel], name: str) -> int | None:
+    """Return the most items the schema allows in the list field `name` of `model`."""
+    for constraint in model.model_fields[name].metadata:
+        limit = getattr(constraint, "max_length", None)
+        if limit is not None:
+            return int(limit)
+    return None
+
+
+# Pydantic's own messages are English; the ones a person can meet, in both languages.
+_PYDANTIC_MESSAGES: dict[str, Text] = {
+    "missing": t("缺少这一项", "this item is missing"),
+    "too_long": t("最多{max_length}项", "at most {max_length} items"),
+    "too_short": t("至少{min_length}项", "at least {min_length} item(s)"),
+    "string_too_long": t("最多{max_length}个字", "at most {max_length} characters"),
+    "string_too_short": t("不能为空", "cannot be empty"),
+    "string_type": t("应为文字", "must be text"),
+    "bool_parsing": t("应为“是”或“否”", "must be yes or no"),
+    "bool_type": t("应为“是”或“否”", "must be yes or no"),
+    "enum": t("不是可选的值", "is not one of the options"),
+    "date_parsing": t("不是有效日期", "is not a valid date"),
+    "date_from_datetime_parsing": t("不是有效日期", "is not a valid date"),
+    "list_type": t("应为列表", "must be a list"),
+    "extra_forbidden": t("不是表中的项目", "is not a field of the form"),
+}
+
+
+def _message(error: Any, lang: Lang) -> str:
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    if error["type"] == "field_check":
+        return str(ctx.get(lang))
+    known = _PYDANTIC_MESSAGES.get(error["type"])
+    if known is None:
+        return str(error["msg"])
+    try:
+        return known.fill(lang, **ctx)
+    except (KeyError, IndexError):
+        return str(error["msg"])
+
+
 def answer_problems(exc: ValidationError, lang: Lang = "zh") -> list[str]:
     """Turn a validation error into one readable line per problem: `where: what`."""
     lines = []
@@ -181,6 +221,5 @@ def answer_problems(exc: ValidationError, lang: Lang = "zh") -> list[str]:
         loc = [str(p) for p in error["loc"]]
         if ctx.get("field"):
             loc.append(str(ctx["field"]))
-        message = ctx.get(lang) if error["type"] == "field_check" else error["msg"]
-        lines.append(f"{'.'.join(loc) or '(answers)'}: {message}")
+        lines.append(f"{'.'.join(loc) or '(answers)'}: {_message(error, lang)}")
     return lines

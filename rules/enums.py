@@ -59,7 +59,7 @@ class InterviewStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class ReminderStatus(StrEnum):
+class OutboxStatus(StrEnum):
     """An outbox row's state."""
 
     PENDING = "pending"

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import idna
@@ -51,6 +52,53 @@ def _squeeze(text: str) -> str:
 
 _EMPTY = t("这一项不能为空。", "This field cannot be empty.")
 
+# Characters no field may hold: they are invisible, reorder the text around them (a bidi
+# override turned “a‮gpj.exe” into “aexe.jpg”), or are not valid Unicode at all.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BROKEN = t(
+    "含有无效的字符（可能在复制时损坏），请重新输入。",
+    "Contains invalid characters (perhaps damaged when copied); please type it again.",
+)
+_HIDDEN = t(
+    "含有不可见的控制字符或格式字符（如文字方向控制符、零宽字符），请删除后重新输入。",
+    "Contains invisible control or formatting characters (such as direction marks or "
+    "zero-width characters); please remove them.",
+)
+
+
+def broken_unicode(text: str) -> bool:
+    """Say whether `text` is not valid Unicode text (lone surrogates, U+FFFD from bad bytes)."""
+    return any(0xD800 <= ord(c) <= 0xDFFF or c == "\ufffd" for c in text)
+
+
+def text_problem(text: str) -> Text | None:
+    """Return why `text` cannot be a field's value: broken or invisible characters."""
+    if broken_unicode(text):
+        return _BROKEN
+    for c in text:
+        code = ord(c)
+        if c in "\t\n\r":
+            continue
+        if code < 0x20 or 0x7F <= code <= 0x9F or c in _BIDI:
+            return _HIDDEN
+        category = unicodedata.category(c)
+        if category in ("Cf", "Cn") or (0xFDD0 <= code <= 0xFDEF) or (code & 0xFFFE) == 0xFFFE:
+            return _HIDDEN if category == "Cf" else _BROKEN
+    return None
+
+
+def _refusing_hidden(check: Callable[..., FieldResult]) -> Callable[..., FieldResult]:
+    """Run `check` only on text free of broken and invisible characters."""
+
+    def run(text: str, *args: Any, **kwargs: Any) -> FieldResult:
+        problem = text_problem(text)
+        if problem is not None:
+            return FieldResult(valid=False, error=problem)
+        return check(text, *args, **kwargs)
+
+    run.__name__, run.__doc__ = check.__name__, check.__doc__
+    return run
+
 
 def _empty() -> FieldResult:
     return FieldResult(valid=False, error=_EMPTY)
@@ -63,6 +111,7 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_AUTHORITIES = "123456789ANY"
 
 
+@_refusing_hidden
 def check_uscc(text: str) -> FieldResult:
     """Check an 18-character unified social credit code (统一社会信用代码)."""
     code = _squeeze(text).upper()
@@ -101,6 +150,7 @@ def check_uscc(text: str) -> FieldResult:
 # --- resident identity card (GB 11643-1999) --------------------------------------------------
 
 
+@_refusing_hidden
 def check_id_card(text: str, today: dt.date | None = None) -> FieldResult:
     """Check an 18-digit resident ID number (居民身份证号码)."""
     number = _squeeze(text).upper()
@@ -151,6 +201,7 @@ def org_code_check_char(body: str) -> str:
     return {10: "X", 11: "0"}.get(value, str(value))
 
 
+@_refusing_hidden
 def check_org_code(text: str) -> FieldResult:
     """Check an organisation code (组织机构代码), written XXXXXXXX-X."""
     code = _squeeze(text).upper()
@@ -189,6 +240,7 @@ PSB_PREFIXES = ICP_PREFIXES + "川甘贵云"
 _ICP_WRONG_PREFIX = {"川": "蜀", "甘": "陇", "贵": "黔", "云": "滇"}
 
 
+@_refusing_hidden
 def check_icp(text: str) -> FieldResult:
     """Check an MIIT ICP filing or licence number (京ICP备12345678号-1, 京ICP证030173号)."""
     raw = re.sub(r"\s", "", fold(text)).upper()
@@ -231,6 +283,7 @@ def check_icp(text: str) -> FieldResult:
     return ok(f"{prefix}ICP{kind}{digits}号{suffix}")
 
 
+@_refusing_hidden
 def check_psb_number(text: str) -> FieldResult:
     """Check a public-security filing number (京公网安备11010502030143号)."""
     raw = re.sub(r"\s", "", fold(text))
@@ -289,6 +342,7 @@ def _format_cn(number: phonenumbers.PhoneNumber) -> str:
     return f"0{national[:area]}-{national[area:]}"
 
 
+@_refusing_hidden
 def check_phone(text: str) -> FieldResult:
     """Check a mainland mobile or landline number; landlines come out as 0区号-号码."""
     if not fold(text):
@@ -303,6 +357,7 @@ def check_phone(text: str) -> FieldResult:
     return ok(_format_cn(number))
 
 
+@_refusing_hidden
 def check_mobile(text: str) -> FieldResult:
     """Check a mainland mobile number (for people who must be reachable at any hour)."""
     if not fold(text):
@@ -319,6 +374,7 @@ def check_mobile(text: str) -> FieldResult:
 # --- domain, IP, e-mail, postcode ------------------------------------------------------------
 
 
+@_refusing_hidden
 def check_domain(text: str) -> FieldResult:
     """Check a domain name; strip a pasted scheme, path or port; return its Unicode form."""
     raw = fold(text).rstrip("。.")
@@ -366,6 +422,7 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+@_refusing_hidden
 def check_ip(text: str) -> FieldResult:
     """Check a public IPv4 or IPv6 address."""
     raw = fold(text).strip("[]")
@@ -386,6 +443,7 @@ def check_ip(text: str) -> FieldResult:
     return ok(address.compressed)
 
 
+@_refusing_hidden
 def check_email(text: str) -> FieldResult:
     """Check an e-mail address's syntax (no network look-up)."""
     raw = fold(text)
@@ -401,6 +459,7 @@ def check_email(text: str) -> FieldResult:
     return ok(checked.normalized)
 
 
+@_refusing_hidden
 def check_postcode(text: str) -> FieldResult:
     """Check a 6-digit mainland postcode."""
     code = _squeeze(text)
@@ -417,6 +476,7 @@ _RELATIVE_DAYS = {"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天"
 _RELATIVE_DAYS_EN = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
 
+@_refusing_hidden
 def check_date(text: str, today: dt.date | None = None) -> FieldResult:
     """Parse a date typed the way people type it: 2026-11-28, 2026年11月28日, 20261128, 昨天."""
     raw = re.sub(r"\s", "", fold(text)).lower()
@@ -460,13 +520,12 @@ def _make_date(year: int, month: int, day: int) -> FieldResult:
 # --- free text (names, addresses) -------------------------------------------------------------
 
 
+@_refusing_hidden
 def check_plain_text(text: str, max_length: int | None = None) -> FieldResult:
     """Trim and fold runs of white space; refuse empty text, control characters, overlength."""
     cleaned = re.sub(r"\s+", " ", text).strip()
     if not cleaned:
         return _empty()
-    if any(ord(c) < 32 for c in cleaned):
-        return bad("含有不可见的控制字符。", "Contains control characters.")
     if max_length is not None and len(cleaned) > max_length:
         return bad(
             f"太长了（{len(cleaned)}字），最多{max_length}字。",
@@ -478,6 +537,7 @@ def check_plain_text(text: str, max_length: int | None = None) -> FieldResult:
 # --- the subject's credential -----------------------------------------------------------------
 
 
+@_refusing_hidden
 def check_credential(
     text: str, subject_type: str | None, today: dt.date | None = None
 ) -> FieldResult:

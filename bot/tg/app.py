@@ -1,33 +1,48 @@
-"""The Telegram composition root: settings → Application, its handlers and its lifecycle."""
+"""The Telegram composition root: settings → Application, its handlers, and its run.
+
+The run is ours, not PTB's `run_polling`/`run_webhook`: an update is stored in the inbox
+before Telegram is told it arrived, and processed from there (`bot.tg.inbox`), so a kill -9
+loses nothing Telegram considers delivered.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import signal
+import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from telegram import Update
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bot.composition import context_factory
 from bot.conversation import Conversations
+from bot.deliveries import claim_deliveries
+from bot.logs import mask
 from bot.settings import Settings
 from bot.tg import handlers, ui
-from bot.tg.ordering import PerChatUpdateProcessor
+from bot.tg.delivery import deliver_documents
+from bot.tg.inbox import InboxProcessor
+from bot.tg.ingest import WebhookServer, poll
 from bot.tg.services import Services
 from documents.pool import DocumentRenderer
 from models import migrate
-from models.db import make_engine
+from models.database import Database
 from rules.clock import system_clock
 from rules.pack import load_pack
 
@@ -40,6 +55,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # pool has one worker per core) while others are answered; more only adds contention: the
 # bench's unthrottled throughput falls from ~500 to ~180 updates/s at 256.
 CONCURRENT_UPDATES = 8
+DELIVERY_SWEEP_EVERY = 5.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -57,19 +73,30 @@ class Webhook:
         return urlsplit(self.url).path.lstrip("/")
 
 
+def instance_name(settings: Settings, webhook: Webhook | None) -> str:
+    """Name this instance in claims and leases: stable across restarts of the same service,
+    so a restarted instance takes its own chats back at once."""
+    if settings.beian_instance:
+        return settings.beian_instance
+    return f"{socket.gethostname()}:{webhook.port if webhook else 'polling'}"
+
+
 async def open_services(
     app: Application,  # type: ignore[type-arg]
     settings: Settings,
     renderer_factory: Callable[[], DocumentRenderer] = DocumentRenderer,
+    holder: str = "local",
 ) -> Services:
     """Open the database, the rules context and the renderer; set the command menus."""
-    engine = make_engine(settings.database_url)
+    db = Database(settings.database_url)
     services = Services(
-        engine=engine,
+        db=db,
         context=context_factory(settings, load_pack(settings.beian_pack)),
         renderer=renderer_factory(),
         clock=system_clock,
-        conversations=Conversations(engine),
+        conversations=Conversations(db),
+        holder=holder,
+        button_key=ui.button_key(app.bot.token),
         bot_id=app.bot.id,
     )
     app.bot_data["services"] = services
@@ -83,31 +110,18 @@ def build_application(
     settings: Settings,
     token: str,
     *,
-    renderer_factory: Callable[[], DocumentRenderer] = DocumentRenderer,
     request: BaseRequest | None = None,
     rate_limited: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """Build the bot: Bot API location, rate limiter, handlers, and services opened in post_init."""
+    """Build the bot: Bot API location, rate limiter and handlers (no updater: see `run`)."""
     api = settings.telegram_api_base_url.rstrip("/")
     load_pack(settings.beian_pack)  # a broken pack stops the start, not the first message
-
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        await open_services(app, settings, renderer_factory)
-
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-        services = app.bot_data.get("services")
-        if isinstance(services, Services):
-            await services.conversations.settle()
-            services.close()
-
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
-        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        .updater(None)
     )
     if rate_limited:  # off only where the bench measures cost, not Telegram's pacing
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
@@ -121,41 +135,128 @@ def build_application(
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Register the handlers. Order matters: the first matching handler of a group runs."""
     private = filters.ChatType.PRIVATE
+    new_message = filters.UpdateType.MESSAGE
     app.add_handlers(
         [
-            # Buttons of our inline keyboards (private chats only carry them).
+            # Buttons of our inline keyboards (checked: signed for the chat they are in).
             CallbackQueryHandler(handlers.on_button),
+            # An edited message is not an answer.
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, handlers.on_edited),
             # Everything typed in a private chat, commands included: dialogs reads them.
-            MessageHandler(private & filters.TEXT, handlers.on_private_text),
+            MessageHandler(new_message & private & filters.TEXT, handlers.on_private_text),
             # Photos, stickers, voice, files… in a private chat: remind of the question.
             MessageHandler(
-                private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.on_private_other
+                new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+                handlers.on_private_other,
             ),
             # In groups: commands and mentions get a link to a private chat.
             MessageHandler(
-                filters.ChatType.GROUPS & (filters.COMMAND | filters.Entity("mention")),
+                new_message
+                & filters.ChatType.GROUPS
+                & (filters.COMMAND | filters.Entity("mention")),
                 handlers.on_group,
             ),
+            TypeHandler(Update, handlers.on_anything_else),
         ]
     )
     app.add_error_handler(handlers.on_error)
 
 
-def serve(settings: Settings, token: str, webhook: Webhook | None) -> None:
-    """Run the bot until SIGINT/SIGTERM: long polling, or a webhook server."""
-    migrate.upgrade(settings.database_url)
+async def _sweep_deliveries(services: Services, app: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+    """Send documents deliveries a crash or a failure left behind."""
+    while not stop.is_set():
+        try:
+            due = await asyncio.to_thread(
+                claim_deliveries,
+                services.db.engine,
+                services.holder,
+                services.clock(),
+                skip=set(services.delivering),
+            )
+            for delivery_id in due:
+                log.info("delivery %s resumed", delivery_id)
+                await deliver_documents(services, app.bot, delivery_id)
+        except Exception:
+            log.exception("delivery sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), DELIVERY_SWEEP_EVERY)
+
+
+async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
+    """Run the bot until SIGINT/SIGTERM; return the exit code."""
     app = build_application(settings, token)
-    if webhook is None:
-        log.info("polling %s", settings.telegram_api_base_url)
-        app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=STOP_SIGNALS)
-        return
-    log.info("webhook %s on %s:%s", webhook.url, webhook.host, webhook.port)
-    app.run_webhook(
-        listen=webhook.host,
-        port=webhook.port,
-        url_path=webhook.path,
-        webhook_url=webhook.url,
-        secret_token=webhook.secret_token,
-        allowed_updates=Update.ALL_TYPES,
-        stop_signals=STOP_SIGNALS,
+    try:
+        await app.initialize()  # getMe: a wrong token or an unreachable API stops here
+    except InvalidToken:
+        _fail("Telegram refused the token (401 Unauthorized): check TELEGRAM_BOT_TOKEN.")
+        return 2
+    except TelegramError as exc:
+        api = settings.telegram_api_base_url
+        _fail(f"Could not reach the Bot API at {api}: {type(exc).__name__}.")
+        return 1
+    holder = instance_name(settings, webhook)
+    services = await open_services(app, settings, holder=holder)
+    await asyncio.to_thread(services.renderer.warm)  # workers start now, not at the first set
+    await app.start()
+    processor = InboxProcessor(
+        app,
+        services.db,
+        bot_id=app.bot.id,
+        holder=holder,
+        clock=system_clock,
+        max_concurrent=CONCURRENT_UPDATES,
+        apologise=lambda chat_id: _apologise(app, chat_id),
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    await processor.sweep()  # what a crash left in the inbox goes first
+    sweeper = asyncio.create_task(processor.sweep_forever())
+    deliveries = asyncio.create_task(_sweep_deliveries(services, app, stop))
+    try:
+        if webhook is None:
+            await app.bot.delete_webhook()
+            log.info("polling %s as %s", settings.telegram_api_base_url, holder)
+            await poll(app.bot, processor, stop)
+        else:
+            server = WebhookServer(
+                processor, webhook.path, webhook.secret_token, webhook.host, webhook.port
+            )
+            await server.start()
+            await app.bot.set_webhook(
+                webhook.url,
+                secret_token=webhook.secret_token,
+                allowed_updates=list(Update.ALL_TYPES),
+            )
+            log.info("webhook %s on %s:%s as %s", webhook.url, webhook.host, webhook.port, holder)
+            await stop.wait()
+            await server.stop()
+    finally:
+        stop.set()
+        await processor.drain()
+        for task in (sweeper, deliveries):
+            task.cancel()
+        await asyncio.gather(sweeper, deliveries, return_exceptions=True)
+        await services.db.settle()
+        await app.stop()
+        await app.shutdown()
+        services.close()
+    return 0
+
+
+def _fail(message: str) -> None:
+    """Say why the bot cannot start: one line, masked, on stderr and in the log."""
+    log.error(mask(message))
+    print(mask(message), file=sys.stderr)
+
+
+async def _apologise(app: Application, chat_id: int) -> None:  # type: ignore[type-arg]
+    with contextlib.suppress(TelegramError):
+        await app.bot.send_message(chat_id, ui.SORRY.get("zh"))
+
+
+def serve(settings: Settings, token: str, webhook: Webhook | None) -> int:
+    """Migrate the database, then run the bot; return the exit code."""
+    migrate.upgrade(settings.database_url)
+    return asyncio.run(run(settings, token, webhook))

@@ -1,124 +1,148 @@
-"""Telegram handlers: thin — an update becomes an interview input, a turn becomes Bot API calls."""
+"""Telegram handlers: thin — an update becomes an interview input, a turn becomes Bot API calls.
+
+Updates arrive through the inbox (`bot.tg.inbox`): a handler's turn marks its update done in
+the turn's own transaction. Whatever is refused (a forged or foreign button, an edit, a group
+message, an update with no sender) is logged at INFO with the update id and the reason, never
+with what was written.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-import sqlalchemy as sa
-from telegram import InputFile, Message, Update
-from telegram.constants import ChatAction
+from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.conversation import Turn, Who
+from bot.submission import Submitted, submission_writer
 from bot.tg import ui
+from bot.tg.delivery import deliver_documents, send_text
+from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, services_of
 from dialogs.model import Input, Reply
-from documents.render import DocumentContext, RenderedDocument
-from models.db import session_scope
-from models.repo import mark_update_processed
-from rules.answers import FilingAnswers
-from rules.enums import DocumentKind
 from rules.text import Lang
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 
 
+def refused(update: Update, reason: str) -> None:
+    """Log a refused update: its id and why, nothing of its content."""
+    log.info("update %s refused: %s", update.update_id, reason)
+
+
 async def _turn(update: Update, context: BotContext, inp: Input) -> Turn | None:
-    """Run one interview turn; None when the update was seen before."""
+    """Run one interview turn; None when the update was answered elsewhere."""
     services = services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None
     assert chat is not None
-    loop = asyncio.get_running_loop()
-
-    def render_set(
-        kinds: tuple[DocumentKind, ...], answers: FilingAnswers, ctx: DocumentContext
-    ) -> list[RenderedDocument]:
-        asyncio.run_coroutine_threadsafe(
-            context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT), loop
-        )
-        return services.renderer.render_blocking(kinds, answers, ctx)
-
-    try:
-        who = Who(CHANNEL, str(user.id), ui.language_of(user.language_code), user.full_name)
-        return await services.conversations.turn(
-            who,
-            inp=inp,
-            ctx=services.context(),
-            now=services.clock(),
-            render_set=render_set,
-            update_key=(services.bot_id, update.update_id),
-        )
-    except sa.exc.IntegrityError:
-        # Another instance recorded the same update id first: it is being handled there.
-        log.info("update %s already taken by another instance", update.update_id)
-        return None
-
-
-async def _send_text(context: BotContext, chat_id: int, text: str, reply: Reply | None) -> Message:
-    chunks = ui.split_text(text)
-    for chunk in chunks[:-1]:
-        await context.bot.send_message(chat_id, chunk)
-    markup = ui.keyboard(reply) if reply is not None else None
-    return await context.bot.send_message(chat_id, chunks[-1], reply_markup=markup)
+    ticket = current_ticket()
+    ctx = services.context()
+    who = Who(CHANNEL, str(user.id), ui.language_of(user.language_code), user.full_name)
+    turn = await services.conversations.turn(
+        who,
+        inp=inp,
+        ctx=ctx,
+        now=services.clock(),
+        inbox=ticket.key if ticket is not None else None,
+        effect_writer=submission_writer(ctx, services.holder, chat.id),
+    )
+    if ticket is not None:
+        ticket.done = True  # stored with the turn, or found done: either way not to repeat
+    return turn
 
 
 async def _send_replies(context: BotContext, chat_id: int, replies: list[Reply]) -> None:
     """Send replies as few messages as possible: texts before a question join its message."""
+    services = services_of(context)
     for text, question in ui.merge_replies(replies):
-        await _send_text(context, chat_id, text, question)
+        markup = ui.keyboard(question, chat_id, services.button_key) if question else None
+        await send_text(context.bot, chat_id, text, markup)
 
 
 async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
-    """Send the turn's replies; a submission's documents go right after its first reply."""
-    lang = turn.step.state.lang
+    """Send the turn's replies; a submission's documents (and what follows) come after the
+    first, from the outbox row the turn wrote."""
     replies = list(turn.step.replies)
-    if turn.documents and replies:
-        await _send_replies(context, chat_id, [replies.pop(0)])
-        for doc in turn.documents:
-            await context.bot.send_document(
-                chat_id,
-                InputFile(doc.pdf, filename=doc.filename),
-                caption=ui.CAPTIONS[doc.kind].get(lang),
-            )
+    if isinstance(turn.effects, Submitted):
+        await _send_replies(context, chat_id, replies[:1])
+        await deliver_documents(services_of(context), context.bot, turn.effects.delivery_id)
+        return
     await _send_replies(context, chat_id, replies)
+
+
+def _private_sender(update: Update) -> bool:
+    """Say whether the update comes from a person in their private chat with the bot."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or user.is_bot:
+        refused(update, "no sender")
+        return False
+    if chat is None or chat.type != ChatType.PRIVATE or chat.id != user.id:
+        refused(update, "not a private chat")
+        return False
+    return True
 
 
 async def on_private_text(update: Update, context: BotContext) -> None:
     """Answer the interview's current question with what the applicant typed."""
-    message = update.effective_message
-    assert message is not None
-    assert message.text is not None
-    turn = await _turn(update, context, Input.typed(message.text))
+    message = update.message
+    if message is None or message.text is None or not _private_sender(update):
+        return
+    turn = await _turn(update, context, Input.typed(message.text, ref=str(message.message_id)))
+    if turn is not None:
+        await _deliver(context, message.chat_id, turn)
+
+
+async def on_edited(update: Update, context: BotContext) -> None:
+    """An edited message is not an answer: say so (or offer its new text as the last answer)."""
+    message = update.edited_message
+    if message is None or not _private_sender(update):
+        return
+    refused(update, "an edited message (not read as an answer)")
+    if message.text is None:
+        return
+    turn = await _turn(update, context, Input.edit_of(str(message.message_id), message.text))
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 
 
 async def on_private_other(update: Update, context: BotContext) -> None:
     """Remind the applicant of the question when they send a photo, sticker, voice or file."""
-    message = update.effective_message
-    assert message is not None
+    message = update.message
+    if message is None or not _private_sender(update):
+        return
     turn = await _turn(update, context, Input.nothing())
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
-    """Answer the question with the pressed button, then mark the question as answered."""
+    """Answer the question with the pressed button, then mark the question as answered.
+
+    A button acts only for the person whose interview made it, in their private chat, for the
+    question it was made for: its data is signed for that person and that asking."""
     query = update.callback_query
     assert query is not None
-    parsed = ui.parse_callback(query.data)
+    services = services_of(context)
     message = query.message
-    if parsed is None or not isinstance(message, Message):
-        await query.answer()
+    user = query.from_user
+    lang = ui.language_of(user.language_code)
+    if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
+        refused(update, "a button outside a private chat")
+        await query.answer(ui.DEAD_BUTTON.get(lang))
+        return
+    parsed = ui.parse_callback(query.data, message.chat.id, services.button_key)
+    if parsed is None or message.chat.id != user.id:
+        refused(update, f"a button not made for user {user.id} in this chat")
+        await query.answer(ui.DEAD_BUTTON.get(lang))
         return
     turn = await _turn(update, context, Input.pressed(*parsed))
     if turn is None:
         await query.answer()
         return
-    lang: Lang = turn.step.state.lang
+    lang = turn.step.state.lang
     if turn.step.stale:
         await query.answer(ui.STALE_ALERT.get(lang))
         await _drop_buttons(message)
@@ -143,26 +167,18 @@ async def _drop_buttons(message: Message) -> None:
 async def on_group(update: Update, context: BotContext) -> None:
     """Point people in a group to a private chat (filings hold personal data)."""
     message = update.effective_message
-    if message is None or not await asyncio.to_thread(_first_time, update, context):
+    if message is None:
         return
+    refused(update, "a group message (answered with a link to a private chat)")
     user = update.effective_user
-    lang = ui.language_of(user.language_code if user else None)
+    lang: Lang = ui.language_of(user.language_code if user else None)
     link = f"https://t.me/{context.bot.username}?start=group"
     await message.reply_text(ui.GROUP_ONLY_PRIVATE.format(link=link).get(lang))
 
 
-def _first_time(update: Update, context: BotContext) -> bool:
-    services = services_of(context)
-    try:
-        with session_scope(services.engine) as session:
-            return mark_update_processed(
-                session=session,
-                bot_id=services.bot_id,
-                update_id=update.update_id,
-                now=services.clock(),
-            )
-    except sa.exc.IntegrityError:
-        return False
+async def on_anything_else(update: Update, context: BotContext) -> None:
+    """Log an update no other handler takes (a group chatter, a channel post, a member change)."""
+    refused(update, "nothing to do with it")
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -4,32 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.conversation import Conversations
 from dialogs.model import Context
 from documents.pool import DocumentRenderer
+from models.database import Database
 
 
 @dataclass
 class Services:
-    """The bot's collaborators: database, rules context, renderer, clock."""
+    """The bot's collaborators: database, rules context, renderer, clock, identity."""
 
-    engine: sa.Engine
+    db: Database
     context: Callable[[], Context]
     renderer: DocumentRenderer
     clock: Callable[[], dt.datetime]
     conversations: Conversations
+    holder: str  # this instance's name in chat claims and outbox leases
+    button_key: bytes  # signs inline buttons (from the token: every instance has it)
     bot_id: int = 0
+    delivering: set[int] = field(default_factory=set)  # outbox rows being sent right now
 
     def close(self) -> None:
         """Stop the renderer and close the database."""
         self.renderer.close()
-        self.conversations.close()
-        self.engine.dispose()
+        self.db.close()
 
 
 BotContext = CallbackContext[

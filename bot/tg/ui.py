@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from functools import lru_cache
 from typing import Any
 
@@ -23,28 +26,38 @@ def language_of(code: str | None) -> Lang:
     return "en"
 
 
-def callback_data(question: str, choice: str) -> str:
-    """Encode a button: the question it answers and the choice id (ASCII ids, never labels)."""
-    data = f"{question}{_SEP}{choice}"
+def button_key(token: str) -> bytes:
+    """Return the key buttons are signed with (from the bot's token: every instance shares it)."""
+    return hashlib.sha256(b"beian buttons\0" + token.encode()).digest()
+
+
+def _signature(key: bytes, chat_id: int, asking: str) -> str:
+    digest = hmac.new(key, f"{chat_id}|{asking}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:9]).decode()  # 12 characters, 72 bits
+
+
+def callback_data(asking: str, choice: str, chat_id: int, key: bytes) -> str:
+    """Encode a button: the asking it answers, the choice id, and a signature binding both to
+    the chat it is sent to (ASCII ids, never labels)."""
+    data = f"{asking}{_SEP}{choice}{_SEP}{_signature(key, chat_id, asking)}"
     if len(data.encode()) > CALLBACK_LIMIT:
         raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
     return data
 
 
-def parse_callback(data: str | None) -> tuple[str, str] | None:
-    """Decode a button's data; None for data this bot did not make."""
-    if not data or _SEP not in data:
+def parse_callback(data: str | None, chat_id: int, key: bytes) -> tuple[str, str] | None:
+    """Decode a button pressed in `chat_id`; None for data this bot did not make for that chat."""
+    parts = (data or "").split(_SEP)
+    if len(parts) != 3:
         return None
-    question, _, choice = data.partition(_SEP)
-    return question, choice
+    asking, choice, signature = parts
+    if not hmac.compare_digest(signature, _signature(key, chat_id, asking)):
+        return None
+    return asking, choice
 
 
 class Keyboard(InlineKeyboardMarkup):
-    """An inline keyboard that is serialized once, not on every message that carries it.
-
-    PTB turns a markup into a dict on every send; a question's keyboard never changes, and
-    laying it out and serializing it took a sixth of an interview step.
-    """
+    """An inline keyboard serialized once, not again on every retry of the message."""
 
     __slots__ = ("_as_dict",)
     _as_dict: dict[str, Any]
@@ -58,20 +71,23 @@ class Keyboard(InlineKeyboardMarkup):
         return self._as_dict
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+def keyboard(reply: Reply, chat_id: int, key: bytes) -> InlineKeyboardMarkup | None:
     """Lay the reply's choices out as buttons: two per row when the labels are short."""
     if not reply.choices or reply.question is None:
         return None
-    return _keyboard(reply.question, reply.choices)
+    per_row = _per_row(reply.choices)
+    buttons = [
+        InlineKeyboardButton(
+            c.label, callback_data=callback_data(reply.question, c.id, chat_id, key)
+        )
+        for c in reply.choices
+    ]
+    return Keyboard([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
 
 
 @lru_cache(maxsize=1024)
-def _keyboard(question: str, choices: tuple[Choice, ...]) -> Keyboard:
-    buttons = [
-        InlineKeyboardButton(c.label, callback_data=callback_data(question, c.id)) for c in choices
-    ]
-    per_row = 1 if any(len(c.label) > 8 for c in choices) else 2
-    return Keyboard([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
+def _per_row(choices: tuple[Choice, ...]) -> int:
+    return 1 if any(len(c.label) > 8 for c in choices) else 2
 
 
 def merge_replies(replies: list[Reply]) -> list[tuple[str, Reply | None]]:
@@ -160,6 +176,7 @@ GROUP_ONLY_PRIVATE = t(
     "To protect your data, filings are made in a private chat only. Talk to me here: {link}",
 )
 STALE_ALERT = t("这个问题已经回答过了。", "This question was already answered.")
+DEAD_BUTTON = t("这个按钮已失效。", "This button no longer works.")
 
 
 def commands(lang: Lang) -> list[BotCommand]:

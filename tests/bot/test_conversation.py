@@ -7,13 +7,15 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.conversation import SUBMISSION_KINDS, render_in_process, take_turn
+from bot.conversation import Turn, Who, take_turn_in_session
+from bot.deliveries import finish_delivery, prepare_documents, render_in_process
+from bot.submission import SUBMISSION_KINDS, Submitted, submission_writer
 from dialogs.engine import begin, handle
 from dialogs.model import Context, Input
-from models.db import make_engine
+from models.db import make_engine, session_scope
 from models.repo import events_of
-from models.tables import Filing, GeneratedDocument, Interview
-from rules.enums import FilingStatus, InterviewStatus
+from models.tables import Filing, GeneratedDocument, Interview, OutboxMessage
+from rules.enums import FilingStatus, InterviewStatus, OutboxStatus
 from tests.dialogs.conftest import TODAY, shown
 from tests.dialogs.transcripts import ENTERPRISE
 from tests.documents.pdf_text import page_texts, squeeze
@@ -21,21 +23,22 @@ from tests.documents.pdf_text import page_texts, squeeze
 NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
 
 
-def _turn(url: str, ctx: Context, said: str, who: str = "u1") -> tuple[str, object]:
+def _turn(url: str, ctx: Context, said: str, who: str = "u1") -> tuple[str, Turn]:
     """Take one turn in a freshly started 'process': a new engine, state only from the DB."""
     engine = make_engine(url)
     try:
-        result = take_turn(
-            engine=engine,
-            channel="terminal",
-            external_id=who,
-            inp=Input.typed(said),
-            ctx=ctx,
-            now=NOW,
-            render_set=render_in_process,
-        )
+        with session_scope(engine) as session:
+            result = take_turn_in_session(
+                session,
+                Who("terminal", who),
+                Input.typed(said),
+                ctx,
+                NOW,
+                effect_writer=submission_writer(ctx, "test", None),
+            )
     finally:
         engine.dispose()
+    assert result is not None
     return shown(result.step), result
 
 
@@ -57,9 +60,24 @@ def test_restarting_between_every_two_steps_gives_the_same_transcript(
     assert got == expected
 
     assert result is not None
-    documents = result.documents  # type: ignore[attr-defined]
-    assert [d.kind for d in documents] == list(SUBMISSION_KINDS)
-    assert "云帆科技官网" in squeeze("".join(page_texts(documents[0].pdf)))
+    assert isinstance(result.effects, Submitted)
+    with Session(engine) as session:  # the confirmation wrote the filing and its delivery
+        delivery = session.get(OutboxMessage, result.effects.delivery_id)
+        assert delivery is not None
+        assert delivery.status is OutboxStatus.PENDING
+        assert delivery.filing_id == result.effects.filing_id
+        assert session.exec(select(GeneratedDocument)).all() == []  # rendered after the commit
+    documents = prepare_documents(engine, result.effects.delivery_id, render_in_process, ctx, NOW)
+    assert documents is not None
+    assert [d.kind for d in documents.documents] == list(SUBMISSION_KINDS)
+    assert "云帆科技官网" in squeeze("".join(page_texts(documents.documents[0].pdf)))
+    again = prepare_documents(engine, result.effects.delivery_id, render_in_process, ctx, NOW)
+    assert again is not None
+    assert [d.id for d in again.documents] == [d.id for d in documents.documents]  # not twice
+    finish_delivery(engine, result.effects.delivery_id, NOW)
+    assert (
+        prepare_documents(engine, result.effects.delivery_id, render_in_process, ctx, NOW) is None
+    )
     with Session(engine) as session:
         filing = session.exec(select(Filing)).one()
         assert filing.status is FilingStatus.SUBMITTED
@@ -74,6 +92,9 @@ def test_restarting_between_every_two_steps_gives_the_same_transcript(
         assert all(d.content[:5] == b"%PDF-" for d in stored)
         interview = session.exec(select(Interview)).one()
         assert interview.status is InterviewStatus.DONE
+        sent = session.get(OutboxMessage, result.effects.delivery_id)
+        assert sent is not None
+        assert sent.status is OutboxStatus.SENT
 
 
 def test_cancel_keeps_the_interview_30_days_and_start_resumes_it(

@@ -1,9 +1,9 @@
 """Quick turns: the same conversation as whole turns, without the ORM and without reads.
 
 `Conversations` remembers each interview after a turn and writes the next state checked
-against its version. These tests hold it to the whole-turn path: identical transcripts and
-rows, a change made elsewhere never overwritten, a redelivered update ignored, a locked SQLite
-file never blocking the event loop.
+against its version (the fast store). These tests hold it to the ORM store: identical
+transcripts and rows, a change made elsewhere never overwritten, an update whose inbox row is
+done never taken again, a locked SQLite file never blocking the event loop.
 """
 
 from __future__ import annotations
@@ -19,24 +19,21 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.conversation import (
-    RECENT_UPDATES,
-    Conversations,
-    Turn,
-    Who,
-    render_in_process,
-    take_turn,
-)
+from bot.conversation import Conversations, Turn, Who, take_turn_in_session
+from bot.deliveries import prepare_documents, render_in_process
+from bot.submission import Submitted, submission_writer
 from dialogs.engine import begin, handle
 from dialogs.model import Context, Input
-from models import migrate
-from models.db import make_engine
-from models.tables import Applicant, Filing, Interview, ProcessedUpdate
+from models import inbox, migrate
+from models.database import Database
+from models.db import Raw, make_engine, session_scope
+from models.tables import Applicant, Filing, InboxUpdate, Interview
 from rules.enums import InterviewStatus
 from tests.dialogs.conftest import TODAY, shown
 from tests.dialogs.transcripts import SUBMITTING
 
 NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
+BOT = 1
 
 
 @pytest.fixture
@@ -53,6 +50,13 @@ def _expected(ctx: Context, said: list[str]) -> list[str]:
     return texts
 
 
+def _store_updates(engine: sa.Engine, chat: int, *update_ids: int) -> None:
+    """Put updates in the inbox, as ingestion does before acknowledging them."""
+    with engine.connect() as conn:
+        received = [inbox.Received(i, chat, {"update_id": i}) for i in update_ids]
+        inbox.ingest(Raw(conn), bot_id=BOT, updates=received, now=NOW)
+
+
 async def _say(
     conversations: Conversations,
     who: Who,
@@ -65,31 +69,22 @@ async def _say(
         inp=Input.typed(text),
         ctx=Context(pack=ctx.pack, calendar=ctx.calendar, today=ctx.today),  # one per turn
         now=NOW,
-        render_set=render_in_process,
-        update_key=(1, update_id) if update_id is not None else None,
+        inbox=(BOT, update_id) if update_id is not None else None,
+        effect_writer=submission_writer(ctx, "test", None),
     )
 
 
-def _whole(
-    engine: sa.Engine,
-    external_id: str,
-    text: str,
-    ctx: Context,
-    update_key: tuple[int, int] | None = None,
-    render_set: Any = render_in_process,
-    channel: str = "terminal",
-) -> Turn | None:
-    """Take a whole turn (take_turn), as the bot does after a miss."""
-    return take_turn(
-        engine=engine,
-        channel=channel,
-        external_id=external_id,
-        inp=Input.typed(text),
-        ctx=ctx,
-        now=NOW,
-        render_set=render_set,
-        update_key=update_key,
-    )
+def _whole(engine: sa.Engine, external_id: str, text: str, ctx: Context) -> Turn | None:
+    """Take a turn on the ORM store (what the bot does when the fast store gives way)."""
+    with session_scope(engine) as session:
+        return take_turn_in_session(
+            session,
+            Who("terminal", external_id),
+            Input.typed(text),
+            ctx,
+            NOW,
+            effect_writer=submission_writer(ctx, "test", None),
+        )
 
 
 def _interview_of(engine: sa.Engine, external_id: str) -> Interview:
@@ -108,9 +103,10 @@ def test_quick_turns_give_the_whole_turns_transcript_and_rows(
 ) -> None:
     said = ["/start"] + [text for text, _ in SUBMITTING[subject]]
     expected = _expected(ctx, said)
+    _store_updates(engine, 1, *range(1, len(said) + 1))
 
     async def play() -> tuple[list[str], list[str], Conversations]:
-        remembering = Conversations(engine)
+        remembering = Conversations(Database(engine=engine))
         quick = [
             shown(t.step)
             for i, s in enumerate(said)
@@ -118,23 +114,21 @@ def test_quick_turns_give_the_whole_turns_transcript_and_rows(
         ]
         # A process restarted before every turn: nothing remembered, each turn reads the row.
         restarted = []
-        for i, s in enumerate(said):
-            fresh = Conversations(engine)
-            turn = await _say(fresh, Who("terminal", "restarted"), s, ctx, update_id=1000 + i)
+        for s in said:
+            fresh = Conversations(Database(engine=engine))
+            turn = await _say(fresh, Who("terminal", "restarted"), s, ctx)
             assert turn is not None
             restarted.append(shown(turn.step))
-            fresh.close()
-        remembering.close()
         return quick, restarted, remembering
 
     quick, restarted, remembering = asyncio.run(play())
     assert quick == expected
     assert restarted == expected
-    # Answers went the quick way; the submission (rendering, filing) the whole way.
+    # Answers went the quick way; the submission (the filing and its delivery) the whole way.
     assert remembering.counts["quick"] >= len(said) - 2
     assert remembering.counts["whole"] + remembering.counts["missed"] >= 1
 
-    # The same rows as a conversation taken entirely through take_turn.
+    # The same rows as a conversation taken entirely on the ORM store.
     for text in said:
         _whole(engine, "whole", text, ctx)
     rows = {who: _interview_of(engine, who) for who in ("quick", "restarted", "whole")}
@@ -145,25 +139,23 @@ def test_quick_turns_give_the_whole_turns_transcript_and_rows(
         filings = session.exec(select(Filing)).all()
         assert len(filings) == 3
         assert len({f.data["website"]["name"] for f in filings}) == 1
-        # Only whole turns (the two submissions) write a processed_update row; every update id
-        # is in its interview's recent_updates, the last RECENT_UPDATES of them.
-        assert len(session.exec(select(ProcessedUpdate)).all()) == 2
-    assert rows["quick"].recent_updates == [[1, i + 1] for i in range(len(said))][-RECENT_UPDATES:]
+        # Every update the quick conversation answered is done, in the turn that answered it.
+        done = session.exec(select(InboxUpdate).where(col(InboxUpdate.done_at).is_not(None)))
+        assert len(done.all()) == len(said)
 
 
 def test_a_change_made_elsewhere_is_not_overwritten(engine: sa.Engine, ctx: Context) -> None:
     who = Who("telegram", "42")
 
     async def play() -> tuple[Conversations, Turn | None]:
-        here, there = Conversations(engine), Conversations(engine)
+        here = Conversations(Database(engine=engine))
+        there = Conversations(Database(engine=engine))
         for text in ("/start", "企业"):
             await _say(here, who, text, ctx)
         await _say(there, who, "本市", ctx)  # another instance answers the maintenance question
         # `here` still remembers the interview waiting for the maintenance answer; "外地" is
         # the answer to the server question now, read from the row.
         turn = await _say(here, who, "外地", ctx)
-        here.close()
-        there.close()
         return here, turn
 
     here, turn = asyncio.run(play())
@@ -175,98 +167,78 @@ def test_a_change_made_elsewhere_is_not_overwritten(engine: sa.Engine, ctx: Cont
     assert answers["server"] == "elsewhere"
 
 
-def test_a_redelivered_update_changes_nothing(engine: sa.Engine, ctx: Context) -> None:
+def test_an_update_already_done_changes_nothing(engine: sa.Engine, ctx: Context) -> None:
     who = Who("telegram", "7")
+    _store_updates(engine, 7, 10, 11, 12)
 
     async def play() -> list[Turn | None]:
-        conversations = Conversations(engine)
+        conversations = Conversations(Database(engine=engine))
         turns = [
             await _say(conversations, who, "/start", ctx, update_id=10),
             await _say(conversations, who, "企业", ctx, update_id=11),
-            await _say(conversations, who, "企业", ctx, update_id=11),  # delivered again
+            await _say(conversations, who, "企业", ctx, update_id=11),  # taken again
             await _say(conversations, who, "本市", ctx, update_id=12),
         ]
-        conversations.close()
+        after = Conversations(Database(engine=engine))  # a restart: nothing remembered
+        turns.append(await _say(after, who, "本市", ctx, update_id=12))
         return turns
 
     turns = asyncio.run(play())
     assert turns[2] is None
+    assert turns[4] is None
     assert turns[3] is not None
     assert "网站服务器放在哪里" in shown(turns[3].step)
     interview = _interview_of(engine, "7")
-    assert interview.answers["maintenance"] == "local"
+    assert interview.answers == {"subject_type": "enterprise", "maintenance": "local"}
     assert interview.history.count("subject_type") == 1
 
 
-def test_a_redelivery_after_a_restart_or_to_a_whole_turn_changes_nothing(
-    engine: sa.Engine, ctx: Context
-) -> None:
-    who = Who("telegram", "17")
+def test_a_turn_that_fails_leaves_its_update_waiting(engine: sa.Engine, ctx: Context) -> None:
+    who = Who("telegram", "8")
+    _store_updates(engine, 8, 20)
 
-    async def play() -> list[Turn | None]:
-        before = Conversations(engine)
-        for i, text in enumerate(["/start", "企业", "本市"]):
-            await _say(before, who, text, ctx, update_id=100 + i)
-        before.close()
-        after = Conversations(engine)  # the process restarted: nothing remembered
-        turns = [
-            await _say(after, who, "企业", ctx, update_id=101),  # Telegram sends these again
-            await _say(after, who, "本市", ctx, update_id=102),
-            await _say(after, who, "本市", ctx, update_id=103),  # and then a new one
-        ]
-        after.close()
-        return turns
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("the disk is full")
 
-    turns = asyncio.run(play())
-    assert turns[:2] == [None, None]
-    assert turns[2] is not None
-    assert "服务器在哪个城市" not in shown(turns[2].step)
-    answers = _interview_of(engine, "17").answers
-    assert answers == {"subject_type": "enterprise", "maintenance": "local", "server": "local"}
-    # A whole turn (here a direct take_turn) knows the quick turns' update ids too.
-    repeated = _whole(engine, "17", "外地", ctx, update_key=(1, 103), channel="telegram")
-    assert repeated is None
-    assert _interview_of(engine, "17").answers["server"] == "local"
+    async def play() -> None:
+        conversations = Conversations(Database(engine=engine))
+        said = ["/start"] + [text for text, _ in SUBMITTING["individual"]]
+        for text in said[:-1]:
+            await _say(conversations, who, text, ctx)
+        with pytest.raises(RuntimeError):
+            await conversations.turn(
+                who,
+                inp=Input.typed(said[-1]),
+                ctx=ctx,
+                now=NOW,
+                inbox=(BOT, 20),
+                effect_writer=broken,
+            )
 
-
-def test_update_ids_carry_over_to_the_next_interview(engine: sa.Engine, ctx: Context) -> None:
-    said = ["/start"] + [text for text, _ in SUBMITTING["individual"]]
-    who = Who("telegram", "23")
-
-    async def play() -> tuple[Turn | None, Turn | None]:
-        conversations = Conversations(engine)
-        for i, text in enumerate(said):
-            await _say(conversations, who, text, ctx, update_id=i + 1)
-        new = await _say(conversations, who, "/start", ctx, update_id=500)  # a new interview
-        conversations.close()
-        again = await _say(Conversations(engine), who, said[-2], ctx, update_id=len(said) - 1)
-        return new, again
-
-    new, again = asyncio.run(play())
-    assert new is not None
-    assert again is None  # an update of the finished interview, redelivered: still known
-    latest = _interview_of(engine, "23")
-    assert latest.status is InterviewStatus.ACTIVE
-    assert latest.answers == {}
-    assert [1, 500] in latest.recent_updates
-    assert [1, len(said) - 1] in latest.recent_updates
+    asyncio.run(play())
+    with engine.connect() as conn:
+        assert inbox.pending_ids(Raw(conn), bot_id=BOT, chat_id=8) == [20]  # processed again later
+    assert _interview_of(engine, "8").status is InterviewStatus.ACTIVE
+    with Session(engine) as session:
+        assert session.exec(select(Filing)).all() == []
 
 
 def test_first_contact_and_language_are_stored(engine: sa.Engine, ctx: Context) -> None:
-    who = Who("telegram", "99", lang="en", display_name="Ada L.")
+    who = Who("telegram", "99", lang="en", display_name="Ada L.\x00" + "x" * 300)
 
     async def play() -> Conversations:
-        conversations = Conversations(engine)
+        conversations = Conversations(Database(engine=engine))
         await _say(conversations, who, "/start", ctx)
         await _say(conversations, who, "/lang", ctx)  # switch to Chinese
-        conversations.close()
         return conversations
 
     conversations = asyncio.run(play())
     assert conversations.counts["quick"] == 2
     with Session(engine) as session:
         applicant = session.exec(select(Applicant).where(Applicant.external_id == "99")).one()
-        assert applicant.display_name == "Ada L."
+        assert applicant.display_name is not None
+        assert applicant.display_name.startswith("Ada L.x")  # NUL dropped, cut to 200
+        assert len(applicant.display_name) == 200
         assert applicant.language == "zh"
     interview = _interview_of(engine, "99")
     assert interview.status is InterviewStatus.ACTIVE
@@ -275,14 +247,13 @@ def test_first_contact_and_language_are_stored(engine: sa.Engine, ctx: Context) 
 
 def test_memory_keeps_the_most_recent_interviews(engine: sa.Engine, ctx: Context) -> None:
     async def play() -> tuple[Conversations, Turn | None]:
-        conversations = Conversations(engine, capacity=2)
+        conversations = Conversations(Database(engine=engine), capacity=2)
         for name in ("a", "b", "c"):
             await _say(conversations, Who("telegram", name), "/start", ctx)
         assert conversations.known("telegram", "a") is None  # the least recent went first
         assert conversations.known("telegram", "b") is not None
         assert conversations.known("telegram", "c") is not None
         turn = await _say(conversations, Who("telegram", "a"), "企业", ctx)  # read back
-        conversations.close()
         return conversations, turn
 
     conversations, turn = asyncio.run(play())
@@ -294,7 +265,7 @@ def test_memory_keeps_the_most_recent_interviews(engine: sa.Engine, ctx: Context
 def test_a_locked_sqlite_file_does_not_block_the_event_loop(tmp_path: Path, ctx: Context) -> None:
     url = f"sqlite:///{tmp_path / 'locked.db'}"
     migrate.upgrade(url)
-    engine = make_engine(url)
+    db = Database(url)
     who = Who("telegram", "5")
     holder = sqlite3.connect(tmp_path / "locked.db", check_same_thread=False)
     released = threading.Event()
@@ -303,24 +274,22 @@ def test_a_locked_sqlite_file_does_not_block_the_event_loop(tmp_path: Path, ctx:
         holder.rollback()
         released.set()
 
-    async def play() -> tuple[Conversations, Turn | None]:
-        conversations = Conversations(engine)
+    async def play() -> Turn | None:
+        conversations = Conversations(db)
         await _say(conversations, who, "/start", ctx)
         holder.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
         # Only the event loop can release it: if the turn waited for the lock on the loop,
         # the release would never run in time and wait_for would give up.
         asyncio.get_running_loop().call_later(0.2, release)
-        turn = await asyncio.wait_for(_say(conversations, who, "企业", ctx), timeout=3)
-        conversations.close()
-        return conversations, turn
+        return await asyncio.wait_for(_say(conversations, who, "企业", ctx), timeout=3)
 
     try:
-        conversations, turn = asyncio.run(play())
+        turn = asyncio.run(play())
     finally:
         holder.close()
-        engine.dispose()
+        db.close()
     assert released.is_set()
-    assert conversations.counts["missed"] == 1  # the quick turn gave way to a whole turn
+    assert db.counts["busy"] == 1  # the loop gave the turn to a worker thread, which waited
     assert turn is not None
     assert "网站系统在哪里维护" in shown(turn.step)
 
@@ -329,22 +298,21 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path, ctx: Context)
     path = tmp_path / "wal.db"
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
-    engine = make_engine(url)
-    conversations = Conversations(engine)
-    conversations.CHECKPOINT_EVERY = 4
+    db = Database(url)
+    db.CHECKPOINT_EVERY = 4
     said = ["/start", "企业", "本市", "外地", "杭州"]
 
     async def play() -> None:
+        conversations = Conversations(db)
         for text in said:
             await _say(conversations, Who("telegram", "8"), text, ctx)
-        await conversations.settle()
-        conversations.close()
+        await db.settle()
 
     try:
         asyncio.run(play())
     finally:
-        engine.dispose()
-    assert conversations.counts["checkpoints"] == 1
+        db.close()
+    assert db.counts["checkpoints"] == 1
     # The database file itself, read without its WAL, has the turns up to the checkpoint.
     plain = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
     try:
@@ -354,7 +322,7 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path, ctx: Context)
     assert '"maintenance": "local"' in answers or '"maintenance":"local"' in answers
 
 
-def test_documents_render_before_the_write_lock_is_taken(tmp_path: Path, ctx: Context) -> None:
+def test_documents_render_while_others_can_write(tmp_path: Path, ctx: Context) -> None:
     path = tmp_path / "render.db"
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
@@ -377,10 +345,13 @@ def test_documents_render_before_the_write_lock_is_taken(tmp_path: Path, ctx: Co
         return render_in_process(kinds, answers, doc_ctx)
 
     try:
-        for i, text in enumerate(said):
-            turn = _whole(engine, "r", text, ctx, update_key=(1, i + 1), render_set=render_set)
+        for text in said:
+            turn = _whole(engine, "r", text, ctx)
+        assert turn is not None
+        assert isinstance(turn.effects, Submitted)
+        documents = prepare_documents(engine, turn.effects.delivery_id, render_set, ctx, NOW)
     finally:
         engine.dispose()
-    assert turn is not None
-    assert len(turn.documents) == 4
+    assert documents is not None
+    assert len(documents.documents) == 4
     assert writes_while_rendering == ["written"]

@@ -97,7 +97,8 @@ def test_a_stale_button_gets_a_polite_answer_not_a_crash(fake: FakeBotAPI, bot: 
     assert old is not None
     person.says("企业", "网站系统在哪里维护")
     before = len(fake.calls_of("answerCallbackQuery"))
-    fake.push(fake.press_update(person.user_id, old, "subject_type|individual"))
+    data = old["reply_markup"]["inline_keyboard"][-1][-1]["callback_data"]  # 个人, as sent
+    fake.push(fake.press_update(person.user_id, old, data))
     answer = fake.wait_until(lambda: fake.calls_of("answerCallbackQuery")[before:])[0]
     assert answer.params.get("text") == "这个问题已经回答过了。"
     assert fake.calls_of("editMessageReplyMarkup", person.user_id)  # its buttons are gone

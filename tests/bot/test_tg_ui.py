@@ -26,15 +26,24 @@ def test_a_short_text_is_one_message() -> None:
     assert ui.split_text("你好") == ["你好"]
 
 
-def test_callback_data_carries_ids_within_64_bytes() -> None:
-    assert ui.parse_callback(ui.callback_data("subject_type", "enterprise")) == (
-        "subject_type",
-        "enterprise",
-    )
+KEY = ui.button_key("123456789:TESTtokenForTheLocalFakeBotApiServer0")
+
+
+def test_callback_data_carries_ids_within_64_bytes_signed_for_its_chat() -> None:
+    data = ui.callback_data("17", "enterprise", 5001, KEY)
+    assert len(data.encode()) <= 64
+    assert data.isascii()
+    assert ui.parse_callback(data, 5001, KEY) == ("17", "enterprise")
+    assert ui.parse_callback(data, 5002, KEY) is None  # pressed in another chat
+    other_key = ui.button_key("987654321:AnotherTokenAnotherBotAnotherKey000")
+    assert ui.parse_callback(data, 5001, other_key) is None  # made by another bot
+    forged = "18" + data[2:]
+    assert ui.parse_callback(forged, 5001, KEY) is None  # another asking, same signature
+    assert ui.parse_callback("17|server|local", 5001, KEY) is None
+    assert ui.parse_callback("server|local", 5001, KEY) is None
+    assert ui.parse_callback(None, 5001, KEY) is None
     with pytest.raises(ValueError, match="64 bytes"):
-        ui.callback_data("问题" * 11, "选项")
-    assert ui.parse_callback("garbage") is None
-    assert ui.parse_callback(None) is None
+        ui.callback_data("问题" * 11, "选项", 5001, KEY)
 
 
 @pytest.mark.parametrize(
@@ -54,27 +63,21 @@ def test_plain_replies_ride_along_with_the_next_question() -> None:
     assert merged == [("✔ 企业\n\n哪里维护？", question), ("提示", None)]
 
 
-def test_the_keyboard_uses_the_question_and_ids_not_labels() -> None:
-    reply = Reply("选？", (Choice("yes", "是", 1), Choice("no", "否", 2)), "interactive")
-    markup = ui.keyboard(reply)
+def test_the_keyboard_carries_the_asking_and_ids_not_labels() -> None:
+    reply = Reply("选？", (Choice("yes", "是", 1), Choice("no", "否", 2)), "9")
+    markup = ui.keyboard(reply, 5001, KEY)
     assert markup is not None
     datas = [b.callback_data for row in markup.inline_keyboard for b in row]
-    assert datas == ["interactive|yes", "interactive|no"]
-    assert ui.label_of(markup, "interactive|no") == "否"
-    assert ui.keyboard(Reply("无选项")) is None
-
-
-def test_a_questions_keyboard_is_laid_out_and_serialized_once() -> None:
-    wide = tuple(Choice(f"c{i}", f"一个很长的选项名称{i}", i) for i in range(3))
-    reply = Reply("选？", wide, "q")
-    first, again = ui.keyboard(reply), ui.keyboard(Reply("再问一次？", wide, "q"))
-    assert first is not None
-    assert first is again  # the same question and choices: the same keyboard
+    assert [ui.parse_callback(d, 5001, KEY) for d in datas] == [("9", "yes"), ("9", "no")]
+    assert ui.label_of(markup, str(datas[1])) == "否"
+    assert ui.keyboard(Reply("无选项"), 5001, KEY) is None
     plain = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(c.label, callback_data=f"q|{c.id}")] for c in wide]
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row]
+            for row in markup.inline_keyboard
+        ]
     )
-    assert first.to_dict() == plain.to_dict()  # what Telegram receives is unchanged
-    assert ui.keyboard(Reply("选？", wide, "other")) is not first
+    assert markup.to_dict() == plain.to_dict()  # what Telegram receives is a plain keyboard
 
 
 def test_the_command_menu_exists_in_both_languages() -> None:

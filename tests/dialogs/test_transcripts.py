@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from dialogs.engine import handle
+from dialogs.engine import begin, handle
 from dialogs.model import Cancel, Input, NewInterview, Resume, Stage, Submit
 from rules.answers import FilingAnswers
 from tests.dialogs.conftest import Run, shown
@@ -251,8 +251,11 @@ def test_edit_of_an_unknown_item_lists_the_items(run: Run) -> None:
 
 
 def test_a_stale_button_is_answered_politely(run: Run, context: object) -> None:
+    first = begin(context)  # type: ignore[arg-type]
+    old_button = first.replies[-1].question
+    assert old_button is not None
     state, _, _ = run(ENTERPRISE[:2])
-    step = handle(state, Input.pressed("subject_type", "individual"), context)  # type: ignore[arg-type]
+    step = handle(state, Input.pressed(old_button, "individual"), context)  # type: ignore[arg-type]
     assert step.stale
     assert "已经回答过了" in shown(step)
     assert step.state.answers["subject_type"] == "enterprise"
@@ -260,10 +263,25 @@ def test_a_stale_button_is_answered_politely(run: Run, context: object) -> None:
 
 def test_a_button_press_answers_the_current_question(run: Run, context: object) -> None:
     state, _, _ = run([])
-    step = handle(state, Input.pressed("subject_type", "government"), context)  # type: ignore[arg-type]
+    current = str(state.asked)
+    step = handle(state, Input.pressed(current, "government"), context)  # type: ignore[arg-type]
     assert not step.stale
     assert step.state.answers["subject_type"] == "government"
-    assert step.replies[-1].question == "maintenance"
+    assert step.state.question == "maintenance"
+    assert step.replies[-1].question == str(step.state.asked) != current
+
+
+def test_a_button_of_an_earlier_message_never_answers_the_current_question(
+    run: Run, context: object
+) -> None:
+    # The welcome's buttons answer "subject type"; pressed later they answer nothing.
+    welcome = begin(context)  # type: ignore[arg-type]
+    token = welcome.replies[-1].question
+    assert token is not None
+    state, _, _ = run([("企业", "维护")])
+    step = handle(state, Input.pressed(token, "local"), context)  # type: ignore[arg-type]
+    assert step.stale
+    assert "maintenance" not in step.state.answers
 
 
 def test_after_submission_start_begins_a_new_interview(run: Run) -> None:

@@ -73,6 +73,8 @@ class FakeBotAPI:
         self.webhook: dict[str, Any] | None = None
         self.webhook_responses: list[int] = []
         self.arrivals: list[str] = []  # every request's method, recorded as it arrives
+        # The highest update id a getUpdates offset has confirmed: Telegram forgets those.
+        self.acknowledged = 0
         self._lock = threading.Lock()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -197,6 +199,8 @@ class FakeBotAPI:
         timeout = min(float(params.get("timeout") or 0), 2.0)
         assert self._arrived is not None
         async with self._arrived:
+            if offset:
+                self.acknowledged = max(self.acknowledged, offset - 1)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             if not self._updates and timeout:
                 with contextlib.suppress(TimeoutError):
@@ -334,6 +338,11 @@ class FakeBotAPI:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return {"update_id": next(self._update_ids), "message": message}
 
+    def edited_update(self, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """An edit of a message the user sent earlier (as it appears in its update)."""
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        return {"update_id": next(self._update_ids), "edited_message": edited}
+
     def media_update(self, user_id: int, kind: str) -> dict[str, Any]:
         update = self.text_update(user_id, "x")
         del update["message"]["text"]
@@ -353,12 +362,14 @@ class FakeBotAPI:
         update["message"][kind] = media[kind]
         return update
 
-    def press_update(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+    def press_update(
+        self, user_id: int, message: dict[str, Any], data: str, language_code: str = "zh-hans"
+    ) -> dict[str, Any]:
         return {
             "update_id": next(self._update_ids),
             "callback_query": {
                 "id": f"cb{next(self._update_ids)}",
-                "from": self.user(user_id),
+                "from": self.user(user_id, language_code),
                 "chat_instance": "ci",
                 "data": data,
                 "message": message,

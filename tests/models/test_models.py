@@ -11,13 +11,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
-from models import migrate, repo
-from models.db import make_engine, session_scope
+from models import inbox, migrate, outbox, repo
+from models.db import Raw, make_engine, session_scope
 from models.tables import (
     Filing,
     GeneratedDocument,
     Interview,
-    Reminder,
+    OutboxMessage,
     Reviewer,
 )
 from rules.enums import (
@@ -25,7 +25,7 @@ from rules.enums import (
     FilingStatus,
     InterviewStatus,
     Location,
-    ReminderStatus,
+    OutboxStatus,
     SubjectType,
 )
 
@@ -165,57 +165,92 @@ def test_a_stale_filing_version_is_refused(engine: sa.Engine) -> None:
         assert stored.status is FilingStatus.INITIAL_REVIEW_PASSED and stored.version == 2
 
 
-def test_a_reminder_is_claimed_once_and_reclaimed_after_its_lease(engine: sa.Engine) -> None:
+def test_an_outbox_row_is_claimed_once_and_reclaimed_after_its_lease(engine: sa.Engine) -> None:
     with session_scope(engine) as s:
         applicant = repo.get_or_create_applicant(session=s, channel="telegram", external_id="7")
         for key, due in (
             ("due", NOW - dt.timedelta(minutes=1)),
             ("later", NOW + dt.timedelta(days=1)),
         ):
-            repo.schedule_reminder(
-                session=s,
-                reminder=Reminder(
+            added = outbox.add(
+                s,
+                OutboxMessage(
                     applicant_id=applicant.id,
                     kind="filing_deadline",
                     dedupe_key=key,
                     due_at=due,
                     payload={"days_left": 3},
+                    created_at=NOW,
                 ),
             )
-        duplicate = repo.schedule_reminder(
-            session=s,
-            reminder=Reminder(applicant_id=applicant.id, kind="x", dedupe_key="due", due_at=NOW),
+            assert added is not None
+        duplicate = outbox.add(
+            s,
+            OutboxMessage(
+                applicant_id=applicant.id, kind="x", dedupe_key="due", due_at=NOW, created_at=NOW
+            ),
         )
-        assert duplicate.kind == "filing_deadline"
+        assert duplicate is None  # planned twice, stored once
 
     with session_scope(engine) as s:
-        claimed = repo.claim_due_reminders(session=s, worker="w1", now=NOW)
+        claimed = outbox.claim_due(s, worker="w1", now=NOW)
         assert [r.dedupe_key for r in claimed] == ["due"]
-        assert claimed[0].claimed_by == "w1" and claimed[0].attempts == 1
+        assert claimed[0].claimed_by == "w1"
+        assert claimed[0].attempts == 1
     with session_scope(engine) as s:
-        assert repo.claim_due_reminders(session=s, worker="w2", now=NOW) == []
+        assert outbox.claim_due(s, worker="w2", now=NOW) == []
     after_lease = NOW + dt.timedelta(minutes=6)
     with session_scope(engine) as s:
-        reclaimed = repo.claim_due_reminders(session=s, worker="w2", now=after_lease)
+        reclaimed = outbox.claim_due(s, worker="w2", now=after_lease)
         assert [r.claimed_by for r in reclaimed] == ["w2"]
-        repo.mark_reminder(
-            session=s, reminder=reclaimed[0], status=ReminderStatus.SENT, now=after_lease
-        )
+        assert reclaimed[0].id is not None
+        outbox.finish(s, reclaimed[0].id, status=OutboxStatus.SENT, now=after_lease)
     with session_scope(engine) as s:
         later = NOW + dt.timedelta(days=2)
-        assert [
-            r.dedupe_key for r in repo.claim_due_reminders(session=s, worker="w3", now=later)
-        ] == ["later"]
-        sent = s.exec(sa.select(Reminder).where(Reminder.dedupe_key == "due")).scalar_one()  # type: ignore[call-overload]
-        assert sent.status is ReminderStatus.SENT and sent.sent_at == after_lease
+        assert [r.dedupe_key for r in outbox.claim_due(s, worker="w3", now=later)] == ["later"]
+        sent = s.exec(
+            sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == "due")  # type: ignore[call-overload]
+        ).scalar_one()
+        assert sent.status is OutboxStatus.SENT
+        assert sent.sent_at == after_lease
 
 
-def test_an_update_id_is_processed_once(engine: sa.Engine) -> None:
-    with session_scope(engine) as s:
-        assert repo.mark_update_processed(session=s, bot_id=1, update_id=2**40, now=NOW) is True
-    with session_scope(engine) as s:
-        assert repo.mark_update_processed(session=s, bot_id=1, update_id=2**40, now=NOW) is False
-        assert repo.mark_update_processed(session=s, bot_id=2, update_id=2**40, now=NOW) is True
+def test_an_update_is_stored_once_and_a_chat_is_held_by_one_instance(engine: sa.Engine) -> None:
+    def updates(*ids: int) -> list[inbox.Received]:
+        return [inbox.Received(i, 42, {"update_id": i}) for i in ids]
+
+    big = 2**40  # update ids are 64-bit
+    lease = dt.timedelta(seconds=30)
+    with engine.connect() as conn:
+        raw = Raw(conn)
+        assert inbox.ingest(raw, bot_id=1, updates=updates(big, big + 1), now=NOW) == [
+            big,
+            big + 1,
+        ]
+        assert inbox.ingest(raw, bot_id=1, updates=updates(big), now=NOW) == []  # again
+        assert inbox.ingest(raw, bot_id=2, updates=updates(big), now=NOW) == [big]
+        assert inbox.pending_ids(raw, bot_id=1, chat_id=42) == [big, big + 1]
+        claim = {"bot_id": 1, "chat_id": 42, "lease": lease}
+        assert inbox.claim_chat(raw, holder="a", now=NOW, **claim)
+        assert not inbox.claim_chat(raw, holder="b", now=NOW, **claim)  # a holds it
+        assert inbox.claim_chat(raw, holder="a", now=NOW, **claim)  # renewing is fine
+        assert inbox.waiting_chats(raw, bot_id=1, holder="b", now=NOW) == []
+        assert inbox.waiting_chats(raw, bot_id=1, holder="a", now=NOW) == [42]
+        later = NOW + lease + dt.timedelta(seconds=1)
+        assert inbox.waiting_chats(raw, bot_id=1, holder="b", now=later) == [42]
+        assert inbox.claim_chat(raw, holder="b", now=later, **claim)  # a's lease ran out
+        assert inbox.mark_done(raw, bot_id=1, update_id=big, now=NOW)
+        assert not inbox.mark_done(raw, bot_id=1, update_id=big, now=NOW)  # done once
+        raw.commit()
+        assert inbox.pending_ids(raw, bot_id=1, chat_id=42) == [big + 1]
+        assert inbox.stored_update(raw, bot_id=1, update_id=big + 1) == ({"update_id": big + 1}, 0)
+        inbox.count_attempt(raw, bot_id=1, update_id=big + 1)
+        assert inbox.stored_update(raw, bot_id=1, update_id=big + 1) == ({"update_id": big + 1}, 1)
+        inbox.release_chat(raw, bot_id=1, chat_id=42, holder="b")
+        assert inbox.claim_chat(raw, holder="a", now=later, **claim)
+        assert inbox.backlog(raw, bot_id=1) == (1, NOW)
+        assert inbox.purge_done(raw, now=NOW + inbox.KEEP_DONE + dt.timedelta(seconds=1)) == 1
+        assert inbox.ingest(raw, bot_id=1, updates=updates(big + 1), now=NOW) == []
 
 
 def test_reviewers_and_documents_are_stored(engine: sa.Engine) -> None:
@@ -267,18 +302,21 @@ def test_postgres_claims_skip_rows_another_instance_holds(postgres_schema_url: s
     eng = make_engine(postgres_schema_url)
     with session_scope(eng) as s:
         for i in range(4):
-            repo.schedule_reminder(
-                session=s,
-                reminder=Reminder(
-                    kind="k", dedupe_key=f"r{i}", due_at=NOW - dt.timedelta(minutes=i)
+            outbox.add(
+                s,
+                OutboxMessage(
+                    kind="k",
+                    dedupe_key=f"r{i}",
+                    due_at=NOW - dt.timedelta(minutes=i),
+                    created_at=NOW,
                 ),
             )
     holder, other = Session(eng), Session(eng)
     try:
-        held = repo.claim_due_reminders(session=holder, worker="a", now=NOW, limit=2)
+        held = outbox.claim_due(holder, worker="a", now=NOW, limit=2)
         assert len(held) == 2  # the transaction stays open: its rows are locked
         other.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
-        mine = repo.claim_due_reminders(session=other, worker="b", now=NOW, limit=10)
+        mine = outbox.claim_due(other, worker="b", now=NOW, limit=10)
         assert {r.id for r in mine}.isdisjoint({r.id for r in held})
         assert len(mine) == 2
         other.commit()

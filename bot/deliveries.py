@@ -1,0 +1,178 @@
+"""Documents deliveries (outbox rows of kind `documents`): render once, store, send, close.
+
+`prepare_documents` renders the set from the filing's stored answers the first time and stores
+the PDFs (with their ids in the row's payload, in the same transaction); a delivery resumed
+after a crash finds them and sends them again without rendering. The channel sends; then
+`finish_delivery` closes the row. These run in a worker thread (they wait on the database and
+on the render pool).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from dialogs.model import Context
+from documents.render import DocumentContext, RenderedDocument
+from models import outbox
+from models.db import session_scope
+from models.tables import Filing, GeneratedDocument, OutboxMessage
+from rules.answers import FilingAnswers
+from rules.enums import DocumentKind, OutboxStatus
+from rules.text import Lang
+
+RenderSet = Callable[
+    [tuple[DocumentKind, ...], FilingAnswers, DocumentContext], list[RenderedDocument]
+]
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A rendered PDF as kept for a filing."""
+
+    id: int
+    kind: DocumentKind
+    filename: str
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class DocumentSet:
+    """What a documents delivery sends: the PDFs, then the texts that follow them."""
+
+    delivery_id: int
+    filing_id: int
+    chat_id: int | None
+    lang: Lang
+    documents: list[StoredDocument]
+    after: list[str] = field(default_factory=list)
+    attempts: int = 1
+
+
+def document_context(ctx: Context, filing: Filing) -> DocumentContext:
+    """Return what the documents of `filing` need besides its answers."""
+    return DocumentContext(
+        pack=ctx.pack, today=ctx.today, calendar=ctx.calendar, submitted_on=ctx.today
+    )
+
+
+def prepare_documents(
+    engine: sa.Engine, delivery_id: int, render_set: RenderSet, ctx: Context, now: dt.datetime
+) -> DocumentSet | None:
+    """Return the delivery's documents, rendering and storing them the first time; None when
+    the row is no longer pending."""
+    with session_scope(engine) as session:
+        row = session.get(OutboxMessage, delivery_id)
+        if row is None or row.status is not OutboxStatus.PENDING or row.filing_id is None:
+            return None
+        filing = session.get(Filing, row.filing_id)
+        assert filing is not None
+        assert filing.id is not None
+        payload = dict(row.payload)
+        ids = [int(i) for i in payload.get("documents", [])]
+        kinds = tuple(DocumentKind(k) for k in payload.get("kinds", []))
+        if ids:
+            stored = list(
+                session.exec(select(GeneratedDocument).where(col(GeneratedDocument.id).in_(ids)))
+            )
+        else:
+            answers = FilingAnswers.model_validate(filing.data)
+            rendered = render_set(kinds, answers, document_context(ctx, filing))
+            stored = []
+            for doc in rendered:
+                kept = GeneratedDocument(
+                    filing_id=filing.id,
+                    kind=doc.kind,
+                    filename=doc.filename,
+                    sha256=sha256(doc.pdf).hexdigest(),
+                    pages=doc.pages,
+                    size=len(doc.pdf),
+                    content=doc.pdf,
+                    created_at=now,
+                )
+                session.add(kept)
+                stored.append(kept)
+            session.flush()
+            payload["documents"] = [d.id for d in stored]
+            outbox.update_payload(session, delivery_id, payload)
+        order = {d.id: i for i, d in enumerate(stored)}
+        documents = [
+            StoredDocument(d.id, d.kind, d.filename, d.content)
+            for d in sorted(stored, key=lambda d: order[d.id])
+            if d.id is not None
+        ]
+        lang: Lang = "en" if payload.get("lang") == "en" else "zh"
+        return DocumentSet(
+            delivery_id=delivery_id,
+            filing_id=filing.id or 0,
+            chat_id=row.chat_id,
+            lang=lang,
+            documents=documents,
+            after=[str(text) for text in payload.get("after", [])],
+            attempts=row.attempts,
+        )
+
+
+def finish_delivery(
+    engine: sa.Engine,
+    delivery_id: int,
+    now: dt.datetime,
+    *,
+    status: OutboxStatus = OutboxStatus.SENT,
+    error: str | None = None,
+) -> None:
+    """Close a delivery as sent (or failed, with why)."""
+    with session_scope(engine) as session:
+        outbox.finish(session, delivery_id, status=status, now=now, error=error)
+
+
+def retry_delivery(
+    engine: sa.Engine, delivery_id: int, attempts: int, now: dt.datetime, error: str
+) -> bool:
+    """Give a failed delivery back for a later try; False (and failed) after MAX_ATTEMPTS."""
+    with session_scope(engine) as session:
+        if attempts >= MAX_ATTEMPTS:
+            outbox.finish(session, delivery_id, status=OutboxStatus.FAILED, now=now, error=error)
+            return False
+        backoff = dt.timedelta(seconds=min(300, 5 * 2**attempts))
+        outbox.retry_later(session, delivery_id, at=now + backoff, error=error)
+        return True
+
+
+def claim_deliveries(
+    engine: sa.Engine, worker: str, now: dt.datetime, *, skip: set[int], limit: int = 20
+) -> list[int]:
+    """Claim due documents deliveries (crashed or retried ones); return their ids."""
+    with session_scope(engine) as session:
+        rows = outbox.claim_due(
+            session, worker=worker, now=now, limit=limit, kinds=("documents",), exclude=skip
+        )
+        return [r.id for r in rows if r.id is not None]
+
+
+def render_in_process(
+    kinds: tuple[DocumentKind, ...], answers: FilingAnswers, ctx: DocumentContext
+) -> list[RenderedDocument]:
+    """Render in this process (the terminal channel; the bot uses its pool)."""
+    from documents.render import render
+
+    return [render(kind, answers, ctx) for kind in kinds]
+
+
+def undelivered(engine: sa.Engine, applicant_id: int) -> list[int]:
+    """Return the applicant's documents deliveries still pending (a crash or a failed write)."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.applicant_id == applicant_id,
+                OutboxMessage.kind == "documents",
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+        )
+        return [int(i) for i in rows if i is not None]

@@ -1,0 +1,286 @@
+"""Processing the inbox: each chat's updates in `update_id` order, different chats at once.
+
+`accept` stores updates (and commits) before the caller acknowledges them to Telegram, then
+wakes the chat. A chat is processed by the instance holding its claim (`models.inbox`), which
+it keeps for a while after the chat goes quiet, so a person's next messages are taken by the
+same instance with its interview still in memory. A sweep picks up what no local wake-up
+announced: updates left by a crash (processed first at start-up), updates another instance
+stored for a chat this one holds, chats whose holder died (its claim runs out).
+
+A handler marks its update done in the transaction of its turn (`current_ticket`); the rest
+(an update no handler takes, a refusal) are marked done once handled. An update whose
+processing a crash cut short MAX_ATTEMPTS times is given up, with an apology to its chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from models import inbox
+from models.database import Database
+from models.db import Raw
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = dt.timedelta(seconds=30)
+SWEEP_EVERY = 0.5  # seconds
+PURGE_EVERY = dt.timedelta(hours=1)
+
+
+@dataclass
+class Ticket:
+    """The inbox row an update in hand came from; `done` once its turn marked it."""
+
+    key: tuple[int, int]  # (bot id, update id)
+    done: bool = False
+
+
+_CURRENT: ContextVar[Ticket | None] = ContextVar("beian_inbox_ticket", default=None)
+
+
+def current_ticket() -> Ticket | None:
+    """Return the inbox row of the update being handled (None outside the inbox)."""
+    return _CURRENT.get()
+
+
+def chat_of(update: Update) -> int:
+    """Return the chat whose order an update belongs to (its user's, or 0 when neither)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return 0
+
+
+@dataclass
+class _ChatWork:
+    task: asyncio.Task[None] | None = None
+    more: bool = False  # woken again while working: look once more before stopping
+
+
+@dataclass
+class InboxProcessor:
+    """Store updates, then process them chat by chat."""
+
+    app: Application  # type: ignore[type-arg]
+    db: Database
+    bot_id: int
+    holder: str
+    clock: Callable[[], dt.datetime]
+    max_concurrent: int = 8
+    lease: dt.timedelta = CLAIM_LEASE
+    apologise: Callable[[int], Coroutine[Any, Any, None]] | None = None
+    _chats: dict[int, _ChatWork] = field(default_factory=dict)
+    _local: dict[int, Update] = field(default_factory=dict)  # stored here, not processed yet
+    _held: dict[int, dt.datetime] = field(default_factory=dict)  # chat -> our claim's end
+    _semaphore: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
+    _stopping: bool = False
+    _purged_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        self._semaphore = asyncio.Semaphore(self.max_concurrent)
+
+    # --- storing ---------------------------------------------------------------------------
+
+    async def accept(self, raws: list[dict[str, Any]]) -> tuple[list[int], int]:
+        """Store raw updates (committed when this returns) and wake their chats.
+
+        Returns the ids that were new and how many were not readable as updates (logged and
+        left out); a redelivered update is logged and skipped."""
+        parsed: list[tuple[Update, inbox.Received]] = []
+        unreadable = 0
+        for raw in raws:
+            try:
+                update = Update.de_json(raw, self.app.bot)
+                if update is None:
+                    raise ValueError("empty")
+                parsed.append((update, inbox.Received(update.update_id, chat_of(update), raw)))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                unreadable += 1
+                log.warning("update %s refused: not readable as an update", _id_of(raw))
+        if not parsed:
+            return [], unreadable
+        now = self.clock()
+        received = [r for _, r in parsed]
+        new = set(
+            await self.db.run(
+                lambda raw: inbox.ingest(raw, bot_id=self.bot_id, updates=received, now=now)
+            )
+        )
+        for update, row in parsed:
+            if row.update_id not in new:
+                log.info("update %s refused: duplicate (already received)", row.update_id)
+                continue
+            self._local[row.update_id] = update
+            self.wake(row.chat_id)
+        return sorted(new), unreadable
+
+    # --- processing ------------------------------------------------------------------------
+
+    def wake(self, chat_id: int) -> None:
+        """Make sure the chat's waiting updates get processed (here, if we hold it)."""
+        if self._stopping:
+            return
+        work = self._chats.get(chat_id)
+        if work is not None:
+            work.more = True
+            return
+        work = _ChatWork()
+        self._chats[chat_id] = work
+        work.task = asyncio.create_task(self._run_chat(chat_id, work), name=f"inbox:{chat_id}")
+
+    async def _run_chat(self, chat_id: int, work: _ChatWork) -> None:
+        try:
+            while not self._stopping:
+                work.more = False
+                if not await self._hold(chat_id):
+                    return  # another instance holds the chat: it processes these rows
+                ids = await self.db.run(
+                    lambda raw: inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
+                )
+                if not ids:
+                    if work.more:
+                        continue
+                    return
+                for update_id in ids:
+                    if self._stopping:
+                        return
+                    await self._process(chat_id, update_id)
+        except Exception:
+            log.exception(
+                "processing chat %s stopped; its updates wait for the next sweep", chat_id
+            )
+        finally:
+            self._chats.pop(chat_id, None)
+
+    async def _hold(self, chat_id: int) -> bool:
+        now = self.clock()
+        until = self._held.get(chat_id)
+        if until is not None and until - now > self.lease / 2:
+            return True
+        held = await self.db.run(
+            lambda raw: inbox.claim_chat(
+                raw,
+                bot_id=self.bot_id,
+                chat_id=chat_id,
+                holder=self.holder,
+                now=now,
+                lease=self.lease,
+            )
+        )
+        if held:
+            self._held[chat_id] = now + self.lease
+        else:
+            self._held.pop(chat_id, None)
+        return held
+
+    async def _process(self, chat_id: int, update_id: int) -> None:
+        update = self._local.pop(update_id, None)
+        if update is None:
+            update = await self._recovered(chat_id, update_id)
+            if update is None:
+                return
+        ticket = Ticket((self.bot_id, update_id))
+        async with self._semaphore:
+            token = _CURRENT.set(ticket)
+            try:
+                await self.app.process_update(update)
+            finally:
+                _CURRENT.reset(token)
+        if not ticket.done:
+            await self._mark_done(update_id)
+
+    async def _recovered(self, chat_id: int, update_id: int) -> Update | None:
+        """Load an update stored before a crash (or by another instance); count the attempt."""
+        found = await self.db.run(
+            lambda raw: inbox.stored_update(raw, bot_id=self.bot_id, update_id=update_id)
+        )
+        if found is None:
+            return None
+        payload, attempts = found
+        if attempts >= inbox.MAX_ATTEMPTS:
+            log.error("update %s given up after %s interrupted attempts", update_id, attempts)
+            await self._mark_done(update_id)
+            if self.apologise is not None and chat_id:
+                await self.apologise(chat_id)
+            return None
+        await self.db.run(
+            lambda raw: inbox.count_attempt(raw, bot_id=self.bot_id, update_id=update_id)
+        )
+        log.info("update %s recovered from the inbox (attempt %s)", update_id, attempts + 1)
+        return Update.de_json(payload, self.app.bot)
+
+    async def _mark_done(self, update_id: int) -> None:
+        def done(raw: Raw) -> None:
+            inbox.mark_done(raw, bot_id=self.bot_id, update_id=update_id, now=self.clock())
+            raw.commit()
+
+        await self.db.run(done)
+
+    # --- sweeping --------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Wake every chat with waiting updates that nobody else holds; return how many."""
+        now = self.clock()
+        chats = await self.db.run(
+            lambda raw: inbox.waiting_chats(raw, bot_id=self.bot_id, holder=self.holder, now=now)
+        )
+        woken = 0
+        for chat_id in chats:
+            if chat_id not in self._chats:
+                self.wake(chat_id)
+                woken += 1
+        for chat_id, until in list(self._held.items()):
+            if until <= now and chat_id not in self._chats:
+                del self._held[chat_id]
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            self._purged_at = now
+            removed = await self.db.run(lambda raw: inbox.purge_done(raw, now=now))
+            if removed:
+                log.info("inbox: %s done updates purged", removed)
+        return woken
+
+    async def sweep_forever(self, every: float = SWEEP_EVERY) -> None:
+        """Sweep until stopped (a failed sweep is logged and tried again)."""
+        while not self._stopping:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("inbox sweep failed")
+            await asyncio.sleep(every)
+
+    async def idle(self) -> None:
+        """Wait until no chat has work in hand (tests and benchmarks)."""
+        while self._chats:
+            tasks = [w.task for w in self._chats.values() if w.task is not None]
+            await asyncio.wait(tasks)
+
+    async def drain(self) -> None:
+        """Finish the updates in hand, start no more, and give up every claim."""
+        self._stopping = True
+        tasks = [w.task for w in self._chats.values() if w.task is not None]
+        if tasks:
+            await asyncio.wait(tasks)
+        held = list(self._held)
+        self._held.clear()
+        for chat_id in held:
+            with contextlib.suppress(Exception):
+                await self.db.run(partial(self._release, chat_id))
+
+    def _release(self, chat_id: int, raw: Raw) -> None:
+        inbox.release_chat(raw, bot_id=self.bot_id, chat_id=chat_id, holder=self.holder)
+
+
+def _id_of(raw: object) -> object:
+    return raw.get("update_id") if isinstance(raw, dict) else None

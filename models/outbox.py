@@ -1,0 +1,136 @@
+"""The outbox: deliveries written with what causes them, claimed by one sender, sent once.
+
+A row is added in the transaction of its cause (with a dedupe key, so planning twice adds it
+once). A sender claims due rows with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
+senders never take the same row; SQLite has one writer), sends, and marks them sent. A crash
+between sending and marking may send a row twice, never lose it: its lease runs out and it is
+claimed again. The row that a turn creates for immediate delivery is claimed at birth by the
+instance that will deliver it right after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from models.tables import OutboxMessage
+from rules.enums import OutboxStatus
+
+LEASE = dt.timedelta(minutes=5)
+
+
+def add(session: Session, message: OutboxMessage) -> int | None:
+    """Add a row unless one with its dedupe key exists; return its id (None when it existed)."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    values = {
+        column.name: getattr(message, column.name)
+        for column in OutboxMessage.__table__.columns  # type: ignore[attr-defined]
+        if column.name != "id"
+    }
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(OutboxMessage.id))
+    )
+    row = session.execute(statement).first()
+    return int(row[0]) if row else None
+
+
+def claim_due(
+    session: Session,
+    *,
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta = LEASE,
+    limit: int = 50,
+    kinds: tuple[str, ...] | None = None,
+    exclude: set[int] | None = None,
+) -> list[OutboxMessage]:
+    """Lease due rows to `worker` (rows another live lease holds are skipped, not waited for)."""
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.due_at <= now,
+            sa.or_(
+                col(OutboxMessage.lease_until).is_(None),
+                col(OutboxMessage.lease_until) < now,
+                col(OutboxMessage.claimed_by) == worker,
+            ),
+        )
+        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if kinds is not None:
+        due = due.where(col(OutboxMessage.kind).in_(kinds))
+    if exclude:  # rows this sender is delivering right now
+        due = due.where(col(OutboxMessage.id).not_in(exclude))
+    ids = [int(i) for i in session.exec(due) if i is not None]
+    if not ids:
+        return []
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(
+            claimed_by=worker, lease_until=now + lease, attempts=col(OutboxMessage.attempts) + 1
+        )
+    )
+    session.flush()
+    session.expire_all()
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+        )
+    )
+
+
+def finish(
+    session: Session,
+    message_id: int,
+    *,
+    status: OutboxStatus,
+    now: dt.datetime,
+    error: str | None = None,
+) -> None:
+    """Close a claimed row as sent, cancelled or failed."""
+    values: dict[str, Any] = {"status": status, "lease_until": None}
+    if status is OutboxStatus.SENT:
+        values["sent_at"] = now
+    if error is not None:
+        values["last_error"] = error[:500]
+    session.execute(
+        sa.update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+    )
+
+
+def retry_later(
+    session: Session, message_id: int, *, at: dt.datetime, error: str | None = None
+) -> None:
+    """Give a claimed row back, due again at `at` (a transient failure)."""
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(
+            due_at=at,
+            lease_until=None,
+            claimed_by=None,
+            last_error=error[:500] if error else None,
+        )
+    )
+
+
+def update_payload(session: Session, message_id: int, payload: dict[str, Any]) -> None:
+    """Replace a row's payload (e.g. the ids of the documents it rendered)."""
+    session.execute(
+        sa.update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(payload=payload)
+    )
