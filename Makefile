@@ -22,8 +22,11 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install -q "uv==$(UV_VERSION)"
 
+# Bytecode is compiled at install: this environment may set PYTHONDONTWRITEBYTECODE, and then
+# every start of `beian` would compile all of its libraries again (4 s instead of 1 s).
 venv: $(UV)
-	$(UV) sync --frozen --python $(PYTHON) -q
+	$(UV) sync --frozen --python $(PYTHON) --compile-bytecode -q
+	.venv/bin/python -m compileall -q bot dialogs documents models rules > /dev/null
 
 migrate: venv
 	@.venv/bin/beian db upgrade

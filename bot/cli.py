@@ -7,36 +7,35 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot import present
-from bot.documents_io import load_render_inputs, write_documents
 from bot.settings import Settings
-from documents.render import ALL_KINDS, DocumentContext
-from models import migrate
-from rules.clock import today_local
-from rules.deadlines import compute_deadline
-from rules.enums import DocumentKind, Location, PeriodKind, SubjectType
-from rules.fields import CHECKS, check_date, check_field
-from rules.materials import SUBJECT_LABELS, materials_for
-from rules.pack import Pack, PackError, load_pack
-from rules.routing import route_filing
+from rules.enums import CHECK_NAMES, DocumentKind, Location, PeriodKind, SubjectType
 from rules.text import Lang
-from rules.workdays import WorkdayCalendar
+
+if TYPE_CHECKING:
+    from rules.pack import Pack
+
+# Each verb imports what it needs when it runs: `beian --help`, `route`, `check` and
+# `deadline` start in a fraction of a second instead of loading WeasyPrint and SQLAlchemy.
 
 app = typer.Typer(
     help="备案助手 beian — 网站安全管理备案 (website security filing) assistant.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help (rich costs half a second to import), and no rich tracebacks: they print
+    # local variables, which can hold a token or an applicant's ID number.
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-pack_app = typer.Typer(help="Jurisdiction packs.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
+pack_app = typer.Typer(help="Jurisdiction packs.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(pack_app, name="pack")
 
-FieldName = StrEnum("FieldName", {name: name for name in CHECKS})  # type: ignore[misc]
+FieldName = StrEnum("FieldName", {name: name for name in CHECK_NAMES})  # type: ignore[misc]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 LangOpt = Annotated[Lang | None, typer.Option("--lang", help="zh (default) or en.")]
@@ -46,7 +45,16 @@ def _lang(lang: Lang | None) -> Lang:
     return lang or Settings().beian_lang
 
 
+def _today() -> dt.date:
+    """Return today in Asia/Shanghai, or the day BEIAN_TODAY freezes."""
+    from rules.clock import today_local
+
+    return Settings().beian_today or today_local()
+
+
 def _pack() -> Pack:
+    from rules.pack import PackError, load_pack
+
     try:
         return load_pack(Settings().beian_pack)
     except PackError as exc:
@@ -72,6 +80,10 @@ def route(
     lang: LangOpt = None,
 ) -> None:
     """Say which bureau(s) to file with, and in which order."""
+    from bot import present
+    from rules.materials import SUBJECT_LABELS
+    from rules.routing import route_filing
+
     language = _lang(lang)
     verdict = route_filing(maintenance, server, _pack(), maintenance_city, server_city)
     lines = [f"{SUBJECT_LABELS[subject].get(language)}", *present.route_lines(verdict, language)]
@@ -86,8 +98,13 @@ def deadline(
     lang: LangOpt = None,
 ) -> None:
     """Compute a deadline on the Chinese working-day calendar."""
+    from bot import present
+    from rules.deadlines import compute_deadline
+    from rules.fields import check_date
+    from rules.workdays import WorkdayCalendar
+
     language = _lang(lang)
-    parsed = check_date(start, today_local())
+    parsed = check_date(start, _today())
     if not parsed.valid or parsed.normalized is None:
         message = parsed.error.get(language) if parsed.error else start
         raise typer.BadParameter(message, param_hint="--from")
@@ -105,6 +122,9 @@ def materials(
     lang: LangOpt = None,
 ) -> None:
     """List what to bring to re-review."""
+    from bot import present
+    from rules.materials import SUBJECT_LABELS, materials_for
+
     language = _lang(lang)
     items = materials_for(subject, _pack())
     lines = [SUBJECT_LABELS[subject].get(language)]
@@ -120,8 +140,11 @@ def check(
     lang: LangOpt = None,
 ) -> None:
     """Check one field; exit 0 when valid, 1 when not."""
+    from bot import present
+    from rules.fields import check_field
+
     language = _lang(lang)
-    result = check_field(str(field.value), value, today_local())
+    result = check_field(str(field.value), value, _today())
     if result.valid:
         line = f"✓ {result.normalized}"
     else:
@@ -145,6 +168,10 @@ def render_documents(
     lang: LangOpt = None,
 ) -> None:
     """Render the applicant's documents as PDF files."""
+    from bot.documents_io import load_render_inputs, write_documents
+    from documents.model import ALL_KINDS, DocumentContext
+    from rules.workdays import WorkdayCalendar
+
     language = _lang(lang)
     pack = _pack()
     problems, answers, change = load_render_inputs(answers_file, change_file, language)
@@ -152,7 +179,7 @@ def render_documents(
         typer.echo("\n".join(problems), err=True)
         raise typer.Exit(1)
     ctx = DocumentContext(
-        pack=pack, today=today_local(), calendar=WorkdayCalendar(pack.calendar), change=change
+        pack=pack, today=_today(), calendar=WorkdayCalendar(pack.calendar), change=change
     )
     written = write_documents(kind or list(ALL_KINDS), answers, ctx, out)
     lines = [f"{d['path']}  ({d['pages']} 页, {d['bytes']} bytes)" for d in written]
@@ -171,6 +198,8 @@ def render_documents(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the database (DATABASE_URL) to the newest schema."""
+    from models import migrate
+
     url = Settings().database_url
     migrate.upgrade(url, revision)
     typer.echo(f"database at {migrate.display_url(url)} is at {revision}")
@@ -181,6 +210,8 @@ def pack_check(
     name_or_path: Annotated[str | None, typer.Argument(help="Pack name or YAML path.")] = None,
 ) -> None:
     """Validate a jurisdiction pack; exit 1 with every problem when it is invalid."""
+    from rules.pack import PackError, load_pack
+
     try:
         pack = load_pack(name_or_path or Settings().beian_pack)
     except PackError as exc:

@@ -12,6 +12,7 @@ from bot.deliveries import render_in_process
 from bot.logs import setup_logging
 from bot.settings import Settings
 from dialogs.model import Context
+from documents.coverage import GlyphCoverage
 from models import migrate
 from models.db import make_engine
 from rules.clock import local_date, system_clock
@@ -21,14 +22,19 @@ from rules.workdays import WorkdayCalendar
 
 
 def context_factory(
-    settings: Settings, pack: Pack, clock: Callable[[], dt.datetime] = system_clock
+    settings: Settings,
+    pack: Pack,
+    clock: Callable[[], dt.datetime] = system_clock,
+    glyphs: Callable[[], GlyphCoverage | None] = lambda: None,
 ) -> Callable[[], Context]:
     """Return a function giving each turn its context (today moves on; a frozen day does not)."""
     calendar = WorkdayCalendar(pack.calendar)
 
     def context() -> Context:
         today = settings.beian_today or local_date(clock())
-        return Context(pack=pack, calendar=calendar, today=today)
+        coverage = glyphs()
+        undrawable = coverage.missing if coverage is not None else None
+        return Context(pack=pack, calendar=calendar, today=today, undrawable=undrawable)
 
     return context
 
@@ -49,7 +55,7 @@ def chat_main(*, lang: Lang | None, out: Path, as_name: str | None) -> int:
     try:
         return run_chat(
             engine=engine,
-            context=context_factory(settings, pack),
+            context=context_factory(settings, pack, glyphs=_fonts_coverage),
             clock=system_clock,
             render_set=render_in_process,
             external_id=as_name or _user_name(),
@@ -69,3 +75,9 @@ def _user_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "terminal"
+
+
+def _fonts_coverage() -> GlyphCoverage:
+    from documents.fonts import coverage  # the terminal renders in this process anyway
+
+    return coverage()

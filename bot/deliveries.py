@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from dialogs.model import Context
-from documents.render import DocumentContext, RenderedDocument
+from documents.model import DocumentContext, RenderedDocument
 from models import outbox
 from models.db import session_scope
 from models.tables import Filing, GeneratedDocument, OutboxMessage
@@ -30,6 +30,7 @@ RenderSet = Callable[
     [tuple[DocumentKind, ...], FilingAnswers, DocumentContext], list[RenderedDocument]
 ]
 MAX_ATTEMPTS = 5
+DOCUMENTS = "documents"  # the outbox kind of a documents delivery
 
 
 @dataclass(frozen=True)
@@ -146,12 +147,27 @@ def retry_delivery(
 
 
 def claim_deliveries(
-    engine: sa.Engine, worker: str, now: dt.datetime, *, skip: set[int], limit: int = 20
+    engine: sa.Engine,
+    worker: str,
+    now: dt.datetime,
+    *,
+    skip: set[int],
+    limit: int = 20,
+    recovering: bool = False,
 ) -> list[int]:
-    """Claim due documents deliveries (crashed or retried ones); return their ids."""
+    """Claim due documents deliveries (crashed or retried ones); return their ids.
+
+    `recovering` (at start-up, before any update is processed): also those this instance
+    held when it stopped."""
     with session_scope(engine) as session:
         rows = outbox.claim_due(
-            session, worker=worker, now=now, limit=limit, kinds=("documents",), exclude=skip
+            session,
+            worker=worker,
+            now=now,
+            limit=limit,
+            kinds=(DOCUMENTS,),
+            exclude=skip,
+            include_own=recovering,
         )
         return [r.id for r in rows if r.id is not None]
 
@@ -171,7 +187,7 @@ def undelivered(engine: sa.Engine, applicant_id: int) -> list[int]:
         rows = session.exec(
             select(OutboxMessage.id).where(
                 OutboxMessage.applicant_id == applicant_id,
-                OutboxMessage.kind == "documents",
+                OutboxMessage.kind == DOCUMENTS,
                 OutboxMessage.status == OutboxStatus.PENDING,
             )
         )

@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from documents.render import ChangeReport, DocumentContext, render
+from documents.model import ChangeReport, DocumentContext
+from documents.render import render
 from rules.answers import FilingAnswers, answer_problems
 from rules.enums import DocumentKind
 from rules.text import Lang

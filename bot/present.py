@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rules.deadlines import Deadline
-from rules.fields import FieldResult
-from rules.materials import requirement
-from rules.pack import Material
-from rules.plan import weekday_text
-from rules.routing import Route
 from rules.text import Lang
+
+if TYPE_CHECKING:  # each verb of the CLI imports only what it uses (start-up time)
+    from rules.deadlines import Deadline
+    from rules.fields import FieldResult
+    from rules.pack import Material
+    from rules.routing import Route
 
 
 def weekday(d: dt.date, lang: Lang) -> str:
     """Return the weekday's name of `d`."""
+    from rules.plan import weekday_text
+
     return weekday_text(d).get(lang)
 
 
@@ -90,6 +92,8 @@ def material_json(material: Material, lang: Lang) -> dict[str, Any]:
 
 def material_line(index: int, material: Material, lang: Lang) -> str:
     """Return one checklist line for people."""
+    from rules.materials import requirement
+
     sep = "，" if lang == "zh" else ", "
     if lang == "zh":
         copies = f"{material.copies}份"

@@ -9,9 +9,8 @@ from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
-from models.db import DEFAULT_DATABASE_URL, normalize_url
+DEFAULT_DATABASE_URL = "sqlite:///data/beian.db"
 
 
 class Settings(BaseSettings):
@@ -33,9 +32,11 @@ class Settings(BaseSettings):
 
     def data_dir(self) -> Path:
         """Return the data folder: BEIAN_DATA_DIR, else the SQLite database's folder, else data/."""
+        from sqlalchemy.engine import make_url
+
         if self.beian_data_dir is not None:
             return self.beian_data_dir
-        url = make_url(normalize_url(self.database_url))
+        url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             return Path(url.database).parent
         return Path("data")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from bot.deliveries import DOCUMENTS
 from dialogs.model import Context, Step, Submit
 from models import outbox
 from models.repo import create_filing
@@ -27,7 +28,6 @@ SUBMISSION_KINDS: tuple[DocumentKind, ...] = (
     DocumentKind.CHECKLIST,
     DocumentKind.GUIDE,
 )
-DOCUMENTS = "documents"  # the outbox kind of a documents delivery
 DELIVERY_LEASE = dt.timedelta(minutes=10)  # rendering and sending a set takes seconds
 
 

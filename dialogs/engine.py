@@ -189,6 +189,9 @@ class _Turn:
         elif self.s.state is Stage.SUMMARY:
             lines += [texts.SUMMARY_HEAD.get(self.lang)]
             lines += summary_lines(self.s.answers, self.questions, self.lang)
+            undrawable = self._undrawable()
+            if undrawable:
+                lines.append(texts.UNDRAWABLE.fill(self.lang, chars=" ".join(undrawable)))
             lines.append(texts.SUMMARY_ASK.get(self.lang))
             choices = [
                 Choice(o.id, o.label.get(self.lang), i + 1) for i, o in enumerate(_SUMMARY_OPTIONS)
@@ -224,6 +227,18 @@ class _Turn:
         if q.optional and not self.s.collecting:
             choices.append(Choice(SKIP, texts.SKIP.get(self.lang)))
         return choices
+
+    def _undrawable(self) -> list[str]:
+        """Return characters of the answers that no font of the PDFs can draw."""
+        if self.ctx.undrawable is None:
+            return []
+        strings: list[str] = []
+        for value in applying(self.s.answers, self.questions).values():
+            if isinstance(value, str):
+                strings.append(value)
+            elif isinstance(value, list):
+                strings += [v for v in value if isinstance(v, str)]
+        return self.ctx.undrawable(strings)
 
     def _pending_prompt(self) -> str:
         kind = self.s.pending

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -208,6 +209,8 @@ class Context:
     pack: Pack
     calendar: WorkdayCalendar
     today: dt.date
+    # Returns the characters of some texts the PDFs cannot draw (None: not known yet).
+    undrawable: Callable[[Iterable[str]], list[str]] | None = None
     # Results worked out during one step (a context lives for one step): the route is asked
     # for by the machine's condition, the verdict and the "routing settled" check.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

@@ -162,3 +162,9 @@ EDIT_OFFER = t(
 )
 USE_EDIT = t("用新内容", "Use the new text")
 IGNORE_EDIT = t("不用，保持原答案", "No, keep my answer")
+UNDRAWABLE = t(
+    "⚠️ 这些字符在PDF文件里无法显示（会是空白）：{chars}。公安机关的系统一般也不接受，"
+    "建议发送 /edit 改掉。",
+    "⚠️ These characters cannot be printed in the PDFs (they would be blank): {chars}. The "
+    "bureau's system usually refuses them too; consider /edit to change them.",
+)

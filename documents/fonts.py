@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from fontTools.ttLib import TTCollection, TTFont
 
+from documents.coverage import GlyphCoverage, Ranges, to_ranges
+
 # The CSS font stack, in order: WenQuanYi for Chinese, DejaVu for symbols, HanaMin for rare
 # characters (CJK Extension A/B, e.g. 𠮷 and 㵘) that WenQuanYi lacks.
 FONT_FAMILIES = ("WenQuanYi Micro Hei", "DejaVu Sans", "HanaMinA", "HanaMinB")
@@ -37,14 +39,17 @@ def covered_codepoints() -> frozenset[int]:
     return frozenset(covered)
 
 
+def coverage_ranges() -> Ranges:
+    """Return what the font stack covers as ranges (cheap to send to another process)."""
+    return to_ranges(covered_codepoints())
+
+
+@lru_cache(maxsize=1)
+def coverage() -> GlyphCoverage:
+    """Return the font stack's coverage, for asking about characters."""
+    return GlyphCoverage(coverage_ranges())
+
+
 def missing_glyphs(texts: list[str]) -> list[str]:
     """Return the distinct printable characters of `texts` that no font can draw."""
-    covered = covered_codepoints()
-    missing: list[str] = []
-    for text in texts:
-        for char in text:
-            if char.isspace() or ord(char) < 32 or char in missing:
-                continue
-            if ord(char) not in covered:
-                missing.append(char)
-    return missing
+    return coverage().missing(texts)

@@ -8,13 +8,17 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
-from documents.render import DocumentContext, RenderedDocument, render
+from documents.coverage import Ranges
+from documents.model import DocumentContext, RenderedDocument
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind
 
 
 def _warm_up() -> None:
     """Load fonts, the stylesheet and the templates once per worker process."""
+    from documents.lifeline import die_with_parent
+
+    die_with_parent()  # the fork server's parent-death signal is not inherited by its children
     from documents import fonts
     from documents import render as render_module
 
@@ -26,6 +30,18 @@ def _warm_up() -> None:
     fonts.covered_codepoints()
 
 
+def _coverage_ranges() -> Ranges:
+    from documents.fonts import coverage_ranges
+
+    return coverage_ranges()
+
+
+def _render(kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext) -> RenderedDocument:
+    from documents.render import render  # in the worker: the main process loads no WeasyPrint
+
+    return render(kind, answers, ctx)
+
+
 def _ready() -> bool:
     return True
 
@@ -35,11 +51,16 @@ class DocumentRenderer:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or min(4, os.cpu_count() or 1)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["documents.lifeline"])  # ends with this process
         self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_warm_up,
+            max_workers=self.workers, mp_context=context, initializer=_warm_up
         )
+
+    async def coverage(self) -> Ranges:
+        """Return the fonts' coverage, worked out in a worker (this process loads no font)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, _coverage_ranges)
 
     def warm(self) -> None:
         """Start every worker now (each loads fonts and templates), without waiting for them:
@@ -52,7 +73,7 @@ class DocumentRenderer:
     ) -> RenderedDocument:
         """Render one document in a worker process."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, render, kind, answers, ctx)
+        return await loop.run_in_executor(self._pool, _render, kind, answers, ctx)
 
     async def render_set(
         self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
@@ -64,12 +85,19 @@ class DocumentRenderer:
         self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
     ) -> list[RenderedDocument]:
         """Render several documents in parallel and wait (for a worker thread, not the loop)."""
-        futures = [self._pool.submit(render, kind, answers, ctx) for kind in kinds]
+        futures = [self._pool.submit(_render, kind, answers, ctx) for kind in kinds]
         return [future.result() for future in futures]
 
     def close(self) -> None:
-        """Stop the workers."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers. Callers finish their renders first; a worker still starting up
+        (loading fonts, ~3 s) is stopped rather than waited for."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(5)
 
     def __enter__(self) -> DocumentRenderer:
         return self

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field
 from weasyprint import CSS, HTML
 from weasyprint.document import Document, Page
 from weasyprint.formatting_structure.boxes import MarginBox
@@ -17,13 +14,13 @@ from weasyprint.text.fonts import FontConfiguration
 
 from documents.fetcher import STATIC_DIR, StaticOnlyFetcher
 from documents.fonts import missing_glyphs
+from documents.model import DocumentContext, RenderedDocument
 from rules.answers import ACCESS_METHOD_LABELS, FilingAnswers
 from rules.enums import DocumentKind, Location, SubjectType
 from rules.materials import SUBJECT_LABELS, materials_for, requirement
 from rules.pack import Pack
 from rules.plan import date_text, estimate_notes, procedure_plan
 from rules.routing import route_filing
-from rules.workdays import WorkdayCalendar
 
 TITLES: dict[DocumentKind, str] = {
     DocumentKind.FILING_FORM: "计算机信息网络国际联网单位备案表",
@@ -46,51 +43,6 @@ TEMPLATES: dict[DocumentKind, str] = {
     DocumentKind.GUIDE: "guide.html.j2",
     DocumentKind.CHANGE_REPORT: "change_report.html.j2",
 }
-
-
-class ChangeItem(BaseModel):
-    """One changed detail: which, from what, to what."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    field: str = Field(max_length=100)
-    old: str = Field(max_length=1000)
-    new: str = Field(max_length=1000)
-
-
-class ChangeReport(BaseModel):
-    """What changed after the filing number was issued."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    changed_on: dt.date
-    reason: str = Field(max_length=2000)
-    items: list[ChangeItem] = Field(min_length=1, max_length=30)
-
-
-@dataclass(frozen=True)
-class DocumentContext:
-    """What the documents need besides the answers: the city, the date, the filing's dates."""
-
-    pack: Pack
-    today: dt.date
-    calendar: WorkdayCalendar = field(default_factory=WorkdayCalendar)
-    submitted_on: dt.date | None = None
-    initial_passed_on: dt.date | None = None
-    materials_received_on: dt.date | None = None
-    filing_number: str | None = None
-    change: ChangeReport | None = None
-
-
-@dataclass(frozen=True)
-class RenderedDocument:
-    """A finished PDF and what a caller reports about it."""
-
-    kind: DocumentKind
-    filename: str
-    pdf: bytes
-    pages: int
-    missing_glyphs: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -226,9 +178,13 @@ def render_html(
     return template.render({**template_context(kind, answers, ctx), "copies": copies})
 
 
+_UNSAFE_IN_NAMES = re.compile(r"[^0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f_-]+")
+
+
 def filename_for(kind: DocumentKind, answers: FilingAnswers) -> str:
-    """Return a file name such as 备案表-云帆科技官网.pdf (safe on every file system)."""
-    site = re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", answers.website.name).strip("._")[:40]
+    """Return a file name such as 备案表-云帆科技官网.pdf: only letters, digits, CJK, `-` and `_`
+    (no dots, slashes, controls or direction marks that could disguise the extension)."""
+    site = _UNSAFE_IN_NAMES.sub("_", answers.website.name).strip("_")[:40]
     return f"{FILE_STEMS[kind]}-{site or 'site'}.pdf"
 
 
@@ -305,6 +261,3 @@ def render(
         pages=len(document.pages),
         missing_glyphs=tuple(missing_glyphs(_user_texts(answers, ctx))),
     )
-
-
-ALL_KINDS: tuple[DocumentKind, ...] = tuple(DocumentKind)

@@ -13,6 +13,7 @@ run on the DBAPI cursor (`models.db.Raw`), like the interview's quick statements
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -157,6 +158,21 @@ def _prepared(name: str, dialect: sa.Dialect) -> Prepared:
     if found is None:
         found = _PREPARED[key] = Prepared(_BUILDERS[name](dialect.name), dialect)
     return found
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """Return JSON every database keeps: a lone surrogate or a NUL (which PostgreSQL refuses
+    in JSONB) becomes U+FFFD, which the interview then refuses as broken text."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -52,18 +52,21 @@ def claim_due(
     limit: int = 50,
     kinds: tuple[str, ...] | None = None,
     exclude: set[int] | None = None,
+    include_own: bool = False,
 ) -> list[OutboxMessage]:
-    """Lease due rows to `worker` (rows another live lease holds are skipped, not waited for)."""
+    """Lease due rows to `worker` (rows another live lease holds are skipped, not waited for).
+
+    `include_own`: also rows whose lease `worker` itself holds — at start-up, when they were
+    left by this instance's previous life (a crash), not by a delivery in progress."""
+    free = [col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now]
+    if include_own:
+        free.append(col(OutboxMessage.claimed_by) == worker)
     due = (
         select(OutboxMessage.id)
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.due_at <= now,
-            sa.or_(
-                col(OutboxMessage.lease_until).is_(None),
-                col(OutboxMessage.lease_until) < now,
-                col(OutboxMessage.claimed_by) == worker,
-            ),
+            sa.or_(*free),
         )
         .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
         .limit(limit)

@@ -76,3 +76,20 @@ class DocumentKind(StrEnum):
     CHECKLIST = "checklist"  # 复审材料清单
     GUIDE = "guide"  # 办理指引
     CHANGE_REPORT = "change-report"  # 网站备案变更情况书面说明
+
+
+# The field checks `beian check FIELD` offers (rules.fields.CHECKS implements each).
+CHECK_NAMES: tuple[str, ...] = (
+    "uscc",
+    "id-card",
+    "org-code",
+    "icp",
+    "psb-number",
+    "phone",
+    "mobile",
+    "domain",
+    "ip",
+    "email",
+    "postcode",
+    "date",
+)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import chinese_calendar
-import holidays as holidays_lib
 
 from rules.pack import CalendarYear
 
@@ -24,6 +23,8 @@ class DayInfo:
 @lru_cache(maxsize=64)
 def _statutory_days(year: int) -> frozenset[dt.date]:
     """Statutory holidays (with observed days) of a year, for estimating an unknown year."""
+    import holidays as holidays_lib  # 0.25 s to import; needed only for unknown years
+
     return frozenset(holidays_lib.country_holidays("CN", years=year).keys())
 
 

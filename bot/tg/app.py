@@ -15,6 +15,7 @@ import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -38,8 +39,9 @@ from bot.settings import Settings
 from bot.tg import handlers, ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.inbox import InboxProcessor
-from bot.tg.ingest import WebhookServer, poll
+from bot.tg.ingest import poll
 from bot.tg.services import Services
+from documents.coverage import GlyphCoverage
 from documents.pool import DocumentRenderer
 from models import migrate
 from models.database import Database
@@ -89,9 +91,12 @@ async def open_services(
 ) -> Services:
     """Open the database, the rules context and the renderer; set the command menus."""
     db = Database(settings.database_url)
+    glyphs: list[GlyphCoverage] = []  # filled once a render worker has loaded the fonts
     services = Services(
         db=db,
-        context=context_factory(settings, load_pack(settings.beian_pack)),
+        context=context_factory(
+            settings, load_pack(settings.beian_pack), glyphs=lambda: glyphs[0] if glyphs else None
+        ),
         renderer=renderer_factory(),
         clock=system_clock,
         conversations=Conversations(db),
@@ -100,6 +105,14 @@ async def open_services(
         bot_id=app.bot.id,
     )
     app.bot_data["services"] = services
+
+    async def learn_coverage() -> None:
+        try:
+            glyphs.append(GlyphCoverage(await services.renderer.coverage()))
+        except Exception:
+            log.exception("could not learn which characters the fonts cover")
+
+    services.background.append(asyncio.create_task(learn_coverage()))
     await app.bot.set_my_commands(ui.commands("zh"))
     await app.bot.set_my_commands(ui.commands("zh"), language_code="zh")
     await app.bot.set_my_commands(ui.commands("en"), language_code="en")
@@ -162,17 +175,17 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(handlers.on_error)
 
 
-async def _sweep_deliveries(services: Services, app: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
-    """Send documents deliveries a crash or a failure left behind."""
+async def _sweep_deliveries(
+    services: Services,
+    app: Application,  # type: ignore[type-arg]
+    stop: asyncio.Event,
+    recovered: list[int],
+) -> None:
+    """Send the deliveries a crash left (`recovered`), then any a failure or another
+    instance's crash leaves, every DELIVERY_SWEEP_EVERY seconds."""
+    due = recovered
     while not stop.is_set():
         try:
-            due = await asyncio.to_thread(
-                claim_deliveries,
-                services.db.engine,
-                services.holder,
-                services.clock(),
-                skip=set(services.delivering),
-            )
             for delivery_id in due:
                 log.info("delivery %s resumed", delivery_id)
                 await deliver_documents(services, app.bot, delivery_id)
@@ -180,6 +193,19 @@ async def _sweep_deliveries(services: Services, app: Application, stop: asyncio.
             log.exception("delivery sweep failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), DELIVERY_SWEEP_EVERY)
+        try:
+            due = await asyncio.to_thread(
+                partial(
+                    claim_deliveries,
+                    services.db.engine,
+                    services.holder,
+                    services.clock(),
+                    skip=set(services.delivering),
+                )
+            )
+        except Exception:
+            log.exception("delivery sweep failed")
+            due = []
 
 
 async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
@@ -211,15 +237,29 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    await processor.sweep()  # what a crash left in the inbox goes first
+    # What a crash left goes first: its deliveries are claimed before any update is taken (so
+    # none is mistaken for one in progress), then its inbox rows are woken.
+    recovered = await asyncio.to_thread(
+        partial(
+            claim_deliveries,
+            services.db.engine,
+            holder,
+            services.clock(),
+            skip=set(),
+            recovering=True,
+        )
+    )
+    deliveries = asyncio.create_task(_sweep_deliveries(services, app, stop, recovered))
+    await processor.sweep()
     sweeper = asyncio.create_task(processor.sweep_forever())
-    deliveries = asyncio.create_task(_sweep_deliveries(services, app, stop))
     try:
         if webhook is None:
             await app.bot.delete_webhook()
             log.info("polling %s as %s", settings.telegram_api_base_url, holder)
             await poll(app.bot, processor, stop)
         else:
+            from bot.tg.webhook import WebhookServer  # aiohttp: only webhook mode needs it
+
             server = WebhookServer(
                 processor, webhook.path, webhook.secret_token, webhook.host, webhook.port
             )

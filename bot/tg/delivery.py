@@ -9,6 +9,7 @@ the delivery as failed; other failures are retried with backoff (at most 5 attem
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
@@ -33,12 +34,18 @@ async def send_text(
     return await bot.send_message(chat_id, chunks[-1], reply_markup=markup)
 
 
-async def deliver_documents(services: Services, bot: Bot, delivery_id: int) -> bool:
-    """Render (once), send and close a documents delivery; False when it must be tried again."""
+async def deliver_documents(
+    services: Services, bot: Bot, delivery_id: int, chat_id: int | None = None
+) -> bool:
+    """Render (once), send and close a documents delivery; False when it must be tried again.
+    With `chat_id` the applicant sees "sending a file…" while the documents render."""
     if delivery_id in services.delivering:
         return False
     services.delivering.add(delivery_id)
     try:
+        if chat_id is not None:
+            with contextlib.suppress(TelegramError):
+                await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
         return await _deliver(services, bot, delivery_id)
     finally:
         services.delivering.discard(delivery_id)
@@ -64,7 +71,6 @@ async def _deliver(services: Services, bot: Bot, delivery_id: int) -> bool:
         )
         return True
     try:
-        await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
         for doc in documents.documents:
             await bot.send_document(
                 chat_id,

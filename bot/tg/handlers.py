@@ -68,7 +68,9 @@ async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
     replies = list(turn.step.replies)
     if isinstance(turn.effects, Submitted):
         await _send_replies(context, chat_id, replies[:1])
-        await deliver_documents(services_of(context), context.bot, turn.effects.delivery_id)
+        await deliver_documents(
+            services_of(context), context.bot, turn.effects.delivery_id, chat_id
+        )
         return
     await _send_replies(context, chat_id, replies)
 

@@ -100,7 +100,7 @@ class InboxProcessor:
         left out); a redelivered update is logged and skipped."""
         parsed: list[tuple[Update, inbox.Received]] = []
         unreadable = 0
-        for raw in raws:
+        for raw in map(inbox.storable, raws):
             try:
                 update = Update.de_json(raw, self.app.bot)
                 if update is None:

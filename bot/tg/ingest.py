@@ -8,15 +8,10 @@ update is stored. Either way an update Telegram considers delivered is in the in
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError, TimedOut
 
@@ -88,60 +83,3 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:
         return
-
-
-@dataclass
-class WebhookServer:
-    """Telegram posts updates here; 200 only once the update is stored."""
-
-    processor: InboxProcessor
-    path: str
-    secret_token: str
-    host: str
-    port: int
-    extra_routes: list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = (
-        field(default_factory=list)
-    )
-    _runner: web.AppRunner | None = None
-
-    def application(self) -> web.Application:
-        """Return the aiohttp application (the update route plus any extra routes)."""
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_post("/" + self.path.lstrip("/"), self.receive)
-        for method, route, handler in self.extra_routes:
-            app.router.add_route(method, route, handler)
-        return app
-
-    async def receive(self, request: web.Request) -> web.Response:
-        """Store one posted update; refuse a wrong secret (403) or a body that is not one (400)."""
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.secret_token.encode()):
-            log.info("webhook request refused: missing or wrong secret token")
-            return web.Response(status=403)
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            log.warning("webhook body refused: larger than %s bytes", MAX_BODY)
-            return web.Response(status=413)
-        try:
-            raw = json.loads(body)
-        except ValueError:
-            raw = None
-        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
-            log.warning("webhook body refused: not an update (%s bytes)", len(body))
-            return web.Response(status=400)
-        _new, unreadable = await self.processor.accept([raw])
-        return web.Response(status=400 if unreadable else 200)
-
-    async def start(self) -> None:
-        """Listen on host:port."""
-        self._runner = web.AppRunner(self.application(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-
-    async def stop(self) -> None:
-        """Stop listening (requests in flight finish first)."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None

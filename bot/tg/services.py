@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,9 +28,12 @@ class Services:
     button_key: bytes  # signs inline buttons (from the token: every instance has it)
     bot_id: int = 0
     delivering: set[int] = field(default_factory=set)  # outbox rows being sent right now
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def close(self) -> None:
         """Stop the renderer and close the database."""
+        for task in self.background:
+            task.cancel()
         self.renderer.close()
         self.db.close()
 

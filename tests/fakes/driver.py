@@ -66,6 +66,12 @@ class BotProcess:
             self.process.kill()
             raise
 
+    def kill(self) -> None:
+        """Kill the process at once (SIGKILL): no shutdown, no cleanup, like a power cut."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(30)
+
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 

@@ -325,3 +325,18 @@ def test_postgres_claims_skip_rows_another_instance_holds(postgres_schema_url: s
         holder.close()
         other.close()
         eng.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics_head(db_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config(db_url))
+    assert migrate.head_revision() == script.get_current_head()
+    assert migrate.current_revision(db_url) is None
+    migrate.upgrade(db_url)
+    assert migrate.current_revision(db_url) == migrate.head_revision()
+    migrate.upgrade(db_url)  # at the head already: nothing to do
+    migrate.downgrade(db_url, "0003")
+    assert migrate.current_revision(db_url) == "0003"
+    migrate.upgrade(db_url)
+    assert migrate.current_revision(db_url) == migrate.head_revision()

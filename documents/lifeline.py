@@ -1,0 +1,26 @@
+"""Imported by the render pool's fork server at its start: it ends when the bot ends.
+
+A process killed with SIGKILL runs no cleanup, and the fork server (with the render workers it
+forked, ~150 MB each) would live on. Linux's parent-death signal ends it with its parent; each
+worker asks for the same when it starts (`documents.pool`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux); exit if it already has."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:
+        os._exit(0)
+
+
+die_with_parent()

@@ -1,0 +1,132 @@
+"""What must never become an answer: edits, vague yes/no, broken or invisible characters,
+endless lists — each refused with a reason, nothing already entered lost."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from dialogs.engine import handle
+from dialogs.model import Context, Input, Stage
+from documents.fonts import coverage, covered_codepoints
+from tests.dialogs.conftest import Run, shown
+from tests.dialogs.transcripts import ENTERPRISE, INDIVIDUAL
+
+AT_INTERACTIVE = ENTERPRISE[:25]  # the next question: does the site offer interactive services?
+AT_UNIT_NAME = ENTERPRISE[:5]  # the next question: the unit's full name
+
+
+def test_an_edited_message_is_not_an_answer(run: Run, context: Context) -> None:
+    state, _, _ = run(AT_UNIT_NAME)
+    step = handle(state, Input.edit_of("old-message", "本市"), context)
+    text = shown(step)
+    assert "修改过的消息不会被读取" in text
+    assert "开办单位的全称" in text  # the question is asked again
+    assert "subject.name" not in step.state.answers
+    assert step.state.question == state.question
+
+
+def test_editing_the_last_answer_offers_its_new_text(run: Run, context: Context) -> None:
+    state, _, _ = run(AT_UNIT_NAME)
+    named = handle(state, Input.typed("示例云帆科技有限公司", ref="m7"), context).state
+    offer = handle(named, Input.edit_of("m7", "示例云帆信息技术有限公司"), context)
+    assert "要改用新的内容“示例云帆信息技术有限公司”吗" in shown(offer)
+    assert offer.state.answers["subject.name"] == "示例云帆科技有限公司"  # not yet
+    used = handle(offer.state, Input.typed("用新内容"), context)
+    assert used.state.answers["subject.name"] == "示例云帆信息技术有限公司"
+    assert "统一社会信用代码" in shown(used)  # back at the question it was waiting for
+    declined = handle(offer.state, Input.typed("不用"), context)
+    assert declined.state.answers["subject.name"] == "示例云帆科技有限公司"
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["不知道", "ok", "maybe", "'; DROP TABLE filing; --", "../../tmp/pwned", "是否", "差不多"],
+)
+def test_only_a_clear_yes_or_no_answers_the_interactive_question(
+    run: Run, context: Context, said: str
+) -> None:
+    state, _, _ = run(AT_INTERACTIVE)
+    assert state.question == "interactive"
+    step = handle(state, Input.typed(said), context)
+    assert "请回答“是”或“否”" in shown(step)
+    assert "website.interactive" not in step.state.answers
+    assert step.state.question == "interactive"
+
+
+@pytest.mark.parametrize(
+    ("said", "value"), [("是", True), ("有", True), ("否", False), ("2", False)]
+)
+def test_a_clear_yes_or_no_is_taken(run: Run, context: Context, said: str, value: bool) -> None:
+    state, _, _ = run(AT_INTERACTIVE)
+    assert handle(state, Input.typed(said), context).state.answers["website.interactive"] is value
+
+
+def test_a_list_longer_than_the_form_allows_is_refused_at_the_question(
+    run: Run, context: Context
+) -> None:
+    state, _, _ = run(ENTERPRISE[:16])
+    assert state.question == "domains"
+    many = "、".join(f"d{i}.example.cn" for i in range(10_000))
+    step = handle(state, Input.typed(many), context)
+    assert "最多可以填写50项" in shown(step)
+    assert "website.domains" not in step.state.answers
+    status = handle(step.state, Input.typed("/status"), context)
+    assert len(shown(status)) < 2000
+
+
+def test_one_by_one_a_list_stops_at_the_limit(run: Run, context: Context) -> None:
+    state, _, _ = run(ENTERPRISE[:17])  # the IPs, collected one by one
+    for i in range(50):
+        state = handle(state, Input.typed(f"47.96.1.{i + 1}"), context).state
+    step = handle(state, Input.typed("47.96.2.1"), context)
+    assert "最多可以填写50项" in shown(step)
+    assert len(step.state.collecting or []) == 50
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "示例\u202e云帆科技有限公司",  # right-to-left override
+        "示例\u2066云帆\u2069科技有限公司",  # isolates
+        "示例\u200b云帆科技有限公司",  # zero-width space
+        "示例\x7f云帆科技有限公司",  # DEL
+        "示例\x85云帆科技有限公司",  # C1 control
+    ],
+)
+def test_invisible_characters_are_refused_with_a_reason(
+    run: Run, context: Context, name: str
+) -> None:
+    state, _, _ = run(AT_UNIT_NAME)
+    step = handle(state, Input.typed(name), context)
+    assert "不可见的控制字符或格式字符" in shown(step)
+    assert "subject.name" not in step.state.answers
+
+
+def test_text_that_is_not_valid_unicode_is_refused_and_nothing_is_lost(
+    run: Run, context: Context
+) -> None:
+    state, _, _ = run(ENTERPRISE[:9])
+    step = handle(state, Input.typed("杭\ud800州"), context)
+    assert "无法识别的字符" in shown(step)
+    assert step.state.answers == state.answers
+    for command in ("/status", "/back", "/edit 域名"):
+        assert "抱歉" not in shown(handle(step.state, Input.typed(command), context))
+
+
+def test_characters_the_pdfs_cannot_draw_are_named_before_the_summary(
+    run: Run, context: Context
+) -> None:
+    blank = next(chr(cp) for cp in range(0x1F300, 0x1F5FF) if cp not in covered_codepoints())
+    with_fonts = dataclasses.replace(context, undrawable=coverage().missing)
+    transcript = [(said, ()) for said, _ in INDIVIDUAL[:-1]]
+    state, _, _ = run(transcript[:11])
+    state = handle(state, Input.typed(f"小{blank}的笔记"), with_fonts).state  # the site's name
+    for said, _ in transcript[12:]:
+        step = handle(state, Input.typed(said), with_fonts)
+        state = step.state
+    assert state.state is Stage.SUMMARY
+    assert f"无法显示（会是空白）：{blank}" in shown(step)
+    without = handle(state, Input.typed("/status"), context)
+    assert "无法显示" not in shown(without)
