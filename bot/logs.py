@@ -69,3 +69,4 @@ def setup_logging(*, file: Path | None = None, level: int = logging.INFO) -> Non
     # httpx logs every request URL, which holds the token; transitions logs every state change.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per migration step

@@ -127,6 +127,7 @@ def run_chat(
     current_lang: Lang = lang
     stage: Stage | None = None
     succeeded = failed = 0
+    refused_out = False  # the documents could not be written where --out says
     try:
         first = turn("/start")
         if first is not None:
@@ -154,13 +155,11 @@ def run_chat(
                 emit(f"> {text}")
             if not text.strip():
                 continue
-            if (
-                stage is Stage.SUMMARY
-            ):  # the next answer may confirm: the folder must take the files
-                why = writable(out)
-                if why is not None:
-                    say(CANNOT_WRITE.format(out=str(out), why=why))
-                    continue
+            # At the summary the next answer may confirm: the folder must take the files.
+            if stage is Stage.SUMMARY and (why := writable(out)) is not None:
+                say(CANNOT_WRITE.format(out=str(out), why=why))
+                refused_out = True
+                continue
             result = turn(text)
             if result is None:
                 failed += 1
@@ -183,4 +182,6 @@ def run_chat(
         emit("")
         say(SAVED)
         return 130
+    if refused_out and stage is not Stage.DONE:
+        return 1
     return 1 if failed and not succeeded else 0

@@ -286,9 +286,11 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
 
 
 def _fail(message: str) -> None:
-    """Say why the bot cannot start: one line, masked, on stderr and in the log."""
-    log.error(mask(message))
-    print(mask(message), file=sys.stderr)
+    """Say why the bot cannot start: one line, masked (the log is stderr, or the terminal)."""
+    if logging.getLogger().handlers:
+        log.error(mask(message))
+    else:
+        print(mask(message), file=sys.stderr)
 
 
 async def _apologise(app: Application, chat_id: int) -> None:  # type: ignore[type-arg]

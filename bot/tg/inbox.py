@@ -144,19 +144,17 @@ class InboxProcessor:
         try:
             while not self._stopping:
                 work.more = False
-                if not await self._hold(chat_id):
+                ids = await self.db.run(partial(self._claimed_pending, chat_id, self.clock()))
+                if ids is None:
                     return  # another instance holds the chat: it processes these rows
-                ids = await self.db.run(
-                    lambda raw: inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
-                )
-                if not ids:
-                    if work.more:
-                        continue
-                    return
                 for update_id in ids:
                     if self._stopping:
                         return
                     await self._process(chat_id, update_id)
+                if not work.more:
+                    # Rows another instance stores for this chat meanwhile are found by the
+                    # sweep; what arrives here wakes the chat (`more`).
+                    return
         except Exception:
             log.exception(
                 "processing chat %s stopped; its updates wait for the next sweep", chat_id
@@ -164,13 +162,13 @@ class InboxProcessor:
         finally:
             self._chats.pop(chat_id, None)
 
-    async def _hold(self, chat_id: int) -> bool:
-        now = self.clock()
+    def _claimed_pending(self, chat_id: int, now: dt.datetime, raw: Raw) -> list[int] | None:
+        """Hold the chat (renewing the claim when half of it is gone), then return its waiting
+        update ids oldest first; None when another instance holds it. One trip to the
+        database: run by `Database.run`, on the loop on SQLite."""
         until = self._held.get(chat_id)
-        if until is not None and until - now > self.lease / 2:
-            return True
-        held = await self.db.run(
-            lambda raw: inbox.claim_chat(
+        if until is None or until - now <= self.lease / 2:
+            held = inbox.claim_chat(
                 raw,
                 bot_id=self.bot_id,
                 chat_id=chat_id,
@@ -178,12 +176,11 @@ class InboxProcessor:
                 now=now,
                 lease=self.lease,
             )
-        )
-        if held:
+            if not held:
+                self._held.pop(chat_id, None)
+                return None
             self._held[chat_id] = now + self.lease
-        else:
-            self._held.pop(chat_id, None)
-        return held
+        return inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
 
     async def _process(self, chat_id: int, update_id: int) -> None:
         update = self._local.pop(update_id, None)

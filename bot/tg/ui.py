@@ -57,7 +57,12 @@ def parse_callback(data: str | None, chat_id: int, key: bytes) -> tuple[str, str
 
 
 class Keyboard(InlineKeyboardMarkup):
-    """An inline keyboard serialized once, not again on every retry of the message."""
+    """An inline keyboard whose serialized form is given, not rebuilt from button objects.
+
+    PTB turns a markup into a dict on every send; a question's buttons differ from chat to
+    chat only in their signatures, so the layout is built once per set of choices and each
+    message gets its signed dict (building button objects per message was a sixth of a step).
+    """
 
     __slots__ = ("_as_dict",)
     _as_dict: dict[str, Any]
@@ -66,28 +71,47 @@ class Keyboard(InlineKeyboardMarkup):
         super().__init__(rows)
         object.__setattr__(self, "_as_dict", super().to_dict())  # the object is frozen
 
+    def with_dict(self, as_dict: dict[str, Any]) -> Keyboard:
+        """Return this keyboard serializing as `as_dict` (same layout, other callback data)."""
+        signed = object.__new__(Keyboard)
+        for name in ("inline_keyboard", "_id_attrs", "_bot", "api_kwargs", "_frozen"):
+            object.__setattr__(signed, name, getattr(self, name))
+        object.__setattr__(signed, "_as_dict", as_dict)
+        return signed
+
     def to_dict(self, recursive: bool = True) -> dict[str, Any]:
-        """Return the serialized keyboard (computed once; callers only read it)."""
+        """Return the serialized keyboard (callers only read it)."""
         return self._as_dict
 
 
 def keyboard(reply: Reply, chat_id: int, key: bytes) -> InlineKeyboardMarkup | None:
-    """Lay the reply's choices out as buttons: two per row when the labels are short."""
+    """Lay the reply's choices out as buttons (two per row when the labels are short), each
+    signed for this chat and this asking."""
     if not reply.choices or reply.question is None:
         return None
-    per_row = _per_row(reply.choices)
-    buttons = [
-        InlineKeyboardButton(
-            c.label, callback_data=callback_data(reply.question, c.id, chat_id, key)
-        )
-        for c in reply.choices
+    template, layout = _layout(reply.choices)
+    head = f"{reply.question}{_SEP}"
+    tail = f"{_SEP}{_signature(key, chat_id, reply.question)}"
+    rows = [
+        [{"text": label, "callback_data": f"{head}{choice}{tail}"} for label, choice in row]
+        for row in layout
     ]
-    return Keyboard([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
+    for row in rows:
+        for button in row:
+            if len(button["callback_data"].encode()) > CALLBACK_LIMIT:
+                raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {button!r}")
+    return template.with_dict({"inline_keyboard": rows})
 
 
 @lru_cache(maxsize=1024)
-def _per_row(choices: tuple[Choice, ...]) -> int:
-    return 1 if any(len(c.label) > 8 for c in choices) else 2
+def _layout(choices: tuple[Choice, ...]) -> tuple[Keyboard, list[list[tuple[str, str]]]]:
+    per_row = 1 if any(len(c.label) > 8 for c in choices) else 2
+    pairs = [(c.label, c.id) for c in choices]
+    layout = [pairs[i : i + per_row] for i in range(0, len(pairs), per_row)]
+    buttons = [
+        [InlineKeyboardButton(label, callback_data=cid) for label, cid in row] for row in layout
+    ]
+    return Keyboard(buttons), layout
 
 
 def merge_replies(replies: list[Reply]) -> list[tuple[str, Reply | None]]:

@@ -67,3 +67,93 @@ def test_english_chat_with_lang_option(tmp_path: Path) -> None:
     assert "Who runs the website?" in done.stdout
     assert "✔ Enterprise" in done.stdout
     assert "Progress: part 2 of 7" in done.stdout
+
+
+def test_an_unwritable_out_folder_keeps_the_interview_at_the_summary(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)  # no writing here
+    if os.access(locked, os.W_OK):  # root ignores the mode; a file where a folder must be does not
+        locked.chmod(0o700)
+        locked.rmdir()
+        locked.write_text("not a folder")
+    said = [s for s, _ in INDIVIDUAL]
+    done = _chat(tmp_path, said, "--as", "p", "--out", str(locked / "out"))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "无法把文件写入" in done.stdout
+    assert "仍停在核对页" in done.stdout
+    assert "已保存，再次运行 `beian chat` 继续" in done.stdout
+    # With a folder that works, the same applicant confirms from the summary.
+    again = _chat(tmp_path, ["继续", "确认提交"], "--as", "p")
+    assert again.returncode == 0, again.stdout[-2000:]
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 4
+
+
+def test_end_of_input_says_how_to_continue(tmp_path: Path) -> None:
+    done = _chat(tmp_path, ["企业"], "--as", "q")
+    assert done.returncode == 0
+    assert done.stdout.rstrip().endswith("已保存，再次运行 `beian chat` 继续。")
+
+
+def test_ctrl_c_says_how_to_continue_and_exits_130(tmp_path: Path) -> None:
+    import io
+
+    from bot.terminal import run_chat
+    from models import migrate
+    from models.db import make_engine
+
+    class Interrupting(io.StringIO):
+        def readline(self, *_args: object) -> str:
+            raise KeyboardInterrupt
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    out = io.StringIO()
+    try:
+        code = run_chat(**_chat_args(engine, Interrupting(), out, tmp_path))
+    finally:
+        engine.dispose()
+    assert code == 130
+    assert "已保存，再次运行 `beian chat` 继续。" in out.getvalue()
+
+
+def test_a_chat_whose_every_turn_fails_exits_1(tmp_path: Path) -> None:
+    import io
+
+    from bot.terminal import run_chat
+    from models.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables: every turn fails
+    out = io.StringIO()
+    try:
+        code = run_chat(**_chat_args(engine, io.StringIO("企业\n本市\n"), out, tmp_path))
+    finally:
+        engine.dispose()
+    assert code == 1
+    assert out.getvalue().count("抱歉") == 3
+    assert "Traceback" not in out.getvalue()
+
+
+def _chat_args(engine: object, stdin: object, stdout: object, tmp_path: Path) -> dict[str, object]:
+    import datetime as dt
+
+    from bot.composition import context_factory
+    from bot.deliveries import render_in_process
+    from bot.settings import Settings
+    from rules.clock import system_clock
+    from rules.pack import load_pack
+
+    settings = Settings(beian_today=dt.date(2026, 11, 28))
+    return {
+        "engine": engine,
+        "context": context_factory(settings, load_pack("example")),
+        "clock": system_clock,
+        "render_set": render_in_process,
+        "external_id": "t",
+        "lang": "zh",
+        "out": tmp_path / "out",
+        "stdin": stdin,
+        "stdout": stdout,
+    }

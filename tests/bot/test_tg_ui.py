@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.tg import ui
 from dialogs.model import Choice, Reply
@@ -67,17 +67,17 @@ def test_the_keyboard_carries_the_asking_and_ids_not_labels() -> None:
     reply = Reply("选？", (Choice("yes", "是", 1), Choice("no", "否", 2)), "9")
     markup = ui.keyboard(reply, 5001, KEY)
     assert markup is not None
-    datas = [b.callback_data for row in markup.inline_keyboard for b in row]
+    sent = markup.to_dict()  # what Telegram receives
+    datas = [b["callback_data"] for row in sent["inline_keyboard"] for b in row]
     assert [ui.parse_callback(d, 5001, KEY) for d in datas] == [("9", "yes"), ("9", "no")]
-    assert ui.label_of(markup, str(datas[1])) == "否"
+    assert [b["text"] for row in sent["inline_keyboard"] for b in row] == ["是", "否"]
+    received = InlineKeyboardMarkup.de_json(sent, None)  # as it comes back with a press
+    assert ui.label_of(received, datas[1]) == "否"
     assert ui.keyboard(Reply("无选项"), 5001, KEY) is None
-    plain = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row]
-            for row in markup.inline_keyboard
-        ]
-    )
-    assert markup.to_dict() == plain.to_dict()  # what Telegram receives is a plain keyboard
+    other = ui.keyboard(Reply("选？", reply.choices, "10"), 5002, KEY)
+    assert other is not None
+    assert other.to_dict() != sent  # signed for another chat and asking
+    assert markup.to_dict() == sent  # one keyboard's dict is not changed by the next
 
 
 def test_the_command_menu_exists_in_both_languages() -> None:

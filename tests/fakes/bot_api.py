@@ -159,11 +159,13 @@ class FakeBotAPI:
                 },
                 status=429,
             )
-        if fault is not None and fault.status == 500:
-            self._record(Call(method, params, files, time.monotonic(), 500))
+        if fault is not None and fault.status >= 400:
+            self._record(Call(method, params, files, time.monotonic(), fault.status))
+            described = {400: "Bad Request: chat not found", 403: "Forbidden: bot was blocked"}
+            description = described.get(fault.status, "Internal Server Error")
             return web.json_response(
-                {"ok": False, "error_code": 500, "description": "Internal Server Error"},
-                status=500,
+                {"ok": False, "error_code": fault.status, "description": description},
+                status=fault.status,
             )
         if method != "getUpdates":
             self._record(Call(method, params, files, time.monotonic()))

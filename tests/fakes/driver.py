@@ -18,12 +18,21 @@ TOKEN = "123456789:TESTtokenForTheLocalFakeBotApiServer0"
 class BotProcess:
     """`beian serve` in polling (default) or webhook mode, pointed at the fake server."""
 
-    def __init__(self, fake: FakeBotAPI, workdir: Path, *, webhook: list[str] | None = None):
+    def __init__(
+        self,
+        fake: FakeBotAPI,
+        workdir: Path,
+        *,
+        webhook: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        log_name: str = "serve.log",
+    ):
         self.fake = fake
         self.workdir = workdir
         self.webhook = webhook
+        self.extra_env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = workdir / "serve.log"
+        self.log = workdir / log_name
 
     def env(self) -> dict[str, str]:
         return {
@@ -33,6 +42,7 @@ class BotProcess:
             "DATABASE_URL": f"sqlite:///{self.workdir / 'bot.db'}",
             "BEIAN_TODAY": "2026-11-28",
             "BEIAN_PACK": "example",
+            **self.extra_env,
         }
 
     def start(self) -> BotProcess:

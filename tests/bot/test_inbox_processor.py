@@ -1,0 +1,193 @@
+"""The inbox processor: a chat's updates one at a time and in order on whichever instance
+holds the chat; different chats at once; a dead holder's chats taken over; crashed updates
+given up after three tries. Two real `Application`s (one per "instance") share a database."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from telegram import Update
+from telegram.ext import Application, TypeHandler
+
+from bot.tg.inbox import InboxProcessor, current_ticket
+from models import inbox
+from models.database import Database
+from models.db import Raw
+from rules.clock import system_clock
+from tests.fakes.driver import TOKEN
+from tests.fakes.recording import RecordingRequest
+
+
+def _update(update_id: int, chat_id: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "测"},
+            "text": f"#{update_id}",
+        },
+    }
+
+
+class Instance:
+    """One bot instance: an Application whose handler records what it did, and its processor."""
+
+    def __init__(self, name: str, engine: sa.Engine, log: list[str], slow: dict[int, float]):
+        self.name, self.log, self.slow = name, log, slow
+        request = RecordingRequest()
+        self.app = Application.builder().token(TOKEN).request(request).updater(None).build()
+        self.app.add_handler(TypeHandler(Update, self.handle))
+        self.db = Database(engine=engine)
+        self.processor: InboxProcessor | None = None
+        self.apologies: list[int] = []
+
+    async def open(self) -> InboxProcessor:
+        await self.app.initialize()
+
+        async def apologise(chat_id: int) -> None:
+            self.apologies.append(chat_id)
+
+        self.processor = InboxProcessor(
+            self.app, self.db, bot_id=1, holder=self.name, clock=system_clock, apologise=apologise
+        )
+        return self.processor
+
+    async def handle(self, update: Update, _context: Any) -> None:
+        ticket = current_ticket()
+        assert ticket is not None
+        assert ticket.key == (1, update.update_id)
+        self.log.append(f"{self.name} start {update.update_id}")
+        await asyncio.sleep(self.slow.get(update.update_id, 0))
+        self.log.append(f"{self.name} end {update.update_id}")
+
+    async def close(self) -> None:
+        await self.app.shutdown()
+
+
+Two = tuple[Instance, Instance, list[str], dict[int, float]]
+
+
+@pytest.fixture
+def instances(engine: sa.Engine) -> Two:
+    log: list[str] = []
+    slow: dict[int, float] = {}
+    return Instance("a", engine, log, slow), Instance("b", engine, log, slow), log, slow
+
+
+def test_a_chat_is_processed_in_order_by_the_instance_holding_it(
+    instances: Two,
+) -> None:
+    a, b, log, slow = instances
+    slow[1] = 0.3  # the first update takes a while (documents rendering, say)
+
+    async def play() -> None:
+        pa, pb = await a.open(), await b.open()
+        await pa.accept([_update(1, 42)])
+        await asyncio.sleep(0.05)  # a is inside update 1
+        await pb.accept([_update(2, 42)])  # the next message lands on b
+        await pb.idle()  # b cannot take the chat: a holds it
+        assert log == ["a start 1"]
+        await pa.idle()
+        await pa.sweep()  # a finds the row b stored for its chat
+        await pa.idle()
+        await a.close()
+        await b.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1", "a end 1", "a start 2", "a end 2"]
+
+
+def test_different_chats_are_processed_at_once(
+    instances: Two,
+) -> None:
+    a, _, log, slow = instances
+    slow[1] = 0.3
+
+    async def play() -> None:
+        pa = await a.open()
+        await pa.accept([_update(1, 42)])
+        await asyncio.sleep(0.05)
+        await pa.accept([_update(2, 43)])
+        await pa.idle()
+        await a.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1", "a start 2", "a end 2", "a end 1"]
+
+
+def test_every_update_is_marked_done_and_a_redelivery_is_skipped(
+    instances: Two, engine: sa.Engine
+) -> None:
+    a, _, log, _ = instances
+
+    async def play() -> list[int]:
+        pa = await a.open()
+        new, _ = await pa.accept([_update(1, 42), _update(2, 42)])
+        await pa.idle()
+        again, _ = await pa.accept([_update(2, 42)])  # Telegram sends it again
+        await pa.idle()
+        await a.close()
+        return new + again
+
+    assert asyncio.run(play()) == [1, 2]
+    assert log == ["a start 1", "a end 1", "a start 2", "a end 2"]
+    with engine.connect() as conn:
+        assert inbox.pending_ids(Raw(conn), bot_id=1, chat_id=42) == []
+
+
+def test_a_dead_holders_chat_is_taken_over_when_its_claim_runs_out(
+    instances: Two, engine: sa.Engine
+) -> None:
+    _, b, log, _ = instances
+    now = system_clock()
+    with engine.connect() as conn:
+        raw = Raw(conn)
+        inbox.ingest(raw, bot_id=1, updates=[inbox.Received(7, 42, _update(7, 42))], now=now)
+        # Instance "dead" stored it, claimed the chat, and was killed.
+        lease = dt.timedelta(seconds=30)
+        claim = {"bot_id": 1, "chat_id": 42, "holder": "dead", "lease": lease}
+        assert inbox.claim_chat(raw, now=now, **claim)
+
+    async def play(later: dt.datetime) -> None:
+        pb = await b.open()
+        pb.clock = lambda: later
+        await pb.sweep()
+        await pb.idle()
+        await b.close()
+
+    asyncio.run(play(now + dt.timedelta(seconds=5)))
+    assert log == []  # the claim still runs
+    asyncio.run(play(now + dt.timedelta(seconds=31)))
+    assert log == ["b start 7", "b end 7"]
+
+
+def test_an_update_that_crashed_the_bot_three_times_is_given_up_with_an_apology(
+    instances: Two, engine: sa.Engine
+) -> None:
+    a, _, log, _ = instances
+    with engine.connect() as conn:
+        raw = Raw(conn)
+        inbox.ingest(
+            raw, bot_id=1, updates=[inbox.Received(9, 42, _update(9, 42))], now=system_clock()
+        )
+        for _ in range(inbox.MAX_ATTEMPTS):
+            inbox.count_attempt(raw, bot_id=1, update_id=9)
+
+    async def play() -> None:
+        pa = await a.open()
+        await pa.sweep()
+        await pa.idle()
+        await a.close()
+
+    asyncio.run(play())
+    assert log == []
+    assert a.apologies == [42]
+    with engine.connect() as conn:
+        assert inbox.pending_ids(Raw(conn), bot_id=1, chat_id=42) == []
