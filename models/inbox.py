@@ -163,15 +163,26 @@ def _prepared(name: str, dialect: sa.Dialect) -> Prepared:
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+# In repr() a lone surrogate shows as \udXXX and a NUL as \x00: one C-speed look at the whole
+# update tells whether the walk below is needed (almost never).
+_SUSPECT = re.compile(r"\\ud[89a-f]|\\x00")
+
+
 def storable(value: Any) -> Any:
     """Return JSON every database keeps: a lone surrogate or a NUL (which PostgreSQL refuses
     in JSONB) becomes U+FFFD, which the interview then refuses as broken text."""
+    if not _SUSPECT.search(repr(value)):
+        return value
+    return _replaced(value)
+
+
+def _replaced(value: Any) -> Any:
     if isinstance(value, str):
         return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
     if isinstance(value, dict):
-        return {storable(k): storable(v) for k, v in value.items()}
+        return {_replaced(k): _replaced(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [storable(v) for v in value]
+        return [_replaced(v) for v in value]
     return value
 
 

@@ -32,8 +32,9 @@ def button_key(token: str) -> bytes:
 
 
 def _signature(key: bytes, chat_id: int, asking: str) -> str:
-    digest = hmac.new(key, f"{chat_id}|{asking}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:9]).decode()  # 12 characters, 72 bits
+    # BLAKE2b in keyed mode is a MAC in one C call (hmac.new costs ~4× as much per button set).
+    digest = hashlib.blake2b(f"{chat_id}|{asking}".encode(), key=key[:64], digest_size=9)
+    return base64.urlsafe_b64encode(digest.digest()).decode()  # 12 characters, 72 bits
 
 
 def callback_data(asking: str, choice: str, chat_id: int, key: bytes) -> str:
