@@ -16,6 +16,7 @@ from documents.fetcher import STATIC_DIR, StaticOnlyFetcher
 from documents.fonts import missing_glyphs
 from documents.model import DocumentContext, RenderedDocument
 from rules.answers import ACCESS_METHOD_LABELS, FilingAnswers
+from rules.codes import ID_TYPES
 from rules.enums import DocumentKind, Location, SubjectType
 from rules.materials import SUBJECT_LABELS, materials_for, requirement
 from rules.pack import Pack
@@ -93,6 +94,13 @@ def _location_text(where: Location, city: str | None, pack: Pack) -> str:
     return f"外地（{city}）" if city else "外地"
 
 
+def _registrars_text(answers: FilingAnswers) -> str:
+    registrars, domains = answers.website.domain_registrars, answers.website.domains
+    if len(registrars) == len(domains) > 1:
+        return "；".join(f"{d}：{r}" for d, r in zip(domains, registrars, strict=True))
+    return "；".join(registrars)
+
+
 def template_context(
     kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext
 ) -> dict[str, Any]:
@@ -121,9 +129,11 @@ def template_context(
         "w": answers.website,
         "individual": answers.subject_type is SubjectType.INDIVIDUAL,
         "subject_label": SUBJECT_LABELS[answers.subject_type].zh,
-        "subject_labels": [(k.value, v.zh) for k, v in SUBJECT_LABELS.items()],
+        "subject_labels": [(k.value, SUBJECT_LABELS[k].zh) for k in pack.subject_types],
         "credential_label": answers.credential_label.zh,
         "access_labels": [(k.value, v.zh) for k, v in ACCESS_METHOD_LABELS.items()],
+        "id_labels": {k: v.zh for k, v in ID_TYPES.items()},
+        "registrars_text": _registrars_text(answers),
         "connection_text": (
             date_text(answers.connection_date).zh if answers.connection_date else "尚未开通"
         ),

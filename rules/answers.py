@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -15,9 +15,12 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from rules.codes import ID_TYPES, check_org_or_uscc, check_person_id
+from rules.contacts import check_service_phone
 from rules.enums import Location, SubjectType
 from rules.fields import (
     FieldResult,
@@ -33,6 +36,7 @@ from rules.fields import (
     check_postcode,
     check_uscc,
 )
+from rules.names import check_city, check_person_name, check_unit_name
 from rules.text import Lang, Text, t
 
 
@@ -98,20 +102,44 @@ class _Answers(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _field_error(error: Text, field: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "field_check", "{zh}", {"zh": error.zh, "en": error.en, "field": field}
+    )
+
+
+PersonName = Annotated[str, Field(max_length=60), _checked(check_person_name)]
+UnitName = Annotated[str, Field(max_length=200), _checked(check_unit_name)]
+City = Annotated[str, Field(max_length=60), _checked(check_city)]
+ServicePhone = Annotated[str, _checked(check_service_phone)]
+OrgCode = Annotated[str, _checked(check_org_or_uscc)]
+IdType = Literal["resident_id", "passport", "hk_macao_permit", "tw_permit", "foreign_permanent"]
+
+
 class Person(_Answers):
     """A responsible person: legal representative, security officer or emergency contact."""
 
-    name: Annotated[str, Field(max_length=50), PlainText]
-    id_number: IDCard
+    name: PersonName
+    id_type: IdType = "resident_id"  # 证件类型
+    id_number: str
     mobile: Mobile
     email: Email | None = None
+
+    @model_validator(mode="after")
+    def _number_fits_its_type(self) -> Person:
+        result = check_person_id(self.id_number, self.id_type)
+        if not result.valid or result.normalized is None:
+            raise _field_error(result.error or t("无效", "invalid"), "id_number")
+        self.__dict__["id_number"] = result.normalized
+        return self
 
 
 class Subject(_Answers):
     """Who runs the site (开办主体)."""
 
-    name: Name  # 单位名称 or 个人姓名
-    credential_number: str  # USCC (or organisation code) for units, resident ID for persons
+    name: Name  # 单位名称 or 个人姓名 (checked as the one or the other by FilingAnswers)
+    credential_type: IdType | None = None  # an individual's document type
+    credential_number: str  # USCC (or organisation code) for units, an ID for persons
     address: LongText
     postcode: Postcode
     phone: Phone | None = None
@@ -119,21 +147,49 @@ class Subject(_Answers):
 
 
 class Website(_Answers):
-    """The site being filed."""
+    """The site being filed (the 备案表's website and provider sections).
 
-    name: Name
+    Fields the form added after the first version are optional here, so that an older
+    filing still renders (a blank to fill in by hand); the interview asks every one."""
+
+    name: UnitName
     domains: list[Domain] = Field(min_length=1, max_length=50)
+    # 域名注册服务商: one for all the domains, or one per domain in their order.
+    domain_registrars: list[UnitName] = Field(default_factory=list, max_length=50)
     ips: list[IP] = Field(min_length=1, max_length=50)
+    server_count: int | None = Field(default=None, ge=1, le=10_000)  # 服务器台数
     icp_number: ICP
-    access_provider: Name
+    access_provider: UnitName
+    access_provider_region: City | None = None  # 接入服务商所在地区
+    access_provider_phone: ServicePhone | None = None
+    access_provider_code: OrgCode | None = None  # its 组织机构代码 (or credit code)
     access_method: AccessMethod
     server_address: LongText  # 服务器存放物理地址
     service_types: list[Annotated[str, Field(max_length=40), PlainText]] = Field(
         min_length=1, max_length=20
     )
+    commercial: bool | None = None  # 经营性 (True) / 非经营性 (False)
+    languages: list[Annotated[str, Field(max_length=20), PlainText]] = Field(
+        default_factory=list, max_length=10
+    )  # 网站语种
     interactive: bool
     interactive_services: list[Name] = Field(default_factory=list, max_length=20)
+    controlled_items: bool | None = None  # 是否提供涉及管制物品信息发布服务
     pre_approvals: list[LongText] = Field(default_factory=list, max_length=20)  # 前置审批
+
+    @model_validator(mode="after")
+    def _registrars_fit_the_domains(self) -> Website:
+        if len(self.domain_registrars) not in (0, 1, len(self.domains)):
+            raise _field_error(
+                t(
+                    f"有{len(self.domains)}个域名、{len(self.domain_registrars)}个注册服务商："
+                    "请填写一个（所有域名相同），或按域名顺序每个一个。",
+                    f"{len(self.domains)} domains but {len(self.domain_registrars)} "
+                    "registrars: give one for all, or one per domain in order.",
+                ),
+                "domain_registrars",
+            )
+        return self
 
 
 class FilingAnswers(_Answers):
@@ -141,10 +197,11 @@ class FilingAnswers(_Answers):
 
     subject_type: SubjectType
     maintenance: Location
-    maintenance_city: Name | None = None
+    maintenance_city: City | None = None
     server: Location
-    server_city: Name | None = None
+    server_city: City | None = None
     connection_date: dt.date | None = None  # None: the site is not online yet
+    planned_online_date: dt.date | None = None  # when it is not: the planned go-live, if known
     subject: Subject
     website: Website
     security_officer: Person
@@ -153,21 +210,26 @@ class FilingAnswers(_Answers):
     @field_validator("subject")
     @classmethod
     def _credential_fits_subject(cls, subject: Subject, info: ValidationInfo) -> Subject:
-        result = check_credential(subject.credential_number, info.data.get("subject_type"))
+        subject_type = info.data.get("subject_type")
+        individual = subject_type == SubjectType.INDIVIDUAL
+        if individual:
+            result = check_person_id(subject.credential_number, subject.credential_type)
+        else:
+            result = check_credential(subject.credential_number, subject_type)
         if not result.valid or result.normalized is None:
-            error = result.error or t("无效", "invalid")
-            raise PydanticCustomError(
-                "field_check",
-                "{zh}",
-                {"zh": error.zh, "en": error.en, "field": "credential_number"},
-            )
-        return subject.model_copy(update={"credential_number": result.normalized})
+            raise _field_error(result.error or t("无效", "invalid"), "credential_number")
+        name = (check_person_name if individual else check_unit_name)(subject.name)
+        if not name.valid or name.normalized is None:
+            raise _field_error(name.error or t("无效", "invalid"), "name")
+        return subject.model_copy(
+            update={"credential_number": result.normalized, "name": name.normalized}
+        )
 
     @property
     def credential_label(self) -> Text:
         """Name the subject's credential the way the form does."""
         if self.subject_type is SubjectType.INDIVIDUAL:
-            return t("居民身份证号码", "Resident ID number")
+            return ID_TYPES[self.subject.credential_type or "resident_id"] + t("号码", " number")
         if len(self.subject.credential_number) == 10:
             return t("组织机构代码", "Organisation code")
         return t("统一社会信用代码", "Unified social credit code")

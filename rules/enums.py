@@ -11,6 +11,8 @@ class SubjectType(StrEnum):
     GOVERNMENT = "government"  # 政府机关、事业单位
     ENTERPRISE = "enterprise"  # 企业
     INDIVIDUAL = "individual"  # 个人
+    SOCIAL_ORG = "social_org"  # 社会团体 (where the city's pack takes it)
+    OTHER = "other"  # 其他 (where the city's pack takes it)
 
 
 class Location(StrEnum):

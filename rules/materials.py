@@ -10,6 +10,8 @@ SUBJECT_LABELS: dict[SubjectType, Text] = {
     SubjectType.GOVERNMENT: t("政府机关、事业单位", "Government agency or public institution"),
     SubjectType.ENTERPRISE: t("企业", "Enterprise"),
     SubjectType.INDIVIDUAL: t("个人", "Individual"),
+    SubjectType.SOCIAL_ORG: t("社会团体", "Social organisation"),
+    SubjectType.OTHER: t("其他", "Other"),
 }
 
 

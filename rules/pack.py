@@ -67,15 +67,21 @@ class Material(_Strict):
 
 
 class Materials(_Strict):
-    """What each subject type brings (filing-rules.md A4)."""
+    """What each subject type brings (filing-rules.md A4); 社会团体 and 其他 only in a pack
+    that takes them (`subject_types`)."""
 
     government: list[Material] = Field(min_length=1)
     enterprise: list[Material] = Field(min_length=1)
     individual: list[Material] = Field(min_length=1)
+    social_org: list[Material] | None = None
+    other: list[Material] | None = None
 
     def of(self, subject: SubjectType) -> list[Material]:
         """Return the list for `subject`."""
-        return list(getattr(self, subject.value))
+        found = getattr(self, subject.value)
+        if found is None:
+            raise KeyError(f"this pack has no materials for {subject.value}")
+        return list(found)
 
 
 class Penalty(_Strict):
@@ -110,9 +116,21 @@ class Pack(_Strict):
     bureau: Bureau
     filing_system_url: str = Field(pattern=r"^https?://\S+$")
     periods: Periods
+    # Who may file here, in the order the interview offers them (the notice names three).
+    subject_types: list[SubjectType] = Field(
+        default=[SubjectType.GOVERNMENT, SubjectType.ENTERPRISE, SubjectType.INDIVIDUAL],
+        min_length=1,
+    )
     materials: Materials
     penalties: list[Penalty] = Field(min_length=1)
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _materials_for_every_subject(self) -> Pack:
+        missing = [s.value for s in self.subject_types if getattr(self.materials, s.value) is None]
+        if missing:
+            raise ValueError(f"subject_types lists {', '.join(missing)} but materials has none")
+        return self
 
     @model_validator(mode="after")
     def _calendar_years_match(self) -> Pack:

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from documents.render import TITLES, DocumentContext, RenderedDocument, render
 from rules.answers import ACCESS_METHOD_LABELS, FilingAnswers
+from rules.codes import ID_TYPES
 from rules.enums import DocumentKind
 from rules.pack import load_pack
 from rules.plan import date_text
@@ -30,6 +31,15 @@ def leaf_strings(answers: FilingAnswers) -> list[str]:
         mode="json", exclude={"subject_type", "maintenance", "server", "connection_date"}
     )
     data["website"].pop("access_method")
+    for flag in ("commercial", "controlled_items", "server_count"):  # ticked boxes, a number
+        data["website"].pop(flag)
+    for person in (
+        data["subject"]["responsible"],
+        data["security_officer"],
+        data["emergency_contact"],
+    ):
+        person["id_type"] = ID_TYPES[person["id_type"]].zh  # printed as its label
+    data["subject"].pop("credential_type")
     out: list[str] = []
 
     def walk(v: object) -> None:

@@ -1,0 +1,105 @@
+"""Free text: names of people, units and places, addresses — trimmed and plausible."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from rules.checking import FieldResult, _empty, _refusing_hidden, bad, ok
+
+
+@_refusing_hidden
+def check_plain_text(text: str, max_length: int | None = None) -> FieldResult:
+    """Trim and fold runs of white space; refuse empty text, control characters, overlength."""
+    cleaned = re.sub(r"\s+", " ", text).strip()
+    if not cleaned:
+        return _empty()
+    if max_length is not None and len(cleaned) > max_length:
+        return bad(
+            f"太长了（{len(cleaned)}字），最多{max_length}字。",
+            f"Too long ({len(cleaned)} characters); at most {max_length}.",
+        )
+    return ok(cleaned)
+
+
+_ANY_DAY = dt.date(2026, 1, 1)  # a name that reads as a date on some day is not a name
+_YES_NO_NONE = {
+    "是", "否", "是的", "不是", "对", "不对", "有", "无", "没有", "不", "不知道", "好", "好的",
+    "yes", "no", "none", "ok", "n/a", "na", "null",
+}  # fmt: skip
+_PERSON_CJK = re.compile(
+    r"[\u3400-\u9fff\U00020000-\U0003134f]{1,20}(?:[·•．.][\u3400-\u9fff]{1,20})*"
+)
+_PERSON_LATIN = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-. ]{0,59}")
+
+
+def _words(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@_refusing_hidden
+def check_person_name(text: str) -> FieldResult:
+    """Check a person's name: Chinese characters (with · for multi-part names), or Latin
+    letters for a foreign name; never digits, a yes/no or a date."""
+    name = _words(text)
+    if not name:
+        return _empty()
+    if name.lower() in _YES_NO_NONE or re.search(r"\d", name) or "@" in name:
+        return bad(
+            "这不像是姓名。请填写证件上的姓名，如“张三”；外籍人员填写护照上的英文姓名。",
+            "That does not look like a name. Enter the name on the ID, e.g. 张三, or the "
+            "name in the passport.",
+        )
+    compact = name.replace(" ", "")
+    if _PERSON_CJK.fullmatch(compact) and len(compact) >= 2:
+        return ok(compact)
+    if _PERSON_LATIN.fullmatch(name) and len(name) >= 2:
+        return ok(name)
+    return bad(
+        "姓名只能包含汉字（少数民族或外国人名可用“·”分隔），或证件上的英文字母。",
+        "A name holds Chinese characters (parts separated by ·), or the letters in the passport.",
+    )
+
+
+@_refusing_hidden
+def check_unit_name(text: str, max_length: int = 200) -> FieldResult:
+    """Check a unit's (or a site's, a provider's) name: words, not a number, a date or a yes/no."""
+    from rules.dates import parse_date  # a unit named like a date is a wrong answer
+
+    name = _words(text)
+    if not name:
+        return _empty()
+    if len(name) > max_length:
+        return bad(f"太长了，最多{max_length}字。", f"Too long; at most {max_length} characters.")
+    letters = re.sub(r"[\d\s\W_]", "", name)
+    if (
+        name.lower() in _YES_NO_NONE
+        or len(letters) < 2
+        or isinstance(parse_date(name, _ANY_DAY), dt.date)
+        or "@" in name
+    ):
+        return bad(
+            "这不像是名称。请填写完整的名称，如“示例云帆科技有限公司”。",
+            "That does not look like a name. Enter the full name, e.g. Example Tech Co., Ltd.",
+        )
+    return ok(name)
+
+
+@_refusing_hidden
+def check_city(text: str) -> FieldResult:
+    """Check a city (or county, province) of China: one the division table knows, or a
+    foreign city written in letters."""
+    from rules.places import is_known_place
+
+    name = _words(text)
+    if not name:
+        return _empty()
+    if is_known_place(name):
+        return ok(name.replace(" ", ""))
+    if re.fullmatch(r"[A-Za-z][A-Za-z .'\-]{1,59}", name) and not re.search(r"\d", name):
+        return ok(name)  # a foreign city, or a Chinese one in pinyin: not checked further
+    return bad(
+        f"没有找到“{name}”这个城市。请填写地级市或区县的名称，如“杭州”“余杭区”“上海”。",
+        f"“{name}” is not a city we know. Enter a prefecture-level city or county, e.g. "
+        "Hangzhou (杭州), Shanghai (上海).",
+    )

@@ -1,0 +1,80 @@
+"""China's provinces, prefecture-level cities and counties, for telling a city from a typo.
+
+The names come from python-stdnum's administrative-division table (GB/T 2260 codes, from
+Wikipedia, maintained with the library: `stdnum/cn/loc.dat`). A place is known by its full
+name (杭州市, 余杭区, 恩施土家族苗族自治州) or without its suffix (杭州, 余杭, 恩施), optionally
+after its province (浙江杭州, 浙江省杭州市). Names a division no longer has (an end year in the
+table) are still known: people keep using them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_SUFFIXES = (
+    "特别行政区",
+    "特別行政區",
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "地区",
+    "新区",
+    "林区",
+    "特区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "州",
+    "盟",
+    "旗",
+)
+_NOT_PLACES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "市辖县"}
+_LINE = re.compile(r'^\s*(\d{2}|\d{4})\s+(province|county)="(?:\[[^\]]*\])?([^"]+)"')
+
+
+def _short(name: str) -> str:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+@lru_cache(maxsize=1)
+def _places() -> tuple[frozenset[str], frozenset[str]]:
+    """Return (every known name, long and short; province names, long and short)."""
+    import stdnum.cn
+
+    path = Path(stdnum.cn.__file__).parent / "loc.dat"
+    names: set[str] = set()
+    provinces: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _LINE.match(line)
+        if not m or m.group(3) in _NOT_PLACES:
+            continue
+        name = m.group(3).strip()
+        names.update({name, _short(name)})
+        if m.group(2) == "province":
+            provinces.update({name, _short(name)})
+    names.update({"香港", "澳门", "台湾", "香港特别行政区", "澳门特别行政区"})
+    # Zones people name as their city, which the division table files under their counties.
+    names.update({"雄安", "雄安新区", "两江新区", "苏州工业园区", "苏州工业园", "前海", "横琴"})
+    return frozenset(names), frozenset(provinces)
+
+
+def is_known_place(text: str) -> bool:
+    """Say whether `text` names a province, a prefecture-level city or a county of China."""
+    name = re.sub(r"\s", "", text)
+    names, provinces = _places()
+    if name in names:
+        return True
+    for province in sorted(provinces, key=len, reverse=True):  # 浙江杭州, 浙江省杭州市
+        if name.startswith(province) and name[len(province) :] in names:
+            return True
+    return False
