@@ -1,37 +1,19 @@
-"""The interview's state machine over stages (built once, driving each state unattached)."""
+"""The interview's two state machines, built once, driving each state unattached.
+
+The stage machine moves through the parts of the conversation (`Stage`); the mode machine
+says what the interview waits for within a part (`Mode`): an answer, more values of a list,
+a confirmation, a choice of item to change, a resumption. Every move of either is an event
+here, so `beian diagrams` draws every mode. An event that does not apply raises
+(`MachineError`): a turn that tries one is a bug, not a user's mistake.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from transitions import EventData, Machine
+from transitions import EventData, Machine, MachineError
 
-from dialogs.model import DATA_STAGES, Context, InterviewState, Stage
-from rules.enums import Location
-from rules.routing import route_filing
-
-
-def route_of(answers: dict[str, Any], ctx: Context) -> Any:
-    """Return the routing verdict once both locations (and their cities) are answered."""
-    try:
-        maintenance = Location(answers["maintenance"])
-        server = Location(answers["server"])
-    except (KeyError, ValueError):
-        return None
-    if maintenance is Location.ELSEWHERE and "maintenance_city" not in answers:
-        return None
-    if server is Location.ELSEWHERE and "server_city" not in answers:
-        return None
-    key = (
-        "route",
-        maintenance,
-        server,
-        answers.get("maintenance_city") if maintenance is Location.ELSEWHERE else None,
-        answers.get("server_city") if server is Location.ELSEWHERE else None,
-    )
-    if key not in ctx.memo:
-        ctx.memo[key] = route_filing(maintenance, server, ctx.pack, key[3], key[4])
-    return ctx.memo[key]
+from dialogs.model import DATA_STAGES, InterviewState, Mode, Stage
 
 
 def _model(event: EventData) -> InterviewState:
@@ -41,23 +23,19 @@ def _model(event: EventData) -> InterviewState:
 
 
 def out_of_scope(event: EventData) -> bool:
-    route = route_of(_model(event).answers, event.kwargs["ctx"])
-    return route is not None and not route.in_scope
-
-
-def editing_complete(event: EventData) -> bool:
-    return bool(_model(event).editing and event.kwargs.get("complete"))
+    """The routing answers say neither maintenance nor server is in this city."""
+    return bool(event.kwargs.get("out_of_scope"))
 
 
 def _targets(stage: Stage) -> Any:
     def condition(event: EventData) -> bool:
         return bool(event.kwargs.get("target") == stage)
 
-    condition.__name__ = f"asked_for_{stage.value}"
+    condition.__name__ = f"to_{stage.value}"
     return condition
 
 
-def _transitions() -> list[dict[str, Any]]:
+def _stage_transitions() -> list[dict[str, Any]]:
     flow: list[dict[str, Any]] = [
         {"trigger": "start", "source": Stage.WELCOME, "dest": Stage.SUBJECT_TYPE},
         {
@@ -66,22 +44,19 @@ def _transitions() -> list[dict[str, Any]]:
             "dest": Stage.OUT_OF_SCOPE,
             "conditions": [out_of_scope],
         },
-        {
-            "trigger": "next",
-            "source": list(DATA_STAGES),
-            "dest": Stage.SUMMARY,
-            "conditions": [editing_complete],
-        },
     ]
     for here, there in zip(DATA_STAGES, (*DATA_STAGES[1:], Stage.SUMMARY), strict=True):
         flow.append({"trigger": "next", "source": here, "dest": there})
+    # Everything answered (after an edit, or a /back): straight back to the summary.
+    flow.append({"trigger": "review", "source": list(DATA_STAGES), "dest": Stage.SUMMARY})
     flow.append({"trigger": "confirm", "source": Stage.SUMMARY, "dest": Stage.DONE})
-    # /back and /edit go to an earlier question (or, from the summary, any): its stage.
+    # /back, /edit and a fix the checks ask for go to an earlier question (from the summary or
+    # out of scope: any): its stage.
     order = [*DATA_STAGES, Stage.OUT_OF_SCOPE, Stage.SUMMARY]
     for source in order:
         for stage in DATA_STAGES:
             earlier = DATA_STAGES.index(stage) <= order.index(source)
-            if earlier or source is Stage.SUMMARY:
+            if earlier or source in (Stage.SUMMARY, Stage.OUT_OF_SCOPE):
                 flow.append(
                     {
                         "trigger": "revisit",
@@ -94,10 +69,50 @@ def _transitions() -> list[dict[str, Any]]:
     return flow
 
 
-def _machine_kwargs() -> dict[str, Any]:
+_ASIDES = [
+    Mode.COLLECTING,
+    Mode.CHOOSING_ITEM,
+    Mode.CHANGING_LIST,
+    Mode.REMOVING_ITEMS,
+    Mode.OFFERING_EDIT,
+    Mode.CONFIRMING_PLAN,
+]
+
+
+def _mode_transitions() -> list[dict[str, Any]]:
+    waiting = [Mode.ANSWERING, *_ASIDES]
+    return [
+        {"trigger": "collect", "source": Mode.ANSWERING, "dest": Mode.COLLECTING},
+        {"trigger": "ask_cancel", "source": waiting, "dest": Mode.CONFIRMING_CANCEL},
+        {"trigger": "ask_restart", "source": waiting, "dest": Mode.CONFIRMING_RESTART},
+        {"trigger": "pause", "source": Mode.CONFIRMING_CANCEL, "dest": Mode.PAUSED},
+        {"trigger": "wake", "source": Mode.PAUSED, "dest": Mode.OFFERING_RESUME},
+        {"trigger": "offer_resume", "source": Mode.ANSWERING, "dest": Mode.OFFERING_RESUME},
+        {"trigger": "choose_item", "source": waiting, "dest": Mode.CHOOSING_ITEM},
+        {
+            "trigger": "change_list",
+            "source": [Mode.ANSWERING, Mode.CHOOSING_ITEM],
+            "dest": Mode.CHANGING_LIST,
+        },
+        {"trigger": "add_to_list", "source": Mode.CHANGING_LIST, "dest": Mode.COLLECTING},
+        {"trigger": "remove_from_list", "source": Mode.CHANGING_LIST, "dest": Mode.REMOVING_ITEMS},
+        {"trigger": "offer_edit", "source": waiting, "dest": Mode.OFFERING_EDIT},
+        {"trigger": "confirm_plan", "source": Mode.ANSWERING, "dest": Mode.CONFIRMING_PLAN},
+        # Back to the question: the aside is answered, declined, or done.
+        {
+            "trigger": "settle",
+            "source": [*_ASIDES, Mode.CONFIRMING_CANCEL, Mode.CONFIRMING_RESTART,
+                       Mode.OFFERING_RESUME],
+            "dest": Mode.ANSWERING,
+        },
+        {"trigger": "reset", "source": list(Mode), "dest": Mode.ANSWERING},
+    ]  # fmt: skip
+
+
+def _stage_kwargs() -> dict[str, Any]:
     return {
         "states": list(Stage),
-        "transitions": _transitions(),
+        "transitions": _stage_transitions(),
         "initial": Stage.WELCOME,
         "auto_transitions": False,
         "send_event": True,
@@ -105,37 +120,67 @@ def _machine_kwargs() -> dict[str, Any]:
     }
 
 
-MACHINE = Machine(model=None, **_machine_kwargs())
+def _mode_kwargs() -> dict[str, Any]:
+    return {
+        "states": list(Mode),
+        "transitions": _mode_transitions(),
+        "initial": Mode.ANSWERING,
+        "auto_transitions": False,
+        "send_event": True,
+        "model_attribute": "mode",
+    }
 
 
-def fire(state: InterviewState, trigger: str, **kwargs: Any) -> bool:
-    """Fire `trigger` on `state`; False when no transition applies.
-
-    The state is never added to the machine as a model: an event only needs the model's
-    `state` attribute, while `add_model` would hang 23 convenience methods on every
-    state (40% of a step's time) and mutate the shared machine from several threads.
-    """
-    result: bool = MACHINE.events[trigger].trigger(state, **kwargs)
-    return result
+STAGES = Machine(model=None, **_stage_kwargs())
+MODES = Machine(model=None, **_mode_kwargs())
 
 
-def diagram(title: str = "beian interview") -> str:
-    """Return the interview machine as a mermaid diagram (forward flow, /back and /edit)."""
+def _fire(machine: Machine, state: InterviewState, trigger: str, **kwargs: Any) -> None:
+    # The state is never added to the machine as a model: an event only needs the model's
+    # attribute, while `add_model` hangs 23 convenience methods on every state (40% of a
+    # step's time) and mutates the shared machine from several threads.
+    if not machine.events[trigger].trigger(state, **kwargs):
+        attribute = machine.model_attribute
+        raise MachineError(f"{trigger} does not apply in {getattr(state, attribute)}")
+
+
+def move(state: InterviewState, trigger: str, **kwargs: Any) -> None:
+    """Fire a stage event on `state`; raise MachineError when it does not apply."""
+    _fire(STAGES, state, trigger, **kwargs)
+
+
+def switch(state: InterviewState, trigger: str) -> None:
+    """Fire a mode event on `state`; raise MachineError when it does not apply."""
+    _fire(MODES, state, trigger)
+
+
+def _draw(kwargs: dict[str, Any], title: str, model: InterviewState) -> str:
     from transitions.extensions.diagrams import GraphMachine
 
-    kwargs = _machine_kwargs()
-    # Drawn: the forward flow and edits from the summary. Not drawn (they exist from every
-    # stage): /back and /edit to an earlier stage, and /restart to the welcome.
+    graph = GraphMachine(
+        model=None, graph_engine="mermaid", title=title, show_conditions=True, **kwargs
+    )
+    graph.add_model(model)
+    source: str = model.get_graph().source  # type: ignore[attr-defined]
+    return source
+
+
+def diagram(title: str = "beian interview: stages") -> str:
+    """Return the stage machine as a mermaid diagram (forward flow, /back and /edit)."""
+    kwargs = _stage_kwargs()
+    # Drawn: the forward flow, and revisits from the summary. Not drawn (they exist from every
+    # stage): /back and /edit to an earlier stage, review, and /restart to the welcome.
     kwargs["transitions"] = [
         tr
         for tr in kwargs["transitions"]
         if tr["trigger"] in ("start", "next", "confirm")
         or (tr["trigger"] == "revisit" and tr["source"] in (Stage.SUMMARY, Stage.OUT_OF_SCOPE))
     ]
-    graph = GraphMachine(
-        model=None, graph_engine="mermaid", title=title, show_conditions=True, **kwargs
-    )
-    holder = InterviewState()
-    graph.add_model(holder)
-    source: str = holder.get_graph().source  # type: ignore[attr-defined]
-    return source
+    return _draw(kwargs, title, InterviewState())
+
+
+def mode_diagram(title: str = "beian interview: modes") -> str:
+    """Return the mode machine as a mermaid diagram (every mode and every move)."""
+    kwargs = _mode_kwargs()
+    kwargs["transitions"] = [tr for tr in kwargs["transitions"] if tr["trigger"] != "reset"]
+    return _draw(kwargs, title, InterviewState())

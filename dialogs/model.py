@@ -15,7 +15,7 @@ from rules.workdays import WorkdayCalendar
 
 
 class Stage(StrEnum):
-    """The interview machine's states: one per part of the conversation."""
+    """Where in the interview: one state per part of the conversation (the stage machine)."""
 
     WELCOME = "welcome"
     SUBJECT_TYPE = "subject_type"
@@ -42,34 +42,48 @@ DATA_STAGES = (
 )
 
 
+class Mode(StrEnum):
+    """What the interview waits for within its stage (the mode machine)."""
+
+    ANSWERING = "answering"  # the current question's answer
+    COLLECTING = "collecting"  # more values of a list, or 完成
+    CONFIRMING_CANCEL = "confirming_cancel"  # cancel (keep or delete), or go on
+    CONFIRMING_RESTART = "confirming_restart"  # clear everything, or go on
+    PAUSED = "paused"  # cancelled with the data kept; the next message wakes it
+    OFFERING_RESUME = "offering_resume"  # continue where it stopped, or start over
+    CHOOSING_ITEM = "choosing_item"  # which item to change (a section's, or /edit's matches)
+    CHANGING_LIST = "changing_list"  # a list to change: add, remove, or replace
+    REMOVING_ITEMS = "removing_items"  # which values of a list to remove
+    OFFERING_EDIT = "offering_edit"  # an edited message's text as the last answer, or not
+    CONFIRMING_PLAN = "confirming_plan"  # a date still to come: the planned go-live?
+
+
 @dataclass
 class InterviewState:
     """Where an interview is and what has been answered; plain data, stored as JSON."""
 
-    state: Stage = Stage.WELCOME  # the machine's state (the attribute name transitions uses)
+    state: Stage = Stage.WELCOME  # the stage machine's state (the attribute transitions uses)
+    mode: Mode = Mode.ANSWERING  # the mode machine's state
     question: str | None = None  # the question being asked within the stage
-    answers: dict[str, Any] = field(default_factory=dict)  # flat: "subject.name" -> value
+    answers: dict[str, Any] = field(default_factory=dict)  # schema path (or _choice) -> value
     history: list[str] = field(default_factory=list)  # questions answered, for /back
     lang: Lang = "zh"
-    pending: str | None = None  # a yes/no aside in progress: cancel, restart, resume, edit
-    editing: bool = False  # answering one field from the summary (or /edit)
-    collecting: list[str] | None = None  # a multi-value answer being entered one by one
-    paused: bool = False  # cancelled, data kept: the next message offers to continue
     asked: int = 0  # how many times something was asked: a button answers only the latest
+    collecting: list[Any] | None = None  # values gathered for a list (or toggled options)
+    choices: list[str] | None = None  # what CHOOSING_ITEM / REMOVING_ITEMS offers
+    pending_text: str | None = None  # an edited message's text, or a date to confirm
     last_ref: str | None = None  # the channel's reference of the message that gave the last answer
-    pending_text: str | None = None  # an edited message's new text, offered as the answer
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
         return {
             "stage": self.state.value,
-            "pending": self.pending,
-            "editing": self.editing,
-            "collecting": self.collecting,
-            "paused": self.paused,
+            "mode": self.mode.value,
             "asked": self.asked,
-            "last_ref": self.last_ref,
+            "collecting": self.collecting,
+            "choices": self.choices,
             "pending_text": self.pending_text,
+            "last_ref": self.last_ref,
         }
 
     @classmethod
@@ -85,40 +99,38 @@ class InterviewState:
         """Rebuild a state from its stored columns."""
         return cls(
             state=Stage(flow.get("stage", Stage.WELCOME.value)),
+            mode=Mode(flow.get("mode", Mode.ANSWERING.value)),
             question=question,
             answers=dict(answers),
             history=[str(h) for h in history],
             lang="en" if lang == "en" else "zh",
-            pending=flow.get("pending"),
-            editing=bool(flow.get("editing")),
-            collecting=flow.get("collecting"),
-            paused=bool(flow.get("paused")),
             asked=int(flow.get("asked") or 0),
-            last_ref=flow.get("last_ref"),
+            collecting=flow.get("collecting"),
+            choices=flow.get("choices"),
             pending_text=flow.get("pending_text"),
+            last_ref=flow.get("last_ref"),
         )
 
     def copy(self) -> InterviewState:
         """Return an independent copy (a step never mutates its input)."""
         return InterviewState(
             state=self.state,
+            mode=self.mode,
             question=self.question,
             answers=dict(self.answers),
             history=list(self.history),
             lang=self.lang,
-            pending=self.pending,
-            editing=self.editing,
-            collecting=list(self.collecting) if self.collecting else None,
-            paused=self.paused,
             asked=self.asked,
-            last_ref=self.last_ref,
+            collecting=list(self.collecting) if self.collecting is not None else None,
+            choices=list(self.choices) if self.choices is not None else None,
             pending_text=self.pending_text,
+            last_ref=self.last_ref,
         )
 
 
 @dataclass(frozen=True)
 class Input:
-    """What the applicant sent: typed text, or a pressed choice for a given question."""
+    """What the applicant sent: typed text, or a pressed choice for a given asking."""
 
     text: str | None = None
     choice: str | None = None  # a choice id from a button
@@ -163,6 +175,7 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     question: str | None = None  # the asking these choices answer (buttons carry it)
+    in_place: bool = False  # replaces the message whose button was pressed (a toggle)
 
 
 @dataclass(frozen=True)
@@ -211,6 +224,5 @@ class Context:
     today: dt.date
     # Returns the characters of some texts the PDFs cannot draw (None: not known yet).
     undrawable: Callable[[Iterable[str]], list[str]] | None = None
-    # Results worked out during one step (a context lives for one step): the route is asked
-    # for by the machine's condition, the verdict and the "routing settled" check.
+    # Results worked out during one step (a context lives for one step).
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

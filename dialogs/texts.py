@@ -1,4 +1,4 @@
-"""What the interview says, in Chinese and English (question texts live in questions.py)."""
+"""What the interview says, in Chinese and English (question texts live in questions.yaml)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ from rules.text import t
 
 WELCOME = t(
     "你好！我是备案助手。我会一步一步带你准备公安机关的“网站安全管理备案”：告诉你该到哪个网安部门办理、"
-    "最晚哪天之前要办、要带什么材料，并为你填好备案表等文件（PDF）。\n"
-    "生成的文件是草稿，请核对无误后再打印、签字盖章。全程大约需要10–15分钟。\n"
-    "随时可以发送：/help 帮助，/back 返回上一题，/status 查看进度，/cancel 取消，"
-    "/lang en English。",
+    "最晚哪天之前要办、要带什么材料，并为你填好备案表等文件（PDF）。全程大约需要10–15分钟。\n"
+    "请先准备好：营业执照或证书（统一社会信用代码）、负责人和联系人的身份证件、网站的ICP备案号、"
+    "服务器的公网IP和接入服务商（如云服务商）的信息。\n"
+    "生成的文件是草稿，请核对无误后再打印、签字盖章。随时可以发送：/help 帮助，"
+    "/back 返回上一题，/status 查看进度，/cancel 取消，/lang en English。",
     "Hello! I am beian, the filing assistant. I will walk you through the public-security "
     "“website security filing”: which bureau to file with, by when, what to bring — and I fill in "
-    "the forms for you (PDF).\n"
-    "The documents are drafts: check them before you print, sign and stamp. It takes about "
-    "10–15 minutes.\n"
+    "the forms for you (PDF). It takes about 10–15 minutes.\n"
+    "Have at hand: the business licence or certificate (unified social credit code), the ID "
+    "documents of the people responsible, the site's ICP number, the server's public IP and the "
+    "access provider's (e.g. the cloud provider's) details.\n"
+    "The documents are drafts: check them before you print, sign and stamp. "
     "Any time: /help, /back (previous question), /status, /cancel, /lang zh 中文.",
 )
+PROGRESS = t("第{k}/{n}步 · {section}", "Step {k} of {n} · {section}")
 COMMANDS = t(
     "可用命令：/back 返回上一题（原答案保留）、/skip 跳过选填项、"
     "/edit 修改某一项（如“/edit 域名”）、/status 进度、/cancel 取消、/restart 重新开始、"
     "/lang 切换语言。也可以直接说“返回”“取消”“帮助”。",
-    "Commands: /back (previous question, answer kept), /skip (optional items), /edit a field "
+    "Commands: /back (previous question, answer kept), /skip (optional items), /edit an item "
     "(e.g. “/edit domains”), /status, /cancel, /restart, /lang.",
 )
 EXAMPLE = t("例如：{example}", "For example: {example}")
@@ -36,22 +40,51 @@ COLLECTED = t(
     "已记录：{values}。还有就继续发送，全部填好后选择“完成”。",
     "Noted: {values}. Send more, or choose “Done”.",
 )
+SELECTED = t(
+    "已选：{values}。可以继续选择（再点一次取消），选好后点“完成”。",
+    "Selected: {values}. Pick more (tap again to unselect), then “Done”.",
+)
+NOTHING_SELECTED = t("还没有选择。", "Nothing selected yet.")
+LIST_KEPT = t("✔ 已记录：{values}", "✔ Noted: {values}")
 INVALID = t("这个答案不对：{reason}", "That answer does not work: {reason}")
 TRY_AGAIN = t("请重新输入（{example}）。", "Please try again ({example}).")
+NOT_AN_OPTION = t(
+    "“{text}”不是这个问题的选项。请回复选项的序号或名称：{options}",
+    "“{text}” is not one of the options. Reply with a number or a name: {options}",
+)
 CHOICE_AGAIN = t("请回复选项的序号或名称。", "Please reply with the option's number or name.")
+YES_OR_NO = t("请回答“是”或“否”。", "Please answer “yes” or “no”.")
 NOT_OPTIONAL = t("这一项是必填的，不能跳过。", "This one is required; it cannot be skipped.")
 NEED_ONE = t("至少要填一项。", "At least one value is needed.")
+NOT_COLLECTING = t(
+    "“{text}”：这个问题不是列表，请直接回答。", "“{text}”: this question is not a list; answer it."
+)
 FIRST_QUESTION = t("已经是第一个问题了。", "This is already the first question.")
 NOTHING_TO_EDIT = t("还没有可以修改的答案。", "There is nothing to edit yet.")
-EDIT_PICK = t(
-    "要修改哪一项？请选择序号，或回复项目名称。", "Which item? Reply with its number or name."
-)
+EDIT_PICK = t("要修改哪一部分？", "Which part do you want to change?")
+EDIT_ITEM = t("要修改哪一项？", "Which item?")
+EDIT_WHICH = t("“{name}”可能是下面几项，要修改哪一项？", "“{name}” could be one of these. Which?")
 EDIT_UNKNOWN = t(
-    "没有找到“{name}”。可以修改的项目：{names}", "No item called “{name}”. Items: {names}"
+    "没有找到“{name}”。请选择要修改的部分，或发送“/edit 项目名”，如“/edit 域名”。",
+    "No item called “{name}”. Choose a part to change, or send “/edit item”, e.g. “/edit domains”.",
 )
 EDIT_NOT_YET = t(
     "“{name}”还没有回答到，按顺序填写即可。", "“{name}” has not been asked yet; it will come."
 )
+SECTION = t("修改：{section}", "Change: {section}")
+BACK_TO_SUMMARY = t("返回核对页", "Back to the summary")
+LIST_MENU = t(
+    "{label}目前是：{values}。要怎样修改？",
+    "{label} is now: {values}. How do you want to change it?",
+)
+LIST_ADD = t("添加", "Add")
+LIST_REMOVE = t("删除其中几项", "Remove some")
+LIST_REPLACE = t("全部重新填写", "Replace all")
+REMOVE_PICK = t(
+    "选择要删除的项（再点一次取消），选好后点“完成”。也可以回复序号，如“1、3”。",
+    "Pick what to remove (tap again to unselect), then “Done”. Or reply with numbers, e.g. “1, 3”.",
+)
+REMOVE_ALL = t("不能全部删除，至少要保留一项。", "At least one must stay.")
 CANCEL_ASK = t(
     "确定要取消吗？你填写的资料会保留30天，期间可以随时回来继续；也可以现在就删除。",
     "Cancel? Your answers are kept for 30 days so you can come back; or delete them now.",
@@ -108,14 +141,33 @@ NOT_ONLINE_YET = t(
     "网站开通（联网）之日起{days}日内须完成备案。现在就可以准备材料，开通后请在期限内提交。",
     "You must file within {days} days of going online. Prepare now and submit in time.",
 )
+PLANNED_DEADLINE = t(
+    "网站开通（联网）之日起{days}日内须办理备案。按计划上线日{planned}计算，须在{due}前办理；"
+    "实际上线日不同的，以实际日期为准。",
+    "You must file within {days} days of going online. If the site goes online on {planned} "
+    "as planned, file by {due}; if it goes online another day, that day counts.",
+)
+FUTURE_DATE = t(
+    "{date}还没到。网站是计划在这一天上线吗？",
+    "{date} has not come yet. Is that the planned go-live?",
+)
+PLANNED_YES = t("是，这是计划上线日期", "Yes, that is the plan")
+PLANNED_NO = t("不是，重新填写", "No, let me correct it")
+OTHER_ID = t("用其他证件", "Another document")
+ID_TYPE_SET = t("已改为{type}。请输入证件号码。", "Changed to {type}. Enter its number.")
 SUMMARY_HEAD = t("请核对你的全部信息：", "Please check everything:")
 SUMMARY_ASK = t(
-    "信息无误请选择“确认提交”；要修改请选择“修改”或发送“/edit 项目名”。",
-    "If all is right choose “Confirm”; to change something choose “Edit” or send “/edit item”.",
+    "信息无误请选择“确认提交”；要修改请点对应部分，或发送“/edit 项目名”。",
+    "If all is right choose “Confirm”; to change something choose its part, or send “/edit item”.",
+)
+SUMMARY_STATUS = t(
+    "你在核对页：信息无误请选择“确认提交”，要修改请选择对应部分。",
+    "You are at the summary: choose “Confirm” if all is right, or a part to change.",
 )
 CONFIRM = t("确认提交", "Confirm")
 EDIT = t("修改", "Edit")
 SUMMARY_PROBLEMS = t("还有需要修正的地方：", "Some answers need fixing:")
+CONTRADICTION = t("这些回答互相矛盾，请先修正：", "These answers contradict each other:")
 SUBMITTED = t(
     "✅ 已提交！正在为你生成文件：备案表（一式两份）、安全责任告知书、复审材料清单、办理指引。"
     "文件是草稿，请逐项核对后再打印、签字盖章。",
@@ -135,8 +187,8 @@ ALREADY_DONE = t(
     "This filing is submitted and its documents were made. Send /start for a new one.",
 )
 STATUS = t(
-    "进度：第{k}/{n}部分（{stage}），已填写{answered}项。",
-    "Progress: part {k} of {n} ({stage}), {answered} answers.",
+    "进度：第{k}/{n}步（{stage}），已填写{answered}项。",
+    "Progress: step {k} of {n} ({stage}), {answered} answers.",
 )
 STATUS_DEADLINE = t("备案截止：{due}，还剩{days}天。", "Filing deadline: {due}, {days} days left.")
 STATUS_OVERDUE = t(
@@ -144,8 +196,11 @@ STATUS_OVERDUE = t(
 )
 CHOSEN = t("✔ {label}", "✔ {label}")
 NONE_VALUE = t("（未填）", "(none)")
+NO_ITEMS = t("无", "none")
 YES_WORD = t("是", "yes")
 NO_WORD = t("否", "no")
+SAME_AS = t("同{who}（{name}）", "same as the {who} ({name})")
+SELF = t("本人（{name}）", "yourself ({name})")
 PLEASE_ANSWER = t("请先回答这个问题：", "Please answer the question first:")
 BROKEN_TEXT = t(
     "这条消息里有无法识别的字符（可能在复制时损坏），没有记录。请重新输入。",

@@ -262,7 +262,8 @@ _PYDANTIC_MESSAGES: dict[str, Text] = {
 }
 
 
-def _message(error: Any, lang: Lang) -> str:
+def problem_message(error: Any, lang: Lang) -> str:
+    """Say what is wrong in one pydantic error, in `lang`."""
     ctx: dict[str, Any] = error.get("ctx") or {}
     if error["type"] == "field_check":
         return str(ctx.get(lang))
@@ -283,5 +284,5 @@ def answer_problems(exc: ValidationError, lang: Lang = "zh") -> list[str]:
         loc = [str(p) for p in error["loc"]]
         if ctx.get("field"):
             loc.append(str(ctx["field"]))
-        lines.append(f"{'.'.join(loc) or '(answers)'}: {_message(error, lang)}")
+        lines.append(f"{'.'.join(loc) or '(answers)'}: {problem_message(error, lang)}")
     return lines

@@ -74,6 +74,11 @@ def check_id_card(text: str, today: dt.date | None = None) -> FieldResult:
             f"身份证号码应为18位，您输入了{len(number)}位。",
             f"An ID number has 18 characters; you entered {len(number)}.",
         )
+    if not number[:17].isdigit() and check_uscc(number).valid:
+        return bad(
+            "这是统一社会信用代码，这里请填写18位身份证号码。",
+            "That is a unified social credit code; enter the 18-digit ID number here.",
+        )
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         return bad(
             "身份证号码前17位应为数字，最后一位为数字或X。",

@@ -47,13 +47,15 @@ def _short(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _places() -> tuple[frozenset[str], frozenset[str]]:
-    """Return (every known name, long and short; province names, long and short)."""
+def _places() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Return (every known name, long and short; province names, long and short;
+    provinces and prefecture-level cities, long and short — the places an address names)."""
     import stdnum.cn
 
     path = Path(stdnum.cn.__file__).parent / "loc.dat"
     names: set[str] = set()
     provinces: set[str] = set()
+    cities: set[str] = set()
     for line in path.read_text(encoding="utf-8").splitlines():
         m = _LINE.match(line)
         if not m or m.group(3) in _NOT_PLACES:
@@ -62,19 +64,61 @@ def _places() -> tuple[frozenset[str], frozenset[str]]:
         names.update({name, _short(name)})
         if m.group(2) == "province":
             provinces.update({name, _short(name)})
+            cities.update({name, _short(name)})
+        elif m.group(1).endswith("00") and m.group(1) != "0000":
+            cities.update({name, _short(name)})
     names.update({"香港", "澳门", "台湾", "香港特别行政区", "澳门特别行政区"})
     # Zones people name as their city, which the division table files under their counties.
     names.update({"雄安", "雄安新区", "两江新区", "苏州工业园区", "苏州工业园", "前海", "横琴"})
-    return frozenset(names), frozenset(provinces)
+    return frozenset(names), frozenset(provinces), frozenset(cities)
 
 
 def is_known_place(text: str) -> bool:
     """Say whether `text` names a province, a prefecture-level city or a county of China."""
     name = re.sub(r"\s", "", text)
-    names, provinces = _places()
+    names, provinces, _cities = _places()
     if name in names:
         return True
     for province in sorted(provinces, key=len, reverse=True):  # 浙江杭州, 浙江省杭州市
         if name.startswith(province) and name[len(province) :] in names:
             return True
     return False
+
+
+_STREET = re.compile(r"[路街道巷弄里村镇乡]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _ends_a_place(text: str, end: int, cities: frozenset[str]) -> bool:
+    """Say whether a name ending at `end` stands alone: not 中山路, not 阿里云."""
+    rest = text[end:]
+    if not rest or not _HAN.match(rest[0]):
+        return True
+    if _STREET.match(rest[0]):
+        return False
+    return any(rest.startswith(name) for name in cities if len(name) >= 2)
+
+
+def places_in(text: str) -> list[str]:
+    """Return the provinces and cities an address names, in order (中山路 is not 中山)."""
+    _names, _provinces, cities = _places()
+    found: list[str] = []
+    i = 0
+    while i < len(text):
+        match = next(
+            (
+                name
+                for length in range(min(12, len(text) - i), 1, -1)
+                if (name := text[i : i + length]) in cities
+                and (name.endswith(_SUFFIXES) or _ends_a_place(text, i + length, cities))
+                and not _STREET.match(text[i + length : i + length + 1])
+            ),
+            None,
+        )
+        if match is None:
+            i += 1
+            continue
+        if match not in found:
+            found.append(match)
+        i += len(match)
+    return found

@@ -43,6 +43,14 @@ def _elsewhere_bureau(where: RouteWhere, city: str | None) -> Text:
     )
 
 
+def is_this_city(city: str | None, pack: Pack) -> bool:
+    """Say whether a city someone named is the pack's own city."""
+    if not city:
+        return False
+    named = city.strip().removesuffix("市").lower()
+    return named in {pack.city.zh.removesuffix("市"), pack.city.en.lower()}
+
+
 def _clean(city: str | None) -> str | None:
     return (city or "").strip() or None
 
@@ -54,8 +62,15 @@ def route_filing(
     maintenance_city: str | None = None,
     server_city: str | None = None,
 ) -> Route:
-    """Return where to file for a site maintained at `maintenance` with its server at `server`."""
+    """Return where to file for a site maintained at `maintenance` with its server at `server`.
+
+    A city named "elsewhere" that is this city (示例市, or 示例 without 市) is taken as local:
+    the route never names this city's bureau twice."""
     maintenance_city, server_city = _clean(maintenance_city), _clean(server_city)
+    if maintenance is Location.ELSEWHERE and is_this_city(maintenance_city, pack):
+        maintenance, maintenance_city = Location.LOCAL, None
+    if server is Location.ELSEWHERE and is_this_city(server_city, pack):
+        server, server_city = Location.LOCAL, None
     local = RouteStep(1, RouteWhere.LOCAL, pack.bureau.name)
     city = pack.city
     if maintenance is Location.LOCAL and server is Location.LOCAL:

@@ -21,7 +21,14 @@ def test_the_interview_diagram_shows_the_flow_and_the_out_of_scope_exit() -> Non
         "SERVER --> OUT_OF_SCOPE: next [out_of_scope]",
         "PEOPLE --> SUMMARY",
         "SUMMARY --> DONE: confirm",
-        "SUMMARY --> WEBSITE: revisit [asked_for_website]",
+        "SUMMARY --> WEBSITE: revisit [to_website]",
+        # Every mode of the second machine, and the moves between them.
+        "ANSWERING --> COLLECTING: collect",
+        "CONFIRMING_CANCEL --> PAUSED: pause",
+        "PAUSED --> OFFERING_RESUME: wake",
+        "CHANGING_LIST --> REMOVING_ITEMS: remove_from_list",
+        "ANSWERING --> CONFIRMING_PLAN: confirm_plan",
+        "OFFERING_EDIT --> ANSWERING: settle",
     ):
         assert edge in text
     assert "Class " not in text

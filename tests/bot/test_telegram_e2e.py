@@ -185,7 +185,7 @@ def test_restarting_the_bot_mid_interview_continues_where_it_was(
     try:
         for said, expected in SUBMITTING["enterprise"][6:9]:
             person.says(said, expected)
-        person.says("/status", ("第5/7部分", "还剩23天"))
+        person.says("/status", ("第5/7步", "还剩23天"))
     finally:
         assert second.stop() == 0, second.output()
 

@@ -53,11 +53,11 @@ def test_a_piped_interview_writes_the_pdfs_and_prints_their_paths(tmp_path: Path
 def test_input_ending_midway_exits_0_and_the_next_run_resumes(tmp_path: Path) -> None:
     first = _chat(tmp_path, [said for said, _ in INDIVIDUAL[:5]], "--as", "blogger")
     assert first.returncode == 0, first.stderr
-    assert "你的18位居民身份证号码" in first.stdout
+    assert "你的证件号码" in first.stdout
     second = _chat(tmp_path, ["1"], "--as", "blogger")
     assert second.returncode == 0, second.stderr
     assert "还没有完成" in second.stdout
-    assert "你的18位居民身份证号码" in second.stdout.split("> 1", 1)[1]
+    assert "你的证件号码" in second.stdout.split("> 1", 1)[1]
     assert not (tmp_path / "out").exists()
 
 
@@ -66,7 +66,7 @@ def test_english_chat_with_lang_option(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Who runs the website?" in done.stdout
     assert "✔ Enterprise" in done.stdout
-    assert "Progress: part 2 of 7" in done.stdout
+    assert "Progress: step 2 of 7 (Maintenance)" in done.stdout
 
 
 def test_an_unwritable_out_folder_keeps_the_interview_at_the_summary(tmp_path: Path) -> None:

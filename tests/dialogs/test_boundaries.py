@@ -8,7 +8,7 @@ import sys
 
 def test_dialogs_imports_no_telegram_sqlmodel_or_weasyprint() -> None:
     code = (
-        "import sys, dialogs.engine, dialogs.machine, dialogs.summary;"
+        "import sys, dialogs.engine, dialogs.machine, dialogs.review;"
         "print(sorted(m for m in ('telegram', 'sqlmodel', 'sqlalchemy', 'weasyprint') "
         "if m in sys.modules))"
     )

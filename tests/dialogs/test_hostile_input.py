@@ -13,8 +13,16 @@ from documents.fonts import coverage, covered_codepoints
 from tests.dialogs.conftest import Run, shown
 from tests.dialogs.transcripts import ENTERPRISE, INDIVIDUAL
 
-AT_INTERACTIVE = ENTERPRISE[:25]  # the next question: does the site offer interactive services?
+
+def _before(said: str) -> list[tuple[str, object]]:
+    """The enterprise transcript up to (not including) the answer `said`."""
+    return list(ENTERPRISE[: next(i for i, (s, _) in enumerate(ENTERPRISE) if s == said)])
+
+
+AT_INTERACTIVE = _before("没有")  # the next question: does the site offer interactive services?
 AT_UNIT_NAME = ENTERPRISE[:5]  # the next question: the unit's full name
+AT_DOMAINS = _before("www.yunfan.example.cn、yunfan.example.cn")
+AT_IPS = _before("47.96.12.34")
 
 
 def test_an_edited_message_is_not_an_answer(run: Run, context: Context) -> None:
@@ -47,7 +55,7 @@ def test_editing_the_last_answer_offers_its_new_text(run: Run, context: Context)
 def test_only_a_clear_yes_or_no_answers_the_interactive_question(
     run: Run, context: Context, said: str
 ) -> None:
-    state, _, _ = run(AT_INTERACTIVE)
+    state, _, _ = run(AT_INTERACTIVE)  # type: ignore[arg-type]
     assert state.question == "interactive"
     step = handle(state, Input.typed(said), context)
     assert "请回答“是”或“否”" in shown(step)
@@ -59,14 +67,14 @@ def test_only_a_clear_yes_or_no_answers_the_interactive_question(
     ("said", "value"), [("是", True), ("有", True), ("否", False), ("2", False)]
 )
 def test_a_clear_yes_or_no_is_taken(run: Run, context: Context, said: str, value: bool) -> None:
-    state, _, _ = run(AT_INTERACTIVE)
+    state, _, _ = run(AT_INTERACTIVE)  # type: ignore[arg-type]
     assert handle(state, Input.typed(said), context).state.answers["website.interactive"] is value
 
 
 def test_a_list_longer_than_the_form_allows_is_refused_at_the_question(
     run: Run, context: Context
 ) -> None:
-    state, _, _ = run(ENTERPRISE[:16])
+    state, _, _ = run(AT_DOMAINS)  # type: ignore[arg-type]
     assert state.question == "domains"
     many = "、".join(f"d{i}.example.cn" for i in range(10_000))
     step = handle(state, Input.typed(many), context)
@@ -77,7 +85,7 @@ def test_a_list_longer_than_the_form_allows_is_refused_at_the_question(
 
 
 def test_one_by_one_a_list_stops_at_the_limit(run: Run, context: Context) -> None:
-    state, _, _ = run(ENTERPRISE[:17])  # the IPs, collected one by one
+    state, _, _ = run(AT_IPS)  # type: ignore[arg-type]  # the IPs, collected one by one
     for i in range(50):
         state = handle(state, Input.typed(f"47.96.1.{i + 1}"), context).state
     step = handle(state, Input.typed("47.96.2.1"), context)

@@ -12,6 +12,10 @@ from tests.dialogs.conftest import Run, shown
 from tests.dialogs.transcripts import ENTERPRISE, GOVERNMENT, INDIVIDUAL, SUBMITTING
 from tests.documents.conftest import EXAMPLES
 
+AT_SUMMARY = ENTERPRISE[
+    : next(i for i, (s, _) in enumerate(ENTERPRISE) if "@" in s and "oncall" in s) + 1
+]
+
 
 def _submitted(effects: list[object]) -> FilingAnswers:
     submits = [e for e in effects if isinstance(e, Submit)]
@@ -53,7 +57,8 @@ def test_back_returns_to_the_previous_question_with_the_answer_as_default(run: R
             ("返回", ("网站系统在哪里维护", "当前答案")),
             ("上一步", ("网站是以什么身份开办的", "当前答案：企业")),
             ("/back", "已经是第一个问题了"),
-            ("3", ("✔ 个人", "维护")),
+            # The changed answer is kept; the interview goes on where it was.
+            ("3", ("✔ 个人", "服务器放在哪里")),
         ]
     )
 
@@ -83,7 +88,7 @@ def test_choices_accept_numbers_labels_and_synonyms(run: Run) -> None:
 
 
 def test_an_unknown_choice_is_asked_again(run: Run) -> None:
-    run([("香蕉", ("没有看懂", "网站是以什么身份开办的"))])
+    run([("香蕉", ("“香蕉”不是这个问题的选项", "1. 政府机关", "网站是以什么身份开办的"))])
 
 
 def test_not_in_this_city_stops_with_advice_and_back_fixes_it(run: Run) -> None:
@@ -130,7 +135,8 @@ def test_a_date_in_an_unpublished_year_is_flagged_as_an_estimate(run: Run) -> No
             ("企业", "维护"),
             ("本市", "服务器"),
             ("本市", "开通"),
-            ("2027年9月20日", ("2027年10月", "估算", "2027年的放假安排尚未公布")),
+            ("2027年9月20日", ("2027年9月20日还没到", "计划")),
+            ("是", ("计划上线日", "2027年10月", "估算", "2027年的放假安排尚未公布")),
         ]
     )
 
@@ -141,10 +147,40 @@ def test_a_site_not_online_yet_is_told_when_the_clock_starts(run: Run) -> None:
             ("企业", "维护"),
             ("本市", "服务器"),
             ("本市", "开通"),
-            ("还没上线", ("开通（联网）之日起30日内", "开办单位的全称")),
+            ("还没上线", ("开通（联网）之日起30日内", "计划哪天上线")),
+            ("/skip", "开办单位的全称"),
         ]
     )
     assert state.answers["connection_date"] is None
+    assert state.answers["planned_online_date"] is None
+
+
+def test_a_date_still_to_come_is_taken_as_the_planned_go_live(run: Run) -> None:
+    state, _, _ = run(
+        [
+            ("企业", "维护"),
+            ("本市", "服务器"),
+            ("本市", "开通"),
+            ("12月15日", ("2026年12月15日还没到", "计划")),  # today is 2026-11-28
+            ("是", ("按计划上线日2026年12月15日计算", "2027年1月14日前", "开办单位的全称")),
+        ]
+    )
+    assert state.answers["connection_date"] is None
+    assert state.answers["planned_online_date"] == "2026-12-15"
+
+
+def test_a_date_still_to_come_that_is_a_typo_is_asked_again(run: Run) -> None:
+    state, _, _ = run(
+        [
+            ("企业", "维护"),
+            ("本市", "服务器"),
+            ("本市", "开通"),
+            ("2026-12-20", "还没到"),
+            ("不是", "网站是哪天开通"),
+            ("2026-11-20", ("还剩23天", "开办单位的全称")),
+        ]
+    )
+    assert state.answers["connection_date"] == "2026-11-20"
 
 
 def test_dates_are_read_in_the_formats_people_type(run: Run) -> None:
@@ -203,7 +239,12 @@ def test_help_explains_the_question_with_an_example(run: Run) -> None:
 
 
 def test_status_shows_progress_route_and_days_left(run: Run) -> None:
-    run([*ENTERPRISE[:6], ("/status", ("进度：第5/7部分", "先到", "还剩23天"))])
+    run([*ENTERPRISE[:6], ("/status", ("进度：第5/7步（开办主体信息）", "先到", "还剩23天"))])
+
+
+def test_status_at_the_summary_does_not_send_the_whole_summary_again(run: Run) -> None:
+    _, _, texts = run([*AT_SUMMARY, ("/status", ("你在核对页", "确认提交"))])
+    assert "云帆科技官网" not in texts[-1]
 
 
 def test_lang_switches_to_english_and_back(run: Run) -> None:
@@ -224,8 +265,9 @@ def test_skip_refuses_a_required_question(run: Run) -> None:
 def test_edit_from_the_summary_by_picking_from_the_list(run: Run) -> None:
     state, _, _ = run(
         [
-            *ENTERPRISE[:-3],
-            ("修改", ("要修改哪一项", "邮政编码")),
+            *AT_SUMMARY,
+            ("修改", ("要修改哪一部分", "开办主体信息")),
+            ("开办主体信息", ("要修改哪一项", "邮政编码")),
             ("邮政编码", ("请输入邮政编码", "当前答案：310012")),
             ("310013", ("请核对", "310013")),
         ]
@@ -236,10 +278,11 @@ def test_edit_from_the_summary_by_picking_from_the_list(run: Run) -> None:
 def test_changing_the_subject_type_from_the_summary_asks_what_now_differs(run: Run) -> None:
     state, _, _ = run(
         [
-            *ENTERPRISE[:-3],
+            *AT_SUMMARY,
             ("/edit 开办主体类型", "网站是以什么身份开办的"),
-            ("个人", ("✔ 个人", "你的18位居民身份证号码")),  # the USCC no longer fits
-            ("330106198506120015", ("请核对", "身份证号")),
+            ("个人", ("✔ 个人", "请输入你的姓名")),  # the unit's name and USCC no longer fit
+            ("林云帆", "你的证件号码"),
+            ("330106198506120015", ("请核对", "证件号码：330106198506120015")),
         ]
     )
     assert state.state is Stage.SUMMARY
@@ -247,7 +290,7 @@ def test_changing_the_subject_type_from_the_summary_asks_what_now_differs(run: R
 
 
 def test_edit_of_an_unknown_item_lists_the_items(run: Run) -> None:
-    run([*ENTERPRISE[:-3], ("/edit 星座", ("没有找到“星座”", "域名", "邮政编码"))])
+    run([*AT_SUMMARY, ("/edit 星座", ("没有找到“星座”", "要修改哪一部分", "网站信息"))])
 
 
 def test_a_stale_button_is_answered_politely(run: Run, context: object) -> None:
@@ -319,7 +362,7 @@ def test_the_emergency_contact_can_be_the_legal_representative(run: Run) -> None
     state, effects, _ = run(
         [
             *ENTERPRISE[:upto],
-            ("同法定代表人", ("请核对", "同法定代表人/负责人")),
+            ("同法定代表人", ("请核对", "24小时应急联系人：同法定代表人（林云帆）")),
             ("确认", "已提交"),
         ]
     )

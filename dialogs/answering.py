@@ -1,0 +1,327 @@
+"""Answering the current question: typed or pressed, one value or a list, then moving on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dialogs import notices, texts
+from dialogs.machine import move, switch
+from dialogs.matching import match_option, match_options
+from dialogs.model import DATA_STAGES, Input, Mode, Stage
+from dialogs.nesting import build, question_for
+from dialogs.reading import Parsed, read_one, read_text_answer, too_many
+from dialogs.spec import Kind, Option, Question, normalize
+from dialogs.turn import DONE, KEEP, SKIP, TurnBase
+from rules.consistency import contradictions
+from rules.fields import check_credential
+from rules.text import Text
+
+_KEEP_WORDS = {normalize(w) for w in ("保留", "保留原答案", "不变", "不改", "keep", "same")}
+_DONE_WORDS = {
+    normalize(w)
+    for w in ("完成", "好了", "就这些", "没有了", "没了", "done", "finish", "that's all")
+}
+_ROUTING = (Stage.MAINTENANCE, Stage.SERVER)
+
+
+class AnsweringMixin(TurnBase):
+    """Turn an input into the current question's answer."""
+
+    def answer(self, inp: Input) -> None:
+        q = self.question()
+        if q is None:  # a question removed in a newer version: carry on from the next one
+            self.advance(None)
+            return
+        if inp.choice is not None:
+            self.answer_pressed(q, inp.choice)
+            return
+        text = inp.text or ""
+        word = normalize(text)
+        if word in _KEEP_WORDS and q.key in self.s.answers and self.s.mode is Mode.ANSWERING:
+            self.keep(q)
+        elif word in _DONE_WORDS:
+            if q.kind in (Kind.MULTI, Kind.MULTI_CHOICE):
+                self.finish_collecting(q)
+            else:  # "done" after a list is not the answer to the next question
+                self.ask([texts.NOT_COLLECTING.fill(self.lang, text=text.strip())])
+        elif q.id_type_key and (kind := match_option(text, q.options, strict=True)) is not None:
+            self.set_id_type(q, kind)
+        elif q.kind in (Kind.CHOICE, Kind.YESNO):
+            self.answer_choice(q, text)
+        elif q.kind is Kind.MULTI_CHOICE:
+            self.answer_choices(q, text)
+        elif q.kind is Kind.DATE:
+            self.answer_date(q, text)
+        else:
+            self.answer_text(q, text)
+
+    def answer_pressed(self, q: Question, choice: str) -> None:
+        if choice == KEEP and q.key in self.s.answers:
+            self.keep(q)
+        elif choice == SKIP:
+            self.skip()
+        elif choice == DONE:
+            self.finish_collecting(q)
+        elif q.id_type_key and (kind := _option(q.options, choice)) is not None:
+            self.set_id_type(q, kind)
+        elif (option := _option(q.options, choice)) is None:
+            self.invalid(q, texts.CHOICE_AGAIN)
+        elif q.kind is Kind.MULTI_CHOICE:
+            self.toggle(q, option.id, in_place=True)
+        elif q.kind is Kind.DATE:
+            self.store(q, None, echo=option.label)
+        else:
+            self.store(q, _value(q, option), echo=option.label)
+
+    def answer_choice(self, q: Question, text: str) -> None:
+        yes_no = q.kind is Kind.YESNO
+        option = match_option(text, q.options, strict=yes_no)
+        if option is None:
+            self.refuse_choice(q, text, texts.YES_OR_NO if yes_no else None)
+            return
+        self.store(q, _value(q, option), echo=option.label)
+
+    def refuse_choice(self, q: Question, text: str, reason: Text | None = None) -> None:
+        sep = "、" if self.lang == "zh" else ", "
+        listed = sep.join(f"{i}. {o.label.get(self.lang)}" for i, o in enumerate(q.options, 1))
+        message = reason or texts.NOT_AN_OPTION.format(text=text.strip()[:40], options=listed)
+        self.ask([message.get(self.lang)])
+
+    def answer_choices(self, q: Question, text: str) -> None:
+        picked, unplaced = match_options(text, q.options)
+        if unplaced is not None or not picked:
+            self.refuse_choice(q, unplaced or text)
+            return
+        ids = [o.id for o in picked]
+        if len(ids) == 1 and self.s.mode is Mode.ANSWERING:
+            self.toggle(q, ids[0])  # one at a time: gather until 完成
+            return
+        merged = list(self.s.collecting or []) + [
+            i for i in ids if i not in (self.s.collecting or [])
+        ]
+        self.store(q, merged, echo_list=True)
+
+    def toggle(self, q: Question, option_id: str, *, in_place: bool = False) -> None:
+        if self.s.mode is Mode.ANSWERING:
+            switch(self.s, "collect")
+            self.s.collecting = []
+        collected = self.s.collecting if self.s.collecting is not None else []
+        if option_id in collected:
+            collected.remove(option_id)
+        elif q.max_items is not None and len(collected) >= q.max_items:
+            self.ask([texts.INVALID.fill(self.lang, reason=too_many(q.max_items).get(self.lang))])
+            return
+        else:
+            collected.append(option_id)
+        self.s.collecting = collected
+        self._in_place = in_place
+        self.ask()
+
+    def answer_date(self, q: Question, text: str) -> None:
+        option = match_option(text, q.options, strict=True)
+        if option is not None:
+            self.store(q, None, echo=option.label)
+            return
+        parsed = read_text_answer(text, q, self.s.answers, self.ctx.today)
+        if not parsed.ok:
+            assert parsed.error is not None
+            self.invalid(q, parsed.error)
+            return
+        when = dt.date.fromisoformat(parsed.value)
+        if q.key == "connection_date" and when > self.ctx.today:
+            switch(self.s, "confirm_plan")
+            self.s.pending_text = parsed.value
+            self.ask()
+            return
+        self.store(
+            q, parsed.value, echo=Text(zh=notices.day(when, "zh"), en=notices.day(when, "en"))
+        )
+
+    def answer_text(self, q: Question, text: str) -> None:
+        parsed = read_text_answer(text, q, self.s.answers, self.ctx.today)
+        if not parsed.ok:
+            assert parsed.error is not None
+            self.invalid(q, parsed.error)
+            return
+        if q.kind is not Kind.MULTI:
+            self.store(q, parsed.value)
+            return
+        values: list[Any] = parsed.value
+        if not values:  # an optional list answered "none"
+            self.store(q, [])
+            return
+        merged = list(self.s.collecting or []) + [
+            v for v in values if v not in (self.s.collecting or [])
+        ]
+        if q.max_items is not None and len(merged) > q.max_items:
+            self.invalid(q, too_many(q.max_items))
+            return
+        if len(values) == 1 and self.s.mode is Mode.ANSWERING and q.gather:
+            switch(self.s, "collect")
+            self.s.collecting = merged
+            self.ask()
+            return
+        if self.s.mode is Mode.COLLECTING:
+            self.s.collecting = merged
+            self.ask()
+            return
+        self.store(q, merged, echo_list=True)
+
+    def set_id_type(self, q: Question, kind: Option) -> None:
+        assert q.id_type_key is not None
+        self.s.answers[q.id_type_key] = kind.id
+        self.s.answers.pop(q.key, None)  # a number of the old document type no longer fits
+        self.ask([texts.ID_TYPE_SET.fill(self.lang, type=kind.label.get(self.lang))])
+
+    def finish_collecting(self, q: Question) -> None:
+        if self.s.collecting:
+            self.store(q, list(self.s.collecting), echo_list=True)
+        elif q.key in self.s.answers:
+            self.keep(q)
+        elif q.optional:
+            self.store(q, [])
+        else:
+            self.invalid(q, texts.NEED_ONE)
+
+    def invalid(self, q: Question, reason: Text) -> None:
+        lines = [texts.INVALID.fill(self.lang, reason=reason.get(self.lang))]
+        example = texts.EXAMPLE.fill(self.lang, example=q.example.get(self.lang))
+        lines.append(texts.TRY_AGAIN.fill(self.lang, example=example))
+        self.ask(lines)
+
+    def keep(self, q: Question) -> None:
+        if self.s.mode is Mode.COLLECTING:
+            switch(self.s, "settle")
+        self.s.collecting = None
+        self._record(q)
+        self.after_answer(q)
+
+    def skip(self) -> None:
+        q = self.question()
+        if self.s.state not in DATA_STAGES or q is None:
+            self.ask()
+            return
+        if not q.optional:
+            self.say(texts.NOT_OPTIONAL)
+            self.ask()
+            return
+        self.store(q, [] if q.kind is Kind.MULTI else None)
+
+    def store(
+        self, q: Question, value: Any, echo: Text | None = None, echo_list: bool = False
+    ) -> None:
+        old = self.s.answers.get(q.key, object())
+        self.s.answers[q.key] = value
+        if self.s.mode is Mode.COLLECTING:
+            switch(self.s, "settle")
+        self.s.collecting = None
+        self.s.last_ref = self._ref  # an edit of this message may later be offered as the answer
+        if echo is not None:
+            self.say(texts.CHOSEN.fill(self.lang, label=echo.get(self.lang)))
+        elif echo_list and isinstance(value, list) and value:
+            from dialogs.review import show_value
+
+            shown = show_value(q, value, self.lang, self.s.answers)
+            self.say(texts.LIST_KEPT.fill(self.lang, values=shown))
+        if q.key == "subject_type" and old != value:
+            self._recheck_credential()
+        self._record(q)
+        self.after_answer(q)
+
+    def _record(self, q: Question) -> None:
+        if not self.s.history or self.s.history[-1] != q.id:
+            self.s.history.append(q.id)
+
+    def _recheck_credential(self) -> None:
+        """A changed subject type may make the stored credential or name the wrong kind."""
+        answers = self.s.answers
+        number = answers.get("subject.credential_number")
+        if number is None:
+            return
+        subject_type = answers.get("subject_type")
+        if subject_type == "individual" or not check_credential(number, subject_type).valid:
+            answers.pop("subject.credential_number", None)
+            answers.pop("subject.name", None)
+
+    def after_answer(self, q: Question) -> None:
+        if q.stage in _ROUTING and self._routing_settled():
+            route = notices.route_of(self.s.answers, self.ctx)
+            assert route is not None
+            self.say(notices.verdict(route, self.lang))
+            if not route.in_scope:
+                move(self.s, "next", out_of_scope=True)  # from the routing stage just answered
+                self.s.question = None
+                self.ask()
+                return
+        if q.key in ("connection_date", "planned_online_date"):
+            self.say(notices.deadline_notice(self.s.answers, self.ctx, self.lang))
+        self.advance(q)
+
+    def _routing_settled(self) -> bool:
+        """The routing questions are answered (then the verdict shows)."""
+        if notices.route_of(self.s.answers, self.ctx) is None:
+            return False
+        return not any(m.stage in _ROUTING for m in self.missing())
+
+    def advance(self, after: Question | None) -> None:
+        nxt = self.next_question(after)
+        if nxt is None:
+            self.arrive_at_summary()
+            return
+        self.go_to(nxt)
+        self.ask()
+
+    def arrive_at_summary(self) -> None:
+        """Check the answers as a whole; show the summary, or send to what must be fixed."""
+        answers, problems = build(self.s.answers, self.spec)
+        if answers is not None:
+            problems = contradictions(answers, self.ctx.pack)
+            head = texts.CONTRADICTION
+        else:
+            head = texts.SUMMARY_PROBLEMS
+        for problem in problems:
+            target = question_for(problem.field, self.spec, self.s.answers)
+            if target is None:
+                continue
+            lines = [head.get(self.lang), problem.message.get(self.lang)]
+            self.say("\n".join(lines))
+            self.go_to(target)
+            self.ask()
+            return
+        if problems:  # nothing to send the applicant to: show them all at the summary
+            self.say(
+                "\n".join([head.get(self.lang), *(p.message.get(self.lang) for p in problems)])
+            )
+        self.to_summary_stage()
+        self.ask()
+
+    def reanswer(self, qid: str, text: str) -> None:
+        """Answer an earlier question again with `text`, then go on from where we were."""
+        q = self.question(qid)
+        if q is None:
+            self.ask()
+            return
+        self.s.collecting = None
+        self.go_to(q)
+        self.answer(Input.typed(text))
+
+    def read(self, q: Question, text: str) -> Parsed:
+        return read_one(text, q, self.s.answers, self.ctx.today)
+
+
+def _option(options: tuple[Option, ...], choice: str) -> Option | None:
+    return next((o for o in options if o.id == choice), None)
+
+
+def _value(q: Question, option: Option) -> Any:
+    """Return what an option stores in the interview's answers (a yes/no as a bool)."""
+    if q.kind is Kind.YESNO:
+        return option.id == "yes"
+    return option.id
+
+
+def _merged(collected: list[Any] | None, values: list[Any]) -> list[Any]:
+    """Return the values gathered so far with the new ones after them (no repeats)."""
+    merged = list(collected or [])
+    return merged + [v for v in values if v not in merged]

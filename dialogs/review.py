@@ -1,0 +1,89 @@
+"""The summary the applicant checks, by section, with every value as they would recognise it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dialogs import texts
+from dialogs.model import Stage
+from dialogs.spec import Kind, Question, Spec
+from rules.codes import ID_TYPES
+from rules.plan import date_text
+from rules.text import Lang
+
+
+def show_value(question: Question, value: Any, lang: Lang, answers: dict[str, Any]) -> str:
+    """Write an answer the way the applicant would recognise it."""
+    if value is None:
+        return texts.NONE_VALUE.get(lang)
+    if value == []:
+        return texts.NO_ITEMS.get(lang)
+    if question.kind is Kind.YESNO:
+        return (texts.YES_WORD if value else texts.NO_WORD).get(lang)
+    if question.kind is Kind.DATE and isinstance(value, str):
+        return date_text(dt.date.fromisoformat(value)).get(lang)
+    sep = "、" if lang == "zh" else ", "
+    labels = {o.id: o.label.get(lang) for o in question.options}
+    if isinstance(value, list):
+        return sep.join(labels.get(v, str(v)) for v in value)
+    shown = labels.get(str(value), str(value))
+    if question.id_type_key:
+        id_type = answers.get(question.id_type_key) or "resident_id"
+        if id_type != "resident_id":
+            return f"{ID_TYPES[id_type].get(lang)} {shown}"
+    return shown
+
+
+def _same_as(
+    question: Question, value: Any, spec: Spec, answers: dict[str, Any], lang: Lang
+) -> str:
+    """The officer or the contact when they are someone already entered: who, by name."""
+    if question.key == "_officer_same" and value:
+        who = spec.by_key["subject.responsible.name"].label
+        name = answers.get("subject.responsible.name") or answers.get("subject.name", "")
+    elif question.key == "_contact" and value in ("responsible", "officer"):
+        if value == "officer" and not answers.get("_officer_same"):
+            who, name = (
+                spec.by_key["security_officer.name"].label,
+                answers.get("security_officer.name", ""),
+            )
+        else:
+            who = spec.by_key["subject.responsible.name"].label
+            name = answers.get("subject.responsible.name") or answers.get("subject.name", "")
+    else:
+        return show_value(question, value, lang, answers)
+    if answers.get("subject_type") == "individual" and name == answers.get("subject.name"):
+        return texts.SELF.fill(lang, name=name)
+    title = who.get(lang).replace("姓名", "").replace(": name", "")
+    return texts.SAME_AS.fill(lang, who=title, name=name)
+
+
+def section_lines(
+    answers: dict[str, Any], spec: Spec, stage: Stage, lang: Lang, subject_type: str | None
+) -> list[str]:
+    """Return one section of the summary: its applying answers, one line each."""
+    colon = "：" if lang == "zh" else ": "
+    lines = []
+    for q in spec.questions:
+        if q.stage is not stage or q.key not in answers or not q.applies(answers):
+            continue
+        value = answers[q.key]
+        if q.key.startswith("_") and value in (False, "other"):
+            continue  # someone else: their own lines follow
+        shown_q = spec.worded(q, subject_type)
+        value = _same_as(shown_q, value, spec, answers, lang)
+        lines.append(f"  {shown_q.label.get(lang)}{colon}{value}")
+    return lines
+
+
+def summary_lines(answers: dict[str, Any], spec: Spec, lang: Lang) -> list[str]:
+    """Return the whole summary, section by section."""
+    subject_type = answers.get("subject_type")
+    lines: list[str] = []
+    for stage, label in spec.stages:
+        section = section_lines(answers, spec, stage, lang, subject_type)
+        if section:
+            lines.append(f"【{label.get(lang)}】")
+            lines += section
+    return lines

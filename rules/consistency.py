@@ -1,0 +1,97 @@
+"""Answers that contradict each other, each with the field to fix and why.
+
+Checked before the applicant sees the summary: a form whose parts disagree is returned by the
+bureau (filing-rules.md B5: "declared non-interactive but actually has comments" is a common
+reason), and a route from contradictory locations names the wrong bureau.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rules.answers import SERVICE_TYPES, FilingAnswers
+from rules.enums import Location
+from rules.pack import Pack
+from rules.places import places_in
+from rules.text import Text, t
+
+# 交互式服务 per the platform's FAQ: 论坛、社区、贴吧、聊天室、微博客、博客、即时通信、分享存储、
+# 第三方支付、移动应用商店… — the service types of the form that are interactive by nature.
+INTERACTIVE_SERVICE_TYPES = frozenset(
+    SERVICE_TYPES[key].zh for key in ("forum", "blog", "im", "payment", "video")
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A field to fix (a dotted path of the answers schema) and why."""
+
+    field: str
+    message: Text
+
+
+def contradictions(answers: FilingAnswers, pack: Pack) -> list[Problem]:
+    """Return every contradiction between the answers (empty when they agree)."""
+    problems: list[Problem] = []
+    website = answers.website
+    interactive_types = [s for s in website.service_types if s in INTERACTIVE_SERVICE_TYPES]
+    if interactive_types and not website.interactive:
+        names = "、".join(interactive_types)
+        problems.append(
+            Problem(
+                "website.interactive",
+                t(
+                    f"服务类型“{names}”属于交互式服务（用户可以发布信息），“交互式服务”应选“是”。",
+                    f"The service type “{names}” is interactive (users can post): the site "
+                    "offers interactive services.",
+                ),
+            )
+        )
+    city = pack.city.zh
+    for where, named in (
+        ("maintenance", answers.maintenance_city),
+        ("server", answers.server_city),
+    ):
+        location = getattr(answers, where)
+        if location is Location.ELSEWHERE and named and named.rstrip("市") == city.rstrip("市"):
+            problems.append(
+                Problem(
+                    where,
+                    t(
+                        f"{named}就是本市，请选择“本市”。",
+                        f"{named} is this city: choose “this city”.",
+                    ),
+                )
+            )
+    address_places = [
+        p for p in places_in(website.server_address) if p.rstrip("市") != city.rstrip("市")
+    ]
+    if answers.server is Location.LOCAL and address_places and city not in website.server_address:
+        problems.append(
+            Problem(
+                "server",
+                t(
+                    f"服务器存放地址在{address_places[0]}，但服务器所在地选了本市（{city}）。"
+                    f"请确认服务器在哪里。",
+                    f"The server's address is in {address_places[0]}, but the server was said "
+                    f"to be in this city ({pack.city.en}). Where is it?",
+                ),
+            )
+        )
+    if (
+        answers.server is Location.ELSEWHERE
+        and answers.server_city
+        and city in website.server_address
+        and answers.server_city not in website.server_address
+    ):
+        problems.append(
+            Problem(
+                "server",
+                t(
+                    f"服务器存放地址在本市（{city}），但服务器所在地选了外地（{answers.server_city}）。",
+                    f"The server's address is in this city, but the server was said to be in "
+                    f"{answers.server_city}.",
+                ),
+            )
+        )
+    return problems
