@@ -25,10 +25,10 @@ from dialogs.engine import begin, handle
 from dialogs.model import Cancel, Context, Input, InterviewState, NewInterview, Resume, Step, Submit
 from models.database import Database
 from models.db import session_scope
+from models.fast_store import FastStore
 from models.interviews import (
     Content,
     Extra,
-    FastStore,
     InboxKey,
     InterviewStore,
     OrmStore,

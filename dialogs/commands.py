@@ -1,33 +1,22 @@
-"""The commands available at every question, and the asides they open (confirmations, choosing
-an item to change, changing a list)."""
+"""The commands available at every question (/back, /edit, /skip, /cancel, /status, …) and the
+words that mean them. The asides they open live in asides.py and editing.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from dialogs import notices, texts
-from dialogs.answering import AnsweringMixin
-from dialogs.machine import move, switch
-from dialogs.matching import match_option
+from dialogs.asides import AsidesMixin
+from dialogs.machine import switch
 from dialogs.model import (
     DATA_STAGES,
-    Cancel,
     Choice,
-    Input,
-    InterviewState,
     Mode,
     Reply,
-    Resume,
     Stage,
 )
-from dialogs.review import show_value
-from dialogs.spec import Kind, Option, Question, normalize
-from dialogs.turn import BACK_TO_SUMMARY, DONE, KEEP, SECTION_PREFIX
 from rules.fields import fold
-from rules.text import Text
 
 
 class Command(StrEnum):
@@ -83,55 +72,8 @@ def read_command(text: str) -> CommandCall | None:
     return None
 
 
-def _o(oid: str, label: Text, *synonyms: str) -> Option:
-    return Option(oid, label, synonyms)
-
-
-# The choices of each confirmation; matched strictly (a near guess could delete data).
-ASIDE_OPTIONS: dict[Mode, tuple[Option, ...]] = {
-    Mode.CONFIRMING_CANCEL: (
-        _o("keep", texts.CANCEL_KEEP, "确定", "是", "保留", "取消", "确定取消", "yes"),
-        _o("delete", texts.CANCEL_DELETE, "删除", "删除资料", "取消并删除", "delete"),
-        _o(
-            "no",
-            texts.CANCEL_NO,
-            "不",
-            "否",
-            "继续",
-            "继续填写",
-            "不取消",
-            "不要取消",
-            "no",
-            "go on",
-        ),
-    ),
-    Mode.CONFIRMING_RESTART: (
-        _o("yes", texts.RESTART_YES, "确定", "是", "重新开始", "确定重新开始", "yes"),
-        _o("no", texts.RESTART_NO, "不", "否", "继续", "继续填写", "不要", "no", "go on"),
-    ),
-    Mode.OFFERING_RESUME: (
-        _o("continue", texts.RESUME, "继续", "接着", "继续填写", "接着填", "continue", "go on"),
-        _o("over", texts.START_OVER, "重新开始", "重来", "从头开始", "start over"),
-    ),
-    Mode.OFFERING_EDIT: (
-        _o("use", texts.USE_EDIT, "用新内容", "是", "对", "用", "yes", "use"),
-        _o("ignore", texts.IGNORE_EDIT, "不用", "否", "不", "no", "ignore"),
-    ),
-    Mode.CONFIRMING_PLAN: (
-        _o("yes", texts.PLANNED_YES, "是", "是的", "对", "计划", "yes"),
-        _o("no", texts.PLANNED_NO, "不是", "否", "不", "重新填写", "no"),
-    ),
-    Mode.CHANGING_LIST: (
-        _o("add", texts.LIST_ADD, "添加", "增加", "加", "add"),
-        _o("remove", texts.LIST_REMOVE, "删除", "去掉", "remove", "delete"),
-        _o("replace", texts.LIST_REPLACE, "重新填写", "替换", "全部替换", "replace"),
-        _o(KEEP, texts.KEEP, "保留", "不变", "keep"),
-    ),
-}
-
-
-class CommandsMixin(AnsweringMixin):
-    """Run commands and the asides they open."""
+class CommandsMixin(AsidesMixin):
+    """Run the commands available at every question."""
 
     def command(self, call: CommandCall) -> None:
         if call.command is Command.LANG:
@@ -148,12 +90,6 @@ class CommandsMixin(AnsweringMixin):
                 Command.STATUS: self.status,
                 Command.HELP: self.help,
             }[call.command]()
-
-    def open_aside(self, trigger: str) -> None:
-        if self.s.mode is Mode.COLLECTING:
-            self.s.collecting = None
-        switch(self.s, trigger)
-        self.ask()
 
     def start(self) -> None:
         if self.s.answers and self.s.mode is Mode.ANSWERING:
@@ -228,311 +164,3 @@ class CommandsMixin(AnsweringMixin):
                 return
         self.say(texts.FIRST_QUESTION)
         self.ask()
-
-    # --- /edit ---------------------------------------------------------------------------
-
-    def answered_questions(self) -> list[Question]:
-        answers = self.s.answers
-        return [q for q in self.spec.questions if q.key in answers and q.applies(answers)]
-
-    def edit(self, argument: str) -> None:
-        answered = self.answered_questions()
-        if not answered:
-            self.say(texts.NOTHING_TO_EDIT)
-            self.ask()
-            return
-        if not argument:
-            self.choose(None, [SECTION_PREFIX + s.value for s in self._sections()], texts.EDIT_PICK)
-            return
-        found = self.find_items(argument, answered)
-        if len(found) == 1:
-            self.begin_edit(found[0])
-            return
-        if found:
-            self.choose(None, [q.id for q in found], texts.EDIT_WHICH.format(name=argument))
-            return
-        later = self.find_items(argument, list(self.spec.questions))
-        if later:
-            self.say(texts.EDIT_NOT_YET.format(name=later[0].label.get(self.lang)))
-            self.ask()
-            return
-        self.say(texts.EDIT_UNKNOWN.format(name=argument[:40]))
-        self.choose(None, [SECTION_PREFIX + s.value for s in self._sections()], texts.EDIT_PICK)
-
-    def _sections(self) -> list[Stage]:
-        answered = {q.stage for q in self.answered_questions()}
-        return [stage for stage, _ in self.spec.stages if stage in answered]
-
-    def find_items(self, argument: str, among: list[Question]) -> list[Question]:
-        """Return the items `argument` names: by label, key, alias, or its section's label."""
-        word = normalize(argument)
-        worded = [self.spec.worded(q, self.subject_type) for q in among]
-        exact = [q for q in worded if word in q.names or word == normalize(q.label.zh)]
-        if exact:
-            return exact
-        for stage, label in self.spec.stages:
-            if word in (normalize(label.zh), normalize(label.en)):
-                return [q for q in worded if q.stage is stage]
-        return [
-            q
-            for q in worded
-            if any(word in name or name in word for name in q.names if len(name) >= 2)
-        ]
-
-    def choose(self, prefix: Text | None, candidates: list[str], head: Text) -> None:
-        if self.s.mode is not Mode.CHOOSING_ITEM:
-            if self.s.mode is Mode.COLLECTING:
-                self.s.collecting = None
-            switch(self.s, "choose_item")
-        self.s.choices = candidates
-        self.s.pending_text = head.get(self.lang)
-        self.ask([prefix.get(self.lang)] if prefix else None)
-
-    def begin_edit(self, q: Question) -> None:
-        if self.s.mode is Mode.CHOOSING_ITEM:
-            switch(self.s, "settle")
-        self.s.choices = self.s.pending_text = None
-        if q.kind in (Kind.MULTI, Kind.MULTI_CHOICE) and self.s.answers.get(q.key):
-            self.go_to(q)
-            switch(self.s, "change_list")
-            self.ask()
-            return
-        self.go_to(q)
-        self.ask()
-
-    # --- the asides ----------------------------------------------------------------------
-
-    def asking_aside(self, lines: list[str]) -> list[Choice]:
-        mode, lang = self.s.mode, self.lang
-        if mode is Mode.CHOOSING_ITEM:
-            lines.append(self.s.pending_text or texts.EDIT_ITEM.get(lang))
-            return self.item_choices()
-        if mode is Mode.REMOVING_ITEMS:
-            q = self.question()
-            assert q is not None
-            lines.append(texts.REMOVE_PICK.get(lang))
-            marked = set(self.s.collecting or ())
-            values = self.s.choices or []
-            choices = [
-                Choice(
-                    str(i),
-                    ("✅ " if str(i) in marked else "") + show_value(q, v, lang, self.s.answers),
-                    i + 1,
-                )
-                for i, v in enumerate(values)
-            ]
-            return [*choices, Choice(DONE, texts.DONE_ADDING.get(lang))]
-        if mode is Mode.CHANGING_LIST:
-            q = self.question()
-            assert q is not None
-            shown = show_value(q, self.s.answers.get(q.key), lang, self.s.answers)
-            lines.append(texts.LIST_MENU.fill(lang, label=q.label.get(lang), values=shown))
-        elif mode is Mode.CONFIRMING_CANCEL:
-            lines.append(texts.CANCEL_ASK.get(lang))
-        elif mode is Mode.CONFIRMING_RESTART:
-            lines.append(texts.RESTART_ASK.get(lang))
-        elif mode is Mode.OFFERING_RESUME:
-            lines.append(texts.RESUME_ASK.fill(lang, where=self.where()))
-        elif mode is Mode.OFFERING_EDIT:
-            q = self.question(self.s.history[-1]) if self.s.history else None
-            label = q.label.get(lang) if q else ""
-            lines.append(texts.EDIT_OFFER.fill(lang, label=label, text=self.s.pending_text or ""))
-        elif mode is Mode.CONFIRMING_PLAN:
-            day = notices.day(dt.date.fromisoformat(self.s.pending_text or ""), lang)
-            lines.append(texts.FUTURE_DATE.fill(lang, date=day))
-        return self.choices(ASIDE_OPTIONS.get(mode, ()))
-
-    def shown(self, q: Question, value: object) -> str:
-        return show_value(q, value, self.lang, self.s.answers)
-
-    def item_choices(self) -> list[Choice]:
-        lang = self.lang
-        choices = []
-        for i, candidate in enumerate(self.s.choices or [], 1):
-            if candidate.startswith(SECTION_PREFIX):
-                stage = Stage(candidate[len(SECTION_PREFIX) :])
-                label = self.spec.stage_labels[stage].get(lang)
-            else:
-                q = self.question(candidate)
-                label = q.label.get(lang) if q else candidate
-            choices.append(Choice(candidate, label, i))
-        back = texts.BACK_TO_SUMMARY if self.s.state is Stage.SUMMARY else texts.GO_ON
-        choices.append(Choice(BACK_TO_SUMMARY, back.get(lang)))
-        return choices
-
-    def resolve_aside(self, inp: Input) -> None:
-        mode = self.s.mode
-        if mode is Mode.CHOOSING_ITEM:
-            self.resolve_item(inp)
-            return
-        if mode is Mode.REMOVING_ITEMS:
-            self.resolve_removal(inp)
-            return
-        options = ASIDE_OPTIONS[mode]
-        chosen = inp.choice
-        if chosen is None and inp.text is not None:
-            option = match_option(inp.text, options, strict=True)
-            chosen = option.id if option else None
-        if chosen not in {o.id for o in options}:
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
-            return
-        {
-            Mode.CONFIRMING_CANCEL: self.resolve_cancel,
-            Mode.CONFIRMING_RESTART: self.resolve_restart,
-            Mode.OFFERING_RESUME: self.resolve_resume,
-            Mode.OFFERING_EDIT: self.resolve_edit_offer,
-            Mode.CONFIRMING_PLAN: self.resolve_plan,
-            Mode.CHANGING_LIST: self.resolve_list_change,
-        }[mode](str(chosen))
-
-    def resolve_item(self, inp: Input) -> None:
-        candidates = self.s.choices or []
-        chosen = inp.choice
-        if chosen is None and inp.text is not None:
-            chosen = self._named_item(inp.text, candidates)
-        if chosen == BACK_TO_SUMMARY:
-            switch(self.s, "settle")
-            self.s.choices = self.s.pending_text = None
-            self.say(texts.GO_ON)
-            self.ask()
-            return
-        if chosen is None or chosen not in candidates:
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
-            return
-        if chosen.startswith(SECTION_PREFIX):
-            stage = Stage(chosen[len(SECTION_PREFIX) :])
-            items = [q.id for q in self.answered_questions() if q.stage is stage]
-            self.s.choices = items
-            self.s.pending_text = texts.EDIT_ITEM.get(self.lang)
-            self.ask()
-            return
-        q = self.question(chosen)
-        assert q is not None
-        self.begin_edit(q)
-
-    def _named_item(self, text: str, candidates: list[str]) -> str | None:
-        """Return the candidate a typed answer names: its number, its label, an item's name."""
-        word = normalize(text)
-        if word.isdigit():
-            index = int(word) - 1
-            return candidates[index] if 0 <= index < len(candidates) else None
-        labels = {c.id: normalize(c.label) for c in self.item_choices()}
-        exact = [c for c in candidates if labels.get(c) == word]
-        if len(exact) == 1:
-            return exact[0]
-        among = [q for q in self.answered_questions() if q.id in candidates]
-        named = self.find_items(text, among) if among else []
-        return named[0].id if len(named) == 1 else None
-
-    def resolve_cancel(self, chosen: str) -> None:
-        if chosen == "keep":
-            switch(self.s, "pause")
-            self.effects.append(Cancel(delete=False))
-            self.say(texts.CANCELLED)
-        elif chosen == "delete":
-            self.s = InterviewState(lang=self.lang)
-            self.effects.append(Cancel(delete=True))
-            self.say(texts.DELETED)
-        else:
-            switch(self.s, "settle")
-            self.say(texts.GO_ON)
-            self.ask()
-
-    def resolve_restart(self, chosen: str) -> None:
-        if chosen == "yes":
-            self.reset()
-        else:
-            switch(self.s, "settle")
-            self.say(texts.GO_ON)
-            self.ask()
-
-    def resolve_resume(self, chosen: str) -> None:
-        self.effects.append(Resume())
-        if chosen == "over":
-            self.reset()
-            return
-        switch(self.s, "settle")
-        self.say(texts.GO_ON)
-        self.ask()
-
-    def resolve_edit_offer(self, chosen: str) -> None:
-        text, self.s.pending_text = self.s.pending_text, None
-        switch(self.s, "settle")
-        if chosen == "use" and text is not None and self.s.history:
-            self.reanswer(self.s.history[-1], text)
-        else:
-            self.say(texts.GO_ON)
-            self.ask()
-
-    def resolve_plan(self, chosen: str) -> None:
-        planned, self.s.pending_text = self.s.pending_text, None
-        switch(self.s, "settle")
-        q = self.question()
-        if chosen != "yes" or q is None or planned is None:
-            self.ask()
-            return
-        self.s.answers["planned_online_date"] = planned
-        planned_q = self.spec.by_key["planned_online_date"]
-        self._record(planned_q)
-        self.store(q, None)  # not online yet: the deadline is dated from the planned day
-
-    def resolve_list_change(self, chosen: str) -> None:
-        q = self.question()
-        assert q is not None
-        current = list(self.s.answers.get(q.key) or [])
-        if chosen == "add":
-            switch(self.s, "add_to_list")
-            self.s.collecting = current
-        elif chosen == "remove":
-            switch(self.s, "remove_from_list")
-            self.s.choices, self.s.collecting = current, []
-        elif chosen == "replace":
-            switch(self.s, "settle")
-            self.s.answers.pop(q.key, None)
-        else:
-            switch(self.s, "settle")
-            self.keep(q)
-            return
-        self.ask()
-
-    def resolve_removal(self, inp: Input) -> None:
-        q = self.question()
-        assert q is not None
-        values = self.s.choices or []
-        marked = list(self.s.collecting or [])
-        if inp.choice is not None and inp.choice != DONE:
-            if inp.choice in marked:
-                marked.remove(inp.choice)
-            elif inp.choice.isdigit() and int(inp.choice) < len(values):
-                marked.append(inp.choice)
-            self.s.collecting = marked
-            self._in_place = True
-            self.ask()
-            return
-        if inp.text is not None and normalize(inp.text) not in ("完成", "done"):
-            numbers = [p for p in re.split(r"\D+", fold(inp.text)) if p]
-            marked = [str(int(n) - 1) for n in numbers if 0 < int(n) <= len(values)]
-            if not marked:
-                self.say(texts.CHOICE_AGAIN)
-                self.ask()
-                return
-        kept = [v for i, v in enumerate(values) if str(i) not in marked]
-        if not kept:
-            self.s.collecting = []
-            self.ask([texts.REMOVE_ALL.get(self.lang)])
-            return
-        switch(self.s, "settle")
-        self.s.choices = None
-        self.store(q, kept, echo_list=True)
-
-    def reset(self) -> None:
-        lang = self.lang
-        move(self.s, "restart")
-        switch(self.s, "reset")
-        self.s = InterviewState(lang=lang, asked=self.s.asked)
-        self.welcome()
-
-    def welcome(self) -> None:
-        raise NotImplementedError  # the engine greets

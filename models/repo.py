@@ -53,7 +53,7 @@ def save_interview(
     *,
     session: Session,
     interview: Interview,
-    state: str,
+    question: str,
     answers: dict[str, Any],
     history: list[Any],
     now: dt.datetime,
@@ -61,7 +61,7 @@ def save_interview(
     language: str | None = None,
 ) -> Interview:
     """Store the interview's new state (JSON columns are replaced, not mutated in place)."""
-    interview.state = state
+    interview.question = question
     interview.answers = dict(answers)
     interview.history = list(history)
     if flow is not None:

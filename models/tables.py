@@ -54,7 +54,7 @@ class Interview(SQLModel, table=True):
     status: InterviewStatus = Field(
         default=InterviewStatus.ACTIVE, sa_type=enum_column_type(InterviewStatus)
     )
-    state: str = Field(max_length=64)
+    question: str = Field(max_length=64)  # the id of the question being asked
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     history: list[Any] = Field(default_factory=list, sa_type=JSONType)
     # The conversation's own state besides the question: stage, pending aside, edit mode.

@@ -133,7 +133,7 @@ def test_quick_turns_give_the_whole_turns_transcript_and_rows(
         _whole(engine, "whole", text, ctx)
     rows = {who: _interview_of(engine, who) for who in ("quick", "restarted", "whole")}
     for who in ("quick", "restarted"):
-        for column in ("state", "answers", "history", "flow", "language", "status"):
+        for column in ("question", "answers", "history", "flow", "language", "status"):
             assert getattr(rows[who], column) == getattr(rows["whole"], column), (who, column)
     with Session(engine) as session:
         filings = session.exec(select(Filing)).all()

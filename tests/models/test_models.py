@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -28,6 +29,8 @@ from rules.enums import (
     OutboxStatus,
     SubjectType,
 )
+from rules.pack import Pack
+from rules.workdays import WorkdayCalendar
 
 NOW = dt.datetime(2026, 11, 28, 2, 30, tzinfo=dt.UTC)
 
@@ -69,13 +72,13 @@ def test_a_filing_with_its_applicant_interview_and_audit_round_trips(engine: sa.
             session=s, channel="telegram", external_id="42", display_name="张三"
         )
         assert applicant.id is not None
-        interview = Interview(applicant_id=applicant.id, state="subject_type")
+        interview = Interview(applicant_id=applicant.id, question="subject_type")
         s.add(interview)
         s.flush()
         repo.save_interview(
             session=s,
             interview=interview,
-            state="website",
+            question="website",
             answers={"subject_type": "enterprise", "名称": "示例"},
             history=["welcome", "subject_type"],
             now=NOW,
@@ -90,7 +93,7 @@ def test_a_filing_with_its_applicant_interview_and_audit_round_trips(engine: sa.
         assert again.id == applicant.id and again.display_name == "张三"
         stored_interview = repo.active_interview(session=s, applicant_id=applicant.id)
         assert stored_interview is not None
-        assert stored_interview.state == "website"
+        assert stored_interview.question == "website"
         assert stored_interview.answers == {"subject_type": "enterprise", "名称": "示例"}
         assert stored_interview.history == ["welcome", "subject_type"]
         assert stored_interview.status is InterviewStatus.ACTIVE
@@ -340,3 +343,83 @@ def test_the_head_read_from_the_files_is_alembics_head(db_url: str) -> None:
     assert migrate.current_revision(db_url) == "0003"
     migrate.upgrade(db_url)
     assert migrate.current_revision(db_url) == migrate.head_revision()
+
+
+def test_an_interview_in_progress_is_carried_across_the_rebuilt_interview(
+    db_url: str, pack: Pack
+) -> None:
+    """0005 renames interview.state and moves old answer keys and flow flags to the new shape."""
+    from dialogs.engine import handle
+    from dialogs.model import Context, Input, InterviewState, Mode, Stage
+
+    migrate.upgrade(db_url, "0004")
+    eng = make_engine(db_url)
+    old_answers = {
+        "subject_type": "enterprise",
+        "subject.name": "示例云帆科技有限公司",
+        "responsible.name": "张三",
+        "responsible.mobile": "13800138000",
+        "officer.same": True,
+    }
+    with eng.begin() as conn:
+        applicant_id = conn.execute(
+            sa.text(
+                "INSERT INTO applicant (channel, external_id, language, created_at) "
+                "VALUES ('telegram', '7', 'zh', :now) RETURNING id"
+            ),
+            {"now": NOW},
+        ).scalar_one()
+        interview = sa.table(
+            "interview",
+            sa.column("applicant_id"),
+            sa.column("status"),
+            sa.column("state"),
+            sa.column("answers", sa.JSON),
+            sa.column("history", sa.JSON),
+            sa.column("flow", sa.JSON),
+            sa.column("language"),
+            sa.column("version"),
+            sa.column("created_at"),
+            sa.column("updated_at"),
+        )
+        conn.execute(
+            interview.insert().values(
+                applicant_id=applicant_id,
+                status="active",
+                state="contact_same",
+                answers=old_answers,
+                history=["subject_type", "officer_same"],
+                flow={"stage": "people", "pending": "cancel", "editing": True, "paused": False},
+                language="zh",
+                version=3,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    migrate.upgrade(db_url)
+    with Session(eng) as s:
+        stored = s.exec(sa.select(Interview)).scalars().one()  # type: ignore[call-overload]
+        assert stored.question == "contact_same"
+        assert stored.answers["subject.responsible.name"] == "张三"
+        assert stored.answers["_officer_same"] is True
+        assert "responsible.name" not in stored.answers and "officer.same" not in stored.answers
+        state = InterviewState.restore(
+            question=stored.question,
+            answers=stored.answers,
+            history=stored.history,
+            lang=stored.language,
+            flow=stored.flow,
+        )
+    assert state.state is Stage.PEOPLE and state.mode is Mode.CONFIRMING_CANCEL
+    ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=dt.date(2026, 11, 30))
+    going_on = handle(state, Input.typed("继续填写"), ctx)  # the pending cancel, answered "go on"
+    assert going_on.state.mode is Mode.ANSWERING
+    assert going_on.state.question == "contact_same"
+    migrate.downgrade(db_url, "0004")
+    with eng.connect() as conn:
+        answers, flow = conn.execute(sa.text("SELECT answers, flow FROM interview")).one()
+    if isinstance(answers, str):  # SQLite hands JSON back as text to a raw query
+        answers, flow = json.loads(answers), json.loads(flow)
+    assert answers == old_answers
+    assert flow["pending"] == "cancel"
+    eng.dispose()

@@ -1,0 +1,174 @@
+"""The confirmations the interview asks before it acts (cancel, restart, resume, use an edited
+message, a go-live date in the future), and how their answers are read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dialogs import notices, texts
+from dialogs.editing import LIST_OPTIONS, EditingMixin
+from dialogs.machine import move, switch
+from dialogs.matching import match_option
+from dialogs.model import Cancel, Choice, Input, InterviewState, Mode, Resume
+from dialogs.spec import Option
+from rules.text import Text
+
+
+def _o(oid: str, label: Text, *synonyms: str) -> Option:
+    return Option(oid, label, synonyms)
+
+
+# The choices of each confirmation; matched strictly (a near guess could delete data).
+ASIDE_OPTIONS: dict[Mode, tuple[Option, ...]] = {
+    Mode.CONFIRMING_CANCEL: (
+        _o("keep", texts.CANCEL_KEEP, "确定", "是", "保留", "取消", "确定取消", "yes"),
+        _o("delete", texts.CANCEL_DELETE, "删除", "删除资料", "取消并删除", "delete"),
+        _o(
+            "no",
+            texts.CANCEL_NO,
+            "不",
+            "否",
+            "继续",
+            "继续填写",
+            "不取消",
+            "不要取消",
+            "no",
+            "go on",
+        ),
+    ),
+    Mode.CONFIRMING_RESTART: (
+        _o("yes", texts.RESTART_YES, "确定", "是", "重新开始", "确定重新开始", "yes"),
+        _o("no", texts.RESTART_NO, "不", "否", "继续", "继续填写", "不要", "no", "go on"),
+    ),
+    Mode.OFFERING_RESUME: (
+        _o("continue", texts.RESUME, "继续", "接着", "继续填写", "接着填", "continue", "go on"),
+        _o("over", texts.START_OVER, "重新开始", "重来", "从头开始", "start over"),
+    ),
+    Mode.OFFERING_EDIT: (
+        _o("use", texts.USE_EDIT, "用新内容", "是", "对", "用", "yes", "use"),
+        _o("ignore", texts.IGNORE_EDIT, "不用", "否", "不", "no", "ignore"),
+    ),
+    Mode.CONFIRMING_PLAN: (
+        _o("yes", texts.PLANNED_YES, "是", "是的", "对", "计划", "yes"),
+        _o("no", texts.PLANNED_NO, "不是", "否", "不", "重新填写", "no"),
+    ),
+    Mode.CHANGING_LIST: LIST_OPTIONS,
+}
+
+
+class AsidesMixin(EditingMixin):
+    """Open an aside, ask it, and act on its answer."""
+
+    def open_aside(self, trigger: str) -> None:
+        if self.s.mode is Mode.COLLECTING:
+            self.s.collecting = None
+        switch(self.s, trigger)
+        self.ask()
+
+    def asking_aside(self, lines: list[str]) -> list[Choice]:
+        editing = self.asking_edit(lines)
+        if editing is not None:
+            return editing
+        mode, lang = self.s.mode, self.lang
+        if mode is Mode.CONFIRMING_CANCEL:
+            lines.append(texts.CANCEL_ASK.get(lang))
+        elif mode is Mode.CONFIRMING_RESTART:
+            lines.append(texts.RESTART_ASK.get(lang))
+        elif mode is Mode.OFFERING_RESUME:
+            lines.append(texts.RESUME_ASK.fill(lang, where=self.where()))
+        elif mode is Mode.OFFERING_EDIT:
+            q = self.question(self.s.history[-1]) if self.s.history else None
+            label = q.label.get(lang) if q else ""
+            lines.append(texts.EDIT_OFFER.fill(lang, label=label, text=self.s.pending_text or ""))
+        elif mode is Mode.CONFIRMING_PLAN:
+            day = notices.day(dt.date.fromisoformat(self.s.pending_text or ""), lang)
+            lines.append(texts.FUTURE_DATE.fill(lang, date=day))
+        return self.choices(ASIDE_OPTIONS.get(mode, ()))
+
+    def resolve_aside(self, inp: Input) -> None:
+        mode = self.s.mode
+        if mode is Mode.CHOOSING_ITEM:
+            self.resolve_item(inp)
+            return
+        if mode is Mode.REMOVING_ITEMS:
+            self.resolve_removal(inp)
+            return
+        options = ASIDE_OPTIONS[mode]
+        chosen = inp.choice
+        if chosen is None and inp.text is not None:
+            option = match_option(inp.text, options, strict=True)
+            chosen = option.id if option else None
+        if chosen not in {o.id for o in options}:
+            self.say(texts.CHOICE_AGAIN)
+            self.ask()
+            return
+        {
+            Mode.CONFIRMING_CANCEL: self.resolve_cancel,
+            Mode.CONFIRMING_RESTART: self.resolve_restart,
+            Mode.OFFERING_RESUME: self.resolve_resume,
+            Mode.OFFERING_EDIT: self.resolve_edit_offer,
+            Mode.CONFIRMING_PLAN: self.resolve_plan,
+            Mode.CHANGING_LIST: self.resolve_list_change,
+        }[mode](str(chosen))
+
+    def resolve_cancel(self, chosen: str) -> None:
+        if chosen == "keep":
+            switch(self.s, "pause")
+            self.effects.append(Cancel(delete=False))
+            self.say(texts.CANCELLED)
+        elif chosen == "delete":
+            self.s = InterviewState(lang=self.lang)
+            self.effects.append(Cancel(delete=True))
+            self.say(texts.DELETED)
+        else:
+            switch(self.s, "settle")
+            self.say(texts.GO_ON)
+            self.ask()
+
+    def resolve_restart(self, chosen: str) -> None:
+        if chosen == "yes":
+            self.reset()
+        else:
+            switch(self.s, "settle")
+            self.say(texts.GO_ON)
+            self.ask()
+
+    def resolve_resume(self, chosen: str) -> None:
+        self.effects.append(Resume())
+        if chosen == "over":
+            self.reset()
+            return
+        switch(self.s, "settle")
+        self.say(texts.GO_ON)
+        self.ask()
+
+    def resolve_edit_offer(self, chosen: str) -> None:
+        text, self.s.pending_text = self.s.pending_text, None
+        switch(self.s, "settle")
+        if chosen == "use" and text is not None and self.s.history:
+            self.reanswer(self.s.history[-1], text)
+        else:
+            self.say(texts.GO_ON)
+            self.ask()
+
+    def resolve_plan(self, chosen: str) -> None:
+        planned, self.s.pending_text = self.s.pending_text, None
+        switch(self.s, "settle")
+        q = self.question()
+        if chosen != "yes" or q is None or planned is None:
+            self.ask()
+            return
+        self.s.answers["planned_online_date"] = planned
+        planned_q = self.spec.by_key["planned_online_date"]
+        self._record(planned_q)
+        self.store(q, None)  # not online yet: the deadline is dated from the planned day
+
+    def reset(self) -> None:
+        lang = self.lang
+        move(self.s, "restart")
+        switch(self.s, "reset")
+        self.s = InterviewState(lang=lang, asked=self.s.asked)
+        self.welcome()
+
+    def welcome(self) -> None:
+        raise NotImplementedError  # the engine greets
