@@ -19,6 +19,8 @@ _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _PASSPORT = re.compile(r"(?<![0-9A-Za-z])[A-Z]{1,2}\d{7,10}(?![0-9A-Za-z])")
+# A number abroad as the interview stores it: +852 9123 4567, +1 650-253-0000.
+_ABROAD = re.compile(r"\+\d{1,3}(?:[ -]?\d){6,14}(?!\d)")
 
 
 def _keep_last4(match: re.Match[str]) -> str:
@@ -31,6 +33,7 @@ def mask(text: str) -> str:
     text = _TOKEN.sub("<token>", text)
     text = _ID.sub(_keep_last4, text)
     text = _MOBILE.sub(_keep_last4, text)
+    text = _ABROAD.sub(_keep_last4, text)
     return _PASSPORT.sub(_keep_last4, text)
 
 

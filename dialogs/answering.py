@@ -13,8 +13,10 @@ from dialogs.nesting import build, question_for
 from dialogs.reading import Parsed, read_one, read_text_answer, too_many
 from dialogs.spec import Kind, Option, Question, normalize
 from dialogs.turn import DONE, KEEP, SKIP, TurnBase
+from rules.codes import ID_EXAMPLES
 from rules.consistency import contradictions
 from rules.fields import check_credential
+from rules.routing import is_this_city
 from rules.text import Text
 
 _KEEP_WORDS = {normalize(w) for w in ("保留", "保留原答案", "不变", "不改", "keep", "same")}
@@ -23,6 +25,7 @@ _DONE_WORDS = {
     for w in ("完成", "好了", "就这些", "没有了", "没了", "done", "finish", "that's all")
 }
 _ROUTING = (Stage.MAINTENANCE, Stage.SERVER)
+_LOCATION_OF_CITY = {"maintenance_city": "maintenance", "server_city": "server"}
 
 
 class AnsweringMixin(TurnBase):
@@ -139,6 +142,9 @@ class AnsweringMixin(TurnBase):
         )
 
     def answer_text(self, q: Question, text: str) -> None:
+        if q.key in _LOCATION_OF_CITY and is_this_city(text, self.ctx.pack):
+            self.this_city(q)
+            return
         parsed = read_text_answer(text, q, self.s.answers, self.ctx.today)
         if not parsed.ok:
             assert parsed.error is not None
@@ -168,6 +174,16 @@ class AnsweringMixin(TurnBase):
             return
         self.store(q, merged, echo_list=True)
 
+    def this_city(self, q: Question) -> None:
+        """ "Elsewhere", then this city's name: the location is this city (one bureau, once)."""
+        location = self.spec.by_key[_LOCATION_OF_CITY[q.key]]
+        local = _option(location.options, "local")
+        assert local is not None
+        self.s.answers.pop(q.key, None)
+        city = self.ctx.pack.city.get(self.lang)
+        self.say(texts.THIS_CITY.fill(self.lang, city=city, label=local.label.get(self.lang)))
+        self.store(location, _value(location, local))
+
     def set_id_type(self, q: Question, kind: Option) -> None:
         assert q.id_type_key is not None
         self.s.answers[q.id_type_key] = kind.id
@@ -186,7 +202,10 @@ class AnsweringMixin(TurnBase):
 
     def invalid(self, q: Question, reason: Text) -> None:
         lines = [texts.INVALID.fill(self.lang, reason=reason.get(self.lang))]
-        example = texts.EXAMPLE.fill(self.lang, example=q.example.get(self.lang))
+        shown = q.example.get(self.lang)
+        if q.id_type_key:  # the example of the document type chosen
+            shown = ID_EXAMPLES.get(str(self.s.answers.get(q.id_type_key)), shown)
+        example = texts.EXAMPLE.fill(self.lang, example=shown)
         lines.append(texts.TRY_AGAIN.fill(self.lang, example=example))
         self.ask(lines)
 

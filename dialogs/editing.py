@@ -69,10 +69,16 @@ class EditingMixin(AnsweringMixin):
         for stage, label in self.spec.stages:
             if word in (normalize(label.zh), normalize(label.en)):
                 return [q for q in worded if q.stage is stage]
+        # Partly: the word inside a name ("负责人姓名" in 安全负责人姓名), or a specific name
+        # inside the word ("IP地址" in "IP地址错了"); a generic two-character name such as
+        # 姓名 inside the word would make every person's name a match.
         return [
             q
             for q in worded
-            if any(word in name or name in word for name in q.names if len(name) >= 2)
+            if any(
+                (word in name and len(name) >= 2) or (name in word and len(name) >= 3)
+                for name in q.names
+            )
         ]
 
     def choose(self, prefix: Text | None, candidates: list[str], head: Text) -> None:

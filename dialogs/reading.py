@@ -47,6 +47,10 @@ _A_DOMAIN = t(
     "这是域名，这里请填写IP地址（服务器的公网IP，可在服务商控制台查到）。",
     "That is a domain name; enter the server's public IP address here.",
 )
+_NOT_A_DOMAIN = t(
+    "这是域名，不是这一项要填的名称。要添加域名，请发送“/edit 域名”。",
+    "That is a domain name, not the name asked here. To add a domain, send “/edit domains”.",
+)
 _AN_EMAIL = t(
     "这是电子邮箱，不是这一项要填的内容。", "That is an e-mail address, not what is asked here."
 )
@@ -82,6 +86,8 @@ def read_one(text: str, question: Question, answers: dict[str, Any], today: dt.d
         parsed = _result(check_plain_text(text, question.max_length))
     if parsed.ok and check is not None and len(str(parsed.value)) > question.max_length:
         return Parsed(error=t(f"太长了，最多{question.max_length}字。", "Too long."))
+    if parsed.ok and check == "unit-name" and check_field("domain", text, today).valid:
+        return Parsed(error=_NOT_A_DOMAIN)  # a name the check lets through, but a domain
     if parsed.ok:
         return parsed
     hint = _what_it_is(text, check, today)

@@ -195,6 +195,7 @@ STATUS_OVERDUE = t(
     "备案已逾期{days}天（截止{due}）。", "Filing overdue by {days} days (was {due})."
 )
 CHOSEN = t("✔ {label}", "✔ {label}")
+THIS_CITY = t("{city}就是本市，已改为“{label}”。", "{city} is this city: changed to “{label}”.")
 NONE_VALUE = t("（未填）", "(none)")
 NO_ITEMS = t("无", "none")
 YES_WORD = t("是", "yes")

@@ -202,6 +202,8 @@ class TurnBase:
             shown = show_value(q, answers[q.key], lang, answers)
             lines.append(texts.CURRENT.fill(lang, value=shown))
             choices.append(Choice(KEEP, texts.KEEP.get(lang)))
+        elif q.kind is Kind.MULTI_CHOICE:  # the same keyboard before and after the first tap
+            choices.append(Choice(DONE, texts.DONE_ADDING.get(lang)))
         if q.optional and self.s.mode is not Mode.COLLECTING:
             choices.append(Choice(SKIP, texts.SKIP.get(lang)))
         return choices

@@ -300,6 +300,15 @@ ID_TYPES: dict[str, Text] = {
     "foreign_permanent": t("外国人永久居留身份证", "Foreign Permanent Residence ID"),
 }
 
+# An example number of each document type (shown when a number is refused).
+ID_EXAMPLES: dict[str, str] = {
+    "resident_id": "11010519491231002X",
+    "passport": "E12345678",
+    "hk_macao_permit": "H12345678",
+    "tw_permit": "12345678",
+    "foreign_permanent": "USA330077120186",
+}
+
 
 @_refusing_hidden
 def check_person_id(text: str, id_type: str | None, today: dt.date | None = None) -> FieldResult:

@@ -57,16 +57,39 @@ def check_phone(text: str) -> FieldResult:
 
 @_refusing_hidden
 def check_mobile(text: str) -> FieldResult:
-    """Check a mainland mobile number (for people who must be reachable at any hour)."""
+    """Check a mobile number (for people who must be reachable at any hour): a mainland one,
+    or one abroad written with its country code (a foreign or Hong Kong representative)."""
     if not fold(text):
         return _empty()
     number = _parse_phone(text)
-    if number is None or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
-        return bad(
-            "请填写11位手机号，如13800138000。",
-            "Enter an 11-digit mobile number, e.g. 13800138000.",
-        )
-    return ok(_format_cn(number))
+    if number is not None and phonenumbers.number_type(number) == _MOBILE:
+        return ok(_format_cn(number))
+    abroad = _abroad(text)
+    if abroad is not None:
+        return ok(phonenumbers.format_number(abroad, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+    return bad(
+        "请填写11位手机号，如13800138000；境外号码请加国际区号，如 +852 9123 4567。",
+        "Enter an 11-digit mobile number, e.g. 13800138000; a number abroad with its country "
+        "code, e.g. +852 9123 4567.",
+    )
+
+
+_MOBILE = phonenumbers.PhoneNumberType.MOBILE
+_ABROAD_TYPES = (_MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _abroad(text: str) -> phonenumbers.PhoneNumber | None:
+    """Return a valid mobile number outside the mainland typed as +country…, else None."""
+    cleaned = re.sub(r"[\s\-()（）]", "", fold(text))
+    if not cleaned.startswith(("+", "00")):
+        return None
+    try:
+        number = phonenumbers.parse("+" + cleaned.lstrip("+0") if cleaned[0] == "0" else cleaned)
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code == 86 or not phonenumbers.is_valid_number(number):
+        return None
+    return number if phonenumbers.number_type(number) in _ABROAD_TYPES else None
 
 
 # --- domain, IP, e-mail, postcode ------------------------------------------------------------

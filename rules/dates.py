@@ -91,7 +91,11 @@ UNREADABLE = t(
 )
 
 
-def _impossible(year: int, month: int, day: int) -> Text:
+def _impossible(year: int | None, month: int, day: int) -> Text:
+    if not 1 <= month <= 12:
+        return t(f"没有{month}月：月份是1到12。", f"There is no month {month}: months are 1 to 12.")
+    if year is None:
+        return t(f"{month}月没有{day}日。", f"Month {month} has no day {day}.")
     return t(
         f"{year}年{month}月{day}日不是有效日期。",
         f"{year}-{month:02d}-{day:02d} is not a valid date.",
@@ -219,7 +223,7 @@ def _english(raw: str, squeezed: str, today: dt.date) -> dt.date | Text | None:
 def _without_year(month: int, day: int, today: dt.date) -> dt.date | Text:
     year = _nearest_year(month, day, today)
     if year is None:
-        return _impossible(today.year, month, day)
+        return _impossible(None, month, day)
     return dt.date(year, month, day)
 
 

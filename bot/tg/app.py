@@ -40,7 +40,7 @@ from bot.tg import handlers, ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.inbox import InboxProcessor
 from bot.tg.ingest import poll
-from bot.tg.services import Services
+from bot.tg.services import CONTEXT_TYPES, Services
 from documents.coverage import GlyphCoverage
 from documents.pool import DocumentRenderer
 from models import migrate
@@ -104,7 +104,7 @@ async def open_services(
         button_key=ui.button_key(app.bot.token),
         bot_id=app.bot.id,
     )
-    app.bot_data["services"] = services
+    app.bot_data.services = services
 
     async def learn_coverage() -> None:
         try:
@@ -135,6 +135,7 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .updater(None)
+        .context_types(CONTEXT_TYPES)
     )
     if rate_limited:  # off only where the bench measures cost, not Telegram's pacing
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))

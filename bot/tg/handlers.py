@@ -55,11 +55,26 @@ async def _turn(update: Update, context: BotContext, inp: Input) -> Turn | None:
 
 
 async def _send_replies(context: BotContext, chat_id: int, replies: list[Reply]) -> None:
-    """Send replies as few messages as possible: texts before a question join its message."""
+    """Send replies as few messages as possible: texts before a question join its message.
+    The buttons of the question answered before go first: it was answered by this turn."""
     services = services_of(context)
+    await _retire_keyboard(context, chat_id)
     for text, question in ui.merge_replies(replies):
         markup = ui.keyboard(question, chat_id, services.button_key) if question else None
-        await send_text(context.bot, chat_id, text, markup)
+        sent = await send_text(context.bot, chat_id, text, markup)
+        if markup is not None:
+            services.keyboards[chat_id] = sent.message_id
+
+
+async def _retire_keyboard(context: BotContext, chat_id: int) -> None:
+    """Take the buttons off the chat's last question (typed answers leave them otherwise)."""
+    message_id = services_of(context).keyboards.pop(chat_id, None)
+    if message_id is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as exc:  # deleted by the person, or too old to edit: nothing to retire
+        log.info("could not retire the buttons of message %s: %s", message_id, exc)
 
 
 async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
@@ -150,6 +165,11 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _drop_buttons(message)
         return
     await query.answer()
+    replies = turn.step.replies
+    if len(replies) == 1 and replies[0].in_place and await _replace(context, message, replies[0]):
+        return  # a toggle: the same question, its buttons ticked or unticked
+    if services.keyboards.get(message.chat_id) == message.message_id:
+        del services.keyboards[message.chat_id]  # answered here: its buttons go just below
     label = ui.label_of(message.reply_markup, query.data or "")
     try:
         await message.edit_text(f"{message.text}\n\n✔ {label}" if label else message.text or "")
@@ -157,6 +177,19 @@ async def on_button(update: Update, context: BotContext) -> None:
         log.info("could not edit the answered question: %s", exc)
         await _drop_buttons(message)
     await _deliver(context, message.chat_id, turn)
+
+
+async def _replace(context: BotContext, message: Message, reply: Reply) -> bool:
+    """Show `reply` in the pressed message instead of a new one; False when Telegram refuses."""
+    services = services_of(context)
+    markup = ui.keyboard(reply, message.chat_id, services.button_key)
+    try:
+        await message.edit_text(reply.text, reply_markup=markup)
+    except BadRequest as exc:
+        log.info("could not update the question in place: %s", exc)
+        return False
+    services.keyboards[message.chat_id] = message.message_id
+    return True
 
 
 async def _drop_buttons(message: Message) -> None:

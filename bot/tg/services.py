@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.conversation import Conversations
 from dialogs.model import Context
@@ -28,6 +28,10 @@ class Services:
     button_key: bytes  # signs inline buttons (from the token: every instance has it)
     bot_id: int = 0
     delivering: set[int] = field(default_factory=set)  # outbox rows being sent right now
+    # The message of each chat whose buttons answer the question now asked: its buttons go
+    # once the question is answered by any means. In memory: after a restart an older
+    # keyboard stays on screen, and a press on it is refused as stale (its asking is old).
+    keyboards: dict[int, int] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -38,13 +42,18 @@ class Services:
         self.db.close()
 
 
-BotContext = CallbackContext[
-    ExtBot[None], dict[object, object], dict[object, object], dict[str, object]
-]
+class BotData:
+    """The application's bot_data: the services, typed (PTB's `ContextTypes(bot_data=…)`)."""
+
+    services: Services | None = None
+
+
+BotContext = CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
 
 
 def services_of(context: BotContext) -> Services:
-    """Return the services stored in bot_data."""
-    services = context.bot_data["services"]
-    assert isinstance(services, Services)
+    """Return the services the application opened."""
+    services = context.bot_data.services
+    assert services is not None, "the services are opened before the first update"
     return services

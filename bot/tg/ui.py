@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -104,10 +105,25 @@ def keyboard(reply: Reply, chat_id: int, key: bytes) -> InlineKeyboardMarkup | N
     return template.with_dict({"inline_keyboard": rows})
 
 
+TICK = "✅ "  # a chosen option of a multi-select
+NUMBERED_FROM = 3  # numbered choices are shown with their numbers from this many on
+
+
+def button_label(choice: Choice, numbered: bool) -> str:
+    """Return a button's text: with its number where the texts say one may reply with it."""
+    if not numbered or choice.number is None:
+        return choice.label
+    if choice.label.startswith(TICK):
+        return f"{TICK}{choice.number}. {choice.label[len(TICK) :]}"
+    return f"{choice.number}. {choice.label}"
+
+
 @lru_cache(maxsize=1024)
 def _layout(choices: tuple[Choice, ...]) -> tuple[Keyboard, list[list[tuple[str, str]]]]:
-    per_row = 1 if any(len(c.label) > 8 for c in choices) else 2
-    pairs = [(c.label, c.id) for c in choices]
+    numbered = sum(1 for c in choices if c.number is not None) >= NUMBERED_FROM
+    labels = [button_label(c, numbered) for c in choices]
+    per_row = 1 if any(len(label) > 8 for label in labels) else 2
+    pairs = [(label, c.id) for label, c in zip(labels, choices, strict=True)]
     layout = [pairs[i : i + per_row] for i in range(0, len(pairs), per_row)]
     buttons = [
         [InlineKeyboardButton(label, callback_data=cid) for label, cid in row] for row in layout
@@ -133,14 +149,17 @@ def merge_replies(replies: list[Reply]) -> list[tuple[str, Reply | None]]:
     return messages
 
 
+_NUMBER = re.compile(r"^(✅ )?\d+\. ")
+
+
 def label_of(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
-    """Return the label of the button carrying `data` in a sent keyboard."""
+    """Return the label of the button carrying `data` in a sent keyboard (without its number)."""
     if markup is None:
         return None
     for row in markup.inline_keyboard:
         for button in row:
             if button.callback_data == data:
-                return button.text
+                return _NUMBER.sub(r"\1", button.text)
     return None
 
 

@@ -23,6 +23,8 @@ TOKEN = "123456789:TESTtokenForTheLocalFakeBotApiServer0"
         ("手机：13800138000，", "*******8000", "13800138000"),
         ("passport E12345678", "*****5678", "E12345678"),
         ("港澳通行证 H1234567890", "*******7890", "H1234567890"),
+        ("mobile +852 9123 4567.", "4567", "9123 4567"),
+        ("mobile +1 650-253-0000", "0000", "650-253"),
     ],
 )
 def test_numbers_and_tokens_are_masked_keeping_the_last_four(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -94,6 +95,11 @@ def message_text(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _unnumbered(text: str) -> str:
+    """A button's label without its tick and number ("✅ 3. 论坛/社区" → "论坛/社区")."""
+    return re.sub(r"^(✅ )?\d+\. ", "", text)
+
+
 class Person:
     """A Telegram user in a private chat with the bot."""
 
@@ -114,9 +120,30 @@ class Person:
             return None
         for row in message["reply_markup"]["inline_keyboard"]:
             for button in row:
-                if button["text"] == label:
+                if _unnumbered(button["text"]) == label or button["text"] == label:
                     return message, button["callback_data"]
         return None
+
+    def toggles(self, label: str, expected: str | tuple[str, ...] = ()) -> dict[str, Any]:
+        """Press the button labelled `label` on a question that changes in place; return the
+        edited message (no new message may come)."""
+        found = self.button(label)
+        assert found is not None, f"no button {label!r}"
+        message, data = found
+        key = (self.user_id, message["message_id"])
+        seen, edits = self._seen(), len(self.fake.calls_of("editMessageText", self.user_id))
+        self.fake.push(self.fake.press_update(self.user_id, message, data))
+        fragments = (expected,) if isinstance(expected, str) else expected
+
+        def edited() -> dict[str, Any] | None:
+            if len(self.fake.calls_of("editMessageText", self.user_id)) <= edits:
+                return None
+            now = self.fake.messages[key]
+            return now if all(f in message_text(now) for f in fragments) else None
+
+        result: dict[str, Any] = self.fake.wait_until(edited)
+        assert self._seen() == seen, "a toggle sent a new message"
+        return result
 
     def _seen(self) -> int:
         messages = self.fake.chat_messages(self.user_id)
@@ -140,12 +167,22 @@ class Person:
             )
         fragments = (expected,) if isinstance(expected, str) else expected
 
+        edits = len(self.fake.calls_of("editMessageText", self.user_id))
+
         def reply() -> str | None:
             messages = self.fake.chat_messages(self.user_id)
             new = [m for m in messages if m["message_id"] > seen]
             edited = [m for m in messages if m["message_id"] == pressed_id]
             text = "\n".join(message_text(m) for m in edited + new)
-            if new and all(f in text for f in fragments):
+            # A press is answered by new messages, or (a toggle) by its question changed in
+            # place, keeping its buttons; an answered question loses them before anything new.
+            in_place = (
+                not new
+                and bool(edited)
+                and bool(edited[0].get("reply_markup"))
+                and len(self.fake.calls_of("editMessageText", self.user_id)) > edits
+            )
+            if (new or in_place) and all(f in text for f in fragments):
                 return text
             return None
 
