@@ -47,3 +47,4 @@ docs: setup
 bench: setup
 	.venv/bin/python -m bench.bench_documents
 	.venv/bin/python -m bench.bench_telegram
+	.venv/bin/python -m bench.bench_startup

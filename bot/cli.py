@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,22 +42,34 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 LangOpt = Annotated[Lang | None, typer.Option("--lang", help="zh (default) or en.")]
 
 
+@cache
+def _settings() -> Settings:
+    """Return the settings, read from the environment once per run of `beian`."""
+    return Settings()
+
+
+@app.callback()
+def _each_run() -> None:
+    # Settings are read afresh by each run (one process may run several: tests, scripts).
+    _settings.cache_clear()
+
+
 def _lang(lang: Lang | None) -> Lang:
-    return lang or Settings().beian_lang
+    return lang or _settings().beian_lang
 
 
 def _today() -> dt.date:
     """Return today in Asia/Shanghai, or the day BEIAN_TODAY freezes."""
     from rules.clock import today_local
 
-    return Settings().beian_today or today_local()
+    return _settings().beian_today or today_local()
 
 
 def _pack() -> Pack:
     from rules.pack import PackError, load_pack
 
     try:
-        return load_pack(Settings().beian_pack)
+        return load_pack(_settings().beian_pack)
     except PackError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -200,7 +213,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the database (DATABASE_URL) to the newest schema."""
     from models import migrate
 
-    url = Settings().database_url
+    url = _settings().database_url
     migrate.upgrade(url, revision)
     typer.echo(f"database at {migrate.display_url(url)} is at {revision}")
 
@@ -213,7 +226,7 @@ def pack_check(
     from rules.pack import PackError, load_pack
 
     try:
-        pack = load_pack(name_or_path or Settings().beian_pack)
+        pack = load_pack(name_or_path or _settings().beian_pack)
     except PackError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
@@ -232,7 +245,7 @@ def chat(
     """Run the interview in this terminal (one answer per line; piped input works)."""
     from bot.composition import chat_main
 
-    raise typer.Exit(chat_main(lang=lang, out=out, as_name=as_name))
+    raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name))
 
 
 @app.command()
@@ -254,7 +267,7 @@ def serve(
     from bot.tg.app import Webhook
     from bot.tg.app import serve as run
 
-    settings = Settings()
+    settings = _settings()
     try:
         token = bot_token(settings)
     except TokenError as exc:

@@ -39,11 +39,10 @@ def context_factory(
     return context
 
 
-def chat_main(*, lang: Lang | None, out: Path, as_name: str | None) -> int:
+def chat_main(settings: Settings, *, lang: Lang | None, out: Path, as_name: str | None) -> int:
     """Run the terminal chat; return its exit code."""
     from bot.terminal import run_chat
 
-    settings = Settings()
     setup_logging(file=settings.data_dir() / "logs" / "beian.log")
     pack = load_pack(settings.beian_pack)
     migrate.upgrade(settings.database_url)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ChatAction
 from telegram.error import Forbidden, TelegramError
 
@@ -24,14 +25,26 @@ from rules.enums import OutboxStatus
 log = logging.getLogger(__name__)
 
 
+async def call(bot: Bot, method: str, **params: Any) -> Any:
+    """Call a Bot API method and return Telegram's answer as it came (a dict, or True).
+
+    For the calls of every turn, where only a message id is read: PTB's methods build a
+    `Message` from each answer, ~0.1 ms with a keyboard, a sixth of a whole step. The call goes
+    the same way as theirs (defaults, None values dropped, the rate limiter, errors raised as
+    `TelegramError`); `Bot._post` is what PTB's own `do_api_request` calls."""
+    return await bot._post(method, params)
+
+
 async def send_text(
     bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> Message:
-    """Send a text in chunks Telegram accepts; the markup rides on the last one."""
+) -> int:
+    """Send a text in chunks Telegram accepts; the markup rides on the last one. Returns the
+    id of the last message."""
     chunks = ui.split_text(text)
     for chunk in chunks[:-1]:
-        await bot.send_message(chat_id, chunk)
-    return await bot.send_message(chat_id, chunks[-1], reply_markup=markup)
+        await call(bot, "sendMessage", chat_id=chat_id, text=chunk)
+    sent = await call(bot, "sendMessage", chat_id=chat_id, text=chunks[-1], reply_markup=markup)
+    return int(sent["message_id"])
 
 
 async def deliver_documents(

@@ -17,7 +17,7 @@ from telegram.error import BadRequest
 from bot.conversation import Turn, Who
 from bot.submission import Submitted, submission_writer
 from bot.tg import ui
-from bot.tg.delivery import deliver_documents, send_text
+from bot.tg.delivery import call, deliver_documents, send_text
 from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, services_of
 from dialogs.model import Input, Reply
@@ -63,7 +63,7 @@ async def _send_replies(context: BotContext, chat_id: int, replies: list[Reply])
         markup = ui.keyboard(question, chat_id, services.button_key) if question else None
         sent = await send_text(context.bot, chat_id, text, markup)
         if markup is not None:
-            services.keyboards[chat_id] = sent.message_id
+            services.keyboards[chat_id] = sent
 
 
 async def _retire_keyboard(context: BotContext, chat_id: int) -> None:
@@ -72,7 +72,7 @@ async def _retire_keyboard(context: BotContext, chat_id: int) -> None:
     if message_id is None:
         return
     try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        await call(context.bot, "editMessageReplyMarkup", chat_id=chat_id, message_id=message_id)
     except BadRequest as exc:  # deleted by the person, or too old to edit: nothing to retire
         log.info("could not retire the buttons of message %s: %s", message_id, exc)
 
