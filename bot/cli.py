@@ -69,7 +69,7 @@ def _pack() -> Pack:
     from rules.pack import PackError, load_pack
 
     try:
-        return load_pack(_settings().beian_pack)
+        return load_pack(_settings().beian_pack, _settings().beian_pack_dir)
     except PackError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -112,8 +112,8 @@ def deadline(
 ) -> None:
     """Compute a deadline on the Chinese working-day calendar."""
     from bot import present
+    from rules.dates import check_date
     from rules.deadlines import compute_deadline
-    from rules.fields import check_date
     from rules.workdays import WorkdayCalendar
 
     language = _lang(lang)
@@ -192,7 +192,11 @@ def render_documents(
         typer.echo("\n".join(problems), err=True)
         raise typer.Exit(1)
     ctx = DocumentContext(
-        pack=pack, today=_today(), calendar=WorkdayCalendar(pack.calendar), change=change
+        pack=pack,
+        today=_today(),
+        calendar=WorkdayCalendar(pack.calendar),
+        change=change,
+        lang=language,
     )
     written = write_documents(kind or list(ALL_KINDS), answers, ctx, out)
     lines = [f"{d['path']}  ({d['pages']} 页, {d['bytes']} bytes)" for d in written]
@@ -226,7 +230,7 @@ def pack_check(
     from rules.pack import PackError, load_pack
 
     try:
-        pack = load_pack(name_or_path or _settings().beian_pack)
+        pack = load_pack(name_or_path or _settings().beian_pack, _settings().beian_pack_dir)
     except PackError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

@@ -44,7 +44,7 @@ def chat_main(settings: Settings, *, lang: Lang | None, out: Path, as_name: str 
     from bot.terminal import run_chat
 
     setup_logging(file=settings.data_dir() / "logs" / "beian.log")
-    pack = load_pack(settings.beian_pack)
+    pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     if hasattr(sys.stdout, "reconfigure"):

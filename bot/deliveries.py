@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from dialogs.model import Context
-from documents.model import DocumentContext, RenderedDocument
+from documents.model import DocumentContext, RenderedDocument, document_jobs
 from models import outbox
 from models.db import session_scope
 from models.tables import Filing, GeneratedDocument, OutboxMessage
@@ -56,10 +56,15 @@ class DocumentSet:
     attempts: int = 1
 
 
-def document_context(ctx: Context, filing: Filing) -> DocumentContext:
-    """Return what the documents of `filing` need besides its answers."""
+def document_context(ctx: Context, filing: Filing, lang: Lang = "zh") -> DocumentContext:
+    """Return what the documents of `filing` need besides its answers: dates only of what
+    happened (a prepared filing is not submitted yet)."""
     return DocumentContext(
-        pack=ctx.pack, today=ctx.today, calendar=ctx.calendar, submitted_on=ctx.today
+        pack=ctx.pack,
+        today=ctx.today,
+        calendar=ctx.calendar,
+        submitted_on=filing.submitted_at.date() if filing.submitted_at else None,
+        lang=lang,
     )
 
 
@@ -77,6 +82,7 @@ def prepare_documents(
         assert filing.id is not None
         payload = dict(row.payload)
         ids = [int(i) for i in payload.get("documents", [])]
+        lang: Lang = "en" if payload.get("lang") == "en" else "zh"
         kinds = tuple(DocumentKind(k) for k in payload.get("kinds", []))
         if ids:
             stored = list(
@@ -84,7 +90,7 @@ def prepare_documents(
             )
         else:
             answers = FilingAnswers.model_validate(filing.data)
-            rendered = render_set(kinds, answers, document_context(ctx, filing))
+            rendered = render_set(kinds, answers, document_context(ctx, filing, lang))
             stored = []
             for doc in rendered:
                 kept = GeneratedDocument(
@@ -108,7 +114,6 @@ def prepare_documents(
             for d in sorted(stored, key=lambda d: order[d.id])
             if d.id is not None
         ]
-        lang: Lang = "en" if payload.get("lang") == "en" else "zh"
         return DocumentSet(
             delivery_id=delivery_id,
             filing_id=filing.id or 0,
@@ -178,7 +183,7 @@ def render_in_process(
     """Render in this process (the terminal channel; the bot uses its pool)."""
     from documents.render import render
 
-    return [render(kind, answers, ctx) for kind in kinds]
+    return [render(kind, answers, c) for kind, c in document_jobs(kinds, answers, ctx)]
 
 
 def undelivered(engine: sa.Engine, applicant_id: int) -> list[int]:

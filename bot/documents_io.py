@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from documents.model import ChangeReport, DocumentContext
+from documents.model import ChangeReport, DocumentContext, document_jobs
 from documents.render import render
 from rules.answers import FilingAnswers, answer_problems
 from rules.enums import DocumentKind
@@ -59,7 +59,7 @@ def write_documents(
     kinds: list[DocumentKind], answers: FilingAnswers, ctx: DocumentContext, out: Path
 ) -> list[dict[str, Any]]:
     """Render every kind, then write the files (nothing is written if a render fails)."""
-    rendered = [render(kind, answers, ctx) for kind in dict.fromkeys(kinds)]
+    rendered = [render(kind, answers, c) for kind, c in document_jobs(kinds, answers, ctx)]
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for doc in rendered:

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     beian_pack: str = "example"
+    # A folder of packs: BEIAN_PACK is looked up there first, and the other cities' packs in
+    # it name (and date) the second bureau of a two-city route.
+    beian_pack_dir: Path | None = None
     beian_lang: Literal["zh", "en"] = "zh"
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"

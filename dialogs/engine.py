@@ -174,4 +174,4 @@ class Turn(CommandsMixin):
         self.s.question = None
         self.effects.append(Submit(answers))
         self.say(texts.SUBMITTED)
-        self.say(plan_text(answers.connection_date, self.ctx, self.lang))
+        self.say(plan_text(answers, self.ctx, self.lang))

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from dialogs.spec import Kind, Question, Spec, holds
 from rules.answers import FilingAnswers, problem_message
 from rules.consistency import Problem
+from rules.security import suggestion
 from rules.text import Text
 
 
@@ -65,6 +66,9 @@ def to_schema(answers: dict[str, Any], spec: Spec) -> dict[str, Any]:
                 copied = _get(tree, source)
                 if copied is not None:
                     _put(tree, target, dict(copied) if isinstance(copied, dict) else copied)
+            for target, name in rule.suggest.items():
+                found = suggestion(name, flat.get("subject_type"), flat.get("website.interactive"))
+                _put(tree, target, [item.zh for item in found])
     return tree
 
 

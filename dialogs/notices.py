@@ -11,9 +11,10 @@ from typing import Any
 
 from dialogs import texts
 from dialogs.model import Context
+from rules.answers import FilingAnswers
 from rules.deadlines import filing_deadline
 from rules.enums import Location
-from rules.plan import date_text, estimate_notes, procedure_plan, weekday_text
+from rules.plan import FilingDates, date_text, estimate_notes, procedure_plan, weekday_text
 from rules.routing import Route, route_filing
 from rules.text import Lang
 
@@ -122,16 +123,26 @@ def status_deadline(answers: dict[str, Any], ctx: Context, lang: Lang) -> str | 
     return template.fill(lang, due=day(deadline.due, lang), days=abs(left))
 
 
-def plan_text(connection_date: dt.date | None, ctx: Context, lang: Lang) -> str:
-    """Say the next steps with their dates."""
+def plan_text(answers: FilingAnswers, ctx: Context, lang: Lang) -> str:
+    """Say the next steps, bureau by bureau in route order, dated where their start is known
+    (nothing is submitted yet: the review steps state their rule)."""
+    route = route_filing(
+        answers.maintenance, answers.server, ctx.pack, answers.maintenance_city, answers.server_city
+    )
     steps = procedure_plan(
-        ctx.pack, ctx.calendar, connection_date=connection_date, submitted_on=ctx.today
+        ctx.pack,
+        ctx.calendar,
+        today=ctx.today,
+        route=route,
+        dates=FilingDates(connection_date=answers.connection_date),
     )
     lines = [texts.NEXT_STEPS.get(lang)]
+    sep = "：" if lang == "zh" else ": "
     for i, step in enumerate(steps, 1):
         flag = ("（估算）" if lang == "zh" else " (estimate)") if step.estimate else ""
-        sep = "：" if lang == "zh" else ": "
         lines.append(f"{i}. {step.what.get(lang)}{sep}{step.when.get(lang)}{flag}")
+        if step.consequence is not None:
+            lines.append("   ⚠️ " + step.consequence.get(lang))
     lines += [note.get(lang) for note in estimate_notes(steps)]
     lines.append(texts.REMEMBER.get(lang))
     return "\n".join(lines)

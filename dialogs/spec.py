@@ -107,6 +107,7 @@ class Question:
     aliases: tuple[str, ...] = ()
     id_type_key: str | None = None  # where an ID number question's document type is kept
     gather: bool = True  # a list: one value starts gathering more (else it is the answer)
+    suggests: str | None = None  # a suggestion (rules/security.py) listed under the prompt
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def applies(self, answers: dict[str, Any]) -> bool:
@@ -126,6 +127,7 @@ class Derivation:
 
     when: Condition
     copy: dict[str, str]  # target → source (a field, or a whole section such as a person)
+    suggest: dict[str, str] = field(default_factory=dict)  # target → suggestion's name
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,7 @@ def load_spec(city_zh: str, city_en: str, subject_types: tuple[str, ...]) -> Spe
                 aliases=tuple(q.get("aliases", ())),
                 id_type_key=q.get("id_type_key"),
                 gather=bool(q.get("gather", True)),
+                suggests=q.get("suggests"),
                 variants={
                     name: {**v, **({"options": options_of(v["options"])} if "options" in v else {})}
                     for name, v in q.get("variants", {}).items()
@@ -285,7 +288,10 @@ def load_spec(city_zh: str, city_en: str, subject_types: tuple[str, ...]) -> Spe
             )
         )
     stages = tuple((Stage(s["id"]), _text(s["label"])) for s in raw["stages"])
-    derive = tuple(Derivation(dict(d["when"]), dict(d["copy"])) for d in raw.get("derive", ()))
+    derive = tuple(
+        Derivation(dict(d["when"]), dict(d.get("copy", {})), dict(d.get("suggest", {})))
+        for d in raw.get("derive", ())
+    )
     spec = Spec(stages, tuple(questions), derive)
     _check(spec)
     return spec

@@ -123,22 +123,22 @@ ROUTE_HEAD = t("【备案地点】", "[Where to file]")
 ROUTE_OUT = t("【不属于本市受理范围】", "[Not this city's case]")
 DEADLINE_HEAD = t("【备案期限】", "[Filing deadline]")
 DEADLINE_LEFT = t(
-    "网站于{start}开通，须在{due}（{weekday}）前完成备案，还剩{days}天。",
+    "网站于{start}开通，须在{due}（{weekday}）前办理备案手续（提交备案申请），还剩{days}天。",
     "Online since {start}: file by {due} ({weekday}), {days} days left.",
 )
 DEADLINE_TODAY = t(
-    "网站于{start}开通，今天（{due}）是备案的最后一天，请尽快提交。",
+    "网站于{start}开通，今天（{due}）是办理备案手续的最后一天，请今天提交备案申请。",
     "Online since {start}: today ({due}) is the last day to file. Submit today.",
 )
 OVERDUE = t(
     "⚠️ 已超过备案期限{days}天（截止日为{due}）。依据{basis}：{penalty}\n"
-    "现在该做的：尽快完成备案，备案仍然可以办理；主动补办并如实说明开通时间。我们继续填写。",
+    "现在该做的：尽快办理备案手续（提交备案申请），仍然可以办理；主动补办并如实说明开通时间。我们继续填写。",
     "⚠️ The filing deadline passed {days} days ago (it was {due}). Under {basis}: {penalty}\n"
     "What to do now: file as soon as possible — it is still accepted; say truthfully when the "
     "site went online. Let us go on.",
 )
 NOT_ONLINE_YET = t(
-    "网站开通（联网）之日起{days}日内须完成备案。现在就可以准备材料，开通后请在期限内提交。",
+    "网站开通（联网）之日起{days}日内须办理备案手续（提交备案申请）。现在就可以准备材料，开通后请在期限内提交。",
     "You must file within {days} days of going online. Prepare now and submit in time.",
 )
 PLANNED_DEADLINE = t(
@@ -169,18 +169,21 @@ EDIT = t("修改", "Edit")
 SUMMARY_PROBLEMS = t("还有需要修正的地方：", "Some answers need fixing:")
 CONTRADICTION = t("这些回答互相矛盾，请先修正：", "These answers contradict each other:")
 SUBMITTED = t(
-    "✅ 已提交！正在为你生成文件：备案表（一式两份）、安全责任告知书、复审材料清单、办理指引。"
-    "文件是草稿，请逐项核对后再打印、签字盖章。",
-    "✅ Submitted! Your documents are on their way: the filing form (two copies), the security "
-    "responsibility notice, the materials checklist and the guide. They are drafts: check them "
-    "before you print, sign and stamp.",
+    "✅ 已确认，文件已准备好：备案表（一式两份）、安全责任告知书、复审材料清单、办理指引。"
+    "注意：还没有向任何网安部门提交——请按下面的步骤在备案系统中提交备案申请。"
+    "文件是预填稿，请逐项核对后再使用。",
+    "✅ Confirmed: your documents are ready — the filing form (two copies), the security "
+    "responsibility notice, the materials checklist and the guide. Nothing has been submitted "
+    "to any bureau yet: submit the application in the filing system as the steps below say. "
+    "The documents are pre-filled drafts: check every item before you use them.",
 )
 NEXT_STEPS = t("【接下来】", "[Next steps]")
 REMEMBER = t(
-    "请记住这些期限。初审通过后，送材料的截止日会在办理指引中更新；备案信息变更时，"
-    "请在期限内报告（发送 /start 开始新的填写）。",
-    "Keep these dates. Once the initial review passes, the materials deadline is set; when "
-    "anything changes, report it in time (send /start for a new interview).",
+    "请记住这些期限。提交备案申请后，初审、送材料和复审的日期从提交之日、初审合格之日和送达材料之日起算；"
+    "备案信息变更时，请在期限内报告（发送 /start 开始新的填写）。",
+    "Keep these dates. Once you submit the application, the review, materials and re-review "
+    "dates count from the day of submission, of passing initial review and of handing in the "
+    "materials; when anything changes, report it in time (send /start for a new interview).",
 )
 ALREADY_DONE = t(
     "这次备案已经提交，文件已生成。发送 /start 开始新的备案。",

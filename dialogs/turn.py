@@ -26,6 +26,7 @@ from dialogs.model import (
 )
 from dialogs.review import show_value, summary_lines
 from dialogs.spec import Kind, Option, Question, Spec, load_spec
+from rules.security import suggestion
 from rules.text import Lang, Text, t
 
 KEEP, SKIP, DONE = "_keep", "_skip", "_done"
@@ -168,6 +169,12 @@ class TurnBase:
             return []
         lines.append(self.progress(q))
         lines.append(q.prompt.get(self.lang))
+        if q.suggests:
+            answers = self.s.answers
+            found = suggestion(
+                q.suggests, answers.get("subject_type"), answers.get("website.interactive")
+            )
+            lines += [f"{i}. {item.get(self.lang)}" for i, item in enumerate(found, 1)]
         return self.question_choices(q, lines)
 
     def question_choices(self, q: Question, lines: list[str]) -> list[Choice]:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rules.enums import DocumentKind
 from rules.pack import Pack
+from rules.text import Lang
 from rules.workdays import WorkdayCalendar
+
+if TYPE_CHECKING:
+    from rules.answers import FilingAnswers
 
 ALL_KINDS: tuple[DocumentKind, ...] = tuple(DocumentKind)
 
@@ -32,6 +37,19 @@ class ChangeReport(BaseModel):
     changed_on: dt.date
     reason: str = Field(max_length=2000)
     items: list[ChangeItem] = Field(min_length=1, max_length=30)
+    psb_number: str | None = Field(default=None, max_length=40)  # 公安备案号 (else the answers')
+
+    @field_validator("psb_number")
+    @classmethod
+    def _a_real_number(cls, value: str | None) -> str | None:
+        from rules.codes import check_psb_number
+
+        if value is None:
+            return None
+        result = check_psb_number(value)
+        if not result.valid:
+            raise ValueError(result.error.zh if result.error else "公安备案号无效")
+        return result.normalized
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,11 @@ class DocumentContext:
     materials_received_on: dt.date | None = None
     filing_number: str | None = None
     change: ChangeReport | None = None
+    # The applicant's language: the guide and the checklist are written in it, and the file
+    # names (ASCII for English); the forms stay Chinese (the bureau reads Chinese).
+    lang: Lang = "zh"
+    # The route step (1, 2) a filing form is addressed to; None: the first.
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,3 +80,24 @@ class RenderedDocument:
     pdf: bytes
     pages: int
     missing_glyphs: tuple[str, ...] = ()
+
+
+def document_jobs(
+    kinds: tuple[DocumentKind, ...] | list[DocumentKind],
+    answers: FilingAnswers,
+    ctx: DocumentContext,
+) -> list[tuple[DocumentKind, DocumentContext]]:
+    """Return what to render for `kinds`: one filing form per bureau of a two-city route
+    (each addressed to its bureau), every other document once."""
+    from rules.routing import route_filing
+
+    route = route_filing(
+        answers.maintenance, answers.server, ctx.pack, answers.maintenance_city, answers.server_city
+    )
+    jobs: list[tuple[DocumentKind, DocumentContext]] = []
+    for kind in dict.fromkeys(kinds):
+        if kind is DocumentKind.FILING_FORM and len(route.steps) > 1:
+            jobs += [(kind, replace(ctx, step=s.order)) for s in route.steps]
+        else:
+            jobs.append((kind, ctx))
+    return jobs

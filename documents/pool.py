@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 from documents.coverage import Ranges
-from documents.model import DocumentContext, RenderedDocument
+from documents.model import DocumentContext, RenderedDocument, document_jobs
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind
 
@@ -78,14 +78,17 @@ class DocumentRenderer:
     async def render_set(
         self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
     ) -> list[RenderedDocument]:
-        """Render several documents in parallel, in the order asked."""
-        return list(await asyncio.gather(*(self.render(k, answers, ctx) for k in kinds)))
+        """Render several documents in parallel, in the order asked (a filing form per bureau
+        of a two-city route)."""
+        jobs = document_jobs(tuple(kinds), answers, ctx)
+        return list(await asyncio.gather(*(self.render(k, answers, c) for k, c in jobs)))
 
     def render_blocking(
         self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
     ) -> list[RenderedDocument]:
         """Render several documents in parallel and wait (for a worker thread, not the loop)."""
-        futures = [self._pool.submit(_render, kind, answers, ctx) for kind in kinds]
+        jobs = document_jobs(tuple(kinds), answers, ctx)
+        futures = [self._pool.submit(_render, kind, answers, c) for kind, c in jobs]
         return [future.result() for future in futures]
 
     def close(self) -> None:

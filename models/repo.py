@@ -76,9 +76,10 @@ def save_interview(
 
 
 def create_filing(*, session: Session, filing: Filing, actor: str, now: dt.datetime) -> Filing:
-    """Insert a submitted filing with its first audit event."""
-    filing.status = FilingStatus.SUBMITTED
-    filing.submitted_at = filing.created_at = filing.updated_at = now
+    """Insert a prepared filing (confirmed answers, documents to make; nothing is sent to a
+    bureau yet) with its first audit event."""
+    filing.status = FilingStatus.PREPARED
+    filing.created_at = filing.updated_at = now
     session.add(filing)
     session.flush()
     assert filing.id is not None
@@ -87,7 +88,7 @@ def create_filing(*, session: Session, filing: Filing, actor: str, now: dt.datet
             filing_id=filing.id,
             actor=actor,
             from_status=None,
-            to_status=FilingStatus.SUBMITTED,
+            to_status=FilingStatus.PREPARED,
             at=now,
         )
     )

@@ -84,7 +84,7 @@ class Filing(SQLModel, table=True):
     connection_date: dt.date | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     status: FilingStatus = Field(
-        default=FilingStatus.SUBMITTED, sa_type=enum_column_type(FilingStatus), index=True
+        default=FilingStatus.PREPARED, sa_type=enum_column_type(FilingStatus), index=True
     )
     site_name: str = Field(default="", max_length=200)
     icp_number: str | None = Field(default=None, max_length=40)

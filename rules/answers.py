@@ -34,6 +34,7 @@ from rules.fields import (
     check_phone,
     check_plain_text,
     check_postcode,
+    check_psb_number,
     check_uscc,
 )
 from rules.names import check_city, check_person_name, check_unit_name
@@ -65,6 +66,7 @@ Postcode = Annotated[str, _checked(check_postcode)]
 Domain = Annotated[str, _checked(check_domain)]
 IP = Annotated[str, _checked(check_ip)]
 ICP = Annotated[str, _checked(check_icp)]
+PsbNumber = Annotated[str, _checked(check_psb_number)]  # 公安备案号, once issued
 
 
 class AccessMethod(StrEnum):
@@ -176,6 +178,10 @@ class Website(_Answers):
     interactive_services: list[Name] = Field(default_factory=list, max_length=20)
     controlled_items: bool | None = None  # 是否提供涉及管制物品信息发布服务
     pre_approvals: list[LongText] = Field(default_factory=list, max_length=20)  # 前置审批
+    # 安全保护技术措施 and 安全管理制度 (the form's section 四): the suggested lists the
+    # applicant accepted, or their own; None on older filings (left for handwriting).
+    security_measures: list[LongText] | None = Field(default=None, max_length=20)
+    security_policies: list[LongText] | None = Field(default=None, max_length=20)
 
     @model_validator(mode="after")
     def _registrars_fit_the_domains(self) -> Website:
@@ -206,6 +212,7 @@ class FilingAnswers(_Answers):
     website: Website
     security_officer: Person
     emergency_contact: Person
+    psb_number: PsbNumber | None = None  # 公安备案号, once the filing is certified
 
     @field_validator("subject")
     @classmethod

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from rules.checking import FieldResult, _empty, _refusing_hidden, fold, ok
+from rules.clock import today_local
 from rules.text import Text, t
 
 _MONTHS = {
@@ -234,3 +236,14 @@ def _make(year: int, month: int, day: int) -> dt.date | Text:
         return dt.date(year, month, day)
     except ValueError:
         return _impossible(year, month, day)
+
+
+@_refusing_hidden
+def check_date(text: str, today: dt.date | None = None) -> FieldResult:
+    """Read a date the way people type it (see `parse_date`), ISO when valid."""
+    if not fold(text):
+        return _empty()
+    found = parse_date(fold(text), today or today_local())
+    if isinstance(found, dt.date):
+        return ok(found.isoformat())
+    return FieldResult(valid=False, error=found)

@@ -43,7 +43,8 @@ class PeriodKind(StrEnum):
 class FilingStatus(StrEnum):
     """Where a filing is in its lifecycle."""
 
-    SUBMITTED = "submitted"
+    PREPARED = "prepared"  # the interview confirmed, documents made: nothing sent to a bureau
+    SUBMITTED = "submitted"  # the applicant submitted it in the filing system
     INITIAL_REVIEW_PASSED = "initial_review_passed"
     RETURNED = "returned"  # 退回整改
     RESUBMITTED = "resubmitted"

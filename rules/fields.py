@@ -11,15 +11,12 @@ from collections.abc import Callable
 
 from rules.checking import (
     FieldResult,
-    _empty,
-    _refusing_hidden,
     bad,
     broken_unicode,
     fold,
     ok,
     text_problem,
 )
-from rules.clock import today_local
 from rules.codes import (
     ICP_PREFIXES,
     PSB_PREFIXES,
@@ -39,7 +36,7 @@ from rules.contacts import (
     check_phone,
     check_postcode,
 )
-from rules.dates import parse_date
+from rules.dates import check_date
 from rules.names import check_plain_text
 
 __all__ = [
@@ -69,17 +66,6 @@ __all__ = [
     "org_code_check_char",
     "text_problem",
 ]
-
-
-@_refusing_hidden
-def check_date(text: str, today: dt.date | None = None) -> FieldResult:
-    """Read a date the way people type it (see `rules.dates`), ISO when valid."""
-    if not fold(text):
-        return _empty()
-    found = parse_date(fold(text), today or today_local())
-    if isinstance(found, dt.date):
-        return ok(found.isoformat())
-    return FieldResult(valid=False, error=found)
 
 
 # --- the registry used by the CLI and the interview -------------------------------------------

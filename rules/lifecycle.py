@@ -13,6 +13,7 @@ from rules.enums import FilingStatus as S
 class FilingEvent(StrEnum):
     """What reviewers and applicants do to a filing."""
 
+    SUBMIT = "submit"  # 在备案系统中提交申请 (the applicant, in the official system)
     PASS_INITIAL_REVIEW = "pass_initial_review"  # noqa: S105 - 初审合格, not a password
     RETURN = "return_for_rectification"  # 退回整改
     RESUBMIT = "resubmit"  # 整改后重新提交
@@ -23,6 +24,7 @@ class FilingEvent(StrEnum):
 
 
 _TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": FilingEvent.SUBMIT, "source": S.PREPARED, "dest": S.SUBMITTED},
     {"trigger": FilingEvent.PASS_INITIAL_REVIEW, "source": [S.SUBMITTED, S.RESUBMITTED],
      "dest": S.INITIAL_REVIEW_PASSED},
     {"trigger": FilingEvent.RETURN, "source": [S.SUBMITTED, S.RESUBMITTED, S.MATERIALS_RECEIVED,
@@ -42,7 +44,7 @@ def _kwargs() -> dict[str, Any]:
     return {
         "states": list(S),
         "transitions": _TRANSITIONS,
-        "initial": S.SUBMITTED,
+        "initial": S.PREPARED,
         "auto_transitions": False,
     }
 
@@ -67,7 +69,7 @@ def lifecycle_diagram(title: str = "beian filing lifecycle") -> str:
     from transitions.extensions.diagrams import GraphMachine
 
     class _Holder:
-        state: S = S.SUBMITTED
+        state: S = S.PREPARED
 
     graph = GraphMachine(model=None, graph_engine="mermaid", title=title, **_kwargs())
     holder = _Holder()

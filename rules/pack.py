@@ -29,11 +29,16 @@ class Bureau(_Strict):
 
 
 class Period(_Strict):
-    """One clock of the procedure: N calendar or working days, with its source."""
+    """One clock of the procedure: N calendar or working days, with its source.
+
+    `confirmed: false` marks a number the pack's author could not read in the city's notice
+    (the shipped notice redacts the change-report period): documents then cite it as the
+    city notice's period, to be confirmed, not as the law."""
 
     days: int = Field(gt=0, le=366)
     unit: Literal["calendar", "working"]
     basis: Text
+    confirmed: bool = True
 
 
 class Periods(_Strict):
@@ -124,6 +129,9 @@ class Pack(_Strict):
     materials: Materials
     penalties: list[Penalty] = Field(min_length=1)
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+    # Other cities' packs installed beside this one (BEIAN_PACK_DIR): a second bureau of a
+    # route is then named, and its procedure dated, from its own pack. Not read from YAML.
+    neighbours: tuple[Pack, ...] = Field(default=(), exclude=True)
 
     @model_validator(mode="after")
     def _materials_for_every_subject(self) -> Pack:
@@ -139,6 +147,19 @@ class Pack(_Strict):
             if wrong:
                 raise ValueError(f"calendar.{year} lists dates of another year: {wrong[0]}")
         return self
+
+    def is_city(self, name: str | None) -> bool:
+        """Say whether a city someone named is this pack's city (示例市, 示例, Example City)."""
+        if not name:
+            return False
+        named = name.strip().removesuffix("市").lower()
+        return named in {self.city.zh.removesuffix("市"), self.city.en.lower()}
+
+    def pack_for(self, city: str | None) -> Pack | None:
+        """Return the pack of a city: this one, an installed neighbour, or None."""
+        if self.is_city(city):
+            return self
+        return next((p for p in self.neighbours if p.is_city(city)), None)
 
     def penalty(self, penalty_id: str) -> Penalty:
         """Return the penalty with `penalty_id`."""
@@ -156,17 +177,31 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-def resolve_pack_path(name_or_path: str) -> Path:
-    """Turn a pack name (`example`) or a file path into the YAML file's path."""
+def resolve_pack_path(name_or_path: str, pack_dir: Path | None = None) -> Path:
+    """Turn a pack name (`example`) or a file path into the YAML file's path: a name is looked
+    for in `pack_dir` (BEIAN_PACK_DIR) first, then among the shipped packs."""
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
         return candidate
+    if pack_dir is not None and (pack_dir / f"{name_or_path}.yaml").exists():
+        return pack_dir / f"{name_or_path}.yaml"
     return PACKS_DIR / f"{name_or_path}.yaml"
 
 
-def load_pack(name_or_path: str = "example") -> Pack:
-    """Read and validate a pack; raise PackError with every problem found."""
-    path = resolve_pack_path(name_or_path)
+def load_pack(name_or_path: str = "example", pack_dir: Path | None = None) -> Pack:
+    """Read and validate the pack of this deployment's city, with every other pack in
+    `pack_dir` as its neighbours; raise PackError with every problem found."""
+    home = _load_one(resolve_pack_path(name_or_path, pack_dir))
+    if pack_dir is None:
+        return home
+    if not pack_dir.is_dir():
+        raise PackError(f"{pack_dir}: BEIAN_PACK_DIR is not a folder")
+    others = [_load_one(path) for path in sorted(pack_dir.glob("*.yaml"))]
+    neighbours = tuple(p for p in others if p.pack_id != home.pack_id)
+    return home.model_copy(update={"neighbours": neighbours})
+
+
+def _load_one(path: Path) -> Pack:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rules.enums import Location, RouteWhere
 from rules.pack import Pack
@@ -16,6 +16,15 @@ class RouteStep:
     order: int
     where: RouteWhere
     bureau: Text
+    city: str | None = None  # the other city, for a step elsewhere
+    # The pack that knows this bureau's procedure: this city's, an installed neighbour's for
+    # a step elsewhere, or None (its own local rules apply; this pack has no details).
+    pack: Pack | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def local(self) -> bool:
+        """Say whether this step is with this city's bureau."""
+        return self.where is RouteWhere.LOCAL
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,13 @@ class Route:
     in_scope: bool
     steps: tuple[RouteStep, ...]
     advice: Text
+
+
+def _elsewhere(order: int, where: RouteWhere, city: str | None, pack: Pack) -> RouteStep:
+    known = pack.pack_for(city) if city else None
+    if known is not None and known is not pack:
+        return RouteStep(order, where, known.bureau.name, city, known)
+    return RouteStep(order, where, _elsewhere_bureau(where, city), city)
 
 
 def _elsewhere_bureau(where: RouteWhere, city: str | None) -> Text:
@@ -45,10 +61,7 @@ def _elsewhere_bureau(where: RouteWhere, city: str | None) -> Text:
 
 def is_this_city(city: str | None, pack: Pack) -> bool:
     """Say whether a city someone named is the pack's own city."""
-    if not city:
-        return False
-    named = city.strip().removesuffix("市").lower()
-    return named in {pack.city.zh.removesuffix("市"), pack.city.en.lower()}
+    return pack.is_city(city)
 
 
 def _clean(city: str | None) -> str | None:
@@ -71,7 +84,7 @@ def route_filing(
         maintenance, maintenance_city = Location.LOCAL, None
     if server is Location.ELSEWHERE and is_this_city(server_city, pack):
         server, server_city = Location.LOCAL, None
-    local = RouteStep(1, RouteWhere.LOCAL, pack.bureau.name)
+    local = RouteStep(1, RouteWhere.LOCAL, pack.bureau.name, pack=pack)
     city = pack.city
     if maintenance is Location.LOCAL and server is Location.LOCAL:
         return Route(
@@ -84,8 +97,7 @@ def route_filing(
             ),
         )
     if maintenance is Location.LOCAL:
-        server_bureau = _elsewhere_bureau(RouteWhere.SERVER, server_city)
-        server_step = RouteStep(2, RouteWhere.SERVER, server_bureau)
+        server_step = _elsewhere(2, RouteWhere.SERVER, server_city, pack)
         return Route(
             True,
             (local, server_step),
@@ -96,11 +108,9 @@ def route_filing(
                 f"{pack.bureau.name.en}, then with {server_step.bureau.en}.",
             ),
         )
-    maintenance_step = RouteStep(
-        1, RouteWhere.MAINTENANCE, _elsewhere_bureau(RouteWhere.MAINTENANCE, maintenance_city)
-    )
+    maintenance_step = _elsewhere(1, RouteWhere.MAINTENANCE, maintenance_city, pack)
     if server is Location.LOCAL:
-        second = RouteStep(2, RouteWhere.LOCAL, pack.bureau.name)
+        second = RouteStep(2, RouteWhere.LOCAL, pack.bureau.name, pack=pack)
         return Route(
             True,
             (maintenance_step, second),
@@ -114,9 +124,7 @@ def route_filing(
     steps = [maintenance_step]
     same_city = maintenance_city is not None and maintenance_city == server_city
     if not same_city:
-        steps.append(
-            RouteStep(2, RouteWhere.SERVER, _elsewhere_bureau(RouteWhere.SERVER, server_city))
-        )
+        steps.append(_elsewhere(2, RouteWhere.SERVER, server_city, pack))
     last = steps[-1].bureau
     then_zh = "" if same_city else f"，服务器所在地另有要求的，再到{last.zh}备案"
     then_en = "" if same_city else f"; where the server's city requires it, also with {last.en}"
@@ -127,7 +135,7 @@ def route_filing(
         t(
             f"网站系统维护和服务器都不在{city.zh}，不属于{pack.bureau.name.zh}受理范围。"
             f"请向{maintenance_step.bureau.zh}咨询并办理备案{then_zh}。"
-            f"仍需在网站开通之日起{days}日内完成。",
+            f"仍需在网站开通之日起{days}日内办理备案手续。",
             f"Neither maintenance nor server is in {city.en}, so {pack.bureau.name.en} does not "
             f"accept this filing. Ask and file with {maintenance_step.bureau.en}{then_en}. "
             f"The {days}-day limit from going online still applies.",

@@ -95,7 +95,9 @@ async def open_services(
     services = Services(
         db=db,
         context=context_factory(
-            settings, load_pack(settings.beian_pack), glyphs=lambda: glyphs[0] if glyphs else None
+            settings,
+            load_pack(settings.beian_pack, settings.beian_pack_dir),
+            glyphs=lambda: glyphs[0] if glyphs else None,
         ),
         renderer=renderer_factory(),
         clock=system_clock,
@@ -128,7 +130,9 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """Build the bot: Bot API location, rate limiter and handlers (no updater: see `run`)."""
     api = settings.telegram_api_base_url.rstrip("/")
-    load_pack(settings.beian_pack)  # a broken pack stops the start, not the first message
+    load_pack(
+        settings.beian_pack, settings.beian_pack_dir
+    )  # a broken pack stops the start, not the first message
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
         .token(token)

@@ -69,6 +69,25 @@ def test_route_names_the_other_city_in_both_languages() -> None:
     assert code == 0 and "备案地点" in text and "杭州" in text
 
 
+@pytest.mark.parametrize("city", ["示例市", "示例", "Example City"])
+def test_a_city_named_elsewhere_that_is_this_city_is_local(city: str) -> None:
+    data = run_json(
+        "route", "--subject", "enterprise", "--maintenance", "elsewhere",
+        "--maintenance-city", city, "--server", "local",
+    )  # fmt: skip
+    assert isinstance(data, dict)
+    assert [s["where"] for s in data["steps"]] == ["local"]  # not this city's bureau twice
+
+
+def test_relative_dates_count_from_BEIAN_TODAY() -> None:
+    env = {"BEIAN_TODAY": "2026-11-28"}
+    code, out = run("check", "date", "昨天", "--json", env=env)
+    assert code == 0 and json.loads(out)["normalized"] == "2026-11-27"
+    code, out = run("deadline", "filing", "--from", "昨天", "--json", env=env)
+    assert code == 0 and json.loads(out)["from"] == "2026-11-27"
+    assert json.loads(out)["due"] == "2026-12-28"
+
+
 def test_deadline_prints_the_documented_json() -> None:
     data = run_json("deadline", "filing", "--from", "2026-09-01")
     assert isinstance(data, dict)

@@ -23,6 +23,7 @@ def test_render_writes_all_documents_and_reports_them(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
     assert [d["kind"] for d in listed] == [
+        "filing-form",  # maintained here, server in 杭州: one form for each bureau
         "filing-form",
         "responsibility",
         "checklist",
@@ -34,7 +35,8 @@ def test_render_writes_all_documents_and_reports_them(tmp_path: Path) -> None:
         path = Path(entry["path"])
         assert path.parent == out and path.stat().st_size == entry["bytes"]
         assert len(PdfReader(path).pages) == entry["pages"]
-    assert Path(listed[0]["path"]).name == "备案表-云帆科技官网.pdf"
+    assert Path(listed[0]["path"]).name == "备案表-1-示例市-云帆科技官网.pdf"
+    assert Path(listed[1]["path"]).name == "备案表-2-杭州-云帆科技官网.pdf"
 
 
 def test_render_one_kind_from_json_with_a_change_report(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from dialogs.model import Context, Input
 from models.db import make_engine, session_scope
 from models.repo import events_of
 from models.tables import Filing, GeneratedDocument, Interview, OutboxMessage
-from rules.enums import FilingStatus, InterviewStatus, OutboxStatus
+from rules.enums import DocumentKind, FilingStatus, InterviewStatus, OutboxStatus
 from tests.dialogs.conftest import TODAY, shown
 from tests.dialogs.transcripts import ENTERPRISE
 from tests.documents.pdf_text import page_texts, squeeze
@@ -69,7 +69,8 @@ def test_restarting_between_every_two_steps_gives_the_same_transcript(
         assert session.exec(select(GeneratedDocument)).all() == []  # rendered after the commit
     documents = prepare_documents(engine, result.effects.delivery_id, render_in_process, ctx, NOW)
     assert documents is not None
-    assert [d.kind for d in documents.documents] == list(SUBMISSION_KINDS)
+    # maintained here, server in 杭州: a filing form for each bureau
+    assert [d.kind for d in documents.documents] == [DocumentKind.FILING_FORM, *SUBMISSION_KINDS]
     assert "云帆科技官网" in squeeze("".join(page_texts(documents.documents[0].pdf)))
     again = prepare_documents(engine, result.effects.delivery_id, render_in_process, ctx, NOW)
     assert again is not None
@@ -80,15 +81,17 @@ def test_restarting_between_every_two_steps_gives_the_same_transcript(
     )
     with Session(engine) as session:
         filing = session.exec(select(Filing)).one()
-        assert filing.status is FilingStatus.SUBMITTED
+        assert filing.status is FilingStatus.PREPARED  # nothing is sent to a bureau yet
         assert filing.site_name == "云帆科技官网"
         assert filing.data["website"]["domains"][-1] == "m.yunfan.example.cn"
         assert filing.route["steps"][1]["where"] == "server"
         assert [e.to_status for e in events_of(session=session, filing_id=filing.id)] == [
-            FilingStatus.SUBMITTED
+            FilingStatus.PREPARED
         ]
         stored = session.exec(select(GeneratedDocument)).all()
-        assert sorted(d.kind for d in stored) == sorted(SUBMISSION_KINDS)
+        assert sorted(d.kind for d in stored) == sorted(
+            [DocumentKind.FILING_FORM, *SUBMISSION_KINDS]
+        )
         assert all(d.content[:5] == b"%PDF-" for d in stored)
         interview = session.exec(select(Interview)).one()
         assert interview.status is InterviewStatus.DONE

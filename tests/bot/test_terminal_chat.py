@@ -41,10 +41,17 @@ def test_a_piped_interview_writes_the_pdfs_and_prints_their_paths(tmp_path: Path
     assert "1. 网站系统维护地（上海）" in done.stdout
     assert "文件已保存" in done.stdout
     pdfs = sorted((tmp_path / "out").glob("*.pdf"))
-    assert len(pdfs) == 4
+    assert len(pdfs) == 5  # a filing form for 上海's bureau and one for this city's
     for pdf in pdfs:
         assert str(pdf) in done.stdout
-    form = next(p for p in pdfs if p.name.startswith("备案表"))
+    forms = sorted(p.name for p in pdfs if p.name.startswith("备案表"))
+    assert forms == ["备案表-1-上海-示例市图书馆.pdf", "备案表-2-示例市-示例市图书馆.pdf"]
+    form = next(p for p in pdfs if p.name.startswith("备案表-2"))
+    assert "受理机关：示例市公安局" in squeeze("".join(page_texts(form.read_bytes())))
+    form = next(p for p in pdfs if p.name.startswith("备案表-1"))
+    assert "受理机关：网站系统维护地（上海）的公安网安部门" in squeeze(
+        "".join(page_texts(form.read_bytes()))
+    )
     text = squeeze("".join(page_texts(form.read_bytes())))
     for value in ("示例市图书馆", "12330100MB1234567B", "lib.example.gov.cn", "读者留言板", "赵守"):
         assert value in text

@@ -121,7 +121,7 @@ def test_an_overdue_site_is_warned_with_the_law_and_what_to_do(run: Run) -> None
                     "警告或者停机整顿不超过六个月",
                     "不处罚款",
                     "第二十三条",
-                    "尽快完成备案",
+                    "尽快办理备案手续",
                     "开办单位的全称",
                 ),
             ),
@@ -363,7 +363,7 @@ def test_the_emergency_contact_can_be_the_legal_representative(run: Run) -> None
         [
             *ENTERPRISE[:upto],
             ("同法定代表人", ("请核对", "24小时应急联系人：同法定代表人（林云帆）")),
-            ("确认", "已提交"),
+            ("确认", "文件已准备好"),
         ]
     )
     answers = _submitted(effects)
@@ -377,3 +377,24 @@ def test_a_photo_or_sticker_gets_the_question_again(run: Run, context: object) -
     assert "请先回答这个问题" in shown(step)
     assert "网站系统在哪里维护" in shown(step)
     assert step.state.answers == state.answers
+
+
+@pytest.mark.parametrize(
+    ("subject", "first", "second"),
+    [
+        ("enterprise", "示例市公安局", "服务器托管地（杭州）的公安网安部门"),
+        ("government", "网站系统维护地（上海）的公安网安部门", "示例市公安局"),
+    ],
+)
+def test_the_plan_at_the_end_names_each_bureau_and_dates_nothing_not_yet_begun(
+    run: Run, subject: str, first: str, second: str
+) -> None:
+    _, _, said = run(SUBMITTING[subject])
+    end = said[-1]
+    assert "还没有向任何网安部门提交" in end and "✅ 已提交" not in end
+    plan = end[end.index("【接下来】") :]
+    steps = [line for line in plan.splitlines() if line[:1].isdigit()]
+    assert first in steps[0] and second in steps[-3]  # then the icon and changes
+    review = next(line for line in steps if "初审；" in line)
+    assert review.endswith("提交后5个工作日内")  # not dated: nothing is submitted yet
+    assert "第1步完成后尽快办理" in plan

@@ -99,13 +99,14 @@ def test_a_filing_with_its_applicant_interview_and_audit_round_trips(engine: sa.
         assert stored_interview.status is InterviewStatus.ACTIVE
         stored = s.get(Filing, filing_id)
         assert stored is not None
-        assert stored.status is FilingStatus.SUBMITTED
+        assert stored.status is FilingStatus.PREPARED  # nothing is sent to a bureau yet
         assert stored.subject_type is SubjectType.ENTERPRISE
         assert stored.data["domains"] == ["例子.中国"] and stored.data["note"] == "𠮷 «quoted»"
         assert stored.connection_date == dt.date(2026, 11, 20)
-        assert stored.submitted_at == NOW and stored.submitted_at.tzinfo is not None
+        assert stored.submitted_at is None
+        assert stored.created_at == NOW and stored.created_at.tzinfo is not None
         events = repo.events_of(session=s, filing_id=stored.id or 0)
-        assert [(e.from_status, e.to_status) for e in events] == [(None, FilingStatus.SUBMITTED)]
+        assert [(e.from_status, e.to_status) for e in events] == [(None, FilingStatus.PREPARED)]
 
 
 def test_every_transition_is_audited_with_who_when_and_why(engine: sa.Engine) -> None:
@@ -113,6 +114,9 @@ def test_every_transition_is_audited_with_who_when_and_why(engine: sa.Engine) ->
         applicant = repo.get_or_create_applicant(session=s, channel="terminal", external_id="me")
         filing = repo.create_filing(
             session=s, filing=_filing(applicant.id or 0), actor="a", now=NOW
+        )
+        repo.record_transition(
+            session=s, filing=filing, to_status=FilingStatus.SUBMITTED, actor="a", now=NOW
         )
         later = NOW + dt.timedelta(days=2)
         repo.record_transition(
@@ -422,4 +426,57 @@ def test_an_interview_in_progress_is_carried_across_the_rebuilt_interview(
         answers, flow = json.loads(answers), json.loads(flow)
     assert answers == old_answers
     assert flow["pending"] == "cancel"
+    eng.dispose()
+
+
+def test_confirmed_filings_stored_as_submitted_become_prepared(db_url: str) -> None:
+    """0006: a filing nobody moved since the interview was never submitted to a bureau."""
+    migrate.upgrade(db_url, "0005")
+    eng = make_engine(db_url)
+    with eng.begin() as conn:
+        applicant_id = conn.execute(
+            sa.text(
+                "INSERT INTO applicant (channel, external_id, language, created_at) "
+                "VALUES ('telegram', '8', 'zh', :now) RETURNING id"
+            ),
+            {"now": NOW},
+        ).scalar_one()
+        ids = []
+        for moved in (False, True):
+            filing_id = conn.execute(
+                sa.text(
+                    "INSERT INTO filing (applicant_id, status, subject_type, maintenance, server,"
+                    " route, data, site_name, version, created_at, updated_at, submitted_at)"
+                    " VALUES (:a, 'submitted', 'enterprise', 'local', 'local', '{}', '{}', 'x',"
+                    " 1, :now, :now, :now) RETURNING id"
+                ),
+                {"a": applicant_id, "now": NOW},
+            ).scalar_one()
+            ids.append(filing_id)
+            statuses = [(None, "submitted")]
+            if moved:  # a filing a reviewer moved on: it was submitted for real
+                statuses.append(("submitted", "initial_review_passed"))
+            for before, after in statuses:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO lifecycle_event (filing_id, actor, from_status, to_status, at)"
+                        " VALUES (:f, 'x', :b, :t, :now)"
+                    ),
+                    {"f": filing_id, "b": before, "t": after, "now": NOW},
+                )
+    migrate.upgrade(db_url)
+    with eng.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT id, status FROM filing")).all())
+        first = conn.execute(
+            sa.text("SELECT to_status FROM lifecycle_event WHERE filing_id = :f"), {"f": ids[0]}
+        ).scalar_one()
+        cleared = conn.execute(
+            sa.text("SELECT submitted_at FROM filing WHERE id = :f"), {"f": ids[0]}
+        ).scalar_one()
+    assert rows == {ids[0]: "prepared", ids[1]: "submitted"}
+    assert first == "prepared" and cleared is None
+    migrate.downgrade(db_url, "0005")
+    with eng.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT id, status FROM filing")).all())
+    assert rows == {ids[0]: "submitted", ids[1]: "submitted"}
     eng.dispose()

@@ -12,6 +12,8 @@ from rules.lifecycle import allowed_events, next_status
 @pytest.mark.parametrize(
     ("start", "event", "end"),
     [
+        (S.PREPARED, E.SUBMIT, S.SUBMITTED),
+        (S.PREPARED, E.CANCEL, S.CANCELLED),
         (S.SUBMITTED, E.PASS_INITIAL_REVIEW, S.INITIAL_REVIEW_PASSED),
         (S.SUBMITTED, E.RETURN, S.RETURNED),
         (S.RETURNED, E.RESUBMIT, S.RESUBMITTED),
@@ -31,6 +33,8 @@ def test_an_event_moves_a_filing_along_the_procedure(start: S, event: E, end: S)
     ("start", "event"),
     [
         (S.SUBMITTED, E.CERTIFY),  # no certificate before materials
+        (S.PREPARED, E.PASS_INITIAL_REVIEW),  # no review of what was never submitted
+        (S.SUBMITTED, E.SUBMIT),
         (S.INITIAL_REVIEW_PASSED, E.PASS_INITIAL_REVIEW),
         (S.CANCELLED, E.RESUBMIT),
         (S.CANCELLED, E.CANCEL),
