@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli_operators import filings_app, reviewers_app
 from bot.settings import Settings
 from rules.enums import CHECK_NAMES, DocumentKind, Location, PeriodKind, SubjectType
 from rules.text import Lang
@@ -35,6 +36,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_ma
 pack_app = typer.Typer(help="Jurisdiction packs.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(pack_app, name="pack")
+app.add_typer(reviewers_app, name="reviewers")
+app.add_typer(filings_app, name="filings")
 
 FieldName = StrEnum("FieldName", {name: name for name in CHECK_NAMES})  # type: ignore[misc]
 

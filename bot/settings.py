@@ -30,8 +30,19 @@ class Settings(BaseSettings):
     beian_today: dt.date | None = None
     # This instance's name in chat claims and outbox leases (default: host name and port).
     beian_instance: str | None = None
+    # Reviewers: Telegram user ids (comma-separated) besides those `beian reviewers add` keeps,
+    # and the chat their cards go to (a group or a private chat; unset: each reviewer).
+    beian_reviewers: str = ""
+    beian_review_chat: int | None = None
+    # The bot's @username, for the t.me links `beian reviewers invite` prints.
+    beian_bot_username: str | None = None
     # Where logs (and, by default, the SQLite database) live.
     beian_data_dir: Path | None = None
+
+    def reviewer_ids(self) -> list[int]:
+        """Return BEIAN_REVIEWERS as ids (anything that is not a number is ignored)."""
+        parts = self.beian_reviewers.replace("，", ",").split(",")
+        return [int(p) for p in (part.strip() for part in parts) if p.lstrip("-").isdigit()]
 
     def data_dir(self) -> Path:
         """Return the data folder: BEIAN_DATA_DIR, else the SQLite database's folder, else data/."""

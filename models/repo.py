@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import Applicant, Filing, Interview, LifecycleEvent
 from rules.enums import FilingStatus, InterviewStatus
+from rules.filing_life import steps_of_route
 
 
 def get_or_create_applicant(
@@ -80,6 +81,9 @@ def create_filing(*, session: Session, filing: Filing, actor: str, now: dt.datet
     bureau yet) with its first audit event."""
     filing.status = FilingStatus.PREPARED
     filing.created_at = filing.updated_at = now
+    if not filing.steps:  # one state per bureau of the route, the first in progress
+        filing.steps = [s.to_json() for s in steps_of_route(filing.route)]
+        filing.current_step = 1
     session.add(filing)
     session.flush()
     assert filing.id is not None

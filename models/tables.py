@@ -81,6 +81,10 @@ class Filing(SQLModel, table=True):
     maintenance_city: str | None = Field(default=None, max_length=100)
     server_city: str | None = Field(default=None, max_length=100)
     route: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # One state per bureau of the route (rules.filing_life.StepState.to_json), in route order;
+    # `status` is the status of the step in progress, `current_step` its order.
+    steps: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    current_step: int = Field(default=1)
     connection_date: dt.date | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     status: FilingStatus = Field(
@@ -222,3 +226,17 @@ class ChatClaim(SQLModel, table=True):
     chat_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
     holder: str = Field(max_length=100)
     lease_until: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class ReviewerInvite(SQLModel, table=True):
+    """A one-time `/start review-<code>` link that makes whoever opens it a reviewer."""
+
+    __tablename__ = "reviewer_invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)  # sha256 of the code: never the code
+    name: str = Field(max_length=100)
+    expires_at: dt.datetime = _ts()
+    used_at: dt.datetime | None = _ts(nullable=True)
+    used_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    created_at: dt.datetime = _ts()

@@ -34,10 +34,12 @@ from telegram.request import BaseRequest
 from bot.composition import context_factory
 from bot.conversation import Conversations
 from bot.deliveries import claim_deliveries
+from bot.filing_actions import Reviewers
 from bot.logs import mask
 from bot.settings import Settings
 from bot.tg import handlers, ui
 from bot.tg.delivery import deliver_documents
+from bot.tg.filings import deliver_notices, pending_notices
 from bot.tg.inbox import InboxProcessor
 from bot.tg.ingest import poll
 from bot.tg.services import CONTEXT_TYPES, Services
@@ -105,6 +107,7 @@ async def open_services(
         holder=holder,
         button_key=ui.button_key(app.bot.token),
         bot_id=app.bot.id,
+        reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
     )
     app.bot_data.services = services
 
@@ -167,6 +170,11 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
                 new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL,
                 handlers.on_private_other,
             ),
+            # In the review group: replies to our prompts (a return's reasons, a 公安备案号).
+            MessageHandler(
+                new_message & filters.ChatType.GROUPS & filters.REPLY & filters.TEXT,
+                handlers.on_group_reply,
+            ),
             # In groups: commands and mentions get a link to a private chat.
             MessageHandler(
                 new_message
@@ -194,6 +202,9 @@ async def _sweep_deliveries(
             for delivery_id in due:
                 log.info("delivery %s resumed", delivery_id)
                 await deliver_documents(services, app.bot, delivery_id)
+            # a transition's notices a crash (or a failed send) left unsent
+            notices = await asyncio.to_thread(pending_notices, services.db.engine)
+            await deliver_notices(services, app.bot, notices)
         except Exception:
             log.exception("delivery sweep failed")
         with contextlib.suppress(TimeoutError):

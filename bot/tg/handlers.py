@@ -8,6 +8,7 @@ with what was written.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, Update
@@ -16,11 +17,14 @@ from telegram.error import BadRequest
 
 from bot.conversation import Turn, Who
 from bot.submission import Submitted, submission_writer
-from bot.tg import ui
+from bot.tg import filings, ui
 from bot.tg.delivery import call, deliver_documents, send_text
 from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, services_of
 from dialogs.model import Input, Reply
+from models.db import session_scope
+from models.filings import applicant_by_channel
+from models.repo import active_interview
 from rules.text import Lang
 
 log = logging.getLogger(__name__)
@@ -86,6 +90,7 @@ async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
         await deliver_documents(
             services_of(context), context.bot, turn.effects.delivery_id, chat_id
         )
+        await filings.send_status(context, chat_id, chat_id, turn.step.state.lang)
         return
     await _send_replies(context, chat_id, replies)
 
@@ -107,9 +112,47 @@ async def on_private_text(update: Update, context: BotContext) -> None:
     message = update.message
     if message is None or message.text is None or not _private_sender(update):
         return
-    turn = await _turn(update, context, Input.typed(message.text, ref=str(message.message_id)))
+    if await filings.on_prompt_reply(update, context):
+        return  # a return's reasons or a 公安备案号, typed in reply to our prompt
+    words = message.text.strip().split()
+    if len(words) == 2 and words[0] == "/start" and words[1].startswith("review-"):
+        await filings.on_review_invite(update, context, words[1].removeprefix("review-"))
+        return
+    if words and words[0] in _FILING_COMMANDS and await _after_the_interview(context, message):
+        return
+    text = "/start" if words == ["/new"] else message.text  # 新的网站备案: a new interview
+    turn = await _turn(update, context, Input.typed(text, ref=str(message.message_id)))
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
+
+
+_FILING_COMMANDS = {"/status", "/documents", "/start", "状态", "进度"}
+
+
+async def _after_the_interview(context: BotContext, message: Message) -> bool:
+    """/status and /documents once the interview is over: the applicant's filings (False when
+    an interview is in progress, or there is no filing: the interview answers)."""
+    services = services_of(context)
+    user = message.from_user
+    assert user is not None
+
+    def interviewing() -> bool:
+        with session_scope(services.db.engine) as session:
+            applicant = applicant_by_channel(session, CHANNEL, str(user.id))
+            if applicant is None or applicant.id is None:
+                return True
+            return active_interview(session=session, applicant_id=applicant.id) is not None
+
+    words = (message.text or "").split()
+    if len(words) > 1 or await asyncio.to_thread(interviewing):
+        return False  # "/start group" and the like, or an interview going on: the interview's
+    lang = ui.language_of(user.language_code)
+    if words[0] == "/documents":
+        return await filings.resend_latest(context, message.chat_id, user.id)
+    if not await filings.send_status(context, message.chat_id, user.id, lang):
+        return False
+    await context.bot.send_message(message.chat_id, filings.NEW_FILING.get(lang))
+    return True
 
 
 async def on_edited(update: Update, context: BotContext) -> None:
@@ -146,11 +189,19 @@ async def on_button(update: Update, context: BotContext) -> None:
     message = query.message
     user = query.from_user
     lang = ui.language_of(user.language_code)
-    if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
-        refused(update, "a button outside a private chat")
+    if not isinstance(message, Message):
+        refused(update, "a button on no message")
         await query.answer(ui.DEAD_BUTTON.get(lang))
         return
     parsed = ui.parse_callback(query.data, message.chat.id, services.button_key)
+    if parsed is not None and parsed[0].startswith(filings.PREFIX):
+        # a filing's button: in a private chat, or a reviewers' card in the review group
+        await filings.on_filing_button(update, context, parsed[0], parsed[1], message)
+        return
+    if message.chat.type != ChatType.PRIVATE:
+        refused(update, "a button outside a private chat")
+        await query.answer(ui.DEAD_BUTTON.get(lang))
+        return
     if parsed is None or message.chat.id != user.id:
         refused(update, f"a button not made for user {user.id} in this chat")
         await query.answer(ui.DEAD_BUTTON.get(lang))
@@ -197,6 +248,12 @@ async def _drop_buttons(message: Message) -> None:
         await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:
         log.info("could not drop the buttons: %s", exc)
+
+
+async def on_group_reply(update: Update, context: BotContext) -> None:
+    """A reply in a group: a reviewer answering our prompt in the review chat, or nothing."""
+    if not await filings.on_prompt_reply(update, context):
+        refused(update, "a group reply to nothing of ours")
 
 
 async def on_group(update: Update, context: BotContext) -> None:

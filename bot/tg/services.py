@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.conversation import Conversations
+from bot.filing_actions import Reviewers
 from dialogs.model import Context
 from documents.pool import DocumentRenderer
 from models.database import Database
@@ -27,6 +28,7 @@ class Services:
     holder: str  # this instance's name in chat claims and outbox leases
     button_key: bytes  # signs inline buttons (from the token: every instance has it)
     bot_id: int = 0
+    reviewers: Reviewers = field(default_factory=Reviewers)
     delivering: set[int] = field(default_factory=set)  # outbox rows being sent right now
     # The message of each chat whose buttons answer the question now asked: its buttons go
     # once the question is answered by any means. In memory: after a restart an older

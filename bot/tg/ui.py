@@ -231,6 +231,8 @@ def commands(lang: Lang) -> list[BotCommand]:
         "edit": t("修改某一项", "Change an answer"),
         "skip": t("跳过选填项", "Skip an optional item"),
         "status": t("查看进度和期限", "Progress and deadline"),
+        "documents": t("重新发送文件", "Send the documents again"),
+        "new": t("新的网站备案", "A new site to file"),
         "help": t("帮助", "Help"),
         "cancel": t("取消（资料保留30天）", "Cancel (data kept 30 days)"),
         "restart": t("重新开始", "Start over"),

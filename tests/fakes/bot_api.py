@@ -224,8 +224,11 @@ class FakeBotAPI:
 
     async def _m_sendMessage(self, p: dict[str, Any], _f: object) -> dict[str, Any]:
         extra: dict[str, Any] = {"text": p["text"]}
-        if p.get("reply_markup"):
-            extra["reply_markup"] = p["reply_markup"]
+        markup = p.get("reply_markup")
+        if markup and "inline_keyboard" in markup:
+            extra["reply_markup"] = markup
+        elif markup:  # ForceReply and reply keyboards are not part of the Message Telegram returns
+            extra["_asked_reply"] = markup
         return self._store(int(p["chat_id"]), extra)
 
     async def _m_sendDocument(
@@ -325,7 +328,13 @@ class FakeBotAPI:
         }
 
     def text_update(
-        self, user_id: int, text: str, *, chat_id: int | None = None, language_code: str = "zh-hans"
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        language_code: str = "zh-hans",
+        reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         chat = chat_id if chat_id is not None else user_id
         message: dict[str, Any] = {
@@ -338,6 +347,8 @@ class FakeBotAPI:
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:  # a reply to one of the bot's messages (a ForceReply prompt)
+            message["reply_to_message"] = reply_to
         return {"update_id": next(self._update_ids), "message": message}
 
     def edited_update(self, message: dict[str, Any], text: str) -> dict[str, Any]:

@@ -110,7 +110,7 @@ class Person:
 
     def last_keyboard(self) -> dict[str, Any] | None:
         for message in reversed(self.fake.chat_messages(self.user_id)):
-            if message.get("reply_markup"):
+            if (message.get("reply_markup") or {}).get("inline_keyboard"):
                 return message
         return None
 

@@ -1,0 +1,534 @@
+"""The filing's life on Telegram (issue 12): the applicant's /status and buttons, reviewers'
+cards and their actions, the notices a transition sends.
+
+Buttons carry `F<filing>.<version>` as their asking and an action code, signed for the chat
+they are sent to (ui.callback_data), so a card acts only in its chat and only on the version it
+showed: a press on a card the filing has moved past is refused, with who moved it, and the card
+is refreshed. Every action is checked again on the server (`bot.filing_actions.act`).
+Typed values (a return's own reasons, the 公安备案号) answer a ForceReply prompt whose text
+carries the same reference; only the bot's own messages are taken as prompts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from sqlmodel import col, select
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, TelegramError
+
+from bot.filing_actions import act
+from bot.logs import mask_number
+from bot.tg import ui
+from bot.tg.services import BotContext, Services, services_of
+from models import outbox
+from models.db import session_scope
+from models.filings import applicant_by_channel, filings_of, redeem_invite, state_of
+from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
+from rules.deadlines import compute_deadline
+from rules.enums import DocumentKind, FilingStatus, OutboxStatus, PeriodKind
+from rules.filing_life import (
+    EVENT_LABELS,
+    RETURN_REASONS,
+    STATUS_LABELS,
+    Actor,
+    Role,
+    next_actions,
+)
+from rules.lifecycle import FilingEvent as E
+from rules.text import Lang, Text, t
+
+log = logging.getLogger(__name__)
+PREFIX = "F"
+CODES: dict[E, str] = {
+    E.SUBMIT: "s",
+    E.PASS_INITIAL_REVIEW: "p",
+    E.RETURN: "r",
+    E.RESUBMIT: "rs",
+    E.RECEIVE_MATERIALS: "m",
+    E.CERTIFY: "c",
+    E.REPORT_CHANGE: "ch",
+    E.CANCEL: "x",
+}
+EVENTS = {code: event for event, code in CODES.items()}
+RESEND = "d"  # send the documents again
+OWN_REASON = "ro"  # a return with reasons typed in reply
+REF = re.compile(r"⟨F(\d+)\.(\d+)\.([a-z0-9]+)⟩")
+CHANNEL = "telegram"
+_SELF = t("（按网安部门的结果自行登记）", " (record what the bureau decided)")
+
+
+def asking_of(filing: Filing) -> str:
+    """The asking a filing's buttons answer: its id and the version they were made for."""
+    return f"{PREFIX}{filing.id}.{filing.version}"
+
+
+def parse_asking(asking: str) -> tuple[int, int] | None:
+    """Return (filing id, version) of a filing button's asking, or None."""
+    match = re.fullmatch(rf"{PREFIX}(\d+)\.(\d+)", asking)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _keyboard(
+    filing: Filing, chat_id: int, key: bytes, buttons: list[tuple[str, str]]
+) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    asking = asking_of(filing)
+    rows = [
+        [InlineKeyboardButton(label, callback_data=ui.callback_data(asking, code, chat_id, key))]
+        for label, code in buttons
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def _lang_of(applicant: Applicant | None) -> Lang:
+    return "en" if applicant is not None and applicant.language == "en" else "zh"
+
+
+def _day(d: dt.date, lang: Lang) -> str:
+    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
+
+
+# The clock running at this city's bureau in each status: its label, period, and start date.
+_CLOCKS: dict[FilingStatus, tuple[Text, PeriodKind, str]] = {
+    FilingStatus.SUBMITTED: (t("初审期限", "initial review due"), PeriodKind.INITIAL_REVIEW,
+                             "submitted_on"),
+    FilingStatus.RESUBMITTED: (t("初审期限", "initial review due"), PeriodKind.INITIAL_REVIEW,
+                               "submitted_on"),
+    FilingStatus.INITIAL_REVIEW_PASSED: (t("送材料期限", "materials due"), PeriodKind.MATERIALS,
+                                         "initial_passed_on"),
+    FilingStatus.MATERIALS_RECEIVED: (t("复审期限", "re-review due"), PeriodKind.RE_REVIEW,
+                                      "materials_received_on"),
+}  # fmt: skip
+
+
+def filing_lines(filing: Filing, services: Services, lang: Lang, *, masked: bool) -> list[str]:
+    """Describe a filing: its site, its steps with their bureaus and statuses, its deadlines."""
+    state = state_of(filing)
+    ctx = services.context()
+    data = filing.data or {}
+    site = data.get("website", {})
+    lines = [
+        f"#{filing.id} {filing.site_name}（{'、'.join(site.get('domains', []))}）"
+        if lang == "zh"
+        else f"#{filing.id} {filing.site_name} ({', '.join(site.get('domains', []))})"
+    ]
+    if masked:
+        subject = data.get("subject", {})
+        person = subject.get("responsible", {})
+        lines.append(
+            f"{'开办者' if lang == 'zh' else 'Operator'}: {subject.get('name', '')}; "
+            f"{person.get('name', '')} {mask_number(str(person.get('id_number', '')))} "
+            f"{mask_number(str(person.get('mobile', '')))}"
+        )
+    total = len(state.steps)
+    for step in state.steps:
+        mark = "▶ " if step.order == state.current else "  "
+        head = (
+            f"第{step.order}/{total}步 {step.bureau.zh}"
+            if lang == "zh"
+            else f"Step {step.order}/{total} {step.bureau.en}"
+        )
+        lines.append(f"{mark}{head}: {STATUS_LABELS[step.status].get(lang)}")
+        if step.psb_number:
+            lines.append(f"   {step.psb_number}")
+    step = state.step
+    due: tuple[Text, dt.date] | None = None
+    clock = _CLOCKS.get(step.status) if step.local else None
+    if clock is not None and getattr(step, clock[2]) is not None:
+        deadline = compute_deadline(clock[1], getattr(step, clock[2]), ctx.pack, ctx.calendar)
+        due = (clock[0], deadline.due)
+    elif step.status is FilingStatus.PREPARED and state.current == 1 and filing.connection_date:
+        deadline = compute_deadline(
+            PeriodKind.FILING, filing.connection_date, ctx.pack, ctx.calendar
+        )
+        due = (t("提交期限", "submit by"), deadline.due)
+    if due is not None:
+        left = (due[1] - ctx.today).days
+        days = (
+            (f"还剩{left}天" if left >= 0 else f"已逾期{-left}天")
+            if lang == "zh"
+            else (f"{left} days left" if left >= 0 else f"{-left} days overdue")
+        )
+        lines.append(f"{due[0].get(lang)}: {_day(due[1], lang)}（{days}）")
+    if step.reasons and step.status is FilingStatus.RETURNED:
+        lines.append(("退回原因：" if lang == "zh" else "Reasons: ") + "；".join(step.reasons))
+    return lines
+
+
+def _reviewer_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
+    events = next_actions(state_of(filing), Role.REVIEWER, reviewers)
+    return [(EVENT_LABELS[e].get(lang), CODES[e]) for e in events]
+
+
+def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
+    state = state_of(filing)
+    events = next_actions(state, Role.APPLICANT, reviewers)
+    self_report = not (state.step.local and reviewers)
+    own = (E.SUBMIT, E.RESUBMIT, E.CANCEL)  # the applicant's own acts, not the bureau's
+    buttons = []
+    for e in events:
+        if e is E.REPORT_CHANGE:
+            continue
+        mark = _SELF.get(lang) if self_report and e not in own else ""
+        buttons.append((EVENT_LABELS[e].get(lang) + mark, CODES[e]))
+    buttons.append(("重新发送文件" if lang == "zh" else "Send the documents again", RESEND))
+    return buttons
+
+
+async def send_status(context: BotContext, chat_id: int, user_id: int, lang: Lang) -> bool:
+    """Send the applicant one message per filing with the buttons that apply; False when the
+    applicant has no filing."""
+    services = services_of(context)
+    engine = services.db.engine
+    reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
+    with session_scope(engine) as session:
+        applicant = applicant_by_channel(session, CHANNEL, str(user_id))
+        filings = filings_of(session, applicant.id) if applicant and applicant.id else []
+        for f in filings:
+            session.expunge(f)
+    if not filings:
+        return False
+    for filing in filings:
+        text = "\n".join(filing_lines(filing, services, lang, masked=False))
+        markup = _keyboard(
+            filing, chat_id, services.button_key, _applicant_buttons(filing, reviewers, lang)
+        )
+        await context.bot.send_message(chat_id, text, reply_markup=markup)
+    return True
+
+
+NEW_FILING = t(
+    "新的网站备案：发送 /new 开始新的填写。", "A new site to file: send /new for a new interview."
+)
+
+
+async def resend_latest(context: BotContext, chat_id: int, user_id: int) -> bool:
+    """`/documents`: send the newest filing's PDFs again; False when there is no filing."""
+    services = services_of(context)
+    with session_scope(services.db.engine) as session:
+        applicant = applicant_by_channel(session, CHANNEL, str(user_id))
+        found = filings_of(session, applicant.id) if applicant and applicant.id else []
+        newest = found[0].id if found else None
+    if newest is None:
+        return False
+    await resend_documents(context, chat_id, newest)
+    return True
+
+
+async def resend_documents(context: BotContext, chat_id: int, filing_id: int) -> None:
+    """Send a filing's latest PDFs again, as stored (not rendered again)."""
+    services = services_of(context)
+    every = [k.value for k in DocumentKind]
+    for name, content in _stored(services.db.engine, filing_id, every):
+        await context.bot.send_document(chat_id, InputFile(content, filename=name))
+
+
+async def on_filing_button(
+    update: Update, context: BotContext, asking: str, code: str, message: Message
+) -> None:
+    """A button of a status message or a reviewer's card (its signature is already checked)."""
+    query = update.callback_query
+    assert query is not None
+    services = services_of(context)
+    user = query.from_user
+    lang = ui.language_of(user.language_code)
+    parsed = parse_asking(asking)
+    if parsed is None:
+        await query.answer(ui.DEAD_BUTTON.get(lang))
+        return
+    filing_id, version = parsed
+    engine = services.db.engine
+    role = await _role(services, user.id, message.chat.id)
+    if role is None:
+        log.info("filing button refused: user %s is not a reviewer", user.id)
+        await query.answer(t("你不是审核人员。", "You are not a reviewer.").get(lang), True)
+        return
+    if code == RESEND and role is Role.APPLICANT:
+        await query.answer()
+        if await _owns(services, filing_id, user.id):
+            await resend_documents(context, message.chat.id, filing_id)
+        return
+    if code == CODES[E.RETURN]:
+        await query.answer()
+        buttons = [(r.get(lang), f"r{i}") for i, r in enumerate(RETURN_REASONS)]
+        buttons.append(("其他原因（回复输入）" if lang == "zh" else "Other (type it)", OWN_REASON))
+        with session_scope(engine) as session:
+            filing = session.get(Filing, filing_id)
+            if filing is None or filing.version != version:
+                await _refresh(context, message, filing_id, role, lang)
+                return
+            markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
+        await message.edit_reply_markup(reply_markup=markup)
+        return
+    if code in (OWN_REASON, CODES[E.CERTIFY]):
+        await query.answer()
+        prompt = (
+            t("请回复退回整改的原因：", "Reply with the reasons for the return:")
+            if code == OWN_REASON
+            else t(
+                "请回复公安备案号和备案证编号，用空格分开"
+                "（如：京公网安备11010502030143号 SL-2026-001）：",
+                "Reply with the filing number and the certificate number, separated by a "
+                "space (e.g. 京公网安备11010502030143号 SL-2026-001):",
+            )
+        )
+        await context.bot.send_message(
+            message.chat.id,
+            f"{prompt.get(lang)}\n⟨F{filing_id}.{version}.{code}⟩",
+            reply_markup=ForceReply(selective=True),
+        )
+        return
+    reasons: tuple[str, ...] = ()
+    if code.startswith("r") and code[1:].isdigit() and int(code[1:]) < len(RETURN_REASONS):
+        event, reasons = E.RETURN, (RETURN_REASONS[int(code[1:])].zh,)
+    elif code in EVENTS:
+        event = EVENTS[code]
+    else:
+        await query.answer(ui.DEAD_BUTTON.get(lang))
+        return
+    outcome = await asyncio.to_thread(
+        lambda: act(
+            engine,
+            filing_id,
+            event=event,
+            who=Actor(role, str(user.id)),
+            ctx=services.context(),
+            clock=services.clock,
+            reviewers=services.reviewers,
+            applicant_external_id=str(user.id),
+            expected_version=version,
+            reasons=reasons,
+        )
+    )
+    if outcome.refusal is not None:
+        log.info("filing %s: %s by user %s refused", filing_id, event.value, user.id)
+        await query.answer(outcome.refusal.get(lang)[:190], True)
+        await _refresh(context, message, filing_id, role, lang)
+        return
+    await query.answer()
+    done = t(f"✔ {user.full_name}：{EVENT_LABELS[event].zh}", f"✔ {user.full_name}: "
+             f"{EVENT_LABELS[event].en}")  # fmt: skip
+    await _refresh(context, message, filing_id, role, lang, done.get(lang))
+    await deliver_notices(services, context.bot, outcome.notices)
+
+
+async def on_prompt_reply(update: Update, context: BotContext) -> bool:
+    """Take a reply to one of our prompts (a return's reasons, the 公安备案号); False when the
+    message is not such a reply."""
+    message = update.message
+    services = services_of(context)
+    if message is None or message.text is None or message.reply_to_message is None:
+        return False
+    prompt = message.reply_to_message
+    if prompt.from_user is None or prompt.from_user.id != services.bot_id:
+        return False
+    match = REF.search(prompt.text or "")
+    if match is None:
+        return False
+    filing_id, version, code = int(match.group(1)), int(match.group(2)), match.group(3)
+    user = message.from_user
+    assert user is not None
+    lang = ui.language_of(user.language_code)
+    engine = services.db.engine
+    role = await _role(services, user.id, message.chat.id)
+    if role is None:
+        log.info("a reply by user %s refused: not a reviewer", user.id)
+        return True
+    text = message.text.strip()
+    if code == OWN_REASON:
+        kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
+    else:
+        number, _, certificate = text.partition(" ")
+        kwargs = {
+            "event": E.CERTIFY,
+            "psb_number": number,
+            "certificate_number": certificate.strip()[:64] or None,
+        }
+    outcome = await asyncio.to_thread(
+        lambda: act(
+            engine,
+            filing_id,
+            who=Actor(role, str(user.id)),
+            ctx=services.context(),
+            clock=services.clock,
+            reviewers=services.reviewers,
+            applicant_external_id=str(user.id),
+            expected_version=version,
+            **kwargs,
+        )
+    )
+    if outcome.refusal is not None:
+        log.info("filing %s: reply by user %s refused", filing_id, user.id)
+        await message.reply_text(outcome.refusal.get(lang))
+        return True
+    label = EVENT_LABELS[kwargs["event"]].get(lang)
+    await message.reply_text(f"✔ {label}")
+    await deliver_notices(services, context.bot, outcome.notices)
+    return True
+
+
+async def on_review_invite(update: Update, context: BotContext, code: str) -> None:
+    """`/start review-<code>`: the opener of a valid invite becomes a reviewer."""
+    message = update.message
+    assert message is not None
+    assert message.from_user is not None
+    services = services_of(context)
+    user = message.from_user
+    lang = ui.language_of(user.language_code)
+    with session_scope(services.db.engine) as session:
+        reviewer = redeem_invite(session, code, user.id, user.full_name, services.clock())
+    if reviewer is None:
+        log.info("review invite refused for user %s", user.id)
+        await message.reply_text(
+            t("邀请链接无效或已过期。", "This invite is not valid or has expired.").get(lang)
+        )
+        return
+    log.info("user %s became a reviewer by invite", user.id)
+    await message.reply_text(
+        t(
+            "已登记为审核人员。新的备案和变更会发给你（或审核群），按卡片上的按钮处理。",
+            "You are now a reviewer: new filings and changes come to you (or the review "
+            "group) as cards with buttons.",
+        ).get(lang)
+    )
+
+
+async def _role(services: Services, user_id: int, chat_id: int) -> Role | None:
+    """Who acts: a reviewer in their private chat or the review chat, an applicant in their
+    private chat; None for anyone else (a non-reviewer in the review group)."""
+    reviewer_ids = await asyncio.to_thread(services.reviewers.ids, services.db.engine)
+    private = chat_id == user_id
+    if user_id in reviewer_ids and (private or chat_id == services.reviewers.review_chat):
+        return Role.REVIEWER
+    return Role.APPLICANT if private else None
+
+
+async def _owns(services: Services, filing_id: int, user_id: int) -> bool:
+    with session_scope(services.db.engine) as session:
+        filing = session.get(Filing, filing_id)
+        applicant = session.get(Applicant, filing.applicant_id) if filing else None
+        return applicant is not None and applicant.external_id == str(user_id)
+
+
+async def _refresh(
+    context: BotContext,
+    message: Message,
+    filing_id: int,
+    role: Role,
+    lang: Lang,
+    done: str | None = None,
+) -> None:
+    """Show the filing as it is now in the pressed message, with the buttons that apply."""
+    services = services_of(context)
+    reviewers = bool(await asyncio.to_thread(services.reviewers.ids, services.db.engine))
+    with session_scope(services.db.engine) as session:
+        filing = session.get(Filing, filing_id)
+        if filing is None:
+            return
+        session.expunge(filing)
+    masked = role is Role.REVIEWER
+    lines = filing_lines(filing, services, lang, masked=masked)
+    if done:
+        lines.append(done)
+    buttons = (
+        _reviewer_buttons(filing, reviewers, lang)
+        if role is Role.REVIEWER
+        else _applicant_buttons(filing, reviewers, lang)
+    )
+    markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
+    try:
+        await message.edit_text("\n".join(lines), reply_markup=markup)
+    except BadRequest as exc:
+        log.info("could not refresh the filing's message: %s", exc)
+
+
+async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | list[int]) -> None:
+    """Send the notices of a transition (claimed first, so another instance sends none twice):
+    updates to the applicant, cards to reviewers with the buttons of their next actions."""
+    if not ids:
+        return
+    engine = services.db.engine
+    now = services.clock()
+    reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
+    with session_scope(engine) as session:
+        rows = outbox.claim_due(
+            session, worker=services.holder, now=now, kinds=("notice",), limit=50
+        )
+        claimed = [r for r in rows if r.id in set(ids)] + [r for r in rows if r.id not in ids]
+        jobs = []
+        for row in claimed:
+            filing = session.get(Filing, row.filing_id) if row.filing_id else None
+            applicant = session.get(Applicant, filing.applicant_id) if filing else None
+            if filing is not None:
+                session.expunge(filing)
+            jobs.append((row.id, row.chat_id, dict(row.payload), filing, _lang_of(applicant)))
+    for row_id, chat_id, payload, filing, lang in jobs:
+        if chat_id is None or filing is None or row_id is None:
+            continue
+        text = Text.model_validate(payload["text"])
+        try:
+            if payload.get("kind") == "card":
+                card_lang: Lang = "zh"  # the bureau reads Chinese
+                lines = [f"【{text.get(card_lang)}】", *filing_lines(
+                    filing, services, card_lang, masked=True)]  # fmt: skip
+                markup = _keyboard(
+                    filing,
+                    chat_id,
+                    services.button_key,
+                    _reviewer_buttons(filing, reviewers, card_lang),
+                )
+                await bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
+            else:
+                markup = _keyboard(
+                    filing, chat_id, services.button_key, _applicant_buttons(filing, reviewers,
+                                                                             lang)
+                )  # fmt: skip
+                await bot.send_message(chat_id, text.get(lang), reply_markup=markup)
+            for name, content in _stored(engine, filing.id, payload.get("attach") or []):
+                await bot.send_document(chat_id, InputFile(content, filename=name))
+        except TelegramError as exc:
+            log.info("notice %s not sent: %s", row_id, type(exc).__name__)
+            with session_scope(engine) as session:
+                later = now + dt.timedelta(minutes=1)
+                outbox.retry_later(session, row_id, at=later, error=type(exc).__name__)
+            continue
+        with session_scope(engine) as session:
+            outbox.finish(session, row_id, status=OutboxStatus.SENT, now=services.clock())
+
+
+def _stored(engine: Any, filing_id: int | None, kinds: list[str]) -> list[tuple[str, bytes]]:
+    """Return the filing's latest stored PDFs of `kinds` (name, content), in order."""
+    if not kinds or filing_id is None:
+        return []
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(GeneratedDocument)
+            .where(GeneratedDocument.filing_id == filing_id)
+            .order_by(col(GeneratedDocument.id))
+        ).all()
+        latest = {d.filename: (d.kind.value, d.content) for d in rows}
+    return [(name, content) for name, (kind, content) in latest.items() if kind in kinds]
+
+
+def pending_notices(engine: Any) -> list[int]:
+    """Return the ids of notices not sent yet (a crash between commit and send)."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.kind == "notice", OutboxMessage.status == OutboxStatus.PENDING
+            )
+        ).all()
+        return [int(i) for i in rows if i is not None]

@@ -1,0 +1,274 @@
+"""A filing's life in the database: its state read for a decision, a decision applied.
+
+`apply_decision` writes what `rules.filing_life.decide` returned in the caller's transaction:
+the steps and status (with optimistic locking on `filing.version`: a second writer that read
+the same version fails with StaleDataError and changes nothing), the audit row, an outbox row
+per notice (`notice`: sent after the commit by the channel) and the reminders scheduled
+(`reminder` rows, unique per filing, step, kind and due date) or cancelled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models import outbox
+from models.tables import Applicant, Filing, LifecycleEvent, OutboxMessage, Reviewer, ReviewerInvite
+from rules.enums import OutboxStatus
+from rules.filing_life import Audience, Decision, FilingState, StepState, steps_of_route
+
+NOTICE = "notice"  # outbox kind of a filing's notice (to the applicant, or a reviewers' card)
+REMINDER = "reminder"  # outbox kind of a reminder (sent by the reminders dispatcher)
+SEND_AT = dt.time(9, 30)  # reminders go at the pack's send time, Asia/Shanghai
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+INVITE_VALID = dt.timedelta(hours=24)
+
+
+def state_of(filing: Filing) -> FilingState:
+    """Return what a decision needs of `filing` (its steps from its route when it has none)."""
+    steps = tuple(StepState.from_json(s) for s in filing.steps) or steps_of_route(filing.route)
+    if not filing.steps and steps:  # a filing stored before its steps were kept
+        steps = (StepState(**{**steps[0].__dict__, "status": filing.status}), *steps[1:])
+    return FilingState(steps, filing.current_step, filing.connection_date)
+
+
+def _first(steps: tuple[StepState, ...]) -> StepState:
+    return steps[0]
+
+
+def apply_decision(
+    session: Session,
+    filing: Filing,
+    decision: Decision,
+    *,
+    now: dt.datetime,
+    applicant_chat: int | None,
+    review_chats: list[int],
+) -> LifecycleEvent:
+    """Write `decision` for `filing` in the caller's transaction (see the module)."""
+    assert filing.id is not None
+    state = decision.state
+    filing.steps = [s.to_json() for s in state.steps]
+    filing.current_step = state.current
+    filing.status = state.status
+    filing.updated_at = now
+    first = _first(state.steps)
+    stamps = {
+        "submitted_at": first.submitted_on,
+        "initial_review_passed_at": first.initial_passed_on,
+        "materials_received_at": first.materials_received_on,
+        "certified_at": first.certified_on,
+    }
+    for name, day in stamps.items():  # the columns keep the first step's dates, as moments
+        setattr(filing, name, _moment(day) if day else None)
+    certified = [s for s in state.steps if s.psb_number]
+    if certified:
+        filing.psb_number = certified[0].psb_number
+        filing.certificate_number = certified[0].certificate_number
+    if decision.to_status.value == "cancelled":
+        filing.cancelled_at = now
+    event = LifecycleEvent(
+        filing_id=filing.id,
+        actor=decision.actor,
+        from_status=decision.from_status,
+        to_status=decision.to_status,
+        reason=decision.reason,
+        at=now,
+    )
+    session.add(filing)
+    session.add(event)
+    session.flush()  # StaleDataError here when another writer moved the filing first
+    assert event.id is not None
+    for i, notice in enumerate(decision.notices):
+        chats = [applicant_chat] if notice.to is Audience.APPLICANT else review_chats
+        for chat in chats:
+            if chat is None:
+                continue
+            outbox.add(
+                session,
+                OutboxMessage(
+                    kind=NOTICE,
+                    dedupe_key=f"{NOTICE}:{event.id}:{i}:{chat}",
+                    filing_id=filing.id,
+                    applicant_id=filing.applicant_id,
+                    chat_id=chat,
+                    due_at=now,
+                    payload={
+                        "to": notice.to.value,
+                        "kind": notice.kind,
+                        "text": notice.text.model_dump(),
+                        "step": notice.step,
+                        "event": event.id,
+                        "attach": list(notice.attach),
+                    },
+                    created_at=now,
+                ),
+            )
+    for change in decision.reminders:
+        if change.due is None:
+            _cancel_reminders(session, filing.id, change.step, change.kind)
+        else:
+            outbox.add(
+                session,
+                OutboxMessage(
+                    kind=REMINDER,
+                    dedupe_key=f"{REMINDER}:{filing.id}:{change.step}:{change.kind}:{change.due}",
+                    filing_id=filing.id,
+                    applicant_id=filing.applicant_id,
+                    chat_id=applicant_chat,
+                    due_at=_send_time(change.due),
+                    payload={"kind": change.kind, "step": change.step, "due": str(change.due)},
+                    created_at=now,
+                ),
+            )
+    return event
+
+
+def _moment(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12, 0), _SHANGHAI).astimezone(dt.UTC)
+
+
+def _send_time(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, SEND_AT, _SHANGHAI).astimezone(dt.UTC)
+
+
+def _cancel_reminders(session: Session, filing_id: int, step: int, kind: str) -> None:
+    rows = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.filing_id == filing_id,
+            OutboxMessage.kind == REMINDER,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    ).all()
+    for row in rows:
+        if row.payload.get("kind") == kind and int(row.payload.get("step", 0)) == step:
+            row.status = OutboxStatus.CANCELLED
+            session.add(row)
+
+
+def filings_of(session: Session, applicant_id: int) -> list[Filing]:
+    """Return an applicant's filings, newest first."""
+    return list(
+        session.exec(
+            select(Filing)
+            .where(Filing.applicant_id == applicant_id)
+            .order_by(col(Filing.id).desc())
+        )
+    )
+
+
+def applicant_by_channel(session: Session, channel: str, external_id: str) -> Applicant | None:
+    """Return the applicant a channel knows by `external_id`."""
+    return session.exec(
+        select(Applicant).where(Applicant.channel == channel, Applicant.external_id == external_id)
+    ).first()
+
+
+# --- reviewers -------------------------------------------------------------------------------
+
+
+def reviewer_ids(session: Session, configured: list[int]) -> set[int]:
+    """Return the Telegram ids of active reviewers: BEIAN_REVIEWERS and the table."""
+    stored = session.exec(select(Reviewer.telegram_chat_id).where(col(Reviewer.active))).all()
+    return {int(i) for i in stored} | set(configured)
+
+
+def add_reviewer(session: Session, telegram_id: int, name: str, now: dt.datetime) -> Reviewer:
+    """Register (or re-activate) a reviewer."""
+    found = session.exec(select(Reviewer).where(Reviewer.telegram_chat_id == telegram_id)).first()
+    if found is None:
+        found = Reviewer(telegram_chat_id=telegram_id, name=name, created_at=now)
+    found.name, found.active = name or found.name, True
+    session.add(found)
+    session.flush()
+    return found
+
+
+def remove_reviewer(session: Session, telegram_id: int) -> bool:
+    """Deactivate a reviewer; False when there is none with that id."""
+    found = session.exec(select(Reviewer).where(Reviewer.telegram_chat_id == telegram_id)).first()
+    if found is None or not found.active:
+        return False
+    found.active = False
+    session.add(found)
+    return True
+
+
+def create_invite(session: Session, name: str, now: dt.datetime) -> str:
+    """Create a one-time reviewer invite; return its code (only its hash is stored)."""
+    code = secrets.token_urlsafe(18)
+    session.add(
+        ReviewerInvite(
+            code_hash=_hash(code), name=name, expires_at=now + INVITE_VALID, created_at=now
+        )
+    )
+    return code
+
+
+def redeem_invite(
+    session: Session, code: str, telegram_id: int, display_name: str, now: dt.datetime
+) -> Reviewer | None:
+    """Use an invite once, within 24 h: its opener becomes a reviewer; None when it is not valid."""
+    invite = session.exec(
+        select(ReviewerInvite).where(ReviewerInvite.code_hash == _hash(code))
+    ).first()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    invite.used_at, invite.used_by = now, telegram_id
+    session.add(invite)
+    return add_reviewer(session, telegram_id, invite.name or display_name, now)
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def filing_json(session: Session, filing: Filing) -> dict[str, Any]:
+    """Return a filing as `beian filings show --json` prints it (with its audit trail)."""
+    events = session.exec(
+        select(LifecycleEvent)
+        .where(LifecycleEvent.filing_id == filing.id)
+        .order_by(col(LifecycleEvent.id))
+    ).all()
+    return {
+        "id": filing.id,
+        "status": filing.status.value,
+        "site_name": filing.site_name,
+        "subject_type": filing.subject_type.value,
+        "current_step": filing.current_step,
+        "steps": [s.to_json() for s in state_of(filing).steps],
+        "psb_number": filing.psb_number,
+        "certificate_number": filing.certificate_number,
+        "created_at": filing.created_at.isoformat(),
+        "answers": filing.data,
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "from": e.from_status.value if e.from_status else None,
+                "to": e.to_status.value,
+                "reason": e.reason,
+            }
+            for e in events
+        ],
+    }
+
+
+def list_filings(
+    session: Session, status: str | None = None, bureau: str | None = None
+) -> list[Filing]:
+    """Return filings, newest first, optionally of one status and one kind of bureau in
+    progress (`local`: this city's step; `outside`: a bureau elsewhere)."""
+    query = select(Filing).order_by(col(Filing.id).desc())
+    if status:
+        query = query.where(Filing.status == status)
+    rows = list(session.exec(query))
+    if bureau:
+        want_local = bureau == "local"
+        rows = [f for f in rows if state_of(f).step.local == want_local]
+    return rows

@@ -1,0 +1,543 @@
+"""The filing's life after the interview (issue 12): one pure decision per event.
+
+`decide(state, action, pack=, calendar=, now=, reviewers=)` takes a filing's steps (one per
+bureau of its route, in order) with their statuses and dates, an event with who does it, and
+returns either a `Decision` — the new steps, the audit record, the notices to send (to whom,
+what) and the reminders to schedule or cancel — or a `Refusal` with its reason. The bot applies
+a decision in one transaction (status, audit, outbox rows); nothing here touches a database.
+
+The status moves only through the `transitions` lifecycle (`rules.lifecycle.next_status`).
+Who decides a review outcome: when the step's bureau has reviewers registered, only they; when
+it has none (a bureau elsewhere, a deployment without reviewers) the applicant records the
+outcome the bureau gave, and the audit says self-reported. The second step of a two-city route
+starts when the first is certified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from rules.codes import check_psb_number
+from rules.deadlines import compute_deadline
+from rules.enums import FilingStatus, PeriodKind
+from rules.lifecycle import FilingEvent, allowed_events, next_status
+from rules.pack import Pack
+from rules.plan import date_text
+from rules.text import Text, t
+from rules.workdays import WorkdayCalendar
+
+S, E = FilingStatus, FilingEvent
+
+# Outcomes the bureau decides (a reviewer records them, or the applicant self-reports them).
+BUREAU_EVENTS = frozenset({E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS, E.CERTIFY})
+APPLICANT_EVENTS = frozenset({E.SUBMIT, E.RESUBMIT, E.REPORT_CHANGE, E.CANCEL})
+
+
+class Role(StrEnum):
+    """Who acts."""
+
+    APPLICANT = "applicant"
+    REVIEWER = "reviewer"
+    OPERATOR = "operator"  # the CLI
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does an event: their role and id (the audit writes `role:id`)."""
+
+    role: Role
+    id: str
+
+    @property
+    def audit(self) -> str:
+        """Return the audit trail's name for this actor."""
+        return f"{self.role.value}:{self.id}"
+
+
+@dataclass(frozen=True)
+class StepState:
+    """One bureau's part of a filing: its status and the dates of what happened there."""
+
+    order: int
+    local: bool  # this city's bureau (its reviewers decide its outcomes)
+    bureau: Text
+    status: FilingStatus = S.PREPARED
+    submitted_on: dt.date | None = None
+    initial_passed_on: dt.date | None = None
+    materials_received_on: dt.date | None = None
+    certified_on: dt.date | None = None
+    psb_number: str | None = None
+    certificate_number: str | None = None
+    reasons: tuple[str, ...] = ()  # the last return's reasons
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the step as stored in `filing.steps`."""
+        return {
+            "order": self.order,
+            "local": self.local,
+            "bureau": self.bureau.model_dump(),
+            "status": self.status.value,
+            **{
+                name: getattr(self, name).isoformat() if getattr(self, name) else None
+                for name in _DATES
+            },
+            "psb_number": self.psb_number,
+            "certificate_number": self.certificate_number,
+            "reasons": list(self.reasons),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> StepState:
+        """Read a step stored by `to_json`."""
+        return cls(
+            order=int(raw["order"]),
+            local=bool(raw["local"]),
+            bureau=Text.model_validate(raw["bureau"]),
+            status=FilingStatus(raw.get("status", "prepared")),
+            **{
+                name: dt.date.fromisoformat(raw[name]) if raw.get(name) else None for name in _DATES
+            },
+            psb_number=raw.get("psb_number"),
+            certificate_number=raw.get("certificate_number"),
+            reasons=tuple(raw.get("reasons") or ()),
+        )
+
+
+_DATES = ("submitted_on", "initial_passed_on", "materials_received_on", "certified_on")
+
+
+@dataclass(frozen=True)
+class FilingState:
+    """What a decision needs of a filing: its steps in route order and the one in progress."""
+
+    steps: tuple[StepState, ...]
+    current: int = 1  # the order of the step in progress
+    connection_date: dt.date | None = None
+
+    @property
+    def step(self) -> StepState:
+        """Return the step in progress."""
+        return next(s for s in self.steps if s.order == self.current)
+
+    @property
+    def status(self) -> FilingStatus:
+        """Return the filing's status: its step in progress's (cancelled when it is)."""
+        return self.step.status
+
+
+@dataclass(frozen=True)
+class Action:
+    """An event on a filing's step, by someone, on a day, with what it carries."""
+
+    event: FilingEvent
+    actor: Actor
+    on: dt.date
+    step: int | None = None  # the step it is for (None: the one in progress)
+    reasons: tuple[str, ...] = ()
+    psb_number: str | None = None
+    certificate_number: str | None = None
+    note: str | None = None  # a cancellation's reason, a change's summary
+
+
+class Audience(StrEnum):
+    """Who a notice goes to."""
+
+    APPLICANT = "applicant"
+    REVIEWERS = "reviewers"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to send: to whom, of what kind (a reviewer card, a status update), saying what."""
+
+    to: Audience
+    kind: str  # "card" (reviewers: with the buttons of the next actions) or "update"
+    text: Text
+    step: int
+    attach: tuple[str, ...] = ()  # the filing's stored PDFs of these kinds, sent with it
+
+
+@dataclass(frozen=True)
+class ReminderChange:
+    """A reminder to schedule (due on `due`) or, with `due` None, the series to cancel."""
+
+    kind: str  # filing | initial_review | materials | re_review | icon | second_bureau | change
+    step: int
+    due: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an accepted event does: the new state, its audit line, notices and reminders."""
+
+    state: FilingState
+    from_status: FilingStatus
+    to_status: FilingStatus
+    actor: str
+    reason: str | None
+    self_reported: bool
+    notices: tuple[Notice, ...] = ()
+    reminders: tuple[ReminderChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an event does not apply."""
+
+    reason: Text
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+EVENT_LABELS: dict[FilingEvent, Text] = {
+    E.SUBMIT: t("已在备案系统提交", "submitted in the filing system"),
+    E.PASS_INITIAL_REVIEW: t("初审通过", "initial review passed"),
+    E.RETURN: t("退回整改", "returned for rectification"),
+    E.RESUBMIT: t("整改后重新提交", "resubmitted after rectification"),
+    E.RECEIVE_MATERIALS: t("收到材料", "materials received"),
+    E.CERTIFY: t("复审通过，发证", "re-review passed, certified"),
+    E.REPORT_CHANGE: t("报告变更", "change reported"),
+    E.CANCEL: t("注销", "cancelled"),
+}
+STATUS_LABELS: dict[FilingStatus, Text] = {
+    S.PREPARED: t("已生成文件，待提交", "documents ready, not submitted"),
+    S.SUBMITTED: t("已提交，待初审", "submitted, awaiting initial review"),
+    S.INITIAL_REVIEW_PASSED: t("初审通过，待送材料", "initial review passed, bring materials"),
+    S.RETURNED: t("被退回整改", "returned for rectification"),
+    S.RESUBMITTED: t("已重新提交，待初审", "resubmitted, awaiting initial review"),
+    S.MATERIALS_RECEIVED: t("材料已收到，待复审", "materials received, awaiting re-review"),
+    S.CERTIFIED: t("已备案", "certified"),
+    S.CHANGE_REPORTED: t("已报告变更，待审核", "change reported, awaiting review"),
+    S.CANCELLED: t("已注销", "cancelled"),
+}
+# Common return reasons, offered as buttons (free text as well).
+RETURN_REASONS: tuple[Text, ...] = (
+    t("网站名称与ICP备案不一致", "site name differs from the ICP record"),
+    t("网站无法访问", "the site cannot be reached"),
+    t("交互式服务未如实申报", "interactive services not declared truthfully"),
+    t("负责人电话无法接通", "the responsible person's phone cannot be reached"),
+    t("材料不清晰", "materials not legible"),
+)
+
+
+def _due(kind: PeriodKind, start: dt.date, pack: Pack, cal: WorkdayCalendar) -> dt.date:
+    return compute_deadline(kind, start, pack, cal).due
+
+
+def _day(d: dt.date) -> Text:
+    return date_text(d)
+
+
+def decide(
+    state: FilingState,
+    action: Action,
+    *,
+    pack: Pack,
+    calendar: WorkdayCalendar,
+    now: dt.datetime,
+    reviewers: bool,
+) -> Decision | Refusal:
+    """Decide what `action` does to a filing in `state` (see the module's docstring).
+    `reviewers`: whether this city's bureau has reviewers registered."""
+    step = state.step
+    if action.step is not None and action.step != step.order:
+        return Refusal(
+            t(
+                f"第{action.step}步不是正在办理的步骤（正在办理第{step.order}步）。",
+                f"Step {action.step} is not the step in progress (step {step.order} is).",
+            )
+        )
+    dest = next_status(step.status, action.event)
+    if dest is None:
+        allowed = "、".join(EVENT_LABELS[e].zh for e in allowed_events(step.status)) or "无"
+        allowed_en = ", ".join(EVENT_LABELS[e].en for e in allowed_events(step.status)) or "none"
+        return Refusal(
+            t(
+                f"这份备案现在是“{STATUS_LABELS[step.status].zh}”，不能{EVENT_LABELS[action.event].zh}"
+                f"（现在可以：{allowed}）。",
+                f"This filing is “{STATUS_LABELS[step.status].en}”: it cannot be "
+                f"{EVENT_LABELS[action.event].en} (now possible: {allowed_en}).",
+            )
+        )
+    refusal = _who_may(step, action, reviewers)
+    if refusal is not None:
+        return refusal
+    if action.on > now.date() + dt.timedelta(days=1):
+        return Refusal(t("日期不能在将来。", "The date cannot be in the future."))
+    if action.event is E.RETURN and not action.reasons:
+        return Refusal(t("退回整改须写明原因。", "A return needs its reasons."))
+    psb = None
+    if action.event is E.CERTIFY:
+        checked = check_psb_number(action.psb_number or "")
+        if not checked.valid:
+            return Refusal(checked.error or t("公安备案号无效。", "Not a valid filing number."))
+        psb = checked.normalized
+    self_reported = action.event in BUREAU_EVENTS and action.actor.role is Role.APPLICANT
+    new_step = _moved(step, action, dest, psb)
+    steps = tuple(new_step if s.order == step.order else s for s in state.steps)
+    current = state.current
+    later = [s for s in steps if s.order > step.order]
+    if dest is S.CERTIFIED and later:
+        current = later[0].order
+    new_state = replace(state, steps=steps, current=current)
+    notices, reminders = _consequences(state, new_state, new_step, action, pack, calendar)
+    audit_reason = "；".join(action.reasons) if action.reasons else action.note
+    if self_reported:
+        audit_reason = "（申请人自报）" + (audit_reason or "")
+    return Decision(
+        state=new_state,
+        from_status=step.status,
+        to_status=dest,
+        actor=action.actor.audit,
+        reason=audit_reason,
+        self_reported=self_reported,
+        notices=notices,
+        reminders=reminders,
+    )
+
+
+def _who_may(step: StepState, action: Action, reviewers: bool) -> Refusal | None:
+    role = action.actor.role
+    if role is Role.OPERATOR:
+        return None
+    decided_here = step.local and reviewers
+    if action.event in BUREAU_EVENTS:
+        if decided_here and role is not Role.REVIEWER:
+            return Refusal(
+                t(
+                    "这一步由网安部门的审核人员在系统中登记，申请人不能自行登记。",
+                    "The bureau's reviewers record this step; an applicant cannot.",
+                )
+            )
+        if not decided_here and role is Role.REVIEWER:
+            return Refusal(
+                t(
+                    "这一步不归本市网安部门审核。",
+                    "This step is not for this city's bureau to review.",
+                )
+            )
+        return None
+    if action.event in APPLICANT_EVENTS and role is not Role.APPLICANT:
+        return Refusal(t("只有申请人能这样做。", "Only the applicant can do this."))
+    return None
+
+
+def _moved(step: StepState, action: Action, dest: FilingStatus, psb: str | None) -> StepState:
+    on = action.on
+    if action.event in (E.SUBMIT, E.RESUBMIT):
+        return replace(step, status=dest, submitted_on=on, reasons=())
+    if action.event is E.PASS_INITIAL_REVIEW:
+        return replace(step, status=dest, initial_passed_on=on)
+    if action.event is E.RETURN:
+        return replace(step, status=dest, reasons=action.reasons)
+    if action.event is E.RECEIVE_MATERIALS:
+        return replace(step, status=dest, materials_received_on=on)
+    if action.event is E.CERTIFY:
+        return replace(
+            step,
+            status=dest,
+            certified_on=on,
+            psb_number=psb,
+            certificate_number=(action.certificate_number or None) or step.certificate_number,
+        )
+    return replace(step, status=dest)
+
+
+def _consequences(
+    before: FilingState,
+    after: FilingState,
+    step: StepState,
+    action: Action,
+    pack: Pack,
+    cal: WorkdayCalendar,
+) -> tuple[tuple[Notice, ...], tuple[ReminderChange, ...]]:
+    """The notices and reminder changes an accepted event brings."""
+    event, order, on = action.event, step.order, action.on
+    to_reviewers = step.local  # this city's step: a card for this city's reviewers
+    notices: list[Notice] = []
+    reminders: list[ReminderChange] = []
+    bureau = step.bureau
+    if event in (E.SUBMIT, E.RESUBMIT):
+        reminders.append(ReminderChange("filing", order))  # submitted: no more filing reminders
+        if step.local:
+            review_due = _day(_due(PeriodKind.INITIAL_REVIEW, on, pack, cal))
+            notices.append(
+                Notice(
+                    Audience.APPLICANT,
+                    "update",
+                    t(
+                        f"已记录：{_day(on).zh}在备案系统提交。{bureau.zh}应在{review_due.zh}前完成初审"
+                        f"（提交后{pack.periods.initial_review.days}个工作日内），请届时登录系统查看结果。",
+                        f"Recorded: submitted on {_day(on).en}. {bureau.en} completes initial "
+                        f"review by {review_due.en}; check the result in the system then.",
+                    ),
+                    order,
+                )
+            )
+            reminders.append(
+                ReminderChange(
+                    "initial_review", order, _due(PeriodKind.INITIAL_REVIEW, on, pack, cal)
+                )
+            )
+        else:
+            notices.append(
+                _update(
+                    order,
+                    t(
+                        f"已记录：{_day(on).zh}向{bureau.zh}提交。初审结果出来后，请在这里登记。",
+                        f"Recorded: submitted to {bureau.en} on {_day(on).en}. "
+                        "Record the result here "
+                        "when it comes.",
+                    ),
+                )
+            )
+        if to_reviewers:
+            attach = ("filing-form", "responsibility")  # what the applicant filed, to check
+            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order, attach))
+    elif event is E.PASS_INITIAL_REVIEW:
+        reminders.append(ReminderChange("initial_review", order))
+        if step.local:
+            due = _due(PeriodKind.MATERIALS, on, pack, cal)
+            reminders.append(ReminderChange("materials", order, due))
+            notices.append(
+                _update(
+                    order,
+                    t(
+                        f"初审通过（{_day(on).zh}）。请在{_day(due).zh}前携带盖章（签字）材料到{bureau.zh}复审"
+                        f"（{pack.bureau.address.zh}，{pack.bureau.office_hours.zh}），材料见《复审材料清单》。",
+                        f"Initial review passed ({_day(on).en}). "
+                        "Bring the stamped (signed) materials "
+                        f"to {bureau.en} by {_day(due).en} ({pack.bureau.address.en}, "
+                        f"{pack.bureau.office_hours.en}); see the checklist.",
+                    ),
+                    attach=("checklist",),  # the checklist again, with the date now known
+                )
+            )
+        else:
+            notices.append(
+                _update(
+                    order,
+                    t(
+                        f"已记录：初审通过（{_day(on).zh}）。请按{bureau.zh}的要求送材料，送达后在这里登记。",
+                        f"Recorded: initial review passed ({_day(on).en}). Bring the materials as "
+                        f"{bureau.en} asks, then record it here.",
+                    ),
+                )
+            )
+        if to_reviewers:
+            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
+    elif event is E.RETURN:
+        reminders.append(ReminderChange("initial_review", order))
+        reminders.append(ReminderChange("re_review", order))
+        reasons = "；".join(action.reasons)
+        notices.append(
+            _update(
+                order,
+                t(
+                    f"{bureau.zh}退回整改，原因：{reasons}。请修改后在备案系统重新提交，并在这里点“已重新提交”。",
+                    f"{bureau.en} returned the filing for rectification: {reasons}. "
+                    "Fix it, resubmit in "
+                    "the system, then press “resubmitted” here.",
+                ),
+            )
+        )
+        if to_reviewers:
+            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
+    elif event is E.RECEIVE_MATERIALS:
+        reminders.append(ReminderChange("materials", order))
+        if step.local:
+            due = _due(PeriodKind.RE_REVIEW, on, pack, cal)
+            reminders.append(ReminderChange("re_review", order, due))
+            notices.append(
+                _update(
+                    order,
+                    t(
+                        f"{bureau.zh}已于{_day(on).zh}收到材料，应在{_day(due).zh}前完成复审。",
+                        f"{bureau.en} received the materials on {_day(on).en}; re-review is due by "
+                        f"{_day(due).en}.",
+                    ),
+                )
+            )
+        else:
+            notices.append(
+                _update(
+                    order,
+                    t(
+                        f"已记录：材料已于{_day(on).zh}送达{bureau.zh}。",
+                        f"Recorded: materials handed to {bureau.en} on {_day(on).en}.",
+                    ),
+                )
+            )
+        if to_reviewers:
+            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
+    elif event is E.CERTIFY:
+        reminders.append(ReminderChange("re_review", order))
+        reminders.append(ReminderChange("icon", order, on + dt.timedelta(days=7)))
+        text = t(
+            f"🎉 {bureau.zh}备案完成（{_day(on).zh}）。公安备案号：{step.psb_number}\n"
+            "请登录备案系统下载备案图标和查询链接，及时将图标加链接放在网站首页底部。",
+            f"🎉 Filed with {bureau.en} ({_day(on).en}). Filing number: {step.psb_number}\n"
+            "Download the icon and query link from the filing system and place the linked icon "
+            "at the bottom of your home page promptly.",
+        )
+        if after.current != before.current:
+            nxt = after.step
+            reminders.append(ReminderChange("second_bureau", nxt.order, on + dt.timedelta(days=7)))
+            text = text + t(
+                f"\n下一步：到第{nxt.order}步的{nxt.bureau.zh}办理备案手续，完成后在这里点“已提交”。",
+                f"\nNext: file with {nxt.bureau.en} (step {nxt.order}); press “submitted” here "
+                "when done.",
+            )
+        notices.append(_update(order, text))
+        if to_reviewers:
+            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
+    elif event is E.REPORT_CHANGE:
+        notices.append(_update(order, t("已记录变更报告。", "Change report recorded.")))
+        if to_reviewers:
+            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
+    elif event is E.CANCEL:
+        reminders += [ReminderChange(kind, s.order) for s in after.steps for kind in _ALL_KINDS]
+        notices.append(
+            _update(
+                order,
+                t(
+                    "已记录注销。请同时在备案系统中办理注销。",
+                    "Cancellation recorded. Cancel it in the filing system too.",
+                ),
+            )
+        )
+        if any(s.local for s in after.steps):
+            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
+    return tuple(notices), tuple(reminders)
+
+
+_ALL_KINDS = ("filing", "initial_review", "materials", "re_review", "icon", "second_bureau")
+
+
+def _update(order: int, text: Text, attach: tuple[str, ...] = ()) -> Notice:
+    return Notice(Audience.APPLICANT, "update", text, order, attach)
+
+
+def steps_of_route(route: dict[str, Any]) -> tuple[StepState, ...]:
+    """Return a new filing's steps from its stored route (`filing.route`)."""
+    return tuple(
+        StepState(
+            order=int(s["order"]),
+            local=s["where"] == "local",
+            bureau=Text.model_validate(s.get("bureau") or {"zh": "", "en": ""}),
+        )
+        for s in route.get("steps", [])
+    )
+
+
+def next_actions(state: FilingState, role: Role, reviewers: bool) -> list[FilingEvent]:
+    """Return the events `role` may do now on the step in progress, in lifecycle order."""
+    step = state.step
+    found = []
+    for event in allowed_events(step.status):
+        probe = Action(event, Actor(role, "?"), dt.date.min, reasons=("?",), psb_number=None)
+        if _who_may(step, probe, reviewers) is None:
+            found.append(event)
+    return found

@@ -1,0 +1,310 @@
+"""The filing's life over the local Bot API (issue 12): the applicant and a reviewer as
+separate users, acting from their chats; refusals for whoever does not belong."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dialogs.transcripts import SUBMITTING
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.driver import BEIAN, TOKEN, BotProcess, message_text
+
+APPLICANT, REVIEWER, STRANGER = 8101, 9101, 8102
+ID_NUMBER = "330106198506120015"  # the individual example's ID number
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    server = FakeBotAPI(TOKEN).start()
+    yield server
+    server.stop()
+
+
+def _bot(fake: FakeBotAPI, tmp_path: Path, reviewers: str) -> BotProcess:
+    return BotProcess(fake, tmp_path, env={"BEIAN_REVIEWERS": reviewers}).start()
+
+
+def _last_with_button(fake: FakeBotAPI, chat: int, label: str) -> tuple[dict[str, Any], str]:
+    def found() -> tuple[dict[str, Any], str] | None:
+        for message in reversed(fake.chat_messages(chat)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"].startswith(label):
+                        return message, button["callback_data"]
+        return None
+
+    result: tuple[dict[str, Any], str] = fake.wait_until(found)
+    return result
+
+
+def _press(fake: FakeBotAPI, user: int, chat: int, label: str) -> tuple[dict[str, Any], str]:
+    message, data = _last_with_button(fake, chat, label)
+    fake.push(fake.press_update(user, message, data))
+    return message, data
+
+
+def _wait_text(fake: FakeBotAPI, chat: int, fragment: str, after: int = 0) -> dict[str, Any]:
+    def found() -> dict[str, Any] | None:
+        for message in fake.chat_messages(chat):
+            if message["message_id"] > after and fragment in message_text(message):
+                return message
+        return None
+
+    result: dict[str, Any] = fake.wait_until(found, 30)
+    return result
+
+
+def _newest(fake: FakeBotAPI, chat: int) -> int:
+    messages = fake.chat_messages(chat)
+    return messages[-1]["message_id"] if messages else 0
+
+
+def _interview(fake: FakeBotAPI, user: int, kind: str = "individual") -> None:
+    for text in ["/start", *(s for s, _ in SUBMITTING[kind])]:
+        fake.push(fake.text_update(user, text))
+    fake.wait_until(lambda: len(fake.calls_of("sendDocument", user)) >= 4, 90)
+    _last_with_button(fake, user, "已在备案系统提交")  # the status after the documents
+
+
+def _show(tmp_path: Path, filing_id: int = 1) -> dict[str, Any]:
+    done = subprocess.run(
+        [str(BEIAN), "filings", "show", str(filing_id), "--json"],
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    shown: dict[str, Any] = json.loads(done.stdout)
+    return shown
+
+
+def test_submit_return_resubmit_pass_materials_certify_with_a_reviewer(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        _interview(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        card = _wait_text(fake, REVIEWER, "【已在备案系统提交】")
+        text = message_text(card)
+        assert "小𠮷的笔记" in text and "第1/1步" in text and "初审期限" in text
+        assert ID_NUMBER not in text and ID_NUMBER[-4:] in text  # masked, last 4 kept
+        _wait_text(fake, APPLICANT, "应在2026年12月4日前完成初审")
+        # the applicant cannot record the bureau's outcome where reviewers decide
+        buttons = [
+            b["text"]
+            for m in fake.chat_messages(APPLICANT)
+            for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+            for b in row
+        ]
+        assert not any(b.startswith("初审通过") for b in buttons)
+
+        # a stranger pressing the reviewer's card (in the reviewer's chat) is refused
+        old_card, old_data = _last_with_button(fake, REVIEWER, "初审通过")
+        fake.push(fake.press_update(STRANGER, old_card, old_data))
+        fake.wait_until(
+            lambda: any(
+                "不是审核人员" in str(c.params.get("text", ""))
+                for c in fake.calls_of("answerCallbackQuery")
+            )
+        )
+
+        _press(fake, REVIEWER, REVIEWER, "退回整改")
+        _press(fake, REVIEWER, REVIEWER, "网站名称与ICP备案不一致")
+        _wait_text(fake, APPLICANT, "退回整改，原因：网站名称与ICP备案不一致")
+        # the old card's 初审通过, pressed after the filing moved on: refused, with who did it
+        fake.push(fake.press_update(REVIEWER, old_card, old_data))
+        fake.wait_until(
+            lambda: any(
+                f"reviewer:{REVIEWER}" in str(c.params.get("text", ""))
+                for c in fake.calls_of("answerCallbackQuery")
+            )
+        )
+
+        before = _newest(fake, REVIEWER)
+        _press(fake, APPLICANT, APPLICANT, "整改后重新提交")
+        _wait_text(fake, REVIEWER, "【整改后重新提交】", before)
+        _press(fake, REVIEWER, REVIEWER, "初审通过")
+        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+        _press(fake, REVIEWER, REVIEWER, "收到材料")
+        _wait_text(fake, APPLICANT, "收到材料，应在")
+        _press(fake, REVIEWER, REVIEWER, "复审通过")
+        prompt = _wait_text(fake, REVIEWER, "请回复公安备案号")
+        fake.push(fake.text_update(REVIEWER, "京公网安备123号", reply_to=prompt))
+        _wait_text(fake, REVIEWER, "公安备案号")  # refused: the number is checked
+        fake.push(
+            fake.text_update(REVIEWER, "京公网安备11010502030143号 SL-2026-001", reply_to=prompt)
+        )
+        done = _wait_text(fake, APPLICANT, "公安备案号：京公网安备11010502030143号")
+        assert "图标" in message_text(done)
+    finally:
+        assert bot.stop() == 0, bot.output()
+    shown = _show(tmp_path)
+    assert shown["status"] == "certified" and shown["psb_number"] == "京公网安备11010502030143号"
+    trail = [(e["from"], e["to"], e["actor"]) for e in shown["events"]]
+    assert trail == [
+        (None, "prepared", trail[0][2]),
+        ("prepared", "submitted", f"applicant:{APPLICANT}"),
+        ("submitted", "returned", f"reviewer:{REVIEWER}"),
+        ("returned", "resubmitted", f"applicant:{APPLICANT}"),
+        ("resubmitted", "initial_review_passed", f"reviewer:{REVIEWER}"),
+        ("initial_review_passed", "materials_received", f"reviewer:{REVIEWER}"),
+        ("materials_received", "certified", f"reviewer:{REVIEWER}"),
+    ]
+    assert shown["events"][2]["reason"] == "网站名称与ICP备案不一致"
+    log = bot.log.read_text(encoding="utf-8")
+    assert ID_NUMBER not in log and "refused" in log
+
+
+def test_without_reviewers_the_applicant_records_the_outcomes_self_reported(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    bot = _bot(fake, tmp_path, "")
+    try:
+        _interview(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, APPLICANT, "完成初审")
+        _press(fake, APPLICANT, APPLICANT, "初审通过（按网安部门的结果自行登记）")
+        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+        assert fake.chat_messages(REVIEWER) == []  # nobody to send a card to
+    finally:
+        assert bot.stop() == 0, bot.output()
+    shown = _show(tmp_path)
+    assert shown["status"] == "initial_review_passed"
+    assert "申请人自报" in (shown["events"][-1]["reason"] or "")
+
+
+def test_status_lists_the_filing_and_redelivered_presses_change_nothing(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        _interview(fake, APPLICANT)
+        message, data = _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, REVIEWER, "【已在备案系统提交】")
+        press = fake.press_update(APPLICANT, message, data)
+        fake.push(press)  # the same press again (as a second update): refused, not applied
+        fake.push(press)  # and the very same update redelivered: dropped by the inbox
+        before = _newest(fake, APPLICANT)
+        fake.push(fake.text_update(APPLICANT, "/status"))
+        status = _wait_text(fake, APPLICANT, "#1", before)
+        assert "已提交，待初审" in message_text(status)
+        fake.push(fake.text_update(STRANGER, "/status"))  # another applicant: no filing of theirs
+        fake.wait_until(lambda: fake.chat_messages(STRANGER))
+        assert all("#1 " not in message_text(m) for m in fake.chat_messages(STRANGER))
+    finally:
+        assert bot.stop() == 0, bot.output()
+    shown = _show(tmp_path)
+    assert [e["to"] for e in shown["events"]] == ["prepared", "submitted"]
+
+
+GROUP, SECOND = -100777, 9102
+
+
+def test_two_reviewers_pressing_at_once_in_the_review_group_one_wins(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    bot = BotProcess(
+        fake,
+        tmp_path,
+        env={"BEIAN_REVIEWERS": f"{REVIEWER},{SECOND}", "BEIAN_REVIEW_CHAT": str(GROUP)},
+    ).start()
+    try:
+        _interview(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        card = _wait_text(fake, GROUP, "【已在备案系统提交】")
+        assert fake.chat_messages(REVIEWER) == []  # cards go to the group, not privately
+        # the card comes with what the applicant filed (the forms), to check against
+        fake.wait_until(lambda: len(fake.calls_of("sendDocument", GROUP)) >= 2)
+        message, data = _last_with_button(fake, GROUP, "初审通过")
+        assert message["message_id"] == card["message_id"]
+        fake.push(fake.press_update(REVIEWER, message, data))
+        fake.push(fake.press_update(SECOND, message, data))  # the same card, at once
+        fake.wait_until(
+            lambda: any(
+                "已由" in str(c.params.get("text", ""))
+                for c in fake.calls_of("answerCallbackQuery")
+            )
+        )
+        # a non-reviewer in the group is refused
+        fake.push(fake.press_update(STRANGER, message, data))
+        fake.wait_until(
+            lambda: any(
+                "不是审核人员" in str(c.params.get("text", ""))
+                for c in fake.calls_of("answerCallbackQuery")
+            )
+        )
+        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+        checklist = fake.wait_until(
+            lambda: [
+                c
+                for c in fake.calls_of("sendDocument", APPLICANT)
+                if "复审材料清单" in next(iter(c.files.values()))[0]
+            ][1:]  # sent with the documents, and again with the pass
+        )
+        assert checklist
+        # the certificate asked and given in the group, in reply to the bot's prompt
+        _press(fake, REVIEWER, GROUP, "收到材料")
+        _wait_text(fake, APPLICANT, "收到材料，应在")
+        _press(fake, SECOND, GROUP, "复审通过")
+        prompt = _wait_text(fake, GROUP, "请回复公安备案号")
+        fake.push(
+            fake.text_update(SECOND, "京公网安备11010502030143号", chat_id=GROUP, reply_to=prompt)
+        )
+        _wait_text(fake, APPLICANT, "公安备案号：京公网安备11010502030143号")
+    finally:
+        assert bot.stop() == 0, bot.output()
+    shown = _show(tmp_path)
+    passes = [e for e in shown["events"] if e["to"] == "initial_review_passed"]
+    assert len(passes) == 1  # one of the two presses won
+    assert shown["events"][-1]["actor"] == f"reviewer:{SECOND}"
+
+
+def test_a_two_bureau_route_our_reviewers_act_on_our_step_only(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    """Maintained here, server in 杭州: step 1 is ours, step 2 is self-reported."""
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        for text in ["/start", *(s for s, _ in SUBMITTING["enterprise"])]:
+            fake.push(fake.text_update(APPLICANT, text))
+        fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= 5, 90)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        card = message_text(_wait_text(fake, REVIEWER, "【已在备案系统提交】"))
+        assert "第1/2步" in card and "第2/2步" in card
+        for label in ("初审通过", "收到材料"):
+            _press(fake, REVIEWER, REVIEWER, label)
+            fake.wait_until(lambda: fake.calls_of("answerCallbackQuery"))
+        _wait_text(fake, APPLICANT, "收到材料，应在")
+        _press(fake, REVIEWER, REVIEWER, "复审通过")
+        prompt = _wait_text(fake, REVIEWER, "请回复公安备案号")
+        fake.push(fake.text_update(REVIEWER, "京公网安备11010502030143号", reply_to=prompt))
+        done = _wait_text(fake, APPLICANT, "下一步：到第2步")
+        assert "服务器托管地（杭州）" in message_text(done)
+        before = _newest(fake, REVIEWER)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, APPLICANT, "向服务器托管地（杭州）的公安网安部门提交")
+        _press(fake, APPLICANT, APPLICANT, "初审通过（按网安部门的结果自行登记）")
+        _wait_text(fake, APPLICANT, "已记录：初审通过")
+        assert _newest(fake, REVIEWER) == before  # no card for the bureau elsewhere
+        before = _newest(fake, APPLICANT)
+        fake.push(fake.text_update(APPLICANT, "/start"))
+        listed = message_text(_wait_text(fake, APPLICANT, "#1", before))
+        assert "▶ 第2/2步" in listed
+        _wait_text(fake, APPLICANT, "发送 /new", before)
+        docs = len(fake.calls_of("sendDocument", APPLICANT))
+        fake.push(fake.text_update(APPLICANT, "/documents"))
+        fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= docs + 5)
+    finally:
+        assert bot.stop() == 0, bot.output()
+    shown = _show(tmp_path)
+    steps = shown["steps"]
+    assert [s["status"] for s in steps] == ["certified", "initial_review_passed"]
+    assert "申请人自报" in (shown["events"][-1]["reason"] or "")

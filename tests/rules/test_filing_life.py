@@ -1,0 +1,172 @@
+"""The filing's life as one pure decision per event (issue 12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rules.enums import FilingStatus as S
+from rules.filing_life import (
+    Action,
+    Actor,
+    Audience,
+    Decision,
+    FilingState,
+    Refusal,
+    Role,
+    StepState,
+    decide,
+    next_actions,
+)
+from rules.lifecycle import FilingEvent as E
+from rules.lifecycle import next_status
+from rules.pack import Pack
+from rules.text import t
+from rules.workdays import WorkdayCalendar
+
+NOW = dt.datetime(2026, 12, 10, 10, 0, tzinfo=dt.UTC)
+APPLICANT = Actor(Role.APPLICANT, "7")
+REVIEWER = Actor(Role.REVIEWER, "3")
+LOCAL = StepState(1, True, t("示例市公安局", "Example PSB"))
+OUTSIDE = StepState(2, False, t("服务器托管地（杭州）的公安网安部门", "Hangzhou's bureau"))
+
+
+def go(
+    pack: Pack,
+    state: FilingState,
+    event: E,
+    actor: Actor = APPLICANT,
+    *,
+    reviewers: bool = True,
+    on: dt.date | None = None,
+    **extra: object,
+) -> Decision | Refusal:
+    return decide(
+        state,
+        Action(event, actor, on or NOW.date(), **extra),  # type: ignore[arg-type]
+        pack=pack,
+        calendar=WorkdayCalendar(pack.calendar),
+        now=NOW,
+        reviewers=reviewers,
+    )
+
+
+def ok(result: Decision | Refusal) -> Decision:
+    assert isinstance(result, Decision), result
+    return result
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("event", list(E))
+def test_every_status_and_event_is_decided_by_the_lifecycle(
+    pack: Pack, status: S, event: E
+) -> None:
+    state = FilingState((StepState(1, True, LOCAL.bureau, status),))
+    actor = REVIEWER if event in (E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS,
+                                  E.CERTIFY) else APPLICANT  # fmt: skip
+    result = go(
+        pack,
+        state,
+        event,
+        actor,
+        reasons=("网站无法访问",),
+        psb_number="京公网安备11010502030143号",
+    )
+    dest = next_status(status, event)
+    if dest is None:
+        assert isinstance(result, Refusal) and "不能" in result.reason.zh
+    else:
+        assert ok(result).to_status is dest and result.state.step.status is dest
+
+
+def test_the_whole_procedure_with_reviewers_dates_each_next_step(pack: Pack) -> None:
+    state = FilingState((LOCAL,))
+    submitted = ok(go(pack, state, E.SUBMIT, on=dt.date(2026, 11, 27)))
+    assert submitted.state.step.submitted_on == dt.date(2026, 11, 27)
+    assert [n.to for n in submitted.notices] == [Audience.APPLICANT, Audience.REVIEWERS]
+    assert "2026年12月4日前完成初审" in submitted.notices[0].text.zh
+    assert ("initial_review", dt.date(2026, 12, 4)) in [
+        (r.kind, r.due) for r in submitted.reminders
+    ]
+    assert ("filing", None) in [(r.kind, r.due) for r in submitted.reminders]  # cancelled
+    passed = ok(go(pack, submitted.state, E.PASS_INITIAL_REVIEW, REVIEWER, on=dt.date(2026, 12, 2)))
+    assert "2026年12月9日前" in passed.notices[0].text.zh and pack.bureau.address.zh in (
+        passed.notices[0].text.zh
+    )
+    received = ok(go(pack, passed.state, E.RECEIVE_MATERIALS, REVIEWER, on=dt.date(2026, 12, 4)))
+    assert "2026年12月9日前完成复审" in received.notices[0].text.zh
+    bad = go(pack, received.state, E.CERTIFY, REVIEWER, psb_number="京公网安备123号")
+    assert isinstance(bad, Refusal)
+    done = ok(
+        go(
+            pack,
+            received.state,
+            E.CERTIFY,
+            REVIEWER,
+            psb_number="京公网安备 11010502030143 号",
+            certificate_number="SL-2026-0012",
+        )
+    )
+    step = done.state.step
+    assert step.status is S.CERTIFIED and step.psb_number == "京公网安备11010502030143号"
+    assert step.certificate_number == "SL-2026-0012"
+    assert "京公网安备11010502030143号" in done.notices[0].text.zh
+
+
+def test_a_return_needs_reasons_and_they_reach_the_applicant(pack: Pack) -> None:
+    state = ok(go(pack, FilingState((LOCAL,)), E.SUBMIT)).state
+    assert isinstance(go(pack, state, E.RETURN, REVIEWER), Refusal)
+    returned = ok(go(pack, state, E.RETURN, REVIEWER, reasons=("网站名称与ICP备案不一致",)))
+    assert "网站名称与ICP备案不一致" in returned.notices[0].text.zh
+    assert returned.reason == "网站名称与ICP备案不一致"
+    again = ok(go(pack, returned.state, E.RESUBMIT))
+    assert again.to_status is S.RESUBMITTED and again.state.step.reasons == ()
+
+
+def test_where_reviewers_decide_the_applicant_cannot_and_vice_versa(pack: Pack) -> None:
+    state = ok(go(pack, FilingState((LOCAL,)), E.SUBMIT)).state
+    assert isinstance(go(pack, state, E.PASS_INITIAL_REVIEW, APPLICANT), Refusal)
+    # no reviewers registered: the applicant records the bureau's outcome, marked self-reported
+    self_reported = ok(go(pack, state, E.PASS_INITIAL_REVIEW, APPLICANT, reviewers=False))
+    assert self_reported.self_reported and self_reported.reason is not None
+    assert "申请人自报" in self_reported.reason
+    assert isinstance(go(pack, state, E.SUBMIT, REVIEWER), Refusal)  # not the applicant's
+
+
+def test_a_two_bureau_filing_moves_to_its_second_step_once_certified(pack: Pack) -> None:
+    state = FilingState((LOCAL, OUTSIDE))
+    for event, actor, extra in (
+        (E.SUBMIT, APPLICANT, {}),
+        (E.PASS_INITIAL_REVIEW, REVIEWER, {}),
+        (E.RECEIVE_MATERIALS, REVIEWER, {}),
+        (E.CERTIFY, REVIEWER, {"psb_number": "京公网安备11010502030143号"}),
+    ):
+        decision = ok(go(pack, state, event, actor, **extra))
+        state = decision.state
+    assert state.current == 2 and state.step.status is S.PREPARED
+    assert "下一步：到第2步" in decision.notices[0].text.zh
+    assert ("second_bureau", 2) in [(r.kind, r.step) for r in decision.reminders]
+    # this city's reviewers do not act on the bureau elsewhere: the applicant self-reports
+    state = ok(go(pack, state, E.SUBMIT)).state
+    assert isinstance(go(pack, state, E.PASS_INITIAL_REVIEW, REVIEWER), Refusal)
+    outside = ok(go(pack, state, E.PASS_INITIAL_REVIEW, APPLICANT))
+    assert outside.self_reported
+    assert all(n.to is Audience.APPLICANT for n in outside.notices)  # no card for step 2
+    assert isinstance(go(pack, state, E.SUBMIT, step=1), Refusal)  # step 1 is done
+
+
+def test_next_actions_offer_only_what_the_role_may_do(pack: Pack) -> None:
+    state = ok(go(pack, FilingState((LOCAL,)), E.SUBMIT)).state
+    assert next_actions(state, Role.REVIEWER, True) == [E.PASS_INITIAL_REVIEW, E.RETURN]
+    assert next_actions(state, Role.APPLICANT, True) == [E.CANCEL]
+    assert next_actions(state, Role.APPLICANT, False) == [
+        E.PASS_INITIAL_REVIEW,
+        E.RETURN,
+        E.CANCEL,
+    ]
+
+
+def test_a_date_in_the_future_is_refused(pack: Pack) -> None:
+    result = go(pack, FilingState((LOCAL,)), E.SUBMIT, on=dt.date(2026, 12, 25))  # NOW: 12-10
+    assert isinstance(result, Refusal) and "将来" in result.reason.zh
