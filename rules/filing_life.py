@@ -286,6 +286,8 @@ def decide(
     audit_reason = "；".join(action.reasons) if action.reasons else action.note
     if self_reported:
         audit_reason = "（申请人自报）" + (audit_reason or "")
+    if len(state.steps) > 1:  # which bureau's step, in the audit trail
+        audit_reason = f"第{step.order}步（{step.bureau.zh}）" + (audit_reason or "")
     return Decision(
         state=new_state,
         from_status=step.status,
@@ -530,6 +532,33 @@ def steps_of_route(route: dict[str, Any]) -> tuple[StepState, ...]:
         )
         for s in route.get("steps", [])
     )
+
+
+# The clock running at this city's bureau in each status: its label, period and start date.
+_CLOCKS: dict[FilingStatus, tuple[Text, PeriodKind, str]] = {
+    S.SUBMITTED: (t("初审期限", "initial review due"), PeriodKind.INITIAL_REVIEW, "submitted_on"),
+    S.RESUBMITTED: (t("初审期限", "initial review due"), PeriodKind.INITIAL_REVIEW,
+                    "submitted_on"),
+    S.INITIAL_REVIEW_PASSED: (t("送材料期限", "materials due"), PeriodKind.MATERIALS,
+                              "initial_passed_on"),
+    S.MATERIALS_RECEIVED: (t("复审期限", "re-review due"), PeriodKind.RE_REVIEW,
+                           "materials_received_on"),
+}  # fmt: skip
+
+
+def next_deadline(
+    state: FilingState, pack: Pack, cal: WorkdayCalendar
+) -> tuple[Text, dt.date] | None:
+    """Return the deadline running now (what it is, when), or None: this city's review
+    clocks on its own step, or the 30 days to submit before the first step is submitted."""
+    step = state.step
+    clock = _CLOCKS.get(step.status) if step.local else None
+    start = getattr(step, clock[2]) if clock is not None else None
+    if clock is not None and start is not None:
+        return clock[0], _due(clock[1], start, pack, cal)
+    if step.status is S.PREPARED and state.current == 1 and state.connection_date:
+        return t("提交期限", "submit by"), _due(PeriodKind.FILING, state.connection_date, pack, cal)
+    return None
 
 
 def next_actions(state: FilingState, role: Role, reviewers: bool) -> list[FilingEvent]:

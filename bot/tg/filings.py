@@ -36,8 +36,7 @@ from models import outbox
 from models.db import session_scope
 from models.filings import applicant_by_channel, filings_of, redeem_invite, state_of
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
-from rules.deadlines import compute_deadline
-from rules.enums import DocumentKind, FilingStatus, OutboxStatus, PeriodKind
+from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.filing_life import (
     EVENT_LABELS,
     RETURN_REASONS,
@@ -45,6 +44,7 @@ from rules.filing_life import (
     Actor,
     Role,
     next_actions,
+    next_deadline,
 )
 from rules.lifecycle import FilingEvent as E
 from rules.text import Lang, Text, t
@@ -101,19 +101,6 @@ def _day(d: dt.date, lang: Lang) -> str:
     return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
 
 
-# The clock running at this city's bureau in each status: its label, period, and start date.
-_CLOCKS: dict[FilingStatus, tuple[Text, PeriodKind, str]] = {
-    FilingStatus.SUBMITTED: (t("初审期限", "initial review due"), PeriodKind.INITIAL_REVIEW,
-                             "submitted_on"),
-    FilingStatus.RESUBMITTED: (t("初审期限", "initial review due"), PeriodKind.INITIAL_REVIEW,
-                               "submitted_on"),
-    FilingStatus.INITIAL_REVIEW_PASSED: (t("送材料期限", "materials due"), PeriodKind.MATERIALS,
-                                         "initial_passed_on"),
-    FilingStatus.MATERIALS_RECEIVED: (t("复审期限", "re-review due"), PeriodKind.RE_REVIEW,
-                                      "materials_received_on"),
-}  # fmt: skip
-
-
 def filing_lines(filing: Filing, services: Services, lang: Lang, *, masked: bool) -> list[str]:
     """Describe a filing: its site, its steps with their bureaus and statuses, its deadlines."""
     state = state_of(filing)
@@ -145,16 +132,7 @@ def filing_lines(filing: Filing, services: Services, lang: Lang, *, masked: bool
         if step.psb_number:
             lines.append(f"   {step.psb_number}")
     step = state.step
-    due: tuple[Text, dt.date] | None = None
-    clock = _CLOCKS.get(step.status) if step.local else None
-    if clock is not None and getattr(step, clock[2]) is not None:
-        deadline = compute_deadline(clock[1], getattr(step, clock[2]), ctx.pack, ctx.calendar)
-        due = (clock[0], deadline.due)
-    elif step.status is FilingStatus.PREPARED and state.current == 1 and filing.connection_date:
-        deadline = compute_deadline(
-            PeriodKind.FILING, filing.connection_date, ctx.pack, ctx.calendar
-        )
-        due = (t("提交期限", "submit by"), deadline.due)
+    due = next_deadline(state, ctx.pack, ctx.calendar)
     if due is not None:
         left = (due[1] - ctx.today).days
         days = (

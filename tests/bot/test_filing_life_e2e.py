@@ -288,6 +288,7 @@ def test_a_two_bureau_route_our_reviewers_act_on_our_step_only(
         fake.push(fake.text_update(REVIEWER, "京公网安备11010502030143号", reply_to=prompt))
         done = _wait_text(fake, APPLICANT, "下一步：到第2步")
         assert "服务器托管地（杭州）" in message_text(done)
+        _wait_text(fake, REVIEWER, "【复审通过，发证】")  # the last card of our step
         before = _newest(fake, REVIEWER)
         _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
         _wait_text(fake, APPLICANT, "向服务器托管地（杭州）的公安网安部门提交")
@@ -308,3 +309,65 @@ def test_a_two_bureau_route_our_reviewers_act_on_our_step_only(
     steps = shown["steps"]
     assert [s["status"] for s in steps] == ["certified", "initial_review_passed"]
     assert "申请人自报" in (shown["events"][-1]["reason"] or "")
+
+
+def test_forged_filing_buttons_are_refused_and_logged(fake: FakeBotAPI, tmp_path: Path) -> None:
+    from bot.tg.ui import _SEP
+
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        _interview(fake, APPLICANT)
+        message, data = _last_with_button(fake, APPLICANT, "已在备案系统提交")
+        asking, code, signature = data.split(_SEP)
+        forged = _SEP.join([asking, code, "0" * len(signature)])  # a signature not ours
+        fake.push(fake.press_update(APPLICANT, message, forged))
+        other = _SEP.join(["F2.1", code, signature])  # another filing, the same signature
+        fake.push(fake.press_update(APPLICANT, message, other))
+        fake.wait_until(
+            lambda: (
+                sum(
+                    "按钮已失效" in str(c.params.get("text", ""))
+                    for c in fake.calls_of("answerCallbackQuery")
+                )
+                >= 2
+            )
+        )
+        assert fake.chat_messages(REVIEWER) == []  # nothing was submitted
+    finally:
+        assert bot.stop() == 0, bot.output()
+    assert [e["to"] for e in _show(tmp_path)["events"]] == ["prepared"]
+    assert "a button not made for user" in bot.log.read_text(encoding="utf-8")
+
+
+def test_maintained_elsewhere_the_first_step_is_self_reported_then_ours_is_reviewed(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    """Maintained in 上海, server here: 上海's step is the applicant's to record, ours gets
+    a card once 上海 certified."""
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        for text in ["/start", *(s for s, _ in SUBMITTING["government"])]:
+            fake.push(fake.text_update(APPLICANT, text))
+        fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= 5, 90)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, APPLICANT, "向网站系统维护地（上海）的公安网安部门提交")
+        assert fake.chat_messages(REVIEWER) == []  # 上海's step: no card here
+        for label, said in (
+            ("初审通过", "已记录：初审通过"),
+            ("收到材料", "已记录：材料已于"),
+        ):
+            _press(fake, APPLICANT, APPLICANT, label)
+            _wait_text(fake, APPLICANT, said)
+        _press(fake, APPLICANT, APPLICANT, "复审通过")
+        prompt = _wait_text(fake, APPLICANT, "请回复公安备案号")
+        fake.push(fake.text_update(APPLICANT, "沪公网安备31011502000001号", reply_to=prompt))
+        _wait_text(fake, APPLICANT, "下一步：到第2步的示例市公安局")
+        assert fake.chat_messages(REVIEWER) == []
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        card = message_text(_wait_text(fake, REVIEWER, "【已在备案系统提交】"))
+        assert "▶ 第2/2步" in card and "沪公网安备31011502000001号" in card
+    finally:
+        assert bot.stop() == 0, bot.output()
+    last = _show(tmp_path)["events"][-1]
+    assert (last["from"], last["to"]) == ("prepared", "submitted")  # step 2 began anew
+    assert (last["reason"] or "").startswith("第2步（示例市公安局")

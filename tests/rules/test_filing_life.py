@@ -170,3 +170,16 @@ def test_next_actions_offer_only_what_the_role_may_do(pack: Pack) -> None:
 def test_a_date_in_the_future_is_refused(pack: Pack) -> None:
     result = go(pack, FilingState((LOCAL,)), E.SUBMIT, on=dt.date(2026, 12, 25))  # NOW: 12-10
     assert isinstance(result, Refusal) and "将来" in result.reason.zh
+
+
+def test_the_deadline_running_now_follows_the_recorded_dates(pack: Pack) -> None:
+    from rules.filing_life import next_deadline
+
+    cal = WorkdayCalendar(pack.calendar)
+    prepared = FilingState((LOCAL,), connection_date=dt.date(2026, 11, 20))
+    assert next_deadline(prepared, pack, cal) == (t("提交期限", "submit by"), dt.date(2026, 12, 21))
+    submitted = ok(go(pack, prepared, E.SUBMIT, on=dt.date(2026, 11, 27))).state
+    label, due = next_deadline(submitted, pack, cal) or (None, None)
+    assert label is not None and label.zh == "初审期限" and due == dt.date(2026, 12, 4)
+    outside = FilingState((OUTSIDE,), current=2)
+    assert next_deadline(ok(go(pack, outside, E.SUBMIT)).state, pack, cal) is None
