@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.deliveries import DOCUMENTS
 from dialogs.model import Context, Step, Submit
@@ -74,6 +74,25 @@ def filing_from(
     )
 
 
+def _amended(
+    session: Session, submit: Submit, interview_id: int, now: dt.datetime
+) -> Filing | None:
+    """The interview's own filing with the fixed answers (its status stays: the applicant
+    resubmits in the filing system, then says so); None when it has none."""
+    filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
+    if filing is None:
+        return None
+    answers = submit.answers
+    filing.data = answers.model_dump(mode="json")
+    filing.site_name = answers.website.name
+    filing.icp_number = answers.website.icp_number
+    filing.connection_date = answers.connection_date
+    filing.updated_at = now
+    session.add(filing)
+    session.flush()
+    return filing
+
+
 def submission_writer(ctx: Context, holder: str, chat_id: int | None):  # type: ignore[no-untyped-def]
     """Return the effect writer of a submission turn for this context and channel."""
 
@@ -83,18 +102,20 @@ def submission_writer(ctx: Context, holder: str, chat_id: int | None):  # type: 
         submit = next((e for e in step.effects if isinstance(e, Submit)), None)
         if submit is None:
             return None
-        filing = create_filing(
+        amended = _amended(session, submit, interview_id, now) if submit.amends else None
+        filing = amended or create_filing(
             session=session,
             filing=filing_from(submit.answers, ctx, applicant_id, interview_id),
             actor=f"applicant:{applicant_id}",
             now=now,
         )
         assert filing.id is not None
+        key = f"amend:{now.isoformat()}" if amended is not None else "submission"
         delivery = outbox.add(
             session,
             OutboxMessage(
                 kind=DOCUMENTS,
-                dedupe_key=f"{DOCUMENTS}:{filing.id}:submission",
+                dedupe_key=f"{DOCUMENTS}:{filing.id}:{key}",
                 filing_id=filing.id,
                 applicant_id=applicant_id,
                 chat_id=chat_id,

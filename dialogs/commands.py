@@ -31,6 +31,7 @@ class Command(StrEnum):
     STATUS = "status"
     HELP = "help"
     LANG = "lang"
+    AMEND = "amend"  # after a return: reopen the confirmed answers to fix them
 
 
 # Whole messages in Chinese (or English) that mean a command.
@@ -89,7 +90,11 @@ class CommandsMixin(AsidesMixin):
                 Command.RESTART: lambda: self.open_aside("ask_restart"),
                 Command.STATUS: self.status,
                 Command.HELP: self.help,
+                Command.AMEND: self.not_amendable,
             }[call.command]()
+
+    def not_amendable(self) -> None:
+        self.ask([texts.NOTHING_TO_AMEND.get(self.lang)])
 
     def start(self) -> None:
         if self.s.answers and self.s.mode is Mode.ANSWERING:

@@ -12,6 +12,7 @@ from dialogs.model import (
     InterviewState,
     Mode,
     NewInterview,
+    Resume,
     Stage,
     Step,
     Submit,
@@ -90,7 +91,13 @@ class Turn(CommandsMixin):
         if call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
             self.command(call)
         elif self.s.state is Stage.DONE:
-            if call is not None and call.command in (Command.START, Command.RESTART):
+            if call is not None and call.command is Command.AMEND:
+                move(self.s, "amend")
+                self.s.amending = True
+                self.effects.append(Resume())
+                self.say(texts.AMENDING)
+                self.arrive_at_summary()
+            elif call is not None and call.command in (Command.START, Command.RESTART):
                 self.s = InterviewState(lang=self.lang)
                 self.welcome()
                 self.effects.append(NewInterview())
@@ -172,6 +179,10 @@ class Turn(CommandsMixin):
             return
         move(self.s, "confirm")
         self.s.question = None
-        self.effects.append(Submit(answers))
+        amending, self.s.amending = self.s.amending, False
+        self.effects.append(Submit(answers, amends=amending))
+        if amending:  # the filing's plan goes on from its recorded dates (see /status)
+            self.say(texts.AMENDED)
+            return
         self.say(texts.SUBMITTED)
         self.say(plan_text(answers, self.ctx, self.lang))

@@ -50,6 +50,8 @@ def _stage_transitions() -> list[dict[str, Any]]:
     # Everything answered (after an edit, or a /back): straight back to the summary.
     flow.append({"trigger": "review", "source": list(DATA_STAGES), "dest": Stage.SUMMARY})
     flow.append({"trigger": "confirm", "source": Stage.SUMMARY, "dest": Stage.DONE})
+    # A filing returned for rectification: its answers reopen at the summary to be fixed.
+    flow.append({"trigger": "amend", "source": Stage.DONE, "dest": Stage.SUMMARY})
     # /back, /edit and a fix the checks ask for go to an earlier question (from the summary or
     # out of scope: any): its stage.
     order = [*DATA_STAGES, Stage.OUT_OF_SCOPE, Stage.SUMMARY]

@@ -73,6 +73,7 @@ class InterviewState:
     choices: list[str] | None = None  # what CHOOSING_ITEM / REMOVING_ITEMS offers
     pending_text: str | None = None  # an edited message's text, or a date to confirm
     last_ref: str | None = None  # the channel's reference of the message that gave the last answer
+    amending: bool = False  # reopened after a return: its confirmation amends its filing
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
@@ -84,6 +85,7 @@ class InterviewState:
             "choices": self.choices,
             "pending_text": self.pending_text,
             "last_ref": self.last_ref,
+            "amending": self.amending,
         }
 
     @classmethod
@@ -109,6 +111,7 @@ class InterviewState:
             choices=flow.get("choices"),
             pending_text=flow.get("pending_text"),
             last_ref=flow.get("last_ref"),
+            amending=bool(flow.get("amending", False)),
         )
 
     def copy(self) -> InterviewState:
@@ -125,6 +128,7 @@ class InterviewState:
             choices=list(self.choices) if self.choices is not None else None,
             pending_text=self.pending_text,
             last_ref=self.last_ref,
+            amending=self.amending,
         )
 
 
@@ -180,9 +184,11 @@ class Reply:
 
 @dataclass(frozen=True)
 class Submit:
-    """Effect: create the filing from these answers and send the documents."""
+    """Effect: create the filing from these answers and send the documents (`amends`: the
+    interview's own filing takes the answers instead, and its documents are made again)."""
 
     answers: FilingAnswers
+    amends: bool = False
 
 
 @dataclass(frozen=True)

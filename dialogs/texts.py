@@ -177,6 +177,20 @@ SUBMITTED = t(
     "to any bureau yet: submit the application in the filing system as the steps below say. "
     "The documents are pre-filled drafts: check every item before you use them.",
 )
+AMENDING = t(
+    "重新打开这份备案的信息：按退回的原因修改有关项目（点各部分的“修改”），然后确认，就会生成新的文件。",
+    "This filing's details are open again: change what the return names (each section's "
+    "“change”), then confirm for new documents.",
+)
+NOTHING_TO_AMEND = t(
+    "这份填写还没有确认，直接修改即可（/edit）。",
+    "This interview is not confirmed yet: just /edit.",
+)
+AMENDED = t(
+    "✅ 已按修改生成新的文件。请在备案系统中同样修改后重新提交，然后点“整改后重新提交”。",
+    "✅ New documents with your changes are on their way. Make the same changes in the filing "
+    "system and resubmit there, then press “resubmitted”.",
+)
 NEXT_STEPS = t("【接下来】", "[Next steps]")
 REMEMBER = t(
     "请记住这些期限。提交备案申请后，初审、送材料和复审的日期从提交之日、初审合格之日和送达材料之日起算；"

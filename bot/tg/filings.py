@@ -35,6 +35,7 @@ from bot.tg.services import BotContext, Services, services_of
 from models import outbox
 from models.db import session_scope
 from models.filings import applicant_by_channel, filings_of, redeem_invite, state_of
+from models.repo import latest_interview
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.filing_life import (
@@ -63,6 +64,7 @@ CODES: dict[E, str] = {
 }
 EVENTS = {code: event for event, code in CODES.items()}
 RESEND = "d"  # send the documents again
+AMEND = "fix"  # a returned filing: reopen its answers to fix them
 OWN_REASON = "ro"  # a return with reasons typed in reply
 REF = re.compile(r"⟨F(\d+)\.(\d+)\.([a-z0-9]+)⟩")
 CHANNEL = "telegram"
@@ -162,8 +164,23 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
             continue
         mark = _SELF.get(lang) if self_report and e not in own else ""
         buttons.append((EVENT_LABELS[e].get(lang) + mark, CODES[e]))
+    if state.step.status is FilingStatus.RETURNED:
+        buttons.insert(0, ("修改信息" if lang == "zh" else "Fix the details", AMEND))
     buttons.append(("重新发送文件" if lang == "zh" else "Send the documents again", RESEND))
     return buttons
+
+
+def amendable(engine: Any, filing_id: int, user_id: int) -> bool:
+    """Say whether `user_id` may reopen the filing's answers: it is theirs, returned, and its
+    interview is their latest (a newer one in progress comes first)."""
+    with session_scope(engine) as session:
+        filing = session.get(Filing, filing_id)
+        applicant = session.get(Applicant, filing.applicant_id) if filing else None
+        if filing is None or applicant is None or applicant.external_id != str(user_id):
+            return False
+        latest = latest_interview(session=session, applicant_id=applicant.id or 0)
+        returned = state_of(filing).step.status is FilingStatus.RETURNED
+        return returned and latest is not None and latest.id == filing.interview_id
 
 
 async def send_status(context: BotContext, chat_id: int, user_id: int, lang: Lang) -> bool:
@@ -188,6 +205,10 @@ async def send_status(context: BotContext, chat_id: int, user_id: int, lang: Lan
     return True
 
 
+NOT_AMENDABLE = t(
+    "这份备案现在不能修改（只有被退回、且没有正在进行的新填写时才可以）。",
+    "This filing cannot be changed now (only when returned, with no newer interview going on).",
+)
 NEW_FILING = t(
     "新的网站备案：发送 /new 开始新的填写。", "A new site to file: send /new for a new interview."
 )

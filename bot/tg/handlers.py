@@ -195,6 +195,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     parsed = ui.parse_callback(query.data, message.chat.id, services.button_key)
     if parsed is not None and parsed[0].startswith(filings.PREFIX):
+        if parsed[1] == filings.AMEND and message.chat.id == user.id:
+            await _amend(update, context, parsed[0], message)
+            return
         # a filing's button: in a private chat, or a reviewers' card in the review group
         await filings.on_filing_button(update, context, parsed[0], parsed[1], message)
         return
@@ -228,6 +231,24 @@ async def on_button(update: Update, context: BotContext) -> None:
         log.info("could not edit the answered question: %s", exc)
         await _drop_buttons(message)
     await _deliver(context, message.chat_id, turn)
+
+
+async def _amend(update: Update, context: BotContext, asking: str, message: Message) -> None:
+    """修改信息 on a returned filing: its interview reopens at the summary."""
+    query = update.callback_query
+    assert query is not None
+    found = filings.parse_asking(asking)
+    engine = services_of(context).db.engine
+    user = query.from_user
+    lang = ui.language_of(user.language_code)
+    if found is None or not await asyncio.to_thread(filings.amendable, engine, found[0], user.id):
+        refused(update, f"an amendment user {user.id} may not make")
+        await query.answer(filings.NOT_AMENDABLE.get(lang), show_alert=True)
+        return
+    await query.answer()
+    turn = await _turn(update, context, Input.typed("/amend"))
+    if turn is not None:
+        await _deliver(context, message.chat_id, turn)
 
 
 async def _replace(context: BotContext, message: Message, reply: Reply) -> bool:

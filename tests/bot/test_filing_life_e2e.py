@@ -371,3 +371,68 @@ def test_maintained_elsewhere_the_first_step_is_self_reported_then_ours_is_revie
     last = _show(tmp_path)["events"][-1]
     assert (last["from"], last["to"]) == ("prepared", "submitted")  # step 2 began anew
     assert (last["reason"] or "").startswith("第2步（示例市公安局")
+
+
+def test_a_returned_filing_is_fixed_in_two_fields_then_resubmitted_and_passed(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        _interview(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, REVIEWER, "【已在备案系统提交】")
+        _press(fake, REVIEWER, REVIEWER, "退回整改")
+        _press(fake, REVIEWER, REVIEWER, "网站名称与ICP备案不一致")
+        _wait_text(fake, APPLICANT, "退回整改，原因")
+        before = _newest(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "修改信息")
+        _wait_text(fake, APPLICANT, "请核对", before)
+        for said, value in (("/edit 网站名称", "小吉的笔记"), ("/edit 邮政编码", "310013")):
+            before = _newest(fake, APPLICANT)
+            fake.push(fake.text_update(APPLICANT, said))
+            _wait_text(fake, APPLICANT, "", before)  # the question asked again
+            before = _newest(fake, APPLICANT)
+            fake.push(fake.text_update(APPLICANT, value))
+            _wait_text(fake, APPLICANT, "请核对", before)
+        documents = len(fake.calls_of("sendDocument", APPLICANT))
+        fake.push(fake.text_update(APPLICANT, "确认提交"))
+        _wait_text(fake, APPLICANT, "已按修改生成新的文件")
+        fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= documents + 4)
+        before = _newest(fake, REVIEWER)
+        _press(fake, APPLICANT, APPLICANT, "整改后重新提交")
+        card = message_text(_wait_text(fake, REVIEWER, "【整改后重新提交】", before))
+        assert "小吉的笔记" in card
+        _press(fake, REVIEWER, REVIEWER, "初审通过")
+        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+    finally:
+        assert bot.stop() == 0, bot.output()
+    shown = _show(tmp_path)
+    assert shown["site_name"] == "小吉的笔记"
+    assert shown["answers"]["subject"]["postcode"] == "310013"
+    assert [e["to"] for e in shown["events"]] == [
+        "prepared", "submitted", "returned", "resubmitted", "initial_review_passed",
+    ]  # fmt: skip
+
+
+def test_a_reviewer_invite_link_works_once(fake: FakeBotAPI, tmp_path: Path) -> None:
+    bot = _bot(fake, tmp_path, "")
+    try:
+        done = subprocess.run(
+            [str(BEIAN), "reviewers", "invite", "--name", "王审核"],
+            env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        link = done.stdout.splitlines()[0]
+        fake.push(fake.text_update(REVIEWER, link))
+        _wait_text(fake, REVIEWER, "已登记为审核人员")
+        fake.push(fake.text_update(SECOND, link))  # used already
+        _wait_text(fake, SECOND, "邀请链接无效或已过期")
+        _interview(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, REVIEWER, "【已在备案系统提交】")  # the new reviewer gets the card
+        assert not any("已登记为审核人员" in message_text(m) for m in fake.chat_messages(SECOND))
+    finally:
+        assert bot.stop() == 0, bot.output()

@@ -398,3 +398,16 @@ def test_the_plan_at_the_end_names_each_bureau_and_dates_nothing_not_yet_begun(
     review = next(line for line in steps if "初审；" in line)
     assert review.endswith("提交后5个工作日内")  # not dated: nothing is submitted yet
     assert "第1步完成后尽快办理" in plan
+
+
+def test_a_confirmed_interview_reopens_at_the_summary_to_amend_its_filing(run: Run) -> None:
+    state, effects, _ = run(SUBMITTING["individual"])
+    assert state.state is Stage.DONE
+    state, more, said = run([("/amend", ("重新打开", "请核对"))], state)
+    assert state.state is Stage.SUMMARY and state.amending
+    state, more, said = run([("确认提交", "已按修改生成新的文件")], state)
+    submits = [e for e in more if isinstance(e, Submit)]
+    assert len(submits) == 1 and submits[0].amends and not state.amending
+    assert "【接下来】" not in said[-1]  # the filing's plan goes on from its recorded dates
+    assert not [e for e in effects if isinstance(e, Submit) and e.amends]  # the first was new
+    _, _, said = run([("/amend", "还没有确认")])  # nothing confirmed yet: nothing to amend
