@@ -66,6 +66,20 @@ EVENTS = {code: event for event, code in CODES.items()}
 RESEND = "d"  # send the documents again
 AMEND = "fix"  # a returned filing: reopen its answers to fix them
 OWN_REASON = "ro"  # a return with reasons typed in reply
+# Buttons whose action needs typed words, and the prompt (a ForceReply) that asks for them.
+_PROMPTS: dict[str, Text] = {
+    OWN_REASON: t("请回复退回整改的原因：", "Reply with the reasons for the return:"),
+    CODES[E.CERTIFY]: t(
+        "请回复公安备案号和备案证编号，用空格分开（如：京公网安备11010502030143号 SL-2026-001）：",
+        "Reply with the filing number and the certificate number, separated by a space "
+        "(e.g. 京公网安备11010502030143号 SL-2026-001):",
+    ),
+    CODES[E.CANCEL]: t(
+        "注销后这份备案只保留记录，不再提醒。确定注销请回复注销原因（如：网站已关闭）：",
+        "After cancelling, the filing is kept for the record only, with no more reminders. To "
+        "cancel, reply with the reason (e.g. the site is closed):",
+    ),
+}
 REF = re.compile(r"⟨F(\d+)\.(\d+)\.([a-z0-9]+)⟩")
 CHANNEL = "telegram"
 _SELF = t("（按网安部门的结果自行登记）", " (record what the bureau decided)")
@@ -183,15 +197,18 @@ def amendable(engine: Any, filing_id: int, user_id: int) -> bool:
         return returned and latest is not None and latest.id == filing.interview_id
 
 
-async def send_status(context: BotContext, chat_id: int, user_id: int, lang: Lang) -> bool:
-    """Send the applicant one message per filing with the buttons that apply; False when the
-    applicant has no filing."""
+async def send_status(
+    context: BotContext, chat_id: int, user_id: int, lang: Lang, only: int | None = None
+) -> bool:
+    """Send the applicant one message per filing (or only filing `only`) with the buttons
+    that apply; False when the applicant has no filing."""
     services = services_of(context)
     engine = services.db.engine
     reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
     with session_scope(engine) as session:
         applicant = applicant_by_channel(session, CHANNEL, str(user_id))
         filings = filings_of(session, applicant.id) if applicant and applicant.id else []
+        filings = [f for f in filings if only is None or f.id == only]
         for f in filings:
             session.expunge(f)
     if not filings:
@@ -250,7 +267,7 @@ async def on_filing_button(
         return
     filing_id, version = parsed
     engine = services.db.engine
-    role = await _role(services, user.id, message.chat.id)
+    role = await _role(services, user.id, message.chat.id, _bureau_code(code))
     if role is None:
         log.info("filing button refused: user %s is not a reviewer", user.id)
         await query.answer(t("你不是审核人员。", "You are not a reviewer.").get(lang), True)
@@ -272,21 +289,11 @@ async def on_filing_button(
             markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
         await message.edit_reply_markup(reply_markup=markup)
         return
-    if code in (OWN_REASON, CODES[E.CERTIFY]):
+    if code in _PROMPTS:  # what must be typed: a return's reasons, the 公安备案号, why 注销
         await query.answer()
-        prompt = (
-            t("请回复退回整改的原因：", "Reply with the reasons for the return:")
-            if code == OWN_REASON
-            else t(
-                "请回复公安备案号和备案证编号，用空格分开"
-                "（如：京公网安备11010502030143号 SL-2026-001）：",
-                "Reply with the filing number and the certificate number, separated by a "
-                "space (e.g. 京公网安备11010502030143号 SL-2026-001):",
-            )
-        )
         await context.bot.send_message(
             message.chat.id,
-            f"{prompt.get(lang)}\n⟨F{filing_id}.{version}.{code}⟩",
+            f"{_PROMPTS[code].get(lang)}\n⟨F{filing_id}.{version}.{code}⟩",
             reply_markup=ForceReply(selective=True),
         )
         return
@@ -342,13 +349,15 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     assert user is not None
     lang = ui.language_of(user.language_code)
     engine = services.db.engine
-    role = await _role(services, user.id, message.chat.id)
+    role = await _role(services, user.id, message.chat.id, _bureau_code(code))
     if role is None:
         log.info("a reply by user %s refused: not a reviewer", user.id)
         return True
     text = message.text.strip()
     if code == OWN_REASON:
         kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
+    elif code == CODES[E.CANCEL]:
+        kwargs = {"event": E.CANCEL, "note": text[:500]}
     else:
         number, _, certificate = text.partition(" ")
         kwargs = {
@@ -405,12 +414,21 @@ async def on_review_invite(update: Update, context: BotContext, code: str) -> No
     )
 
 
-async def _role(services: Services, user_id: int, chat_id: int) -> Role | None:
-    """Who acts: a reviewer in their private chat or the review chat, an applicant in their
-    private chat; None for anyone else (a non-reviewer in the review group)."""
+def _bureau_code(code: str) -> bool:
+    """Say whether a button records a bureau's outcome (a pass, a return and its reasons,
+    materials, the certificate) rather than the applicant's own act."""
+    bureau = {CODES[e] for e in (E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS, E.CERTIFY)}
+    return code in bureau or code == OWN_REASON or (code[:1] == "r" and code[1:].isdigit())
+
+
+async def _role(services: Services, user_id: int, chat_id: int, bureau_act: bool) -> Role | None:
+    """Who acts: a reviewer recording a bureau's outcome in their private chat or the review
+    chat; otherwise the applicant in their private chat (a reviewer may be an applicant too);
+    None for anyone else (a non-reviewer in the review group)."""
     reviewer_ids = await asyncio.to_thread(services.reviewers.ids, services.db.engine)
     private = chat_id == user_id
-    if user_id in reviewer_ids and (private or chat_id == services.reviewers.review_chat):
+    in_place = private or chat_id == services.reviewers.review_chat
+    if bureau_act and user_id in reviewer_ids and in_place:
         return Role.REVIEWER
     return Role.APPLICANT if private else None
 

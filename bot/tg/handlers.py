@@ -90,7 +90,8 @@ async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
         await deliver_documents(
             services_of(context), context.bot, turn.effects.delivery_id, chat_id
         )
-        await filings.send_status(context, chat_id, chat_id, turn.step.state.lang)
+        lang = turn.step.state.lang  # the new (or amended) filing's status and its buttons
+        await filings.send_status(context, chat_id, chat_id, lang, only=turn.effects.filing_id)
         return
     await _send_replies(context, chat_id, replies)
 

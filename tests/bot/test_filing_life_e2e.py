@@ -395,9 +395,11 @@ def test_a_returned_filing_is_fixed_in_two_fields_then_resubmitted_and_passed(
             fake.push(fake.text_update(APPLICANT, value))
             _wait_text(fake, APPLICANT, "请核对", before)
         documents = len(fake.calls_of("sendDocument", APPLICANT))
+        before = _newest(fake, APPLICANT)
         fake.push(fake.text_update(APPLICANT, "确认提交"))
         _wait_text(fake, APPLICANT, "已按修改生成新的文件")
         fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= documents + 4)
+        _wait_text(fake, APPLICANT, "#1 小吉的笔记", before)  # its status, after the documents
         before = _newest(fake, REVIEWER)
         _press(fake, APPLICANT, APPLICANT, "整改后重新提交")
         card = message_text(_wait_text(fake, REVIEWER, "【整改后重新提交】", before))
@@ -436,3 +438,23 @@ def test_a_reviewer_invite_link_works_once(fake: FakeBotAPI, tmp_path: Path) -> 
         assert not any("已登记为审核人员" in message_text(m) for m in fake.chat_messages(SECOND))
     finally:
         assert bot.stop() == 0, bot.output()
+
+
+def test_cancelling_asks_for_the_reason_and_tells_the_reviewers(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        _interview(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, REVIEWER, "【已在备案系统提交】")
+        _press(fake, APPLICANT, APPLICANT, "注销")
+        prompt = _wait_text(fake, APPLICANT, "确定注销请回复注销原因")
+        assert [e["to"] for e in _show(tmp_path)["events"]] == ["prepared", "submitted"]
+        fake.push(fake.text_update(APPLICANT, "网站已关闭", reply_to=prompt))
+        _wait_text(fake, REVIEWER, "【注销】")
+        _wait_text(fake, APPLICANT, "已记录注销")
+    finally:
+        assert bot.stop() == 0, bot.output()
+    last = _show(tmp_path)["events"][-1]
+    assert (last["to"], last["reason"]) == ("cancelled", "网站已关闭")
