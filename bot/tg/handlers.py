@@ -127,7 +127,9 @@ async def on_private_text(update: Update, context: BotContext) -> None:
         await _deliver(context, message.chat_id, turn)
 
 
-_FILING_COMMANDS = {"/status", "/documents", "/start", "状态", "进度"}
+# Read before the interview only for these (a DB look-up): /start stays the interview's, so a
+# new applicant's first message costs no extra query.
+_FILING_COMMANDS = {"/status", "/documents", "状态", "进度"}
 
 
 async def _after_the_interview(context: BotContext, message: Message) -> bool:

@@ -296,7 +296,7 @@ def test_a_two_bureau_route_our_reviewers_act_on_our_step_only(
         _wait_text(fake, APPLICANT, "已记录：初审通过")
         assert _newest(fake, REVIEWER) == before  # no card for the bureau elsewhere
         before = _newest(fake, APPLICANT)
-        fake.push(fake.text_update(APPLICANT, "/start"))
+        fake.push(fake.text_update(APPLICANT, "/status"))
         listed = message_text(_wait_text(fake, APPLICANT, "#1", before))
         assert "▶ 第2/2步" in listed
         _wait_text(fake, APPLICANT, "发送 /new", before)
