@@ -65,23 +65,34 @@ def _newest(fake: FakeBotAPI, chat: int) -> int:
     return messages[-1]["message_id"] if messages else 0
 
 
+# The documents each example gets: four, and a second filing form for a two-city route.
+DOCUMENTS = {"individual": 4, "enterprise": 5, "government": 5}
+
+
 def _interview(fake: FakeBotAPI, user: int, kind: str = "individual") -> None:
     for text in ["/start", *(s for s, _ in SUBMITTING[kind])]:
         fake.push(fake.text_update(user, text))
-    fake.wait_until(lambda: len(fake.calls_of("sendDocument", user)) >= 4, 90)
+    fake.wait_until(lambda: len(fake.calls_of("sendDocument", user)) >= DOCUMENTS[kind], 90)
     _last_with_button(fake, user, "已在备案系统提交")  # the status after the documents
 
 
-def _show(tmp_path: Path, filing_id: int = 1) -> dict[str, Any]:
+def _beian(tmp_path: Path, *args: str) -> str:
+    """Run the operators' CLI on the bot's database; return what it printed."""
     done = subprocess.run(
-        [str(BEIAN), "filings", "show", str(filing_id), "--json"],
+        [str(BEIAN), *args],
         env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    shown: dict[str, Any] = json.loads(done.stdout)
+    return done.stdout
+
+
+def _show(tmp_path: Path, filing_id: int = 1) -> dict[str, Any]:
+    shown: dict[str, Any] = json.loads(
+        _beian(tmp_path, "filings", "show", str(filing_id), "--json")
+    )
     return shown
 
 
@@ -273,9 +284,7 @@ def test_a_two_bureau_route_our_reviewers_act_on_our_step_only(
     """Maintained here, server in 杭州: step 1 is ours, step 2 is self-reported."""
     bot = _bot(fake, tmp_path, str(REVIEWER))
     try:
-        for text in ["/start", *(s for s, _ in SUBMITTING["enterprise"])]:
-            fake.push(fake.text_update(APPLICANT, text))
-        fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= 5, 90)
+        _interview(fake, APPLICANT, "enterprise")
         _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
         card = message_text(_wait_text(fake, REVIEWER, "【已在备案系统提交】"))
         assert "第1/2步" in card and "第2/2步" in card
@@ -346,9 +355,7 @@ def test_maintained_elsewhere_the_first_step_is_self_reported_then_ours_is_revie
     a card once 上海 certified."""
     bot = _bot(fake, tmp_path, str(REVIEWER))
     try:
-        for text in ["/start", *(s for s, _ in SUBMITTING["government"])]:
-            fake.push(fake.text_update(APPLICANT, text))
-        fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= 5, 90)
+        _interview(fake, APPLICANT, "government")
         _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
         _wait_text(fake, APPLICANT, "向网站系统维护地（上海）的公安网安部门提交")
         assert fake.chat_messages(REVIEWER) == []  # 上海's step: no card here
@@ -419,15 +426,7 @@ def test_a_returned_filing_is_fixed_in_two_fields_then_resubmitted_and_passed(
 def test_a_reviewer_invite_link_works_once(fake: FakeBotAPI, tmp_path: Path) -> None:
     bot = _bot(fake, tmp_path, "")
     try:
-        done = subprocess.run(
-            [str(BEIAN), "reviewers", "invite", "--name", "王审核"],
-            env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        link = done.stdout.splitlines()[0]
+        link = _beian(tmp_path, "reviewers", "invite", "--name", "王审核").splitlines()[0]
         fake.push(fake.text_update(REVIEWER, link))
         _wait_text(fake, REVIEWER, "已登记为审核人员")
         fake.push(fake.text_update(SECOND, link))  # used already
