@@ -26,7 +26,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.filing_actions import act
 from bot.logs import mask_number
@@ -516,6 +516,11 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
                 await bot.send_message(chat_id, text.get(lang), reply_markup=markup)
             for name, content in _stored(engine, filing.id, payload.get("attach") or []):
                 await bot.send_document(chat_id, InputFile(content, filename=name))
+        except Forbidden:  # the bot is blocked there (or was removed from the group): give up
+            log.info("notice %s not sent: the bot may not write to that chat", row_id)
+            with session_scope(engine) as session:
+                outbox.finish(session, row_id, status=OutboxStatus.FAILED, now=now, error="403")
+            continue
         except TelegramError as exc:
             log.info("notice %s not sent: %s", row_id, type(exc).__name__)
             with session_scope(engine) as session:

@@ -457,3 +457,25 @@ def test_cancelling_asks_for_the_reason_and_tells_the_reviewers(
         assert bot.stop() == 0, bot.output()
     last = _show(tmp_path)["events"][-1]
     assert (last["to"], last["reason"]) == ("cancelled", "网站已关闭")
+
+
+def test_a_notice_to_a_chat_that_blocked_the_bot_is_given_up_not_retried(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    bot = _bot(fake, tmp_path, str(REVIEWER))
+    try:
+        _interview(fake, APPLICANT)
+        fake.fail("sendMessage", 403)  # the applicant's update: the bot was blocked meanwhile
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        _wait_text(fake, REVIEWER, "【已在备案系统提交】")  # the card still goes
+    finally:
+        assert bot.stop() == 0, bot.output()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT chat_id, status FROM outbox WHERE kind = 'notice' ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(APPLICANT, "failed"), (REVIEWER, "sent")]
