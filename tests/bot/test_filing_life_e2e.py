@@ -60,6 +60,22 @@ def _wait_text(fake: FakeBotAPI, chat: int, fragment: str, after: int = 0) -> di
     return result
 
 
+def _alerted(fake: FakeBotAPI, fragment: str) -> None:
+    """Wait until a button press is answered with an alert containing `fragment`."""
+    fake.wait_until(
+        lambda: any(
+            fragment in str(c.params.get("text", "")) for c in fake.calls_of("answerCallbackQuery")
+        )
+    )
+
+
+def _submitted(fake: FakeBotAPI, card_chat: int = REVIEWER) -> dict[str, Any]:
+    """The individual's interview, then 已在备案系统提交; return the reviewers' card."""
+    _interview(fake, APPLICANT)
+    _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+    return _wait_text(fake, card_chat, "【已在备案系统提交】")
+
+
 def _newest(fake: FakeBotAPI, chat: int) -> int:
     messages = fake.chat_messages(chat)
     return messages[-1]["message_id"] if messages else 0
@@ -120,24 +136,14 @@ def test_submit_return_resubmit_pass_materials_certify_with_a_reviewer(
         # a stranger pressing the reviewer's card (in the reviewer's chat) is refused
         old_card, old_data = _last_with_button(fake, REVIEWER, "初审通过")
         fake.push(fake.press_update(STRANGER, old_card, old_data))
-        fake.wait_until(
-            lambda: any(
-                "不是审核人员" in str(c.params.get("text", ""))
-                for c in fake.calls_of("answerCallbackQuery")
-            )
-        )
+        _alerted(fake, "不是审核人员")
 
         _press(fake, REVIEWER, REVIEWER, "退回整改")
         _press(fake, REVIEWER, REVIEWER, "网站名称与ICP备案不一致")
         _wait_text(fake, APPLICANT, "退回整改，原因：网站名称与ICP备案不一致")
         # the old card's 初审通过, pressed after the filing moved on: refused, with who did it
         fake.push(fake.press_update(REVIEWER, old_card, old_data))
-        fake.wait_until(
-            lambda: any(
-                f"reviewer:{REVIEWER}" in str(c.params.get("text", ""))
-                for c in fake.calls_of("answerCallbackQuery")
-            )
-        )
+        _alerted(fake, f"reviewer:{REVIEWER}")
 
         before = _newest(fake, REVIEWER)
         _press(fake, APPLICANT, APPLICANT, "整改后重新提交")
@@ -238,20 +244,10 @@ def test_two_reviewers_pressing_at_once_in_the_review_group_one_wins(
         assert message["message_id"] == card["message_id"]
         fake.push(fake.press_update(REVIEWER, message, data))
         fake.push(fake.press_update(SECOND, message, data))  # the same card, at once
-        fake.wait_until(
-            lambda: any(
-                "已由" in str(c.params.get("text", ""))
-                for c in fake.calls_of("answerCallbackQuery")
-            )
-        )
+        _alerted(fake, "已由")
         # a non-reviewer in the group is refused
         fake.push(fake.press_update(STRANGER, message, data))
-        fake.wait_until(
-            lambda: any(
-                "不是审核人员" in str(c.params.get("text", ""))
-                for c in fake.calls_of("answerCallbackQuery")
-            )
-        )
+        _alerted(fake, "不是审核人员")
         _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
         checklist = fake.wait_until(
             lambda: [
@@ -385,9 +381,7 @@ def test_a_returned_filing_is_fixed_in_two_fields_then_resubmitted_and_passed(
 ) -> None:
     bot = _bot(fake, tmp_path, str(REVIEWER))
     try:
-        _interview(fake, APPLICANT)
-        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
-        _wait_text(fake, REVIEWER, "【已在备案系统提交】")
+        _submitted(fake)
         _press(fake, REVIEWER, REVIEWER, "退回整改")
         _press(fake, REVIEWER, REVIEWER, "网站名称与ICP备案不一致")
         _wait_text(fake, APPLICANT, "退回整改，原因")
@@ -444,9 +438,7 @@ def test_cancelling_asks_for_the_reason_and_tells_the_reviewers(
 ) -> None:
     bot = _bot(fake, tmp_path, str(REVIEWER))
     try:
-        _interview(fake, APPLICANT)
-        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
-        _wait_text(fake, REVIEWER, "【已在备案系统提交】")
+        _submitted(fake)
         _press(fake, APPLICANT, APPLICANT, "注销")
         prompt = _wait_text(fake, APPLICANT, "确定注销请回复注销原因")
         assert [e["to"] for e in _show(tmp_path)["events"]] == ["prepared", "submitted"]
