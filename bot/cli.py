@@ -185,7 +185,7 @@ def render_documents(
 ) -> None:
     """Render the applicant's documents as PDF files."""
     from bot.documents_io import load_render_inputs, write_documents
-    from documents.model import ALL_KINDS, DocumentContext
+    from documents.model import RENDERED_BY_DEFAULT, DocumentContext
     from rules.workdays import WorkdayCalendar
 
     language = _lang(lang)
@@ -201,7 +201,7 @@ def render_documents(
         change=change,
         lang=language,
     )
-    written = write_documents(kind or list(ALL_KINDS), answers, ctx, out)
+    written = write_documents(kind or list(RENDERED_BY_DEFAULT), answers, ctx, out)
     lines = [f"{d['path']}  ({d['pages']} 页, {d['bytes']} bytes)" for d in written]
     for d in written:
         if d["missing_glyphs"]:

@@ -165,6 +165,12 @@ def filings_show(filing_id: Annotated[int, typer.Argument()], as_json: JsonOpt =
         f"  {e['at']}  {e['actor']}  {e['from'] or '-'} → {e['to']}  {e['reason'] or ''}"
         for e in shown["events"]
     ]
+    lines.append("history:")
+    for v in shown["history"]:
+        when = f" (changed on {v['changed_on']})" if v["changed_on"] else ""
+        lines.append(f"  v{v['version']} {v['kind']}  {v['at']}  {v['actor']}{when}  "
+                     f"{v['reason'] or ''}")  # fmt: skip
+        lines += [f"      {c['field']}: {c['old']!r} → {c['new']!r}" for c in v["changes"]]
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2) if as_json else mask(
         "\n".join(lines)))  # fmt: skip
 
@@ -196,3 +202,154 @@ def filings_export(
     for name, content in latest.items():
         (out / name).write_bytes(content)
     typer.echo(f"{out / f'filing-{filing_id}.json'} and {len(latest)} PDF(s)")
+
+
+def _context() -> Any:
+    from bot.cli import _settings
+    from bot.composition import context_factory
+    from rules.pack import load_pack
+
+    settings = _settings()
+    return settings, context_factory(settings, load_pack(settings.beian_pack,
+                                                         settings.beian_pack_dir))()  # fmt: skip
+
+
+def _read_change(path: Path) -> dict[str, Any]:
+    """Read CHANGE.yaml (or .json): {changed_on, reason, set: {dotted path: value}}."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        typer.echo(f"cannot read {path}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    return raw if isinstance(raw, dict) else {}
+
+
+def _change_problems(raw: dict[str, Any], today: Any) -> tuple[list[str], Any, str, dict[str, Any]]:
+    import datetime as dt
+
+    problems = []
+    unknown = sorted(set(raw) - {"changed_on", "reason", "set"})
+    problems += [f"{k}: not a key of a change (changed_on, reason, set)" for k in unknown]
+    on = raw.get("changed_on", today)
+    if isinstance(on, str):
+        try:
+            on = dt.date.fromisoformat(on)
+        except ValueError:
+            problems.append(f"changed_on: not a date (YYYY-MM-DD): {on}")
+    if isinstance(on, dt.date) and on > today:
+        problems.append("changed_on: the change date cannot be in the future")
+    reason = raw.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        problems.append("reason: the reason for the change is required")
+    values = raw.get("set")
+    if not isinstance(values, dict) or not values:
+        problems.append("set: the fields to change, {dotted.path: value}, are required")
+    return problems, on, str(reason or ""), values if isinstance(values, dict) else {}
+
+
+@filings_app.command("change")
+def filings_change(
+    filing_id: Annotated[int, typer.Argument()],
+    file: Annotated[
+        Path, typer.Option("--file", help="CHANGE.yaml or .json: {changed_on, reason, set}.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Report a change of a certified filing (the chat's checks; nothing changes on a problem)."""
+    from bot.changes import report_change_in
+    from bot.deliveries import prepare_documents, render_in_process
+    from models.db import session_scope
+    from models.filings import state_of
+    from rules.changes import apply_changes
+    from rules.filing_life import Actor, Role, changeable, not_changeable
+
+    settings, ctx = _context()
+    problems, on, reason, values = _change_problems(_read_change(file), ctx.today)
+    engine = _engine()
+    outcome = None
+    with session_scope(engine) as session:
+        filing = _filing_or_exit(session, filing_id)
+        state = state_of(filing)
+        if not changeable(state):
+            problems.append(not_changeable(state.status).zh)
+        if not problems:
+            checked = apply_changes(filing.data, values, ctx.pack)
+            problems += list(checked.problems)
+        if not problems:
+            assert checked.answers is not None
+            outcome = report_change_in(
+                session,
+                filing,
+                checked.answers,
+                on=on,
+                reason=reason,
+                who=Actor(Role.OPERATOR, "cli"),
+                ctx=ctx,
+                now=_now(),
+                configured_reviewers=tuple(settings.reviewer_ids()),
+                review_chat=settings.beian_review_chat,
+            )
+            if outcome.refusal is not None:
+                problems.append(outcome.refusal.zh)
+                session.rollback()
+    if problems or outcome is None:
+        _print(as_json, {"id": filing_id, "ok": False, "problems": problems}, problems)
+        raise typer.Exit(1)
+    if outcome.delivery is not None:  # rendered here; sent to the applicant by the bot
+        prepare_documents(engine, outcome.delivery, render_in_process, ctx, _now())
+    deadline = outcome.deadline
+    payload = {
+        "id": filing_id,
+        "ok": True,
+        "status": outcome.status,
+        "changed_on": on.isoformat(),
+        "reason": reason,
+        "changes": [c.to_json() for c in outcome.changes],
+        "deadline": deadline.due.isoformat() if deadline else None,
+        "deadline_confirmed": ctx.pack.periods.change_report.confirmed,
+        "route_advice": outcome.advice.zh if outcome.advice else None,
+    }
+    lines = [f"#{filing_id} change recorded ({outcome.status}); report by {payload['deadline']}"]
+    lines += [f"  {c['field']}: {c['old']!r} → {c['new']!r}" for c in payload["changes"]]
+    if outcome.advice is not None:
+        lines.append(outcome.advice.zh)
+    _print(as_json, payload, lines)
+
+
+@filings_app.command("cancel")
+def filings_cancel(
+    filing_id: Annotated[int, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason", help="Why the filing is cancelled (注销).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel a filing (注销): reminders stop, the reviewers and the applicant are told."""
+    from bot.deliveries import prepare_documents, render_in_process
+    from bot.filing_actions import Reviewers, act
+    from rules.filing_life import Actor, Role
+    from rules.lifecycle import FilingEvent
+
+    settings, ctx = _context()
+    if not reason.strip():
+        typer.echo("--reason: the reason is required", err=True)
+        raise typer.Exit(1)
+    engine = _engine()
+    outcome = act(
+        engine,
+        filing_id,
+        event=FilingEvent.CANCEL,
+        who=Actor(Role.OPERATOR, "cli"),
+        ctx=ctx,
+        clock=_now,
+        reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+        note=reason.strip()[:500],
+    )
+    if outcome.refusal is not None:
+        _print(as_json, {"id": filing_id, "ok": False, "problems": [outcome.refusal.zh]},
+               [outcome.refusal.zh])  # fmt: skip
+        raise typer.Exit(1)
+    if outcome.delivery is not None:
+        prepare_documents(engine, outcome.delivery, render_in_process, ctx, _now())
+    _print(as_json, {"id": filing_id, "ok": True, "status": "cancelled"},
+           [f"#{filing_id} cancelled"])  # fmt: skip

@@ -13,12 +13,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import sha256
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from dialogs.model import Context
-from documents.model import DocumentContext, RenderedDocument, document_jobs
+from documents.model import (
+    Cancellation,
+    ChangeReport,
+    DocumentContext,
+    RenderedDocument,
+    document_jobs,
+)
 from models import outbox
 from models.db import session_scope
 from models.tables import Filing, GeneratedDocument, OutboxMessage
@@ -56,14 +63,57 @@ class DocumentSet:
     attempts: int = 1
 
 
-def document_context(ctx: Context, filing: Filing, lang: Lang = "zh") -> DocumentContext:
+DELIVERY_LEASE = dt.timedelta(minutes=10)  # rendering and sending a set takes seconds
+
+
+def add_delivery(
+    session: Session,
+    filing: Filing,
+    *,
+    key: str,
+    kinds: tuple[DocumentKind, ...] | list[DocumentKind],
+    chat_id: int | None,
+    now: dt.datetime,
+    holder: str | None,
+    **payload: Any,
+) -> int | None:
+    """Write a documents delivery of `filing` (rendered after the commit). `holder`: the
+    instance that sends it right away (claimed by it); without one the sweep sends it."""
+    return outbox.add(
+        session,
+        OutboxMessage(
+            kind=DOCUMENTS,
+            dedupe_key=f"{DOCUMENTS}:{filing.id}:{key}",
+            filing_id=filing.id,
+            applicant_id=filing.applicant_id,
+            chat_id=chat_id,
+            due_at=now,
+            payload={"kinds": [k.value for k in kinds], **payload},
+            claimed_by=holder,
+            lease_until=now + DELIVERY_LEASE if holder else None,
+            attempts=1 if holder else 0,
+            created_at=now,
+        ),
+    )
+
+
+def document_context(
+    ctx: Context, filing: Filing, lang: Lang = "zh", payload: dict[str, Any] | None = None
+) -> DocumentContext:
     """Return what the documents of `filing` need besides its answers: dates only of what
-    happened (a prepared filing is not submitted yet)."""
+    happened (a prepared filing is not submitted yet), its 公安备案号 once issued, and the
+    change or cancellation a delivery is for (`payload["change"]`, `payload["cancellation"]`)."""
+    payload = payload or {}
+    change = payload.get("change")
+    cancellation = payload.get("cancellation")
     return DocumentContext(
         pack=ctx.pack,
         today=ctx.today,
         calendar=ctx.calendar,
         submitted_on=filing.submitted_at.date() if filing.submitted_at else None,
+        filing_number=filing.psb_number,
+        change=ChangeReport.model_validate(change) if change else None,
+        cancellation=Cancellation.model_validate(cancellation) if cancellation else None,
         lang=lang,
     )
 
@@ -90,7 +140,7 @@ def prepare_documents(
             )
         else:
             answers = FilingAnswers.model_validate(filing.data)
-            rendered = render_set(kinds, answers, document_context(ctx, filing, lang))
+            rendered = render_set(kinds, answers, document_context(ctx, filing, lang, payload))
             stored = []
             for doc in rendered:
                 kept = GeneratedDocument(

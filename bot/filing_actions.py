@@ -16,14 +16,33 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
+from bot.deliveries import add_delivery
 from dialogs.model import Context
 from models.db import session_scope
-from models.filings import apply_decision, reviewer_ids, state_of
-from models.tables import Applicant, Filing, LifecycleEvent, OutboxMessage
-from rules.enums import OutboxStatus
-from rules.filing_life import Action, Actor, Decision, Refusal, Role, decide
+from models.filings import (
+    applicant_by_channel,
+    apply_decision,
+    pending_notice_ids,
+    reviewer_ids,
+    state_of,
+)
+from models.repo import latest_interview
+from models.tables import Applicant, Filing, LifecycleEvent
+from rules.enums import DocumentKind, FilingStatus
+from rules.filing_life import (
+    STATUS_LABELS,
+    Action,
+    Actor,
+    Decision,
+    Refusal,
+    Role,
+    changeable,
+    decide,
+    next_deadline,
+    not_changeable,
+)
 from rules.lifecycle import FilingEvent
-from rules.text import Text, t
+from rules.text import Lang, Text, mask_number, t
 
 NOT_YOURS = t("没有找到这份备案。", "No such filing.")
 
@@ -35,6 +54,7 @@ class Outcome:
     decision: Decision | None
     refusal: Text | None
     notices: tuple[int, ...] = ()
+    delivery: int | None = None  # documents to send (a cancellation's statement)
 
     @property
     def done(self) -> bool:
@@ -77,8 +97,11 @@ def act(
     psb_number: str | None = None,
     certificate_number: str | None = None,
     note: str | None = None,
+    holder: str | None = None,
+    lang: Lang = "zh",
 ) -> Outcome:
-    """Apply `event` by `who` to a filing, or refuse it (see the module)."""
+    """Apply `event` by `who` to a filing, or refuse it (see the module). `holder`: the
+    instance that sends a cancellation's statement right away (else the sweep sends it)."""
     now = clock()
     reviewer_set = reviewers.ids(engine)
     review_chats = reviewers.chats(engine)
@@ -115,25 +138,119 @@ def act(
             )
             if isinstance(result, Refusal):
                 return Outcome(None, result.reason)
-            chat = int(applicant.external_id) if applicant and _telegram(applicant) else None
+            chat = telegram_chat(applicant)
             apply_decision(
                 session, filing, result, now=now, applicant_chat=chat, review_chats=review_chats
             )
-            notices = session.exec(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.filing_id == filing_id,
-                    OutboxMessage.kind == "notice",
-                    OutboxMessage.status == OutboxStatus.PENDING,
+            delivery = None
+            if event is FilingEvent.CANCEL:  # the written statement the bureau asks for
+                delivery = add_delivery(
+                    session,
+                    filing,
+                    key="cancellation",
+                    kinds=(DocumentKind.CANCELLATION,),
+                    chat_id=chat,
+                    now=now,
+                    holder=holder,
+                    lang=lang,
+                    cancellation={"on": action.on.isoformat(), "reason": (note or "")[:500]},
                 )
-            ).all()
-            return Outcome(result, None, tuple(int(i) for i in notices if i is not None))
+            notices = pending_notice_ids(session, filing_id)
+            return Outcome(result, None, notices, delivery)
     except StaleDataError:
         with session_scope(engine) as session:
             return Outcome(None, _moved_on(session, filing_id))
 
 
-def _telegram(applicant: Applicant) -> bool:
-    return applicant.channel == "telegram" and applicant.external_id.lstrip("-").isdigit()
+def why_not_reopen(
+    engine: sa.Engine, channel: str, external_id: str, reopen: str, filing_id: int | None = None
+) -> Text | None:
+    """Say why an applicant may not reopen a filing's answers (`reopen`: "amend" a returned
+    one, "change" a certified one), or None when they may: it is theirs, in that state, and
+    its interview is their latest (a newer one in progress comes first). Without `filing_id`:
+    the filing of their latest interview."""
+    with session_scope(engine) as session:
+        applicant = applicant_by_channel(session, channel, external_id)
+        latest = (
+            latest_interview(session=session, applicant_id=applicant.id or 0) if applicant else None
+        )
+        if filing_id is None and latest is not None:
+            found = session.exec(select(Filing).where(Filing.interview_id == latest.id)).first()
+            filing_id = found.id if found else None
+        filing = session.get(Filing, filing_id) if filing_id is not None else None
+        if filing is None or applicant is None or filing.applicant_id != applicant.id:
+            return NO_FILING_YET
+        if latest is None or latest.id != filing.interview_id:
+            return NOT_AMENDABLE
+        state = state_of(filing)
+        if reopen == "change":
+            return None if changeable(state) else not_changeable(state.status)
+        return None if state.step.status is FilingStatus.RETURNED else NOT_AMENDABLE
+
+
+NO_FILING_YET = t(
+    "还没有已确认的备案。发送 /start 开始填写。", "No confirmed filing yet. Send /start to begin."
+)
+NOT_AMENDABLE = t(
+    "这份备案现在不能修改（只有被退回、且没有正在进行的新填写时才可以）。",
+    "This filing cannot be changed now (only when returned, with no newer interview going on).",
+)
+
+
+def _day_text(d: dt.date, lang: Lang) -> str:
+    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
+
+
+def describe(filing: Filing, ctx: Context, lang: Lang, *, masked: bool) -> list[str]:
+    """Describe a filing: its site, its steps with their bureaus and statuses, its deadlines
+    (`masked`: with its operator, numbers masked, for reviewers)."""
+    state = state_of(filing)
+    data = filing.data or {}
+    site = data.get("website", {})
+    lines = [
+        f"#{filing.id} {filing.site_name}（{'、'.join(site.get('domains', []))}）"
+        if lang == "zh"
+        else f"#{filing.id} {filing.site_name} ({', '.join(site.get('domains', []))})"
+    ]
+    if masked:
+        subject = data.get("subject", {})
+        person = subject.get("responsible", {})
+        lines.append(
+            f"{'开办者' if lang == 'zh' else 'Operator'}: {subject.get('name', '')}; "
+            f"{person.get('name', '')} {mask_number(str(person.get('id_number', '')))} "
+            f"{mask_number(str(person.get('mobile', '')))}"
+        )
+    total = len(state.steps)
+    for step in state.steps:
+        mark = "▶ " if step.order == state.current else "  "
+        head = (
+            f"第{step.order}/{total}步 {step.bureau.zh}"
+            if lang == "zh"
+            else f"Step {step.order}/{total} {step.bureau.en}"
+        )
+        lines.append(f"{mark}{head}: {STATUS_LABELS[step.status].get(lang)}")
+        if step.psb_number:
+            lines.append(f"   {step.psb_number}")
+    step = state.step
+    due = next_deadline(state, ctx.pack, ctx.calendar)
+    if due is not None:
+        left = (due[1] - ctx.today).days
+        days = (
+            (f"还剩{left}天" if left >= 0 else f"已逾期{-left}天")
+            if lang == "zh"
+            else (f"{left} days left" if left >= 0 else f"{-left} days overdue")
+        )
+        lines.append(f"{due[0].get(lang)}: {_day_text(due[1], lang)}（{days}）")
+    if step.reasons and step.status is FilingStatus.RETURNED:
+        lines.append(("退回原因：" if lang == "zh" else "Reasons: ") + "；".join(step.reasons))
+    return lines
+
+
+def telegram_chat(applicant: Applicant | None) -> int | None:
+    """Return the applicant's Telegram chat (their user id), or None on another channel."""
+    if applicant is None or applicant.channel != "telegram":
+        return None
+    return int(applicant.external_id) if applicant.external_id.lstrip("-").isdigit() else None
 
 
 def _moved_on(session: Session, filing_id: int) -> Text:

@@ -13,6 +13,10 @@ import re
 import sys
 from pathlib import Path
 
+from rules.text import mask_number
+
+__all__ = ["MaskingFormatter", "mask", "mask_number", "setup_logging"]
+
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 # Resident ID (18, the last may be X), mainland mobile (11), and passport-like numbers: one or
 # two capital letters and 7–10 digits (E12345678; 港澳通行证 H/M…), nothing alphanumeric around.
@@ -35,12 +39,6 @@ def mask(text: str) -> str:
     text = _MOBILE.sub(_keep_last4, text)
     text = _ABROAD.sub(_keep_last4, text)
     return _PASSPORT.sub(_keep_last4, text)
-
-
-def mask_number(number: str) -> str:
-    """Show only the last 4 characters of an ID, passport or phone number (cards, notices)."""
-    kept = number.strip()
-    return "*" * max(0, len(kept) - 4) + kept[-4:]
 
 
 class MaskingFormatter(logging.Formatter):

@@ -12,14 +12,19 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from bot.deliveries import DOCUMENTS
+from bot.changes import report_change_in, take_answers
+from bot.deliveries import add_delivery
+from bot.filing_actions import Reviewers
 from dialogs.model import Context, Step, Submit
-from models import outbox
+from models.filings import add_version
 from models.repo import create_filing
-from models.tables import Filing, OutboxMessage
+from models.tables import Filing
 from rules.answers import FilingAnswers
+from rules.changes import diff
 from rules.enums import DocumentKind
+from rules.filing_life import Actor, Role
 from rules.routing import route_filing
+from rules.text import Text, t
 
 # The documents an applicant receives on submission (the change report comes with changes).
 SUBMISSION_KINDS: tuple[DocumentKind, ...] = (
@@ -28,15 +33,19 @@ SUBMISSION_KINDS: tuple[DocumentKind, ...] = (
     DocumentKind.CHECKLIST,
     DocumentKind.GUIDE,
 )
-DELIVERY_LEASE = dt.timedelta(minutes=10)  # rendering and sending a set takes seconds
 
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a submission turn wrote: the filing and the delivery of its documents."""
+    """What a submission turn wrote: the filing and the delivery of its documents (a change:
+    also its notices to send; or why it was refused, with nothing written)."""
 
     filing_id: int
-    delivery_id: int
+    delivery_id: int | None
+    notices: tuple[int, ...] = ()
+    refusal: Text | None = None
+    change: bool = False
+    told: Text | None = None  # a change: what the applicant is told (the deadline, the route)
 
 
 def route_json(answers: FilingAnswers, ctx: Context) -> dict[str, object]:
@@ -75,25 +84,63 @@ def filing_from(
 
 
 def _amended(
-    session: Session, submit: Submit, interview_id: int, now: dt.datetime
+    session: Session, submit: Submit, interview_id: int, actor: str, now: dt.datetime
 ) -> Filing | None:
     """The interview's own filing with the fixed answers (its status stays: the applicant
     resubmits in the filing system, then says so); None when it has none."""
     filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
     if filing is None:
         return None
-    answers = submit.answers
-    filing.data = answers.model_dump(mode="json")
-    filing.site_name = answers.website.name
-    filing.icp_number = answers.website.icp_number
-    filing.connection_date = answers.connection_date
-    filing.updated_at = now
+    before = dict(filing.data)
+    take_answers(filing, submit.answers, now)
+    changes = [c.to_json() for c in diff(before, filing.data)]
     session.add(filing)
+    add_version(session, filing, kind="amended", actor=actor, now=now, changes=changes)
     session.flush()
     return filing
 
 
-def submission_writer(ctx: Context, holder: str, chat_id: int | None):  # type: ignore[no-untyped-def]
+def _changed(
+    session: Session,
+    submit: Submit,
+    step: Step,
+    ctx: Context,
+    ids: tuple[int, int],
+    now: dt.datetime,
+    holder: str,
+    reviewers: Reviewers,
+) -> Submitted:
+    """A change of the interview's certified filing, recorded (or refused, nothing written)."""
+    applicant_id, interview_id = ids
+    assert submit.change is not None
+    filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
+    if filing is None or filing.id is None:
+        return Submitted(0, None, refusal=NO_FILING)
+    outcome = report_change_in(
+        session,
+        filing,
+        submit.answers,
+        on=submit.change.on,
+        reason=submit.change.reason,
+        who=Actor(Role.APPLICANT, str(applicant_id)),
+        ctx=ctx,
+        now=now,
+        configured_reviewers=reviewers.configured,
+        review_chat=reviewers.review_chat,
+        lang=step.state.lang,
+        holder=holder,
+    )
+    if outcome.refusal is not None:
+        return Submitted(filing.id, None, refusal=outcome.refusal)
+    return Submitted(filing.id, outcome.delivery, outcome.notices, change=True, told=outcome.told)
+
+
+NO_FILING = t("没有找到这份备案。", "No such filing.")
+
+
+def submission_writer(  # type: ignore[no-untyped-def]
+    ctx: Context, holder: str, chat_id: int | None, reviewers: Reviewers | None = None
+):
     """Return the effect writer of a submission turn for this context and channel."""
 
     def write(
@@ -102,34 +149,29 @@ def submission_writer(ctx: Context, holder: str, chat_id: int | None):  # type: 
         submit = next((e for e in step.effects if isinstance(e, Submit)), None)
         if submit is None:
             return None
-        amended = _amended(session, submit, interview_id, now) if submit.amends else None
+        if submit.change is not None:
+            ids = (applicant_id, interview_id)
+            return _changed(session, submit, step, ctx, ids, now, holder, reviewers or Reviewers())
+        actor = f"applicant:{applicant_id}"
+        amended = _amended(session, submit, interview_id, actor, now) if submit.amends else None
         filing = amended or create_filing(
             session=session,
             filing=filing_from(submit.answers, ctx, applicant_id, interview_id),
-            actor=f"applicant:{applicant_id}",
+            actor=actor,
             now=now,
         )
         assert filing.id is not None
         key = f"amend:{now.isoformat()}" if amended is not None else "submission"
-        delivery = outbox.add(
+        delivery = add_delivery(
             session,
-            OutboxMessage(
-                kind=DOCUMENTS,
-                dedupe_key=f"{DOCUMENTS}:{filing.id}:{key}",
-                filing_id=filing.id,
-                applicant_id=applicant_id,
-                chat_id=chat_id,
-                due_at=now,
-                payload={
-                    "kinds": [k.value for k in SUBMISSION_KINDS],
-                    "lang": step.state.lang,
-                    "after": [r.text for r in step.replies[1:]],
-                },
-                claimed_by=holder,
-                lease_until=now + DELIVERY_LEASE,
-                attempts=1,
-                created_at=now,
-            ),
+            filing,
+            key=key,
+            kinds=SUBMISSION_KINDS,
+            chat_id=chat_id,
+            now=now,
+            holder=holder,
+            lang=step.state.lang,
+            after=[r.text for r in step.replies[1:]],
         )
         assert delivery is not None
         return Submitted(filing.id, delivery)

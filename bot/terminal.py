@@ -14,9 +14,11 @@ import sqlalchemy as sa
 
 from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
+from bot.filing_actions import describe, why_not_reopen
 from bot.submission import Submitted, submission_writer
-from dialogs.model import Context, Input, Reply, Stage
+from dialogs.model import Context, Input, Reply, ShowFilings, Stage
 from models.db import session_scope
+from models.filings import filings_of
 from rules.text import Lang, Text, t
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,15 @@ CANNOT_WRITE = t(
     "Cannot write the documents to {out} ({why}). Your answers are saved and you are still at "
     "the summary. Run again with a folder you can write to: beian chat --out FOLDER",
 )
+
+
+CLOSE_ON_THE_CLI = t(
+    "在终端里注销备案请用：beian filings cancel 备案编号 --reason 原因"
+    "（或在 Telegram 中发送 /close_site）。",
+    "To cancel a filing from a terminal: beian filings cancel ID --reason R (or /close_site on "
+    "Telegram).",
+)
+_REOPENING = {"/change": "change", "/amend": "amend"}
 
 
 def format_reply(reply: Reply) -> str:
@@ -124,6 +135,12 @@ def run_chat(
             emit(text)
         finish_delivery(engine, delivery_id, clock())
 
+    def show_filings(applicant_id: int) -> None:
+        ctx = context()
+        with session_scope(engine) as session:
+            for filing in filings_of(session, applicant_id):
+                emit("\n".join(describe(filing, ctx, current_lang, masked=False)))
+
     current_lang: Lang = lang
     stage: Stage | None = None
     succeeded = failed = 0
@@ -135,6 +152,8 @@ def run_chat(
             current_lang, stage = first.step.state.lang, first.step.state.state
             for reply in first.step.replies:
                 emit(format_reply(reply))
+            if any(isinstance(e, ShowFilings) for e in first.step.effects):
+                show_filings(first.applicant_id)
             left = undelivered(engine, first.applicant_id)
             if left and writable(out) is None:
                 for delivery_id in left:  # a previous run could not write them
@@ -160,6 +179,15 @@ def run_chat(
                 say(CANNOT_WRITE.format(out=str(out), why=why))
                 refused_out = True
                 continue
+            words = text.split()
+            if words == ["/close_site"]:
+                say(CLOSE_ON_THE_CLI)
+                continue
+            if words and words[0] in _REOPENING:
+                refusal = why_not_reopen(engine, CHANNEL, external_id, _REOPENING[words[0]])
+                if refusal is not None:
+                    say(refusal)
+                    continue
             result = turn(text)
             if result is None:
                 failed += 1
@@ -167,17 +195,25 @@ def run_chat(
             succeeded += 1
             current_lang, stage = result.step.state.lang, result.step.state.state
             replies = list(result.step.replies)
-            if isinstance(result.effects, Submitted):
+            submitted = result.effects if isinstance(result.effects, Submitted) else None
+            if submitted is not None and submitted.refusal is not None:
+                say(submitted.refusal)  # a change refused when it was written: nothing stored
+                continue
+            if submitted is not None and submitted.delivery_id is not None:
                 emit(format_reply(replies[0]))
                 try:
-                    deliver(result.effects.delivery_id)
+                    deliver(submitted.delivery_id)
                 except OSError as exc:
                     log.exception("writing the documents failed")
                     say(CANNOT_WRITE.format(out=str(out), why=exc.strerror or "error"))
                     return 1
+                if submitted.told is not None:  # a change: its deadline and what to do
+                    say(submitted.told)
                 return 0
             for reply in replies:
                 emit(format_reply(reply))
+            if any(isinstance(e, ShowFilings) for e in result.step.effects):
+                show_filings(result.applicant_id)
     except KeyboardInterrupt:
         emit("")
         say(SAVED)

@@ -66,6 +66,8 @@ class AsidesMixin(EditingMixin):
         self.ask()
 
     def asking_aside(self, lines: list[str]) -> list[Choice]:
+        if self.s.mode in (Mode.CHANGE_REASON, Mode.CONFIRMING_CHANGE):
+            return self.asking_change(lines)
         editing = self.asking_edit(lines)
         if editing is not None:
             return editing
@@ -92,6 +94,12 @@ class AsidesMixin(EditingMixin):
             return
         if mode is Mode.REMOVING_ITEMS:
             self.resolve_removal(inp)
+            return
+        if mode is Mode.CHANGE_REASON:
+            self.resolve_change_reason(inp)
+            return
+        if mode is Mode.CONFIRMING_CHANGE:
+            self.resolve_change_confirmation(inp)
             return
         options = ASIDE_OPTIONS[mode]
         chosen = inp.choice
@@ -172,3 +180,12 @@ class AsidesMixin(EditingMixin):
 
     def welcome(self) -> None:
         raise NotImplementedError  # the engine greets
+
+    def asking_change(self, lines: list[str]) -> list[Choice]:
+        raise NotImplementedError  # the changing mixin asks a change's reason and diff
+
+    def resolve_change_reason(self, inp: Input) -> None:
+        raise NotImplementedError  # the changing mixin reads a change's reason
+
+    def resolve_change_confirmation(self, inp: Input) -> None:
+        raise NotImplementedError  # the changing mixin records or gives up a change

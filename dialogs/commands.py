@@ -32,6 +32,8 @@ class Command(StrEnum):
     HELP = "help"
     LANG = "lang"
     AMEND = "amend"  # after a return: reopen the confirmed answers to fix them
+    CHANGE = "change"  # after certification: report a change (变更)
+    NEW = "new"  # once done: a new interview, for another site
 
 
 # Whole messages in Chinese (or English) that mean a command.
@@ -84,6 +86,7 @@ class CommandsMixin(AsidesMixin):
         else:
             {
                 Command.START: self.start,
+                Command.NEW: self.start,
                 Command.BACK: self.back,
                 Command.SKIP: self.skip,
                 Command.CANCEL: lambda: self.open_aside("ask_cancel"),
@@ -91,6 +94,7 @@ class CommandsMixin(AsidesMixin):
                 Command.STATUS: self.status,
                 Command.HELP: self.help,
                 Command.AMEND: self.not_amendable,
+                Command.CHANGE: self.not_amendable,
             }[call.command]()
 
     def not_amendable(self) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dialogs import texts
-from dialogs.commands import Command, CommandsMixin, read_command
+from dialogs.changing import ChangingMixin
+from dialogs.commands import Command, read_command
 from dialogs.machine import move, switch
 from dialogs.model import (
     DATA_STAGES,
@@ -13,6 +14,7 @@ from dialogs.model import (
     Mode,
     NewInterview,
     Resume,
+    ShowFilings,
     Stage,
     Step,
     Submit,
@@ -32,7 +34,10 @@ _ASIDES_WITH_CHOICES = (
     Mode.CHANGING_LIST,
     Mode.CHOOSING_ITEM,
     Mode.REMOVING_ITEMS,
+    Mode.CHANGE_REASON,
+    Mode.CONFIRMING_CHANGE,
 )
+_GIVING_UP = (Command.CANCEL, Command.RESTART)
 _SUMMARY_WORDS = {
     "confirm": ("确认", "确认提交", "提交", "确定", "无误", "对", "是", "confirm", "ok", "yes"),
 }
@@ -57,7 +62,7 @@ def asking(state: InterviewState) -> str:
     return str(state.asked)
 
 
-class Turn(CommandsMixin):
+class Turn(ChangingMixin):
     """The interview's response to one input."""
 
     def welcome(self) -> None:
@@ -94,10 +99,17 @@ class Turn(CommandsMixin):
             if call is not None and call.command is Command.AMEND:
                 move(self.s, "amend")
                 self.s.amending = True
+                self.s.changing_from = dict(self.s.answers)
                 self.effects.append(Resume())
                 self.say(texts.AMENDING)
                 self.arrive_at_summary()
-            elif call is not None and call.command in (Command.START, Command.RESTART):
+            elif call is not None and call.command is Command.CHANGE:
+                self.effects.append(Resume())
+                self.begin_change()
+            elif call is not None and call.command is Command.START and not call.argument:
+                self.effects.append(ShowFilings())  # the filings, then how to begin another
+                self.say(texts.YOUR_FILINGS)
+            elif call is not None and call.command in (Command.START, Command.NEW, Command.RESTART):
                 self.s = InterviewState(lang=self.lang)
                 self.welcome()
                 self.effects.append(NewInterview())
@@ -108,6 +120,8 @@ class Turn(CommandsMixin):
         elif self.s.mode is Mode.PAUSED:
             switch(self.s, "wake")
             self.ask()
+        elif call is not None and self.reopened and call.command in _GIVING_UP:
+            self.give_up_change()  # /cancel during a change or an amendment: nothing changes
         elif self.s.mode in _ASIDES_WITH_CHOICES:
             if call is not None:
                 self.leave_aside()
@@ -172,7 +186,15 @@ class Turn(CommandsMixin):
             self.say(texts.CHOICE_AGAIN)
             self.ask()
 
+    @property
+    def reopened(self) -> bool:
+        """A confirmed filing's answers are open again (a change or an amendment)."""
+        return self.s.changing_from is not None or self.s.amending
+
     def confirm(self) -> None:
+        if self.changing:
+            self.confirm_change_edits()
+            return
         answers, _ = build(self.s.answers, self.spec)
         if answers is None:
             self.arrive_at_summary()  # sends the applicant to what must be fixed
@@ -180,6 +202,7 @@ class Turn(CommandsMixin):
         move(self.s, "confirm")
         self.s.question = None
         amending, self.s.amending = self.s.amending, False
+        self.s.changing_from = None
         self.effects.append(Submit(answers, amends=amending))
         if amending:  # the filing's plan goes on from its recorded dates (see /status)
             self.say(texts.AMENDED)

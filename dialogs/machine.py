@@ -52,6 +52,8 @@ def _stage_transitions() -> list[dict[str, Any]]:
     flow.append({"trigger": "confirm", "source": Stage.SUMMARY, "dest": Stage.DONE})
     # A filing returned for rectification: its answers reopen at the summary to be fixed.
     flow.append({"trigger": "amend", "source": Stage.DONE, "dest": Stage.SUMMARY})
+    # A change or an amendment given up: the confirmed answers stand, done again.
+    flow.append({"trigger": "abandon", "source": [*DATA_STAGES, Stage.SUMMARY], "dest": Stage.DONE})
     # /back, /edit and a fix the checks ask for go to an earlier question (from the summary or
     # out of scope: any): its stage.
     order = [*DATA_STAGES, Stage.OUT_OF_SCOPE, Stage.SUMMARY]
@@ -78,6 +80,8 @@ _ASIDES = [
     Mode.REMOVING_ITEMS,
     Mode.OFFERING_EDIT,
     Mode.CONFIRMING_PLAN,
+    Mode.CHANGE_REASON,
+    Mode.CONFIRMING_CHANGE,
 ]
 
 
@@ -100,6 +104,9 @@ def _mode_transitions() -> list[dict[str, Any]]:
         {"trigger": "remove_from_list", "source": Mode.CHANGING_LIST, "dest": Mode.REMOVING_ITEMS},
         {"trigger": "offer_edit", "source": waiting, "dest": Mode.OFFERING_EDIT},
         {"trigger": "confirm_plan", "source": Mode.ANSWERING, "dest": Mode.CONFIRMING_PLAN},
+        {"trigger": "ask_change_reason", "source": Mode.ANSWERING, "dest": Mode.CHANGE_REASON},
+        {"trigger": "confirm_change", "source": Mode.CHANGE_REASON,
+         "dest": Mode.CONFIRMING_CHANGE},
         # Back to the question: the aside is answered, declined, or done.
         {
             "trigger": "settle",

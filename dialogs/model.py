@@ -56,6 +56,8 @@ class Mode(StrEnum):
     REMOVING_ITEMS = "removing_items"  # which values of a list to remove
     OFFERING_EDIT = "offering_edit"  # an edited message's text as the last answer, or not
     CONFIRMING_PLAN = "confirming_plan"  # a date still to come: the planned go-live?
+    CHANGE_REASON = "change_reason"  # a change (变更): its reason, and its date if not today
+    CONFIRMING_CHANGE = "confirming_change"  # a change's diff, date and reason: record it?
 
 
 @dataclass
@@ -74,6 +76,10 @@ class InterviewState:
     pending_text: str | None = None  # an edited message's text, or a date to confirm
     last_ref: str | None = None  # the channel's reference of the message that gave the last answer
     amending: bool = False  # reopened after a return: its confirmation amends its filing
+    # /change (or /amend): the confirmed answers as they were, put back if it is given up
+    changing_from: dict[str, Any] | None = None
+    change_on: str | None = None  # a change's date (ISO), once given
+    change_reason: str | None = None  # a change's reason, once given
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
@@ -86,6 +92,9 @@ class InterviewState:
             "pending_text": self.pending_text,
             "last_ref": self.last_ref,
             "amending": self.amending,
+            "changing_from": self.changing_from,
+            "change_on": self.change_on,
+            "change_reason": self.change_reason,
         }
 
     @classmethod
@@ -112,6 +121,9 @@ class InterviewState:
             pending_text=flow.get("pending_text"),
             last_ref=flow.get("last_ref"),
             amending=bool(flow.get("amending", False)),
+            changing_from=flow.get("changing_from"),
+            change_on=flow.get("change_on"),
+            change_reason=flow.get("change_reason"),
         )
 
     def copy(self) -> InterviewState:
@@ -129,6 +141,9 @@ class InterviewState:
             pending_text=self.pending_text,
             last_ref=self.last_ref,
             amending=self.amending,
+            changing_from=dict(self.changing_from) if self.changing_from is not None else None,
+            change_on=self.change_on,
+            change_reason=self.change_reason,
         )
 
 
@@ -183,12 +198,22 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class ChangeRequest:
+    """A change of a certified filing: when it happened and why."""
+
+    on: dt.date
+    reason: str
+
+
+@dataclass(frozen=True)
 class Submit:
     """Effect: create the filing from these answers and send the documents (`amends`: the
-    interview's own filing takes the answers instead, and its documents are made again)."""
+    interview's own filing takes the answers instead, and its documents are made again;
+    `change`: the answers are a change of the interview's certified filing, to report)."""
 
     answers: FilingAnswers
     amends: bool = False
+    change: ChangeRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +233,13 @@ class NewInterview:
     """Effect: the previous interview is finished; store this state as a new one."""
 
 
-Effect = Submit | Cancel | Resume | NewInterview
+@dataclass(frozen=True)
+class ShowFilings:
+    """Effect: show the applicant their filings (the channel reads them): /start once the
+    interview is done."""
+
+
+Effect = Submit | Cancel | Resume | NewInterview | ShowFilings
 
 
 @dataclass(frozen=True)

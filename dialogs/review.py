@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from dialogs import texts
 from dialogs.model import Stage
 from dialogs.spec import Kind, Question, Spec
+from rules.changes import FieldChange, change_rows, shown
 from rules.codes import ID_TYPES
 from rules.plan import date_text
-from rules.text import Lang
+from rules.text import Lang, Text, t
 
 
 def show_value(question: Question, value: Any, lang: Lang, answers: dict[str, Any]) -> str:
@@ -87,3 +89,56 @@ def summary_lines(answers: dict[str, Any], spec: Spec, lang: Lang) -> list[str]:
             lines.append(f"【{label.get(lang)}】")
             lines += section
     return lines
+
+
+# Fields the interview does not ask as such (derived, or set by the bot), by dotted path.
+_OTHER_LABELS: dict[str, Text] = {
+    "psb_number": t("公安备案号", "Filing number"),
+    "subject.responsible.id_type": t("负责人证件类型", "Responsible person's ID type"),
+    "security_officer.id_type": t("安全负责人证件类型", "Security officer's ID type"),
+    "emergency_contact": t("应急联系人", "Emergency contact"),
+}
+
+
+def field_label(spec: Spec, subject_type: str | None) -> Callable[[str], Text]:
+    """Return how a dotted path of the answers is named to a person (its question's label)."""
+
+    def label(path: str) -> Text:
+        q = spec.by_key.get(path)
+        if q is not None:
+            return spec.worded(q, subject_type).label
+        return _OTHER_LABELS.get(path, t(path, path))
+
+    return label
+
+
+def field_value(spec: Spec, answers: dict[str, Any]) -> Callable[[FieldChange, Any, Lang], str]:
+    """Return how a changed value is written to a person (as the summary writes it)."""
+
+    def value(change: FieldChange, raw: Any, lang: Lang) -> str:
+        q = spec.by_key.get(change.field)
+        if q is None or raw is None or isinstance(raw, dict):
+            return shown(raw, lang)
+        return show_value(q, raw, lang, answers)
+
+    return value
+
+
+def change_lines(
+    changes: list[FieldChange] | tuple[FieldChange, ...],
+    spec: Spec,
+    answers: dict[str, Any],
+    lang: Lang,
+    *,
+    private: bool = False,
+) -> list[str]:
+    """Return one line per change, `label：old → new` (`private`: personal numbers masked)."""
+    rows = change_rows(
+        changes,
+        field_label(spec, answers.get("subject_type")),
+        field_value(spec, answers),
+        lang=lang,
+        private=private,
+    )
+    colon = "：" if lang == "zh" else ": "
+    return [f"• {label}{colon}{old} → {new}" for label, old, new in rows]

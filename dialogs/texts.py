@@ -24,9 +24,11 @@ PROGRESS = t("第{k}/{n}步 · {section}", "Step {k} of {n} · {section}")
 COMMANDS = t(
     "可用命令：/back 返回上一题（原答案保留）、/skip 跳过选填项、"
     "/edit 修改某一项（如“/edit 域名”）、/status 进度、/cancel 取消、/restart 重新开始、"
-    "/lang 切换语言。也可以直接说“返回”“取消”“帮助”。",
+    "/lang 切换语言。也可以直接说“返回”“取消”“帮助”。"
+    "备案后：/change 信息变更、/close_site 网站关闭注销、/new 新的网站备案。",
     "Commands: /back (previous question, answer kept), /skip (optional items), /edit an item "
-    "(e.g. “/edit domains”), /status, /cancel, /restart, /lang.",
+    "(e.g. “/edit domains”), /status, /cancel, /restart, /lang. Once filed: /change to report "
+    "a change, /close_site to cancel, /new for another site.",
 )
 EXAMPLE = t("例如：{example}", "For example: {example}")
 CURRENT = t(
@@ -240,4 +242,50 @@ UNDRAWABLE = t(
     "建议发送 /edit 改掉。",
     "⚠️ These characters cannot be printed in the PDFs (they would be blank): {chars}. The "
     "bureau's system usually refuses them too; consider /edit to change them.",
+)
+
+# --- a change of a certified filing (/change) -------------------------------------------------
+CHANGING = t(
+    "信息变更：这份备案的信息已重新打开。请修改变化了的项目"
+    "（可以改多项：点各部分，或发送“/edit 项目”），改好后点“确认提交”。不变更了请发送 /cancel。",
+    "Reporting a change: this filing's details are open again. Change what changed (several "
+    "items if need be: pick a section, or send “/edit item”), then press “Confirm”. To give "
+    "up, send /cancel.",
+)
+NOTHING_CHANGED = t(
+    "还没有修改任何信息。请先修改变化了的项目；不变更了请发送 /cancel。",
+    "Nothing has been changed yet. Change what changed first; to give up, send /cancel.",
+)
+CHANGE_DIFF = t("变更内容（原 → 新）：", "What changes (old → new):")
+CHANGE_REASON_ASK = t(
+    "请回复变更原因（或点下面的常见原因）。变更日期默认今天（{today}）；"
+    "不是今天的，请在原因前写日期，如：2026-11-28 更换服务器。",
+    "Reply with the reason for the change (or pick a common one below). The change date is "
+    "today ({today}) unless you put a date first, e.g. 2026-11-28 new server.",
+)
+CHANGE_CONFIRM_ASK = t(
+    "变更日期：{on}\n变更原因：{reason}\n须在{due}前向网安部门报告。"
+    "确认后会生成变更情况书面说明和新的备案表，并通知审核人员。",
+    "Changed on: {on}\nReason: {reason}\nTo be reported to the bureau by {due}. On "
+    "confirming, the change report and a new filing form are made and the reviewers are told.",
+)
+CHANGE_OK = t("确认报告变更", "Report the change")
+CHANGE_MORE = t("继续修改", "Change more")
+CHANGE_DROP = t("放弃变更", "Give up the change")
+CHANGE_IN_FUTURE = t(
+    "变更日期不能在将来：请写已经发生的变更（日期可以不写，默认今天）。",
+    "The change date cannot be in the future: report a change that happened (no date: today).",
+)
+CHANGE_REASON_EMPTY = t(
+    "请写明变更原因（500字以内），如：更换服务器。",
+    "Give the reason for the change (up to 500 characters), e.g. new server.",
+)
+CHANGE_RECORDED = t("✅ 变更已记录，正在生成文件…", "✅ Change recorded; making the documents…")
+CHANGE_DROPPED = t(
+    "已放弃，备案信息保持不变。发送 /status 查看备案。",
+    "Given up: the filing's details stay as they were. Send /status to see the filing.",
+)
+YOUR_FILINGS = t(
+    "你的备案如下。要为另一个网站备案，请发送 /new。",
+    "Your filings are below. To file another site, send /new.",
 )

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from rules.answers import FilingAnswers
 
 ALL_KINDS: tuple[DocumentKind, ...] = tuple(DocumentKind)
+# What `beian render` makes by default: a filing's forms and the change report; the
+# cancellation statement only when asked for (a site being closed).
+RENDERED_BY_DEFAULT: tuple[DocumentKind, ...] = tuple(
+    k for k in DocumentKind if k is not DocumentKind.CANCELLATION
+)
 
 
 class ChangeItem(BaseModel):
@@ -36,7 +41,7 @@ class ChangeReport(BaseModel):
 
     changed_on: dt.date
     reason: str = Field(max_length=2000)
-    items: list[ChangeItem] = Field(min_length=1, max_length=30)
+    items: list[ChangeItem] = Field(min_length=1, max_length=100)
     psb_number: str | None = Field(default=None, max_length=40)  # 公安备案号 (else the answers')
 
     @field_validator("psb_number")
@@ -52,6 +57,15 @@ class ChangeReport(BaseModel):
         return result.normalized
 
 
+class Cancellation(BaseModel):
+    """A site closed (注销): when and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: dt.date
+    reason: str = Field(max_length=500)
+
+
 @dataclass(frozen=True)
 class DocumentContext:
     """What the documents need besides the answers: the city, the date, the filing's dates."""
@@ -64,6 +78,7 @@ class DocumentContext:
     materials_received_on: dt.date | None = None
     filing_number: str | None = None
     change: ChangeReport | None = None
+    cancellation: Cancellation | None = None
     # The applicant's language: the guide and the checklist are written in it, and the file
     # names (ASCII for English); the forms stay Chinese (the bureau reads Chinese).
     lang: Lang = "zh"

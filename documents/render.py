@@ -39,6 +39,7 @@ TITLES: dict[DocumentKind, str] = {
     DocumentKind.CHECKLIST: "复审材料清单",
     DocumentKind.GUIDE: "办理指引",
     DocumentKind.CHANGE_REPORT: "网站备案变更情况书面说明",
+    DocumentKind.CANCELLATION: "网站备案注销情况书面说明",
 }
 TITLES_EN: dict[DocumentKind, str] = {
     DocumentKind.FILING_FORM: "Filing form (计算机信息网络国际联网单位备案表)",
@@ -46,6 +47,7 @@ TITLES_EN: dict[DocumentKind, str] = {
     DocumentKind.CHECKLIST: "Materials checklist for re-review",
     DocumentKind.GUIDE: "Filing guide",
     DocumentKind.CHANGE_REPORT: "Change report (变更情况书面说明)",
+    DocumentKind.CANCELLATION: "Cancellation statement (注销情况书面说明)",
 }
 # Written in the applicant's language; the other documents are forms the bureau reads.
 TRANSLATED = frozenset({DocumentKind.GUIDE, DocumentKind.CHECKLIST})
@@ -55,6 +57,7 @@ FILE_STEMS_EN: dict[DocumentKind, str] = {
     DocumentKind.CHECKLIST: "materials-checklist",
     DocumentKind.GUIDE: "filing-guide",
     DocumentKind.CHANGE_REPORT: "change-report",
+    DocumentKind.CANCELLATION: "cancellation-statement",
 }
 FILE_STEMS: dict[DocumentKind, str] = {
     DocumentKind.FILING_FORM: "备案表",
@@ -62,6 +65,7 @@ FILE_STEMS: dict[DocumentKind, str] = {
     DocumentKind.CHECKLIST: "复审材料清单",
     DocumentKind.GUIDE: "办理指引",
     DocumentKind.CHANGE_REPORT: "变更情况说明",
+    DocumentKind.CANCELLATION: "注销情况说明",
 }
 TEMPLATES: dict[DocumentKind, str] = {
     DocumentKind.FILING_FORM: "filing_form.html.j2",
@@ -69,6 +73,7 @@ TEMPLATES: dict[DocumentKind, str] = {
     DocumentKind.CHECKLIST: "checklist.html.j2",
     DocumentKind.GUIDE: "guide.html.j2",
     DocumentKind.CHANGE_REPORT: "change_report.html.j2",
+    DocumentKind.CANCELLATION: "cancellation.html.j2",
 }
 
 
@@ -269,6 +274,14 @@ def template_context(
             if change
             else None
         ),
+        "cancellation": (
+            {
+                "on_text": date_text(ctx.cancellation.on).zh,
+                "reason": ctx.cancellation.reason,
+            }
+            if ctx.cancellation
+            else None
+        ),
     }
 
 
@@ -355,6 +368,8 @@ def _user_texts(answers: FilingAnswers, ctx: DocumentContext) -> list[str]:
     walk(answers.model_dump(mode="json"))
     if ctx.change is not None:
         walk(ctx.change.model_dump(mode="json"))
+    if ctx.cancellation is not None:
+        walk(ctx.cancellation.model_dump(mode="json"))
     return texts
 
 

@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models import outbox
-from models.tables import Applicant, Filing, LifecycleEvent, OutboxMessage, Reviewer, ReviewerInvite
+from models.tables import (
+    Applicant,
+    Filing,
+    FilingVersion,
+    LifecycleEvent,
+    OutboxMessage,
+    Reviewer,
+    ReviewerInvite,
+)
 from rules.enums import OutboxStatus
 from rules.filing_life import Audience, Decision, FilingState, StepState, steps_of_route
 
@@ -228,6 +236,50 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+def add_version(
+    session: Session,
+    filing: Filing,
+    *,
+    kind: str,
+    actor: str,
+    now: dt.datetime,
+    changes: list[dict[str, Any]] | None = None,
+    reason: str | None = None,
+    changed_on: dt.date | None = None,
+) -> FilingVersion:
+    """Keep the filing's answers as they are now as its next version (who, when, why, what)."""
+    assert filing.id is not None
+    last = session.exec(
+        select(FilingVersion.number)
+        .where(FilingVersion.filing_id == filing.id)
+        .order_by(col(FilingVersion.number).desc())
+    ).first()
+    version = FilingVersion(
+        filing_id=filing.id,
+        number=(last or 0) + 1,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        changed_on=changed_on,
+        changes=changes or [],
+        answers=dict(filing.data),
+        at=now,
+    )
+    session.add(version)
+    return version
+
+
+def history(session: Session, filing_id: int) -> list[FilingVersion]:
+    """Return a filing's versions, oldest first."""
+    return list(
+        session.exec(
+            select(FilingVersion)
+            .where(FilingVersion.filing_id == filing_id)
+            .order_by(col(FilingVersion.number))
+        )
+    )
+
+
 def filing_json(session: Session, filing: Filing) -> dict[str, Any]:
     """Return a filing as `beian filings show --json` prints it (with its audit trail)."""
     events = session.exec(
@@ -246,6 +298,18 @@ def filing_json(session: Session, filing: Filing) -> dict[str, Any]:
         "certificate_number": filing.certificate_number,
         "created_at": filing.created_at.isoformat(),
         "answers": filing.data,
+        "history": [
+            {
+                "version": v.number,
+                "kind": v.kind,
+                "at": v.at.isoformat(),
+                "actor": v.actor,
+                "reason": v.reason,
+                "changed_on": v.changed_on.isoformat() if v.changed_on else None,
+                "changes": list(v.changes),
+            }
+            for v in history(session, filing.id or 0)
+        ],
         "events": [
             {
                 "at": e.at.isoformat(),
@@ -272,3 +336,15 @@ def list_filings(
         want_local = bureau == "local"
         rows = [f for f in rows if state_of(f).step.local == want_local]
     return rows
+
+
+def pending_notice_ids(session: Session, filing_id: int) -> tuple[int, ...]:
+    """Return the filing's notices not sent yet (those just written among them)."""
+    rows = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.filing_id == filing_id,
+            OutboxMessage.kind == "notice",
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    ).all()
+    return tuple(int(i) for i in rows if i is not None)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.filings import add_version
 from models.tables import Applicant, Filing, Interview, LifecycleEvent
 from rules.enums import FilingStatus, InterviewStatus
 from rules.filing_life import steps_of_route
@@ -96,6 +97,7 @@ def create_filing(*, session: Session, filing: Filing, actor: str, now: dt.datet
             at=now,
         )
     )
+    add_version(session, filing, kind="created", actor=actor, now=now)
     session.flush()
     return filing
 

@@ -124,6 +124,24 @@ class LifecycleEvent(SQLModel, table=True):
     at: dt.datetime = _ts()
 
 
+class FilingVersion(SQLModel, table=True):
+    """A version of a filing's answers: the first (as submitted), each amendment and change —
+    who made it, when, why, and what changed (dotted paths of the answers schema)."""
+
+    __tablename__ = "filing_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    number: int  # 1 for the answers as first confirmed
+    kind: str = Field(max_length=16)  # "created" | "amended" | "changed"
+    actor: str = Field(max_length=100)
+    reason: str | None = Field(default=None, max_length=2000)
+    changed_on: dt.date | None = None  # a change: the day it happened (the clock's start)
+    changes: list[Any] = Field(default_factory=list, sa_type=JSONType)  # [{field, old, new}]
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # after it
+    at: dt.datetime = _ts()
+
+
 class OutboxMessage(SQLModel, table=True):
     """An outbox row: a delivery due at a moment, claimed by one sender, sent once.
 

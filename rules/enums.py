@@ -79,6 +79,7 @@ class DocumentKind(StrEnum):
     CHECKLIST = "checklist"  # 复审材料清单
     GUIDE = "guide"  # 办理指引
     CHANGE_REPORT = "change-report"  # 网站备案变更情况书面说明
+    CANCELLATION = "cancellation"  # 网站备案注销情况书面说明
 
 
 # The field checks `beian check FIELD` offers (rules.fields.CHECKS implements each).

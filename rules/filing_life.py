@@ -25,7 +25,7 @@ from rules.deadlines import compute_deadline
 from rules.enums import FilingStatus, PeriodKind
 from rules.lifecycle import FilingEvent, allowed_events, next_status
 from rules.pack import Pack
-from rules.plan import date_text
+from rules.plan import change_period_text, date_text
 from rules.text import Text, t
 from rules.workdays import WorkdayCalendar
 
@@ -139,7 +139,9 @@ class Action:
     reasons: tuple[str, ...] = ()
     psb_number: str | None = None
     certificate_number: str | None = None
-    note: str | None = None  # a cancellation's reason, a change's summary
+    note: str | None = None  # a cancellation's reason, a change's reason
+    detail: Text | None = None  # a change: what changed, as the applicant reads it
+    card_detail: Text | None = None  # the same for reviewers (personal numbers masked)
 
 
 class Audience(StrEnum):
@@ -241,6 +243,8 @@ def decide(
 ) -> Decision | Refusal:
     """Decide what `action` does to a filing in `state` (see the module's docstring).
     `reviewers`: whether this city's bureau has reviewers registered."""
+    if action.event is E.REPORT_CHANGE:
+        return _decide_change(state, action, pack, calendar, now)
     step = state.step
     if action.step is not None and action.step != step.order:
         return Refusal(
@@ -269,7 +273,9 @@ def decide(
     if action.event is E.RETURN and not action.reasons:
         return Refusal(t("退回整改须写明原因。", "A return needs its reasons."))
     psb = None
-    if action.event is E.CERTIFY:
+    if action.event is E.CERTIFY and step.status is S.CHANGE_REPORTED and not action.psb_number:
+        psb = step.psb_number  # a change reviewed: the filing keeps its number
+    elif action.event is E.CERTIFY:
         checked = check_psb_number(action.psb_number or "")
         if not checked.valid:
             return Refusal(checked.error or t("公安备案号无效。", "Not a valid filing number."))
@@ -474,6 +480,20 @@ def _consequences(
             )
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
+    elif event is E.CERTIFY and before.step.status is S.CHANGE_REPORTED:
+        reminders.append(ReminderChange("change", order))
+        notices.append(
+            _update(
+                order,
+                t(
+                    f"{bureau.zh}已审核通过这次变更（{_day(on).zh}），备案信息已更新。",
+                    f"{bureau.en} accepted the change ({_day(on).en}); the filing is up to date.",
+                ),
+            )
+        )
+        if to_reviewers:
+            notices.append(Notice(Audience.REVIEWERS, "card", t("变更审核通过", "change "
+                                  "accepted"), order))  # fmt: skip
     elif event is E.CERTIFY:
         reminders.append(ReminderChange("re_review", order))
         reminders.append(ReminderChange("icon", order, on + dt.timedelta(days=7)))
@@ -495,10 +515,6 @@ def _consequences(
         notices.append(_update(order, text))
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
-    elif event is E.REPORT_CHANGE:
-        notices.append(_update(order, t("已记录变更报告。", "Change report recorded.")))
-        if to_reviewers:
-            notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
     elif event is E.CANCEL:
         reminders += [ReminderChange(kind, s.order) for s in after.steps for kind in _ALL_KINDS]
         notices.append(
@@ -515,7 +531,111 @@ def _consequences(
     return tuple(notices), tuple(reminders)
 
 
-_ALL_KINDS = ("filing", "initial_review", "materials", "re_review", "icon", "second_bureau")
+_ALL_KINDS = (
+    "filing",
+    "initial_review",
+    "materials",
+    "re_review",
+    "icon",
+    "second_bureau",
+    "change",
+)
+_CHANGEABLE = (S.CERTIFIED, S.CHANGE_REPORTED)
+
+
+def changeable(state: FilingState) -> bool:
+    """Say whether a change can be reported: a step is certified, and the filing is not
+    cancelled."""
+    alive = all(s.status is not S.CANCELLED for s in state.steps)
+    return alive and any(s.status in _CHANGEABLE for s in state.steps)
+
+
+def not_changeable(status: FilingStatus) -> Text:
+    """Say why a filing in `status` cannot report a change."""
+    if status is S.CANCELLED:
+        return t("这份备案已注销，只保留记录。", "This filing is cancelled: kept for the record.")
+    return t(
+        f"这份备案现在是“{STATUS_LABELS[status].zh}”：取得公安备案号后才能报告变更"
+        "（被退回时请用“修改信息”）。",
+        f"This filing is “{STATUS_LABELS[status].en}”: a change is reported once it is "
+        "certified (when it is returned, use “Fix the details”).",
+    )
+
+
+def _decide_change(
+    state: FilingState, action: Action, pack: Pack, cal: WorkdayCalendar, now: dt.datetime
+) -> Decision | Refusal:
+    """A change of the filed information: every certified step's bureau is told (its status
+    becomes change reported); a step not certified yet just takes the new answers."""
+    if action.actor.role is Role.REVIEWER:
+        return Refusal(t("只有申请人能报告变更。", "Only the applicant reports a change."))
+    if not changeable(state):
+        return Refusal(not_changeable(state.status))
+    if action.on > now.date() + dt.timedelta(days=1):
+        return Refusal(t("变更日期不能在将来。", "The change date cannot be in the future."))
+    if not (action.note or "").strip():
+        return Refusal(t("请写明变更原因。", "Give the reason for the change."))
+    due = compute_deadline(PeriodKind.CHANGE, action.on, pack, cal)
+    targets = [s for s in state.steps if s.status in _CHANGEABLE]
+    steps = []
+    for s in state.steps:
+        dest = next_status(s.status, E.REPORT_CHANGE) if s in targets else None
+        steps.append(replace(s, status=dest) if dest is not None else s)
+    after = replace(state, steps=tuple(steps))
+    left = (due.due - now.date()).days
+    within = _within(pack)
+    bureaus = "、".join(s.bureau.zh for s in targets)
+    bureaus_en = ", ".join(s.bureau.en for s in targets)
+    detail = action.detail or t("", "")
+    estimate = (
+        t(f"\n{due.estimate_note.zh}", f"\n{due.estimate_note.en}")
+        if due.estimate and due.estimate_note
+        else t("", "")
+    )
+    applicant_text = (
+        t(
+            f"已记录变更（变更日期：{_day(action.on).zh}；原因：{action.note}）：\n{detail.zh}\n"
+            f"请在{_day(due.due).zh}前（变更之日起{within.zh}，还剩{left}天）向{bureaus}提交"
+            "《网站备案变更情况书面说明》（已发给你，盖章或签字），并在备案系统中修改备案信息。",
+            f"Change recorded (changed on {_day(action.on).en}; reason: {action.note}):\n"
+            f"{detail.en}\nBy {_day(due.due).en} ({within.en} of the change, {left} days left) "
+            f"hand the change report (sent to you; stamped or signed) to {bureaus_en} and update "
+            "the filing in the filing system.",
+        )
+        + estimate
+    )
+    notices = [_update(targets[0].order, applicant_text)]
+    card = action.card_detail or detail
+    if any(s.local for s in targets):
+        notices.append(
+            Notice(
+                Audience.REVIEWERS,
+                "card",
+                t(
+                    f"变更报告（变更日期：{_day(action.on).zh}；原因：{action.note}；"
+                    f"报告期限：{_day(due.due).zh}）\n{card.zh}",
+                    f"Change reported (changed on {_day(action.on).en}; reason: {action.note}; "
+                    f"report by {_day(due.due).en})\n{card.en}",
+                ),
+                next(s.order for s in targets if s.local),
+                ("change-report",),
+            )
+        )
+    reminders = [ReminderChange("change", s.order, due.due) for s in targets]
+    return Decision(
+        state=after,
+        from_status=state.status,
+        to_status=after.status,
+        actor=action.actor.audit,
+        reason=f"变更：{action.note}",
+        self_reported=False,
+        notices=tuple(notices),
+        reminders=tuple(reminders),
+    )
+
+
+def _within(pack: Pack) -> Text:
+    return change_period_text(pack.periods.change_report)
 
 
 def _update(order: int, text: Text, attach: tuple[str, ...] = ()) -> Notice:

@@ -34,7 +34,8 @@ _TRANSITIONS: list[dict[str, Any]] = [
      "dest": S.MATERIALS_RECEIVED},
     {"trigger": FilingEvent.CERTIFY, "source": [S.MATERIALS_RECEIVED, S.CHANGE_REPORTED],
      "dest": S.CERTIFIED},
-    {"trigger": FilingEvent.REPORT_CHANGE, "source": S.CERTIFIED, "dest": S.CHANGE_REPORTED},
+    {"trigger": FilingEvent.REPORT_CHANGE, "source": [S.CERTIFIED, S.CHANGE_REPORTED],
+     "dest": S.CHANGE_REPORTED},
     {"trigger": FilingEvent.CANCEL, "source": [s for s in S if s is not S.CANCELLED],
      "dest": S.CANCELLED},
 ]  # fmt: skip

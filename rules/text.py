@@ -37,3 +37,9 @@ class Text(BaseModel):
 def t(zh: str, en: str) -> Text:
     """Build a Text; short to keep tables of messages readable."""
     return Text(zh=zh, en=en)
+
+
+def mask_number(number: str) -> str:
+    """Show only the last 4 characters of an ID, passport or phone number (cards, notices)."""
+    kept = number.strip()
+    return "*" * max(0, len(kept) - 4) + kept[-4:]

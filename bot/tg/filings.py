@@ -28,24 +28,23 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.filing_actions import act
-from bot.logs import mask_number
+from bot.filing_actions import act, describe
 from bot.tg import ui
+from bot.tg.delivery import deliver_documents
 from bot.tg.services import BotContext, Services, services_of
 from models import outbox
 from models.db import session_scope
 from models.filings import applicant_by_channel, filings_of, redeem_invite, state_of
-from models.repo import latest_interview
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
+from rules.dates import parse_date
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.filing_life import (
     EVENT_LABELS,
     RETURN_REASONS,
-    STATUS_LABELS,
     Actor,
     Role,
+    changeable,
     next_actions,
-    next_deadline,
 )
 from rules.lifecycle import FilingEvent as E
 from rules.text import Lang, Text, t
@@ -65,6 +64,8 @@ CODES: dict[E, str] = {
 EVENTS = {code: event for event, code in CODES.items()}
 RESEND = "d"  # send the documents again
 AMEND = "fix"  # a returned filing: reopen its answers to fix them
+CHANGE = "chg"  # a certified filing: reopen its answers to report a change
+CHANGE_OK = "cc"  # reviewers: a reported change is accepted (the filing keeps its number)
 OWN_REASON = "ro"  # a return with reasons typed in reply
 # Buttons whose action needs typed words, and the prompt (a ForceReply) that asks for them.
 _PROMPTS: dict[str, Text] = {
@@ -75,9 +76,13 @@ _PROMPTS: dict[str, Text] = {
         "(e.g. 京公网安备11010502030143号 SL-2026-001):",
     ),
     CODES[E.CANCEL]: t(
-        "注销后这份备案只保留记录，不再提醒。确定注销请回复注销原因（如：网站已关闭）：",
-        "After cancelling, the filing is kept for the record only, with no more reminders. To "
-        "cancel, reply with the reason (e.g. the site is closed):",
+        "注销（网站关闭）后这份备案只保留记录，不再提醒，并会生成注销情况书面说明。"
+        "确定注销请回复注销原因（如：网站已关闭）；注销日期默认今天，不是今天的请写在原因前，"
+        "如：2026-11-30 网站已关闭。",
+        "After cancelling (the site closed), the filing is kept for the record only, with no "
+        "more reminders, and a written cancellation statement is made. To cancel, reply with "
+        "the reason (e.g. the site is closed); the date is today unless you put one first, "
+        "e.g. 2026-11-30 site closed.",
     ),
 }
 REF = re.compile(r"⟨F(\d+)\.(\d+)\.([a-z0-9]+)⟩")
@@ -113,58 +118,25 @@ def _lang_of(applicant: Applicant | None) -> Lang:
     return "en" if applicant is not None and applicant.language == "en" else "zh"
 
 
-def _day(d: dt.date, lang: Lang) -> str:
-    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
-
-
 def filing_lines(filing: Filing, services: Services, lang: Lang, *, masked: bool) -> list[str]:
-    """Describe a filing: its site, its steps with their bureaus and statuses, its deadlines."""
-    state = state_of(filing)
-    ctx = services.context()
-    data = filing.data or {}
-    site = data.get("website", {})
-    lines = [
-        f"#{filing.id} {filing.site_name}（{'、'.join(site.get('domains', []))}）"
-        if lang == "zh"
-        else f"#{filing.id} {filing.site_name} ({', '.join(site.get('domains', []))})"
-    ]
-    if masked:
-        subject = data.get("subject", {})
-        person = subject.get("responsible", {})
-        lines.append(
-            f"{'开办者' if lang == 'zh' else 'Operator'}: {subject.get('name', '')}; "
-            f"{person.get('name', '')} {mask_number(str(person.get('id_number', '')))} "
-            f"{mask_number(str(person.get('mobile', '')))}"
-        )
-    total = len(state.steps)
-    for step in state.steps:
-        mark = "▶ " if step.order == state.current else "  "
-        head = (
-            f"第{step.order}/{total}步 {step.bureau.zh}"
-            if lang == "zh"
-            else f"Step {step.order}/{total} {step.bureau.en}"
-        )
-        lines.append(f"{mark}{head}: {STATUS_LABELS[step.status].get(lang)}")
-        if step.psb_number:
-            lines.append(f"   {step.psb_number}")
-    step = state.step
-    due = next_deadline(state, ctx.pack, ctx.calendar)
-    if due is not None:
-        left = (due[1] - ctx.today).days
-        days = (
-            (f"还剩{left}天" if left >= 0 else f"已逾期{-left}天")
-            if lang == "zh"
-            else (f"{left} days left" if left >= 0 else f"{-left} days overdue")
-        )
-        lines.append(f"{due[0].get(lang)}: {_day(due[1], lang)}（{days}）")
-    if step.reasons and step.status is FilingStatus.RETURNED:
-        lines.append(("退回原因：" if lang == "zh" else "Reasons: ") + "；".join(step.reasons))
-    return lines
+    """Describe a filing as of this instance's today (see `bot.filing_actions.filing_lines`)."""
+    return describe(filing, services.context(), lang, masked=masked)
+
+
+_CHANGE_ACCEPTED = t("变更审核通过", "Accept the change")
+
+
+def _code_of(event: E, status: FilingStatus) -> tuple[Text, str]:
+    """A button's label and code: a reported change is accepted with the filing's number."""
+    if event is E.CERTIFY and status is FilingStatus.CHANGE_REPORTED:
+        return _CHANGE_ACCEPTED, CHANGE_OK
+    return EVENT_LABELS[event], CODES[event]
 
 
 def _reviewer_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
-    events = next_actions(state_of(filing), Role.REVIEWER, reviewers)
-    return [(EVENT_LABELS[e].get(lang), CODES[e]) for e in events]
+    state = state_of(filing)
+    events = next_actions(state, Role.REVIEWER, reviewers)
+    return [(label.get(lang), code) for label, code in (_code_of(e, state.status) for e in events)]
 
 
 def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
@@ -175,26 +147,16 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
     buttons = []
     for e in events:
         if e is E.REPORT_CHANGE:
-            continue
+            continue  # 信息变更 below: for any certified step, not only the one in progress
+        label, code = _code_of(e, state.status)
         mark = _SELF.get(lang) if self_report and e not in own else ""
-        buttons.append((EVENT_LABELS[e].get(lang) + mark, CODES[e]))
+        buttons.append((label.get(lang) + mark, code))
     if state.step.status is FilingStatus.RETURNED:
         buttons.insert(0, ("修改信息" if lang == "zh" else "Fix the details", AMEND))
+    if changeable(state):
+        buttons.insert(0, ("信息变更" if lang == "zh" else "Report a change", CHANGE))
     buttons.append(("重新发送文件" if lang == "zh" else "Send the documents again", RESEND))
     return buttons
-
-
-def amendable(engine: Any, filing_id: int, user_id: int) -> bool:
-    """Say whether `user_id` may reopen the filing's answers: it is theirs, returned, and its
-    interview is their latest (a newer one in progress comes first)."""
-    with session_scope(engine) as session:
-        filing = session.get(Filing, filing_id)
-        applicant = session.get(Applicant, filing.applicant_id) if filing else None
-        if filing is None or applicant is None or applicant.external_id != str(user_id):
-            return False
-        latest = latest_interview(session=session, applicant_id=applicant.id or 0)
-        returned = state_of(filing).step.status is FilingStatus.RETURNED
-        return returned and latest is not None and latest.id == filing.interview_id
 
 
 async def send_status(
@@ -222,10 +184,6 @@ async def send_status(
     return True
 
 
-NOT_AMENDABLE = t(
-    "这份备案现在不能修改（只有被退回、且没有正在进行的新填写时才可以）。",
-    "This filing cannot be changed now (only when returned, with no newer interview going on).",
-)
 NEW_FILING = t(
     "新的网站备案：发送 /new 开始新的填写。", "A new site to file: send /new for a new interview."
 )
@@ -300,6 +258,8 @@ async def on_filing_button(
     reasons: tuple[str, ...] = ()
     if code.startswith("r") and code[1:].isdigit() and int(code[1:]) < len(RETURN_REASONS):
         event, reasons = E.RETURN, (RETURN_REASONS[int(code[1:])].zh,)
+    elif code == CHANGE_OK:
+        event = E.CERTIFY  # the reported change accepted: the filing keeps its number
     elif code in EVENTS:
         event = EVENTS[code]
     else:
@@ -357,7 +317,9 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     if code == OWN_REASON:
         kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
     elif code == CODES[E.CANCEL]:
-        kwargs = {"event": E.CANCEL, "note": text[:500]}
+        on, reason = _dated(text, services.context().today)
+        kwargs = {"event": E.CANCEL, "note": reason[:500], "on": on, "lang": lang}
+        kwargs["holder"] = services.holder
     else:
         number, _, certificate = text.partition(" ")
         kwargs = {
@@ -384,8 +346,55 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         return True
     label = EVENT_LABELS[kwargs["event"]].get(lang)
     await message.reply_text(f"✔ {label}")
+    if outcome.delivery is not None:  # the cancellation's written statement
+        await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
     return True
+
+
+def _dated(text: str, today: dt.date) -> tuple[dt.date, str]:
+    """Read `[date] reason` (a date only when more follows it); the date is today otherwise."""
+    head, _, rest = text.partition(" ")
+    if rest.strip():
+        parsed = parse_date(head, today)
+        if isinstance(parsed, dt.date):
+            return parsed, rest.strip()
+    return today, text
+
+
+async def close_site(context: BotContext, chat_id: int, user: Any) -> None:
+    """/close_site (注销): ask for the reason (and date) of the one filing that can be
+    cancelled; with several, show them with their 注销 buttons."""
+    services = services_of(context)
+    lang = ui.language_of(user.language_code)
+    with session_scope(services.db.engine) as session:
+        applicant = applicant_by_channel(session, CHANNEL, str(user.id))
+        found = filings_of(session, applicant.id) if applicant and applicant.id else []
+        open_ones = [f for f in found if f.status is not FilingStatus.CANCELLED]
+        for f in open_ones:
+            session.expunge(f)
+    if not open_ones:
+        await context.bot.send_message(chat_id, NOTHING_TO_CLOSE.get(lang))
+        return
+    if len(open_ones) > 1:
+        await context.bot.send_message(chat_id, WHICH_TO_CLOSE.get(lang))
+        await send_status(context, chat_id, user.id, lang)
+        return
+    filing = open_ones[0]
+    head = "\n".join(filing_lines(filing, services, lang, masked=False))
+    code = CODES[E.CANCEL]
+    await context.bot.send_message(
+        chat_id,
+        f"{head}\n\n{_PROMPTS[code].get(lang)}\n⟨F{filing.id}.{filing.version}.{code}⟩",
+        reply_markup=ForceReply(selective=True),
+    )
+
+
+NOTHING_TO_CLOSE = t("没有可以注销的备案。", "There is no filing to cancel.")
+WHICH_TO_CLOSE = t(
+    "你有几份备案：请在要注销的那份下面点“注销”。",
+    "You have several filings: press “cancelled” under the one to cancel.",
+)
 
 
 async def on_review_invite(update: Update, context: BotContext, code: str) -> None:
@@ -418,6 +427,7 @@ def _bureau_code(code: str) -> bool:
     """Say whether a button records a bureau's outcome (a pass, a return and its reasons,
     materials, the certificate) rather than the applicant's own act."""
     bureau = {CODES[e] for e in (E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS, E.CERTIFY)}
+    bureau.add(CHANGE_OK)
     return code in bureau or code == OWN_REASON or (code[:1] == "r" and code[1:].isdigit())
 
 
@@ -499,7 +509,8 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
         try:
             if payload.get("kind") == "card":
                 card_lang: Lang = "zh"  # the bureau reads Chinese
-                lines = [f"【{text.get(card_lang)}】", *filing_lines(
+                head, *detail = text.get(card_lang).split("\n")
+                lines = [f"【{head}】", *detail, *filing_lines(
                     filing, services, card_lang, masked=True)]  # fmt: skip
                 markup = _keyboard(
                     filing,

@@ -16,12 +16,13 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.conversation import Turn, Who
+from bot.filing_actions import NOT_AMENDABLE, why_not_reopen
 from bot.submission import Submitted, submission_writer
 from bot.tg import filings, ui
 from bot.tg.delivery import call, deliver_documents, send_text
 from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, services_of
-from dialogs.model import Input, Reply
+from dialogs.model import Input, Reply, ShowFilings
 from models.db import session_scope
 from models.filings import applicant_by_channel
 from models.repo import active_interview
@@ -51,7 +52,7 @@ async def _turn(update: Update, context: BotContext, inp: Input) -> Turn | None:
         ctx=ctx,
         now=services.clock(),
         inbox=ticket.key if ticket is not None else None,
-        effect_writer=submission_writer(ctx, services.holder, chat.id),
+        effect_writer=submission_writer(ctx, services.holder, chat.id, services.reviewers),
     )
     if ticket is not None:
         ticket.done = True  # stored with the turn, or found done: either way not to repeat
@@ -85,15 +86,26 @@ async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
     """Send the turn's replies; a submission's documents (and what follows) come after the
     first, from the outbox row the turn wrote."""
     replies = list(turn.step.replies)
-    if isinstance(turn.effects, Submitted):
+    submitted = turn.effects if isinstance(turn.effects, Submitted) else None
+    if submitted is not None and submitted.refusal is not None:  # a change that raced: why
+        lang = turn.step.state.lang
+        await _send_replies(context, chat_id, [Reply(submitted.refusal.get(lang))])
+        return
+    if submitted is not None and submitted.delivery_id is not None:
+        services = services_of(context)
         await _send_replies(context, chat_id, replies[:1])
-        await deliver_documents(
-            services_of(context), context.bot, turn.effects.delivery_id, chat_id
-        )
+        await deliver_documents(services, context.bot, submitted.delivery_id, chat_id)
+        if submitted.change:  # the deadline (with the filing's buttons) and the reviewers' card
+            await filings.deliver_notices(services, context.bot, submitted.notices)
+            return
         lang = turn.step.state.lang  # the new (or amended) filing's status and its buttons
-        await filings.send_status(context, chat_id, chat_id, lang, only=turn.effects.filing_id)
+        await filings.send_status(context, chat_id, chat_id, lang, only=submitted.filing_id)
         return
     await _send_replies(context, chat_id, replies)
+    if any(isinstance(e, ShowFilings) for e in turn.step.effects):  # /start once done
+        lang = turn.step.state.lang
+        if not await filings.send_status(context, chat_id, chat_id, lang):
+            await send_text(context.bot, chat_id, filings.NEW_FILING.get(lang))
 
 
 def _private_sender(update: Update) -> bool:
@@ -121,8 +133,12 @@ async def on_private_text(update: Update, context: BotContext) -> None:
         return
     if words and words[0] in _FILING_COMMANDS and await _after_the_interview(context, message):
         return
-    text = "/start" if words == ["/new"] else message.text  # 新的网站备案: a new interview
-    turn = await _turn(update, context, Input.typed(text, ref=str(message.message_id)))
+    if words and words[0] in _REOPENING and not await _may_reopen(update, context, words[0]):
+        return  # /change or /amend on no filing that allows it: told why
+    if words == ["/close_site"]:
+        await filings.close_site(context, message.chat_id, message.from_user)
+        return
+    turn = await _turn(update, context, Input.typed(message.text, ref=str(message.message_id)))
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 
@@ -130,6 +146,28 @@ async def on_private_text(update: Update, context: BotContext) -> None:
 # Read before the interview only for these (a DB look-up): /start stays the interview's, so a
 # new applicant's first message costs no extra query.
 _FILING_COMMANDS = {"/status", "/documents", "状态", "进度"}
+
+
+# Reopen a confirmed filing's answers: checked against the filing first (a DB look-up).
+_REOPENING = {"/change": "change", "/amend": "amend"}
+
+
+async def _may_reopen(update: Update, context: BotContext, command: str) -> bool:
+    """Say whether the applicant's latest filing may be reopened by `command`; tell them why
+    not when it may not."""
+    message = update.message
+    assert message is not None
+    user = message.from_user
+    assert user is not None
+    engine = services_of(context).db.engine
+    why = await asyncio.to_thread(
+        why_not_reopen, engine, CHANNEL, str(user.id), _REOPENING[command]
+    )
+    if why is None:
+        return True
+    refused(update, f"{command} not possible now")
+    await message.reply_text(why.get(ui.language_of(user.language_code)))
+    return False
 
 
 async def _after_the_interview(context: BotContext, message: Message) -> bool:
@@ -198,8 +236,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     parsed = ui.parse_callback(query.data, message.chat.id, services.button_key)
     if parsed is not None and parsed[0].startswith(filings.PREFIX):
-        if parsed[1] == filings.AMEND and message.chat.id == user.id:
-            await _amend(update, context, parsed[0], message)
+        if parsed[1] in (filings.AMEND, filings.CHANGE) and message.chat.id == user.id:
+            await _amend(update, context, parsed[0], parsed[1], message)
             return
         # a filing's button: in a private chat, or a reviewers' card in the review group
         await filings.on_filing_button(update, context, parsed[0], parsed[1], message)
@@ -236,20 +274,36 @@ async def on_button(update: Update, context: BotContext) -> None:
     await _deliver(context, message.chat_id, turn)
 
 
-async def _amend(update: Update, context: BotContext, asking: str, message: Message) -> None:
-    """修改信息 on a returned filing: its interview reopens at the summary."""
+async def _amend(
+    update: Update, context: BotContext, asking: str, code: str, message: Message
+) -> None:
+    """修改信息 on a returned filing, 信息变更 on a certified one: its interview reopens at the
+    summary."""
     query = update.callback_query
     assert query is not None
     found = filings.parse_asking(asking)
     engine = services_of(context).db.engine
     user = query.from_user
     lang = ui.language_of(user.language_code)
-    if found is None or not await asyncio.to_thread(filings.amendable, engine, found[0], user.id):
-        refused(update, f"an amendment user {user.id} may not make")
-        await query.answer(filings.NOT_AMENDABLE.get(lang), show_alert=True)
+    why = (
+        await asyncio.to_thread(
+            why_not_reopen,
+            engine,
+            CHANNEL,
+            str(user.id),
+            "change" if code == filings.CHANGE else "amend",
+            found[0],
+        )
+        if found is not None
+        else NOT_AMENDABLE
+    )
+    if why is not None:
+        refused(update, f"a reopening user {user.id} may not make")
+        await query.answer(why.get(lang)[:190], show_alert=True)
         return
     await query.answer()
-    turn = await _turn(update, context, Input.typed("/amend"))
+    command = "/change" if code == filings.CHANGE else "/amend"
+    turn = await _turn(update, context, Input.typed(command))
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 

@@ -207,6 +207,11 @@ CAPTIONS: dict[DocumentKind, Text] = {
         "《变更情况书面说明》：核对后签字盖章，随变更材料提交。",
         "Change report: check, sign and stamp; hand it in with the change.",
     ),
+    DocumentKind.CANCELLATION: t(
+        "《注销情况书面说明》：核对后签字盖章，交网安部门并在备案系统中办理注销。",
+        "Cancellation statement: check, sign and stamp; hand it to the bureau and cancel in "
+        "the filing system.",
+    ),
 }
 
 SORRY = t(
@@ -233,6 +238,8 @@ def commands(lang: Lang) -> list[BotCommand]:
         "status": t("查看进度和期限", "Progress and deadline"),
         "documents": t("重新发送文件", "Send the documents again"),
         "new": t("新的网站备案", "A new site to file"),
+        "change": t("备案信息变更（已备案后）", "Report a change (once certified)"),
+        "close_site": t("网站关闭，注销备案", "Site closed: cancel the filing"),
         "help": t("帮助", "Help"),
         "cancel": t("取消（资料保留30天）", "Cancel (data kept 30 days)"),
         "restart": t("重新开始", "Start over"),

@@ -150,3 +150,145 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     assert (out / "办理指引-云帆科技官网.pdf").read_bytes() == b"%PDF-1.7"
     exported = json.loads((out / f"filing-{filing_id}.json").read_text(encoding="utf-8"))
     assert exported["answers"]["subject"]["responsible"]["id_number"] == "330106198506120015"
+
+
+# --- changes and cancellation (issue 14) ------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PSB = "京公网安备11010502030143号"
+
+
+def _certified(url: str, pack: Pack) -> int:
+    """The individual example, submitted, passed, materials received and certified."""
+    import yaml
+
+    from bot.submission import filing_from
+    from rules.answers import FilingAnswers
+
+    raw = yaml.safe_load((EXAMPLES / "individual.yaml").read_text(encoding="utf-8"))
+    answers = FilingAnswers.model_validate(raw)
+    ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        applicant = get_or_create_applicant(session=s, channel="telegram", external_id="7")
+        row = filing_from(answers, ctx, applicant.id or 0, 0)
+        row.interview_id = None
+        filing_id = create_filing(session=s, filing=row, actor="applicant:1", now=NOW).id or 0
+    for event in (
+        FilingEvent.SUBMIT,
+        FilingEvent.PASS_INITIAL_REVIEW,
+        FilingEvent.RECEIVE_MATERIALS,
+        FilingEvent.CERTIFY,
+    ):
+        outcome = act(
+            engine,
+            filing_id,
+            event=event,
+            who=Actor(Role.OPERATOR, "test"),
+            ctx=ctx,
+            clock=lambda: NOW,
+            reviewers=Reviewers((55,)),
+            psb_number=PSB,
+        )
+        assert outcome.done, outcome.refusal
+    engine.dispose()
+    return filing_id
+
+
+def _change_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "CHANGE.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        found = [tuple(r) for r in connection.exec_driver_sql(sql)]
+    engine.dispose()
+    return found
+
+
+def test_a_change_from_the_cli_is_recorded_with_its_history_documents_and_card(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack)
+    change = _change_file(
+        tmp_path,
+        "changed_on: 2026-11-29\nreason: 更换服务器\n"
+        'set: {"website.ips": ["47.96.10.21"], "security_officer.mobile": "13900139001"}\n',
+    )
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change, "--json")
+    assert code == 0, out
+    done = json.loads(out)
+    assert done["ok"] and done["status"] == "change_reported"
+    assert {c["field"] for c in done["changes"]} == {"website.ips", "security_officer.mobile"}
+    days = pack.periods.change_report.days
+    assert done["deadline"] == (dt.date(2026, 11, 29) + dt.timedelta(days=days)).isoformat()
+    assert done["route_advice"] is None
+    code, out = run(url, "filings", "show", str(filing_id), "--json")
+    shown = json.loads(out)
+    assert shown["answers"]["website"]["ips"] == ["47.96.10.21"]
+    assert [v["kind"] for v in shown["history"]] == ["created", "changed"]
+    last = shown["history"][-1]
+    assert last["reason"] == "更换服务器" and last["actor"] == "operator:cli"
+    assert last["changed_on"] == "2026-11-29"
+    assert {"field": "website.ips", "old": ["47.96.12.36"], "new": ["47.96.10.21"]} in (
+        last["changes"]
+    )
+    kinds = [r[0] for r in _rows(url, "select kind from generated_document")]
+    assert "change-report" in kinds and "filing-form" in kinds  # rendered by the CLI
+    cards = _rows(url, "select chat_id, payload from outbox where kind = 'notice' "
+                  "and status = 'pending'")  # fmt: skip
+    texts = [json.loads(str(p))["text"]["zh"] for chat, p in cards if chat == 55]
+    card = next(t for t in texts if t.startswith("变更报告"))
+    assert "47.96.10.21" in card and "13900139001" not in card and "9001" in card
+    code, text = run(url, "filings", "show", str(filing_id))
+    assert "v2 changed" in text and "website.ips" in text and "13900139001" not in text
+
+
+def test_an_invalid_change_lists_every_problem_exits_1_and_changes_nothing(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack)
+    before = json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])
+    change = _change_file(
+        tmp_path,
+        "reason: 更换服务器\n"
+        'set: {"website.ips": ["999.1.1.1"], "security_officer.mobile": "12345", "web.ip": 1}\n',
+    )
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change, "--json")
+    assert code == 1
+    problems = json.loads(out)["problems"]
+    assert len(problems) == 3
+    assert any("web.ip" in p for p in problems) and any("website.ips" in p for p in problems)
+    assert any("security_officer.mobile" in p for p in problems)
+    after = json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])
+    assert after["answers"] == before["answers"] and len(after["history"]) == 1
+    assert after["status"] == "certified"
+    code, out = run(
+        url, "filings", "change", str(filing_id), "--file", _change_file(tmp_path, "set: {}\n")
+    )
+    assert code == 1 and "reason" in out and "set" in out
+
+
+def test_a_change_of_a_filing_not_certified_is_refused(url: str, tmp_path: Path) -> None:
+    filing_id = _filing(url)
+    change = _change_file(tmp_path, 'reason: x\nset: {"website.ips": ["47.96.10.21"]}\n')
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change)
+    assert code == 1 and "取得公安备案号后才能报告变更" in out
+
+
+def test_a_cancellation_from_the_cli_stops_the_reminders(url: str, pack: Pack) -> None:
+    filing_id = _certified(url, pack)
+    assert _rows(url, "select id from outbox where kind = 'reminder' and status = 'pending'")
+    code, out = run(url, "filings", "cancel", str(filing_id), "--reason", "网站已关闭", "--json")
+    assert code == 0, out
+    assert json.loads(out)["status"] == "cancelled"
+    assert not _rows(url, "select id from outbox where kind = 'reminder' and status = 'pending'")
+    kinds = [r[0] for r in _rows(url, "select kind from generated_document")]
+    assert "cancellation" in kinds
+    shown = json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])
+    assert shown["status"] == "cancelled" and shown["events"][-1]["reason"] == "网站已关闭"
+    code, out = run(url, "filings", "cancel", str(filing_id), "--reason", "again")
+    assert code == 1  # cancelled already

@@ -164,3 +164,56 @@ def _chat_args(engine: object, stdin: object, stdout: object, tmp_path: Path) ->
         "stdin": stdin,
         "stdout": stdout,
     }
+
+
+def _certify_all(tmp_path: Path) -> None:
+    """Record, as an operator, that every filing in the chat's database was certified."""
+    import datetime as dt
+
+    from sqlmodel import select
+
+    from bot.filing_actions import Reviewers, act
+    from dialogs.model import Context
+    from models.db import make_engine, session_scope
+    from models.tables import Filing
+    from rules.filing_life import Actor, Role
+    from rules.lifecycle import FilingEvent as E
+    from rules.pack import load_pack
+    from rules.workdays import WorkdayCalendar
+
+    pack = load_pack("example")
+    ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=dt.date(2026, 11, 28))
+    engine = make_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    with session_scope(engine) as session:
+        ids = list(session.exec(select(Filing.id)))
+    for filing_id in ids:
+        for event in (E.SUBMIT, E.PASS_INITIAL_REVIEW, E.RECEIVE_MATERIALS, E.CERTIFY):
+            outcome = act(
+                engine,
+                filing_id or 0,
+                event=event,
+                who=Actor(Role.OPERATOR, "test"),
+                ctx=ctx,
+                clock=lambda: dt.datetime(2026, 11, 28, 2, tzinfo=dt.UTC),
+                reviewers=Reviewers(),
+                psb_number="京公网安备11010502030143号",
+            )
+            assert outcome.done, outcome.refusal
+    engine.dispose()
+
+
+def test_a_second_run_lists_the_filing_and_reports_a_change(tmp_path: Path) -> None:
+    first = _chat(tmp_path, [said for said, _ in INDIVIDUAL], "--as", "blogger")
+    assert first.returncode == 0, first.stderr
+    early = _chat(tmp_path, ["/change"], "--as", "blogger")
+    assert "取得公安备案号后才能报告变更" in early.stdout  # not certified yet: told why
+    _certify_all(tmp_path)
+    change = ["/change", "/edit 网站名称", "小吉的笔记", "确认", "网站改名", "1"]
+    done = _chat(tmp_path, change, "--as", "blogger")
+    assert done.returncode == 0, done.stderr
+    assert "你的备案如下" in done.stdout and "#1 小𠮷的笔记" in done.stdout  # at the start
+    assert "网站名称：小𠮷的笔记 → 小吉的笔记" in done.stdout
+    assert "已记录变更" in done.stdout and "2026年12月28日前" in done.stdout
+    written = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
+    assert any(n.startswith("变更情况说明") for n in written)
+    assert "Traceback" not in done.stdout + done.stderr

@@ -86,3 +86,11 @@ def test_the_command_menu_exists_in_both_languages() -> None:
     assert {"start", "back", "edit", "skip", "cancel", "restart", "status", "help", "lang"} <= {
         c.command for c in zh
     }
+
+
+def test_every_document_kind_has_a_caption_in_both_languages() -> None:
+    from rules.enums import DocumentKind
+
+    for kind in DocumentKind:
+        caption = ui.CAPTIONS[kind]
+        assert caption.zh and caption.en

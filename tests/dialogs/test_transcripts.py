@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from dialogs.engine import begin, handle
-from dialogs.model import Cancel, Input, NewInterview, Resume, Stage, Submit
+from dialogs.model import Cancel, Input, NewInterview, Resume, ShowFilings, Stage, Submit
 from rules.answers import FilingAnswers
 from tests.dialogs.conftest import Run, shown
 from tests.dialogs.transcripts import ENTERPRISE, GOVERNMENT, INDIVIDUAL, SUBMITTING
@@ -327,12 +327,56 @@ def test_a_button_of_an_earlier_message_never_answers_the_current_question(
     assert "maintenance" not in step.state.answers
 
 
-def test_after_submission_start_begins_a_new_interview(run: Run) -> None:
+def test_after_submission_start_shows_the_filings_and_new_begins_another(run: Run) -> None:
     state, effects, _ = run(
-        [*INDIVIDUAL, ("你好", "已经提交"), ("/start", ("你好！我是备案助手", "身份开办"))]
+        [*INDIVIDUAL, ("你好", "已经提交"), ("/start", ("你的备案如下", "/new"))]
+    )
+    assert isinstance(effects[-1], ShowFilings)
+    assert state.answers  # nothing lost: the filing's answers stay
+    state, effects, _ = run(
+        [*INDIVIDUAL, ("/start", "你的备案如下"), ("/new", ("你好！我是备案助手", "身份开办"))]
     )
     assert isinstance(effects[-1], NewInterview)
     assert state.answers == {}
+
+
+def test_a_change_reopens_the_answers_shows_the_diff_and_asks_the_reason(run: Run) -> None:
+    state, effects, _ = run(
+        [
+            *INDIVIDUAL,
+            ("/change", ("信息变更", "请核对")),
+            ("确认", "还没有修改任何信息"),  # nothing changed yet
+            ("/edit 网站名称", "网站叫什么名字"),
+            ("小吉的笔记", "请核对"),
+            ("确认", ("变更内容（原 → 新）", "网站名称：小𠮷的笔记 → 小吉的笔记", "变更原因")),
+            ("2099-01-01 改名", "不能在将来"),
+            ("明天 改名", "不能在将来"),
+            ("昨天 网站改名", ("变更日期：2026年11月27日", "变更原因：网站改名", "确认报告变更")),
+            ("继续修改", "请核对"),
+            ("确认", "变更原因"),
+            ("网站改名", ("变更日期：2026年11月28日", "确认报告变更")),
+            ("1", "变更已记录"),
+        ]
+    )
+    submit = effects[-1]
+    assert isinstance(submit, Submit) and submit.change is not None
+    assert submit.change.reason == "网站改名" and submit.answers.website.name == "小吉的笔记"
+    assert state.changing_from is None and state.state.value == "done"
+
+
+def test_a_change_given_up_puts_the_confirmed_answers_back(run: Run) -> None:
+    state, effects, _ = run(
+        [
+            *INDIVIDUAL,
+            ("/change", "信息变更"),
+            ("/edit 网站名称", "网站叫什么名字"),
+            ("小吉的笔记", "请核对"),
+            ("/cancel", "已放弃，备案信息保持不变"),
+            ("你好", "已经提交"),
+        ]
+    )
+    assert state.answers["website.name"] == "小𠮷的笔记"
+    assert sum(isinstance(e, Submit) for e in effects) == 1  # the first confirmation only
 
 
 def test_the_government_transcript_routes_maintenance_first(run: Run) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -72,10 +73,13 @@ def test_every_status_and_event_is_decided_by_the_lifecycle(
         actor,
         reasons=("网站无法访问",),
         psb_number="京公网安备11010502030143号",
+        note="更换服务器",
     )
     dest = next_status(status, event)
     if dest is None:
-        assert isinstance(result, Refusal) and "不能" in result.reason.zh
+        assert isinstance(result, Refusal)
+        why = result.reason.zh
+        assert "不能" in why or "取得公安备案号后才能" in why or "已注销" in why
     else:
         assert ok(result).to_status is dest and result.state.step.status is dest
 
@@ -183,3 +187,70 @@ def test_the_deadline_running_now_follows_the_recorded_dates(pack: Pack) -> None
     assert label is not None and label.zh == "初审期限" and due == dt.date(2026, 12, 4)
     outside = FilingState((OUTSIDE,), current=2)
     assert next_deadline(ok(go(pack, outside, E.SUBMIT)).state, pack, cal) is None
+
+
+def certified(pack: Pack, *steps: StepState) -> FilingState:
+    done = [
+        replace(s, status=S.CERTIFIED, certified_on=dt.date(2026, 11, 2),
+                psb_number="京公网安备11010502030143号")
+        for s in steps
+    ]  # fmt: skip
+    return FilingState(tuple(done), current=done[-1].order)
+
+
+def test_a_change_of_a_certified_filing_is_reported_to_its_bureau_with_a_deadline(
+    pack: Pack,
+) -> None:
+    state = certified(pack, LOCAL)
+    detail = t("• IP地址：1.2.3.4 → 47.96.10.21", "• IPs: 1.2.3.4 → 47.96.10.21")
+    card = t("• 手机：*******9001", "• Mobile: *******9001")
+    decision = ok(
+        go(pack, state, E.REPORT_CHANGE, on=dt.date(2026, 12, 1), note="更换服务器",
+           detail=detail, card_detail=card)
+    )  # fmt: skip
+    assert decision.to_status is S.CHANGE_REPORTED
+    due = pack.periods.change_report.days  # calendar days from the change
+    due_day = dt.date(2026, 12, 1) + dt.timedelta(days=due)
+    assert ("change", 1, due_day) in [(r.kind, r.step, r.due) for r in decision.reminders]
+    to_applicant, card_notice = decision.notices
+    assert to_applicant.to is Audience.APPLICANT and "47.96.10.21" in to_applicant.text.zh
+    assert f"{due_day.year}年{due_day.month}月{due_day.day}日前" in to_applicant.text.zh
+    assert card_notice.to is Audience.REVIEWERS and "*******9001" in card_notice.text.zh
+    assert "47.96.10.21" not in card_notice.text.zh  # reviewers read the masked card
+    assert decision.reason == "变更：更换服务器"
+
+
+def test_a_change_needs_a_certified_step_a_reason_and_a_past_date(pack: Pack) -> None:
+    submitted = FilingState((replace(LOCAL, status=S.SUBMITTED),))
+    refused = go(pack, submitted, E.REPORT_CHANGE, note="更换服务器")
+    assert isinstance(refused, Refusal) and "取得公安备案号后" in refused.reason.zh
+    state = certified(pack, LOCAL)
+    no_reason = go(pack, state, E.REPORT_CHANGE, note=" ")
+    assert isinstance(no_reason, Refusal) and "原因" in no_reason.reason.zh
+    future = go(pack, state, E.REPORT_CHANGE, on=NOW.date() + dt.timedelta(days=3), note="x")
+    assert isinstance(future, Refusal) and "将来" in future.reason.zh
+    by_reviewer = go(pack, state, E.REPORT_CHANGE, REVIEWER, note="x")
+    assert isinstance(by_reviewer, Refusal)
+    cancelled = FilingState((replace(LOCAL, status=S.CANCELLED),))
+    assert isinstance(go(pack, cancelled, E.REPORT_CHANGE, note="x"), Refusal)
+
+
+def test_a_reviewed_change_keeps_the_number_and_stops_the_change_reminders(pack: Pack) -> None:
+    changed = ok(go(pack, certified(pack, LOCAL), E.REPORT_CHANGE, note="更换服务器")).state
+    accepted = ok(go(pack, changed, E.CERTIFY, REVIEWER))  # no number typed: it keeps its own
+    assert accepted.to_status is S.CERTIFIED
+    assert accepted.state.step.psb_number == "京公网安备11010502030143号"
+    assert ("change", None) in [(r.kind, r.due) for r in accepted.reminders]
+    assert "icon" not in [r.kind for r in accepted.reminders]  # the icon is up already
+    assert "变更" in accepted.notices[0].text.zh
+
+
+def test_a_change_while_the_second_bureau_is_in_progress_goes_to_the_certified_one(
+    pack: Pack,
+) -> None:
+    first = replace(LOCAL, status=S.CERTIFIED, psb_number="京公网安备11010502030143号")
+    state = FilingState((first, replace(OUTSIDE, status=S.SUBMITTED)), current=2)
+    decision = ok(go(pack, state, E.REPORT_CHANGE, note="更换负责人"))
+    assert [s.status for s in decision.state.steps] == [S.CHANGE_REPORTED, S.SUBMITTED]
+    assert decision.to_status is S.SUBMITTED  # the step in progress is untouched
+    assert [n.to for n in decision.notices] == [Audience.APPLICANT, Audience.REVIEWERS]

@@ -1,0 +1,200 @@
+"""A change (变更) of a certified filing in the interview: /change reopens the confirmed answers
+at the summary; the applicant changes what changed (any item, several at once), then gives the
+reason (and the date, today unless they write another) and confirms the diff (old → new).
+
+The answers as they were when /change was sent are kept in the state (`changing_from`), so the
+diff is the interview's own; /cancel during a change (or an amendment) gives it up and puts
+those answers back. The confirmation's effect is `Submit(answers, change=...)`: the channel
+records the change on the filing (bot.changes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dialogs import texts
+from dialogs.commands import CommandsMixin
+from dialogs.machine import move, switch
+from dialogs.model import ChangeRequest, Choice, Input, Mode, Submit
+from dialogs.nesting import build
+from dialogs.review import change_lines
+from rules.changes import change_deadline, diff, flatten
+from rules.dates import parse_date
+from rules.names import check_plain_text
+from rules.plan import date_text
+from rules.text import Text, t
+
+CHANGE_OK, CHANGE_MORE, CHANGE_DROP = "change:ok", "change:more", "change:drop"
+REASON_PREFIX = "reason:"
+# Common reasons, offered as buttons (anything else is typed).
+REASONS: tuple[Text, ...] = (
+    t("更换服务器", "New server"),
+    t("更换负责人", "New responsible person"),
+    t("变更联系方式", "New contact details"),
+    t("网站改版或改名", "Site renamed or redesigned"),
+    t("更换接入服务商", "New access provider"),
+)
+_CONFIRM_WORDS = ("确认", "确定", "是", "对", "confirm", "yes", "ok")
+_MORE_WORDS = ("继续修改", "修改", "more", "edit")
+_DROP_WORDS = ("放弃", "放弃变更", "不变更了", "drop")
+
+
+# What a typed answer to the confirmation means: its words, its number, its button's label.
+_CONFIRMATION_WORDS: dict[str, str] = {
+    word.lower(): choice
+    for choice, number, label, words in (
+        (CHANGE_OK, "1", texts.CHANGE_OK, _CONFIRM_WORDS),
+        (CHANGE_MORE, "2", texts.CHANGE_MORE, _MORE_WORDS),
+        (CHANGE_DROP, "3", texts.CHANGE_DROP, _DROP_WORDS),
+    )
+    for word in (*words, number, label.zh, label.en)
+}
+
+
+class ChangingMixin(CommandsMixin):
+    """/change: reopen, diff, reason and date, confirm."""
+
+    def begin_change(self) -> None:
+        move(self.s, "amend")  # DONE → SUMMARY, the confirmed answers open again
+        self.s.changing_from = dict(self.s.answers)
+        self.s.change_on = self.s.change_reason = None
+        self.say(texts.CHANGING)
+        self.ask()
+
+    @property
+    def changing(self) -> bool:
+        """A change is being made (an amendment keeps `changing_from` too, to give it up)."""
+        return self.s.changing_from is not None and not self.s.amending
+
+    def changes(self) -> list[str]:
+        """The diff as lines (empty when nothing changed or the answers do not build yet)."""
+        assert self.s.changing_from is not None
+        before, _ = build(self.s.changing_from, self.spec)
+        after, _ = build(self.s.answers, self.spec)
+        if before is None or after is None:
+            return []
+        new = after.model_dump(mode="json")
+        found = diff(before.model_dump(mode="json"), new)
+        return change_lines(found, self.spec, flatten(new), self.lang)
+
+    def confirm_change_edits(self) -> None:
+        """The summary's confirmation during a change: on to the reason, when anything changed."""
+        lines = self.changes()
+        if not lines:
+            self.say(texts.NOTHING_CHANGED)
+            self.ask()
+            return
+        switch(self.s, "ask_change_reason")
+        self.ask()
+
+    def asking_change(self, lines: list[str]) -> list[Choice]:
+        lang = self.lang
+        lines.append(texts.CHANGE_DIFF.get(lang))
+        lines += self.changes()
+        if self.s.mode is Mode.CHANGE_REASON:
+            today = date_text(self.ctx.today).get(lang)
+            lines.append(texts.CHANGE_REASON_ASK.fill(lang, today=today))
+            return [
+                Choice(f"{REASON_PREFIX}{i}", r.get(lang), i + 1) for i, r in enumerate(REASONS)
+            ]
+        on = dt.date.fromisoformat(self.s.change_on or self.ctx.today.isoformat())
+        due = change_deadline(on, self.ctx.pack, self.ctx.calendar)
+        lines.append(
+            texts.CHANGE_CONFIRM_ASK.fill(
+                lang,
+                on=date_text(on).get(lang),
+                reason=self.s.change_reason or "",
+                due=date_text(due.due).get(lang),
+            )
+        )
+        return [
+            Choice(CHANGE_OK, texts.CHANGE_OK.get(lang), 1),
+            Choice(CHANGE_MORE, texts.CHANGE_MORE.get(lang), 2),
+            Choice(CHANGE_DROP, texts.CHANGE_DROP.get(lang), 3),
+        ]
+
+    def resolve_change_reason(self, inp: Input) -> None:
+        if inp.choice is not None and inp.choice.startswith(REASON_PREFIX):
+            index = inp.choice[len(REASON_PREFIX) :]
+            if not index.isdigit() or int(index) >= len(REASONS):
+                self.say(texts.CHOICE_AGAIN)
+                self.ask()
+                return
+            on, reason = self.ctx.today, REASONS[int(index)].zh
+        elif inp.text is not None:
+            read = self.read_reason(inp.text)
+            if isinstance(read, Text):
+                self.say(read)
+                self.ask()
+                return
+            on, reason = read
+        else:
+            self.say(texts.CHOICE_AGAIN)
+            self.ask()
+            return
+        self.s.change_on, self.s.change_reason = on.isoformat(), reason
+        switch(self.s, "confirm_change")
+        self.ask()
+
+    def read_reason(self, text: str) -> tuple[dt.date, str] | Text:
+        """Read `[date] reason`: the date is today unless the message starts with one."""
+        today = self.ctx.today
+        head, _, rest = text.strip().partition(" ")
+        on = today
+        if rest.strip():
+            parsed = parse_date(head, today)
+            if isinstance(parsed, dt.date):
+                on, text = parsed, rest
+        if on > today:
+            return texts.CHANGE_IN_FUTURE
+        checked = check_plain_text(text, 500)
+        if not checked.valid or not checked.normalized:
+            return texts.CHANGE_REASON_EMPTY
+        return on, checked.normalized
+
+    def resolve_change_confirmation(self, inp: Input) -> None:
+        chosen = inp.choice
+        if chosen is None and inp.text is not None:
+            word = inp.text.strip().lower()
+            chosen = _CONFIRMATION_WORDS.get(word)
+        if chosen == CHANGE_OK:
+            self.submit_change()
+        elif chosen == CHANGE_MORE:
+            switch(self.s, "settle")
+            self.s.change_on = self.s.change_reason = None
+            self.ask()
+        elif chosen == CHANGE_DROP:
+            self.give_up_change()
+        else:
+            self.say(texts.CHOICE_AGAIN)
+            self.ask()
+
+    def submit_change(self) -> None:
+        answers, _ = build(self.s.answers, self.spec)
+        if answers is None:  # cannot happen after the summary's checks; ask again to be safe
+            switch(self.s, "settle")
+            self.arrive_at_summary()
+            return
+        on = dt.date.fromisoformat(self.s.change_on or self.ctx.today.isoformat())
+        request = ChangeRequest(on=on, reason=self.s.change_reason or "")
+        switch(self.s, "settle")
+        move(self.s, "confirm")
+        self.s.question = None
+        self.s.changing_from = self.s.change_on = self.s.change_reason = None
+        self.effects.append(Submit(answers, change=request))
+        self.say(texts.CHANGE_RECORDED)
+
+    def give_up_change(self) -> None:
+        """Leave a change (or an amendment) unrecorded: the confirmed answers come back."""
+        if self.s.mode is not Mode.ANSWERING:
+            self.leave_aside()
+        if self.s.changing_from is not None:
+            self.s.answers = dict(self.s.changing_from)
+        self.s.changing_from = self.s.change_on = self.s.change_reason = None
+        self.s.amending = False
+        move(self.s, "abandon")
+        self.s.question = None
+        self.say(texts.CHANGE_DROPPED)
+
+    def leave_aside(self) -> None:
+        raise NotImplementedError  # the engine leaves its asides

@@ -1,0 +1,229 @@
+"""A change of the filed information (变更), as data: what changed, whether it is valid, what it
+means for the route and when it must be reported.
+
+Answers are compared as the answers schema stores them (`FilingAnswers.model_dump(mode="json")`)
+flattened to dotted paths (`website.ips`, `security_officer.mobile`): a list is one value, a
+nested object is its fields. The chat, the CLI and the history all name a field by that path;
+what a person reads (the label, the value shown) is added by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from rules.answers import FilingAnswers, answer_problems
+from rules.consistency import contradictions
+from rules.deadlines import Deadline, compute_deadline
+from rules.enums import PeriodKind
+from rules.pack import Pack
+from rules.routing import Route, route_filing
+from rules.text import Lang, Text, mask_number, t
+from rules.workdays import WorkdayCalendar
+
+# Fields whose values are personal numbers: masked (last 4 kept) wherever others read them.
+_PERSONAL_ENDINGS = ("id_number", "mobile", "phone", "passport")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field: its dotted path, its old and new values (as the schema stores them)."""
+
+    field: str
+    old: Any
+    new: Any
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the change as history keeps it."""
+        return {"field": self.field, "old": self.old, "new": self.new}
+
+    @property
+    def personal(self) -> bool:
+        """Say whether the values are personal numbers (masked in notices and cards)."""
+        return self.field.rsplit(".", 1)[-1].endswith(_PERSONAL_ENDINGS)
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return `data` as {dotted path: value}; lists and scalars are values, dicts are walked."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+    """Return what differs between two answers (schema JSON), in the new answers' order."""
+    before, after = flatten(old), flatten(new)
+    keys = list(dict.fromkeys([*after, *before]))
+    return [
+        FieldChange(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)
+    ]
+
+
+def shown(value: Any, lang: Lang = "zh") -> str:
+    """Write a stored value plainly (lists joined, yes/no, nothing as a dash)."""
+    if value is None or value == [] or value == "":
+        return "（无）" if lang == "zh" else "(none)"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, list):
+        return ("；" if lang == "zh" else "; ").join(shown(v, lang) for v in value)
+    if isinstance(value, dict):
+        return " ".join(shown(v, lang) for v in value.values() if v not in (None, "", []))
+    return str(value)
+
+
+def masked(change: FieldChange, value: str) -> str:
+    """Return `value` as others may read it: a personal number keeps its last 4 characters."""
+    return mask_number(value) if change.personal and value not in ("（无）", "(none)") else value
+
+
+@dataclass(frozen=True)
+class ChangeCheck:
+    """A change applied to a filing's answers: the new answers, or every problem found."""
+
+    answers: FilingAnswers | None
+    changes: tuple[FieldChange, ...]
+    problems: tuple[str, ...]
+
+
+def apply_changes(
+    data: dict[str, Any], values: dict[str, Any], pack: Pack, lang: Lang = "zh"
+) -> ChangeCheck:
+    """Set `values` ({dotted path: value}) on a filing's stored answers and check the result
+    with the interview's checks (schema and cross-field); list every problem, change nothing."""
+    current = FilingAnswers.model_validate(data).model_dump(mode="json")
+    known = flatten(current)
+    problems: list[str] = []
+    updated: dict[str, Any] = _copy(current)
+    for path, value in values.items():
+        if path not in known and not _under_a_known_leaf(path, known):
+            close = difflib.get_close_matches(path, list(known), n=3)
+            hint = ("，是否指：" if lang == "zh" else "; did you mean: ") + ", ".join(close)
+            problems.append(
+                (f"{path}: 没有这个字段" if lang == "zh" else f"{path}: no such field")
+                + (hint if close else "")
+            )
+            continue
+        _set(updated, path, value)
+    try:
+        answers = FilingAnswers.model_validate(updated)
+    except ValidationError as exc:
+        return ChangeCheck(None, (), (*problems, *answer_problems(exc, lang)))
+    if problems:  # unknown fields, the known ones valid: still nothing changes
+        return ChangeCheck(None, (), tuple(problems))
+    found = contradictions(answers, pack)
+    if found:
+        return ChangeCheck(None, (), tuple(f"{p.field}: {p.message.get(lang)}" for p in found))
+    changes = tuple(diff(current, answers.model_dump(mode="json")))
+    if not changes:
+        nothing = "没有任何信息改变。" if lang == "zh" else "Nothing changes."
+        return ChangeCheck(None, (), (nothing,))
+    return ChangeCheck(answers, changes, ())
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _copy(v) if isinstance(v, dict) else v for k, v in data.items()}
+
+
+def _under_a_known_leaf(path: str, known: dict[str, Any]) -> bool:
+    """A field of an optional object that is empty now (`emergency_contact.name`)."""
+    parts = path.split(".")
+    return any(
+        ".".join(parts[:i]) in known and known[".".join(parts[:i])] is None
+        for i in range(1, len(parts))
+    )
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[leaf] = value
+
+
+def _route(answers: FilingAnswers, pack: Pack) -> Route:
+    return route_filing(
+        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
+    )
+
+
+def route_advice(old: FilingAnswers, new: FilingAnswers, pack: Pack) -> Text | None:
+    """Say what a change of maintenance or server location means (which bureau must now be
+    told, where a new filing is needed); None when the bureaus stay the same."""
+    before, after = _route(old, pack), _route(new, pack)
+    was = {s.bureau.zh: s.bureau for s in before.steps}
+    now = {s.bureau.zh: s.bureau for s in after.steps}
+    if list(was) == list(now):
+        return None
+    lines: list[Text] = []
+    for name, bureau in now.items():
+        if name not in was:
+            lines.append(
+                t(
+                    f"需要向{bureau.zh}新办理网站安全备案（变更之日起30日内，按那里的要求）。",
+                    f"A new filing is needed with {bureau.en} (within 30 days of the change, "
+                    "following its own procedure).",
+                )
+            )
+    for name, bureau in was.items():
+        if name in now:
+            lines.append(t(f"向{bureau.zh}报告这次变更。", f"Report this change to {bureau.en}."))
+        else:
+            lines.append(
+                t(
+                    f"告知{bureau.zh}：网站已不归其管辖，提交变更说明并在那里办理注销。",
+                    f"Tell {bureau.en} that the site has left its area: report the change and "
+                    "cancel the filing there.",
+                )
+            )
+    if not after.in_scope:
+        lines.append(
+            t(
+                "维护地和服务器都已不在本市：本市这份备案在报告变更后应注销（/close_site）。",
+                "Neither maintenance nor server is in this city any more: after reporting the "
+                "change, cancel this city's filing (/close_site).",
+            )
+        )
+    head = t("这次变更改变了备案路线：", "This change alters where the site is filed:")
+    return Text(
+        zh=head.zh + "\n" + "\n".join(f"• {line.zh}" for line in lines),
+        en=head.en + "\n" + "\n".join(f"• {line.en}" for line in lines),
+    )
+
+
+def change_deadline(on: dt.date, pack: Pack, cal: WorkdayCalendar) -> Deadline:
+    """Return when a change made on `on` must be reported (the pack's change-report period)."""
+    return compute_deadline(PeriodKind.CHANGE, on, pack, cal)
+
+
+def change_rows(
+    changes: tuple[FieldChange, ...] | list[FieldChange],
+    label: Callable[[str], Text],
+    show: Callable[[FieldChange, Any, Lang], str] | None = None,
+    *,
+    lang: Lang = "zh",
+    private: bool = False,
+) -> list[tuple[str, str, str]]:
+    """Return (label, old, new) per change as a person reads them; `private`: personal
+    numbers masked (for reviewers' cards)."""
+    rows = []
+    for change in changes:
+        old = show(change, change.old, lang) if show else shown(change.old, lang)
+        new = show(change, change.new, lang) if show else shown(change.new, lang)
+        if private:
+            old, new = masked(change, old), masked(change, new)
+        rows.append((label(change.field).get(lang), old, new))
+    return rows
