@@ -112,7 +112,16 @@ def report_change_in(
     applicant = session.get(Applicant, filing.applicant_id)
     chat = telegram_chat(applicant)
     take_answers(filing, answers, now)
-    apply_decision(session, filing, decision, now=now, applicant_chat=chat, review_chats=chats)
+    apply_decision(
+        session,
+        filing,
+        decision,
+        now=now,
+        applicant_chat=chat,
+        review_chats=chats,
+        calendar=ctx.calendar,
+        today=ctx.today,
+    )
     add_version(
         session,
         filing,

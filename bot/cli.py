@@ -294,6 +294,91 @@ def serve(
 
 
 @app.command()
+def remind(
+    once: Annotated[
+        bool, typer.Option("--once", help="Send what is due now, then exit (for cron).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be sent; send nothing.")
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="With --dry-run: the moment, e.g. 2026-12-20T09:30+08:00."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Reminders: send the due ones once (`--once`), or list them (`--dry-run [--at T]`)."""
+    import asyncio
+
+    from bot.cli_operators import _context, _engine, _now
+
+    if once == dry_run:
+        typer.echo("give --once or --dry-run", err=True)
+        raise typer.Exit(2)
+    settings, ctx = _context()
+    engine = _engine()
+    if dry_run:
+        from bot.tg.reminders import due_now
+
+        moment = settings.beian_now or _now()
+        if at is not None:
+            try:
+                moment = dt.datetime.fromisoformat(at)
+            except ValueError as exc:
+                raise typer.BadParameter(
+                    "an ISO moment with its offset", param_hint="--at"
+                ) from exc
+            if moment.tzinfo is None:
+                raise typer.BadParameter("give the offset, e.g. +08:00", param_hint="--at")
+        found = due_now(engine, moment, ctx)
+        lines = [
+            f"#{r['filing']} → {r['to']} ({r['kind']}, {r['due']}): {r['text']}" for r in found
+        ]
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2) if as_json else "\n".join(
+            lines or ["nothing due"]))  # fmt: skip
+        return
+    counts = asyncio.run(_remind_once(settings, engine))
+    shown = {"sent": counts.sent, "failed": counts.failed, "retried": counts.retried,
+             "skipped": counts.skipped}  # fmt: skip
+    typer.echo(json.dumps(shown) if as_json else " ".join(f"{k} {v}" for k, v in shown.items()))
+
+
+async def _remind_once(settings: Any, engine: Any) -> Any:
+    import socket
+
+    from telegram import Bot
+
+    from bot.composition import context_factory
+    from bot.filing_actions import Reviewers
+    from bot.settings import TokenError, bot_token
+    from bot.tg import ui
+    from bot.tg.reminders import Pacer, dispatch
+    from rules.clock import system_clock
+    from rules.pack import load_pack
+
+    try:
+        token = bot_token(settings)
+    except TokenError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    api = settings.telegram_api_base_url.rstrip("/")
+    pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
+    async with Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot") as bot:
+        return await dispatch(
+            engine,
+            bot,
+            context=context_factory(settings, pack),
+            clock=(lambda: frozen) if (frozen := settings.beian_now) else system_clock,
+            worker=settings.beian_instance or f"{socket.gethostname()}:remind",
+            reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+            button_key=ui.button_key(token),
+            supervisor_chat=settings.beian_supervisor_chat,
+            pacer=Pacer(settings.beian_remind_rate or None),
+            own=True,
+        )
+
+
+@app.command()
 def diagrams(
     out: Annotated[Path, typer.Option("--out", help="Folder for the pages.")] = Path("docs"),
 ) -> None:

@@ -140,7 +140,14 @@ def act(
                 return Outcome(None, result.reason)
             chat = telegram_chat(applicant)
             apply_decision(
-                session, filing, result, now=now, applicant_chat=chat, review_chats=review_chats
+                session,
+                filing,
+                result,
+                now=now,
+                applicant_chat=chat,
+                review_chats=review_chats,
+                calendar=ctx.calendar,
+                today=ctx.today,
             )
             delivery = None
             if event is FilingEvent.CANCEL:  # the written statement the bureau asks for

@@ -28,12 +28,19 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     # Freeze "today" (Asia/Shanghai) for demos and scripted conversations; unset in production.
     beian_today: dt.date | None = None
+    # Freeze the clock of `beian remind` (an ISO moment with its offset): scripts and tests.
+    beian_now: dt.datetime | None = None
     # This instance's name in chat claims and outbox leases (default: host name and port).
     beian_instance: str | None = None
     # Reviewers: Telegram user ids (comma-separated) besides those `beian reviewers add` keeps,
     # and the chat their cards go to (a group or a private chat; unset: each reviewer).
     beian_reviewers: str = ""
     beian_review_chat: int | None = None
+    # Reminders: the chat overdue reviews are escalated to (unset: none), the dispatcher's pace
+    # (messages/s overall; 0: no pacing) and how often `beian serve` looks for due ones (s).
+    beian_supervisor_chat: int | None = None
+    beian_remind_rate: float = 25.0
+    beian_remind_every: float = 60.0
     # The bot's @username, for the t.me links `beian reviewers invite` prints.
     beian_bot_username: str | None = None
     # Where logs (and, by default, the SQLite database) live.

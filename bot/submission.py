@@ -16,13 +16,14 @@ from bot.changes import report_change_in, take_answers
 from bot.deliveries import add_delivery
 from bot.filing_actions import Reviewers
 from dialogs.model import Context, Step, Submit
-from models.filings import add_version
+from models.filings import add_version, schedule_reminders
 from models.repo import create_filing
 from models.tables import Filing
 from rules.answers import FilingAnswers
 from rules.changes import diff
-from rules.enums import DocumentKind
-from rules.filing_life import Actor, Role
+from rules.deadlines import compute_deadline
+from rules.enums import DocumentKind, FilingStatus, PeriodKind
+from rules.filing_life import Actor, ReminderChange, Role
 from rules.routing import route_filing
 from rules.text import Text, t
 
@@ -80,6 +81,29 @@ def filing_from(
         data=answers.model_dump(mode="json"),
         site_name=answers.website.name,
         icp_number=answers.website.icp_number,
+    )
+
+
+def plan_filing_reminders(
+    session: Session, filing: Filing, ctx: Context, now: dt.datetime, chat_id: int | None
+) -> None:
+    """The 30 days to submit, reminded 7, 3 and 1 days before, on the day and the day after,
+    from the connection date (a site not online yet has none until it is); planned again
+    when an amendment moves the date, while the filing is still only prepared."""
+    if filing.status is not FilingStatus.PREPARED:
+        return
+    changes = [ReminderChange("filing", 1)]  # what was planned before goes
+    if filing.connection_date is not None:
+        due = compute_deadline(PeriodKind.FILING, filing.connection_date, ctx.pack, ctx.calendar)
+        changes.append(ReminderChange("filing", 1, due.due))
+    schedule_reminders(
+        session,
+        filing,
+        changes,
+        calendar=ctx.calendar,
+        now=now,
+        applicant_chat=chat_id,
+        today=ctx.today,
     )
 
 
@@ -161,6 +185,7 @@ def submission_writer(  # type: ignore[no-untyped-def]
             now=now,
         )
         assert filing.id is not None
+        plan_filing_reminders(session, filing, ctx, now, chat_id)
         key = f"amend:{now.isoformat()}" if amended is not None else "submission"
         delivery = add_delivery(
             session,

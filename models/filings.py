@@ -28,11 +28,19 @@ from models.tables import (
     ReviewerInvite,
 )
 from rules.enums import OutboxStatus
-from rules.filing_life import Audience, Decision, FilingState, StepState, steps_of_route
+from rules.filing_life import (
+    Audience,
+    Decision,
+    FilingState,
+    ReminderChange,
+    StepState,
+    steps_of_route,
+)
+from rules.reminders import APPLICANT, send_moment, series
+from rules.workdays import WorkdayCalendar
 
 NOTICE = "notice"  # outbox kind of a filing's notice (to the applicant, or a reviewers' card)
 REMINDER = "reminder"  # outbox kind of a reminder (sent by the reminders dispatcher)
-SEND_AT = dt.time(9, 30)  # reminders go at the pack's send time, Asia/Shanghai
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 INVITE_VALID = dt.timedelta(hours=24)
 
@@ -57,6 +65,8 @@ def apply_decision(
     now: dt.datetime,
     applicant_chat: int | None,
     review_chats: list[int],
+    calendar: WorkdayCalendar,
+    today: dt.date | None = None,
 ) -> LifecycleEvent:
     """Write `decision` for `filing` in the caller's transaction (see the module)."""
     assert filing.id is not None
@@ -117,32 +127,93 @@ def apply_decision(
                     created_at=now,
                 ),
             )
-    for change in decision.reminders:
+    schedule_reminders(
+        session,
+        filing,
+        decision.reminders,
+        calendar=calendar,
+        now=now,
+        applicant_chat=applicant_chat,
+        today=today,
+    )
+    return event
+
+
+def schedule_reminders(
+    session: Session,
+    filing: Filing,
+    changes: tuple[ReminderChange, ...] | list[ReminderChange],
+    *,
+    calendar: WorkdayCalendar,
+    now: dt.datetime,
+    applicant_chat: int | None,
+    today: dt.date | None = None,
+) -> None:
+    """Write (or cancel) the reminder rows of each series a decision names: one row per
+    reminder, unique per (filing, step, kind, due date, phase), so planning a series again
+    never duplicates it. An applicant with no chat to remind (the terminal) gets none."""
+    assert filing.id is not None
+    today = today or now.astimezone(_SHANGHAI).date()  # none planned for a day gone by
+    for change in changes:
         if change.due is None:
             _cancel_reminders(session, filing.id, change.step, change.kind)
-        else:
+            continue
+        for reminder in series(change.kind, change.step, change.due, calendar, today=today):
+            chat = applicant_chat if reminder.to == APPLICANT else None
+            if reminder.to == APPLICANT and chat is None:
+                continue
             outbox.add(
                 session,
                 OutboxMessage(
                     kind=REMINDER,
-                    dedupe_key=f"{REMINDER}:{filing.id}:{change.step}:{change.kind}:{change.due}",
+                    dedupe_key=(
+                        f"{REMINDER}:{filing.id}:{reminder.step}:{reminder.kind}:"
+                        f"{reminder.due}:{reminder.phase}"
+                    ),
                     filing_id=filing.id,
                     applicant_id=filing.applicant_id,
-                    chat_id=applicant_chat,
-                    due_at=_send_time(change.due),
-                    payload={"kind": change.kind, "step": change.step, "due": str(change.due)},
+                    chat_id=chat,
+                    due_at=send_moment(reminder.send_on),
+                    payload=reminder.to_json(),
                     created_at=now,
                 ),
             )
-    return event
 
 
 def _moment(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(12, 0), _SHANGHAI).astimezone(dt.UTC)
 
 
-def _send_time(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, SEND_AT, _SHANGHAI).astimezone(dt.UTC)
+def stop_reminders(session: Session, filing_id: int, kind: str) -> None:
+    """Cancel a filing's pending reminders of `kind`, every step (the applicant said it is done)."""
+    rows = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.filing_id == filing_id,
+            OutboxMessage.kind == REMINDER,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    ).all()
+    for row in rows:
+        if row.payload.get("kind") == kind:
+            row.status = OutboxStatus.CANCELLED
+            session.add(row)
+
+
+def deadline_dates(session: Session, filing_id: int) -> list[tuple[str, int, dt.date]]:
+    """Return the deadlines a filing's pending reminders are about: (kind, step, date)."""
+    rows = session.exec(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.filing_id == filing_id,
+            OutboxMessage.kind == REMINDER,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    ).all()
+    found = {
+        (str(p["kind"]), int(p.get("step", 1)), dt.date.fromisoformat(str(p["due"])))
+        for p in rows
+        if p.get("due")
+    }
+    return sorted(found, key=lambda d: (d[2], d[1], d[0]))
 
 
 def _cancel_reminders(session: Session, filing_id: int, step: int, kind: str) -> None:

@@ -168,7 +168,7 @@ class ReminderChange:
 
     kind: str  # filing | initial_review | materials | re_review | icon | second_bureau | change
     step: int
-    due: dt.date | None = None
+    due: dt.date | None = None  # the deadline (icon, second_bureau: the day they count from)
 
 
 @dataclass(frozen=True)
@@ -369,6 +369,7 @@ def _consequences(
     bureau = step.bureau
     if event in (E.SUBMIT, E.RESUBMIT):
         reminders.append(ReminderChange("filing", order))  # submitted: no more filing reminders
+        reminders.append(ReminderChange("second_bureau", order))
         if step.local:
             review_due = _day(_due(PeriodKind.INITIAL_REVIEW, on, pack, cal))
             notices.append(
@@ -496,7 +497,7 @@ def _consequences(
                                   "accepted"), order))  # fmt: skip
     elif event is E.CERTIFY:
         reminders.append(ReminderChange("re_review", order))
-        reminders.append(ReminderChange("icon", order, on + dt.timedelta(days=7)))
+        reminders.append(ReminderChange("icon", order, on))  # 7 and 25 days after
         text = t(
             f"🎉 {bureau.zh}备案完成（{_day(on).zh}）。公安备案号：{step.psb_number}\n"
             "请登录备案系统下载备案图标和查询链接，及时将图标加链接放在网站首页底部。",
@@ -506,7 +507,7 @@ def _consequences(
         )
         if after.current != before.current:
             nxt = after.step
-            reminders.append(ReminderChange("second_bureau", nxt.order, on + dt.timedelta(days=7)))
+            reminders.append(ReminderChange("second_bureau", nxt.order, on))  # 7 days after
             text = text + t(
                 f"\n下一步：到第{nxt.order}步的{nxt.bureau.zh}办理备案手续，完成后在这里点“已提交”。",
                 f"\nNext: file with {nxt.bureau.en} (step {nxt.order}); press “submitted” here "

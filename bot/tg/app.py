@@ -188,6 +188,41 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(handlers.on_error)
 
 
+async def _remind_forever(
+    services: Services,
+    app: Application,  # type: ignore[type-arg]
+    stop: asyncio.Event,
+    settings: Settings,
+) -> None:
+    """Send due reminders every BEIAN_REMIND_EVERY seconds (the rows are the schedule: nothing
+    is kept in memory, and a restart goes on from them; first, those this instance held)."""
+    from bot.tg.reminders import Pacer, dispatch
+
+    pacer = Pacer(settings.beian_remind_rate or None)
+    frozen = settings.beian_now  # scripts and tests: the reminders' own clock, frozen
+    clock = (lambda: frozen) if frozen is not None else services.clock
+    own = True
+    while not stop.is_set():
+        try:
+            await dispatch(
+                services.db.engine,
+                app.bot,
+                context=services.context,
+                clock=clock,
+                worker=services.holder,
+                reviewers=services.reviewers,
+                button_key=services.button_key,
+                supervisor_chat=settings.beian_supervisor_chat,
+                pacer=pacer,
+                own=own,
+            )
+            own = False
+        except Exception:
+            log.exception("reminders dispatch failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.beian_remind_every)
+
+
 async def _sweep_deliveries(
     services: Services,
     app: Application,  # type: ignore[type-arg]
@@ -266,6 +301,7 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
         )
     )
     deliveries = asyncio.create_task(_sweep_deliveries(services, app, stop, recovered))
+    reminding = asyncio.create_task(_remind_forever(services, app, stop, settings))
     await processor.sweep()
     sweeper = asyncio.create_task(processor.sweep_forever())
     try:
@@ -291,9 +327,9 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
     finally:
         stop.set()
         await processor.drain()
-        for task in (sweeper, deliveries):
+        for task in (sweeper, deliveries, reminding):
             task.cancel()
-        await asyncio.gather(sweeper, deliveries, return_exceptions=True)
+        await asyncio.gather(sweeper, deliveries, reminding, return_exceptions=True)
         await services.db.settle()
         await app.stop()
         await app.shutdown()

@@ -28,13 +28,21 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.calendar import calendar_of
 from bot.filing_actions import act, describe
 from bot.tg import ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.services import BotContext, Services, services_of
 from models import outbox
 from models.db import session_scope
-from models.filings import applicant_by_channel, filings_of, redeem_invite, state_of
+from models.filings import (
+    applicant_by_channel,
+    deadline_dates,
+    filings_of,
+    redeem_invite,
+    state_of,
+    stop_reminders,
+)
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
 from rules.dates import parse_date
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
@@ -66,6 +74,9 @@ RESEND = "d"  # send the documents again
 AMEND = "fix"  # a returned filing: reopen its answers to fix them
 CHANGE = "chg"  # a certified filing: reopen its answers to report a change
 CHANGE_OK = "cc"  # reviewers: a reported change is accepted (the filing keeps its number)
+ICON_PLACED = "ic"  # a reminder's 已放置图标: the icon reminders stop
+MATERIALS_HANDED = "sm"  # a reminder's 已送材料: recorded (self-reported) or its reminders stop
+CALENDAR = "ics"  # the filing's deadlines as a calendar file
 OWN_REASON = "ro"  # a return with reasons typed in reply
 # Buttons whose action needs typed words, and the prompt (a ForceReply) that asks for them.
 _PROMPTS: dict[str, Text] = {
@@ -156,6 +167,10 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
     if changeable(state):
         buttons.insert(0, ("信息变更" if lang == "zh" else "Report a change", CHANGE))
     buttons.append(("重新发送文件" if lang == "zh" else "Send the documents again", RESEND))
+    if state.status is not FilingStatus.CANCELLED:
+        buttons.append(
+            ("期限日历（.ics）" if lang == "zh" else "Deadlines calendar (.ics)", CALENDAR)
+        )
     return buttons
 
 
@@ -235,6 +250,9 @@ async def on_filing_button(
         if await _owns(services, filing_id, user.id):
             await resend_documents(context, message.chat.id, filing_id)
         return
+    if code in (ICON_PLACED, MATERIALS_HANDED, CALENDAR) and role is Role.APPLICANT:
+        await _applicant_note(context, query, message, filing_id, code, lang)
+        return
     if code == CODES[E.RETURN]:
         await query.answer()
         buttons = [(r.get(lang), f"r{i}") for i, r in enumerate(RETURN_REASONS)]
@@ -289,6 +307,80 @@ async def on_filing_button(
              f"{EVENT_LABELS[event].en}")  # fmt: skip
     await _refresh(context, message, filing_id, role, lang, done.get(lang))
     await deliver_notices(services, context.bot, outcome.notices)
+
+
+async def _applicant_note(
+    context: BotContext, query: Any, message: Message, filing_id: int, code: str, lang: Lang
+) -> None:
+    """The applicant's own notes from a reminder or a status message: the icon is placed, the
+    materials are handed in, or the deadlines as a calendar file."""
+    services = services_of(context)
+    user = query.from_user
+    if not await _owns(services, filing_id, user.id):
+        await query.answer(ui.DEAD_BUTTON.get(lang), True)
+        return
+    if code == CALENDAR:
+        found = await asyncio.to_thread(calendar_file, services, filing_id, lang)
+        if found is None:
+            await query.answer(_NO_DATES.get(lang), True)
+            return
+        await query.answer()
+        await context.bot.send_document(message.chat.id, InputFile(found[1], filename=found[0]))
+        return
+    engine = services.db.engine
+    reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
+    with session_scope(engine) as session:
+        filing = session.get(Filing, filing_id)
+        self_report = filing is not None and E.RECEIVE_MATERIALS in next_actions(
+            state_of(filing), Role.APPLICANT, reviewers
+        )
+    if code == MATERIALS_HANDED and self_report:
+        outcome = await asyncio.to_thread(
+            lambda: act(
+                engine,
+                filing_id,
+                event=E.RECEIVE_MATERIALS,
+                who=Actor(Role.APPLICANT, str(user.id)),
+                ctx=services.context(),
+                clock=services.clock,
+                reviewers=services.reviewers,
+                applicant_external_id=str(user.id),
+            )
+        )
+        await query.answer((outcome.refusal or _NOTED).get(lang)[:190], True)
+        await deliver_notices(services, context.bot, outcome.notices)
+        return
+    kind = "icon" if code == ICON_PLACED else "materials"
+    with session_scope(engine) as session:
+        stop_reminders(session, filing_id, kind)
+    await query.answer((_ICON_NOTED if kind == "icon" else _MATERIALS_NOTED).get(lang), True)
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        log.info("could not drop the reminder's button: %s", exc)
+
+
+_NOTED = t("已记录。", "Recorded.")
+_ICON_NOTED = t("已记录，不再提醒放置图标。", "Recorded: no more icon reminders.")
+_MATERIALS_NOTED = t(
+    "已记录，不再提醒送材料；网安部门收到后会在这里确认。",
+    "Recorded: no more reminders; the bureau confirms receipt here.",
+)
+
+
+_NO_DATES = t("这份备案目前没有待办的期限。", "This filing has no deadline coming.")
+
+
+def calendar_file(services: Services, filing_id: int, lang: Lang) -> tuple[str, bytes] | None:
+    """The filing's deadlines as an iCalendar file (name, content); None when it has none."""
+    with session_scope(services.db.engine) as session:
+        filing = session.get(Filing, filing_id)
+        dates = deadline_dates(session, filing_id) if filing is not None else []
+        dated = [d for d in dates if d[0] not in ("icon", "second_bureau")]
+        if filing is None or not dated:
+            return None
+        content = calendar_of(filing, dated, services.context(), lang)
+        return f"beian-{filing_id}.ics", content
 
 
 async def on_prompt_reply(update: Update, context: BotContext) -> bool:

@@ -42,6 +42,7 @@ class BotProcess:
             "TELEGRAM_API_BASE_URL": self.fake.base_url,
             "DATABASE_URL": f"sqlite:///{self.workdir / 'bot.db'}",
             "BEIAN_TODAY": "2026-11-28",
+            "BEIAN_NOW": "2026-11-28T10:00:00+08:00",  # the reminders' clock
             "BEIAN_PACK": "example",
             **self.extra_env,
         }

@@ -1,0 +1,215 @@
+"""Reminders (issue 13): claiming the due batch among 1,000,000 rows, and dispatch rates.
+
+Run: .venv/bin/python -m bench.bench_reminders [--rows 1000000] [--postgres URL]
+
+Targets, each beside its baseline in one run:
+- **Claim** (`models.outbox.claim_due`, 100 rows, `FOR UPDATE SKIP LOCKED` on PostgreSQL) with
+  1,000,000 reminder rows, most sent or due later: ≤ 5 ms, on SQLite and on PostgreSQL. Beside
+  it, the same claim with the partial index on pending rows' due time dropped (the baseline:
+  what the index buys). The query plans are printed.
+- **Dispatch, pacing off**: ≥ 1,000 reminders/s to the local fake Bot API server (real PTB Bot
+  over HTTP, real rows, marked sent), beside a bare loop of the same `send_message` calls with
+  no database (the floor).
+- **Dispatch, pacing on**: within 5 % of the configured rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from telegram import Bot
+
+from bot.filing_actions import Reviewers
+from bot.tg import ui
+from bot.tg.reminders import Pacer, dispatch
+from dialogs.model import Context
+from models import migrate
+from models.db import make_engine, session_scope
+from models.outbox import claim_due
+from models.repo import create_filing, get_or_create_applicant
+from models.tables import Filing
+from rules.pack import load_pack
+from rules.workdays import WorkdayCalendar
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.driver import TOKEN
+
+NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai: not quiet
+PAYLOAD = (
+    '{"kind": "filing", "step": 1, "due": "2026-12-02", "send_on": "2026-11-20", '
+    '"to": "applicant", "phase": "before-7"}'
+)
+
+
+def _filing(engine: sa.Engine) -> int:
+    with session_scope(engine) as s:
+        who = get_or_create_applicant(session=s, channel="telegram", external_id="1")
+        filing = create_filing(
+            session=s,
+            filing=Filing(applicant_id=who.id or 0, subject_type="individual",
+                          maintenance="local", server="local", site_name="bench"),
+            actor="bench",
+            now=NOW,
+        )  # fmt: skip
+        return filing.id or 0
+
+
+def _sqlite_time(at: dt.datetime) -> str:
+    """A moment as SQLAlchemy keeps it in SQLite (UTC, no zone)."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _fill(engine: sa.Engine, rows: int, due: int, filing_id: int) -> None:
+    """`rows` reminder rows: `due` pending and due now, a fiftieth pending later, the rest sent."""
+    later = rows // 50
+    cols = (
+        "kind, dedupe_key, filing_id, applicant_id, chat_id, due_at, payload, status, "
+        "attempts, created_at"
+    )
+    chunk = 20_000
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cur = raw.cursor()
+        sqlite = engine.dialect.name == "sqlite"
+        mark = "?" if sqlite else "%s"
+        sql = f"INSERT INTO outbox ({cols}) VALUES ({', '.join([mark] * 10)})"
+        for start in range(0, rows, chunk):
+            batch = []
+            for i in range(start, min(rows, start + chunk)):
+                if i < due:
+                    at, status = NOW - dt.timedelta(minutes=1 + i % 600), "pending"
+                elif i < due + later:
+                    at, status = NOW + dt.timedelta(days=1 + i % 60), "pending"
+                else:
+                    at, status = NOW - dt.timedelta(days=1 + i % 300), "sent"
+                stamp = _sqlite_time(at) if sqlite else at
+                batch.append(("reminder", f"reminder:b:{i}", filing_id, 1, 100_000 + i % 50_000,
+                              stamp, PAYLOAD, status, 0, stamp))  # fmt: skip
+            cur.executemany(sql, batch)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def _claim_ms(engine: sa.Engine, runs: int = 60) -> list[float]:
+    """Time a claim of the due batch, rolled back each time (the same rows stay due)."""
+    times = []
+    for _ in range(runs):
+        with engine.connect() as conn:
+            from sqlmodel import Session
+
+            session = Session(bind=conn)
+            start = time.perf_counter()
+            got = claim_due(session, worker="bench", now=NOW, kinds=("reminder",), limit=100)
+            times.append((time.perf_counter() - start) * 1000)
+            assert len(got) == 100
+            session.rollback()
+            session.close()
+    return times
+
+
+def _plan(engine: sa.Engine) -> str:
+    query = (
+        "SELECT id FROM outbox WHERE status = 'pending' AND due_at <= :now "
+        "AND (lease_until IS NULL OR lease_until < :now) AND kind IN ('reminder') "
+        "ORDER BY due_at, id LIMIT 100"
+    )
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(sa.text(f"EXPLAIN QUERY PLAN {query}"), {"now": _sqlite_time(NOW)})
+            return "\n".join(str(r[-1]) for r in rows)
+        rows = conn.execute(sa.text(f"EXPLAIN (ANALYZE, COSTS OFF) {query}"), {"now": NOW})
+        return "\n".join(str(r[0]) for r in rows)
+
+
+def _stats(times: list[float]) -> str:
+    ordered = sorted(times)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    return f"median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms"
+
+
+def claim_bench(url: str, rows: int) -> None:
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    _fill(engine, rows, 5_000, _filing(engine))
+    with_index = _claim_ms(engine)
+    print(
+        f"{engine.dialect.name}: claim 100 of {rows:,} rows (partial index): {_stats(with_index)}"
+    )
+    print("  plan:\n    " + _plan(engine).replace("\n", "\n    "))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_outbox_pending_due")
+    without = _claim_ms(engine, runs=10)
+    print(f"{engine.dialect.name}: claim without the partial index (baseline): {_stats(without)}")
+    print("  plan:\n    " + _plan(engine).replace("\n", "\n    "))
+    engine.dispose()
+
+
+def _context() -> Context:
+    pack = load_pack("example")
+    return Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
+
+
+async def _dispatch_rate(url: str, count: int, rate: float | None) -> tuple[float, float]:
+    """Reminders/s of `dispatch` for `count` due rows, and of a bare send loop (the floor)."""
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    _fill(engine, count, count, _filing(engine))
+    fake = FakeBotAPI(TOKEN).start()
+    try:
+        async with Bot(TOKEN, base_url=f"{fake.base_url}/bot") as bot:
+            start = time.perf_counter()
+            counts = await dispatch(
+                engine,
+                bot,
+                context=_context,
+                clock=lambda: NOW,
+                worker="bench",
+                reviewers=Reviewers(),
+                button_key=ui.button_key(TOKEN),
+                pacer=Pacer(rate),
+            )
+            ours = counts.sent / (time.perf_counter() - start)
+            assert counts.sent == count, counts
+            start = time.perf_counter()
+            for i in range(count if rate is None else 0):
+                await bot.send_message(200_000 + i, "floor")
+            floor = count / (time.perf_counter() - start) if rate is None else 0.0
+    finally:
+        fake.stop()
+        engine.dispose()
+    return ours, floor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (a fresh database)")
+    parser.add_argument("--dispatch", type=int, default=3_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        claim_bench(f"sqlite:///{Path(tmp) / 'claim.db'}", args.rows)
+        if args.postgres:
+            claim_bench(args.postgres, args.rows)
+        ours, floor = asyncio.run(
+            _dispatch_rate(f"sqlite:///{Path(tmp) / 'd.db'}", args.dispatch, None)
+        )
+        print(f"dispatch, pacing off: {ours:,.0f} reminders/s (target ≥ 1,000); "
+              f"bare send loop (floor): {floor:,.0f}/s")  # fmt: skip
+        for rate in (25.0, 100.0):
+            n = int(rate * 8)
+            got, _ = asyncio.run(
+                _dispatch_rate(f"sqlite:///{Path(tmp) / f'p{rate:.0f}.db'}", n, rate)
+            )
+            print(f"dispatch, pacing {rate:.0f}/s: {got:.1f}/s ({(got / rate - 1) * 100:+.1f} %; "
+                  "target within 5 %)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
