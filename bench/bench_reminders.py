@@ -3,13 +3,15 @@
 Run: .venv/bin/python -m bench.bench_reminders [--rows 1000000] [--postgres URL]
 
 Targets, each beside its baseline in one run:
-- **Claim** (`models.outbox.claim_due`, 100 rows, `FOR UPDATE SKIP LOCKED` on PostgreSQL) with
+- **Claim** (`bot.tg.reminders.claim_rows`: one `UPDATE … WHERE id IN (SELECT … FOR UPDATE
+  SKIP LOCKED LIMIT 100) RETURNING …`, rolled back after each timing) with
   1,000,000 reminder rows, most sent or due later: ≤ 5 ms, on SQLite and on PostgreSQL. Beside
   it, the same claim with the partial index on pending rows' due time dropped (the baseline:
   what the index buys). The query plans are printed.
 - **Dispatch, pacing off**: ≥ 1,000 reminders/s to the local fake Bot API server (real PTB Bot
-  over HTTP, real rows, marked sent), beside a bare loop of the same `send_message` calls with
-  no database (the floor).
+  over HTTP, real rows, marked sent; 16 sends in flight; the server in its own process),
+  beside the same sendMessage calls 16 at a time with no database (the floor: what this
+  machine's Python HTTP client reaches at all).
 - **Dispatch, pacing on**: within 5 % of the configured rate.
 """
 
@@ -18,21 +20,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import multiprocessing
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.filing_actions import Reviewers
 from bot.tg import ui
-from bot.tg.reminders import Pacer, dispatch
+from bot.tg.delivery import call
+from bot.tg.reminders import Pacer, claim_rows, dispatch
 from dialogs.model import Context
 from models import migrate
 from models.db import make_engine, session_scope
-from models.outbox import claim_due
 from models.repo import create_filing, get_or_create_applicant
 from models.tables import Filing
 from rules.pack import load_pack
@@ -106,7 +111,7 @@ def _claim_ms(engine: sa.Engine, runs: int = 60) -> list[float]:
 
             session = Session(bind=conn)
             start = time.perf_counter()
-            got = claim_due(session, worker="bench", now=NOW, kinds=("reminder",), limit=100)
+            got = claim_rows(session, "bench", NOW, limit=100)
             times.append((time.perf_counter() - start) * 1000)
             assert len(got) == 100
             session.rollback()
@@ -145,6 +150,7 @@ def claim_bench(url: str, rows: int) -> None:
     print("  plan:\n    " + _plan(engine).replace("\n", "\n    "))
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_outbox_pending_due")
+    engine.dispose()  # fresh connections: no statement planned with the index
     without = _claim_ms(engine, runs=10)
     print(f"{engine.dialect.name}: claim without the partial index (baseline): {_stats(without)}")
     print("  plan:\n    " + _plan(engine).replace("\n", "\n    "))
@@ -156,14 +162,41 @@ def _context() -> Context:
     return Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
 
 
+def _serve(conn: Any) -> None:
+    """The local Bot API server in its own process (as Telegram is another machine): its URL,
+    then, when asked, how many messages it received."""
+    fake = FakeBotAPI(TOKEN).start()
+    conn.send(fake.base_url)
+    while conn.recv() == "count":
+        conn.send(len([c for c in fake.calls_of("sendMessage") if c.status == 200]))
+    fake.stop()
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.conn, child = multiprocessing.Pipe()
+        self.process = multiprocessing.get_context("spawn").Process(target=_serve, args=(child,))
+        self.process.start()
+        self.base_url: str = self.conn.recv()
+
+    def received(self) -> int:
+        self.conn.send("count")
+        return int(self.conn.recv())
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.process.join(10)
+
+
 async def _dispatch_rate(url: str, count: int, rate: float | None) -> tuple[float, float]:
     """Reminders/s of `dispatch` for `count` due rows, and of a bare send loop (the floor)."""
     migrate.upgrade(url)
     engine = make_engine(url)
     _fill(engine, count, count, _filing(engine))
-    fake = FakeBotAPI(TOKEN).start()
+    fake = _Server()
     try:
-        async with Bot(TOKEN, base_url=f"{fake.base_url}/bot") as bot:
+        request = HTTPXRequest(connection_pool_size=32)  # as `beian remind` and `serve` have
+        async with Bot(TOKEN, base_url=f"{fake.base_url}/bot", request=request) as bot:
             start = time.perf_counter()
             counts = await dispatch(
                 engine,
@@ -176,10 +209,16 @@ async def _dispatch_rate(url: str, count: int, rate: float | None) -> tuple[floa
                 pacer=Pacer(rate),
             )
             ours = counts.sent / (time.perf_counter() - start)
-            assert counts.sent == count, counts
+            assert counts.sent == count == fake.received(), counts
             start = time.perf_counter()
-            for i in range(count if rate is None else 0):
-                await bot.send_message(200_000 + i, "floor")
+            gate = asyncio.Semaphore(16)  # the same sends, as many at once, no database
+
+            async def floor_send(i: int) -> None:
+                async with gate:
+                    await call(bot, "sendMessage", chat_id=200_000 + i, text="floor")
+
+            if rate is None:
+                await asyncio.gather(*(floor_send(i) for i in range(count)))
             floor = count / (time.perf_counter() - start) if rate is None else 0.0
     finally:
         fake.stop()
@@ -192,10 +231,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (a fresh database)")
     parser.add_argument("--dispatch", type=int, default=3_000)
+    parser.add_argument("--no-claim", action="store_true", help="only the dispatch rates")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        claim_bench(f"sqlite:///{Path(tmp) / 'claim.db'}", args.rows)
-        if args.postgres:
+        if not args.no_claim:
+            claim_bench(f"sqlite:///{Path(tmp) / 'claim.db'}", args.rows)
+        if args.postgres and not args.no_claim:
             claim_bench(args.postgres, args.rows)
         ours, floor = asyncio.run(
             _dispatch_rate(f"sqlite:///{Path(tmp) / 'd.db'}", args.dispatch, None)
