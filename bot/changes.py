@@ -185,6 +185,7 @@ def take_answers(filing: Filing, answers: FilingAnswers, now: dt.datetime) -> No
     filing.site_name = answers.website.name
     filing.icp_number = answers.website.icp_number
     filing.connection_date = answers.connection_date
+    filing.subject_type = answers.subject_type
     filing.maintenance, filing.server = answers.maintenance, answers.server
     filing.maintenance_city, filing.server_city = answers.maintenance_city, answers.server_city
     filing.updated_at = now

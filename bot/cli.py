@@ -347,6 +347,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
     import socket
 
     from telegram import Bot
+    from telegram.request import HTTPXRequest
 
     from bot.composition import context_factory
     from bot.filing_actions import Reviewers
@@ -363,7 +364,10 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
         raise typer.Exit(2) from exc
     api = settings.telegram_api_base_url.rstrip("/")
     pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
-    async with Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot") as bot:
+    request = HTTPXRequest(connection_pool_size=32)  # sends go several at once
+    async with Bot(
+        token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", request=request
+    ) as bot:
         return await dispatch(
             engine,
             bot,

@@ -232,17 +232,26 @@ def _change_problems(raw: dict[str, Any], today: Any) -> tuple[list[str], Any, s
     problems = []
     unknown = sorted(set(raw) - {"changed_on", "reason", "set"})
     problems += [f"{k}: not a key of a change (changed_on, reason, set)" for k in unknown]
+    import contextlib
+
+    from rules.names import check_plain_text
+
     on = raw.get("changed_on", today)
     if isinstance(on, str):
-        try:
+        with contextlib.suppress(ValueError):
             on = dt.date.fromisoformat(on)
-        except ValueError:
-            problems.append(f"changed_on: not a date (YYYY-MM-DD): {on}")
-    if isinstance(on, dt.date) and on > today:
+    if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
+        problems.append(f"changed_on: not a date (YYYY-MM-DD): {on!r}")
+        on = today
+    elif on > today:
         problems.append("changed_on: the change date cannot be in the future")
     reason = raw.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        problems.append("reason: the reason for the change is required")
+    checked = check_plain_text(reason, 500) if isinstance(reason, str) else None
+    if checked is None or not checked.valid or not checked.normalized:
+        why = checked.error.en if checked is not None and checked.error else "required"
+        problems.append(f"reason: the reason for the change (up to 500 characters): {why}")
+    else:
+        reason = checked.normalized
     values = raw.get("set")
     if not isinstance(values, dict) or not values:
         problems.append("set: the fields to change, {dotted.path: value}, are required")
@@ -311,8 +320,10 @@ def filings_change(
         "deadline_confirmed": ctx.pack.periods.change_report.confirmed,
         "route_advice": outcome.advice.zh if outcome.advice else None,
     }
+    from bot.logs import mask
+
     lines = [f"#{filing_id} change recorded ({outcome.status}); report by {payload['deadline']}"]
-    lines += [f"  {c['field']}: {c['old']!r} → {c['new']!r}" for c in payload["changes"]]
+    lines += [mask(f"  {c['field']}: {c['old']!r} → {c['new']!r}") for c in payload["changes"]]
     if outcome.advice is not None:
         lines.append(outcome.advice.zh)
     _print(as_json, payload, lines)

@@ -22,7 +22,17 @@ from typing import Any
 from sqlmodel import Session
 
 from dialogs.engine import begin, handle
-from dialogs.model import Cancel, Context, Input, InterviewState, NewInterview, Resume, Step, Submit
+from dialogs.model import (
+    Cancel,
+    Context,
+    Finished,
+    Input,
+    InterviewState,
+    NewInterview,
+    Resume,
+    Step,
+    Submit,
+)
 from models.database import Database
 from models.db import session_scope
 from models.fast_store import FastStore
@@ -131,7 +141,7 @@ def plan_turn(
     purge_after = stored.purge_after if stored is not None and not expired else None
     new_interview = bool(expired)
     for effect in step.effects:
-        if isinstance(effect, Submit):
+        if isinstance(effect, Submit | Finished):
             status = InterviewStatus.DONE
         elif isinstance(effect, Cancel):
             status = InterviewStatus.CANCELLED
@@ -237,7 +247,9 @@ class Conversations:
         self._known.pop((channel, external_id), None)
 
     def _remember(self, key: tuple[str, str], turn: Turn) -> None:
-        if not turn.active:
+        # An effect writer that changed the interview row itself (a refused change puts its
+        # answers back) says `forget`: the stored row, not this turn's copy, is the truth.
+        if not turn.active or getattr(turn.effects, "forget", False):
             self._known.pop(key, None)
             return
         self._known[key] = Stored(

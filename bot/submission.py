@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.changes import report_change_in, take_answers
 from bot.deliveries import add_delivery
@@ -18,9 +18,9 @@ from bot.filing_actions import Reviewers
 from dialogs.model import Context, Step, Submit
 from models.filings import add_version, schedule_reminders
 from models.repo import create_filing
-from models.tables import Filing
+from models.tables import Filing, Interview
 from rules.answers import FilingAnswers
-from rules.changes import diff
+from rules.changes import apply_changes, diff
 from rules.deadlines import compute_deadline
 from rules.enums import DocumentKind, FilingStatus, PeriodKind
 from rules.filing_life import Actor, ReminderChange, Role
@@ -47,6 +47,7 @@ class Submitted:
     refusal: Text | None = None
     change: bool = False
     told: Text | None = None  # a change: what the applicant is told (the deadline, the route)
+    forget: bool = False  # the writer changed the interview row (the conversation re-reads it)
 
 
 def route_json(answers: FilingAnswers, ctx: Context) -> dict[str, object]:
@@ -137,13 +138,18 @@ def _changed(
     """A change of the interview's certified filing, recorded (or refused, nothing written)."""
     applicant_id, interview_id = ids
     assert submit.change is not None
-    filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
+    filing = session.exec(
+        select(Filing).where(Filing.interview_id == interview_id).order_by(col(Filing.id))
+    ).first()
     if filing is None or filing.id is None:
-        return Submitted(0, None, refusal=NO_FILING)
+        return _refused(session, interview_id, submit, 0, NO_FILING)
+    answers = _merged(filing, submit, ctx)
+    if isinstance(answers, Text):
+        return _refused(session, interview_id, submit, filing.id, answers)
     outcome = report_change_in(
         session,
         filing,
-        submit.answers,
+        answers,
         on=submit.change.on,
         reason=submit.change.reason,
         who=Actor(Role.APPLICANT, str(applicant_id)),
@@ -155,11 +161,42 @@ def _changed(
         holder=holder,
     )
     if outcome.refusal is not None:
-        return Submitted(filing.id, None, refusal=outcome.refusal)
+        return _refused(session, interview_id, submit, filing.id, outcome.refusal)
     return Submitted(filing.id, outcome.delivery, outcome.notices, change=True, told=outcome.told)
 
 
 NO_FILING = t("没有找到这份备案。", "No such filing.")
+CHANGED_MEANWHILE = t(
+    "备案信息在此期间有过其他变更，请重新发送 /change 再改一次。",
+    "The filing changed meanwhile: send /change and make the change again.",
+)
+
+
+def _merged(filing: Filing, submit: Submit, ctx: Context) -> FilingAnswers | Text:
+    """The filing's answers with what the applicant changed in the interview: a change made
+    meanwhile elsewhere (an operator's) stays unless the applicant changed that field too."""
+    assert submit.change is not None
+    before = submit.change.before
+    if before is None or before.model_dump(mode="json") == filing.data:
+        return submit.answers
+    edits = diff(before.model_dump(mode="json"), submit.answers.model_dump(mode="json"))
+    checked = apply_changes(filing.data, {c.field: c.new for c in edits}, ctx.pack)
+    if checked.answers is None:
+        return CHANGED_MEANWHILE
+    return checked.answers
+
+
+def _refused(
+    session: Session, interview_id: int, submit: Submit, filing_id: int, why: Text
+) -> Submitted:
+    """A change refused when it was written: the interview takes back the answers it had when
+    the change began (nothing of the refused change stays)."""
+    interview = session.get(Interview, interview_id)
+    before = submit.change.interview_before if submit.change else None
+    if interview is not None and before is not None:
+        interview.answers = dict(before)
+        session.add(interview)
+    return Submitted(filing_id, None, refusal=why, forget=True)
 
 
 def submission_writer(  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
 from bot.filing_actions import describe, why_not_reopen
 from bot.submission import Submitted, submission_writer
+from dialogs.commands import Command, read_command
 from dialogs.model import Context, Input, Reply, ShowFilings, Stage
 from models.db import session_scope
 from models.filings import filings_of
@@ -48,7 +49,7 @@ CLOSE_ON_THE_CLI = t(
     "To cancel a filing from a terminal: beian filings cancel ID --reason R (or /close_site on "
     "Telegram).",
 )
-_REOPENING = {"/change": "change", "/amend": "amend"}
+_REOPENING = {Command.CHANGE: "change", Command.AMEND: "amend"}
 
 
 def format_reply(reply: Reply) -> str:
@@ -180,11 +181,13 @@ def run_chat(
                 refused_out = True
                 continue
             words = text.split()
-            if words == ["/close_site"]:
+            if words and words[0].lower().lstrip("/／") == "close_site":
                 say(CLOSE_ON_THE_CLI)
                 continue
-            if words and words[0] in _REOPENING:
-                refusal = why_not_reopen(engine, CHANNEL, external_id, _REOPENING[words[0]])
+            command = read_command(text)
+            reopen = _REOPENING.get(command.command) if command is not None else None
+            if reopen is not None:
+                refusal = why_not_reopen(engine, CHANNEL, external_id, reopen)
                 if refusal is not None:
                     say(refusal)
                     continue

@@ -11,11 +11,12 @@ records the change on the filing (bot.changes).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from dialogs import texts
 from dialogs.commands import CommandsMixin
 from dialogs.machine import move, switch
-from dialogs.model import ChangeRequest, Choice, Input, Mode, Submit
+from dialogs.model import ChangeRequest, Choice, Finished, Input, Mode, Submit
 from dialogs.nesting import build
 from dialogs.review import change_lines
 from rules.changes import change_deadline, diff, flatten
@@ -51,6 +52,32 @@ _CONFIRMATION_WORDS: dict[str, str] = {
 }
 
 
+# A date at the start of a reason: 2026-11-28, 2026/11/28, 2026年11月28日, 11月28日, 11/28,
+# 今天, 昨天, 前天 (and 明天, 后天: refused as days to come) — with or without a space after.
+_LEADING_DATE = re.compile(
+    r"^\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|\d{1,2}/\d{1,2}|今天|昨天|前天|明天|后天|today|yesterday|tomorrow)(?=\s|$|[^\d])",
+    re.IGNORECASE,
+)
+
+
+def dated_reason(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
+    """Read `[date] reason` (a change's, a closure's): the date when the text starts with one
+    (never a day to come), else today; the date alone is not a reason."""
+    match = _LEADING_DATE.match(text)
+    if match is None:
+        return today, text.strip()
+    parsed = parse_date(match.group(1).replace(" ", ""), today)
+    if not isinstance(parsed, dt.date):
+        return parsed  # 2026-02-30: why it is not a date
+    rest = text[match.end() :].strip()
+    if not rest:
+        return texts.CHANGE_DATE_ONLY
+    if parsed > today:
+        return texts.CHANGE_IN_FUTURE
+    return parsed, rest
+
+
 class ChangingMixin(CommandsMixin):
     """/change: reopen, diff, reason and date, confirm."""
 
@@ -79,6 +106,11 @@ class ChangingMixin(CommandsMixin):
 
     def confirm_change_edits(self) -> None:
         """The summary's confirmation during a change: on to the reason, when anything changed."""
+        assert self.s.changing_from is not None
+        if self.s.answers.get("subject_type") != self.s.changing_from.get("subject_type"):
+            self.say(texts.CHANGE_SUBJECT_TYPE)
+            self.ask()
+            return
         lines = self.changes()
         if not lines:
             self.say(texts.NOTHING_CHANGED)
@@ -121,6 +153,12 @@ class ChangingMixin(CommandsMixin):
                 self.ask()
                 return
             on, reason = self.ctx.today, REASONS[int(index)].zh
+        elif (
+            inp.text is not None
+            and inp.text.strip().isdigit()
+            and 1 <= int(inp.text.strip()) <= len(REASONS)
+        ):
+            on, reason = self.ctx.today, REASONS[int(inp.text.strip()) - 1].zh  # a listed one
         elif inp.text is not None:
             read = self.read_reason(inp.text)
             if isinstance(read, Text):
@@ -138,15 +176,10 @@ class ChangingMixin(CommandsMixin):
 
     def read_reason(self, text: str) -> tuple[dt.date, str] | Text:
         """Read `[date] reason`: the date is today unless the message starts with one."""
-        today = self.ctx.today
-        head, _, rest = text.strip().partition(" ")
-        on = today
-        if rest.strip():
-            parsed = parse_date(head, today)
-            if isinstance(parsed, dt.date):
-                on, text = parsed, rest
-        if on > today:
-            return texts.CHANGE_IN_FUTURE
+        found = dated_reason(text, self.ctx.today)
+        if isinstance(found, Text):
+            return found
+        on, text = found
         checked = check_plain_text(text, 500)
         if not checked.valid or not checked.normalized:
             return texts.CHANGE_REASON_EMPTY
@@ -176,7 +209,13 @@ class ChangingMixin(CommandsMixin):
             self.arrive_at_summary()
             return
         on = dt.date.fromisoformat(self.s.change_on or self.ctx.today.isoformat())
-        request = ChangeRequest(on=on, reason=self.s.change_reason or "")
+        before, _ = build(self.s.changing_from or {}, self.spec)
+        request = ChangeRequest(
+            on=on,
+            reason=self.s.change_reason or "",
+            before=before,
+            interview_before=dict(self.s.changing_from or {}),
+        )
         switch(self.s, "settle")
         move(self.s, "confirm")
         self.s.question = None
@@ -194,6 +233,7 @@ class ChangingMixin(CommandsMixin):
         self.s.amending = False
         move(self.s, "abandon")
         self.s.question = None
+        self.effects.append(Finished())
         self.say(texts.CHANGE_DROPPED)
 
     def leave_aside(self) -> None:

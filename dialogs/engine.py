@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dialogs import texts
 from dialogs.changing import ChangingMixin
-from dialogs.commands import Command, read_command
+from dialogs.commands import Command, CommandCall, read_command
 from dialogs.machine import move, switch
 from dialogs.model import (
     DATA_STAGES,
@@ -37,7 +37,9 @@ _ASIDES_WITH_CHOICES = (
     Mode.CHANGE_REASON,
     Mode.CONFIRMING_CHANGE,
 )
-_GIVING_UP = (Command.CANCEL, Command.RESTART)
+# During a change or an amendment these give it up (the confirmed answers come back); /start
+# and /new then go on as they do once the interview is done.
+_GIVING_UP = (Command.CANCEL, Command.RESTART, Command.START, Command.NEW)
 _SUMMARY_WORDS = {
     "confirm": ("确认", "确认提交", "提交", "确定", "无误", "对", "是", "confirm", "ok", "yes"),
 }
@@ -96,32 +98,16 @@ class Turn(ChangingMixin):
         if call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
             self.command(call)
         elif self.s.state is Stage.DONE:
-            if call is not None and call.command is Command.AMEND:
-                move(self.s, "amend")
-                self.s.amending = True
-                self.s.changing_from = dict(self.s.answers)
-                self.effects.append(Resume())
-                self.say(texts.AMENDING)
-                self.arrive_at_summary()
-            elif call is not None and call.command is Command.CHANGE:
-                self.effects.append(Resume())
-                self.begin_change()
-            elif call is not None and call.command is Command.START and not call.argument:
-                self.effects.append(ShowFilings())  # the filings, then how to begin another
-                self.say(texts.YOUR_FILINGS)
-            elif call is not None and call.command in (Command.START, Command.NEW, Command.RESTART):
-                self.s = InterviewState(lang=self.lang)
-                self.welcome()
-                self.effects.append(NewInterview())
-            else:
-                self.say(texts.ALREADY_DONE)
+            self.at_done(call)
         elif self.s.state is Stage.WELCOME:
             self.welcome()
         elif self.s.mode is Mode.PAUSED:
             switch(self.s, "wake")
             self.ask()
         elif call is not None and self.reopened and call.command in _GIVING_UP:
-            self.give_up_change()  # /cancel during a change or an amendment: nothing changes
+            self.give_up_change()  # nothing changes; the interview is done again
+            if call.command in (Command.START, Command.NEW):
+                self.at_done(call)
         elif self.s.mode in _ASIDES_WITH_CHOICES:
             if call is not None:
                 self.leave_aside()
@@ -137,6 +123,28 @@ class Turn(ChangingMixin):
         else:
             self._ref = inp.ref if inp.choice is None else None
             self.answer(inp)
+
+    def at_done(self, call: CommandCall | None) -> None:
+        """Once done: /amend, /change, /start (the filings), /new; anything else: done."""
+        if call is not None and call.command is Command.AMEND:
+            move(self.s, "amend")
+            self.s.amending = True
+            self.s.changing_from = dict(self.s.answers)
+            self.effects.append(Resume())
+            self.say(texts.AMENDING)
+            self.arrive_at_summary()
+        elif call is not None and call.command is Command.CHANGE:
+            self.effects.append(Resume())
+            self.begin_change()
+        elif call is not None and call.command is Command.START and not call.argument:
+            self.effects.append(ShowFilings())  # the filings, then how to begin another
+            self.say(texts.YOUR_FILINGS)
+        elif call is not None and call.command in (Command.START, Command.NEW, Command.RESTART):
+            self.s = InterviewState(lang=self.lang)
+            self.welcome()
+            self.effects.append(NewInterview())
+        else:
+            self.say(texts.ALREADY_DONE)
 
     def leave_aside(self) -> None:
         """A command typed during an aside ends it (the question stays where it was)."""

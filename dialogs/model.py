@@ -203,6 +203,8 @@ class ChangeRequest:
 
     on: dt.date
     reason: str
+    before: FilingAnswers | None = None  # the answers as they were when the change began
+    interview_before: dict[str, Any] | None = None  # the same, as the interview keeps them
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,12 @@ class ShowFilings:
     interview is done."""
 
 
-Effect = Submit | Cancel | Resume | NewInterview | ShowFilings
+@dataclass(frozen=True)
+class Finished:
+    """Effect: the interview is done again (a change or an amendment given up)."""
+
+
+Effect = Submit | Cancel | Resume | NewInterview | ShowFilings | Finished
 
 
 @dataclass(frozen=True)

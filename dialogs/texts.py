@@ -196,14 +196,15 @@ AMENDED = t(
 NEXT_STEPS = t("【接下来】", "[Next steps]")
 REMEMBER = t(
     "请记住这些期限。提交备案申请后，初审、送材料和复审的日期从提交之日、初审合格之日和送达材料之日起算；"
-    "备案信息变更时，请在期限内报告（发送 /start 开始新的填写）。",
+    "备案完成后信息有变更时，请在期限内报告（发送 /change）。",
     "Keep these dates. Once you submit the application, the review, materials and re-review "
     "dates count from the day of submission, of passing initial review and of handing in the "
-    "materials; when anything changes, report it in time (send /start for a new interview).",
+    "materials; when anything changes after certification, report it in time (send /change).",
 )
 ALREADY_DONE = t(
-    "这次备案已经提交，文件已生成。发送 /start 开始新的备案。",
-    "This filing is submitted and its documents were made. Send /start for a new one.",
+    "这次备案已经提交，文件已生成。发送 /status 查看备案，/new 为另一个网站备案。",
+    "This filing is submitted and its documents were made. Send /status to see it, /new to "
+    "file another site.",
 )
 STATUS = t(
     "进度：第{k}/{n}步（{stage}），已填写{answered}项。",
@@ -288,4 +289,13 @@ CHANGE_DROPPED = t(
 YOUR_FILINGS = t(
     "你的备案如下。要为另一个网站备案，请发送 /new。",
     "Your filings are below. To file another site, send /new.",
+)
+CHANGE_SUBJECT_TYPE = t(
+    "开办主体类型不能通过变更修改：请注销这份备案（/close_site），再为新的主体重新备案（/new）。",
+    "The subject type cannot be changed by a change report: cancel this filing (/close_site) "
+    "and file again for the new subject (/new).",
+)
+CHANGE_DATE_ONLY = t(
+    "请在日期后面写上变更原因，如：2026-11-28 更换服务器。",
+    "Put the reason after the date, e.g. 2026-11-28 new server.",
 )

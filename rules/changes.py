@@ -27,7 +27,8 @@ from rules.text import Lang, Text, mask_number, t
 from rules.workdays import WorkdayCalendar
 
 # Fields whose values are personal numbers: masked (last 4 kept) wherever others read them.
-_PERSONAL_ENDINGS = ("id_number", "mobile", "phone", "passport")
+# (an individual's credential number is their ID number: masked for every subject alike)
+_PERSONAL_ENDINGS = ("id_number", "mobile", "phone", "passport", "credential_number")
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,11 @@ def apply_changes(
     known = flatten(current)
     problems: list[str] = []
     updated: dict[str, Any] = _copy(current)
+    for path in [p for p in values if p in _NOT_BY_A_CHANGE]:
+        problems.append(f"{path}: {_NOT_BY_A_CHANGE[path].get(lang)}")
     for path, value in values.items():
+        if path in _NOT_BY_A_CHANGE:
+            continue
         if path not in known and not _under_a_known_leaf(path, known):
             close = difflib.get_close_matches(path, list(known), n=3)
             hint = ("，是否指：" if lang == "zh" else "; did you mean: ") + ", ".join(close)
@@ -129,6 +134,16 @@ def apply_changes(
         nothing = "没有任何信息改变。" if lang == "zh" else "Nothing changes."
         return ChangeCheck(None, (), (nothing,))
     return ChangeCheck(answers, changes, ())
+
+
+# Fields a change report cannot set: the bureau gives the number; another subject files anew.
+_NOT_BY_A_CHANGE: dict[str, Text] = {
+    "psb_number": t("公安备案号由网安部门发证时登记，不能通过变更修改", "set by the bureau"),
+    "subject_type": t(
+        "开办主体类型不能变更：请注销后为新的主体重新备案",
+        "cannot change: cancel the filing and file again for the new subject",
+    ),
+}
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rules.codes import check_psb_number
 from rules.deadlines import compute_deadline
@@ -30,6 +31,7 @@ from rules.text import Text, t
 from rules.workdays import WorkdayCalendar
 
 S, E = FilingStatus, FilingEvent
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Outcomes the bureau decides (a reviewer records them, or the applicant self-reports them).
 BUREAU_EVENTS = frozenset({E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS, E.CERTIFY})
@@ -273,8 +275,8 @@ def decide(
     if action.event is E.RETURN and not action.reasons:
         return Refusal(t("退回整改须写明原因。", "A return needs its reasons."))
     psb = None
-    if action.event is E.CERTIFY and step.status is S.CHANGE_REPORTED and not action.psb_number:
-        psb = step.psb_number  # a change reviewed: the filing keeps its number
+    if action.event is E.CERTIFY and step.psb_number and not action.psb_number:
+        psb = step.psb_number  # a change reviewed (or a returned change): it keeps its number
     elif action.event is E.CERTIFY:
         checked = check_psb_number(action.psb_number or "")
         if not checked.valid:
@@ -572,18 +574,33 @@ def _decide_change(
         return Refusal(t("只有申请人能报告变更。", "Only the applicant reports a change."))
     if not changeable(state):
         return Refusal(not_changeable(state.status))
-    if action.on > now.date() + dt.timedelta(days=1):
+    today = now.astimezone(_SHANGHAI).date()
+    if action.on > today:
         return Refusal(t("变更日期不能在将来。", "The change date cannot be in the future."))
     if not (action.note or "").strip():
         return Refusal(t("请写明变更原因。", "Give the reason for the change."))
     due = compute_deadline(PeriodKind.CHANGE, action.on, pack, cal)
     targets = [s for s in state.steps if s.status in _CHANGEABLE]
+    certified = [s.certified_on for s in targets if s.certified_on is not None]
+    if certified and action.on < min(certified):
+        first = _day(min(certified))
+        return Refusal(
+            t(
+                f"变更日期不能早于备案完成的日期（{first.zh}）：之前的变化已包含在备案中。",
+                f"The change date cannot be before the filing was certified ({first.en}).",
+            )
+        )
     steps = []
     for s in state.steps:
         dest = next_status(s.status, E.REPORT_CHANGE) if s in targets else None
         steps.append(replace(s, status=dest) if dest is not None else s)
     after = replace(state, steps=tuple(steps))
-    left = (due.due - now.date()).days
+    left = (due.due - today).days
+    days_left = (
+        t(f"还剩{left}天", f"{left} days left")
+        if left >= 0
+        else t(f"已逾期{-left}天，请尽快", f"{-left} days overdue: as soon as possible")
+    )
     within = _within(pack)
     bureaus = "、".join(s.bureau.zh for s in targets)
     bureaus_en = ", ".join(s.bureau.en for s in targets)
@@ -596,10 +613,10 @@ def _decide_change(
     applicant_text = (
         t(
             f"已记录变更（变更日期：{_day(action.on).zh}；原因：{action.note}）：\n{detail.zh}\n"
-            f"请在{_day(due.due).zh}前（变更之日起{within.zh}，还剩{left}天）向{bureaus}提交"
+            f"请在{_day(due.due).zh}前（变更之日起{within.zh}，{days_left.zh}）向{bureaus}提交"
             "《网站备案变更情况书面说明》（已发给你，盖章或签字），并在备案系统中修改备案信息。",
             f"Change recorded (changed on {_day(action.on).en}; reason: {action.note}):\n"
-            f"{detail.en}\nBy {_day(due.due).en} ({within.en} of the change, {left} days left) "
+            f"{detail.en}\nBy {_day(due.due).en} ({within.en} of the change, {days_left.en}) "
             f"hand the change report (sent to you; stamped or signed) to {bureaus_en} and update "
             "the filing in the filing system.",
         )
@@ -619,8 +636,7 @@ def _decide_change(
                     f"report by {_day(due.due).en})\n{card.en}",
                 ),
                 next(s.order for s in targets if s.local),
-                ("change-report",),
-            )
+            )  # no PDF: its rows are unmasked, and the applicant hands it in
         )
     reminders = [ReminderChange("change", s.order, due.due) for s in targets]
     return Decision(

@@ -33,6 +33,7 @@ from bot.filing_actions import act, describe
 from bot.tg import ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.services import BotContext, Services, services_of
+from dialogs.changing import dated_reason
 from models import outbox
 from models.db import session_scope
 from models.filings import (
@@ -44,7 +45,6 @@ from models.filings import (
     stop_reminders,
 )
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
-from rules.dates import parse_date
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.filing_life import (
     EVENT_LABELS,
@@ -55,6 +55,7 @@ from rules.filing_life import (
     next_actions,
 )
 from rules.lifecycle import FilingEvent as E
+from rules.names import check_plain_text
 from rules.text import Lang, Text, t
 
 log = logging.getLogger(__name__)
@@ -409,8 +410,12 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     if code == OWN_REASON:
         kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
     elif code == CODES[E.CANCEL]:
-        on, reason = _dated(text, services.context().today)
-        kwargs = {"event": E.CANCEL, "note": reason[:500], "on": on, "lang": lang}
+        read = _cancellation(text, services.context().today)
+        if isinstance(read, Text):
+            await message.reply_text(read.get(lang))
+            return True
+        on, reason = read
+        kwargs = {"event": E.CANCEL, "note": reason, "on": on, "lang": lang}
         kwargs["holder"] = services.holder
     else:
         number, _, certificate = text.partition(" ")
@@ -444,14 +449,23 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     return True
 
 
-def _dated(text: str, today: dt.date) -> tuple[dt.date, str]:
-    """Read `[date] reason` (a date only when more follows it); the date is today otherwise."""
-    head, _, rest = text.partition(" ")
-    if rest.strip():
-        parsed = parse_date(head, today)
-        if isinstance(parsed, dt.date):
-            return parsed, rest.strip()
-    return today, text
+# A reply to the 注销 prompt that says no (or is a command): nothing is cancelled.
+_NOT_CANCELLING = {"取消", "不", "不要", "不注销", "不注销了", "算了", "否", "no", "cancel", "stop"}
+_KEPT = t("好的，没有注销，备案保持不变。", "All right: nothing cancelled, the filing stays.")
+
+
+def _cancellation(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
+    """Read a reply to the 注销 prompt: `[date] reason` (never a day to come), or why not."""
+    words = text.strip().lower().rstrip("。.!！")
+    if words in _NOT_CANCELLING or words.startswith(("/", "／")):
+        return _KEPT
+    read = dated_reason(text, today)
+    if isinstance(read, Text):
+        return read
+    checked = check_plain_text(read[1], 500)
+    if not checked.valid or not checked.normalized:
+        return checked.error or _KEPT
+    return read[0], checked.normalized
 
 
 async def close_site(context: BotContext, chat_id: int, user: Any) -> None:

@@ -22,6 +22,7 @@ from bot.tg import filings, ui
 from bot.tg.delivery import call, deliver_documents, send_text
 from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, services_of
+from dialogs.commands import Command, read_command
 from dialogs.model import Input, Reply, ShowFilings
 from models.db import session_scope
 from models.filings import applicant_by_channel
@@ -133,9 +134,11 @@ async def on_private_text(update: Update, context: BotContext) -> None:
         return
     if words and words[0] in _FILING_COMMANDS and await _after_the_interview(context, message):
         return
-    if words and words[0] in _REOPENING and not await _may_reopen(update, context, words[0]):
+    command = read_command(message.text)
+    reopen = _REOPENING.get(command.command) if command is not None else None
+    if reopen is not None and not await _may_reopen(update, context, reopen):
         return  # /change or /amend on no filing that allows it: told why
-    if words == ["/close_site"]:
+    if words and words[0].split("@")[0].lower() in ("/close_site", "／close_site"):
         await filings.close_site(context, message.chat_id, message.from_user)
         return
     turn = await _turn(update, context, Input.typed(message.text, ref=str(message.message_id)))
@@ -149,23 +152,21 @@ _FILING_COMMANDS = {"/status", "/documents", "状态", "进度"}
 
 
 # Reopen a confirmed filing's answers: checked against the filing first (a DB look-up).
-_REOPENING = {"/change": "change", "/amend": "amend"}
+_REOPENING = {Command.CHANGE: "change", Command.AMEND: "amend"}
 
 
-async def _may_reopen(update: Update, context: BotContext, command: str) -> bool:
-    """Say whether the applicant's latest filing may be reopened by `command`; tell them why
-    not when it may not."""
+async def _may_reopen(update: Update, context: BotContext, reopen: str) -> bool:
+    """Say whether the applicant's latest filing may be reopened (`reopen`: "change" or
+    "amend"); tell them why not when it may not."""
     message = update.message
     assert message is not None
     user = message.from_user
     assert user is not None
     engine = services_of(context).db.engine
-    why = await asyncio.to_thread(
-        why_not_reopen, engine, CHANNEL, str(user.id), _REOPENING[command]
-    )
+    why = await asyncio.to_thread(why_not_reopen, engine, CHANNEL, str(user.id), reopen)
     if why is None:
         return True
-    refused(update, f"{command} not possible now")
+    refused(update, f"/{reopen} not possible now")
     await message.reply_text(why.get(ui.language_of(user.language_code)))
     return False
 

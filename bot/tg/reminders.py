@@ -2,9 +2,10 @@
 
 Rows (outbox kind `reminder`) are written by the decisions that cause them (models.filings.
 schedule_reminders). `dispatch` claims due rows with a lease (PostgreSQL `FOR UPDATE SKIP
-LOCKED`; SQLite has one writer), sends each and marks it sent in its own transaction right
-after: a crash between the send and the mark resends that one reminder at most once, and a
-claimed row whose sender died is free again when its lease ends. Nothing is sent in the quiet
+LOCKED`; SQLite has one writer), sends them (several at once, paced) and marks the batch's
+sent ones in one transaction when its sends are done: a crash between a send and the mark
+resends those reminders at most once each, and a claimed row whose sender died is free again
+when its lease ends. Nothing is sent in the quiet
 hours (21:00–08:00 local): a reminder due then goes at the next send time.
 
 Errors: 429 waits `retry_after` and tries again; a timeout or a 5xx is retried later with
@@ -31,6 +32,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.filing_actions import Reviewers
 from bot.tg import ui
+from bot.tg.delivery import send_text
 from dialogs.model import Context
 from models import outbox
 from models.db import session_scope
@@ -90,34 +92,79 @@ class _Job:
     lang: Lang
 
 
+def claim_rows(
+    session: Any, worker: str, now: dt.datetime, *, limit: int = BATCH, own: bool = False
+) -> list[Any]:
+    """Lease up to `limit` due reminder rows to `worker` in one statement (`UPDATE … WHERE id
+    IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`, on the partial index of pending rows'
+    due time); `own`: also those it held when it stopped. Returns (id, filing_id, chat_id,
+    payload, attempts) rows."""
+    free = [col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now]
+    if own:
+        free.append(col(OutboxMessage.claimed_by) == worker)
+    due = (
+        sa.select(col(OutboxMessage.id))
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.due_at) <= now,
+            col(OutboxMessage.kind) == REMINDER,
+            sa.or_(*free),
+        )
+        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+        .values(
+            claimed_by=worker,
+            lease_until=now + outbox.LEASE,
+            attempts=col(OutboxMessage.attempts) + 1,
+        )
+        .returning(
+            col(OutboxMessage.id),
+            col(OutboxMessage.filing_id),
+            col(OutboxMessage.chat_id),
+            col(OutboxMessage.payload),
+            col(OutboxMessage.attempts),
+        )
+    )
+    return list(session.execute(statement).all())
+
+
 def claim(
     engine: sa.Engine, worker: str, now: dt.datetime, *, limit: int = BATCH, own: bool = False
 ) -> list[_Job]:
     """Lease the due reminders to `worker` (`own`: also those it held when it stopped)."""
     with session_scope(engine) as session:
-        rows = outbox.claim_due(
-            session, worker=worker, now=now, kinds=(REMINDER,), limit=limit, include_own=own
-        )
-        jobs = []
-        for row in rows:
-            filing = session.get(Filing, row.filing_id) if row.filing_id else None
-            if filing is None or row.id is None:
-                continue
-            applicant = session.get(Applicant, filing.applicant_id)
+        rows = sorted(claim_rows(session, worker, now, limit=limit, own=own), key=lambda r: r[0])
+        ids = {r[1] for r in rows if r[1] is not None}
+        filings = {f.id: f for f in session.exec(select(Filing).where(col(Filing.id).in_(ids)))}
+        people = {f.applicant_id for f in filings.values()}
+        langs = {
+            a.id: a.language
+            for a in session.exec(select(Applicant).where(col(Applicant.id).in_(people)))
+        }
+        for filing in filings.values():
             session.expunge(filing)
-            lang: Lang = "en" if applicant is not None and applicant.language == "en" else "zh"
-            reminder = Reminder.from_json(dict(row.payload))
-            jobs.append(_Job(row.id, row.attempts, row.chat_id, reminder, filing, lang))
+        jobs = []
+        for row_id, filing_id, chat_id, payload, attempts in rows:
+            found = filings.get(filing_id)
+            if found is None:
+                continue
+            lang: Lang = "en" if langs.get(found.applicant_id) == "en" else "zh"
+            reminder = Reminder.from_json(dict(payload))
+            jobs.append(_Job(row_id, attempts, chat_id, reminder, found, lang))
         return jobs
 
 
 def text_of(job_reminder: Reminder, filing: Filing, ctx: Context) -> Text:
     """Write a reminder for its filing as it is now."""
-    state = state_of(filing)
-    step = next((s for s in state.steps if s.order == job_reminder.step), state.step)
-    return reminder_text(
-        job_reminder, ctx.pack, ctx.calendar, site=filing.site_name, bureau=step.bureau
-    )
+    steps = state_of(filing).steps
+    step = next((s for s in steps if s.order == job_reminder.step), None)
+    bureau = step.bureau if step is not None else ctx.pack.bureau.name
+    return reminder_text(job_reminder, ctx.pack, ctx.calendar, site=filing.site_name, bureau=bureau)
 
 
 def due_now(engine: sa.Engine, at: dt.datetime, ctx: Context) -> list[dict[str, Any]]:
@@ -175,8 +222,11 @@ async def dispatch(
     pacer: Pacer | None = None,
     own: bool = False,
     until_empty: bool = True,
+    concurrency: int = 16,
 ) -> Counts:
-    """Send the due reminders (batch after batch while `until_empty`); see the module."""
+    """Send the due reminders (batch after batch while `until_empty`); see the module. Up to
+    `concurrency` sends are in flight at once (the pacer still spaces them); the sent ones of
+    a batch are marked together once its sends are done."""
     counts = Counts()
     pacer = pacer or Pacer()
     first = True
@@ -190,13 +240,47 @@ async def dispatch(
             return counts
         ctx = context()
         chats_of_reviewers = await asyncio.to_thread(reviewers.chats, engine)
-        for job in jobs:
-            await _send_one(
-                engine, bot, job, ctx, clock, button_key, pacer, counts,
-                chats_of_reviewers, supervisor_chat,
+        sent: list[int] = []
+        try:
+            await _send_batch(
+                engine, bot, jobs, ctx, clock, button_key, pacer, counts,
+                chats_of_reviewers, supervisor_chat, concurrency, sent,
             )  # fmt: skip
+        finally:  # marked even when cancelled midway: what went is not sent again
+            await asyncio.to_thread(_mark_sent, engine, sent, clock())
+        counts.sent += len(sent)
+        counts.rows += sent
         if not until_empty:
             return counts
+
+
+async def _send_batch(
+    engine: sa.Engine,
+    bot: Any,
+    jobs: list[_Job],
+    ctx: Context,
+    clock: Callable[[], dt.datetime],
+    key: bytes,
+    pacer: Pacer,
+    counts: Counts,
+    chats_of_reviewers: list[int],
+    supervisor_chat: int | None,
+    concurrency: int,
+    sent: list[int],
+) -> None:
+    """Send a claimed batch, up to `concurrency` at once; `sent` collects the rows that went."""
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(job: _Job) -> None:
+        async with gate:
+            done = await _send_one(
+                engine, bot, job, ctx, clock, key, pacer, counts,
+                chats_of_reviewers, supervisor_chat,
+            )  # fmt: skip
+        if done:
+            sent.append(job.row_id)
+
+    await asyncio.gather(*(one(job) for job in jobs))
 
 
 async def _send_one(
@@ -210,7 +294,8 @@ async def _send_one(
     counts: Counts,
     chats_of_reviewers: list[int],
     supervisor_chat: int | None,
-) -> None:
+) -> bool:
+    """Send one reminder; True when it went (its row is then marked with its batch)."""
     if job.reminder.to == APPLICANT:
         chats = [job.chat_id] if job.chat_id is not None else []
     elif job.reminder.to == SUPERVISOR:
@@ -222,7 +307,7 @@ async def _send_one(
             _close, engine, job.row_id, clock(), OutboxStatus.CANCELLED, "no chat"
         )
         counts.skipped += 1
-        return
+        return False
     lang: Lang = job.lang if job.reminder.to == APPLICANT else "zh"
     text = text_of(job.reminder, job.filing, ctx).get(lang)
     try:
@@ -232,13 +317,11 @@ async def _send_one(
         log.info("reminder %s not delivered: the bot may not write to that chat", job.row_id)
         await asyncio.to_thread(_undeliverable, engine, job, clock(), chats_of_reviewers)
         counts.failed += 1
-        return
+        return False
     except TelegramError as exc:
         await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
-        return
-    await asyncio.to_thread(_close, engine, job.row_id, clock(), OutboxStatus.SENT, None)
-    counts.sent += 1
-    counts.rows.append(job.row_id)
+        return False
+    return True
 
 
 async def _send_with_waits(
@@ -248,7 +331,7 @@ async def _send_with_waits(
     for attempt in range(MAX_ATTEMPTS):
         await pacer.wait(chat_id)
         try:
-            await bot.send_message(chat_id, text, reply_markup=markup)
+            await send_text(bot, chat_id, text, markup)  # no Message built from the answer
             return
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 warns that the type will change
@@ -258,6 +341,18 @@ async def _send_with_waits(
             log.info("reminder to a chat: 429, waiting %.1f s (try %d)", seconds, attempt + 1)
             await asyncio.sleep(seconds)
     raise TelegramError("still 429 after retries")
+
+
+def _mark_sent(engine: sa.Engine, ids: list[int], now: dt.datetime) -> None:
+    """Close sent rows, in one statement."""
+    if not ids:
+        return
+    with session_scope(engine) as session:
+        session.execute(
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .values(status=OutboxStatus.SENT, sent_at=now, lease_until=None)
+        )
 
 
 def _close(

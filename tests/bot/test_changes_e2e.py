@@ -13,6 +13,7 @@ from tests.bot.test_filing_life_e2e import (
     REVIEWER,
     STRANGER,
     _alerted,
+    _beian,
     _bot,
     _last_with_button,
     _newest,
@@ -77,6 +78,11 @@ def test_a_change_a_route_change_a_refused_value_and_a_cancellation(
         fake.push(fake.press_update(STRANGER, message, data))
         _alerted(fake, "不是审核人员")
 
+        # /amend (any spelling) on a certified filing: refused, a change goes through /change.
+        after = _newest(fake, APPLICANT)
+        _type(fake, "/AMEND")
+        _wait_text(fake, APPLICANT, "这份备案现在不能修改", after)
+
         # The IP and the security officer change, in one conversation.
         before_docs = len(_documents(fake))
         _press(fake, APPLICANT, APPLICANT, "信息变更")
@@ -105,6 +111,14 @@ def test_a_change_a_route_change_a_refused_value_and_a_cancellation(
         _press(fake, REVIEWER, REVIEWER, "变更审核通过")
         _wait_text(fake, APPLICANT, "已审核通过这次变更")
 
+        # An operator changes the emergency contact's mobile meanwhile (the CLI).
+        change = tmp_path / "CHANGE.yaml"
+        change.write_text(
+            'reason: 应急联系人换号\nset: {"emergency_contact.mobile": "13700137001"}\n',
+            encoding="utf-8",
+        )
+        _beian(tmp_path, "filings", "change", "1", "--file", str(change))
+
         # An invalid value is refused with the reason; given up, nothing is stored.
         after = _newest(fake, APPLICANT)
         _type(fake, "/change", "/edit IP", "替换", "999.1.1.1")
@@ -124,6 +138,11 @@ def test_a_change_a_route_change_a_refused_value_and_a_cancellation(
         after = _newest(fake, APPLICANT)
         _type(fake, "/close_site")
         prompt = _wait_text(fake, APPLICANT, "确定注销请回复注销原因", after)
+        fake.push(fake.text_update(APPLICANT, "取消", reply_to=prompt))  # changed their mind
+        _wait_text(fake, APPLICANT, "没有注销，备案保持不变", after)
+        after = _newest(fake, APPLICANT)
+        _type(fake, "/close_site")
+        prompt = _wait_text(fake, APPLICANT, "确定注销请回复注销原因", after)
         fake.push(fake.text_update(APPLICANT, "网站已关闭", reply_to=prompt))
         _wait_text(fake, APPLICANT, "已记录注销", after)
         fake.wait_until(lambda: any("注销情况说明" in n for n in _documents(fake)))
@@ -138,8 +157,12 @@ def test_a_change_a_route_change_a_refused_value_and_a_cancellation(
     assert kinds == [
         ("created", None),
         ("changed", "更换服务器和安全负责人"),
+        ("changed", "应急联系人换号"),
         ("changed", "更换服务器"),
     ]
+    # the operator's change stayed: the chat's change recorded only what the applicant changed
+    assert shown["answers"]["emergency_contact"]["mobile"] == "13700137001"
+    assert "emergency_contact.mobile" not in {c["field"] for c in shown["history"][3]["changes"]}
     first = {c["field"]: c for c in shown["history"][1]["changes"]}
     assert first["website.ips"]["old"] == ["47.96.12.36"]
     assert first["website.ips"]["new"] == ["47.96.10.21"]

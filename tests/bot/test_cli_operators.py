@@ -215,7 +215,7 @@ def test_a_change_from_the_cli_is_recorded_with_its_history_documents_and_card(
     filing_id = _certified(url, pack)
     change = _change_file(
         tmp_path,
-        "changed_on: 2026-11-29\nreason: 更换服务器\n"
+        "changed_on: 2026-11-30\nreason: 更换服务器\n"
         'set: {"website.ips": ["47.96.10.21"], "security_officer.mobile": "13900139001"}\n',
     )
     code, out = run(url, "filings", "change", str(filing_id), "--file", change, "--json")
@@ -224,7 +224,7 @@ def test_a_change_from_the_cli_is_recorded_with_its_history_documents_and_card(
     assert done["ok"] and done["status"] == "change_reported"
     assert {c["field"] for c in done["changes"]} == {"website.ips", "security_officer.mobile"}
     days = pack.periods.change_report.days
-    assert done["deadline"] == (dt.date(2026, 11, 29) + dt.timedelta(days=days)).isoformat()
+    assert done["deadline"] == (dt.date(2026, 11, 30) + dt.timedelta(days=days)).isoformat()
     assert done["route_advice"] is None
     code, out = run(url, "filings", "show", str(filing_id), "--json")
     shown = json.loads(out)
@@ -232,7 +232,7 @@ def test_a_change_from_the_cli_is_recorded_with_its_history_documents_and_card(
     assert [v["kind"] for v in shown["history"]] == ["created", "changed"]
     last = shown["history"][-1]
     assert last["reason"] == "更换服务器" and last["actor"] == "operator:cli"
-    assert last["changed_on"] == "2026-11-29"
+    assert last["changed_on"] == "2026-11-30"
     assert {"field": "website.ips", "old": ["47.96.12.36"], "new": ["47.96.10.21"]} in (
         last["changes"]
     )
@@ -292,3 +292,51 @@ def test_a_cancellation_from_the_cli_stops_the_reminders(url: str, pack: Pack) -
     assert shown["status"] == "cancelled" and shown["events"][-1]["reason"] == "网站已关闭"
     code, out = run(url, "filings", "cancel", str(filing_id), "--reason", "again")
     assert code == 1  # cancelled already
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('changed_on: 20261127\nreason: x\nset: {"website.ips": ["47.96.10.21"]}\n', "changed_on"),
+        ('changed_on: null\nreason: x\nset: {"website.ips": ["47.96.10.21"]}\n', "changed_on"),
+        ('changed_on: 2026-11-27 10:00:00\nreason: x\nset: {"website.ips": ["1.2.3.4"]}\n',
+         "changed_on"),
+        ('reason: "' + "长" * 501 + '"\nset: {"website.ips": ["47.96.10.21"]}\n', "reason"),
+        ('reason: x\nset: {"psb_number": "京公网安备11010502030199号"}\n', "psb_number"),
+        ('reason: x\nset: {"subject_type": "enterprise"}\n', "subject_type"),
+        ('changed_on: 2026-01-01\nreason: x\nset: {"website.ips": ["47.96.10.21"]}\n',
+         "不能早于备案完成"),
+    ],
+)  # fmt: skip
+def test_a_change_file_with_a_bad_date_reason_or_field_is_refused_without_a_traceback(
+    url: str, pack: Pack, tmp_path: Path, text: str, problem: str
+) -> None:
+    filing_id = _certified(url, pack)
+    code, out = run(
+        url, "filings", "change", str(filing_id), "--file", _change_file(tmp_path, text), "--json"
+    )
+    assert code == 1, out
+    problems = json.loads(out)["problems"]
+    assert any(problem in p for p in problems), problems
+    shown = json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])
+    assert len(shown["history"]) == 1 and shown["status"] == "certified"
+
+
+def test_an_individuals_credential_number_is_masked_on_the_card(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack)
+    new_id = "330102199001010020"
+    change = _change_file(
+        tmp_path,
+        f'reason: 更换负责人\nset: {{"subject.credential_number": "{new_id}", '
+        f'"subject.responsible.id_number": "{new_id}"}}\n',
+    )
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change)
+    assert code == 0, out
+    assert new_id not in out  # the text output is masked too
+    cards = _rows(url, "select payload from outbox where kind = 'notice' and chat_id = 55")
+    card = next(
+        t for t in (json.loads(str(p))["text"]["zh"] for (p,) in cards) if t.startswith("变更报告")
+    )
+    assert new_id not in card and "330106198506120015" not in card and new_id[-4:] in card

@@ -6,7 +6,16 @@ import pytest
 import yaml
 
 from dialogs.engine import begin, handle
-from dialogs.model import Cancel, Input, NewInterview, Resume, ShowFilings, Stage, Submit
+from dialogs.model import (
+    Cancel,
+    Finished,
+    Input,
+    NewInterview,
+    Resume,
+    ShowFilings,
+    Stage,
+    Submit,
+)
 from rules.answers import FilingAnswers
 from tests.dialogs.conftest import Run, shown
 from tests.dialogs.transcripts import ENTERPRISE, GOVERNMENT, INDIVIDUAL, SUBMITTING
@@ -455,3 +464,56 @@ def test_a_confirmed_interview_reopens_at_the_summary_to_amend_its_filing(run: R
     assert "【接下来】" not in said[-1]  # the filing's plan goes on from its recorded dates
     assert not [e for e in effects if isinstance(e, Submit) and e.amends]  # the first was new
     _, _, said = run([("/amend", "还没有确认")])  # nothing confirmed yet: nothing to amend
+
+
+def test_start_or_new_during_a_change_gives_it_up_first(run: Run) -> None:
+    state, effects, _ = run(
+        [
+            *INDIVIDUAL,
+            ("/change", "信息变更"),
+            ("/edit 网站名称", "网站叫什么名字"),
+            ("小吉的笔记", "请核对"),
+            ("/start", ("已放弃，备案信息保持不变", "你的备案如下")),
+        ]
+    )
+    assert state.answers["website.name"] == "小𠮷的笔记" and state.state is Stage.DONE
+    assert isinstance(effects[-2], Finished) and isinstance(effects[-1], ShowFilings)
+    state, effects, _ = run(
+        [*INDIVIDUAL, ("/change", "信息变更"), ("/new", ("已放弃", "你好！我是备案助手"))]
+    )
+    assert isinstance(effects[-1], NewInterview) and state.answers == {}
+
+
+def test_a_changes_reason_is_read_with_its_date_and_checked(run: Run) -> None:
+    _, effects, _ = run(
+        [
+            *INDIVIDUAL,
+            ("/change", "信息变更"),
+            ("/edit 网站名称", "网站叫什么名字"),
+            ("小吉的笔记", "请核对"),
+            ("确认", "变更原因"),
+            ("2026-02-30 改名", "2月"),  # not a date: said so
+            ("2026-11-27", "请在日期后面写上变更原因"),
+            ("2026年11月27日网站改名", ("变更日期：2026年11月27日", "变更原因：网站改名")),
+            ("继续修改", "请核对"),
+            ("确认", "变更原因"),
+            ("4", ("变更原因：网站改版或改名", "变更日期：2026年11月28日")),  # a listed reason
+            ("确认报告变更", "变更已记录"),
+        ]
+    )
+    submit = effects[-1]
+    assert isinstance(submit, Submit) and submit.change is not None
+    assert submit.change.reason == "网站改版或改名"
+    assert submit.change.before is not None
+    assert submit.change.before.website.name == "小𠮷的笔记"
+
+
+def test_a_change_of_the_subject_type_is_refused(run: Run) -> None:
+    state, _, _ = run(
+        [
+            *INDIVIDUAL,
+            ("/change", "信息变更"),
+            ("/edit 主体类型", "主体类型"),
+        ]
+    )
+    assert state.state is Stage.SUBJECT_TYPE
