@@ -20,21 +20,25 @@ from bot.deliveries import add_delivery
 from dialogs.model import Context
 from models.db import session_scope
 from models.filings import (
+    add_version,
     applicant_by_channel,
     apply_decision,
     pending_notice_ids,
     reviewer_ids,
+    schedule_reminders,
     state_of,
 )
 from models.repo import latest_interview
 from models.tables import Applicant, Filing, LifecycleEvent
-from rules.enums import DocumentKind, FilingStatus
+from rules.deadlines import compute_deadline
+from rules.enums import DocumentKind, FilingStatus, PeriodKind
 from rules.filing_life import (
     STATUS_LABELS,
     Action,
     Actor,
     Decision,
     Refusal,
+    ReminderChange,
     Role,
     changeable,
     decide,
@@ -251,6 +255,81 @@ def describe(filing: Filing, ctx: Context, lang: Lang, *, masked: bool) -> list[
     if step.reasons and step.status is FilingStatus.RETURNED:
         lines.append(("退回原因：" if lang == "zh" else "Reasons: ") + "；".join(step.reasons))
     return lines
+
+
+def plan_filing_reminders(
+    session: Session, filing: Filing, ctx: Context, now: dt.datetime, chat_id: int | None
+) -> None:
+    """The 30 days to submit, reminded 7, 3 and 1 days before, on the day and the day after,
+    from the connection date (a site not online yet has none until it is); planned again
+    when an amendment moves the date, while the filing is still only prepared."""
+    if filing.status is not FilingStatus.PREPARED:
+        return
+    changes = [ReminderChange("filing", 1)]  # what was planned before goes
+    if filing.connection_date is not None:
+        due = compute_deadline(PeriodKind.FILING, filing.connection_date, ctx.pack, ctx.calendar)
+        changes.append(ReminderChange("filing", 1, due.due))
+    schedule_reminders(
+        session,
+        filing,
+        changes,
+        calendar=ctx.calendar,
+        now=now,
+        applicant_chat=chat_id,
+        today=ctx.today,
+    )
+
+
+ONLINE_ALREADY = t(
+    "这份备案已经有开通日期（或已提交），无需再登记。",
+    "This filing already has its online date (or is submitted).",
+)
+
+
+def record_online(
+    engine: sa.Engine,
+    filing_id: int,
+    *,
+    channel: str,
+    external_id: str,
+    on: dt.date,
+    ctx: Context,
+    clock: Callable[[], dt.datetime],
+) -> Text:
+    """A site that was not online yet went online on `on`: its 30 days to file start (the
+    deadline and its reminders are planned now). Returns what to tell the applicant."""
+    now = clock()
+    if on > ctx.today:
+        return t("开通日期不能在将来。", "The online date cannot be in the future.")
+    with session_scope(engine) as session:
+        filing = session.get(Filing, filing_id)
+        applicant = session.get(Applicant, filing.applicant_id) if filing else None
+        if (
+            filing is None
+            or applicant is None
+            or (applicant.channel, applicant.external_id) != (channel, external_id)
+        ):
+            return NOT_YOURS
+        if filing.connection_date is not None or filing.status is not FilingStatus.PREPARED:
+            return ONLINE_ALREADY
+        data = {**filing.data, "connection_date": on.isoformat(), "planned_online_date": None}
+        filing.data = data
+        filing.connection_date = on
+        filing.updated_at = now
+        session.add(filing)
+        change = {"field": "connection_date", "old": None, "new": on.isoformat()}
+        add_version(session, filing, kind="online", actor=f"{channel}:{external_id}", now=now,
+                    changes=[change], reason="网站已开通")  # fmt: skip
+        plan_filing_reminders(session, filing, ctx, now, telegram_chat(applicant))
+    due = compute_deadline(PeriodKind.FILING, on, ctx.pack, ctx.calendar)
+    left = (due.due - ctx.today).days
+    day, due_day = _day_text(on, "zh"), _day_text(due.due, "zh")
+    return t(
+        f"已记录：网站于{day}开通。请在{due_day}前（开通之日起30日内，还剩{left}天）在备案系统提交备案，"
+        "期间会按时提醒你。",
+        f"Recorded: the site went online on {on.isoformat()}. File in the filing system by "
+        f"{due.due.isoformat()} ({left} days left); you will be reminded.",
+    )
 
 
 def telegram_chat(applicant: Applicant | None) -> int | None:

@@ -14,16 +14,15 @@ from sqlmodel import Session, col, select
 
 from bot.changes import report_change_in, take_answers
 from bot.deliveries import add_delivery
-from bot.filing_actions import Reviewers
+from bot.filing_actions import Reviewers, plan_filing_reminders
 from dialogs.model import Context, Step, Submit
-from models.filings import add_version, schedule_reminders
+from models.filings import add_version
 from models.repo import create_filing
 from models.tables import Filing, Interview
 from rules.answers import FilingAnswers
 from rules.changes import apply_changes, diff
-from rules.deadlines import compute_deadline
-from rules.enums import DocumentKind, FilingStatus, PeriodKind
-from rules.filing_life import Actor, ReminderChange, Role
+from rules.enums import DocumentKind
+from rules.filing_life import Actor, Role
 from rules.routing import route_filing
 from rules.text import Text, t
 
@@ -82,29 +81,6 @@ def filing_from(
         data=answers.model_dump(mode="json"),
         site_name=answers.website.name,
         icp_number=answers.website.icp_number,
-    )
-
-
-def plan_filing_reminders(
-    session: Session, filing: Filing, ctx: Context, now: dt.datetime, chat_id: int | None
-) -> None:
-    """The 30 days to submit, reminded 7, 3 and 1 days before, on the day and the day after,
-    from the connection date (a site not online yet has none until it is); planned again
-    when an amendment moves the date, while the filing is still only prepared."""
-    if filing.status is not FilingStatus.PREPARED:
-        return
-    changes = [ReminderChange("filing", 1)]  # what was planned before goes
-    if filing.connection_date is not None:
-        due = compute_deadline(PeriodKind.FILING, filing.connection_date, ctx.pack, ctx.calendar)
-        changes.append(ReminderChange("filing", 1, due.due))
-    schedule_reminders(
-        session,
-        filing,
-        changes,
-        calendar=ctx.calendar,
-        now=now,
-        applicant_chat=chat_id,
-        today=ctx.today,
     )
 
 

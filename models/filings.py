@@ -156,7 +156,7 @@ def schedule_reminders(
     today = today or now.astimezone(_SHANGHAI).date()  # none planned for a day gone by
     for change in changes:
         if change.due is None:
-            _cancel_reminders(session, filing.id, change.step, change.kind)
+            stop_reminders(session, filing.id, change.kind, change.step)
             continue
         for reminder in series(change.kind, change.step, change.due, calendar, today=today):
             chat = applicant_chat if reminder.to == APPLICANT else None
@@ -184,50 +184,36 @@ def _moment(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(12, 0), _SHANGHAI).astimezone(dt.UTC)
 
 
-def stop_reminders(session: Session, filing_id: int, kind: str) -> None:
-    """Cancel a filing's pending reminders of `kind`, every step (the applicant said it is done)."""
-    rows = session.exec(
-        select(OutboxMessage).where(
-            OutboxMessage.filing_id == filing_id,
-            OutboxMessage.kind == REMINDER,
-            OutboxMessage.status == OutboxStatus.PENDING,
+def _pending_reminders(session: Session, filing_id: int) -> list[OutboxMessage]:
+    return list(
+        session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.filing_id == filing_id,
+                OutboxMessage.kind == REMINDER,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
         )
-    ).all()
-    for row in rows:
-        if row.payload.get("kind") == kind:
+    )
+
+
+def stop_reminders(session: Session, filing_id: int, kind: str, step: int | None = None) -> None:
+    """Cancel a filing's pending reminders of `kind` (of one step, or every step: the
+    applicant said it is done)."""
+    for row in _pending_reminders(session, filing_id):
+        same_step = step is None or int(row.payload.get("step", 0)) == step
+        if row.payload.get("kind") == kind and same_step:
             row.status = OutboxStatus.CANCELLED
             session.add(row)
 
 
 def deadline_dates(session: Session, filing_id: int) -> list[tuple[str, int, dt.date]]:
     """Return the deadlines a filing's pending reminders are about: (kind, step, date)."""
-    rows = session.exec(
-        select(OutboxMessage.payload).where(
-            OutboxMessage.filing_id == filing_id,
-            OutboxMessage.kind == REMINDER,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-    ).all()
     found = {
         (str(p["kind"]), int(p.get("step", 1)), dt.date.fromisoformat(str(p["due"])))
-        for p in rows
+        for p in (row.payload for row in _pending_reminders(session, filing_id))
         if p.get("due")
     }
     return sorted(found, key=lambda d: (d[2], d[1], d[0]))
-
-
-def _cancel_reminders(session: Session, filing_id: int, step: int, kind: str) -> None:
-    rows = session.exec(
-        select(OutboxMessage).where(
-            OutboxMessage.filing_id == filing_id,
-            OutboxMessage.kind == REMINDER,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-    ).all()
-    for row in rows:
-        if row.payload.get("kind") == kind and int(row.payload.get("step", 0)) == step:
-            row.status = OutboxStatus.CANCELLED
-            session.add(row)
 
 
 def filings_of(session: Session, applicant_id: int) -> list[Filing]:

@@ -29,7 +29,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.calendar import calendar_of
-from bot.filing_actions import act, describe
+from bot.filing_actions import act, describe, record_online
 from bot.tg import ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.services import BotContext, Services, services_of
@@ -45,6 +45,7 @@ from models.filings import (
     stop_reminders,
 )
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
+from rules.dates import parse_date
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.filing_life import (
     EVENT_LABELS,
@@ -78,6 +79,7 @@ CHANGE_OK = "cc"  # reviewers: a reported change is accepted (the filing keeps i
 ICON_PLACED = "ic"  # a reminder's 已放置图标: the icon reminders stop
 MATERIALS_HANDED = "sm"  # a reminder's 已送材料: recorded (self-reported) or its reminders stop
 CALENDAR = "ics"  # the filing's deadlines as a calendar file
+ONLINE = "on"  # a site not online yet went online (its 30 days start): the date, in reply
 OWN_REASON = "ro"  # a return with reasons typed in reply
 # Buttons whose action needs typed words, and the prompt (a ForceReply) that asks for them.
 _PROMPTS: dict[str, Text] = {
@@ -97,6 +99,10 @@ _PROMPTS: dict[str, Text] = {
         "e.g. 2026-11-30 site closed.",
     ),
 }
+_PROMPTS[ONLINE] = t(
+    "请回复网站开通（上线）的日期，如：2026-11-28；今天开通请回复“今天”。",
+    "Reply with the day the site went online, e.g. 2026-11-28, or “today”.",
+)
 REF = re.compile(r"⟨F(\d+)\.(\d+)\.([a-z0-9]+)⟩")
 CHANNEL = "telegram"
 _SELF = t("（按网安部门的结果自行登记）", " (record what the bureau decided)")
@@ -167,6 +173,8 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
         buttons.insert(0, ("修改信息" if lang == "zh" else "Fix the details", AMEND))
     if changeable(state):
         buttons.insert(0, ("信息变更" if lang == "zh" else "Report a change", CHANGE))
+    if state.status is FilingStatus.PREPARED and filing.connection_date is None:
+        buttons.insert(0, ("网站已开通" if lang == "zh" else "The site is online", ONLINE))
     buttons.append(("重新发送文件" if lang == "zh" else "Send the documents again", RESEND))
     if state.status is not FilingStatus.CANCELLED:
         buttons.append(
@@ -407,6 +415,25 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         log.info("a reply by user %s refused: not a reviewer", user.id)
         return True
     text = message.text.strip()
+    if code == ONLINE:
+        day = parse_date(text, services.context().today)
+        told = (
+            await asyncio.to_thread(
+                lambda: record_online(
+                    engine,
+                    filing_id,
+                    channel=CHANNEL,
+                    external_id=str(user.id),
+                    on=day,
+                    ctx=services.context(),
+                    clock=services.clock,
+                )
+            )
+            if isinstance(day, dt.date)
+            else day
+        )
+        await message.reply_text(told.get(lang))
+        return True
     if code == OWN_REASON:
         kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
     elif code == CODES[E.CANCEL]:

@@ -238,14 +238,13 @@ async def dispatch(
         first = False
         if not jobs:
             return counts
-        ctx = context()
-        chats_of_reviewers = await asyncio.to_thread(reviewers.chats, engine)
+        sending = _Sending(
+            engine, bot, context(), clock, button_key, pacer, counts,
+            await asyncio.to_thread(reviewers.chats, engine), supervisor_chat,
+        )  # fmt: skip
         sent: list[int] = []
         try:
-            await _send_batch(
-                engine, bot, jobs, ctx, clock, button_key, pacer, counts,
-                chats_of_reviewers, supervisor_chat, concurrency, sent,
-            )  # fmt: skip
+            await sending.batch(jobs, concurrency, sent)
         finally:  # marked even when cancelled midway: what went is not sent again
             await asyncio.to_thread(_mark_sent, engine, sent, clock())
         counts.sent += len(sent)
@@ -254,74 +253,61 @@ async def dispatch(
             return counts
 
 
-async def _send_batch(
-    engine: sa.Engine,
-    bot: Any,
-    jobs: list[_Job],
-    ctx: Context,
-    clock: Callable[[], dt.datetime],
-    key: bytes,
-    pacer: Pacer,
-    counts: Counts,
-    chats_of_reviewers: list[int],
-    supervisor_chat: int | None,
-    concurrency: int,
-    sent: list[int],
-) -> None:
-    """Send a claimed batch, up to `concurrency` at once; `sent` collects the rows that went."""
-    gate = asyncio.Semaphore(max(1, concurrency))
+@dataclass
+class _Sending:
+    """What sending one claimed batch needs."""
 
-    async def one(job: _Job) -> None:
-        async with gate:
-            done = await _send_one(
-                engine, bot, job, ctx, clock, key, pacer, counts,
-                chats_of_reviewers, supervisor_chat,
-            )  # fmt: skip
-        if done:
-            sent.append(job.row_id)
+    engine: sa.Engine
+    bot: Any
+    ctx: Context
+    clock: Callable[[], dt.datetime]
+    key: bytes
+    pacer: Pacer
+    counts: Counts
+    chats_of_reviewers: list[int]
+    supervisor_chat: int | None
 
-    await asyncio.gather(*(one(job) for job in jobs))
+    async def batch(self, jobs: list[_Job], concurrency: int, sent: list[int]) -> None:
+        """Send a batch, up to `concurrency` at once; `sent` collects the rows that went."""
+        gate = asyncio.Semaphore(max(1, concurrency))
 
+        async def one(job: _Job) -> None:
+            async with gate:
+                if await self.one(job):
+                    sent.append(job.row_id)
 
-async def _send_one(
-    engine: sa.Engine,
-    bot: Any,
-    job: _Job,
-    ctx: Context,
-    clock: Callable[[], dt.datetime],
-    key: bytes,
-    pacer: Pacer,
-    counts: Counts,
-    chats_of_reviewers: list[int],
-    supervisor_chat: int | None,
-) -> bool:
-    """Send one reminder; True when it went (its row is then marked with its batch)."""
-    if job.reminder.to == APPLICANT:
-        chats = [job.chat_id] if job.chat_id is not None else []
-    elif job.reminder.to == SUPERVISOR:
-        chats = [supervisor_chat] if supervisor_chat is not None else []
-    else:
-        chats = chats_of_reviewers
-    if not chats:  # nobody to tell (no supervisor configured, no reviewers): nothing to send
-        await asyncio.to_thread(
-            _close, engine, job.row_id, clock(), OutboxStatus.CANCELLED, "no chat"
-        )
-        counts.skipped += 1
-        return False
-    lang: Lang = job.lang if job.reminder.to == APPLICANT else "zh"
-    text = text_of(job.reminder, job.filing, ctx).get(lang)
-    try:
-        for chat_id in chats:
-            await _send_with_waits(bot, pacer, chat_id, text, _markup(job, chat_id, key))
-    except Forbidden:
-        log.info("reminder %s not delivered: the bot may not write to that chat", job.row_id)
-        await asyncio.to_thread(_undeliverable, engine, job, clock(), chats_of_reviewers)
-        counts.failed += 1
-        return False
-    except TelegramError as exc:
-        await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
-        return False
-    return True
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    async def one(self, job: _Job) -> bool:
+        """Send one reminder; True when it went (its row is then marked with its batch)."""
+        engine, clock, counts = self.engine, self.clock, self.counts
+        if job.reminder.to == APPLICANT:
+            chats = [job.chat_id] if job.chat_id is not None else []
+        elif job.reminder.to == SUPERVISOR:
+            chats = [self.supervisor_chat] if self.supervisor_chat is not None else []
+        else:
+            chats = self.chats_of_reviewers
+        if not chats:  # nobody to tell (no supervisor configured, no reviewers): nothing to send
+            await asyncio.to_thread(
+                _close, engine, job.row_id, clock(), OutboxStatus.CANCELLED, "no chat"
+            )
+            counts.skipped += 1
+            return False
+        lang: Lang = job.lang if job.reminder.to == APPLICANT else "zh"
+        text = text_of(job.reminder, job.filing, self.ctx).get(lang)
+        try:
+            for chat_id in chats:
+                markup = _markup(job, chat_id, self.key)
+                await _send_with_waits(self.bot, self.pacer, chat_id, text, markup)
+        except Forbidden:
+            log.info("reminder %s not delivered: the bot may not write to that chat", job.row_id)
+            await asyncio.to_thread(_undeliverable, engine, job, clock(), self.chats_of_reviewers)
+            counts.failed += 1
+            return False
+        except TelegramError as exc:
+            await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
+            return False
+        return True
 
 
 async def _send_with_waits(

@@ -17,8 +17,8 @@ from sqlmodel import select
 from telegram import Bot
 
 from bot.calendar import calendar_of
-from bot.filing_actions import Reviewers, act
-from bot.submission import filing_from, plan_filing_reminders
+from bot.filing_actions import Reviewers, act, plan_filing_reminders
+from bot.submission import filing_from
 from bot.tg import ui
 from bot.tg.reminders import Pacer, dispatch, due_now
 from dialogs.model import Context
@@ -381,3 +381,44 @@ def test_beian_serve_sends_a_due_reminder_whose_button_records_the_submission(
         ).fetchall()
     assert not any('"filing"' in p for (p,) in pending)  # submitted: that series stopped
     assert sum("⏰" in c.params["text"] for c in fake.calls_of("sendMessage", USER)) == 1
+
+
+def test_a_site_not_online_yet_starts_its_30_days_when_the_applicant_says_it_went_online(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from tests.bot.test_filing_life_e2e import APPLICANT as USER
+    from tests.bot.test_filing_life_e2e import _interview, _newest, _press, _wait_text
+    from tests.fakes.driver import BotProcess
+
+    bot = BotProcess(fake, tmp_path).start()
+    try:
+        _interview(fake, USER)
+        with sqlite3.connect(tmp_path / "bot.db") as db:  # as if it were not online yet
+            db.execute(
+                "update filing set connection_date = NULL, "
+                "data = json_set(data, '$.connection_date', NULL)"
+            )
+            db.execute("update outbox set status = 'cancelled' where kind = 'reminder'")
+        after = _newest(fake, USER)
+        fake.push(fake.text_update(USER, "/status"))
+        _wait_text(fake, USER, "#1", after)
+        _press(fake, USER, USER, "网站已开通")
+        prompt = _wait_text(fake, USER, "请回复网站开通（上线）的日期", after)
+        fake.push(fake.text_update(USER, "后天", reply_to=prompt))
+        _wait_text(fake, USER, "开通日期不能在将来", after)
+        fake.push(fake.text_update(USER, "今天", reply_to=prompt))
+        told = _wait_text(fake, USER, "已记录：网站于2026年11月28日开通", after)
+        assert "请在2026年12月28日前" in told["text"] and "还剩30天" in told["text"]
+    finally:
+        assert bot.stop() == 0, bot.output()
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        pending = [
+            p for (p,) in db.execute(
+                "select payload from outbox where kind = 'reminder' and status = 'pending'"
+            )
+        ]  # fmt: skip
+        (connected,) = db.execute("select connection_date from filing").fetchone()
+    assert connected == "2026-11-28"
+    assert any('"2026-12-28"' in p and '"filing"' in p for p in pending)
