@@ -222,7 +222,7 @@ async def dispatch(
     pacer: Pacer | None = None,
     own: bool = False,
     until_empty: bool = True,
-    concurrency: int = 16,
+    concurrency: int = 4,
 ) -> Counts:
     """Send the due reminders (batch after batch while `until_empty`); see the module. Up to
     `concurrency` sends are in flight at once (the pacer still spaces them); the sent ones of
