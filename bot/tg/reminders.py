@@ -268,15 +268,22 @@ class _Sending:
     supervisor_chat: int | None
 
     async def batch(self, jobs: list[_Job], concurrency: int, sent: list[int]) -> None:
-        """Send a batch, up to `concurrency` at once; `sent` collects the rows that went."""
+        """Send a batch, up to `concurrency` chats at once, each chat's reminders in their
+        order (due time, then id); `sent` collects the rows that went."""
         gate = asyncio.Semaphore(max(1, concurrency))
+        chats: dict[object, list[_Job]] = {}
+        for job in jobs:  # reviewers' and the supervisor's share their chats: one queue
+            chats.setdefault(job.chat_id if job.reminder.to == APPLICANT else "bureau", []).append(
+                job
+            )
 
-        async def one(job: _Job) -> None:
+        async def in_order(queue: list[_Job]) -> None:
             async with gate:
-                if await self.one(job):
-                    sent.append(job.row_id)
+                for job in queue:
+                    if await self.one(job):
+                        sent.append(job.row_id)
 
-        await asyncio.gather(*(one(job) for job in jobs))
+        await asyncio.gather(*(in_order(queue) for queue in chats.values()))
 
     async def one(self, job: _Job) -> bool:
         """Send one reminder; True when it went (its row is then marked with its batch)."""
