@@ -78,6 +78,27 @@ def dated_reason(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
     return parsed, rest
 
 
+# A reply to the 注销 prompt that says no (or is a command): nothing is cancelled.
+_NOT_CANCELLING = {"取消", "不", "不要", "不注销", "不注销了", "算了", "否", "no", "cancel", "stop"}
+CANCELLATION_KEPT = t(
+    "好的，没有注销，备案保持不变。", "All right: nothing cancelled, the filing stays."
+)
+
+
+def read_cancellation(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
+    """Read a reply to the 注销 prompt: `[date] reason` (never a day to come), or why not."""
+    words = text.strip().lower().rstrip("。.!！")
+    if words in _NOT_CANCELLING or words.startswith(("/", "／")):
+        return CANCELLATION_KEPT
+    read = dated_reason(text, today)
+    if isinstance(read, Text):
+        return read
+    checked = check_plain_text(read[1], 500)
+    if not checked.valid or not checked.normalized:
+        return checked.error or CANCELLATION_KEPT
+    return read[0], checked.normalized
+
+
 class ChangingMixin(CommandsMixin):
     """/change: reopen, diff, reason and date, confirm."""
 

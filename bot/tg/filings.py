@@ -33,7 +33,7 @@ from bot.filing_actions import act, describe, record_online
 from bot.tg import ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.services import BotContext, Services, services_of
-from dialogs.changing import dated_reason
+from dialogs.changing import read_cancellation
 from models import outbox
 from models.db import session_scope
 from models.filings import (
@@ -56,7 +56,6 @@ from rules.filing_life import (
     next_actions,
 )
 from rules.lifecycle import FilingEvent as E
-from rules.names import check_plain_text
 from rules.text import Lang, Text, t
 
 log = logging.getLogger(__name__)
@@ -437,7 +436,7 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     if code == OWN_REASON:
         kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
     elif code == CODES[E.CANCEL]:
-        read = _cancellation(text, services.context().today)
+        read = read_cancellation(text, services.context().today)
         if isinstance(read, Text):
             await message.reply_text(read.get(lang))
             return True
@@ -474,25 +473,6 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
     return True
-
-
-# A reply to the 注销 prompt that says no (or is a command): nothing is cancelled.
-_NOT_CANCELLING = {"取消", "不", "不要", "不注销", "不注销了", "算了", "否", "no", "cancel", "stop"}
-_KEPT = t("好的，没有注销，备案保持不变。", "All right: nothing cancelled, the filing stays.")
-
-
-def _cancellation(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
-    """Read a reply to the 注销 prompt: `[date] reason` (never a day to come), or why not."""
-    words = text.strip().lower().rstrip("。.!！")
-    if words in _NOT_CANCELLING or words.startswith(("/", "／")):
-        return _KEPT
-    read = dated_reason(text, today)
-    if isinstance(read, Text):
-        return read
-    checked = check_plain_text(read[1], 500)
-    if not checked.valid or not checked.normalized:
-        return checked.error or _KEPT
-    return read[0], checked.normalized
 
 
 async def close_site(context: BotContext, chat_id: int, user: Any) -> None:
