@@ -258,3 +258,15 @@ class ReviewerInvite(SQLModel, table=True):
     used_at: dt.datetime | None = _ts(nullable=True)
     used_by: int | None = Field(default=None, sa_type=sa.BigInteger)
     created_at: dt.datetime = _ts()
+
+
+class SendSlot(SQLModel, table=True):
+    """The bot-wide send schedule every instance shares (issue 16): for each key ("all", or
+    "g<chat>" for a group) the theoretical time (Unix seconds) after which its next message
+    may go. One row per key; `bot.tg.ratelimit` moves it on with one statement per send."""
+
+    __tablename__ = "send_slot"
+
+    bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    key: str = Field(max_length=40, primary_key=True)
+    next_at: float = Field(sa_type=sa.Float(precision=53))

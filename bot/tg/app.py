@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
@@ -42,11 +43,13 @@ from bot.tg.delivery import deliver_documents
 from bot.tg.filings import deliver_notices, pending_notices
 from bot.tg.inbox import InboxProcessor
 from bot.tg.ingest import poll
+from bot.tg.ratelimit import SharedRateLimiter, bot_id_of
 from bot.tg.services import CONTEXT_TYPES, Services
 from documents.coverage import GlyphCoverage
 from documents.pool import DocumentRenderer
 from models import migrate
 from models.database import Database
+from models.db import normalize_url
 from rules.clock import system_clock
 from rules.pack import load_pack
 
@@ -145,12 +148,29 @@ def build_application(
         .context_types(CONTEXT_TYPES)
     )
     if rate_limited:  # off only where the bench measures cost, not Telegram's pacing
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        builder = builder.rate_limiter(rate_limiter(settings, token))
     if request is not None:  # benchmarks: a recording request instead of sockets
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
     add_handlers(app)
     return app
+
+
+def rate_limiter(settings: Settings, token: str) -> AIORateLimiter:
+    """The bot's rate limiter: shared through the database between instances (BEIAN_RATE_LIMIT
+    "shared", or "auto" on PostgreSQL), else this process's own."""
+    mode = settings.beian_rate_limit
+    if mode == "auto":
+        backend = make_url(normalize_url(settings.database_url)).get_backend_name()
+        mode = "local" if backend == "sqlite" else "shared"
+    if mode == "shared":
+        return SharedRateLimiter(
+            settings.database_url,
+            bot_id_of(token),
+            rate=settings.beian_send_rate,
+            max_retries=RATE_LIMIT_RETRIES,
+        )
+    return AIORateLimiter(overall_max_rate=settings.beian_send_rate, max_retries=RATE_LIMIT_RETRIES)
 
 
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
