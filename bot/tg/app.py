@@ -147,7 +147,7 @@ def build_application(
         .updater(None)
         .context_types(CONTEXT_TYPES)
     )
-    if rate_limited:  # off only where the bench measures cost, not Telegram's pacing
+    if rate_limited and settings.beian_rate_limit != "off":  # off: benches measure cost
         builder = builder.rate_limiter(rate_limiter(settings, token))
     if request is not None:  # benchmarks: a recording request instead of sockets
         builder = builder.request(request).get_updates_request(request)
@@ -224,7 +224,7 @@ async def _remind_forever(
     own = True
     while not stop.is_set():
         try:
-            await dispatch(
+            counts = await dispatch(
                 services.db.engine,
                 app.bot,
                 context=services.context,
@@ -236,6 +236,7 @@ async def _remind_forever(
                 pacer=pacer,
                 own=own,
             )
+            services.metrics.reminders_done(counts)
             own = False
         except Exception:
             log.exception("reminders dispatch failed")
@@ -303,6 +304,7 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
         clock=system_clock,
         max_concurrent=CONCURRENT_UPDATES,
         apologise=lambda chat_id: _apologise(app, chat_id),
+        metrics=services.metrics,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -324,16 +326,23 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
     reminding = asyncio.create_task(_remind_forever(services, app, stop, settings))
     await processor.sweep()
     sweeper = asyncio.create_task(processor.sweep_forever())
+    listening = asyncio.create_task(processor.listen_forever())  # PostgreSQL: wake-ups
     try:
         if webhook is None:
             await app.bot.delete_webhook()
             log.info("polling %s as %s", settings.telegram_api_base_url, holder)
             await poll(app.bot, processor, stop)
         else:
+            from bot.tg.metrics import routes
             from bot.tg.webhook import WebhookServer  # aiohttp: only webhook mode needs it
 
             server = WebhookServer(
-                processor, webhook.path, webhook.secret_token, webhook.host, webhook.port
+                processor,
+                webhook.path,
+                webhook.secret_token,
+                webhook.host,
+                webhook.port,
+                extra_routes=routes(services.metrics, services.db.engine, services.clock),
             )
             await server.start()
             await app.bot.set_webhook(
@@ -347,9 +356,9 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
     finally:
         stop.set()
         await processor.drain()
-        for task in (sweeper, deliveries, reminding):
+        for task in (sweeper, listening, deliveries, reminding):
             task.cancel()
-        await asyncio.gather(sweeper, deliveries, reminding, return_exceptions=True)
+        await asyncio.gather(sweeper, listening, deliveries, reminding, return_exceptions=True)
         await services.db.settle()
         await app.stop()
         await app.shutdown()

@@ -73,10 +73,12 @@ async def _deliver(services: Services, bot: Bot, delivery_id: int) -> bool:
         )
     except Exception as exc:
         log.exception("delivery %s: rendering failed", delivery_id)
+        services.metrics.renders.labels("failed").inc()
         await asyncio.to_thread(retry_delivery, engine, delivery_id, 5, now, repr(exc))
         return False
     if documents is None:
         return True  # delivered already (or cancelled)
+    services.metrics.renders.labels("ready").inc()
     chat_id = documents.chat_id
     if chat_id is None:
         await asyncio.to_thread(

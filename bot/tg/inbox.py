@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from models import inbox
+from bot.tg.metrics import Metrics
+from models import inbox, wakeups
 from models.database import Database
 from models.db import Raw
 
@@ -81,8 +83,11 @@ class InboxProcessor:
     max_concurrent: int = 8
     lease: dt.timedelta = CLAIM_LEASE
     apologise: Callable[[int], Coroutine[Any, Any, None]] | None = None
+    metrics: Metrics | None = None
     _chats: dict[int, _ChatWork] = field(default_factory=dict)
     _local: dict[int, Update] = field(default_factory=dict)  # stored here, not processed yet
+    _raw: dict[int, dict[str, Any]] = field(default_factory=dict)  # their JSON, to hand over
+    _channel: str | None = None  # PostgreSQL: where instances wake each other (`listen`)
     _held: dict[int, dt.datetime] = field(default_factory=dict)  # chat -> our claim's end
     _semaphore: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
     _stopping: bool = False
@@ -108,6 +113,8 @@ class InboxProcessor:
                 parsed.append((update, inbox.Received(update.update_id, chat_of(update), raw)))
             except (ValueError, TypeError, KeyError, AttributeError):
                 unreadable += 1
+                if self.metrics is not None:
+                    self.metrics.updates.labels("unreadable").inc()
                 log.warning("update %s refused: not readable as an update", _id_of(raw))
         if not parsed:
             return [], unreadable
@@ -121,8 +128,11 @@ class InboxProcessor:
         for update, row in parsed:
             if row.update_id not in new:
                 log.info("update %s refused: duplicate (already received)", row.update_id)
+                if self.metrics is not None:
+                    self.metrics.updates.labels("duplicate").inc()
                 continue
             self._local[row.update_id] = update
+            self._raw[row.update_id] = row.payload
             self.wake(row.chat_id)
         return sorted(new), unreadable
 
@@ -144,9 +154,15 @@ class InboxProcessor:
         try:
             while not self._stopping:
                 work.more = False
-                ids = await self.db.run(partial(self._claimed_pending, chat_id, self.clock()))
-                if ids is None:
-                    return  # another instance holds the chat: it processes these rows
+                # Not holding the chat, this instance may find another does: the notes that
+                # would tell it go with the claim's attempt, in the same trip.
+                notes = self._notes(chat_id) if chat_id not in self._held else []
+                ids = await self.db.run(
+                    partial(self._claimed_pending, chat_id, self.clock(), notes)
+                )
+                if ids is None:  # another instance holds the chat: it processes these rows
+                    self._hand_over(chat_id)
+                    return
                 for update_id in ids:
                     if self._stopping:
                         return
@@ -162,10 +178,13 @@ class InboxProcessor:
         finally:
             self._chats.pop(chat_id, None)
 
-    def _claimed_pending(self, chat_id: int, now: dt.datetime, raw: Raw) -> list[int] | None:
+    def _claimed_pending(
+        self, chat_id: int, now: dt.datetime, notes: list[str], raw: Raw
+    ) -> list[int] | None:
         """Hold the chat (renewing the claim when half of it is gone), then return its waiting
-        update ids oldest first; None when another instance holds it. One trip to the
-        database: run by `Database.run`, on the loop on SQLite."""
+        update ids oldest first; None when another instance holds it, which is then sent
+        `notes` (PostgreSQL). One trip to the database: run by `Database.run`, on the loop
+        on SQLite."""
         until = self._held.get(chat_id)
         if until is None or until - now <= self.lease / 2:
             held = inbox.claim_chat(
@@ -178,12 +197,16 @@ class InboxProcessor:
             )
             if not held:
                 self._held.pop(chat_id, None)
+                channel = self._channel
+                if channel is not None and notes:
+                    wakeups.send(raw, channel, notes)
                 return None
             self._held[chat_id] = now + self.lease
         return inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
 
     async def _process(self, chat_id: int, update_id: int) -> None:
         update = self._local.pop(update_id, None)
+        self._raw.pop(update_id, None)
         if update is None:
             update = await self._recovered(chat_id, update_id)
             if update is None:
@@ -191,10 +214,14 @@ class InboxProcessor:
         ticket = Ticket((self.bot_id, update_id))
         async with self._semaphore:
             token = _CURRENT.set(ticket)
+            started = time.perf_counter()
             try:
                 await self.app.process_update(update)
             finally:
                 _CURRENT.reset(token)
+                if self.metrics is not None:
+                    self.metrics.step_seconds.observe(time.perf_counter() - started)
+                    self.metrics.updates.labels("processed").inc()
         if not ticket.done:
             await self._mark_done(update_id)
 
@@ -208,6 +235,8 @@ class InboxProcessor:
         payload, attempts = found
         if attempts >= inbox.MAX_ATTEMPTS:
             log.error("update %s given up after %s interrupted attempts", update_id, attempts)
+            if self.metrics is not None:
+                self.metrics.updates.labels("given_up").inc()
             await self._mark_done(update_id)
             if self.apologise is not None and chat_id:
                 await self.apologise(chat_id)
@@ -224,6 +253,60 @@ class InboxProcessor:
             raw.commit()
 
         await self.db.run(done)
+
+    # --- between instances (PostgreSQL) ---------------------------------------------------
+
+    def _notes(self, chat_id: int) -> list[str]:
+        """The wake-ups that would tell a chat's holder of the updates stored here for it
+        (with their JSON, so it need not read them back); none on SQLite."""
+        if self._channel is None:
+            return []  # SQLite, or not listening: the holder's sweep finds them
+        return [
+            wakeups.note(self.bot_id, chat_id, update_id, self._raw.get(update_id))
+            for update_id, update in self._local.items()
+            if chat_of(update) == chat_id
+        ]
+
+    def _hand_over(self, chat_id: int) -> None:
+        """Forget the updates stored here for a chat another instance holds (it was told):
+        a round-robin load balancer costs the holder no sweep's delay and this one no
+        memory."""
+        for update_id in [u for u, update in self._local.items() if chat_of(update) == chat_id]:
+            self._local.pop(update_id, None)
+            self._raw.pop(update_id, None)
+
+    def _woken(self, payload: str) -> None:
+        """Another instance stored an update for a chat: process it if we hold that chat."""
+        found = wakeups.read(payload)
+        if found is None or found.bot_id != self.bot_id or self._stopping:
+            return
+        until = self._held.get(found.chat_id)
+        if until is None or until <= self.clock():
+            return  # not ours (any more): the sweep of whoever holds it finds the row
+        if found.raw is not None and found.update_id not in self._local:
+            with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
+                update = Update.de_json(found.raw, self.app.bot)
+                if update is not None:
+                    self._local[found.update_id] = update
+        self.wake(found.chat_id)
+
+    async def listen_forever(self) -> None:
+        """On PostgreSQL, wake chats when other instances say updates wait for them (LISTEN);
+        reconnect after an error. Returns at once on SQLite (the sweep does it there)."""
+        if self.db.engine.dialect.name != "postgresql":
+            return
+        while not self._stopping:
+            try:
+                await wakeups.listen(self.db.engine, self._listening, self._woken)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("inbox wake-ups lost their connection (%s); reconnecting", exc)
+            self._channel = None
+            await asyncio.sleep(1.0)
+
+    def _listening(self, channel: str) -> None:
+        self._channel = channel
 
     # --- sweeping --------------------------------------------------------------------------
 

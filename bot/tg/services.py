@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.conversation import Conversations
 from bot.filing_actions import Reviewers
+from bot.tg.metrics import Metrics
 from dialogs.model import Context
 from documents.pool import DocumentRenderer
 from models.database import Database
@@ -35,6 +36,7 @@ class Services:
     # keyboard stays on screen, and a press on it is refused as stale (its asking is old).
     keyboards: dict[int, int] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)  # this process's (bot.tg.metrics)
 
     def close(self) -> None:
         """Stop the renderer and close the database."""

@@ -191,3 +191,48 @@ def test_an_update_that_crashed_the_bot_three_times_is_given_up_with_an_apology(
     assert a.apologies == [42]
     with engine.connect() as conn:
         assert inbox.pending_ids(Raw(conn), bot_id=1, chat_id=42) == []
+
+
+@pytest.mark.postgres
+def test_the_holder_is_woken_at_once_with_the_update_another_instance_stored(
+    postgres_schema_url: str,
+) -> None:
+    """Round-robin: b stores the next message of a's chat and tells a (NOTIFY, with the
+    update's JSON); a processes it from memory — no sweep runs here, and a reads nothing back."""
+    from models import migrate
+    from models.db import make_engine
+
+    migrate.upgrade(postgres_schema_url)
+    engine = make_engine(postgres_schema_url)
+    log: list[str] = []
+    a, b = Instance("a", engine, log, {}), Instance("b", engine, log, {})
+
+    async def play() -> None:
+        pa, pb = await a.open(), await b.open()
+        listeners = [asyncio.create_task(p.listen_forever()) for p in (pa, pb)]
+        for _ in range(100):
+            if pa._channel and pb._channel:
+                break
+            await asyncio.sleep(0.02)
+        await pa.accept([_update(1, 42)])
+        await pa.idle()
+        await pb.accept([_update(2, 42)])
+        await pb.idle()  # b could not take the chat, and told a
+        assert not pb._local
+        for _ in range(100):
+            if "a end 2" in log:
+                break
+            await asyncio.sleep(0.02)
+        await pa.idle()
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        await a.close()
+        await b.close()
+
+    asyncio.run(play())
+    engine.dispose()
+    assert log == ["a start 1", "a end 1", "a start 2", "a end 2"]
+    with engine.connect() as conn:
+        attempts = conn.execute(sa.text("SELECT attempts FROM inbox WHERE update_id = 2")).one()
+    assert attempts[0] == 0  # processed from the note, not read back from the row
