@@ -28,7 +28,6 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.calendar import calendar_of
 from bot.filing_actions import act, describe, record_online
 from bot.tg import ui
 from bot.tg.delivery import deliver_documents
@@ -387,6 +386,8 @@ def calendar_file(services: Services, filing_id: int, lang: Lang) -> tuple[str, 
         dated = [d for d in dates if d[0] not in ("icon", "second_bureau")]
         if filing is None or not dated:
             return None
+        from bot.calendar import calendar_of  # icalendar: loaded when a calendar is asked for
+
         content = calendar_of(filing, dated, services.context(), lang)
         return f"beian-{filing_id}.ics", content
 

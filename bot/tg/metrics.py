@@ -19,10 +19,9 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -35,6 +34,9 @@ from sqlmodel import col
 
 from models.tables import InboxUpdate, OutboxMessage
 from rules.enums import OutboxStatus
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,7 @@ def routes(
     metrics: Metrics, engine: sa.Engine, clock: Callable[[], dt.datetime]
 ) -> list[tuple[str, str, Callable[[web.Request], Any]]]:
     """The webhook server's operations routes: GET /healthz and GET /metrics."""
+    from aiohttp import web  # the webhook server's: polling mode never loads it
 
     async def healthz(_request: web.Request) -> web.Response:
         try:
