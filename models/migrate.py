@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x62656961  # "beia": the advisory lock instances migrate under (PostgreSQL)
 
 
 def alembic_config(url: str) -> Config:
@@ -63,7 +64,20 @@ def upgrade(url: str, revision: str = "head") -> None:
         return
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    if make_url(normalize_url(url)).get_backend_name() != "postgresql":
+        command.upgrade(alembic_config(url), revision)  # SQLite: the file's own write lock
+        return
+    # Several instances may start at once: one migrates, the others wait, then find the head.
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                command.upgrade(alembic_config(url), revision)
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+    finally:
+        engine.dispose()
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -57,3 +57,14 @@ def test_a_notification_reaches_the_listener_of_its_schema_only(
         wakeups.Note(7, 42, 1, {"update_id": 1}),
         wakeups.Note(7, 42, 2, {"update_id": 2}),
     ]
+
+
+@pytest.mark.postgres
+def test_instances_starting_at_once_migrate_once(postgres_schema_url: str) -> None:
+    """Four `beian serve`s starting together each run the migration: the advisory lock lets
+    one migrate while the others wait and then find the head (no duplicate-table error)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: migrate.upgrade(postgres_schema_url), range(4)))
+    assert migrate.current_revision(postgres_schema_url) == migrate.head_revision()
