@@ -27,7 +27,6 @@ import asyncio
 import datetime as dt
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from typing import Any
 import aiohttp
 import sqlalchemy as sa
 
+from bench.common import free_port, text_update
 from bot.tg import ui
 from dialogs.engine import begin, handle
 from dialogs.model import Context, Input
@@ -98,12 +98,6 @@ class _Server:
         self.process.join(10)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _expected() -> list[str]:
     """The messages (sendMessage texts) one person gets for SAID, in order."""
     pack = load_pack("example")
@@ -114,19 +108,6 @@ def _expected() -> list[str]:
         step = handle(step.state, Input.typed(text), ctx)
         messages += [text for text, _ in ui.merge_replies(list(step.replies))]
     return messages
-
-
-def _update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "message_id": update_id,
-        "date": int(time.time()),
-        "chat": {"id": user_id, "type": "private"},
-        "from": {"id": user_id, "is_bot": False, "first_name": "测", "language_code": "zh-hans"},
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
-    return {"update_id": update_id, "message": message}
 
 
 def _fresh_schema(base: str) -> str:
@@ -148,7 +129,7 @@ class _Instances:
         self.logs: list[Path] = []
         before = server.ask("webhooks")
         for n in range(count):
-            port = _free_port()
+            port = free_port()
             hook = f"http://127.0.0.1:{port}/telegram/hook"
             env = {
                 **os.environ,
@@ -191,7 +172,7 @@ async def _post(urls: list[str], people: list[int], sticky: bool) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     turn = iter(range(10**9))
     ids = iter(range(1, 10**9))
-    scripts = {p: [_update(next(ids), p, text) for text in SAID] for p in people}
+    scripts = {p: [text_update(next(ids), p, text) for text in SAID] for p in people}
 
     async def person(session: aiohttp.ClientSession, user: int) -> None:
         for update in scripts[user]:

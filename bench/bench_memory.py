@@ -14,16 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
+from bench.common import free_port, text_update
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.driver import TOKEN
 
@@ -63,25 +62,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "message_id": update_id,
-        "date": int(time.time()),
-        "chat": {"id": user_id, "type": "private"},
-        "from": {"id": user_id, "is_bot": False, "first_name": "测", "language_code": "zh-hans"},
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
-    return {"update_id": update_id, "message": message}
-
-
 async def _open_interviews(url: str, people: int) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     gate = asyncio.Semaphore(32)
@@ -89,7 +69,7 @@ async def _open_interviews(url: str, people: int) -> None:
     async def person(session: aiohttp.ClientSession, n: int) -> None:
         async with gate:
             for k, text in enumerate(("/start", "企业")):
-                update = _update(2 * n + k + 1, 500_000 + n, text)
+                update = text_update(2 * n + k + 1, 500_000 + n, text)
                 async with session.post(url, json=update, headers=headers) as response:
                     assert response.status == 200
 
@@ -114,7 +94,7 @@ def main() -> None:
         bare.terminate()
         bare.wait()
 
-        port = _free_port()
+        port = free_port()
         hook = f"http://127.0.0.1:{port}/telegram/hook"
         env = {
             **os.environ,

@@ -1,0 +1,28 @@
+"""What several benches build alike: a private-chat text update, a free local port."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+
+def text_update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
+    """A private chat's text message as Telegram sends it (a command gets its entity)."""
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "测", "language_code": "zh-hans"},
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+    return {"update_id": update_id, "message": message}
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
