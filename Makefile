@@ -39,7 +39,7 @@ typecheck: venv
 	.venv/bin/mypy
 
 pytest: venv
-	.venv/bin/pytest
+	.venv/bin/pytest -n 2 --dist worksteal
 
 docs: setup
 	scripts/make-docs.sh

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # kept: "shared" in the database, one pace for every instance on the same token; "local"
     # in this process; "auto" shares it on PostgreSQL (where several instances run); "off"
     # sends unpaced (benchmarks, or a Bot API server of your own that does not limit).
-    beian_send_rate: float = 28.0
+    beian_send_rate: float = 25.0
     beian_rate_limit: Literal["auto", "local", "shared", "off"] = "auto"
     # The bot's @username, for the t.me links `beian reviewers invite` prints.
     beian_bot_username: str | None = None
