@@ -80,8 +80,8 @@ def _pct(values: list[float], q: float) -> float:
 class Ours:
     """beian as deployed: the inbox processor in front of the real Application."""
 
-    async def open(self, db: Path) -> None:
-        url = f"sqlite:///{db}"
+    async def open(self, db: Path, url: str | None = None) -> None:
+        url = url or f"sqlite:///{db}"
         migrate.upgrade(url)
         settings = Settings(database_url=url, beian_today=dt.date(2026, 11, 28))
         self.app = build_application(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
 DEFAULT_DATABASE_URL = "sqlite:///data/beian.db"
+_PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only for PostgreSQL)
 
 
 def normalize_url(url: str) -> str:
@@ -53,7 +56,35 @@ def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> sa.Engine:
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    sa.event.listen(engine, "checkin", _checked_in)
+    sa.event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled connection is pinged at checkout only when it sat unused this long (seconds): a
+# server restart or an idle timeout while the bot was quiet is found before the work starts,
+# and a busy bot pays no round trip per checkout (`pool_pre_ping` pinged every time: issue
+# 16). A connection lost while in use fails its work once; `Database` and SQLAlchemy discard
+# it and the pool, and the work runs again or its inbox row is retried.
+IDLE_PING_AFTER = 10.0
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING_AFTER:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as exc:  # the pool opens a new connection and tries again
+        raise sa.exc.DisconnectionError(f"idle connection lost: {exc}") from exc
 
 
 class Prepared:
@@ -130,11 +161,13 @@ class Raw:
     `commit` or `rollback` ends; errors are the DBAPI's own, not SQLAlchemy's wrappers.
     """
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, *, one_trip: bool = True) -> None:
         self.dialect = conn.dialect
+        self.one_trip = one_trip  # False: `read`/`write_one` as before issue 16 (benches)
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
         self._dbapi = dbapi
+        self.dbapi: Any = dbapi
         self._cursor = dbapi.cursor()
         self.errors: Any = conn.dialect.loaded_dbapi
 
@@ -145,6 +178,41 @@ class Raw:
     def fetch(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run `prepared` with `values`; return its rows."""
         return prepared.fetch(self._cursor, values)
+
+    def _idle_postgresql(self) -> bool:
+        """True on PostgreSQL outside a transaction: one statement may then run on its own
+        (autocommit), without the BEGIN and COMMIT/ROLLBACK round trips psycopg adds."""
+        if not self.one_trip or self.dialect.name != "postgresql":
+            return False
+        info = getattr(self._dbapi, "info", None)
+        return info is not None and info.transaction_status == _PG_IDLE
+
+    def read(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT and end its transaction: one round trip on PostgreSQL (issue 16:
+        BEGIN, the SELECT and a ROLLBACK were three)."""
+        if not self._idle_postgresql():
+            rows = prepared.fetch(self._cursor, values)
+            self.rollback()
+            return rows
+        self._dbapi.autocommit = True
+        try:
+            return prepared.fetch(self._cursor, values)
+        finally:
+            with contextlib.suppress(Exception):  # a lost connection is the caller's error
+                self._dbapi.autocommit = False
+
+    def write_one(self, prepared: Prepared, values: dict[str, Any]) -> int:
+        """Run one statement and commit it; one round trip on PostgreSQL (three before)."""
+        if not self._idle_postgresql():
+            touched = prepared.run(self._cursor, values)
+            self.commit()
+            return touched
+        self._dbapi.autocommit = True
+        try:
+            return prepared.run(self._cursor, values)
+        finally:
+            with contextlib.suppress(Exception):
+                self._dbapi.autocommit = False
 
     def commit(self) -> None:
         """Commit the transaction."""

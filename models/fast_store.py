@@ -153,10 +153,10 @@ class FastStore:
         self.raw = raw
 
     def load(self, channel: str, external_id: str) -> Stored | None:
-        rows = self.raw.fetch(
+        # The read ends its transaction: the write checks the version anyway.
+        rows = self.raw.read(
             _prepared("find", self.raw.dialect), {"channel": channel, "external_id": external_id}
         )
-        self.raw.rollback()  # end the read's transaction: the write checks the version anyway
         return _stored_of(rows[0]) if rows else None
 
     def accepts(self, stored: Stored | None, write: Write, extra: Extra | None) -> bool:

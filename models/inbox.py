@@ -199,6 +199,16 @@ def ingest(raw: Raw, *, bot_id: int, updates: list[Received], now: dt.datetime) 
     """Store updates and commit; return the ids that were new (a redelivery is skipped)."""
     statement = _prepared("ingest", raw.dialect)
     new = []
+    if len(updates) == 1:  # a webhook's update, or a quiet poll's: committed on its own
+        update = updates[0]
+        values = {
+            "bot_id": bot_id,
+            "update_id": update.update_id,
+            "chat_id": update.chat_id,
+            "payload": update.payload,
+            "now": now,
+        }
+        return [update.update_id] if raw.write_one(statement, values) == 1 else []
     for update in updates:
         values = {
             "bot_id": bot_id,
@@ -235,11 +245,10 @@ def release_chat(raw: Raw, *, bot_id: int, chat_id: int, holder: str) -> None:
 
 def pending_ids(raw: Raw, *, bot_id: int, chat_id: int, limit: int = 20) -> list[int]:
     """Return the chat's unprocessed update ids, oldest first (read only)."""
-    rows = raw.fetch(
+    rows = raw.read(
         _prepared("pending_ids", raw.dialect),
         {"bot_id": bot_id, "chat_id": chat_id, "limit": limit},
     )
-    raw.rollback()  # end the read (PostgreSQL opens a transaction for a SELECT)
     return [int(row[0]) for row in rows]
 
 

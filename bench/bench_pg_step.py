@@ -1,0 +1,138 @@
+"""The durable step on PostgreSQL against the same step on SQLite, and against PostgreSQL as it
+was before issue 16, side by side in one run.
+
+Run: .venv/bin/python -m bench.bench_pg_step [--postgres URL] [--steps 3000]
+
+Target (issue 16, item 4): the PostgreSQL step ≤ 2 × the SQLite step (p50 and p99). The step is
+bench_telegram's: the update stored in the inbox and committed, then processed through the
+real `Application` (an interview turn on the fast store, the inbox row marked done in the
+turn's transaction, the reply to a recording request). Sides, each on a database of its own
+(a SQLite file; a fresh PostgreSQL schema), in alternating blocks of 700 updates:
+
+- **sqlite**: as deployed by default (WAL, `synchronous=NORMAL`: a commit survives a crash of
+  the process, not of the machine — no sync per commit).
+- **sqlite, synchronous=FULL**: every commit synced to disk, the durability PostgreSQL's
+  default (`synchronous_commit=on`) gives: the like-for-like baseline.
+- **postgres**: as deployed now: the hot path on the loop's own connection (no thread hop),
+  psycopg's server-side prepared statements after 5 uses, no ping per checkout.
+- **postgres, before**: the code's configuration before: every statement in a worker thread
+  (`Database(inline=False)`), `pool_pre_ping=True` (a `SELECT 1` per checkout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.bench_telegram import ANSWERS, Ours, _measure, _pct, _update
+from models.db import make_engine, normalize_url
+
+BLOCK = len(ANSWERS) * 100
+SCHEMAS = ("bench_step_new", "bench_step_before")
+
+
+def _fresh_schema(base: str, schema: str) -> str:
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def _drop_schemas(base: str) -> None:
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        for schema in SCHEMAS:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _as_before(ours: Ours, url: str) -> None:
+    """Put one side back to the configuration before issue 16 (threads, a ping per checkout)."""
+    db = ours.services.db
+    db.close()
+    db.engine = sa.create_engine(normalize_url(url), pool_pre_ping=True)
+    db.inline = False
+    db.one_trip = False  # a SELECT with its BEGIN and ROLLBACK, an insert with BEGIN and COMMIT
+
+
+def _sqlite_full(ours: Ours) -> None:
+    """The SQLite side with `synchronous=FULL`: every commit synced, as PostgreSQL's are."""
+    db = ours.services.db
+    db.close()
+    sa.event.listen(db.engine, "connect", lambda conn, _: conn.execute("PRAGMA synchronous=FULL"))
+
+
+async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
+    sides: dict[str, Ours] = {
+        "sqlite": Ours(),
+        "sqlite, synchronous=FULL": Ours(),
+        "postgres": Ours(),
+        "postgres, before": Ours(),
+    }
+    await sides["sqlite"].open(tmp / "step.db")
+    await sides["sqlite, synchronous=FULL"].open(tmp / "full.db")
+    _sqlite_full(sides["sqlite, synchronous=FULL"])
+    await sides["postgres"].open(tmp / "unused", _fresh_schema(base, SCHEMAS[0]))
+    before_url = _fresh_schema(base, SCHEMAS[1])
+    await sides["postgres, before"].open(tmp / "unused", before_url)
+    _as_before(sides["postgres, before"], before_url)
+    total = 50 + steps + BLOCK
+    users = total // len(ANSWERS) + 1
+    updates = [
+        _update(i * len(ANSWERS) + j + 1, 10_000 + i, text)
+        for i in range(users)
+        for j, text in enumerate(ANSWERS)
+    ][:total]
+    for side in sides.values():
+        await _measure(side, updates[:50])  # warm-up: first queries, statements prepared
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    start = 50
+    while len(times["sqlite"]) < steps:
+        for name, side in sides.items():
+            times[name] += await _measure(side, updates[start : start + BLOCK])
+        start += BLOCK
+    for name, side in sides.items():
+        counts = side.services.conversations.counts
+        print(f"{name}: turns {dict(counts)}; database {dict(side.services.db.counts)}")
+        await side.close()
+    return {name: t[:steps] for name, t in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--steps", type=int, default=3000)
+    args = parser.parse_args()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            times = asyncio.run(run(args.postgres, args.steps, Path(tmp)))
+    finally:
+        _drop_schemas(args.postgres)
+    sqlite = times["sqlite"]
+    base50, base99 = statistics.median(sqlite), _pct(sqlite, 0.99)
+    print(f"steps measured: {len(sqlite)} per side, alternating blocks of {BLOCK}")
+    print("| side | p50 | p99 | p50 / SQLite | p99 / SQLite | target |")
+    print("|---|---|---|---|---|---|")
+    for name, t in times.items():
+        p50, p99 = statistics.median(t), _pct(t, 0.99)
+        target = "≤ 2× (issue 16)" if name == "postgres" else "—"
+        print(
+            f"| {name} | {p50:.3f} ms | {p99:.3f} ms | {p50 / base50:.2f}× | "
+            f"{p99 / base99:.2f}× | {target} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
