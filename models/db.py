@@ -214,6 +214,20 @@ class Raw:
             with contextlib.suppress(Exception):
                 self._dbapi.autocommit = False
 
+    def fetch_one(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run one statement with RETURNING (or a SELECT around data-modifying CTEs) and commit
+        it; return its rows. One round trip on PostgreSQL."""
+        if not self._idle_postgresql():
+            rows = prepared.fetch(self._cursor, values)
+            self.commit()
+            return rows
+        self._dbapi.autocommit = True
+        try:
+            return prepared.fetch(self._cursor, values)
+        finally:
+            with contextlib.suppress(Exception):
+                self._dbapi.autocommit = False
+
     def commit(self) -> None:
         """Commit the transaction."""
         self._dbapi.commit()

@@ -17,7 +17,7 @@ from sqlmodel import col
 from models import inbox
 from models.db import Prepared, Raw
 from models.interviews import Content, Extra, Saved, Stored, Write
-from models.tables import Applicant, Interview
+from models.tables import Applicant, InboxUpdate, Interview
 from models.types import JSONType, UTCDateTime
 
 _CONTENT = {
@@ -99,8 +99,37 @@ def _new_applicant(dialect: str) -> Any:
     )
 
 
+def _advance_done(_dialect: str) -> Any:
+    """PostgreSQL: the turn's two writes in one statement, so it commits alone in one round
+    trip (BEGIN, two UPDATEs and COMMIT were four). The interview moves only while its inbox
+    row waits; the row is marked done only if the interview moved. Returns (moved, done)."""
+    waiting = sa.exists().where(
+        col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+        col(InboxUpdate.update_id) == sa.bindparam("update_id"),
+        col(InboxUpdate.done_at).is_(None),
+    )
+    moved = _ADVANCE.where(waiting).returning(col(Interview.id)).cte("moved")
+    done = (
+        sa.update(InboxUpdate)
+        .where(
+            col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+            col(InboxUpdate.update_id) == sa.bindparam("update_id"),
+            col(InboxUpdate.done_at).is_(None),
+            sa.exists(sa.select(moved.c.id)),
+        )
+        .values(done_at=sa.bindparam("now", type_=UTCDateTime()))
+        .returning(col(InboxUpdate.update_id))
+        .cte("done")
+    )
+    return sa.select(
+        sa.select(sa.func.count()).select_from(moved).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(done).scalar_subquery(),
+    )
+
+
 _BUILDERS: dict[str, Callable[[str], Any]] = {
     "advance": lambda _d: _ADVANCE,
+    "advance_done": _advance_done,
     "set_language": lambda _d: _SET_LANGUAGE,
     "find": lambda _d: _FIND,
     "new_applicant": _new_applicant,
@@ -182,6 +211,31 @@ class FastStore:
             values = {**_content_values(write.content), "now": now}
             values["status"] = write.status.value
             values["purge_after"] = write.purge_after
+            one_trip = (
+                raw.one_trip
+                and dialect.name == "postgresql"
+                and write.inbox is not None
+                and stored is not None
+                and stored.content is not None
+                and write.content.language == stored.content.language
+            )
+            if one_trip and stored is not None and stored.interview_id is not None:
+                assert write.inbox is not None
+                rows = raw.fetch_one(
+                    _prepared("advance_done", dialect),
+                    {
+                        **values,
+                        "interview_id": stored.interview_id,
+                        "expected_version": stored.version,
+                        "bot_id": write.inbox[0],
+                        "update_id": write.inbox[1],
+                    },
+                )
+                # Not moved: another version, or the update answered already (nothing was
+                # written). Moved but not marked (its row marked meanwhile): the turn counts.
+                if int(rows[0][0]) != 1:
+                    return None
+                return Saved(stored.applicant_id, stored.interview_id, stored.version + 1)
             if stored is not None and stored.interview_id is not None:
                 moved = raw.run(
                     _prepared("advance", dialect),
