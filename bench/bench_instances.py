@@ -12,7 +12,7 @@ chosen by the routing:
 - **chat-sticky**: a person's updates always go to the same instance (hash routing).
 
 With the rate limiter off (`BEIAN_RATE_LIMIT=off`) it measures updates/s until every reply has
-arrived; with it on (shared, the default `BEIAN_SEND_RATE` of 28/s, as deployed on
+arrived; with it on (shared, the default `BEIAN_SEND_RATE` of 25/s, as deployed on
 PostgreSQL) it shows the bot-wide pace: the most messages the server received in any one
 second, and on average.
 "read back" counts the updates an instance had to read from the database because it was not

@@ -42,13 +42,17 @@ class Settings(BaseSettings):
     beian_remind_rate: float = 25.0
     beian_remind_every: float = 60.0
     # The bot's pace (messages/s over the whole bot: Telegram's limit is 30, less the network's
-    # jitter, which bunches messages up on the way: measured at the server, 28/s gives at
-    # most 30 in any second) and where it is
+    # jitter, which bunches messages up on the way: measured at the server, 28/s gave up to
+    # 33 in one second) and where it is
     # kept: "shared" in the database, one pace for every instance on the same token; "local"
     # in this process; "auto" shares it on PostgreSQL (where several instances run); "off"
     # sends unpaced (benchmarks, or a Bot API server of your own that does not limit).
     beian_send_rate: float = 25.0
     beian_rate_limit: Literal["auto", "local", "shared", "off"] = "auto"
+    # Where the hot path's statements run: "on" the event loop's own connection (no thread
+    # hop; a statement that would wait goes to a thread), "off" always in worker threads
+    # (waits for the database overlap across chats), "auto": see DESIGN.md (issue 16).
+    beian_db_inline: Literal["auto", "on", "off"] = "auto"
     # The bot's @username, for the t.me links `beian reviewers invite` prints.
     beian_bot_username: str | None = None
     # Where logs (and, by default, the SQLite database) live.

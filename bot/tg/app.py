@@ -88,6 +88,12 @@ def instance_name(settings: Settings, webhook: Webhook | None) -> str:
     return f"{socket.gethostname()}:{webhook.port if webhook else 'polling'}"
 
 
+def database_of(settings: Settings) -> Database:
+    """The bot's database, its hot path on the loop or in threads (`BEIAN_DB_INLINE`)."""
+    inline = {"on": True, "off": False}.get(settings.beian_db_inline)
+    return Database(settings.database_url, inline=inline)
+
+
 async def open_services(
     app: Application,  # type: ignore[type-arg]
     settings: Settings,
@@ -95,7 +101,7 @@ async def open_services(
     holder: str = "local",
 ) -> Services:
     """Open the database, the rules context and the renderer; set the command menus."""
-    db = Database(settings.database_url)
+    db = database_of(settings)
     glyphs: list[GlyphCoverage] = []  # filled once a render worker has loaded the fonts
     services = Services(
         db=db,

@@ -166,7 +166,9 @@ class InboxProcessor:
                 for update_id in ids:
                     if self._stopping:
                         return
-                    await self._process(chat_id, update_id)
+                    if not await self._process(chat_id, update_id):
+                        self._hand_over(chat_id)  # the claim ran out and another took it
+                        return
                 if not work.more:
                     # Rows another instance stores for this chat meanwhile are found by the
                     # sweep; what arrives here wakes the chat (`more`).
@@ -204,15 +206,44 @@ class InboxProcessor:
             self._held[chat_id] = now + self.lease
         return inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
 
-    async def _process(self, chat_id: int, update_id: int) -> None:
-        update = self._local.pop(update_id, None)
-        self._raw.pop(update_id, None)
-        if update is None:
-            update = await self._recovered(chat_id, update_id)
-            if update is None:
-                return
+    async def _still_held(self, chat_id: int) -> bool:
+        """Renew the chat's claim when half of it is gone; False when another instance took
+        the chat meanwhile (an overloaded instance's batch outlived its lease)."""
+        now = self.clock()
+        until = self._held.get(chat_id)
+        if until is not None and until - now > self.lease / 2:
+            return True
+
+        def renew(raw: Raw) -> bool:
+            return inbox.claim_chat(
+                raw,
+                bot_id=self.bot_id,
+                chat_id=chat_id,
+                holder=self.holder,
+                now=now,
+                lease=self.lease,
+            )
+
+        if await self.db.run(renew):
+            self._held[chat_id] = now + self.lease
+            return True
+        self._held.pop(chat_id, None)
+        return False
+
+    async def _process(self, chat_id: int, update_id: int) -> bool:
+        """Process one waiting update; False (nothing done) when the chat is no longer ours."""
         ticket = Ticket((self.bot_id, update_id))
         async with self._semaphore:
+            # Checked once this update's turn has come (it may have waited here long): a
+            # chat is processed by one instance at a time, in order.
+            if not await self._still_held(chat_id):
+                return False
+            update = self._local.pop(update_id, None)
+            self._raw.pop(update_id, None)
+            if update is None:
+                update = await self._recovered(chat_id, update_id)
+                if update is None:
+                    return True
             token = _CURRENT.set(ticket)
             started = time.perf_counter()
             try:
@@ -224,6 +255,7 @@ class InboxProcessor:
                     self.metrics.updates.labels("processed").inc()
         if not ticket.done:
             await self._mark_done(update_id)
+        return True
 
     async def _recovered(self, chat_id: int, update_id: int) -> Update | None:
         """Load an update stored before a crash (or by another instance); count the attempt."""

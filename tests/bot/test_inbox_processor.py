@@ -168,6 +168,38 @@ def test_a_dead_holders_chat_is_taken_over_when_its_claim_runs_out(
     assert log == ["b start 7", "b end 7"]
 
 
+def test_a_holder_whose_claim_ran_out_mid_batch_leaves_the_rest_to_the_new_holder(
+    instances: Two,
+) -> None:
+    """An overloaded instance's batch outlives its lease and another instance takes the chat:
+    the first does not go on with the updates it had read (they would be answered twice and
+    out of order), it hands them over."""
+    a, b, log, slow = instances
+    slow[1] = 0.6  # longer than a's lease
+
+    async def play() -> None:
+        pa, pb = await a.open(), await b.open()
+        pa.lease = dt.timedelta(seconds=0.4)
+        await pa.accept([_update(1, 42), _update(2, 42)])  # a holds the chat, reads 1 and 2
+        await asyncio.sleep(0.5)  # a is still inside 1; its claim has run out
+        await pb.accept([_update(3, 42)])  # b takes the chat: 2 and 3 are b's
+        await pb.idle()
+        await pa.idle()
+        await a.close()
+        await b.close()
+
+    asyncio.run(play())
+    assert sorted(e for e in log if e.startswith("a ")) == ["a end 1", "a start 1"]
+    # b took 1 over too (a's claim ran out while a was inside it: what a lease means), then 2
+    # and 3, in order; a did not touch 2.
+    assert [e for e in log if e.startswith("b ")][-4:] == [
+        "b start 2",
+        "b end 2",
+        "b start 3",
+        "b end 3",
+    ]
+
+
 def test_an_update_that_crashed_the_bot_three_times_is_given_up_with_an_apology(
     instances: Two, engine: sa.Engine
 ) -> None:

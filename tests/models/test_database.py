@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 import models.db
+from bot.settings import Settings
+from bot.tg.app import database_of
 from models.database import Database
 from models.db import Prepared, Raw, make_engine, session_scope
-
-pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -59,6 +60,7 @@ def _bump(raw: Raw) -> int:
     return int(n)
 
 
+@pytest.mark.postgres
 def test_a_lost_loop_connection_is_replaced_and_the_work_done(
     named_url: tuple[str, str],
 ) -> None:
@@ -78,6 +80,7 @@ def test_a_lost_loop_connection_is_replaced_and_the_work_done(
         db.close()
 
 
+@pytest.mark.postgres
 def test_a_lost_pooled_connection_is_replaced_and_the_work_done(
     named_url: tuple[str, str],
 ) -> None:
@@ -92,6 +95,7 @@ def test_a_lost_pooled_connection_is_replaced_and_the_work_done(
         db.close()
 
 
+@pytest.mark.postgres
 def test_a_row_lock_sends_the_loops_work_to_a_thread_and_the_loop_runs_on(
     named_url: tuple[str, str],
 ) -> None:
@@ -129,6 +133,7 @@ def _count(engine: sa.Engine) -> Any:
         return session.execute(sa.text("SELECT count(*) FROM t")).scalar_one()
 
 
+@pytest.mark.postgres
 def test_an_idle_pooled_connection_is_pinged_before_use(
     named_url: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,6 +153,7 @@ def test_an_idle_pooled_connection_is_pinged_before_use(
         engine.dispose()
 
 
+@pytest.mark.postgres
 def test_one_trip_statements_commit_alone_and_leave_later_work_transactional(
     named_url: tuple[str, str],
 ) -> None:
@@ -170,3 +176,20 @@ def test_one_trip_statements_commit_alone_and_leave_later_work_transactional(
         assert _count(engine) == 2  # 2 committed alone; 3 and 4 rolled back together
     finally:
         engine.dispose()
+
+
+def test_beian_db_inline_chooses_where_the_hot_path_runs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    chosen = {
+        mode: database_of(Settings(database_url=url, beian_db_inline=mode))
+        for mode in ("auto", "on", "off")
+    }
+    try:
+        assert {mode: db.inline for mode, db in chosen.items()} == {
+            "auto": True,
+            "on": True,
+            "off": False,
+        }
+    finally:
+        for db in chosen.values():
+            db.close()
