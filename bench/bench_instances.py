@@ -251,6 +251,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=300, help="people, rate limiter off")
     parser.add_argument("--limited-people", type=int, default=40, help="people, limiter on")
     parser.add_argument("--instances", default="1,2,4")
+    parser.add_argument("--limiters", default="off,shared", help="rate limiter modes to run")
     args = parser.parse_args()
     base = normalize_url(args.postgres)
     expected = _expected()
@@ -264,7 +265,10 @@ def main() -> None:
         "| most messages in one second | messages/s on average | read back | tracebacks |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
+    modes = args.limiters.split(",")
     for limiter, people in (("off", args.people), ("shared", args.limited_people)):
+        if limiter not in modes:
+            continue
         for count in counts:
             for sticky in (False, True) if count > 1 else (True,):
                 found = run_one(base, count, sticky, limiter, people, expected)

@@ -204,3 +204,26 @@ def test_retry_after_is_reraised_after_the_retries(db_url: str, fake: FakeBotAPI
 
     asyncio.run(main())
     assert len(fake.calls_of("sendMessage")) == 2
+
+
+def test_a_message_woken_late_takes_a_new_moment(tmp_path: Path) -> None:
+    """A busy loop wakes a sender after its moment went by: sending then would bunch it with
+    the messages on time, so it takes the next free moment of the shared schedule instead."""
+    url = f"sqlite:///{tmp_path}/late.db"
+    migrate.upgrade(url)
+    # Moments the limiter reads: reserve, its delay, the check after; then the same again.
+    readings = iter([1000.0, 1000.0, 1000.5, 1000.5, 1000.5, 1000.5])
+    limiter = SharedRateLimiter(url, 1, rate=25.0, clock=lambda: next(readings))
+
+    async def main() -> None:
+        await limiter.initialize()
+        try:
+            await limiter.wait(BOT_KEY, 1 / 25, 1)
+        finally:
+            await limiter.shutdown()
+
+    asyncio.run(main())
+    assert limiter.late == 1
+    # Both moments were taken: the next goes one interval after the second (1000.5).
+    schedule = SendSchedule(sa.create_engine(url), bot_id=1)
+    assert schedule.reserve(BOT_KEY, 1 / 25, 1, 1000.5) == pytest.approx(1000.54)
