@@ -54,7 +54,7 @@ def _answers() -> FilingAnswers:
 
 
 def _baseline_set(htmls: list[str]) -> float:
-    """The bare way: a new FontConfiguration and stylesheet per document."""
+    """The naive way: a new FontConfiguration and stylesheet per document."""
     start = time.perf_counter()
     for html in htmls:
         fonts = FontConfiguration()
@@ -63,6 +63,53 @@ def _baseline_set(htmls: list[str]) -> float:
             stylesheets=[css], font_config=fonts
         )
     return time.perf_counter() - start
+
+
+_REUSED: tuple[FontConfiguration, CSS] | None = None
+
+
+def _reused() -> tuple[FontConfiguration, CSS]:
+    """One FontConfiguration and one parsed stylesheet per process, as WeasyPrint advises."""
+    global _REUSED
+    if _REUSED is None:
+        fonts = FontConfiguration()
+        _REUSED = fonts, CSS(filename=str(STATIC_DIR / "forms.css"), font_config=fonts)
+    return _REUSED
+
+
+def _reused_render(html: str) -> int:
+    fonts, css = _reused()
+    pdf = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/").write_pdf(
+        stylesheets=[css], font_config=fonts
+    )
+    return len(pdf or b"")
+
+
+def _reused_set(htmls: list[str]) -> float:
+    """The honest baseline (issue 16): bare WeasyPrint, fonts and stylesheet reused."""
+    start = time.perf_counter()
+    for html in htmls:
+        _reused_render(html)
+    return time.perf_counter() - start
+
+
+def _baseline_pool(htmls: list[str], sets: int) -> dict[str, float]:
+    """A bare pool of 2 processes (concurrent.futures), each reusing its fonts and stylesheet:
+    the same sets as beian's pool, pool against pool."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        list(pool.map(_reused_render, htmls * 2))  # warm both processes
+        one_set = []
+        for _ in range(7):
+            before = time.perf_counter()
+            list(pool.map(_reused_render, htmls))
+            one_set.append(time.perf_counter() - before)
+        start = time.perf_counter()
+        list(pool.map(_reused_render, htmls * sets))
+        elapsed = time.perf_counter() - start
+    return {"set_ms": 1000 * statistics.median(one_set), "docs_per_s": sets * len(htmls) / elapsed}
 
 
 def _our_set(answers: FilingAnswers, ctx: DocumentContext) -> float:
@@ -124,8 +171,11 @@ def main() -> None:
     warm = statistics.median(_our_set(answers, ctx) for _ in range(args.repeat))
     _baseline_set(htmls)
     base = statistics.median(_baseline_set(htmls) for _ in range(args.repeat))
+    _reused_set(htmls)
+    reused = statistics.median(_reused_set(htmls) for _ in range(args.repeat))
 
     pool = asyncio.run(_pool_throughput(answers, ctx, args.sets))
+    bare_pool = _baseline_pool(htmls, args.sets)
 
     rss_start = None
     rss_mid = 0.0
@@ -151,30 +201,32 @@ def main() -> None:
         f"machine: {os.cpu_count()} cores; one set = {len(KINDS)} documents "
         f"(备案表 ×2 copies, 告知书, 清单, 指引, 变更说明)"
     )
-    print("| measure | beian | baseline (bare WeasyPrint, new FontConfiguration each) | target |")
-    print("|---|---|---|---|")
-    print(f"| full set, cold (first in process) | {1000 * cold:.0f} ms | — | — |")
+    print(
+        "| measure | beian | baseline: bare WeasyPrint, fonts and stylesheet reused | "
+        "naive: new FontConfiguration and stylesheet each | target |"
+    )
+    print("|---|---|---|---|---|")
+    print(f"| full set, cold (first in process) | {1000 * cold:.0f} ms | — | — | — |")
     print(
         f"| full set, warm, one process in sequence (median of {args.repeat}) | "
-        f"{1000 * warm:.0f} ms | "
-        f"{1000 * base:.0f} ms | ≤ 400 ms |"
+        f"{1000 * warm:.0f} ms | {1000 * reused:.0f} ms | {1000 * base:.0f} ms | ≤ 400 ms |"
     )
     print(
-        f"| full set, warm, through the pool (2 workers, as the bot renders it; median of 7) | "
-        f"{pool['set_ms']:.0f} ms | — | ≤ 400 ms |"
+        f"| full set, warm, through a pool of 2 processes (median of 7) | "
+        f"{pool['set_ms']:.0f} ms | {bare_pool['set_ms']:.0f} ms | — | ≤ 400 ms |"
     )
     print(
         f"| documents/s, pool of 2 processes, {args.sets} sets | {pool['docs_per_s']:.1f} | "
-        f"{len(KINDS) / base:.1f} (one process, sequential) | ≥ 20 |"
+        f"{bare_pool['docs_per_s']:.1f} | {len(KINDS) / base:.1f} (one process) | ≥ 20 |"
     )
     print(
         f"| event-loop lag p50 / p99 while {args.sets} sets render | "
-        f"{pool['lag_p50_ms']:.1f} / {pool['lag_p99_ms']:.1f} ms | — | p99 ≤ 20 ms |"
+        f"{pool['lag_p50_ms']:.1f} / {pool['lag_p99_ms']:.1f} ms | — | — | p99 ≤ 20 ms |"
     )
     print(
         f"| RSS after 100 → {args.renders // 2} → {args.renders} renders | {rss_start:.0f} → "
-        f"{rss_mid:.0f} → {rss_end:.0f} MiB ({100 * (rss_end / rss_start - 1):+.1f}%) | "
-        f"200 bare renders: {rss_base_start:.0f} → {rss_base_end:.0f} MiB "
+        f"{rss_mid:.0f} → {rss_end:.0f} MiB ({100 * (rss_end / rss_start - 1):+.1f}%) | — | "
+        f"200 naive renders: {rss_base_start:.0f} → {rss_base_end:.0f} MiB "
         f"({100 * (rss_base_end / rss_base_start - 1):+.1f}%) | ±10% |"
     )
 
