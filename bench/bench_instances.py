@@ -35,14 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import sqlalchemy as sa
 
-from bench.common import free_port, text_update
+from bench.common import free_port, fresh_schema, text_update
 from bot.tg import ui
 from dialogs.engine import begin, handle
 from dialogs.model import Context, Input
 from models import migrate
-from models.db import make_engine, normalize_url
+from models.db import normalize_url
 from rules.pack import load_pack
 from rules.workdays import WorkdayCalendar
 from tests.dialogs.transcripts import SUBMITTING
@@ -111,13 +110,7 @@ def _expected() -> list[str]:
 
 
 def _fresh_schema(base: str) -> str:
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{SCHEMA}"'))
-    admin.dispose()
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{SCHEMA}"
+    url = fresh_schema(base, SCHEMA)
     migrate.upgrade(url)
     return url
 

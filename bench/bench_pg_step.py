@@ -35,20 +35,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.bench_telegram import ANSWERS, Ours, _measure, _pct, _update
+from bench.common import fresh_schema
 from models.db import make_engine, normalize_url
 
 BLOCK = len(ANSWERS) * 100
 SCHEMAS = ("bench_step_new", "bench_step_before", "bench_step_async_commit")
-
-
-def _fresh_schema(base: str, schema: str) -> str:
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
 def _drop_schemas(base: str) -> None:
@@ -86,13 +77,13 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     await sides["sqlite"].open(tmp / "step.db")
     await sides["sqlite, synchronous=FULL"].open(tmp / "full.db")
     _sqlite_full(sides["sqlite, synchronous=FULL"])
-    await sides["postgres"].open(tmp / "unused", _fresh_schema(base, SCHEMAS[0]))
-    before_url = _fresh_schema(base, SCHEMAS[1])
+    await sides["postgres"].open(tmp / "unused", fresh_schema(base, SCHEMAS[0]))
+    before_url = fresh_schema(base, SCHEMAS[1])
     await sides["postgres, before"].open(tmp / "unused", before_url)
     _as_before(sides["postgres, before"], before_url)
     # Commits not waiting for their WAL flush (a crash of the server may lose the last ~0.6 s):
     # how much of the step is PostgreSQL's sync per commit. Not what beian recommends.
-    unsynced = _fresh_schema(base, SCHEMAS[2]) + "%20-csynchronous_commit%3Doff"
+    unsynced = fresh_schema(base, SCHEMAS[2]) + "%20-csynchronous_commit%3Doff"
     await sides["postgres, synchronous_commit=off"].open(tmp / "unused", unsynced)
     total = 50 + steps + BLOCK
     users = total // len(ANSWERS) + 1

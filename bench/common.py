@@ -1,4 +1,5 @@
-"""What several benches build alike: a private-chat text update, a free local port."""
+"""What several benches build alike: a private-chat text update, a free local port, a fresh
+PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -26,3 +27,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def fresh_schema(base: str, schema: str) -> str:
+    """Drop and create `schema` on the PostgreSQL at `base`; return a URL working in it."""
+    import sqlalchemy as sa
+
+    from models.db import make_engine
+
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"

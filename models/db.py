@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -15,6 +15,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
 DEFAULT_DATABASE_URL = "sqlite:///data/beian.db"
+T = TypeVar("T")
 _PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only for PostgreSQL)
 
 
@@ -187,46 +188,32 @@ class Raw:
         info = getattr(self._dbapi, "info", None)
         return info is not None and info.transaction_status == _PG_IDLE
 
-    def read(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Run a SELECT and end its transaction: one round trip on PostgreSQL (issue 16:
-        BEGIN, the SELECT and a ROLLBACK were three)."""
+    def _alone(self, call: Callable[[], T], end: Callable[[], None]) -> T:
+        """Run one statement on its own: in autocommit on idle PostgreSQL (one round trip:
+        psycopg would add a BEGIN and a COMMIT or ROLLBACK), else then `end` the transaction."""
         if not self._idle_postgresql():
-            rows = prepared.fetch(self._cursor, values)
-            self.rollback()
-            return rows
+            result = call()
+            end()
+            return result
         self._dbapi.autocommit = True
         try:
-            return prepared.fetch(self._cursor, values)
+            return call()
         finally:
             with contextlib.suppress(Exception):  # a lost connection is the caller's error
                 self._dbapi.autocommit = False
 
+    def read(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT and end its transaction (one round trip on PostgreSQL; three before)."""
+        return self._alone(lambda: prepared.fetch(self._cursor, values), self.rollback)
+
     def write_one(self, prepared: Prepared, values: dict[str, Any]) -> int:
-        """Run one statement and commit it; one round trip on PostgreSQL (three before)."""
-        if not self._idle_postgresql():
-            touched = prepared.run(self._cursor, values)
-            self.commit()
-            return touched
-        self._dbapi.autocommit = True
-        try:
-            return prepared.run(self._cursor, values)
-        finally:
-            with contextlib.suppress(Exception):
-                self._dbapi.autocommit = False
+        """Run one statement and commit it; return the rows it touched."""
+        return self._alone(lambda: prepared.run(self._cursor, values), self.commit)
 
     def fetch_one(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run one statement with RETURNING (or a SELECT around data-modifying CTEs) and commit
-        it; return its rows. One round trip on PostgreSQL."""
-        if not self._idle_postgresql():
-            rows = prepared.fetch(self._cursor, values)
-            self.commit()
-            return rows
-        self._dbapi.autocommit = True
-        try:
-            return prepared.fetch(self._cursor, values)
-        finally:
-            with contextlib.suppress(Exception):
-                self._dbapi.autocommit = False
+        it; return its rows."""
+        return self._alone(lambda: prepared.fetch(self._cursor, values), self.commit)
 
     def commit(self) -> None:
         """Commit the transaction."""

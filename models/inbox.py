@@ -198,27 +198,20 @@ class Received:
 def ingest(raw: Raw, *, bot_id: int, updates: list[Received], now: dt.datetime) -> list[int]:
     """Store updates and commit; return the ids that were new (a redelivery is skipped)."""
     statement = _prepared("ingest", raw.dialect)
-    new = []
+
+    def values(update: Received) -> dict[str, Any]:
+        return {
+            "bot_id": bot_id,
+            "update_id": update.update_id,
+            "chat_id": update.chat_id,
+            "payload": update.payload,
+            "now": now,
+        }
+
     if len(updates) == 1:  # a webhook's update, or a quiet poll's: committed on its own
-        update = updates[0]
-        values = {
-            "bot_id": bot_id,
-            "update_id": update.update_id,
-            "chat_id": update.chat_id,
-            "payload": update.payload,
-            "now": now,
-        }
-        return [update.update_id] if raw.write_one(statement, values) == 1 else []
-    for update in updates:
-        values = {
-            "bot_id": bot_id,
-            "update_id": update.update_id,
-            "chat_id": update.chat_id,
-            "payload": update.payload,
-            "now": now,
-        }
-        if raw.run(statement, values) == 1:
-            new.append(update.update_id)
+        (update,) = updates
+        return [update.update_id] if raw.write_one(statement, values(update)) == 1 else []
+    new = [u.update_id for u in updates if raw.run(statement, values(u)) == 1]
     raw.commit()
     return new
 
