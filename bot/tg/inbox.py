@@ -187,48 +187,35 @@ class InboxProcessor:
         update ids oldest first; None when another instance holds it, which is then sent
         `notes` (PostgreSQL). One trip to the database: run by `Database.run`, on the loop
         on SQLite."""
-        until = self._held.get(chat_id)
-        if until is None or until - now <= self.lease / 2:
-            held = inbox.claim_chat(
-                raw,
-                bot_id=self.bot_id,
-                chat_id=chat_id,
-                holder=self.holder,
-                now=now,
-                lease=self.lease,
-            )
-            if not held:
-                self._held.pop(chat_id, None)
-                channel = self._channel
-                if channel is not None and notes:
-                    wakeups.send(raw, channel, notes)
-                return None
-            self._held[chat_id] = now + self.lease
+        if self._renewal_due(chat_id, now) and not self._claim(chat_id, now, raw):
+            channel = self._channel
+            if channel is not None and notes:
+                wakeups.send(raw, channel, notes)
+            return None
         return inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
+
+    def _renewal_due(self, chat_id: int, now: dt.datetime) -> bool:
+        until = self._held.get(chat_id)
+        return until is None or until - now <= self.lease / 2
+
+    def _claim(self, chat_id: int, now: dt.datetime, raw: Raw) -> bool:
+        """Take or renew the chat's claim; remember until when it is ours (or that it is not)."""
+        held = inbox.claim_chat(
+            raw, bot_id=self.bot_id, chat_id=chat_id, holder=self.holder, now=now, lease=self.lease
+        )
+        if held:
+            self._held[chat_id] = now + self.lease
+        else:
+            self._held.pop(chat_id, None)
+        return held
 
     async def _still_held(self, chat_id: int) -> bool:
         """Renew the chat's claim when half of it is gone; False when another instance took
         the chat meanwhile (an overloaded instance's batch outlived its lease)."""
         now = self.clock()
-        until = self._held.get(chat_id)
-        if until is not None and until - now > self.lease / 2:
+        if not self._renewal_due(chat_id, now):
             return True
-
-        def renew(raw: Raw) -> bool:
-            return inbox.claim_chat(
-                raw,
-                bot_id=self.bot_id,
-                chat_id=chat_id,
-                holder=self.holder,
-                now=now,
-                lease=self.lease,
-            )
-
-        if await self.db.run(renew):
-            self._held[chat_id] = now + self.lease
-            return True
-        self._held.pop(chat_id, None)
-        return False
+        return await self.db.run(partial(self._claim, chat_id, now))
 
     async def _process(self, chat_id: int, update_id: int) -> bool:
         """Process one waiting update; False (nothing done) when the chat is no longer ours."""
