@@ -81,12 +81,20 @@ class InboxProcessor:
     holder: str
     clock: Callable[[], dt.datetime]
     max_concurrent: int = 8
+    # A burst beyond these waits in the database, not in memory: a parsed update costs a few
+    # KB and a chat's task one more; what a burst took from the allocator is not given back
+    # (`bench_memory`: 13 KB per person before these bounds).
+    max_local: int = 256  # parsed updates kept in memory until processed
+    max_chats: int = 64  # chats worked on at once; the others queue by id
     lease: dt.timedelta = CLAIM_LEASE
     apologise: Callable[[int], Coroutine[Any, Any, None]] | None = None
     metrics: Metrics | None = None
     _chats: dict[int, _ChatWork] = field(default_factory=dict)
     _local: dict[int, Update] = field(default_factory=dict)  # stored here, not processed yet
     _raw: dict[int, dict[str, Any]] = field(default_factory=dict)  # their JSON, to hand over
+    # Stored past `max_local` (update id -> chat): read back from the database when processed.
+    _stored_only: dict[int, int] = field(default_factory=dict)
+    _queued: dict[int, None] = field(default_factory=dict)  # chats past `max_chats`, in order
     _channel: str | None = None  # PostgreSQL: where instances wake each other (`listen`)
     _held: dict[int, dt.datetime] = field(default_factory=dict)  # chat -> our claim's end
     _semaphore: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
@@ -131,8 +139,11 @@ class InboxProcessor:
                 if self.metrics is not None:
                     self.metrics.updates.labels("duplicate").inc()
                 continue
-            self._local[row.update_id] = update
-            self._raw[row.update_id] = row.payload
+            if len(self._local) < self.max_local:
+                self._local[row.update_id] = update
+                self._raw[row.update_id] = row.payload
+            else:
+                self._stored_only[row.update_id] = row.chat_id
             self.wake(row.chat_id)
         return sorted(new), unreadable
 
@@ -146,6 +157,10 @@ class InboxProcessor:
         if work is not None:
             work.more = True
             return
+        if len(self._chats) >= self.max_chats:
+            self._queued[chat_id] = None  # started when a chat in hand is finished
+            return
+        self._queued.pop(chat_id, None)
         work = _ChatWork()
         self._chats[chat_id] = work
         work.task = asyncio.create_task(self._run_chat(chat_id, work), name=f"inbox:{chat_id}")
@@ -179,6 +194,8 @@ class InboxProcessor:
             )
         finally:
             self._chats.pop(chat_id, None)
+            if self._queued and not self._stopping:
+                self.wake(next(iter(self._queued)))
 
     def _claimed_pending(
         self, chat_id: int, now: dt.datetime, notes: list[str], raw: Raw
@@ -227,7 +244,9 @@ class InboxProcessor:
                 return False
             update = self._local.pop(update_id, None)
             self._raw.pop(update_id, None)
-            if update is None:
+            if update is None and update_id in self._stored_only:
+                update = await self._read_back(update_id)
+            elif update is None:
                 update = await self._recovered(chat_id, update_id)
                 if update is None:
                     return True
@@ -243,6 +262,14 @@ class InboxProcessor:
         if not ticket.done:
             await self._mark_done(update_id)
         return True
+
+    async def _read_back(self, update_id: int) -> Update | None:
+        """Load an update this instance stored but did not keep in memory (a burst)."""
+        self._stored_only.pop(update_id, None)
+        found = await self.db.run(
+            lambda raw: inbox.stored_update(raw, bot_id=self.bot_id, update_id=update_id)
+        )
+        return None if found is None else Update.de_json(found[0], self.app.bot)
 
     async def _recovered(self, chat_id: int, update_id: int) -> Update | None:
         """Load an update stored before a crash (or by another instance); count the attempt."""
@@ -284,6 +311,10 @@ class InboxProcessor:
             wakeups.note(self.bot_id, chat_id, update_id, self._raw.get(update_id))
             for update_id, update in self._local.items()
             if chat_of(update) == chat_id
+        ] + [
+            wakeups.note(self.bot_id, chat_id, update_id, None)
+            for update_id, chat in self._stored_only.items()
+            if chat == chat_id
         ]
 
     def _hand_over(self, chat_id: int) -> None:
@@ -293,6 +324,8 @@ class InboxProcessor:
         for update_id in [u for u, update in self._local.items() if chat_of(update) == chat_id]:
             self._local.pop(update_id, None)
             self._raw.pop(update_id, None)
+        for update_id in [u for u, chat in self._stored_only.items() if chat == chat_id]:
+            del self._stored_only[update_id]
 
     def _woken(self, payload: str) -> None:
         """Another instance stored an update for a chat: process it if we hold that chat."""
@@ -302,7 +335,11 @@ class InboxProcessor:
         until = self._held.get(found.chat_id)
         if until is None or until <= self.clock():
             return  # not ours (any more): the sweep of whoever holds it finds the row
-        if found.raw is not None and found.update_id not in self._local:
+        if (
+            found.raw is not None
+            and found.update_id not in self._local
+            and len(self._local) < self.max_local
+        ):
             with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
                 update = Update.de_json(found.raw, self.app.bot)
                 if update is not None:
@@ -360,7 +397,7 @@ class InboxProcessor:
             await asyncio.sleep(every)
 
     async def idle(self) -> None:
-        """Wait until no chat has work in hand (tests and benchmarks)."""
+        """Wait until no chat has work in hand or queued (tests and benchmarks)."""
         while self._chats:
             tasks = [w.task for w in self._chats.values() if w.task is not None]
             await asyncio.wait(tasks)

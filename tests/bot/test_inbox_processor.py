@@ -142,6 +142,50 @@ def test_every_update_is_marked_done_and_a_redelivery_is_skipped(
         assert inbox.pending_ids(Raw(conn), bot_id=1, chat_id=42) == []
 
 
+def test_a_burst_waits_in_the_database_not_in_memory_and_none_is_lost(
+    instances: Two, engine: sa.Engine
+) -> None:
+    """Past `max_local` parsed updates and `max_chats` chats in hand, the rest of a burst is
+    stored only: read back when its turn comes (not counted as a crash's attempt), each chat
+    still in order, nothing lost."""
+    a, _, log, _ = instances
+    chats = (41, 42, 43, 44, 45)
+    burst = [_update(10 * n + k, chat) for n in range(1, 4) for k, chat in enumerate(chats)]
+    in_hand: list[int] = []
+
+    async def play() -> tuple[int, int]:
+        pa = await a.open()
+        pa.max_local, pa.max_chats = 3, 2
+        original = a.handle
+
+        async def watched(update: Update, context: Any) -> None:
+            in_hand.append(len(pa._chats))
+            await original(update, context)
+
+        a.app.handlers[0][0].callback = watched
+        await pa.accept(burst)
+        kept = len(pa._local)
+        queued = len(pa._queued)
+        await pa.idle()
+        await a.close()
+        return kept, queued
+
+    kept, queued = asyncio.run(play())
+    assert kept == 3 and queued == 3  # 2 chats in hand, 3 waiting by id only
+    assert max(in_hand) <= 2
+    for chat in chats:
+        ids = [u["update_id"] for u in burst if u["message"]["chat"]["id"] == chat]
+        mine = [e for e in log if int(e.split()[-1]) in ids]
+        assert mine == [f"a {what} {i}" for i in ids for what in ("start", "end")]
+    assert len(log) == 2 * len(burst)
+    with engine.connect() as conn:
+        raw = Raw(conn)
+        for update in burst:
+            found = inbox.stored_update(raw, bot_id=1, update_id=update["update_id"])
+            assert found is not None and found[1] == 0  # no attempt counted: not a crash
+        assert all(inbox.pending_ids(raw, bot_id=1, chat_id=c) == [] for c in chats)
+
+
 def test_a_dead_holders_chat_is_taken_over_when_its_claim_runs_out(
     instances: Two, engine: sa.Engine
 ) -> None:
