@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -255,6 +258,21 @@ def chat(
     raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name))
 
 
+@contextmanager
+def _no_passport_crypto() -> Iterator[None]:
+    """Import PTB without `cryptography`, which it loads for Telegram Passport whenever it is
+    installed (here only as pdfplumber's, for the tests). beian reads no Passport data, and
+    the bot's process would keep ~8 MB of OpenSSL and Rust bindings for nothing (issue 16)."""
+    if "telegram" in sys.modules or "cryptography" in sys.modules:
+        yield
+        return
+    sys.modules["cryptography"] = None  # type: ignore[assignment]  # its import fails
+    try:
+        yield
+    finally:
+        del sys.modules["cryptography"]  # anything later may import it as usual
+
+
 @app.command()
 def serve(
     webhook_url: Annotated[
@@ -271,8 +289,10 @@ def serve(
     """Run the Telegram bot: long polling, or a webhook server with --webhook-url."""
     from bot.logs import setup_logging
     from bot.settings import TokenError, bot_token
-    from bot.tg.app import Webhook
-    from bot.tg.app import serve as run
+
+    with _no_passport_crypto():
+        from bot.tg.app import Webhook
+        from bot.tg.app import serve as run
 
     settings = _settings()
     try:

@@ -387,5 +387,5 @@ async def _apologise(app: Application, chat_id: int) -> None:  # type: ignore[ty
 
 def serve(settings: Settings, token: str, webhook: Webhook | None) -> int:
     """Migrate the database, then run the bot; return the exit code."""
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade_apart(settings.database_url)
     return asyncio.run(run(settings, token, webhook))

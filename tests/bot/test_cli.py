@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,20 @@ def test_a_broken_pack_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert code == 1 and "Field required" in out
     code, out = run("pack", "check", "example")
     assert code == 0 and "EXAMPLE" in out
+
+
+def test_serve_imports_the_bot_without_passport_cryptography() -> None:
+    """PTB loads `cryptography` (~8 MB resident) for Telegram Passport whenever it is
+    installed; `beian serve` reads no Passport data and keeps it out (issue 16's memory)."""
+    code = (
+        "import sys\n"
+        "from bot.cli import _no_passport_crypto\n"
+        "with _no_passport_crypto():\n"
+        "    import bot.tg.app\n"
+        "from telegram._passport import credentials\n"
+        "print('cryptography' in sys.modules, credentials.CRYPTO_INSTALLED)\n"
+        "import cryptography\n"  # and it imports as usual afterwards
+        "print('cryptography' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True"]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -347,6 +351,30 @@ def test_the_head_read_from_the_files_is_alembics_head(db_url: str) -> None:
     assert migrate.current_revision(db_url) == "0003"
     migrate.upgrade(db_url)
     assert migrate.current_revision(db_url) == migrate.head_revision()
+
+
+def test_serve_migrates_in_a_child_process_and_keeps_no_alembic(db_url: str) -> None:
+    """`beian serve` runs for months: Alembic, Mako and Pygments stay in the child that
+    migrated (issue 16's memory)."""
+    code = (
+        "import sys; from models import migrate; migrate.upgrade_apart(sys.argv[1]); "
+        "print('alembic' in sys.modules, 'mako' in sys.modules)"
+    )
+    run = [sys.executable, "-c", code, db_url]
+    assert subprocess.run(run, capture_output=True, text=True, check=True).stdout.split() == [
+        "False",
+        "False",
+    ]
+    assert migrate.current_revision(db_url) == migrate.head_revision()
+
+
+def test_a_migration_failing_in_the_child_process_is_raised(tmp_path: Path) -> None:
+    path = tmp_path / "beian.db"
+    with sqlite3.connect(path) as conn:  # a revision no migration file knows
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999')")
+    with pytest.raises(RuntimeError, match="failed"):
+        migrate.upgrade_apart(f"sqlite:///{path}")
 
 
 def test_an_interview_in_progress_is_carried_across_the_rebuilt_interview(
