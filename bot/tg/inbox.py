@@ -92,8 +92,8 @@ class InboxProcessor:
     _chats: dict[int, _ChatWork] = field(default_factory=dict)
     _local: dict[int, Update] = field(default_factory=dict)  # stored here, not processed yet
     _raw: dict[int, dict[str, Any]] = field(default_factory=dict)  # their JSON, to hand over
-    # Stored past `max_local` (update id -> chat): read back from the database when processed.
-    _stored_only: dict[int, int] = field(default_factory=dict)
+    # Stored past `max_local` (chat -> update ids): read back from the database when processed.
+    _stored_only: dict[int, set[int]] = field(default_factory=dict)
     _queued: dict[int, None] = field(default_factory=dict)  # chats past `max_chats`, in order
     _channel: str | None = None  # PostgreSQL: where instances wake each other (`listen`)
     _held: dict[int, dt.datetime] = field(default_factory=dict)  # chat -> our claim's end
@@ -143,7 +143,7 @@ class InboxProcessor:
                 self._local[row.update_id] = update
                 self._raw[row.update_id] = row.payload
             else:
-                self._stored_only[row.update_id] = row.chat_id
+                self._stored_only.setdefault(row.chat_id, set()).add(row.update_id)
             self.wake(row.chat_id)
         return sorted(new), unreadable
 
@@ -244,8 +244,8 @@ class InboxProcessor:
                 return False
             update = self._local.pop(update_id, None)
             self._raw.pop(update_id, None)
-            if update is None and update_id in self._stored_only:
-                update = await self._read_back(update_id)
+            if update is None and update_id in self._stored_only.get(chat_id, ()):
+                update = await self._read_back(chat_id, update_id)
             elif update is None:
                 update = await self._recovered(chat_id, update_id)
                 if update is None:
@@ -263,9 +263,12 @@ class InboxProcessor:
             await self._mark_done(update_id)
         return True
 
-    async def _read_back(self, update_id: int) -> Update | None:
+    async def _read_back(self, chat_id: int, update_id: int) -> Update | None:
         """Load an update this instance stored but did not keep in memory (a burst)."""
-        self._stored_only.pop(update_id, None)
+        ids = self._stored_only[chat_id]
+        ids.discard(update_id)
+        if not ids:
+            del self._stored_only[chat_id]
         found = await self.db.run(
             lambda raw: inbox.stored_update(raw, bot_id=self.bot_id, update_id=update_id)
         )
@@ -313,8 +316,7 @@ class InboxProcessor:
             if chat_of(update) == chat_id
         ] + [
             wakeups.note(self.bot_id, chat_id, update_id, None)
-            for update_id, chat in self._stored_only.items()
-            if chat == chat_id
+            for update_id in sorted(self._stored_only.get(chat_id, ()))
         ]
 
     def _hand_over(self, chat_id: int) -> None:
@@ -324,8 +326,7 @@ class InboxProcessor:
         for update_id in [u for u, update in self._local.items() if chat_of(update) == chat_id]:
             self._local.pop(update_id, None)
             self._raw.pop(update_id, None)
-        for update_id in [u for u, chat in self._stored_only.items() if chat == chat_id]:
-            del self._stored_only[update_id]
+        self._stored_only.pop(chat_id, None)
 
     def _woken(self, payload: str) -> None:
         """Another instance stored an update for a chat: process it if we hold that chat."""
