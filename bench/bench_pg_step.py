@@ -34,7 +34,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.bench_telegram import ANSWERS, Ours, _measure, _pct, _update
+from bench.bench_telegram import ANSWERS, Ours, _measure, _pct, interviews
 from bench.common import fresh_schema
 from models.db import make_engine, normalize_url
 
@@ -85,13 +85,7 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     # how much of the step is PostgreSQL's sync per commit. Not what beian recommends.
     unsynced = fresh_schema(base, SCHEMAS[2]) + "%20-csynchronous_commit%3Doff"
     await sides["postgres, synchronous_commit=off"].open(tmp / "unused", unsynced)
-    total = 50 + steps + BLOCK
-    users = total // len(ANSWERS) + 1
-    updates = [
-        _update(i * len(ANSWERS) + j + 1, 10_000 + i, text)
-        for i in range(users)
-        for j, text in enumerate(ANSWERS)
-    ][:total]
+    updates = interviews(50 + steps + BLOCK)
     for side in sides.values():
         await _measure(side, updates[:50])  # warm-up: first queries, statements prepared
     times: dict[str, list[float]] = {name: [] for name in sides}

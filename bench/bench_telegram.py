@@ -72,6 +72,16 @@ def _update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
     }
 
 
+def interviews(total: int, first_user: int = 10_000) -> list[dict[str, Any]]:
+    """`total` updates of applicants each saying ANSWERS in order (the first a first contact)."""
+    users = total // len(ANSWERS) + 1
+    return [
+        _update(i * len(ANSWERS) + j + 1, first_user + i, text)
+        for i in range(users)
+        for j, text in enumerate(ANSWERS)
+    ][:total]
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -237,12 +247,7 @@ async def side_by_side(
         await floor.open(tmp / f"{name}.db")
     block = len(ANSWERS) * 100 if alternate else 50 + steps + len(ANSWERS) * 100
     total = 50 + steps + block
-    users = total // len(ANSWERS) + 1
-    ours_updates = [
-        _update(i * len(ANSWERS) + j + 1, 10_000 + i, text)
-        for i in range(users)
-        for j, text in enumerate(ANSWERS)
-    ][:total]
+    ours_updates = interviews(total)
     floor_updates = [
         _update(i + 1, 20_000 + i % 100, ANSWERS[i % len(ANSWERS)]) for i in range(total)
     ]
