@@ -14,13 +14,16 @@ turn's transaction, the reply to a recording request). Sides, each on a database
 - **sqlite, synchronous=FULL**: every commit synced to disk, the durability PostgreSQL's
   default (`synchronous_commit=on`) gives: the like-for-like baseline.
 - **postgres**: as deployed now: the hot path on the loop's own connection (no thread hop),
-  psycopg's server-side prepared statements after 5 uses, no ping per checkout.
+  psycopg's server-side prepared statements after 5 uses, no ping per checkout, the turn's
+  commit not waiting for the disk (the inbox insert's still does: `models.fast_store`).
+- **postgres, turn synced**: as deployed, but the turn's commit synced too
+  (`Database.turn_commit = "on"`, as before that change): two flushes per step.
 - **postgres, before**: the code's configuration before: every statement in a worker thread
   (`Database(inline=False)`), `pool_pre_ping=True` (a `SELECT 1` per checkout), BEGIN and
   COMMIT/ROLLBACK round trips around single statements (`Database.one_trip = False`).
-- **postgres, synchronous_commit=off**: as deployed, but commits do not wait for their WAL to
-  reach the disk: what PostgreSQL's sync per commit costs (not a recommended setting: a server
-  crash may lose the last commits, hence updates already acknowledged to Telegram).
+- **postgres, synchronous_commit=off**: as deployed, but no commit waits for its WAL to reach
+  the disk, the inbox insert's neither: what PostgreSQL's sync per commit costs (not a
+  recommended setting: a server crash may lose updates already acknowledged to Telegram).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from bench.common import fresh_schema
 from models.db import make_engine, normalize_url
 
 BLOCK = len(ANSWERS) * 100
-SCHEMAS = ("bench_step_new", "bench_step_before", "bench_step_async_commit")
+SCHEMAS = ("bench_step_new", "bench_step_before", "bench_step_async_commit", "bench_step_synced")
 
 
 def _drop_schemas(base: str) -> None:
@@ -57,6 +60,7 @@ def _as_before(ours: Ours, url: str) -> None:
     db.engine = sa.create_engine(normalize_url(url), pool_pre_ping=True)
     db.inline = False
     db.one_trip = False  # a SELECT with its BEGIN and ROLLBACK, an insert with BEGIN and COMMIT
+    db.turn_commit = "on"
 
 
 def _sqlite_full(ours: Ours) -> None:
@@ -71,6 +75,7 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
         "sqlite": Ours(),
         "sqlite, synchronous=FULL": Ours(),
         "postgres": Ours(),
+        "postgres, turn synced": Ours(),
         "postgres, before": Ours(),
         "postgres, synchronous_commit=off": Ours(),
     }
@@ -78,6 +83,9 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     await sides["sqlite, synchronous=FULL"].open(tmp / "full.db")
     _sqlite_full(sides["sqlite, synchronous=FULL"])
     await sides["postgres"].open(tmp / "unused", fresh_schema(base, SCHEMAS[0]))
+    await sides["postgres, turn synced"].open(tmp / "unused", fresh_schema(base, SCHEMAS[3]))
+    sides["postgres, turn synced"].services.db.close()  # its next connection: the turn synced
+    sides["postgres, turn synced"].services.db.turn_commit = "on"
     before_url = fresh_schema(base, SCHEMAS[1])
     await sides["postgres, before"].open(tmp / "unused", before_url)
     _as_before(sides["postgres, before"], before_url)

@@ -60,6 +60,7 @@ class Database:
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.inline = inline if inline is not None else self.engine.dialect.name in INLINE
         self.one_trip = True  # single statements without BEGIN/COMMIT round trips (`Raw`)
+        self.turn_commit = "off"  # an interview turn's commit on PostgreSQL (`Raw`)
         self.counts: Counter[str] = Counter()
         self._conn: sa.Connection | None = None
         self._raw: Raw | None = None
@@ -77,7 +78,7 @@ class Database:
                 for statement in PG_LOOP_SETTINGS:
                     self._conn.exec_driver_sql(statement)
             self._conn.commit()
-            self._raw = Raw(self._conn, one_trip=self.one_trip)
+            self._raw = Raw(self._conn, one_trip=self.one_trip, turn_commit=self.turn_commit)
         return self._raw
 
     def _drop_loop_connection(self) -> None:
@@ -102,7 +103,7 @@ class Database:
         connection when the first was found lost."""
         for attempt in (1, 2):
             with self.engine.connect() as conn:
-                raw = Raw(conn, one_trip=self.one_trip)
+                raw = Raw(conn, one_trip=self.one_trip, turn_commit=self.turn_commit)
                 try:
                     return work(raw)
                 except BaseException as exc:

@@ -162,9 +162,14 @@ class Raw:
     `commit` or `rollback` ends; errors are the DBAPI's own, not SQLAlchemy's wrappers.
     """
 
-    def __init__(self, conn: sa.Connection, *, one_trip: bool = True) -> None:
+    def __init__(
+        self, conn: sa.Connection, *, one_trip: bool = True, turn_commit: str = "off"
+    ) -> None:
         self.dialect = conn.dialect
         self.one_trip = one_trip  # False: `read`/`write_one` as before issue 16 (benches)
+        # PostgreSQL's `synchronous_commit` for an interview turn's one statement
+        # (`models.fast_store`); "on" as before (benches). Every other commit is synced.
+        self.turn_commit = turn_commit
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
         self._dbapi = dbapi

@@ -355,3 +355,51 @@ def test_documents_render_while_others_can_write(tmp_path: Path, ctx: Context) -
     assert documents is not None
     assert len(documents.documents) == 4
     assert writes_while_rendering == ["written"]
+
+
+@pytest.mark.postgres
+def test_a_quick_turn_on_postgresql_leaves_later_commits_synced(
+    postgres_schema_url: str, ctx: Context
+) -> None:
+    """The turn's one statement commits without waiting for the disk (`TURN_COMMIT`, for
+    that transaction only): the loop's connection, which also stores the next updates before
+    Telegram is answered, still syncs every other commit."""
+    migrate.upgrade(postgres_schema_url)
+    engine = make_engine(postgres_schema_url)
+    who = Who("telegram", "9")
+    try:
+        _store_updates(engine, 9, 30, 31, 32)
+
+        async def play() -> tuple[list[Turn | None], str, Database, int]:
+            db = Database(engine=engine)
+            conversations = Conversations(db)
+            turns = [
+                await _say(conversations, who, "/start", ctx, update_id=30),
+                await _say(conversations, who, "企业", ctx, update_id=31),
+                await _say(conversations, who, "本市", ctx, update_id=32),
+            ]
+
+            def setting(raw: Raw) -> str:
+                cursor = raw.dbapi.cursor()
+                cursor.execute("SHOW synchronous_commit")
+                (value,) = cursor.fetchone()
+                cursor.close()
+                raw.rollback()
+                return str(value)
+
+            return turns, await db.run(setting), db, conversations.counts["quick"]
+
+        turns, after, db, quick = asyncio.run(play())
+        assert all(turn is not None for turn in turns)
+        assert db.inline and not db.counts  # every turn ran on the loop's connection
+        assert quick == 3
+        assert after == "on"
+        with Session(engine) as session:
+            done = session.exec(select(InboxUpdate).where(col(InboxUpdate.done_at).is_not(None)))
+            assert sorted(row.update_id for row in done) == [30, 31, 32]
+        assert _interview_of(engine, "9").answers == {
+            "subject_type": "enterprise",
+            "maintenance": "local",
+        }
+    finally:
+        engine.dispose()
