@@ -223,7 +223,14 @@ class InboxUpdate(SQLModel, table=True):
             sqlite_where=sa.text("done_at IS NULL"),
             postgresql_where=sa.text("done_at IS NULL"),
         ),
-        sa.Index("ix_inbox_done_at", "done_at"),
+        # Done rows only (for the purge): an insert writes no entry here, and marking a row
+        # done writes one instead of moving one (two B-tree pages less per update on SQLite).
+        sa.Index(
+            "ix_inbox_done_at",
+            "done_at",
+            sqlite_where=sa.text("done_at IS NOT NULL"),
+            postgresql_where=sa.text("done_at IS NOT NULL"),
+        ),
     )
 
     bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
