@@ -367,13 +367,13 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
     import socket
 
     from telegram import Bot
-    from telegram.request import HTTPXRequest
 
     from bot.composition import context_factory
     from bot.filing_actions import Reviewers
     from bot.settings import TokenError, bot_token
     from bot.tg import ui
     from bot.tg.reminders import Pacer, dispatch
+    from bot.tg.transport import bot_request
     from rules.clock import system_clock
     from rules.pack import load_pack
 
@@ -384,7 +384,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
         raise typer.Exit(2) from exc
     api = settings.telegram_api_base_url.rstrip("/")
     pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
-    request = HTTPXRequest(connection_pool_size=32)  # sends go several at once
+    request = bot_request(settings.beian_http_client, 32)  # sends go several at once
     async with Bot(
         token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", request=request
     ) as bot:

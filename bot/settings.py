@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # hop; a statement that would wait goes to a thread), "off" always in worker threads
     # (waits for the database overlap across chats), "auto": see DESIGN.md (issue 16).
     beian_db_inline: Literal["auto", "on", "off"] = "auto"
+    # The HTTP client of the bot's Bot API calls: "aiohttp" (ours, `bot.tg.transport`: ~3.5×
+    # the calls per second of httpx) or "httpx" (PTB's own).
+    beian_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     # The bot's @username, for the t.me links `beian reviewers invite` prints.
     beian_bot_username: str | None = None
     # Where logs (and, by default, the SQLite database) live.

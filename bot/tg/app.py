@@ -45,6 +45,7 @@ from bot.tg.inbox import InboxProcessor
 from bot.tg.ingest import poll
 from bot.tg.ratelimit import SharedRateLimiter, bot_id_of
 from bot.tg.services import CONTEXT_TYPES, Services
+from bot.tg.transport import bot_request
 from documents.coverage import GlyphCoverage
 from documents.pool import DocumentRenderer
 from models import migrate
@@ -157,6 +158,11 @@ def build_application(
         builder = builder.rate_limiter(rate_limiter(settings, token))
     if request is not None:  # benchmarks: a recording request instead of sockets
         builder = builder.request(request).get_updates_request(request)
+    else:  # PTB's sizes: replies, cards and reminders in parallel; one long poll at a time
+        client = settings.beian_http_client
+        builder = builder.request(bot_request(client, 256)).get_updates_request(
+            bot_request(client, 1)
+        )
     app = builder.build()
     add_handlers(app)
     return app
@@ -292,9 +298,11 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
     try:
         await app.initialize()  # getMe: a wrong token or an unreachable API stops here
     except InvalidToken:
+        await app.bot.shutdown()  # its HTTP sessions (aiohttp warns of one left open)
         _fail("Telegram refused the token (401 Unauthorized): check TELEGRAM_BOT_TOKEN.")
         return 2
     except TelegramError as exc:
+        await app.bot.shutdown()
         api = settings.telegram_api_base_url
         _fail(f"Could not reach the Bot API at {api}: {type(exc).__name__}.")
         return 1
