@@ -1,7 +1,7 @@
 """Several `beian serve` instances on one PostgreSQL database and one bot token (issue 16).
 
 Run: .venv/bin/python -m bench.bench_instances --postgres URL [--people 300] [--limited-people 40]
-     [--instances 1,2,4]
+     [--instances 1,2,4] [--limiters off,shared] [--clients aiohttp,httpx]
 
 Each configuration starts N real `beian serve` processes in webhook mode (fresh schema), the
 local fake Bot API server in its own process, and posts every person's messages one right
@@ -18,6 +18,8 @@ second, and on average.
 "read back" counts the updates an instance had to read from the database because it was not
 told of them (the wake-ups carry each update's JSON to its chat's holder). Every run checks, at
 the server, that each person got every reply, in the order of the messages they answer.
+`--clients` runs each configuration with the bot's HTTP client as deployed (aiohttp,
+`bot.tg.transport`) and/or PTB's own (httpx: the code before it), `BEIAN_HTTP_CLIENT`.
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def _fresh_schema(base: str) -> str:
 
 
 class _Instances:
-    def __init__(self, server: _Server, url: str, count: int, limiter: str, workdir: Path):
+    def __init__(
+        self, server: _Server, url: str, count: int, limiter: str, workdir: Path, client: str
+    ):
         self.urls: list[str] = []
         self.processes: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
@@ -133,6 +137,7 @@ class _Instances:
                 "BEIAN_NOW": "2026-11-28T10:00:00+08:00",
                 "BEIAN_INSTANCE": f"i{n}",
                 "BEIAN_RATE_LIMIT": limiter,
+                "BEIAN_HTTP_CLIENT": client,
             }
             log = workdir / f"i{n}.log"
             self.logs.append(log)
@@ -190,13 +195,19 @@ def _max_per_second(times: list[float]) -> int:
 
 
 def run_one(
-    base: str, count: int, sticky: bool, limiter: str, people: int, expected: list[str]
+    base: str,
+    count: int,
+    sticky: bool,
+    limiter: str,
+    people: int,
+    expected: list[str],
+    client: str = "aiohttp",
 ) -> dict[str, Any]:
     """One configuration: start, load, check, stop."""
     url = _fresh_schema(base)
     server = _Server()
     with tempfile.TemporaryDirectory() as tmp:
-        instances = _Instances(server, url, count, limiter, Path(tmp))
+        instances = _Instances(server, url, count, limiter, Path(tmp), client)
         try:
             users = [100_000 + n for n in range(people)]
             want = len(expected) * people
@@ -245,6 +256,7 @@ def main() -> None:
     parser.add_argument("--limited-people", type=int, default=40, help="people, limiter on")
     parser.add_argument("--instances", default="1,2,4")
     parser.add_argument("--limiters", default="off,shared", help="rate limiter modes to run")
+    parser.add_argument("--clients", default="aiohttp", help="HTTP clients: aiohttp,httpx")
     args = parser.parse_args()
     base = normalize_url(args.postgres)
     expected = _expected()
@@ -254,27 +266,33 @@ def main() -> None:
         f"{os.cpu_count()} cores"
     )
     print(
-        "| instances | routing | rate limiter | updates | updates/s | lost | out of order "
+        "| instances | routing | rate limiter | HTTP client | updates | updates/s | lost "
+        "| out of order "
         "| most messages in one second | messages/s on average | read back | tracebacks |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     modes = args.limiters.split(",")
     for limiter, people in (("off", args.people), ("shared", args.limited_people)):
         if limiter not in modes:
             continue
         for count in counts:
             for sticky in (False, True) if count > 1 else (True,):
-                found = run_one(base, count, sticky, limiter, people, expected)
-                routing = "chat-sticky" if sticky else "round-robin"
-                if count == 1:
-                    routing = "—"
-                print(
-                    f"| {count} | {routing} | {'on (shared)' if limiter != 'off' else 'off'}"
-                    f" | {found['updates']} | {found['rate']:.0f} | {found['lost']} | "
-                    f"{found['out_of_order']} | {found['max_per_s']} | "
-                    f"{found['mean_per_s']:.1f} | {found['read_back']} | {found['tracebacks']} |",
-                    flush=True,
-                )
+                for client in args.clients.split(","):
+                    found = run_one(base, count, sticky, limiter, people, expected, client)
+                    routing = "chat-sticky" if sticky else "round-robin"
+                    if count == 1:
+                        routing = "—"
+                    _row(count, routing, limiter, client, found)
+
+
+def _row(count: int, routing: str, limiter: str, client: str, found: dict[str, Any]) -> None:
+    print(
+        f"| {count} | {routing} | {'on (shared)' if limiter != 'off' else 'off'} | {client}"
+        f" | {found['updates']} | {found['rate']:.0f} | {found['lost']} | "
+        f"{found['out_of_order']} | {found['max_per_s']} | "
+        f"{found['mean_per_s']:.1f} | {found['read_back']} | {found['tracebacks']} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -357,7 +357,18 @@ def remind(
         typer.echo(json.dumps(found, ensure_ascii=False, indent=2) if as_json else "\n".join(
             lines or ["nothing due"]))  # fmt: skip
         return
-    counts = asyncio.run(_remind_once(settings, engine))
+    from telegram.error import InvalidToken, TelegramError
+
+    try:
+        counts = asyncio.run(_remind_once(settings, engine))
+    except InvalidToken as exc:  # one line for cron's mail: no traceback, no token
+        typer.echo("Telegram refused the token (401 Unauthorized): check TELEGRAM_BOT_TOKEN.",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2) from exc
+    except TelegramError as exc:  # the Bot API unreachable: nothing was claimed
+        api = settings.telegram_api_base_url
+        typer.echo(f"Could not reach the Bot API at {api}: {type(exc).__name__}.", err=True)
+        raise typer.Exit(1) from exc
     shown = {"sent": counts.sent, "failed": counts.failed, "retried": counts.retried,
              "skipped": counts.skipped}  # fmt: skip
     typer.echo(json.dumps(shown) if as_json else " ".join(f"{k} {v}" for k, v in shown.items()))
@@ -386,7 +397,11 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
     pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
     request = bot_request(settings.beian_http_client, 32)  # sends go several at once
     async with Bot(
-        token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", request=request
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=request,
+        get_updates_request=request,  # never polls: no second client
     ) as bot:
         return await dispatch(
             engine,

@@ -9,6 +9,8 @@ asks it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from dialogs import texts
@@ -89,20 +91,19 @@ class TurnBase:
         found = self.spec.by_id.get(qid or self.s.question or "")
         return self.spec.worded(found, self.subject_type) if found else None
 
-    def missing(self) -> list[Question]:
-        """Return the questions that apply and have no answer, in order."""
+    def missing(self, questions: Iterable[Question] | None = None) -> Iterator[Question]:
+        """Yield the questions (of `questions`, else all) that apply and have no answer, in
+        order."""
         answers = self.s.answers
-        return [q for q in self.spec.questions if q.key not in answers and q.applies(answers)]
+        for q in self.spec.questions if questions is None else questions:
+            if q.key not in answers and q.applies(answers):
+                yield q
 
     def next_question(self, after: Question | None) -> Question | None:
         """Return the first unanswered question after `after` (else from the top)."""
-        missing = self.missing()
-        if after is not None:
-            here = self.spec.position[after.id]
-            later = [q for q in missing if self.spec.position[q.id] > here]
-            if later:
-                return later[0]
-        return missing[0] if missing else None
+        questions = self.spec.questions
+        start = 0 if after is None else self.spec.position[after.id] + 1
+        return next(self.missing(chain(questions[start:], questions[:start])), None)
 
     # --- moving --------------------------------------------------------------------------
 

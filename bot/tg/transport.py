@@ -4,23 +4,32 @@ PTB ships one implementation, on httpx. On this machine it reached ~1,700 sendMe
 to a local Bot API server where aiohttp's client reached ~6,000 (4 in flight, same server,
 same PTB `Bot` above it; `bench.bench_reminders`), and a profile of a loaded `beian serve` put
 more than half of its samples in httpx and httpcore. aiohttp is already ours (the webhook
-server). PTB's contrib repository has an aiohttp request too, but it is not on PyPI; this one
-keeps PTB's own timeout meanings and its errors:
+server). PTB's contrib repository has an aiohttp request too, but it is not on PyPI. This one
+behaves as PTB's httpx request does wherever a caller could tell (tests/bot/test_transport.py
+runs every case on both):
 
-- `pool_timeout` + `connect_timeout` bound getting a connection (aiohttp's `connect`: a free
-  one from the pool, or a new one), `connect_timeout` alone the socket's connect, and
-  `read_timeout` each read of the answer; aiohttp has no write timeout, so the whole call is
-  bounded by the sum of the four (a file's upload takes `media_write_timeout` as its write
-  part, as in PTB).
-- A timeout is `TimedOut`, any other failure of the exchange `NetworkError` (named by its
-  class only: aiohttp's messages may carry the URL, and the URL carries the token). Answers
-  are PTB's to read: `BaseRequest.post` turns 4xx/5xx into its errors as for httpx.
+- Timeouts keep PTB's meanings: `pool_timeout` to wait for a free connection (then PTB's "Pool
+  timeout … *not* sent"), `connect_timeout` for the socket's connect, `read_timeout` for each
+  read of the answer. aiohttp has no write timeout: an upload (a file) is bounded as a whole
+  by the sum of its timeouts, its write part `media_write_timeout`, as in PTB.
+- A timeout is `TimedOut`, any other failure of the exchange `NetworkError`, with aiohttp's
+  description minus the URL (which carries the token); the cause is not chained, since its
+  message names the URL. Answers are PTB's to read: `BaseRequest.post` turns 4xx/5xx into
+  its errors as for httpx. A redirect is an answer too, not followed (aiohttp would re-post
+  the form to wherever `Location` points, or turn it into a GET).
+- Proxies from the environment (`HTTPS_PROXY`, `NO_PROXY`…) are used, as httpx uses them.
+- Multipart: file names go as UTF-8, escaped as httpx and browsers do (`"` → %22, control
+  characters → %XX) — aiohttp's default would show the applicant `%E5%A4%8D….pdf`; bytes go
+  as a stream (aiohttp warns of raw bytes over 1 MiB).
 
 `BEIAN_HTTP_CLIENT=httpx` puts PTB's own client back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
+import re
 from typing import Any
 
 import aiohttp
@@ -43,6 +52,28 @@ def _given(value: Any, default: float | None) -> float | None:
     return default if isinstance(value, _UNSET) else value
 
 
+# httpx's HTML5 form encoding of a file name (aiohttp itself then escapes a backslash).
+_NAME_ESCAPES = {'"': "%22", **{chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}}
+_NAME_SPECIAL = re.compile("|".join(map(re.escape, _NAME_ESCAPES)))
+POOL_TIMED_OUT = (
+    "Pool timeout: All connections in the connection pool are occupied. Request was *not* "
+    "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
+)
+
+
+def form_file_name(name: str) -> str:
+    """A file name as a form part carries it (what httpx sends)."""
+    return _NAME_SPECIAL.sub(lambda m: _NAME_ESCAPES[m.group(0)], name)
+
+
+def _described(exc: BaseException, url: str) -> str:
+    """aiohttp's error, named and described, without the URL (it carries the token)."""
+    text = str(exc).replace(url, "<url>")
+    if "/bot" in text:  # a URL of another shape (a redirect's, a proxy's): not shown at all
+        text = ""
+    return f"aiohttp.{type(exc).__name__}" + (f": {text}" if text else "")
+
+
 def _sum(*parts: float | None) -> float | None:
     """The sum of timeouts, or None (no bound) when any of them is unbounded."""
     return None if any(part is None for part in parts) else sum(p for p in parts if p)
@@ -51,7 +82,7 @@ def _sum(*parts: float | None) -> float | None:
 class AiohttpRequest(BaseRequest):
     """Bot API calls over one aiohttp session (see the module)."""
 
-    __slots__ = ("_defaults", "_media_write_timeout", "_pool_size", "_session")
+    __slots__ = ("_defaults", "_media_write_timeout", "_pool_size", "_session", "_slots")
 
     def __init__(
         self,
@@ -67,6 +98,7 @@ class AiohttpRequest(BaseRequest):
         self._defaults = (read_timeout, write_timeout, connect_timeout, pool_timeout)
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._slots = asyncio.Semaphore(connection_pool_size)  # PTB's pool, waited for
 
     @property
     def read_timeout(self) -> float | None:
@@ -76,12 +108,14 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         """Open the session (inside the running loop, as aiohttp wants)."""
         if self._session is None or self._session.closed:
+            self._slots = asyncio.Semaphore(self._pool_size)  # of this loop
             connector = aiohttp.TCPConnector(limit=self._pool_size)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None),
                 headers={"User-Agent": self.USER_AGENT},
                 raise_for_status=False,
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
@@ -90,20 +124,27 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
         self._session = None
 
-    def _timeout(
-        self, files: bool, read: Any, write: Any, connect: Any, pool: Any
-    ) -> aiohttp.ClientTimeout:
-        read_default, write_default, connect_default, pool_default = self._defaults
+    def _timeout(self, files: bool, read: Any, write: Any, connect: Any) -> aiohttp.ClientTimeout:
+        read_default, _, connect_default, _ = self._defaults
         read_s = _given(read, read_default)
-        write_s = _given(write, self._media_write_timeout if files else write_default)
         connect_s = _given(connect, connect_default)
-        pool_s = _given(pool, pool_default)
+        # A form's fields fit in the socket's buffer (no write to bound, so no `write_timeout`);
+        # a file can stall mid-upload.
+        whole = _sum(connect_s, _given(write, self._media_write_timeout), read_s) if files else None
         return aiohttp.ClientTimeout(
-            total=_sum(pool_s, connect_s, write_s, read_s),
-            connect=_sum(pool_s, connect_s),
-            sock_connect=connect_s,
-            sock_read=read_s,
+            total=whole, connect=connect_s, sock_connect=connect_s, sock_read=read_s
         )
+
+    async def _take_slot(self, pool: Any) -> None:
+        """Wait for a free connection of the pool, at most `pool_timeout`."""
+        if not self._slots.locked():
+            await self._slots.acquire()  # free: taken at once
+            return
+        try:
+            async with asyncio.timeout(_given(pool, self._defaults[3])):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise TimedOut(POOL_TIMED_OUT) from None
 
     async def do_request(
         self,
@@ -124,20 +165,25 @@ class AiohttpRequest(BaseRequest):
         if request_data is not None:
             data = request_data.json_parameters  # form fields, values JSON-encoded (as PTB's)
             if files:
-                # Not quoted: aiohttp would send 复审材料清单.pdf as %E5%A4%8D….pdf, the name
-                # the applicant would see; UTF-8 as it is, as httpx and browsers send it.
-                form = aiohttp.FormData(data, quote_fields=False)
+                form = aiohttp.FormData(data, quote_fields=False)  # UTF-8 names, not %XX
                 for name, (filename, content, mimetype) in request_data.multipart_data.items():
-                    form.add_field(name, content, filename=filename, content_type=mimetype)
+                    stream = io.BytesIO(content) if isinstance(content, bytes) else content
+                    shown = form_file_name(filename) if filename else filename
+                    form.add_field(name, stream, filename=shown, content_type=mimetype)
                 data = form
-        timeout = self._timeout(files, read_timeout, write_timeout, connect_timeout, pool_timeout)
+        timeout = self._timeout(files, read_timeout, write_timeout, connect_timeout)
+        await self._take_slot(pool_timeout)
         try:
-            async with session.request(method, url, data=data, timeout=timeout) as response:
+            async with session.request(
+                method, url, data=data, timeout=timeout, allow_redirects=False
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are subclasses
-            raise TimedOut(f"aiohttp.{type(exc).__name__}") from exc
+            raise TimedOut(_described(exc, url)) from None
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}") from exc
+            raise NetworkError(_described(exc, url)) from None
+        finally:
+            self._slots.release()
 
 
 def bot_request(client: str, connection_pool_size: int) -> BaseRequest:

@@ -110,6 +110,8 @@ class FakeBotAPI:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        if not self._thread.is_alive():
+            self._loop.close()  # its selector and sockets (ResourceWarning otherwise)
 
     @property
     def base_url(self) -> str:
