@@ -148,6 +148,8 @@ def test_picking_from_an_ambiguous_edit_opens_the_item(run: Run) -> None:
         ("开办单位的全称", "否", "这不像是名称"),
         ("开办单位的全称", "yunfan.example.cn", "这是域名"),
         ("在哪家服务商注册", "m.yunfan.example.cn", "这是域名"),
+        ("开办单位的全称", "云帆。示例。中国", "这是域名"),  # dots as people type them
+        ("开办单位的全称", "yunfan․example․cn", "这是域名"),  # one dot leader: NFKC "."
     ],
 )
 def test_implausible_names_are_refused(run: Run, at: str, said: str, reason: str) -> None:
