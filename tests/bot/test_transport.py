@@ -334,3 +334,49 @@ def test_the_proxy_of_the_environment_is_used(client: str, monkeypatch: pytest.M
     me = asyncio.run(run())
     assert me.id == BOT_USER["id"]
     assert lines == [f"POST http://api.telegram.invalid/bot{TOKEN}/getMe HTTP/1.1"]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_no_proxy_sends_its_hosts_directly(client: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[str] = []
+
+    async def run() -> None:
+        server = await _proxy(lines)
+        port = server.sockets[0].getsockname()[1]
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.setenv(name, "api.telegram.invalid")
+        try:
+            async with _bot("http://api.telegram.invalid", client):
+                pass
+        finally:
+            server.close()
+
+    with pytest.raises(NetworkError):  # straight to a host that does not exist
+        asyncio.run(run())
+    assert lines == []
+
+
+def test_the_environments_proxy_is_read_once_per_origin(
+    fake: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp's `trust_env` reads it (and ~/.netrc) in worker threads on every call."""
+    from bot.tg import transport
+
+    reads: list[str] = []
+
+    def counted(origin: str) -> Any:
+        reads.append(origin)
+        return (None, None)
+
+    monkeypatch.setattr(transport, "_env_proxy", counted)
+
+    async def run() -> None:
+        async with _bot(fake.base_url, "aiohttp") as bot:
+            for i in range(5):
+                await bot.send_message(42, f"第{i}条")
+
+    asyncio.run(run())
+    assert reads == [fake.base_url]
+    assert len(fake.calls_of("sendMessage", 42)) == 5
