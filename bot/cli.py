@@ -359,15 +359,15 @@ def remind(
         return
     from telegram.error import InvalidToken, TelegramError
 
+    from bot.tg.transport import TOKEN_REFUSED, unreachable
+
     try:
         counts = asyncio.run(_remind_once(settings, engine))
     except InvalidToken as exc:  # one line for cron's mail: no traceback, no token
-        typer.echo("Telegram refused the token (401 Unauthorized): check TELEGRAM_BOT_TOKEN.",
-                   err=True)  # fmt: skip
+        typer.echo(TOKEN_REFUSED, err=True)
         raise typer.Exit(2) from exc
     except TelegramError as exc:  # the Bot API unreachable: nothing was claimed
-        api = settings.telegram_api_base_url
-        typer.echo(f"Could not reach the Bot API at {api}: {type(exc).__name__}.", err=True)
+        typer.echo(unreachable(settings.telegram_api_base_url, exc), err=True)
         raise typer.Exit(1) from exc
     shown = {"sent": counts.sent, "failed": counts.failed, "retried": counts.retried,
              "skipped": counts.skipped}  # fmt: skip

@@ -45,7 +45,7 @@ from bot.tg.inbox import InboxProcessor
 from bot.tg.ingest import poll
 from bot.tg.ratelimit import SharedRateLimiter, bot_id_of
 from bot.tg.services import CONTEXT_TYPES, Services
-from bot.tg.transport import bot_request
+from bot.tg.transport import TOKEN_REFUSED, bot_request, unreachable
 from documents.coverage import GlyphCoverage
 from documents.pool import DocumentRenderer
 from models import migrate
@@ -299,12 +299,11 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
         await app.initialize()  # getMe: a wrong token or an unreachable API stops here
     except InvalidToken:
         await app.bot.shutdown()  # its HTTP sessions (aiohttp warns of one left open)
-        _fail("Telegram refused the token (401 Unauthorized): check TELEGRAM_BOT_TOKEN.")
+        _fail(TOKEN_REFUSED)
         return 2
     except TelegramError as exc:
         await app.bot.shutdown()
-        api = settings.telegram_api_base_url
-        _fail(f"Could not reach the Bot API at {api}: {type(exc).__name__}.")
+        _fail(unreachable(settings.telegram_api_base_url, exc))
         return 1
     holder = instance_name(settings, webhook)
     services = await open_services(app, settings, holder=holder)

@@ -224,6 +224,16 @@ class AiohttpRequest(BaseRequest):
             self._slots.release()
 
 
+# What `beian serve` and `beian remind --once` say when the Bot API refuses or cannot be reached
+# (one line: logs and cron's mail; no traceback, no token).
+TOKEN_REFUSED = "Telegram refused the token (401 Unauthorized): check TELEGRAM_BOT_TOKEN."  # noqa: S105
+
+
+def unreachable(api: str, exc: BaseException) -> str:
+    """Say that the Bot API at `api` could not be reached, and how it failed."""
+    return f"Could not reach the Bot API at {api}: {type(exc).__name__}."
+
+
 def bot_request(client: str, connection_pool_size: int) -> BaseRequest:
     """The request the bot's calls go through: ours on aiohttp, or PTB's on httpx
     (`BEIAN_HTTP_CLIENT`)."""
