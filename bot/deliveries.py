@@ -30,7 +30,7 @@ from models import outbox
 from models.db import session_scope
 from models.tables import Filing, GeneratedDocument, OutboxMessage
 from rules.answers import FilingAnswers
-from rules.enums import DocumentKind, OutboxStatus
+from rules.enums import DocumentKind, OutboxStatus, SubjectType
 from rules.text import Lang
 
 RenderSet = Callable[
@@ -61,6 +61,7 @@ class DocumentSet:
     documents: list[StoredDocument]
     after: list[str] = field(default_factory=list)
     attempts: int = 1
+    individual: bool = False  # a person signs what a unit stamps (the captions say which)
 
 
 DELIVERY_LEASE = dt.timedelta(minutes=10)  # rendering and sending a set takes seconds
@@ -172,7 +173,13 @@ def prepare_documents(
             documents=documents,
             after=[str(text) for text in payload.get("after", [])],
             attempts=row.attempts,
+            individual=is_individual(filing),
         )
+
+
+def is_individual(filing: Filing) -> bool:
+    """Say whether a person (not a unit) runs the filing's site: they sign, a unit stamps."""
+    return (filing.data or {}).get("subject_type") == SubjectType.INDIVIDUAL.value
 
 
 def finish_delivery(

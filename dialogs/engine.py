@@ -41,7 +41,10 @@ _ASIDES_WITH_CHOICES = (
 # and /new then go on as they do once the interview is done.
 _GIVING_UP = (Command.CANCEL, Command.RESTART, Command.START, Command.NEW)
 _SUMMARY_WORDS = {
-    "confirm": ("确认", "确认提交", "提交", "确定", "无误", "对", "是", "confirm", "ok", "yes"),
+    "confirm": (
+        *("确认", "确认无误", "确认提交", "提交", "确定", "无误", "对", "是"),
+        *("confirm", "ok", "yes"),
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from telegram.error import Forbidden, TelegramError
 from bot.deliveries import finish_delivery, prepare_documents, retry_delivery
 from bot.tg import ui
 from bot.tg.services import Services
+from documents.captions import caption
 from rules.enums import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ async def _deliver(services: Services, bot: Bot, delivery_id: int) -> bool:
             await bot.send_document(
                 chat_id,
                 InputFile(doc.pdf, filename=doc.filename),
-                caption=ui.CAPTIONS[doc.kind].get(documents.lang),
+                caption=caption(doc.kind, individual=documents.individual).get(documents.lang),
             )
         for text in documents.after:
             await send_text(bot, chat_id, text)

@@ -12,8 +12,7 @@ from typing import Any
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from dialogs.model import Choice, Reply
-from rules.enums import DocumentKind
-from rules.text import Lang, Text, t
+from rules.text import Lang, t
 
 TEXT_LIMIT = 4096
 CALLBACK_LIMIT = 64  # bytes
@@ -184,35 +183,6 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         chunks.append(current)
     return chunks
 
-
-CAPTIONS: dict[DocumentKind, Text] = {
-    DocumentKind.FILING_FORM: t(
-        "《备案表》一式两份：核对后打印，在盖章处加盖公章（个人签字），初审合格后带到网安部门。",
-        "Filing form, two copies: check, print, stamp (or sign) and bring them after the "
-        "initial review passes.",
-    ),
-    DocumentKind.RESPONSIBILITY: t(
-        "《安全责任告知书》：阅读后签字盖章，复审时一并提交。",
-        "Security responsibility notice: read, sign and stamp; hand it in at re-review.",
-    ),
-    DocumentKind.CHECKLIST: t(
-        "《复审材料清单》：对照清单准备材料，逐项打勾。",
-        "Materials checklist: prepare each item and tick it off.",
-    ),
-    DocumentKind.GUIDE: t(
-        "《办理指引》：备案地点、每一步的期限和逾期后果。",
-        "Guide: where to file, each step's deadline, and what happens when late.",
-    ),
-    DocumentKind.CHANGE_REPORT: t(
-        "《变更情况书面说明》：核对后签字盖章，随变更材料提交。",
-        "Change report: check, sign and stamp; hand it in with the change.",
-    ),
-    DocumentKind.CANCELLATION: t(
-        "《注销情况书面说明》：核对后签字盖章，交网安部门并在备案系统中办理注销。",
-        "Cancellation statement: check, sign and stamp; hand it to the bureau and cancel in "
-        "the filing system.",
-    ),
-}
 
 SORRY = t(
     "抱歉，处理你的消息时出了问题，你已填写的内容没有丢失。"

@@ -220,7 +220,7 @@ def test_a_confirmation_killed_while_its_documents_render_is_delivered_after_res
         fake.push(fake.text_update(user, text))
     fake.wait_until(
         lambda: any(
-            "确认提交" in str(c.params.get("reply_markup"))
+            "确认无误" in str(c.params.get("reply_markup"))
             for c in fake.calls_of("sendMessage", user)
         ),
         60,

@@ -55,7 +55,9 @@ def test_a_whole_interview_over_the_bot_api_ends_with_the_pdfs(
     pdf = next(iter(form.files.values()))[1]
     assert pdf[:5] == b"%PDF-"
     assert SITE_NAMES[subject] in squeeze("".join(page_texts(pdf)))
-    assert "一式两份" in form.params["caption"]
+    assert "预填稿" in form.params["caption"]  # not the papers to stamp: the system makes those
+    seal = "签字" if subject == "individual" else "盖章"
+    assert f"须{seal}的一式两份《备案表》在初审合格后从备案系统下载生成" in form.params["caption"]
     assert fake.calls_of("sendChatAction", person.user_id)
     actions = {c.params["action"] for c in fake.calls_of("sendChatAction", person.user_id)}
     assert "upload_document" in actions

@@ -92,7 +92,7 @@ def test_the_summary_is_a_review_screen_with_one_button_per_section(
     summary = person.last_keyboard()
     assert summary is not None
     labels = _buttons(summary)
-    assert labels[0] == "1. 确认提交"
+    assert labels[0] == "1. 确认无误"
     sections = [label for label in labels if "修改：" in label]
     assert any("网站信息" in label for label in sections)
     assert any("人员" in label or "负责人" in label for label in sections), sections
@@ -105,7 +105,7 @@ def test_the_summary_is_a_review_screen_with_one_button_per_section(
     assert "域名" in items and "返回核对页" in items
     assert "法定代表人" not in items  # only this section's items
     back = person.says("[返回核对页]", "请核对你的全部信息")
-    assert "确认提交" in back
+    assert "确认无误" in back
     edit_menu = person.says("/edit", "要修改哪一部分")
     menu = person.last_keyboard()
     assert menu is not None

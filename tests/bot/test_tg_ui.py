@@ -89,8 +89,25 @@ def test_the_command_menu_exists_in_both_languages() -> None:
 
 
 def test_every_document_kind_has_a_caption_in_both_languages() -> None:
+    from documents.captions import caption
     from rules.enums import DocumentKind
 
     for kind in DocumentKind:
-        caption = ui.CAPTIONS[kind]
-        assert caption.zh and caption.en
+        for individual in (False, True):
+            text = caption(kind, individual=individual)
+            assert text.zh and text.en
+
+
+def test_captions_call_the_drafts_drafts_and_name_who_stamps_or_signs() -> None:
+    """The notice has the system's own 备案表 and 告知书 stamped after 初审; ours are drafts."""
+    from documents.captions import caption
+    from rules.enums import DocumentKind
+
+    for kind in (DocumentKind.FILING_FORM, DocumentKind.RESPONSIBILITY):
+        unit, person = caption(kind, individual=False), caption(kind, individual=True)
+        for text in (unit, person):
+            assert "预填稿" in text.zh and "draft" in text.en
+            assert "初审合格后从备案系统下载生成" in text.zh
+        assert "盖章" in unit.zh and "签字" not in unit.zh
+        assert "签字" in person.zh and "盖章" not in person.zh
+        assert "stamp" not in person.en

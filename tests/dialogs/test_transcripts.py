@@ -51,7 +51,9 @@ def test_a_whole_interview_submits_answers_equal_to_the_example(run: Run, subjec
 def test_the_welcome_says_what_beian_does_and_that_documents_are_drafts(run: Run) -> None:
     _, _, texts = run([])
     assert "备案助手" in texts[0]
-    assert "草稿" in texts[0]
+    assert "预填稿" in texts[0]
+    assert "初审合格后从备案系统下载生成" in texts[0]  # the papers to stamp: not ours
+    assert "打印、签字盖章" not in texts[0]
     assert "分钟" in texts[0]
     assert "政府机关、事业单位" in texts[0] and "企业" in texts[0] and "个人" in texts[0]
 
@@ -252,7 +254,7 @@ def test_status_shows_progress_route_and_days_left(run: Run) -> None:
 
 
 def test_status_at_the_summary_does_not_send_the_whole_summary_again(run: Run) -> None:
-    _, _, texts = run([*AT_SUMMARY, ("/status", ("你在核对页", "确认提交"))])
+    _, _, texts = run([*AT_SUMMARY, ("/status", ("你在核对页", "确认无误"))])
     assert "云帆科技官网" not in texts[-1]
 
 

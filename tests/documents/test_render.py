@@ -178,3 +178,30 @@ def test_known_dates_appear_and_2027_dates_are_flagged(ctx: DocumentContext) -> 
     assert "2027年1月5日前" in guide and "估算" in guide and "2027年的放假安排尚未公布" in guide
     checklist = squeeze("".join(page_texts(render(DocumentKind.CHECKLIST, answers, later).pdf)))
     assert "2027年1月5日前" in checklist and "估算" in checklist
+
+
+@pytest.mark.parametrize("subject", SUBJECTS)
+@pytest.mark.parametrize("kind", [DocumentKind.FILING_FORM, DocumentKind.RESPONSIBILITY])
+def test_the_drafts_say_so_on_every_page_and_name_who_stamps_or_signs(
+    subject: str, kind: DocumentKind
+) -> None:
+    """The notice stamps (an individual signs) what the filing system generates after 初审:
+    our 备案表 and 告知书 are drafts, marked on each page; a person is never asked to stamp."""
+    pages = page_texts(rendered(subject, kind).pdf)
+    assert all("预填稿" in squeeze(page) for page in pages)
+    everything = squeeze("".join(pages))
+    assert "初审合格后从备案系统下载生成" in everything
+    if subject == "individual":
+        assert "盖章" not in everything.replace("公安机关（盖章）", "")  # the bureau's own seal
+        assert "不用签字" in everything
+    else:
+        assert "不用盖章" in everything
+
+
+def test_english_documents_number_their_pages_in_english() -> None:
+    ctx = DocumentContext(pack=load_pack("example"), today=dt.date(2026, 11, 28), lang="en")
+    for kind in (DocumentKind.GUIDE, DocumentKind.CHECKLIST):
+        pages = page_texts(render(kind, load_example("enterprise"), ctx).pdf)
+        for number, page in enumerate(pages, 1):
+            assert f"Page {number} of {len(pages)}" in page
+            assert "备案助手生成" not in page and "页" not in page.split("Page")[-1]
