@@ -40,6 +40,7 @@ from rules.filing_life import (
     Refusal,
     ReminderChange,
     Role,
+    change_since,
     changeable,
     decide,
     next_deadline,
@@ -173,13 +174,22 @@ def act(
             return Outcome(None, _moved_on(session, filing_id))
 
 
-def why_not_reopen(
+@dataclass(frozen=True)
+class Reopening:
+    """May an applicant reopen a filing's answers: why not (None: they may), and for a change
+    the earliest day it may be dated."""
+
+    refusal: Text | None
+    since: dt.date | None = None
+
+
+def reopening(
     engine: sa.Engine, channel: str, external_id: str, reopen: str, filing_id: int | None = None
-) -> Text | None:
-    """Say why an applicant may not reopen a filing's answers (`reopen`: "amend" a returned
-    one, "change" a certified one), or None when they may: it is theirs, in that state, and
-    its interview is their latest (a newer one in progress comes first). Without `filing_id`:
-    the filing of their latest interview."""
+) -> Reopening:
+    """Say whether an applicant may reopen a filing's answers (`reopen`: "amend" a returned
+    one, "change" a certified one): it is theirs, in that state, and its interview is their
+    latest (a newer one in progress comes first). Without `filing_id`: the filing of their
+    latest interview."""
     with session_scope(engine) as session:
         applicant = applicant_by_channel(session, channel, external_id)
         latest = (
@@ -190,13 +200,17 @@ def why_not_reopen(
             filing_id = found.id if found else None
         filing = session.get(Filing, filing_id) if filing_id is not None else None
         if filing is None or applicant is None or filing.applicant_id != applicant.id:
-            return NO_FILING_YET
+            return Reopening(NO_FILING_YET)
         if latest is None or latest.id != filing.interview_id:
-            return NOT_AMENDABLE
+            return Reopening(NOT_AMENDABLE)
         state = state_of(filing)
         if reopen == "change":
-            return None if changeable(state) else not_changeable(state.status)
-        return None if state.step.status is FilingStatus.RETURNED else NOT_AMENDABLE
+            if not changeable(state):
+                return Reopening(not_changeable(state.status))
+            return Reopening(None, change_since(state))
+        if state.step.status is FilingStatus.RETURNED:
+            return Reopening(None)
+        return Reopening(NOT_AMENDABLE)
 
 
 NO_FILING_YET = t(
@@ -325,10 +339,10 @@ def record_online(
     left = (due.due - ctx.today).days
     day, due_day = _day_text(on, "zh"), _day_text(due.due, "zh")
     return t(
-        f"已记录：网站于{day}开通。请在{due_day}前（开通之日起30日内，还剩{left}天）在备案系统提交备案，"
+        f"已记录：网站于{day}开通。请最迟于{due_day}（含当日；开通之日起30日内，还剩{left}天）在备案系统提交备案，"
         "期间会按时提醒你。",
-        f"Recorded: the site went online on {on.isoformat()}. File in the filing system by "
-        f"{due.due.isoformat()} ({left} days left); you will be reminded.",
+        f"Recorded: the site went online on {on.isoformat()}. File in the filing system on or "
+        f"before {due.due.isoformat()} ({left} days left); you will be reminded.",
     )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
-from bot.filing_actions import describe, why_not_reopen
+from bot.filing_actions import describe, reopening
 from bot.submission import Submitted, submission_writer
 from dialogs.commands import Command, read_command
 from dialogs.model import Context, Input, Reply, ShowFilings, Stage
@@ -105,14 +105,14 @@ def run_chat(
     def say(text: Text) -> None:
         emit(text.get(current_lang))
 
-    def turn(text: str) -> Turn | None:
+    def turn(text: str, since: dt.date | None = None) -> Turn | None:
         ctx = context()
         try:
             with session_scope(engine) as session:
                 return take_turn_in_session(
                     session,
                     who,
-                    Input.typed(text),
+                    Input.typed(text, since=since),
                     ctx,
                     clock(),
                     effect_writer=submission_writer(ctx, HOLDER, None),
@@ -136,10 +136,14 @@ def run_chat(
             emit(text)
         finish_delivery(engine, delivery_id, clock())
 
-    def show_filings(applicant_id: int) -> None:
+    def show_filings(applicant_id: int, effects: Iterable[object]) -> None:
+        show = next((e for e in effects if isinstance(e, ShowFilings)), None)
+        if show is None:
+            return
         ctx = context()
         with session_scope(engine) as session:
-            for filing in filings_of(session, applicant_id):
+            found = filings_of(session, applicant_id)
+            for filing in found[:1] if show.newest_only else found:
                 emit("\n".join(describe(filing, ctx, current_lang, masked=False)))
 
     current_lang: Lang = lang
@@ -153,8 +157,7 @@ def run_chat(
             current_lang, stage = first.step.state.lang, first.step.state.state
             for reply in first.step.replies:
                 emit(format_reply(reply))
-            if any(isinstance(e, ShowFilings) for e in first.step.effects):
-                show_filings(first.applicant_id)
+            show_filings(first.applicant_id, first.step.effects)
             left = undelivered(engine, first.applicant_id)
             if left and writable(out) is None:
                 for delivery_id in left:  # a previous run could not write them
@@ -186,12 +189,14 @@ def run_chat(
                 continue
             command = read_command(text)
             reopen = _REOPENING.get(command.command) if command is not None else None
+            since = None
             if reopen is not None:
-                refusal = why_not_reopen(engine, CHANNEL, external_id, reopen)
-                if refusal is not None:
-                    say(refusal)
+                may = reopening(engine, CHANNEL, external_id, reopen)
+                if may.refusal is not None:
+                    say(may.refusal)
                     continue
-            result = turn(text)
+                since = may.since
+            result = turn(text, since)
             if result is None:
                 failed += 1
                 continue
@@ -215,8 +220,7 @@ def run_chat(
                 return 0
             for reply in replies:
                 emit(format_reply(reply))
-            if any(isinstance(e, ShowFilings) for e in result.step.effects):
-                show_filings(result.applicant_id)
+            show_filings(result.applicant_id, result.step.effects)
     except KeyboardInterrupt:
         emit("")
         say(SAVED)

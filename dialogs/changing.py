@@ -102,10 +102,11 @@ def read_cancellation(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
 class ChangingMixin(CommandsMixin):
     """/change: reopen, diff, reason and date, confirm."""
 
-    def begin_change(self) -> None:
+    def begin_change(self, since: dt.date | None = None) -> None:
         move(self.s, "amend")  # DONE → SUMMARY, the confirmed answers open again
         self.s.changing_from = dict(self.s.answers)
         self.s.change_on = self.s.change_reason = None
+        self.s.change_since = since.isoformat() if since is not None else None
         self.say(texts.CHANGING)
         self.ask()
 
@@ -201,6 +202,9 @@ class ChangingMixin(CommandsMixin):
         if isinstance(found, Text):
             return found
         on, text = found
+        since = dt.date.fromisoformat(self.s.change_since) if self.s.change_since else None
+        if since is not None and on < since:  # asked again; the edits stay
+            return texts.CHANGE_BEFORE_CERTIFIED.format(since=date_text(since).get(self.lang))
         checked = check_plain_text(text, 500)
         if not checked.valid or not checked.normalized:
             return texts.CHANGE_REASON_EMPTY
@@ -241,6 +245,7 @@ class ChangingMixin(CommandsMixin):
         move(self.s, "confirm")
         self.s.question = None
         self.s.changing_from = self.s.change_on = self.s.change_reason = None
+        self.s.change_since = None
         self.effects.append(Submit(answers, change=request))
         self.say(texts.CHANGE_RECORDED)
 
@@ -251,6 +256,7 @@ class ChangingMixin(CommandsMixin):
         if self.s.changing_from is not None:
             self.s.answers = dict(self.s.changing_from)
         self.s.changing_from = self.s.change_on = self.s.change_reason = None
+        self.s.change_since = None
         self.s.amending = False
         move(self.s, "abandon")
         self.s.question = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dialogs import texts
 from dialogs.changing import ChangingMixin
 from dialogs.commands import Command, CommandCall, read_command
@@ -98,10 +100,12 @@ class Turn(ChangingMixin):
                 self.ask([texts.PLEASE_ANSWER.get(self.lang)])
             return
         call = read_command(inp.text) if inp.text is not None else None
-        if call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
+        if call is not None and call.command is Command.STATUS and self.s.state is Stage.DONE:
+            self.effects.append(ShowFilings())  # the filings as they are, not the interview's
+        elif call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
             self.command(call)
         elif self.s.state is Stage.DONE:
-            self.at_done(call)
+            self.at_done(call, inp.since)
         elif self.s.state is Stage.WELCOME:
             self.welcome()
         elif self.s.mode is Mode.PAUSED:
@@ -110,7 +114,7 @@ class Turn(ChangingMixin):
         elif call is not None and self.reopened and call.command in _GIVING_UP:
             self.give_up_change()  # nothing changes; the interview is done again
             if call.command in (Command.START, Command.NEW):
-                self.at_done(call)
+                self.at_done(call, None)
         elif self.s.mode in _ASIDES_WITH_CHOICES:
             if call is not None:
                 self.leave_aside()
@@ -127,8 +131,9 @@ class Turn(ChangingMixin):
             self._ref = inp.ref if inp.choice is None else None
             self.answer(inp)
 
-    def at_done(self, call: CommandCall | None) -> None:
-        """Once done: /amend, /change, /start (the filings), /new; anything else: done."""
+    def at_done(self, call: CommandCall | None, since: dt.date | None) -> None:
+        """Once done: /amend, /change (dated no earlier than `since`), /start (the filings),
+        /new; anything else: the filing's status as it is now (the channel shows it)."""
         if call is not None and call.command is Command.AMEND:
             move(self.s, "amend")
             self.s.amending = True
@@ -138,7 +143,7 @@ class Turn(ChangingMixin):
             self.arrive_at_summary()
         elif call is not None and call.command is Command.CHANGE:
             self.effects.append(Resume())
-            self.begin_change()
+            self.begin_change(since)
         elif call is not None and call.command is Command.START and not call.argument:
             self.effects.append(ShowFilings())  # the filings, then how to begin another
             self.say(texts.YOUR_FILINGS)
@@ -146,8 +151,9 @@ class Turn(ChangingMixin):
             self.s = InterviewState(lang=self.lang)
             self.welcome()
             self.effects.append(NewInterview())
-        else:
+        else:  # not "submitted": the filing may be only prepared; the channel tells which
             self.say(texts.ALREADY_DONE)
+            self.effects.append(ShowFilings(newest_only=True))
 
     def leave_aside(self) -> None:
         """A command typed during an aside ends it (the question stays where it was)."""

@@ -80,6 +80,7 @@ class InterviewState:
     changing_from: dict[str, Any] | None = None
     change_on: str | None = None  # a change's date (ISO), once given
     change_reason: str | None = None  # a change's reason, once given
+    change_since: str | None = None  # a change's earliest date (ISO): the certification's
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
@@ -95,6 +96,7 @@ class InterviewState:
             "changing_from": self.changing_from,
             "change_on": self.change_on,
             "change_reason": self.change_reason,
+            "change_since": self.change_since,
         }
 
     @classmethod
@@ -124,6 +126,7 @@ class InterviewState:
             changing_from=flow.get("changing_from"),
             change_on=flow.get("change_on"),
             change_reason=flow.get("change_reason"),
+            change_since=flow.get("change_since"),
         )
 
     def copy(self) -> InterviewState:
@@ -144,6 +147,7 @@ class InterviewState:
             changing_from=dict(self.changing_from) if self.changing_from is not None else None,
             change_on=self.change_on,
             change_reason=self.change_reason,
+            change_since=self.change_since,
         )
 
 
@@ -156,11 +160,15 @@ class Input:
     question: str | None = None  # which asking the button belonged to (stale-button check)
     ref: str | None = None  # the channel's id of the message (an edit names the one it edits)
     edited: bool = False  # the text is an edit of an earlier message, not a new one
+    # /change: the earliest day the change may be dated (the filing's certification; the
+    # channel reads it from the filing, the interview cannot)
+    since: dt.date | None = None
 
     @classmethod
-    def typed(cls, text: str, ref: str | None = None) -> Input:
-        """Return typed text (`ref`: the message it came in, where the channel has ids)."""
-        return cls(text=text, ref=ref)
+    def typed(cls, text: str, ref: str | None = None, since: dt.date | None = None) -> Input:
+        """Return typed text (`ref`: the message it came in, where the channel has ids;
+        `since`: a /change's earliest date)."""
+        return cls(text=text, ref=ref, since=since)
 
     @classmethod
     def edit_of(cls, ref: str, text: str) -> Input:
@@ -237,8 +245,11 @@ class NewInterview:
 
 @dataclass(frozen=True)
 class ShowFilings:
-    """Effect: show the applicant their filings (the channel reads them): /start once the
-    interview is done."""
+    """Effect: show the applicant their filings as they are now, with their buttons (the
+    channel reads them): /start and /status once the interview is done; `newest_only`: the
+    one this interview made (any other message once done)."""
+
+    newest_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -128,8 +128,8 @@ ROUTE_HEAD = t("【备案地点】", "[Where to file]")
 ROUTE_OUT = t("【不属于本市受理范围】", "[Not this city's case]")
 DEADLINE_HEAD = t("【备案期限】", "[Filing deadline]")
 DEADLINE_LEFT = t(
-    "网站于{start}开通，须在{due}（{weekday}）前办理备案手续（提交备案申请），还剩{days}天。",
-    "Online since {start}: file by {due} ({weekday}), {days} days left.",
+    "网站于{start}开通，最迟于{due}（{weekday}，含当日）办理备案手续（提交备案申请），还剩{days}天。",
+    "Online since {start}: file on or before {due} ({weekday}), {days} days left.",
 )
 DEADLINE_TODAY = t(
     "网站于{start}开通，今天（{due}）是办理备案手续的最后一天，请今天提交备案申请。",
@@ -147,10 +147,10 @@ NOT_ONLINE_YET = t(
     "You must file within {days} days of going online. Prepare now and submit in time.",
 )
 PLANNED_DEADLINE = t(
-    "网站开通（联网）之日起{days}日内须办理备案。按计划上线日{planned}计算，须在{due}前办理；"
+    "网站开通（联网）之日起{days}日内须办理备案。按计划上线日{planned}计算，最迟于{due}（含当日）办理；"
     "实际上线日不同的，以实际日期为准。",
     "You must file within {days} days of going online. If the site goes online on {planned} "
-    "as planned, file by {due}; if it goes online another day, that day counts.",
+    "as planned, file on or before {due}; if it goes online another day, that day counts.",
 )
 FUTURE_DATE = t(
     "{date}还没到。网站是计划在这一天上线吗？",
@@ -206,15 +206,23 @@ REMEMBER = t(
     "materials; when anything changes after certification, report it in time (send /change).",
 )
 ALREADY_DONE = t(
-    "这次备案已经提交，文件已生成。发送 /status 查看备案，/new 为另一个网站备案。",
-    "This filing is submitted and its documents were made. Send /status to see it, /new to "
+    "这份备案的信息已经确认，下面是它现在的办理状态。要为另一个网站备案，请发送 /new。",
+    "This filing's details are confirmed; below is where it stands now. To file another "
+    "site, send /new.",
+)
+DONE_ASK = t(
+    "这份备案的信息已经确认。发送 /status 查看它现在的办理状态，/new 为另一个网站备案。",
+    "This filing's details are confirmed. Send /status to see where it stands now, /new to "
     "file another site.",
 )
 STATUS = t(
     "进度：第{k}/{n}步（{stage}），已填写{answered}项。",
     "Progress: step {k} of {n} ({stage}), {answered} answers.",
 )
-STATUS_DEADLINE = t("备案截止：{due}，还剩{days}天。", "Filing deadline: {due}, {days} days left.")
+STATUS_DEADLINE = t(
+    "备案期限：最迟于{due}（含当日），还剩{days}天。",
+    "Filing deadline: on or before {due}, {days} days left.",
+)
 STATUS_OVERDUE = t(
     "备案已逾期{days}天（截止{due}）。", "Filing overdue by {days} days (was {due})."
 )
@@ -269,9 +277,9 @@ CHANGE_REASON_ASK = t(
     "today ({today}) unless you put a date first, e.g. 2026-11-28 new server.",
 )
 CHANGE_CONFIRM_ASK = t(
-    "变更日期：{on}\n变更原因：{reason}\n须在{due}前向网安部门报告。"
+    "变更日期：{on}\n变更原因：{reason}\n最迟于{due}（含当日）向网安部门报告。"
     "确认后会生成变更情况书面说明和新的备案表，并通知审核人员。",
-    "Changed on: {on}\nReason: {reason}\nTo be reported to the bureau by {due}. On "
+    "Changed on: {on}\nReason: {reason}\nTo be reported to the bureau on or before {due}. On "
     "confirming, the change report and a new filing form are made and the reviewers are told.",
 )
 CHANGE_OK = t("确认报告变更", "Report the change")
@@ -298,6 +306,13 @@ CHANGE_SUBJECT_TYPE = t(
     "开办主体类型不能通过变更修改：请注销这份备案（/close_site），再为新的主体重新备案（/new）。",
     "The subject type cannot be changed by a change report: cancel this filing (/close_site) "
     "and file again for the new subject (/new).",
+)
+CHANGE_BEFORE_CERTIFIED = t(
+    "变更日期不能早于备案完成的日期：最早可以写{since}（之前的变化已包含在备案中）。"
+    "你的修改都还在，请重新回复变更原因（日期不写则为今天）。",
+    "The change date cannot be before the filing was certified: {since} at the earliest "
+    "(earlier changes are part of the filing). Your edits are kept; reply with the reason "
+    "again (no date: today).",
 )
 CHANGE_DATE_ONLY = t(
     "请在日期后面写上变更原因，如：2026-11-28 更换服务器。",

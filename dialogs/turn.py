@@ -163,7 +163,7 @@ class TurnBase:
             lines.append(texts.OUT_OF_SCOPE_AGAIN.get(self.lang))
             return []
         if stage is Stage.DONE:
-            lines.append(texts.ALREADY_DONE.get(self.lang))
+            lines.append(texts.DONE_ASK.get(self.lang))
             return []
         q = self.question()
         if q is None:

@@ -25,6 +25,7 @@ from rules.pack import Pack
 from rules.plan import (
     FilingDates,
     PlanStep,
+    by_day,
     change_period_text,
     date_text,
     estimate_notes,
@@ -245,7 +246,7 @@ def template_context(
         "not_filing": {"text": penalty.text.get(lang), "basis": penalty.basis.get(lang)},
         "materials_deadline": (
             {
-                "due_text": date_text(materials_deadline.due).get(lang),
+                "due_text": by_day(materials_deadline.due).get(lang),
                 "rule": materials_deadline.rule.get(lang),
                 "estimate": materials_deadline.estimate,
                 "note": (

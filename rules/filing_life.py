@@ -379,10 +379,11 @@ def _consequences(
                     Audience.APPLICANT,
                     "update",
                     t(
-                        f"已记录：{_day(on).zh}在备案系统提交。{bureau.zh}应在{review_due.zh}前完成初审"
+                        f"已记录：{_day(on).zh}在备案系统提交。{bureau.zh}应最迟于{review_due.zh}（含当日）完成初审"
                         f"（提交后{pack.periods.initial_review.days}个工作日内），请届时登录系统查看结果。",
                         f"Recorded: submitted on {_day(on).en}. {bureau.en} completes initial "
-                        f"review by {review_due.en}; check the result in the system then.",
+                        f"review on or before {review_due.en}; check the result in the system "
+                        "then.",
                     ),
                     order,
                 )
@@ -416,11 +417,11 @@ def _consequences(
                 _update(
                     order,
                     t(
-                        f"初审通过（{_day(on).zh}）。请在{_day(due).zh}前携带盖章（签字）材料到{bureau.zh}复审"
+                        f"初审通过（{_day(on).zh}）。请最迟于{_day(due).zh}（含当日）携带盖章（签字）材料到{bureau.zh}复审"
                         f"（{pack.bureau.address.zh}，{pack.bureau.office_hours.zh}），材料见《复审材料清单》。",
                         f"Initial review passed ({_day(on).en}). "
                         "Bring the stamped (signed) materials "
-                        f"to {bureau.en} by {_day(due).en} ({pack.bureau.address.en}, "
+                        f"to {bureau.en} on or before {_day(due).en} ({pack.bureau.address.en}, "
                         f"{pack.bureau.office_hours.en}); see the checklist.",
                     ),
                     attach=("checklist",),  # the checklist again, with the date now known
@@ -465,9 +466,9 @@ def _consequences(
                 _update(
                     order,
                     t(
-                        f"{bureau.zh}已于{_day(on).zh}收到材料，应在{_day(due).zh}前完成复审。",
-                        f"{bureau.en} received the materials on {_day(on).en}; re-review is due by "
-                        f"{_day(due).en}.",
+                        f"{bureau.zh}已于{_day(on).zh}收到材料，应最迟于{_day(due).zh}（含当日）完成复审。",
+                        f"{bureau.en} received the materials on {_day(on).en}; re-review is due "
+                        f"on or before {_day(due).en}.",
                     ),
                 )
             )
@@ -553,6 +554,13 @@ def changeable(state: FilingState) -> bool:
     return alive and any(s.status in _CHANGEABLE for s in state.steps)
 
 
+def change_since(state: FilingState) -> dt.date | None:
+    """Return the earliest day a change may be dated: the first certification of a step it
+    applies to (earlier changes are part of the filing); None when nothing is certified."""
+    certified = [s.certified_on for s in state.steps if s.status in _CHANGEABLE and s.certified_on]
+    return min(certified) if certified else None
+
+
 def not_changeable(status: FilingStatus) -> Text:
     """Say why a filing in `status` cannot report a change."""
     if status is S.CANCELLED:
@@ -581,9 +589,9 @@ def _decide_change(
         return Refusal(t("请写明变更原因。", "Give the reason for the change."))
     due = compute_deadline(PeriodKind.CHANGE, action.on, pack, cal)
     targets = [s for s in state.steps if s.status in _CHANGEABLE]
-    certified = [s.certified_on for s in targets if s.certified_on is not None]
-    if certified and action.on < min(certified):
-        first = _day(min(certified))
+    since = change_since(state)
+    if since is not None and action.on < since:
+        first = _day(since)
         return Refusal(
             t(
                 f"变更日期不能早于备案完成的日期（{first.zh}）：之前的变化已包含在备案中。",
@@ -613,10 +621,12 @@ def _decide_change(
     applicant_text = (
         t(
             f"已记录变更（变更日期：{_day(action.on).zh}；原因：{action.note}）：\n{detail.zh}\n"
-            f"请在{_day(due.due).zh}前（变更之日起{within.zh}，{days_left.zh}）向{bureaus}提交"
-            "《网站备案变更情况书面说明》（已发给你，盖章或签字），并在备案系统中修改备案信息。",
+            f"请最迟于{_day(due.due).zh}（含当日）向{bureaus}提交"
+            "《网站备案变更情况书面说明》（已发给你，盖章或签字），并在备案系统中修改备案信息"
+            f"（变更之日起{within.zh}，{days_left.zh}）。",
             f"Change recorded (changed on {_day(action.on).en}; reason: {action.note}):\n"
-            f"{detail.en}\nBy {_day(due.due).en} ({within.en} of the change, {days_left.en}) "
+            f"{detail.en}\nOn or before {_day(due.due).en} ({within.en} of the change, "
+            f"{days_left.en}) "
             f"hand the change report (sent to you; stamped or signed) to {bureaus_en} and update "
             "the filing in the filing system.",
         )
@@ -631,9 +641,9 @@ def _decide_change(
                 "card",
                 t(
                     f"变更报告（变更日期：{_day(action.on).zh}；原因：{action.note}；"
-                    f"报告期限：{_day(due.due).zh}）\n{card.zh}",
+                    f"报告期限：最迟于{_day(due.due).zh}（含当日））\n{card.zh}",
                     f"Change reported (changed on {_day(action.on).en}; reason: {action.note}; "
-                    f"report by {_day(due.due).en})\n{card.en}",
+                    f"report on or before {_day(due.due).en})\n{card.en}",
                 ),
                 next(s.order for s in targets if s.local),
             )  # no PDF: its rows are unmasked, and the applicant hands it in

@@ -79,9 +79,14 @@ def date_text(d: dt.date) -> Text:
     return t(f"{d.year}年{d.month}月{d.day}日", d.isoformat())
 
 
+def by_day(d: dt.date) -> Text:
+    """Say a deadline's last day, that day included (“X日前” reads as “before X”)."""
+    day = date_text(d)
+    return t(f"最迟于{day.zh}（含当日）", f"on or before {day.en}")
+
+
 def _by(deadline: Deadline) -> Text:
-    day = date_text(deadline.due)
-    return t(f"{day.zh}前", f"by {day.en}")
+    return by_day(deadline.due)
 
 
 def _rule(period: Period, after: Text) -> Text:
@@ -102,17 +107,21 @@ def _dated(
 
 
 def _filing_when(
-    home: Pack, cal: WorkdayCalendar, today: dt.date, dates: FilingDates
+    home: Pack, cal: WorkdayCalendar, today: dt.date, dates: FilingDates, after: Text | None
 ) -> tuple[Text, Deadline | None, int]:
-    """Return when the application is due (Art. 12's 30 days), and days overdue."""
+    """Return when an application is due (Art. 12's 30 days from going online: every step's
+    own legal deadline, a second step's too), and days overdue. `after`: what must come
+    first (a second step follows the first's completion)."""
+    first = t(f"{after.zh}办理，", f"{after.en}, ") if after is not None else t("", "")
     if dates.submitted_on is not None:
         day = date_text(dates.submitted_on)
         return t(f"已于{day.zh}提交", f"submitted on {day.en}"), None, 0
     if dates.connection_date is None:
+        days = home.periods.filing.days
         return (
             t(
-                f"网站开通之日起{home.periods.filing.days}日内",
-                f"within {home.periods.filing.days} days of going online",
+                f"{first.zh}网站开通之日起{days}日内",
+                f"{first.en}within {days} days of going online",
             ),
             None,
             0,
@@ -123,14 +132,14 @@ def _filing_when(
         due = date_text(deadline.due)
         return (
             t(
-                f"尽快办理（已逾期{late}天：期限为{due.zh}）",
-                f"as soon as possible ({late} days overdue: the deadline was {due.en})",
+                f"{first.zh}尽快办理（已逾期{late}天：期限为{due.zh}）",
+                f"{first.en}as soon as possible ({late} days overdue: the deadline was {due.en})",
             ),
             deadline,
             late,
         )
-    due = date_text(deadline.due)
-    return t(f"须在{due.zh}前办理", f"by {due.en}"), deadline, 0
+    by = by_day(deadline.due)
+    return t(f"{first.zh}{by.zh}", f"{first.en}{by.en}"), deadline, 0
 
 
 def _submit_step(
@@ -142,21 +151,32 @@ def _submit_step(
     dates: FilingDates,
     previous: RouteStep | None,
 ) -> PlanStep:
-    """The application to a bureau: the first is due 30 days after going online (Art. 12),
-    the second follows the first's completion."""
+    """The application to a bureau: due 30 days after going online (Art. 12), the second one
+    too (every site in this city is under the rule), after the first is complete."""
     if previous is None:
-        when, deadline, late = _filing_when(home, cal, today, dates)
+        when, deadline, late = _filing_when(home, cal, today, dates, None)
         consequence = _consequence(home) if late else None
         return PlanStep(what, when, home.periods.filing.basis, deadline, bureau, late, consequence)
+    after = t(f"第{previous.order}步完成后", f"after step {previous.order} is complete")
+    # Only the first filing's dates are known: the second is dated from going online only.
+    own = FilingDates(connection_date=dates.connection_date)
+    when, deadline, late = _filing_when(home, cal, today, own, after)
+    basis = t(
+        f"{home.periods.filing.basis.zh}；{_ROUTING_BASIS.zh}",
+        f"{home.periods.filing.basis.en}; {_ROUTING_BASIS.en}",
+    )
     return PlanStep(
         t(
             f"第{previous.order}步（{previous.bureau.zh}）备案完成后，{what.zh}",
             f"After step {previous.order} ({previous.bureau.en}) is complete: "
             f"{what.en[0].lower()}{what.en[1:]}",
         ),
-        t(f"第{previous.order}步完成后尽快办理", f"as soon as step {previous.order} is complete"),
-        _ROUTING_BASIS,
-        bureau=bureau,
+        when,
+        basis,
+        deadline,
+        bureau,
+        late,
+        _consequence(home) if late else None,
     )
 
 

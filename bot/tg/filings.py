@@ -182,10 +182,16 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
 
 
 async def send_status(
-    context: BotContext, chat_id: int, user_id: int, lang: Lang, only: int | None = None
+    context: BotContext,
+    chat_id: int,
+    user_id: int,
+    lang: Lang,
+    only: int | None = None,
+    *,
+    newest_only: bool = False,
 ) -> bool:
-    """Send the applicant one message per filing (or only filing `only`) with the buttons
-    that apply; False when the applicant has no filing."""
+    """Send the applicant one message per filing (or only filing `only`, or only the newest)
+    with the buttons that apply; False when the applicant has no filing."""
     services = services_of(context)
     engine = services.db.engine
     reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
@@ -193,6 +199,8 @@ async def send_status(
         applicant = applicant_by_channel(session, CHANNEL, str(user_id))
         filings = filings_of(session, applicant.id) if applicant and applicant.id else []
         filings = [f for f in filings if only is None or f.id == only]
+        if newest_only:
+            filings = filings[:1]
         for f in filings:
             session.expunge(f)
     if not filings:

@@ -16,7 +16,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.conversation import Turn, Who
-from bot.filing_actions import NOT_AMENDABLE, why_not_reopen
+from bot.filing_actions import NOT_AMENDABLE, Reopening, reopening
 from bot.submission import Submitted, submission_writer
 from bot.tg import filings, ui
 from bot.tg.delivery import call, deliver_documents, send_text
@@ -103,9 +103,11 @@ async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
         await filings.send_status(context, chat_id, chat_id, lang, only=submitted.filing_id)
         return
     await _send_replies(context, chat_id, replies)
-    if any(isinstance(e, ShowFilings) for e in turn.step.effects):  # /start once done
+    show = next((e for e in turn.step.effects if isinstance(e, ShowFilings)), None)
+    if show is not None:  # once done: the filings as they are now, with their buttons
         lang = turn.step.state.lang
-        if not await filings.send_status(context, chat_id, chat_id, lang):
+        newest = show.newest_only
+        if not await filings.send_status(context, chat_id, chat_id, lang, newest_only=newest):
             await send_text(context.bot, chat_id, filings.NEW_FILING.get(lang))
 
 
@@ -136,12 +138,17 @@ async def on_private_text(update: Update, context: BotContext) -> None:
         return
     command = read_command(message.text)
     reopen = _REOPENING.get(command.command) if command is not None else None
-    if reopen is not None and not await _may_reopen(update, context, reopen):
-        return  # /change or /amend on no filing that allows it: told why
+    since = None
+    if reopen is not None:
+        may = await _may_reopen(update, context, reopen)
+        if may is None:
+            return  # /change or /amend on no filing that allows it: told why
+        since = may.since
     if words and words[0].split("@")[0].lower() in ("/close_site", "／close_site"):
         await filings.close_site(context, message.chat_id, message.from_user)
         return
-    turn = await _turn(update, context, Input.typed(message.text, ref=str(message.message_id)))
+    inp = Input.typed(message.text, ref=str(message.message_id), since=since)
+    turn = await _turn(update, context, inp)
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 
@@ -155,20 +162,20 @@ _FILING_COMMANDS = {"/status", "/documents", "状态", "进度"}
 _REOPENING = {Command.CHANGE: "change", Command.AMEND: "amend"}
 
 
-async def _may_reopen(update: Update, context: BotContext, reopen: str) -> bool:
+async def _may_reopen(update: Update, context: BotContext, reopen: str) -> Reopening | None:
     """Say whether the applicant's latest filing may be reopened (`reopen`: "change" or
-    "amend"); tell them why not when it may not."""
+    "amend"): how (a change's earliest date), or None after telling them why not."""
     message = update.message
     assert message is not None
     user = message.from_user
     assert user is not None
     engine = services_of(context).db.engine
-    why = await asyncio.to_thread(why_not_reopen, engine, CHANNEL, str(user.id), reopen)
-    if why is None:
-        return True
+    may = await asyncio.to_thread(reopening, engine, CHANNEL, str(user.id), reopen)
+    if may.refusal is None:
+        return may
     refused(update, f"/{reopen} not possible now")
-    await message.reply_text(why.get(ui.language_of(user.language_code)))
-    return False
+    await message.reply_text(may.refusal.get(ui.language_of(user.language_code)))
+    return None
 
 
 async def _after_the_interview(context: BotContext, message: Message) -> bool:
@@ -191,10 +198,7 @@ async def _after_the_interview(context: BotContext, message: Message) -> bool:
     lang = ui.language_of(user.language_code)
     if words[0] == "/documents":
         return await filings.resend_latest(context, message.chat_id, user.id)
-    if not await filings.send_status(context, message.chat_id, user.id, lang):
-        return False
-    await context.bot.send_message(message.chat_id, filings.NEW_FILING.get(lang))
-    return True
+    return await filings.send_status(context, message.chat_id, user.id, lang)
 
 
 async def on_edited(update: Update, context: BotContext) -> None:
@@ -286,9 +290,9 @@ async def _amend(
     engine = services_of(context).db.engine
     user = query.from_user
     lang = ui.language_of(user.language_code)
-    why = (
+    may = (
         await asyncio.to_thread(
-            why_not_reopen,
+            reopening,
             engine,
             CHANNEL,
             str(user.id),
@@ -296,15 +300,16 @@ async def _amend(
             found[0],
         )
         if found is not None
-        else NOT_AMENDABLE
+        else Reopening(NOT_AMENDABLE)
     )
+    why = may.refusal
     if why is not None:
         refused(update, f"a reopening user {user.id} may not make")
         await query.answer(why.get(lang)[:190], show_alert=True)
         return
     await query.answer()
     command = "/change" if code == filings.CHANGE else "/amend"
-    turn = await _turn(update, context, Input.typed(command))
+    turn = await _turn(update, context, Input.typed(command, since=may.since))
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 

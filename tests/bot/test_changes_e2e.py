@@ -97,7 +97,8 @@ def test_a_change_a_route_change_a_refused_value_and_a_cancellation(
         _wait_text(fake, APPLICANT, "变更日期：2026年11月28日")
         _press(fake, APPLICANT, APPLICANT, "1. 确认报告变更")
         told = _wait_text(fake, APPLICANT, "已记录变更")
-        assert "2026年12月28日前" in message_text(told) and "还剩" in message_text(told)
+        assert "最迟于2026年12月28日（含当日）" in message_text(told)
+        assert "还剩" in message_text(told)
         card = message_text(_wait_text(fake, REVIEWER, "【变更报告"))
         assert "47.96.12.36 → 47.96.10.21" in card and "周安" in card
         assert OFFICER_ID not in card and "13900139001" not in card  # masked in the card

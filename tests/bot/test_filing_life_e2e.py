@@ -123,7 +123,7 @@ def test_submit_return_resubmit_pass_materials_certify_with_a_reviewer(
         text = message_text(card)
         assert "小𠮷的笔记" in text and "第1/1步" in text and "初审期限" in text
         assert ID_NUMBER not in text and ID_NUMBER[-4:] in text  # masked, last 4 kept
-        _wait_text(fake, APPLICANT, "应在2026年12月4日前完成初审")
+        _wait_text(fake, APPLICANT, "应最迟于2026年12月4日（含当日）完成初审")
         # the applicant cannot record the bureau's outcome where reviewers decide
         buttons = [
             b["text"]

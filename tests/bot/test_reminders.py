@@ -410,7 +410,7 @@ def test_a_site_not_online_yet_starts_its_30_days_when_the_applicant_says_it_wen
         _wait_text(fake, USER, "开通日期不能在将来", after)
         fake.push(fake.text_update(USER, "今天", reply_to=prompt))
         told = _wait_text(fake, USER, "已记录：网站于2026年11月28日开通", after)
-        assert "请在2026年12月28日前" in told["text"] and "还剩30天" in told["text"]
+        assert "请最迟于2026年12月28日（含当日）" in told["text"] and "还剩30天" in told["text"]
     finally:
         assert bot.stop() == 0, bot.output()
     with sqlite3.connect(tmp_path / "bot.db") as db:

@@ -213,7 +213,7 @@ def test_a_second_run_lists_the_filing_and_reports_a_change(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "你的备案如下" in done.stdout and "#1 小𠮷的笔记" in done.stdout  # at the start
     assert "网站名称：小𠮷的笔记 → 小吉的笔记" in done.stdout
-    assert "已记录变更" in done.stdout and "2026年12月28日前" in done.stdout
+    assert "已记录变更" in done.stdout and "最迟于2026年12月28日（含当日）" in done.stdout
     written = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
     assert any(n.startswith("变更情况说明") for n in written)
     assert "Traceback" not in done.stdout + done.stderr

@@ -29,7 +29,10 @@ def until(expected: str, transcript: Transcript = ENTERPRISE) -> Transcript:
 @pytest.mark.parametrize("said", ["Nov 20", "Nov 20, 2026", "20 November 2026"])
 def test_english_dates_are_dates_not_not_online_yet(run: Run, said: str) -> None:
     state, _, _ = run(
-        [*TO_DATE_EN, (said, ("Online since 2026-11-20", "file by 2026-12-21", "23 days left"))]
+        [
+            *TO_DATE_EN,
+            (said, ("Online since 2026-11-20", "file on or before 2026-12-21", "23 days left")),
+        ]
     )
     assert state.answers["connection_date"] == "2026-11-20"
 
@@ -60,7 +63,11 @@ def test_an_impossible_date_says_what_is_wrong(run: Run) -> None:
 
 def test_a_future_date_is_asked_again_as_the_planned_go_live(run: Run) -> None:
     state, _, texts = run(
-        [*TO_DATE, ("12月15日", "还没到"), ("是", ("按计划上线日", "2027年1月14日前"))]
+        [
+            *TO_DATE,
+            ("12月15日", "还没到"),
+            ("是", ("按计划上线日", "最迟于2027年1月14日（含当日）")),
+        ]
     )
     assert "开通，须在" not in texts[-2]  # not stated as past
     assert state.answers["planned_online_date"] == "2026-12-15"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import yaml
 
 from dialogs.engine import begin, handle
 from dialogs.model import (
     Cancel,
+    Context,
     Finished,
     Input,
     NewInterview,
@@ -173,7 +176,14 @@ def test_a_date_still_to_come_is_taken_as_the_planned_go_live(run: Run) -> None:
             ("本市", "服务器"),
             ("本市", "开通"),
             ("12月15日", ("2026年12月15日还没到", "计划")),  # today is 2026-11-28
-            ("是", ("按计划上线日2026年12月15日计算", "2027年1月14日前", "开办单位的全称")),
+            (
+                "是",
+                (
+                    "按计划上线日2026年12月15日计算",
+                    "最迟于2027年1月14日（含当日）",
+                    "开办单位的全称",
+                ),
+            ),
         ]
     )
     assert state.answers["connection_date"] is None
@@ -339,9 +349,12 @@ def test_a_button_of_an_earlier_message_never_answers_the_current_question(
 
 
 def test_after_submission_start_shows_the_filings_and_new_begins_another(run: Run) -> None:
-    state, effects, _ = run(
-        [*INDIVIDUAL, ("你好", "已经提交"), ("/start", ("你的备案如下", "/new"))]
-    )
+    state, effects, said = run([*INDIVIDUAL, ("你好", "下面是它现在的办理状态")])
+    assert "提交" not in said[-1]  # nothing was submitted to a bureau: the channel says where
+    assert effects[-1] == ShowFilings(newest_only=True)  # its real status, with its buttons
+    state, effects, _ = run([("/status", ())], state)
+    assert effects[-1] == ShowFilings()
+    state, effects, _ = run([("/start", ("你的备案如下", "/new"))], state)
     assert isinstance(effects[-1], ShowFilings)
     assert state.answers  # nothing lost: the filing's answers stay
     state, effects, _ = run(
@@ -375,6 +388,29 @@ def test_a_change_reopens_the_answers_shows_the_diff_and_asks_the_reason(run: Ru
     assert state.changing_from is None and state.state.value == "done"
 
 
+def test_a_change_dated_before_the_certification_is_asked_again_keeping_the_edits(
+    run: Run, context: Context
+) -> None:
+    done, _, _ = run(INDIVIDUAL)
+    certified = dt.date(2026, 11, 20)
+    step = handle(done, Input.typed("/change", since=certified), context)
+    _, effects, said = run(
+        [
+            ("/edit 网站名称", "网站叫什么名字"),
+            ("小吉的笔记", "请核对"),
+            ("确认", "变更原因"),
+            ("2026-11-19 网站改名", ("最早可以写2026年11月20日", "你的修改都还在", "变更原因")),
+            ("2026-11-20 网站改名", ("变更日期：2026年11月20日", "小𠮷的笔记 → 小吉的笔记")),
+            ("1", "变更已记录"),
+        ],
+        step.state,
+    )
+    submit = effects[-1]
+    assert isinstance(submit, Submit) and submit.change is not None
+    assert submit.change.on == certified and submit.answers.website.name == "小吉的笔记"
+    assert "已经提交" not in "".join(said)
+
+
 def test_a_change_given_up_puts_the_confirmed_answers_back(run: Run) -> None:
     state, effects, _ = run(
         [
@@ -383,7 +419,7 @@ def test_a_change_given_up_puts_the_confirmed_answers_back(run: Run) -> None:
             ("/edit 网站名称", "网站叫什么名字"),
             ("小吉的笔记", "请核对"),
             ("/cancel", "已放弃，备案信息保持不变"),
-            ("你好", "已经提交"),
+            ("你好", "下面是它现在的办理状态"),
         ]
     )
     assert state.answers["website.name"] == "小𠮷的笔记"
@@ -452,7 +488,11 @@ def test_the_plan_at_the_end_names_each_bureau_and_dates_nothing_not_yet_begun(
     assert first in steps[0] and second in steps[-3]  # then the icon and changes
     review = next(line for line in steps if "初审；" in line)
     assert review.endswith("提交后5个工作日内")  # not dated: nothing is submitted yet
-    assert "第1步完成后尽快办理" in plan
+    # The second bureau is under the same 30 days from going online (办法 Art. 12).
+    second_filing = next(line for line in steps if "第1步（" in line)
+    due = {"enterprise": "2026年12月21日", "government": "2026年12月2日"}[subject]
+    assert f"第1步完成后办理，最迟于{due}（含当日）" in second_filing, second_filing
+    assert "尽快办理" not in second_filing
 
 
 def test_a_confirmed_interview_reopens_at_the_summary_to_amend_its_filing(run: Run) -> None:

@@ -72,7 +72,7 @@ ENTERPRISE: Transcript = [
     ("添加", ("已记录：www.yunfan.example.cn、yunfan.example.cn", "完成")),
     ("m.yunfan.example.cn", "已记录：www.yunfan.example.cn、yunfan.example.cn、m.yunfan"),
     ("完成", ("请核对", "m.yunfan")),
-    ("确认", ("文件已准备好", "【接下来】", "2026年12月21日前")),
+    ("确认", ("文件已准备好", "【接下来】", "最迟于2026年12月21日（含当日）")),
 ]
 
 # A public institution maintained in Shanghai with its server here; interactive services.

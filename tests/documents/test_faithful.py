@@ -60,10 +60,10 @@ def test_the_guide_dates_no_review_before_the_application_is_submitted(
 ) -> None:
     answers = load_example("enterprise")  # online 2026-11-20, nothing submitted
     text = text_of(K.GUIDE, answers, ctx)
-    assert "须在2026年12月21日前办理" in text
+    assert "最迟于2026年12月21日（含当日）" in text
     assert "提交后5个工作日内" in text and "2026年12月4日" not in text
     submitted = dataclasses.replace(ctx, submitted_on=dt.date(2026, 11, 27))
-    assert "2026年12月4日前" in text_of(K.GUIDE, answers, submitted)
+    assert "最迟于2026年12月4日（含当日）" in text_of(K.GUIDE, answers, submitted)
 
 
 @pytest.mark.parametrize(
@@ -230,7 +230,7 @@ def test_english_applicants_get_the_guide_and_checklist_in_english(ctx: Document
     guide = render(K.GUIDE, answers, english)
     assert guide.filename == "filing-guide-www_yunfan_example_cn.pdf"  # 云帆科技官网: no Latin part
     text = squeeze("".join(page_texts(guide.pdf)))
-    assert "Stepsanddeadlines" in text and "by2026-12-21" in text
+    assert "Stepsanddeadlines" in text and "onorbefore2026-12-21" in text
     checklist = squeeze("".join(page_texts(render(K.CHECKLIST, answers, english).pdf)))
     assert "Materialstobringtore-review" in checklist
     form = render(K.FILING_FORM, answers, dataclasses.replace(english, step=2))

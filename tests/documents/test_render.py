@@ -158,7 +158,7 @@ def test_the_checklist_lists_the_pack_items_for_the_subject(subject: str) -> Non
 def test_the_guide_dates_each_step_and_states_the_penalty() -> None:
     text = squeeze("".join(page_texts(rendered("enterprise", DocumentKind.GUIDE).pdf)))
     # Online 2026-11-20: day 30 is Sunday 12/20, so the filing is due Monday 12/21.
-    assert "2026年12月21日前" in text
+    assert "最迟于2026年12月21日（含当日）" in text
     assert "提交后5个工作日内" in text and "初审合格后5个工作日内" in text
     assert "不处罚款" in text
     assert "杭州" in text  # the route's second bureau
@@ -174,10 +174,11 @@ def test_known_dates_appear_and_2027_dates_are_flagged(ctx: DocumentContext) -> 
         initial_passed_on=dt.date(2026, 12, 28),
     )
     guide = squeeze("".join(page_texts(render(DocumentKind.GUIDE, answers, later).pdf)))
-    assert "2026年12月28日前" in guide  # initial review: 5 working days after 12/21
-    assert "2027年1月5日前" in guide and "估算" in guide and "2027年的放假安排尚未公布" in guide
+    assert "最迟于2026年12月28日（含当日）" in guide  # initial review: 5 working days after 12/21
+    assert "最迟于2027年1月5日（含当日）" in guide and "估算" in guide
+    assert "2027年的放假安排尚未公布" in guide
     checklist = squeeze("".join(page_texts(render(DocumentKind.CHECKLIST, answers, later).pdf)))
-    assert "2027年1月5日前" in checklist and "估算" in checklist
+    assert "最迟于2027年1月5日（含当日）" in checklist and "估算" in checklist
 
 
 @pytest.mark.parametrize("subject", SUBJECTS)

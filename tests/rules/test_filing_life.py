@@ -89,17 +89,16 @@ def test_the_whole_procedure_with_reviewers_dates_each_next_step(pack: Pack) -> 
     submitted = ok(go(pack, state, E.SUBMIT, on=dt.date(2026, 11, 27)))
     assert submitted.state.step.submitted_on == dt.date(2026, 11, 27)
     assert [n.to for n in submitted.notices] == [Audience.APPLICANT, Audience.REVIEWERS]
-    assert "2026年12月4日前完成初审" in submitted.notices[0].text.zh
+    assert "最迟于2026年12月4日（含当日）完成初审" in submitted.notices[0].text.zh
     assert ("initial_review", dt.date(2026, 12, 4)) in [
         (r.kind, r.due) for r in submitted.reminders
     ]
     assert ("filing", None) in [(r.kind, r.due) for r in submitted.reminders]  # cancelled
     passed = ok(go(pack, submitted.state, E.PASS_INITIAL_REVIEW, REVIEWER, on=dt.date(2026, 12, 2)))
-    assert "2026年12月9日前" in passed.notices[0].text.zh and pack.bureau.address.zh in (
-        passed.notices[0].text.zh
-    )
+    told = passed.notices[0].text.zh
+    assert "最迟于2026年12月9日（含当日）" in told and pack.bureau.address.zh in told
     received = ok(go(pack, passed.state, E.RECEIVE_MATERIALS, REVIEWER, on=dt.date(2026, 12, 4)))
-    assert "2026年12月9日前完成复审" in received.notices[0].text.zh
+    assert "最迟于2026年12月9日（含当日）完成复审" in received.notices[0].text.zh
     bad = go(pack, received.state, E.CERTIFY, REVIEWER, psb_number="京公网安备123号")
     assert isinstance(bad, Refusal)
     done = ok(
@@ -214,7 +213,8 @@ def test_a_change_of_a_certified_filing_is_reported_to_its_bureau_with_a_deadlin
     assert ("change", 1, due_day) in [(r.kind, r.step, r.due) for r in decision.reminders]
     to_applicant, card_notice = decision.notices
     assert to_applicant.to is Audience.APPLICANT and "47.96.10.21" in to_applicant.text.zh
-    assert f"{due_day.year}年{due_day.month}月{due_day.day}日前" in to_applicant.text.zh
+    due_text = f"最迟于{due_day.year}年{due_day.month}月{due_day.day}日（含当日）"
+    assert due_text in to_applicant.text.zh
     assert card_notice.to is Audience.REVIEWERS and "*******9001" in card_notice.text.zh
     assert "47.96.10.21" not in card_notice.text.zh  # reviewers read the masked card
     assert decision.reason == "变更：更换服务器"

@@ -37,8 +37,8 @@ def whens(steps: list[PlanStep]) -> list[str]:
 def test_review_steps_state_their_rule_until_the_application_is_submitted(pack: Pack) -> None:
     steps = plan(pack, connection_date=dt.date(2026, 11, 20))
     assert whens(steps)[:4] == [
-        "须在2026年12月21日前办理",
-        "提交后5个工作日内",  # not "2026年12月4日前": nothing is submitted yet
+        "最迟于2026年12月21日（含当日）",
+        "提交后5个工作日内",  # not "最迟于2026年12月4日（含当日）": nothing is submitted yet
         "初审合格后5个工作日内",
         "收到材料后3个工作日内",
     ]
@@ -61,9 +61,9 @@ def test_each_step_is_dated_from_the_event_that_happened(pack: Pack) -> None:
     )
     assert whens(steps)[:4] == [
         "已于2026年11月27日提交",
-        "2026年12月4日前",  # 5 working days after Friday 11-27
-        "2026年12月9日前",
-        "2026年12月9日前",  # 3 working days after Friday 12-04
+        "最迟于2026年12月4日（含当日）",  # 5 working days after Friday 11-27
+        "最迟于2026年12月9日（含当日）",
+        "最迟于2026年12月9日（含当日）",  # 3 working days after Friday 12-04
     ]
 
 
@@ -97,8 +97,10 @@ def test_a_two_bureau_plan_names_both_filings_in_route_order(
     assert order == sorted(order)  # every step of the first bureau comes before the second's
     between = next(s for s in steps if s.bureau is not None and second in s.bureau.zh)
     assert between.what.zh.startswith("第1步（") and "备案完成后" in between.what.zh
-    assert "第1步完成后" in between.when.zh
+    assert between.when.zh == "第1步完成后办理，最迟于2026年12月21日（含当日）"  # Art. 12 too
+    assert between.deadline is not None and between.deadline.due == dt.date(2026, 12, 21)
     assert "系统维护地与服务器所在地不同的" in between.basis.zh
+    assert "第十二条" in between.basis.zh or "30" in between.basis.zh
     assert first in steps[0].what.zh  # step 1 points to its own bureau, not always this city's
     change = steps[-1]
     assert first in change.what.zh and second in change.what.zh  # tell both of a change
@@ -122,6 +124,22 @@ def test_a_late_filer_is_told_how_late_and_what_the_law_provides(pack: Pack) -> 
     assert "第二十三条" in first.consequence.zh and "不处罚款" in first.consequence.zh
     on_time = plan(pack, connection_date=dt.date(2026, 11, 20))[0]
     assert on_time.overdue_days == 0 and on_time.consequence is None
+
+
+def test_a_late_second_filing_is_told_how_late_too(pack: Pack) -> None:
+    """The city's own 30 days do not disappear when the route starts elsewhere."""
+    steps = plan(pack, Location.ELSEWHERE, Location.LOCAL, "上海", None, **_online_sep_1())
+    second = next(s for s in steps if s.what.zh.startswith("第1步（"))
+    assert second.overdue_days == 51
+    assert second.when.zh == "第1步完成后办理，尽快办理（已逾期51天：期限为2026年10月8日）"
+    assert second.consequence is not None and "第二十三条" in second.consequence.zh
+    not_online = next(s for s in plan(pack, Location.ELSEWHERE, Location.LOCAL, "上海", None)
+                      if s.what.zh.startswith("第1步（"))  # fmt: skip
+    assert not_online.when.zh == "第1步完成后办理，网站开通之日起30日内"
+
+
+def _online_sep_1() -> dict[str, dt.date]:
+    return {"connection_date": dt.date(2026, 9, 1)}
 
 
 def test_the_filing_step_uses_the_words_of_article_12(pack: Pack) -> None:
