@@ -106,6 +106,7 @@ def report_change_in(
         calendar=ctx.calendar,
         now=now,
         reviewers=bool(reviewers),
+        today=ctx.today,
     )
     if isinstance(decision, Refusal):
         return ChangeOutcome(refusal=decision.reason)

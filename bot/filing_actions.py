@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,9 +27,10 @@ from models.filings import (
     reviewer_ids,
     schedule_reminders,
     state_of,
+    stop_reminders,
 )
 from models.repo import latest_interview
-from models.tables import Applicant, Filing, LifecycleEvent
+from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
 from rules.deadlines import compute_deadline
 from rules.enums import DocumentKind, FilingStatus, PeriodKind
 from rules.filing_life import (
@@ -47,6 +48,8 @@ from rules.filing_life import (
     not_changeable,
 )
 from rules.lifecycle import FilingEvent
+from rules.plan import by_day, date_text
+from rules.standing import deadline_line, icon_due, icon_line, next_step
 from rules.text import Lang, Text, mask_number, t
 
 NOT_YOURS = t("没有找到这份备案。", "No such filing.")
@@ -122,8 +125,10 @@ def act(
                 return Outcome(None, NOT_YOURS)  # another applicant's filing: not even named
             if who.role is Role.REVIEWER and int(who.id) not in reviewer_set:
                 return Outcome(None, t("你不是审核人员。", "You are not a reviewer."))
+            if who.role is Role.APPLICANT and applicant is not None:
+                who = Actor(Role.APPLICANT, str(applicant.id))  # one audit name per applicant
             if expected_version is not None and filing.version != expected_version:
-                return Outcome(None, _moved_on(session, filing_id))
+                return Outcome(None, _moved_on(session, filing_id, who))
             action = Action(
                 event,
                 who,
@@ -140,6 +145,7 @@ def act(
                 calendar=ctx.calendar,
                 now=now,
                 reviewers=bool(reviewer_set),
+                today=ctx.today,
             )
             if isinstance(result, Refusal):
                 return Outcome(None, result.reason)
@@ -171,7 +177,7 @@ def act(
             return Outcome(result, None, notices, delivery)
     except StaleDataError:
         with session_scope(engine) as session:
-            return Outcome(None, _moved_on(session, filing_id))
+            return Outcome(None, _moved_on(session, filing_id, who))
 
 
 @dataclass(frozen=True)
@@ -222,13 +228,17 @@ NOT_AMENDABLE = t(
 )
 
 
-def _day_text(d: dt.date, lang: Lang) -> str:
-    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
-
-
-def describe(filing: Filing, ctx: Context, lang: Lang, *, masked: bool) -> list[str]:
-    """Describe a filing: its site, its steps with their bureaus and statuses, its deadlines
-    (`masked`: with its operator, numbers masked, for reviewers)."""
+def describe(
+    filing: Filing,
+    ctx: Context,
+    lang: Lang,
+    *,
+    masked: bool,
+    buttons: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Describe a filing: its site, its steps with their bureaus and statuses, the clock
+    running now. `masked`: the reviewers' view, with its operator, numbers masked; else the
+    applicant's, with what to do next (naming only the `buttons` the message shows)."""
     state = state_of(filing)
     data = filing.data or {}
     site = data.get("website", {})
@@ -257,15 +267,23 @@ def describe(filing: Filing, ctx: Context, lang: Lang, *, masked: bool) -> list[
         if step.psb_number:
             lines.append(f"   {step.psb_number}")
     step = state.step
-    due = next_deadline(state, ctx.pack, ctx.calendar)
-    if due is not None:
-        left = (due[1] - ctx.today).days
-        days = (
-            (f"还剩{left}天" if left >= 0 else f"已逾期{-left}天")
-            if lang == "zh"
-            else (f"{left} days left" if left >= 0 else f"{-left} days overdue")
-        )
-        lines.append(f"{due[0].get(lang)}: {_day_text(due[1], lang)}（{days}）")
+    if masked:
+        due = next_deadline(state, ctx.pack, ctx.calendar)
+        if due is not None:
+            left = (due[1] - ctx.today).days
+            days = (
+                (f"还剩{left}天" if left >= 0 else f"已逾期{-left}天")
+                if lang == "zh"
+                else (f"{left} days left" if left >= 0 else f"{-left} days overdue")
+            )
+            lines.append(f"{due[0].get(lang)}: {by_day(due[1]).get(lang)}（{days}）")
+    else:
+        running = deadline_line(state, ctx.pack, ctx.calendar, ctx.today)
+        if running is not None:
+            lines.append(running.get(lang))
+        individual = data.get("subject_type") == "individual"
+        lines.append(next_step(state, lang, buttons=buttons, individual=individual))
+        lines += [line for s in state.steps if (line := icon_line(s, lang, buttons))]
     if step.reasons and step.status is FilingStatus.RETURNED:
         lines.append(("退回原因：" if lang == "zh" else "Reasons: ") + "；".join(step.reasons))
     return lines
@@ -332,18 +350,74 @@ def record_online(
         filing.updated_at = now
         session.add(filing)
         change = {"field": "connection_date", "old": None, "new": on.isoformat()}
-        add_version(session, filing, kind="online", actor=f"{channel}:{external_id}", now=now,
+        add_version(session, filing, kind="online", actor=f"applicant:{applicant.id}", now=now,
                     changes=[change], reason="网站已开通")  # fmt: skip
         plan_filing_reminders(session, filing, ctx, now, telegram_chat(applicant))
     due = compute_deadline(PeriodKind.FILING, on, ctx.pack, ctx.calendar)
     left = (due.due - ctx.today).days
-    day, due_day = _day_text(on, "zh"), _day_text(due.due, "zh")
+    day, due_day = date_text(on).zh, date_text(due.due).zh
     return t(
-        f"已记录：网站于{day}开通。请最迟于{due_day}（含当日；开通之日起30日内，还剩{left}天）在备案系统提交备案，"
-        "期间会按时提醒你。",
+        f"已记录：网站于{day}开通。请最迟于{due_day}（含当日）在备案系统提交备案"
+        f"（开通之日起30日内，还剩{left}天），期间会按时提醒你。",
         f"Recorded: the site went online on {on.isoformat()}. File in the filing system on or "
         f"before {due.due.isoformat()} ({left} days left); you will be reminded.",
     )
+
+
+ICON_RECORDED = t(
+    "已记录：备案图标已放置，不再提醒。", "Recorded: the filing icon is placed; no more reminders."
+)
+ICON_ALREADY = t(
+    "这份备案没有等待放置的备案图标（尚未备案完成，或已经记录过）。",
+    "This filing has no icon waiting (not certified yet, or already recorded).",
+)
+
+
+def record_icon(
+    engine: sa.Engine,
+    filing_id: int,
+    *,
+    channel: str,
+    external_id: str,
+    on: dt.date,
+    clock: Callable[[], dt.datetime],
+) -> Text:
+    """The applicant placed the filing icon on the site: kept on each certified step that
+    waited for it (with an audit row), its reminders stop. Returns what to tell them."""
+    now = clock()
+    with session_scope(engine) as session:
+        filing = session.get(Filing, filing_id)
+        applicant = session.get(Applicant, filing.applicant_id) if filing else None
+        if (
+            filing is None
+            or applicant is None
+            or (applicant.channel, applicant.external_id) != (channel, external_id)
+        ):
+            return NOT_YOURS
+        state = state_of(filing)
+        if not icon_due(state):
+            return ICON_ALREADY
+        waiting = (FilingStatus.CERTIFIED, FilingStatus.CHANGE_REPORTED)
+        filing.steps = [
+            (
+                replace(s, icon_placed_on=on) if s.status in waiting and not s.icon_placed_on else s
+            ).to_json()
+            for s in state.steps
+        ]
+        filing.updated_at = now
+        session.add(filing)
+        session.add(
+            LifecycleEvent(
+                filing_id=filing_id,
+                actor=f"applicant:{applicant.id}",
+                from_status=filing.status,
+                to_status=filing.status,
+                reason="已放置备案图标",
+                at=now,
+            )
+        )
+        stop_reminders(session, filing_id, "icon")
+    return ICON_RECORDED
 
 
 def telegram_chat(applicant: Applicant | None) -> int | None:
@@ -353,8 +427,27 @@ def telegram_chat(applicant: Applicant | None) -> int | None:
     return int(applicant.external_id) if applicant.external_id.lstrip("-").isdigit() else None
 
 
-def _moved_on(session: Session, filing_id: int) -> Text:
-    """Say who moved the filing on, for the one who pressed a button too late."""
+def actor_name(session: Session, actor: str) -> Text:
+    """Name an audit actor for people: a reviewer by the name they registered with, the
+    applicant, the operator (the CLI), the system."""
+    role, _, ident = actor.partition(":")
+    if role == Role.REVIEWER.value and ident.lstrip("-").isdigit():
+        found = session.exec(
+            select(Reviewer).where(Reviewer.telegram_chat_id == int(ident))
+        ).first()
+        if found is not None and found.name:
+            return t(f"审核人员{found.name}", f"reviewer {found.name}")
+        return t("另一位审核人员", "another reviewer")
+    if role == Role.APPLICANT.value:
+        return t("申请人", "the applicant")
+    if role == Role.OPERATOR.value:
+        return t("管理员（命令行）", "the operator (command line)")
+    return t("系统", "the system")
+
+
+def _moved_on(session: Session, filing_id: int, who: Actor) -> Text:
+    """Say who moved the filing on (and to what), for the one who pressed a button too late;
+    their own earlier action (a press taken twice) is told as theirs."""
     last = session.exec(
         select(LifecycleEvent)
         .where(LifecycleEvent.filing_id == filing_id)
@@ -362,7 +455,15 @@ def _moved_on(session: Session, filing_id: int) -> Text:
     ).first()
     if last is None:
         return t("这份备案已有变化，请刷新。", "This filing has changed; refresh.")
+    status = STATUS_LABELS[last.to_status]
+    if last.actor == who.audit:
+        return t(
+            f"你已经处理过这份备案（现在是“{status.zh}”），无需重复操作。",
+            f"You already acted on this filing (it is now “{status.en}”); nothing to repeat.",
+        )
+    name = actor_name(session, last.actor)
     return t(
-        f"这份备案已由 {last.actor} 处理（{last.to_status.value}），无需重复操作。",
-        f"{last.actor} already acted on this filing ({last.to_status.value}).",
+        f"这份备案已由{name.zh}处理（现在是“{status.zh}”），无需重复操作。",
+        f"{name.en[:1].upper()}{name.en[1:]} already acted on this filing (it is now "
+        f"“{status.en}”); nothing to repeat.",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.text import t
+from rules.text import button, t
 
 WELCOME = t(
     "你好！我是备案助手。我会一步一步带你准备公安机关的“网站安全管理备案”：告诉你该到哪个网安部门办理、"
@@ -35,12 +35,12 @@ COMMANDS = t(
 )
 EXAMPLE = t("例如：{example}", "For example: {example}")
 CURRENT = t(
-    "当前答案：{value}。直接发送新的答案修改，或选择“保留”。",
-    "Current answer: {value}. Send a new answer, or choose “keep”.",
+    "当前答案：{value}。直接发送新的答案修改，或选择“保留原答案”。",
+    "Current answer: {value}. Send a new answer, or choose “Keep”.",
 )
-KEEP = t("保留原答案", "Keep")
-SKIP = t("跳过", "Skip")
-DONE_ADDING = t("完成", "Done")
+KEEP = button("保留原答案", "Keep")
+SKIP = button("跳过", "Skip")
+DONE_ADDING = button("完成", "Done")
 COLLECTED = t(
     "已记录：{values}。还有就继续发送，全部填好后选择“完成”。",
     "Noted: {values}. Send more, or choose “Done”.",
@@ -77,7 +77,7 @@ EDIT_NOT_YET = t(
     "“{name}”还没有回答到，按顺序填写即可。", "“{name}” has not been asked yet; it will come."
 )
 SECTION = t("修改：{section}", "Change: {section}")
-BACK_TO_SUMMARY = t("返回核对页", "Back to the summary")
+BACK_TO_SUMMARY = button("返回核对页", "Back to the summary")
 LIST_MENU = t(
     "{label}目前是：{values}。要怎样修改？",
     "{label} is now: {values}. How do you want to change it?",
@@ -156,9 +156,9 @@ FUTURE_DATE = t(
     "{date}还没到。网站是计划在这一天上线吗？",
     "{date} has not come yet. Is that the planned go-live?",
 )
-PLANNED_YES = t("是，这是计划上线日期", "Yes, that is the plan")
-PLANNED_NO = t("不是，重新填写", "No, let me correct it")
-OTHER_ID = t("用其他证件", "Another document")
+PLANNED_YES = button("是，这是计划上线日期", "Yes, that is the plan")
+PLANNED_NO = button("不是，重新填写", "No, let me correct it")
+OTHER_ID = button("用其他证件", "Another document")
 ID_TYPE_SET = t("已改为{type}。请输入证件号码。", "Changed to {type}. Enter its number.")
 SUMMARY_HEAD = t("请核对你的全部信息：", "Please check everything:")
 SUMMARY_ASK = t(
@@ -169,7 +169,7 @@ SUMMARY_STATUS = t(
     "你在核对页：信息无误请选择“确认无误”，要修改请选择对应部分。",
     "You are at the summary: choose “Confirm” if all is right, or a part to change.",
 )
-CONFIRM = t("确认无误", "Confirm")
+CONFIRM = button("确认无误", "Confirm")
 EDIT = t("修改", "Edit")
 SUMMARY_PROBLEMS = t("还有需要修正的地方：", "Some answers need fixing:")
 CONTRADICTION = t("这些回答互相矛盾，请先修正：", "These answers contradict each other:")
@@ -195,7 +195,7 @@ NOTHING_TO_AMEND = t(
 AMENDED = t(
     "✅ 已按修改生成新的文件。请在备案系统中同样修改后重新提交，然后点“整改后重新提交”。",
     "✅ New documents with your changes are on their way. Make the same changes in the filing "
-    "system and resubmit there, then press “resubmitted”.",
+    "system and resubmit there, then press “Resubmitted after rectification”.",
 )
 NEXT_STEPS = t("【接下来】", "[Next steps]")
 REMEMBER = t(
@@ -248,8 +248,8 @@ EDIT_OFFER = t(
     "你修改了上一条回答（{label}）。要改用新的内容“{text}”吗？",
     "You edited your last answer ({label}). Use the new text “{text}” instead?",
 )
-USE_EDIT = t("用新内容", "Use the new text")
-IGNORE_EDIT = t("不用，保持原答案", "No, keep my answer")
+USE_EDIT = button("用新内容", "Use the new text")
+IGNORE_EDIT = button("不用，保持原答案", "No, keep my answer")
 UNDRAWABLE = t(
     "⚠️ 这些字符在PDF文件里无法显示（会是空白）：{chars}。公安机关的系统一般也不接受，"
     "建议发送 /edit 改掉。",
@@ -282,9 +282,9 @@ CHANGE_CONFIRM_ASK = t(
     "Changed on: {on}\nReason: {reason}\nTo be reported to the bureau on or before {due}. On "
     "confirming, the change report and a new filing form are made and the reviewers are told.",
 )
-CHANGE_OK = t("确认报告变更", "Report the change")
-CHANGE_MORE = t("继续修改", "Change more")
-CHANGE_DROP = t("放弃变更", "Give up the change")
+CHANGE_OK = button("确认报告变更", "Report the change")
+CHANGE_MORE = button("继续修改", "Change more")
+CHANGE_DROP = button("放弃变更", "Give up the change")
 CHANGE_IN_FUTURE = t(
     "变更日期不能在将来：请写已经发生的变更（日期可以不写，默认今天）。",
     "The change date cannot be in the future: report a change that happened (no date: today).",

@@ -58,8 +58,8 @@ def contradictions(answers: FilingAnswers, pack: Pack) -> list[Problem]:
                 Problem(
                     where,
                     t(
-                        f"{named}就是本市，请选择“本市”。",
-                        f"{named} is this city: choose “this city”.",
+                        f"{named}就是本市，请选择“本市（{city}）”。",
+                        f"{named} is this city: choose “This city ({pack.city.en})”.",
                     ),
                 )
             )

@@ -27,7 +27,7 @@ from rules.enums import FilingStatus, PeriodKind
 from rules.lifecycle import FilingEvent, allowed_events, next_status
 from rules.pack import Pack
 from rules.plan import change_period_text, date_text
-from rules.text import Text, t
+from rules.text import Text, button, t
 from rules.workdays import WorkdayCalendar
 
 S, E = FilingStatus, FilingEvent
@@ -74,6 +74,7 @@ class StepState:
     psb_number: str | None = None
     certificate_number: str | None = None
     reasons: tuple[str, ...] = ()  # the last return's reasons
+    icon_placed_on: dt.date | None = None  # the applicant placed the filing icon (certified)
 
     def to_json(self) -> dict[str, Any]:
         """Return the step as stored in `filing.steps`."""
@@ -108,7 +109,13 @@ class StepState:
         )
 
 
-_DATES = ("submitted_on", "initial_passed_on", "materials_received_on", "certified_on")
+_DATES = (
+    "submitted_on",
+    "initial_passed_on",
+    "materials_received_on",
+    "certified_on",
+    "icon_placed_on",
+)
 
 
 @dataclass(frozen=True)
@@ -195,15 +202,24 @@ class Refusal:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The events as buttons (and as the audit's and the cards' words for them).
 EVENT_LABELS: dict[FilingEvent, Text] = {
-    E.SUBMIT: t("已在备案系统提交", "submitted in the filing system"),
-    E.PASS_INITIAL_REVIEW: t("初审通过", "initial review passed"),
-    E.RETURN: t("退回整改", "returned for rectification"),
-    E.RESUBMIT: t("整改后重新提交", "resubmitted after rectification"),
-    E.RECEIVE_MATERIALS: t("收到材料", "materials received"),
-    E.CERTIFY: t("复审通过，发证", "re-review passed, certified"),
-    E.REPORT_CHANGE: t("报告变更", "change reported"),
-    E.CANCEL: t("注销", "cancelled"),
+    E.SUBMIT: button("已在备案系统提交", "Submitted in the filing system"),
+    E.PASS_INITIAL_REVIEW: button("初审通过", "Initial review passed"),
+    E.RETURN: button("退回整改", "Return for rectification"),
+    E.RESUBMIT: button("整改后重新提交", "Resubmitted after rectification"),
+    E.RECEIVE_MATERIALS: button("收到材料", "Materials received"),
+    E.CERTIFY: button("复审通过，发证", "Re-review passed: certify"),
+    E.REPORT_CHANGE: button("报告变更", "Report a change"),
+    E.CANCEL: button("注销", "Cancel the filing"),
+}
+# The bureau's outcomes as the applicant records them where no reviewer of this city does
+# (a bureau elsewhere, a deployment without reviewers): their own words, not the bureau's.
+SELF_REPORT_LABELS: dict[FilingEvent, Text] = {
+    E.PASS_INITIAL_REVIEW: button("登记结果：初审已通过", "Record: initial review passed"),
+    E.RETURN: button("登记结果：被退回整改", "Record: returned for rectification"),
+    E.RECEIVE_MATERIALS: button("登记：材料已送达网安部门", "Record: materials handed in"),
+    E.CERTIFY: button("登记结果：复审通过，已发证", "Record: certified"),
 }
 STATUS_LABELS: dict[FilingStatus, Text] = {
     S.PREPARED: t("已生成文件，待提交", "documents ready, not submitted"),
@@ -242,12 +258,15 @@ def decide(
     calendar: WorkdayCalendar,
     now: dt.datetime,
     reviewers: bool,
+    today: dt.date | None = None,
 ) -> Decision | Refusal:
     """Decide what `action` does to a filing in `state` (see the module's docstring).
-    `reviewers`: whether this city's bureau has reviewers registered."""
+    `reviewers`: whether this city's bureau has reviewers registered; `today`: the day the
+    days left are counted from (default: `now`'s local day)."""
+    today = today or now.astimezone(_SHANGHAI).date()
     if action.event is E.REPORT_CHANGE:
-        return _decide_change(state, action, pack, calendar, now)
-    step = state.step
+        return _decide_change(state, action, pack, calendar, today)
+    step = acting_step(state, action.event, action.actor.role, reviewers)
     if action.step is not None and action.step != step.order:
         return Refusal(
             t(
@@ -270,7 +289,7 @@ def decide(
     refusal = _who_may(step, action, reviewers)
     if refusal is not None:
         return refusal
-    if action.on > now.date() + dt.timedelta(days=1):
+    if action.on > today:
         return Refusal(t("日期不能在将来。", "The date cannot be in the future."))
     if action.event is E.RETURN and not action.reasons:
         return Refusal(t("退回整改须写明原因。", "A return needs its reasons."))
@@ -285,12 +304,15 @@ def decide(
     self_reported = action.event in BUREAU_EVENTS and action.actor.role is Role.APPLICANT
     new_step = _moved(step, action, dest, psb)
     steps = tuple(new_step if s.order == step.order else s for s in state.steps)
+    if action.event is E.CANCEL:  # the site is closed: every bureau's step ends, not one
+        steps = tuple(replace(s, status=S.CANCELLED) for s in steps)
     current = state.current
     later = [s for s in steps if s.order > step.order]
     if dest is S.CERTIFIED and later:
         current = later[0].order
     new_state = replace(state, steps=steps, current=current)
-    notices, reminders = _consequences(state, new_state, new_step, action, pack, calendar)
+    notices, reminders = _consequences(state, new_state, new_step, step.status, action, pack,
+                                       calendar)  # fmt: skip
     audit_reason = "；".join(action.reasons) if action.reasons else action.note
     if self_reported:
         audit_reason = "（申请人自报）" + (audit_reason or "")
@@ -359,6 +381,7 @@ def _consequences(
     before: FilingState,
     after: FilingState,
     step: StepState,
+    was: FilingStatus,
     action: Action,
     pack: Pack,
     cal: WorkdayCalendar,
@@ -448,10 +471,11 @@ def _consequences(
             _update(
                 order,
                 t(
-                    f"{bureau.zh}退回整改，原因：{reasons}。请修改后在备案系统重新提交，并在这里点“已重新提交”。",
+                    f"{bureau.zh}退回整改，原因：{reasons}。请修改后在备案系统重新提交，"
+                    f"并在这里点“{EVENT_LABELS[E.RESUBMIT].zh}”。",
                     f"{bureau.en} returned the filing for rectification: {reasons}. "
-                    "Fix it, resubmit in "
-                    "the system, then press “resubmitted” here.",
+                    "Fix it, resubmit in the system, then press "
+                    f"“{EVENT_LABELS[E.RESUBMIT].en}” here.",
                 ),
             )
         )
@@ -484,7 +508,7 @@ def _consequences(
             )
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
-    elif event is E.CERTIFY and before.step.status is S.CHANGE_REPORTED:
+    elif event is E.CERTIFY and was is S.CHANGE_REPORTED:
         reminders.append(ReminderChange("change", order))
         notices.append(
             _update(
@@ -512,21 +536,33 @@ def _consequences(
             nxt = after.step
             reminders.append(ReminderChange("second_bureau", nxt.order, on))  # 7 days after
             text = text + t(
-                f"\n下一步：到第{nxt.order}步的{nxt.bureau.zh}办理备案手续，完成后在这里点“已提交”。",
-                f"\nNext: file with {nxt.bureau.en} (step {nxt.order}); press “submitted” here "
-                "when done.",
+                f"\n下一步：到第{nxt.order}步的{nxt.bureau.zh}办理备案手续，在备案系统提交后在这里点"
+                f"“{EVENT_LABELS[E.SUBMIT].zh}”。",
+                f"\nNext: file with {nxt.bureau.en} (step {nxt.order}); once submitted in the "
+                f"filing system, press “{EVENT_LABELS[E.SUBMIT].en}” here.",
             )
         notices.append(_update(order, text))
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
     elif event is E.CANCEL:
         reminders += [ReminderChange(kind, s.order) for s in after.steps for kind in _ALL_KINDS]
+        told = [s for s in before.steps if s.status is not S.PREPARED]  # filed there
+        every = t("（每一步都已注销）", " (every step)") if len(after.steps) > 1 else t("", "")
+        bureaus = t("、".join(s.bureau.zh for s in told), " and ".join(s.bureau.en for s in told))
+        hand_in = (
+            t(
+                f"并把《注销情况书面说明》交给{bureaus.zh}。",
+                f" and hand the written cancellation statement to {bureaus.en}.",
+            )
+            if told
+            else t("。", ".")
+        )
         notices.append(
             _update(
                 order,
                 t(
-                    "已记录注销。请同时在备案系统中办理注销。",
-                    "Cancellation recorded. Cancel it in the filing system too.",
+                    f"已记录注销{every.zh}。请在备案系统中办理注销{hand_in.zh}",
+                    f"Cancellation recorded{every.en}. Cancel it in the filing system{hand_in.en}",
                 ),
             )
         )
@@ -574,7 +610,7 @@ def not_changeable(status: FilingStatus) -> Text:
 
 
 def _decide_change(
-    state: FilingState, action: Action, pack: Pack, cal: WorkdayCalendar, now: dt.datetime
+    state: FilingState, action: Action, pack: Pack, cal: WorkdayCalendar, today: dt.date
 ) -> Decision | Refusal:
     """A change of the filed information: every certified step's bureau is told (its status
     becomes change reported); a step not certified yet just takes the new answers."""
@@ -582,7 +618,6 @@ def _decide_change(
         return Refusal(t("只有申请人能报告变更。", "Only the applicant reports a change."))
     if not changeable(state):
         return Refusal(not_changeable(state.status))
-    today = now.astimezone(_SHANGHAI).date()
     if action.on > today:
         return Refusal(t("变更日期不能在将来。", "The change date cannot be in the future."))
     if not (action.note or "").strip():
@@ -708,11 +743,33 @@ def next_deadline(
     return None
 
 
+_CHANGE_REVIEW = (E.CERTIFY, E.RETURN)  # a reported change is accepted, or returned
+
+
+def acting_step(
+    state: FilingState, event: FilingEvent, role: Role | None = None, reviewers: bool = True
+) -> StepState:
+    """Return the step an event acts on: the step in progress, except for the review of a
+    reported change, which acts on the step whose change awaits it when `role` may review
+    it there (in a two-bureau route the first bureau reviews a change while the second
+    step is in progress)."""
+    current = state.step
+    if event in _CHANGE_REVIEW:
+        probe = Action(event, Actor(role or Role.OPERATOR, "?"), dt.date.min, reasons=("?",))
+        for s in state.steps:
+            if s.status is S.CHANGE_REPORTED and _who_may(s, probe, reviewers) is None:
+                return s
+    return current
+
+
 def next_actions(state: FilingState, role: Role, reviewers: bool) -> list[FilingEvent]:
-    """Return the events `role` may do now on the step in progress, in lifecycle order."""
-    step = state.step
+    """Return the events `role` may do now, in lifecycle order: on the step in progress, and
+    the review of a change reported on an earlier step."""
     found = []
-    for event in allowed_events(step.status):
+    for event in FilingEvent:
+        step = acting_step(state, event, role, reviewers)
+        if next_status(step.status, event) is None:
+            continue
         probe = Action(event, Actor(role, "?"), dt.date.min, reasons=("?",), psb_number=None)
         if _who_may(step, probe, reviewers) is None:
             found.append(event)

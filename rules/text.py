@@ -39,6 +39,18 @@ def t(zh: str, en: str) -> Text:
     return Text(zh=zh, en=en)
 
 
+# Every button label defined in the code (module level: a bounded set), so a test can check
+# that each quoted button in a message (点 or press, then the label) names one that exists.
+BUTTON_LABELS: list[Text] = []
+
+
+def button(zh: str, en: str) -> Text:
+    """Build a Text that labels a button, and record it as one."""
+    label = Text(zh=zh, en=en)
+    BUTTON_LABELS.append(label)
+    return label
+
+
 def mask_number(number: str) -> str:
     """Show only the last 4 characters of an ID, passport or phone number (cards, notices)."""
     kept = number.strip()

@@ -28,11 +28,13 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.filing_actions import act, describe, record_online
+from bot.deliveries import is_individual
+from bot.filing_actions import act, describe, record_icon, record_online
 from bot.tg import ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.services import BotContext, Services, services_of
 from dialogs.changing import read_cancellation
+from documents.captions import caption, reviewer_caption
 from models import outbox
 from models.db import session_scope
 from models.filings import (
@@ -49,13 +51,24 @@ from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.filing_life import (
     EVENT_LABELS,
     RETURN_REASONS,
+    SELF_REPORT_LABELS,
     Actor,
     Role,
+    acting_step,
     changeable,
     next_actions,
 )
 from rules.lifecycle import FilingEvent as E
-from rules.text import Lang, Text, t
+from rules.standing import (
+    AMEND_LABEL,
+    CALENDAR_LABEL,
+    CHANGE_LABEL,
+    ICON_LABEL,
+    ONLINE_LABEL,
+    RESEND_LABEL,
+    icon_due,
+)
+from rules.text import Lang, Text, button, t
 
 log = logging.getLogger(__name__)
 PREFIX = "F"
@@ -103,7 +116,6 @@ _PROMPTS[ONLINE] = t(
 )
 REF = re.compile(r"⟨F(\d+)\.(\d+)\.([a-z0-9]+)⟩")
 CHANNEL = "telegram"
-_SELF = t("（按网安部门的结果自行登记）", " (record what the bureau decided)")
 
 
 def asking_of(filing: Filing) -> str:
@@ -139,7 +151,7 @@ def filing_lines(filing: Filing, services: Services, lang: Lang, *, masked: bool
     return describe(filing, services.context(), lang, masked=masked)
 
 
-_CHANGE_ACCEPTED = t("变更审核通过", "Accept the change")
+_CHANGE_ACCEPTED = button("变更审核通过", "Accept the change")
 
 
 def _code_of(event: E, status: FilingStatus) -> tuple[Text, str]:
@@ -152,7 +164,8 @@ def _code_of(event: E, status: FilingStatus) -> tuple[Text, str]:
 def _reviewer_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
     state = state_of(filing)
     events = next_actions(state, Role.REVIEWER, reviewers)
-    return [(label.get(lang), code) for label, code in (_code_of(e, state.status) for e in events)]
+    codes = (_code_of(e, acting_step(state, e, Role.REVIEWER, reviewers).status) for e in events)
+    return [(label.get(lang), code) for label, code in codes]
 
 
 def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
@@ -164,21 +177,32 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
     for e in events:
         if e is E.REPORT_CHANGE:
             continue  # 信息变更 below: for any certified step, not only the one in progress
-        label, code = _code_of(e, state.status)
-        mark = _SELF.get(lang) if self_report and e not in own else ""
-        buttons.append((label.get(lang) + mark, code))
+        label, code = _code_of(e, acting_step(state, e, Role.APPLICANT, reviewers).status)
+        if self_report and e not in own and label == EVENT_LABELS[e]:
+            label = SELF_REPORT_LABELS.get(e, label)  # the applicant records the bureau's word
+        buttons.append((label.get(lang), code))
     if state.step.status is FilingStatus.RETURNED:
-        buttons.insert(0, ("修改信息" if lang == "zh" else "Fix the details", AMEND))
+        buttons.insert(0, (AMEND_LABEL.get(lang), AMEND))
     if changeable(state):
-        buttons.insert(0, ("信息变更" if lang == "zh" else "Report a change", CHANGE))
+        buttons.insert(0, (CHANGE_LABEL.get(lang), CHANGE))
+    if icon_due(state):
+        buttons.insert(0, (ICON_LABEL.get(lang), ICON_PLACED))
     if state.status is FilingStatus.PREPARED and filing.connection_date is None:
-        buttons.insert(0, ("网站已开通" if lang == "zh" else "The site is online", ONLINE))
-    buttons.append(("重新发送文件" if lang == "zh" else "Send the documents again", RESEND))
+        buttons.insert(0, (ONLINE_LABEL.get(lang), ONLINE))
+    buttons.append((RESEND_LABEL.get(lang), RESEND))
     if state.status is not FilingStatus.CANCELLED:
-        buttons.append(
-            ("期限日历（.ics）" if lang == "zh" else "Deadlines calendar (.ics)", CALENDAR)
-        )
+        buttons.append((CALENDAR_LABEL.get(lang), CALENDAR))
     return buttons
+
+
+def applicant_view(
+    filing: Filing, services: Services, reviewers: bool, lang: Lang
+) -> tuple[str, list[tuple[str, str]]]:
+    """The applicant's status of a filing and its buttons: the text names only those."""
+    buttons = _applicant_buttons(filing, reviewers, lang)
+    shown = frozenset(label for label, _ in buttons)
+    lines = describe(filing, services.context(), lang, masked=False, buttons=shown)
+    return "\n".join(lines), buttons
 
 
 async def send_status(
@@ -206,10 +230,8 @@ async def send_status(
     if not filings:
         return False
     for filing in filings:
-        text = "\n".join(filing_lines(filing, services, lang, masked=False))
-        markup = _keyboard(
-            filing, chat_id, services.button_key, _applicant_buttons(filing, reviewers, lang)
-        )
+        text, buttons = applicant_view(filing, services, reviewers, lang)
+        markup = _keyboard(filing, chat_id, services.button_key, buttons)
         await context.bot.send_message(chat_id, text, reply_markup=markup)
     return True
 
@@ -236,8 +258,10 @@ async def resend_documents(context: BotContext, chat_id: int, filing_id: int) ->
     """Send a filing's latest PDFs again, as stored (not rendered again)."""
     services = services_of(context)
     every = [k.value for k in DocumentKind]
-    for name, content in _stored(services.db.engine, filing_id, every):
-        await context.bot.send_document(chat_id, InputFile(content, filename=name))
+    lang = await asyncio.to_thread(_applicant_lang, services, filing_id)
+    for kind, individual, name, content in _stored(services.db.engine, filing_id, every):
+        what = caption(kind, individual=individual).get(lang)
+        await context.bot.send_document(chat_id, InputFile(content, filename=name), caption=what)
 
 
 async def on_filing_button(
@@ -258,7 +282,7 @@ async def on_filing_button(
     role = await _role(services, user.id, message.chat.id, _bureau_code(code))
     if role is None:
         log.info("filing button refused: user %s is not a reviewer", user.id)
-        await query.answer(t("你不是审核人员。", "You are not a reviewer.").get(lang), True)
+        await query.answer(NOT_A_REVIEWER.get(lang), True)
         return
     if code == RESEND and role is Role.APPLICANT:
         await query.answer()
@@ -267,6 +291,15 @@ async def on_filing_button(
         return
     if code in (ICON_PLACED, MATERIALS_HANDED, CALENDAR) and role is Role.APPLICANT:
         await _applicant_note(context, query, message, filing_id, code, lang)
+        return
+    event_of_press = _event_of(code)
+    if event_of_press is not None and not await _may_act(
+        services, filing_id, version, role, event_of_press
+    ):
+        log.info("filing button refused: user %s may not %s", user.id, event_of_press.value)
+        refusal = NOT_A_REVIEWER if role is Role.APPLICANT and _bureau_code(code) else _NOT_NOW
+        await query.answer(refusal.get(lang), True)  # at the first press, before any prompt
+        await _refresh(context, message, filing_id, role, lang)
         return
     if code == CODES[E.RETURN]:
         await query.answer()
@@ -282,11 +315,7 @@ async def on_filing_button(
         return
     if code in _PROMPTS:  # what must be typed: a return's reasons, the 公安备案号, why 注销
         await query.answer()
-        await context.bot.send_message(
-            message.chat.id,
-            f"{_PROMPTS[code].get(lang)}\n⟨F{filing_id}.{version}.{code}⟩",
-            reply_markup=ForceReply(selective=True),
-        )
+        await ask_typed(context, message.chat.id, f"F{filing_id}.{version}.{code}", lang)
         return
     reasons: tuple[str, ...] = ()
     if code.startswith("r") and code[1:].isdigit() and int(code[1:]) < len(RETURN_REASONS):
@@ -365,10 +394,23 @@ async def _applicant_note(
         await query.answer((outcome.refusal or _NOTED).get(lang)[:190], True)
         await deliver_notices(services, context.bot, outcome.notices)
         return
-    kind = "icon" if code == ICON_PLACED else "materials"
+    if code == ICON_PLACED:
+        told = await asyncio.to_thread(
+            lambda: record_icon(
+                engine,
+                filing_id,
+                channel=CHANNEL,
+                external_id=str(user.id),
+                on=services.context().today,
+                clock=services.clock,
+            )
+        )
+        await query.answer(told.get(lang)[:190], True)
+        await _refresh(context, message, filing_id, Role.APPLICANT, lang)
+        return
     with session_scope(engine) as session:
-        stop_reminders(session, filing_id, kind)
-    await query.answer((_ICON_NOTED if kind == "icon" else _MATERIALS_NOTED).get(lang), True)
+        stop_reminders(session, filing_id, "materials")
+    await query.answer(_MATERIALS_NOTED.get(lang), True)
     try:
         await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:
@@ -376,7 +418,6 @@ async def _applicant_note(
 
 
 _NOTED = t("已记录。", "Recorded.")
-_ICON_NOTED = t("已记录，不再提醒放置图标。", "Recorded: no more icon reminders.")
 _MATERIALS_NOTED = t(
     "已记录，不再提醒送材料；网安部门收到后会在这里确认。",
     "Recorded: no more reminders; the bureau confirms receipt here.",
@@ -400,19 +441,58 @@ def calendar_file(services: Services, filing_id: int, lang: Lang) -> tuple[str, 
         return f"beian-{filing_id}.ics", content
 
 
+PROMPT_TTL = dt.timedelta(minutes=30)  # a prompt typed to later than this starts afresh
+# Prompts a private chat's next message answers even without Telegram's reply feature: what
+# only a reviewer is asked (and the online date, refused politely when it is no date). Not
+# 注销: a stray message must never cancel a filing. In groups the bot (privacy mode on) sees
+# only replies to its messages, so there a reply is needed.
+_TYPED_WITHOUT_REPLY = {OWN_REASON, CODES[E.CERTIFY], ONLINE}
+
+
+async def ask_typed(
+    context: BotContext, chat_id: int, ref: str, lang: Lang, before: str | None = None
+) -> None:
+    """Ask for typed words (a ForceReply prompt carrying `ref`, F<id>.<version>.<code>) and
+    remember it for the chat: the next message there answers it, reply or not."""
+    services = services_of(context)
+    code = ref.rsplit(".", 1)[-1]
+    text = f"{_PROMPTS[code].get(lang)}\n⟨{ref}⟩"
+    if before:
+        text = f"{before}\n{text}"
+    await context.bot.send_message(chat_id, text, reply_markup=ForceReply(selective=True))
+    if chat_id > 0 and code in _TYPED_WITHOUT_REPLY:
+        services.prompts[chat_id] = (ref, services.clock())
+
+
+def _waiting_prompt(services: Services, message: Message) -> re.Match[str] | None:
+    """The prompt a message answers: the bot's message it replies to, else the chat's prompt
+    still waiting (typed without Telegram's reply feature)."""
+    prompt = message.reply_to_message
+    if prompt is not None:
+        if prompt.from_user is None or prompt.from_user.id != services.bot_id:
+            return None
+        return REF.search(prompt.text or "")
+    waiting = services.prompts.get(message.chat.id)
+    if waiting is None or services.clock() - waiting[1] > PROMPT_TTL:
+        return None
+    return REF.search(f"⟨{waiting[0]}⟩")
+
+
 async def on_prompt_reply(update: Update, context: BotContext) -> bool:
-    """Take a reply to one of our prompts (a return's reasons, the 公安备案号); False when the
-    message is not such a reply."""
+    """Take the answer to one of our prompts (a return's reasons, the 公安备案号, why 注销,
+    the online date), as a reply or as the chat's next message; False when the message
+    answers no prompt."""
     message = update.message
     services = services_of(context)
-    if message is None or message.text is None or message.reply_to_message is None:
+    if message is None or message.text is None:
         return False
-    prompt = message.reply_to_message
-    if prompt.from_user is None or prompt.from_user.id != services.bot_id:
-        return False
-    match = REF.search(prompt.text or "")
+    match = _waiting_prompt(services, message)
     if match is None:
         return False
+    if message.reply_to_message is None and message.text.strip().startswith(("/", "／")):
+        services.prompts.pop(message.chat.id, None)  # a command: the prompt is given up
+        return False
+    services.prompts.pop(message.chat.id, None)
     filing_id, version, code = int(match.group(1)), int(match.group(2)), match.group(3)
     user = message.from_user
     assert user is not None
@@ -474,6 +554,11 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     )
     if outcome.refusal is not None:
         log.info("filing %s: reply by user %s refused", filing_id, user.id)
+        moved = outcome.decision is None and _moved(services, filing_id, version)
+        if code == CODES[E.CERTIFY] and not moved:  # a bad number: asked again at once
+            ref = f"F{filing_id}.{version}.{code}"
+            await ask_typed(context, message.chat.id, ref, lang, outcome.refusal.get(lang))
+            return True
         await message.reply_text(outcome.refusal.get(lang))
         return True
     label = EVENT_LABELS[kwargs["event"]].get(lang)
@@ -504,18 +589,14 @@ async def close_site(context: BotContext, chat_id: int, user: Any) -> None:
         return
     filing = open_ones[0]
     head = "\n".join(filing_lines(filing, services, lang, masked=False))
-    code = CODES[E.CANCEL]
-    await context.bot.send_message(
-        chat_id,
-        f"{head}\n\n{_PROMPTS[code].get(lang)}\n⟨F{filing.id}.{filing.version}.{code}⟩",
-        reply_markup=ForceReply(selective=True),
-    )
+    ref = f"F{filing.id}.{filing.version}.{CODES[E.CANCEL]}"
+    await ask_typed(context, chat_id, ref, lang, before=f"{head}\n")
 
 
 NOTHING_TO_CLOSE = t("没有可以注销的备案。", "There is no filing to cancel.")
 WHICH_TO_CLOSE = t(
-    "你有几份备案：请在要注销的那份下面点“注销”。",
-    "You have several filings: press “cancelled” under the one to cancel.",
+    f"你有几份备案：请在要注销的那份下面点“{EVENT_LABELS[E.CANCEL].zh}”。",
+    f"You have several filings: press “{EVENT_LABELS[E.CANCEL].en}” under the one to cancel.",
 )
 
 
@@ -565,6 +646,41 @@ async def _role(services: Services, user_id: int, chat_id: int, bureau_act: bool
     return Role.APPLICANT if private else None
 
 
+def _moved(services: Services, filing_id: int, version: int) -> bool:
+    """Say whether the filing moved past the version a prompt was asked for."""
+    with session_scope(services.db.engine) as session:
+        filing = session.get(Filing, filing_id)
+        return filing is None or filing.version != version
+
+
+NOT_A_REVIEWER = t(
+    "你不是审核人员（或已被移除），不能登记网安部门的审核结果。",
+    "You are not (or no longer) a reviewer: you cannot record the bureau's outcome.",
+)
+_NOT_NOW = t("这一步现在不能办理。", "This cannot be done now.")
+
+
+def _event_of(code: str) -> E | None:
+    """The lifecycle event a button leads to (a prompt's too), or None for a note."""
+    if code in (OWN_REASON,) or (code[:1] == "r" and code[1:].isdigit()):
+        return E.RETURN
+    if code == CHANGE_OK:
+        return E.CERTIFY
+    return EVENTS.get(code)
+
+
+async def _may_act(services: Services, filing_id: int, version: int, role: Role, event: E) -> bool:
+    """Say whether `role` may do `event` on the filing now (the decision checks it again; a
+    filing moved past the button's version is left to it, which says who moved it)."""
+    engine = services.db.engine
+    reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
+    with session_scope(engine) as session:
+        filing = session.get(Filing, filing_id)
+        if filing is None or filing.version != version:
+            return True
+        return event in next_actions(state_of(filing), role, reviewers)
+
+
 async def _owns(services: Services, filing_id: int, user_id: int) -> bool:
     with session_scope(services.db.engine) as session:
         filing = session.get(Filing, filing_id)
@@ -588,15 +704,14 @@ async def _refresh(
         if filing is None:
             return
         session.expunge(filing)
-    masked = role is Role.REVIEWER
-    lines = filing_lines(filing, services, lang, masked=masked)
+    if role is Role.REVIEWER:
+        lines = filing_lines(filing, services, lang, masked=True)
+        buttons = _reviewer_buttons(filing, reviewers, lang)
+    else:
+        text, buttons = applicant_view(filing, services, reviewers, lang)
+        lines = [text]
     if done:
         lines.append(done)
-    buttons = (
-        _reviewer_buttons(filing, reviewers, lang)
-        if role is Role.REVIEWER
-        else _applicant_buttons(filing, reviewers, lang)
-    )
     markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
     try:
         await message.edit_text("\n".join(lines), reply_markup=markup)
@@ -647,8 +762,12 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
                                                                              lang)
                 )  # fmt: skip
                 await bot.send_message(chat_id, text.get(lang), reply_markup=markup)
-            for name, content in _stored(engine, filing.id, payload.get("attach") or []):
-                await bot.send_document(chat_id, InputFile(content, filename=name))
+            for kind, _, name, content in _stored(engine, filing.id, payload.get("attach") or []):
+                card = payload.get("kind") == "card"
+                what = reviewer_caption(kind) if card else caption(kind, individual=False)
+                await bot.send_document(
+                    chat_id, InputFile(content, filename=name), caption=what.get(
+                        "zh" if card else lang))  # fmt: skip
         except Forbidden:  # the bot is blocked there (or was removed from the group): give up
             log.info("notice %s not sent: the bot may not write to that chat", row_id)
             with session_scope(engine) as session:
@@ -664,18 +783,34 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
             outbox.finish(session, row_id, status=OutboxStatus.SENT, now=services.clock())
 
 
-def _stored(engine: Any, filing_id: int | None, kinds: list[str]) -> list[tuple[str, bytes]]:
-    """Return the filing's latest stored PDFs of `kinds` (name, content), in order."""
+def _stored(
+    engine: Any, filing_id: int | None, kinds: list[str]
+) -> list[tuple[DocumentKind, bool, str, bytes]]:
+    """Return the filing's latest stored PDFs of `kinds` in order: (kind, whether a person
+    runs the site, file name, content)."""
     if not kinds or filing_id is None:
         return []
     with session_scope(engine) as session:
+        filing = session.get(Filing, filing_id)
+        individual = filing is not None and is_individual(filing)
         rows = session.exec(
             select(GeneratedDocument)
             .where(GeneratedDocument.filing_id == filing_id)
             .order_by(col(GeneratedDocument.id))
         ).all()
-        latest = {d.filename: (d.kind.value, d.content) for d in rows}
-    return [(name, content) for name, (kind, content) in latest.items() if kind in kinds]
+        latest = {d.filename: (d.kind, d.content) for d in rows}
+    return [
+        (kind, individual, name, content)
+        for name, (kind, content) in latest.items()
+        if kind.value in kinds
+    ]
+
+
+def _applicant_lang(services: Services, filing_id: int) -> Lang:
+    with session_scope(services.db.engine) as session:
+        filing = session.get(Filing, filing_id)
+        applicant = session.get(Applicant, filing.applicant_id) if filing else None
+        return _lang_of(applicant)
 
 
 def pending_notices(engine: Any) -> list[int]:

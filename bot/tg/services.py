@@ -35,6 +35,11 @@ class Services:
     # once the question is answered by any means. In memory: after a restart an older
     # keyboard stays on screen, and a press on it is refused as stale (its asking is old).
     keyboards: dict[int, int] = field(default_factory=dict)
+    # A prompt waiting for typed words in a chat (a return's reasons, a 公安备案号): chat id →
+    # (the prompt's reference, when it was asked). A reviewer who answers without Telegram's
+    # reply feature is answered too. In memory: a chat's updates come to the instance that
+    # holds it; after a restart, a reply to the prompt (the reply feature) still works.
+    prompts: dict[int, tuple[str, dt.datetime]] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)  # this process's (bot.tg.metrics)
 

@@ -38,9 +38,9 @@ def _certified(api: FakeBotAPI) -> None:
     """The individual's filing submitted, passed, materials received and certified."""
     _submitted(api)
     _press(api, REVIEWER, REVIEWER, "初审通过")
-    _wait_text(api, APPLICANT, "前携带盖章（签字）材料")
+    _wait_text(api, APPLICANT, "（含当日）携带盖章（签字）材料")
     _press(api, REVIEWER, REVIEWER, "收到材料")
-    _wait_text(api, APPLICANT, "收到材料，应在")
+    _wait_text(api, APPLICANT, "收到材料，应最迟于")
     _press(api, REVIEWER, REVIEWER, "复审通过")
     prompt = _wait_text(api, REVIEWER, "请回复公安备案号")
     api.push(api.text_update(REVIEWER, "京公网安备11010502030143号 SL-1", reply_to=prompt))

@@ -143,15 +143,15 @@ def test_submit_return_resubmit_pass_materials_certify_with_a_reviewer(
         _wait_text(fake, APPLICANT, "退回整改，原因：网站名称与ICP备案不一致")
         # the old card's 初审通过, pressed after the filing moved on: refused, with who did it
         fake.push(fake.press_update(REVIEWER, old_card, old_data))
-        _alerted(fake, f"reviewer:{REVIEWER}")
+        _alerted(fake, "你已经处理过这份备案（现在是“被退回整改”）")  # their own return
 
         before = _newest(fake, REVIEWER)
         _press(fake, APPLICANT, APPLICANT, "整改后重新提交")
         _wait_text(fake, REVIEWER, "【整改后重新提交】", before)
         _press(fake, REVIEWER, REVIEWER, "初审通过")
-        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+        _wait_text(fake, APPLICANT, "（含当日）携带盖章（签字）材料")
         _press(fake, REVIEWER, REVIEWER, "收到材料")
-        _wait_text(fake, APPLICANT, "收到材料，应在")
+        _wait_text(fake, APPLICANT, "收到材料，应最迟于")
         _press(fake, REVIEWER, REVIEWER, "复审通过")
         prompt = _wait_text(fake, REVIEWER, "请回复公安备案号")
         fake.push(fake.text_update(REVIEWER, "京公网安备123号", reply_to=prompt))
@@ -166,11 +166,12 @@ def test_submit_return_resubmit_pass_materials_certify_with_a_reviewer(
     shown = _show(tmp_path)
     assert shown["status"] == "certified" and shown["psb_number"] == "京公网安备11010502030143号"
     trail = [(e["from"], e["to"], e["actor"]) for e in shown["events"]]
+    assert trail[0][2].startswith("applicant:")
     assert trail == [
         (None, "prepared", trail[0][2]),
-        ("prepared", "submitted", f"applicant:{APPLICANT}"),
+        ("prepared", "submitted", trail[0][2]),  # one name for the applicant throughout
         ("submitted", "returned", f"reviewer:{REVIEWER}"),
-        ("returned", "resubmitted", f"applicant:{APPLICANT}"),
+        ("returned", "resubmitted", trail[0][2]),
         ("resubmitted", "initial_review_passed", f"reviewer:{REVIEWER}"),
         ("initial_review_passed", "materials_received", f"reviewer:{REVIEWER}"),
         ("materials_received", "certified", f"reviewer:{REVIEWER}"),
@@ -188,8 +189,8 @@ def test_without_reviewers_the_applicant_records_the_outcomes_self_reported(
         _interview(fake, APPLICANT)
         _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
         _wait_text(fake, APPLICANT, "完成初审")
-        _press(fake, APPLICANT, APPLICANT, "初审通过（按网安部门的结果自行登记）")
-        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+        _press(fake, APPLICANT, APPLICANT, "登记结果：初审已通过")
+        _wait_text(fake, APPLICANT, "（含当日）携带盖章（签字）材料")
         assert fake.chat_messages(REVIEWER) == []  # nobody to send a card to
     finally:
         assert bot.stop() == 0, bot.output()
@@ -248,7 +249,7 @@ def test_two_reviewers_pressing_at_once_in_the_review_group_one_wins(
         # a non-reviewer in the group is refused
         fake.push(fake.press_update(STRANGER, message, data))
         _alerted(fake, "不是审核人员")
-        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+        _wait_text(fake, APPLICANT, "（含当日）携带盖章（签字）材料")
         checklist = fake.wait_until(
             lambda: [
                 c
@@ -259,7 +260,7 @@ def test_two_reviewers_pressing_at_once_in_the_review_group_one_wins(
         assert checklist
         # the certificate asked and given in the group, in reply to the bot's prompt
         _press(fake, REVIEWER, GROUP, "收到材料")
-        _wait_text(fake, APPLICANT, "收到材料，应在")
+        _wait_text(fake, APPLICANT, "收到材料，应最迟于")
         _press(fake, SECOND, GROUP, "复审通过")
         prompt = _wait_text(fake, GROUP, "请回复公安备案号")
         fake.push(
@@ -287,7 +288,7 @@ def test_a_two_bureau_route_our_reviewers_act_on_our_step_only(
         for label in ("初审通过", "收到材料"):
             _press(fake, REVIEWER, REVIEWER, label)
             fake.wait_until(lambda: fake.calls_of("answerCallbackQuery"))
-        _wait_text(fake, APPLICANT, "收到材料，应在")
+        _wait_text(fake, APPLICANT, "收到材料，应最迟于")
         _press(fake, REVIEWER, REVIEWER, "复审通过")
         prompt = _wait_text(fake, REVIEWER, "请回复公安备案号")
         fake.push(fake.text_update(REVIEWER, "京公网安备11010502030143号", reply_to=prompt))
@@ -297,17 +298,21 @@ def test_a_two_bureau_route_our_reviewers_act_on_our_step_only(
         before = _newest(fake, REVIEWER)
         _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
         _wait_text(fake, APPLICANT, "向服务器托管地（杭州）的公安网安部门提交")
-        _press(fake, APPLICANT, APPLICANT, "初审通过（按网安部门的结果自行登记）")
+        _press(fake, APPLICANT, APPLICANT, "登记结果：初审已通过")
         _wait_text(fake, APPLICANT, "已记录：初审通过")
         assert _newest(fake, REVIEWER) == before  # no card for the bureau elsewhere
         before = _newest(fake, APPLICANT)
         fake.push(fake.text_update(APPLICANT, "/status"))
         listed = message_text(_wait_text(fake, APPLICANT, "#1", before))
         assert "▶ 第2/2步" in listed
-        _wait_text(fake, APPLICANT, "发送 /new", before)
         docs = len(fake.calls_of("sendDocument", APPLICANT))
         fake.push(fake.text_update(APPLICANT, "/documents"))
         fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= docs + 5)
+        resent = fake.calls_of("sendDocument", APPLICANT)[docs:]
+        assert all(c.params.get("caption") for c in resent)  # re-sent PDFs say what they are
+        # /status and /documents answer with the filing and its files, no stray /new line
+        after = [m for m in fake.chat_messages(APPLICANT) if m["message_id"] > before]
+        assert not any("新的网站备案" in message_text(m) for m in after)
     finally:
         assert bot.stop() == 0, bot.output()
     shown = _show(tmp_path)
@@ -356,12 +361,12 @@ def test_maintained_elsewhere_the_first_step_is_self_reported_then_ours_is_revie
         _wait_text(fake, APPLICANT, "向网站系统维护地（上海）的公安网安部门提交")
         assert fake.chat_messages(REVIEWER) == []  # 上海's step: no card here
         for label, said in (
-            ("初审通过", "已记录：初审通过"),
-            ("收到材料", "已记录：材料已于"),
+            ("登记结果：初审已通过", "已记录：初审通过"),
+            ("登记：材料已送达网安部门", "已记录：材料已于"),
         ):
             _press(fake, APPLICANT, APPLICANT, label)
             _wait_text(fake, APPLICANT, said)
-        _press(fake, APPLICANT, APPLICANT, "复审通过")
+        _press(fake, APPLICANT, APPLICANT, "登记结果：复审通过，已发证")
         prompt = _wait_text(fake, APPLICANT, "请回复公安备案号")
         fake.push(fake.text_update(APPLICANT, "沪公网安备31011502000001号", reply_to=prompt))
         _wait_text(fake, APPLICANT, "下一步：到第2步的示例市公安局")
@@ -406,7 +411,7 @@ def test_a_returned_filing_is_fixed_in_two_fields_then_resubmitted_and_passed(
         card = message_text(_wait_text(fake, REVIEWER, "【整改后重新提交】", before))
         assert "小吉的笔记" in card
         _press(fake, REVIEWER, REVIEWER, "初审通过")
-        _wait_text(fake, APPLICANT, "前携带盖章（签字）材料")
+        _wait_text(fake, APPLICANT, "（含当日）携带盖章（签字）材料")
     finally:
         assert bot.stop() == 0, bot.output()
     shown = _show(tmp_path)

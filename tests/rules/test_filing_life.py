@@ -220,6 +220,24 @@ def test_a_change_of_a_certified_filing_is_reported_to_its_bureau_with_a_deadlin
     assert decision.reason == "变更：更换服务器"
 
 
+def test_a_changes_days_left_count_from_the_frozen_today_not_the_clock(pack: Pack) -> None:
+    """BEIAN_TODAY freezes the day the chat counts from: 30 days left on the change day."""
+    state = certified(pack, LOCAL)
+    frozen = dt.date(2026, 12, 1)
+    decision = decide(
+        state,
+        Action(E.REPORT_CHANGE, APPLICANT, frozen, note="更换服务器"),
+        pack=pack,
+        calendar=WorkdayCalendar(pack.calendar),
+        now=NOW,  # nine days later on the wall clock
+        reviewers=True,
+        today=frozen,
+    )
+    assert isinstance(decision, Decision)
+    told = decision.notices[0].text
+    assert "还剩30天" in told.zh and "30 days left" in told.en
+
+
 def test_a_change_needs_a_certified_step_a_reason_and_a_past_date(pack: Pack) -> None:
     submitted = FilingState((replace(LOCAL, status=S.SUBMITTED),))
     refused = go(pack, submitted, E.REPORT_CHANGE, note="更换服务器")
@@ -254,3 +272,46 @@ def test_a_change_while_the_second_bureau_is_in_progress_goes_to_the_certified_o
     assert [s.status for s in decision.state.steps] == [S.CHANGE_REPORTED, S.SUBMITTED]
     assert decision.to_status is S.SUBMITTED  # the step in progress is untouched
     assert [n.to for n in decision.notices] == [Audience.APPLICANT, Audience.REVIEWERS]
+
+
+def _first_certified_second_submitted(pack: Pack) -> FilingState:
+    """Step 1 (this city's) certified, step 2 (elsewhere) submitted: a two-bureau route."""
+    state = FilingState((LOCAL, OUTSIDE))
+    for event, actor, extra in (
+        (E.SUBMIT, APPLICANT, {}),
+        (E.PASS_INITIAL_REVIEW, REVIEWER, {}),
+        (E.RECEIVE_MATERIALS, REVIEWER, {}),
+        (E.CERTIFY, REVIEWER, {"psb_number": "京公网安备11010502030143号"}),
+        (E.SUBMIT, APPLICANT, {}),
+    ):
+        state = ok(go(pack, state, event, actor, **extra)).state
+    return state
+
+
+def test_a_closed_site_cancels_every_step_and_names_the_bureaus_told(pack: Pack) -> None:
+    state = _first_certified_second_submitted(pack)
+    decision = ok(go(pack, state, E.CANCEL, note="网站已关闭"))
+    assert [s.status for s in decision.state.steps] == [S.CANCELLED, S.CANCELLED]
+    told = decision.notices[0].text
+    assert "每一步都已注销" in told.zh and LOCAL.bureau.zh in told.zh
+    assert OUTSIDE.bureau.zh in told.zh  # filed there too: it gets the statement
+    assert {(r.kind, r.step) for r in decision.reminders} >= {("icon", 1), ("filing", 2)}
+    assert isinstance(go(pack, decision.state, E.CANCEL, note="again"), Refusal)
+
+
+def test_a_change_on_the_first_step_is_reviewed_while_the_second_is_in_progress(
+    pack: Pack,
+) -> None:
+    """The first bureau reviews a reported change though step 2 is the one in progress."""
+    state = _first_certified_second_submitted(pack)
+    changed = ok(go(pack, state, E.REPORT_CHANGE, on=NOW.date(), note="更换服务器")).state
+    assert changed.steps[0].status is S.CHANGE_REPORTED and changed.current == 2
+    assert E.CERTIFY in next_actions(changed, Role.REVIEWER, True)  # the card has buttons
+    assert E.RETURN in next_actions(changed, Role.REVIEWER, True)
+    accepted = ok(go(pack, changed, E.CERTIFY, REVIEWER))
+    assert accepted.state.steps[0].status is S.CERTIFIED
+    assert accepted.state.steps[0].psb_number == "京公网安备11010502030143号"  # kept
+    assert accepted.state.steps[1].status is S.SUBMITTED and accepted.state.current == 2
+    assert "已审核通过这次变更" in accepted.notices[0].text.zh
+    # the applicant's own next acts are still on step 2
+    assert E.PASS_INITIAL_REVIEW in next_actions(accepted.state, Role.APPLICANT, True)
