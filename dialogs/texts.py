@@ -73,6 +73,10 @@ EDIT_UNKNOWN = t(
 EDIT_NOT_YET = t(
     "“{name}”还没有回答到，按顺序填写即可。", "“{name}” has not been asked yet; it will come."
 )
+EDIT_DERIVED = t(
+    "“{name}”沿用“{source}”（是同一个人）。要修改哪一项？",
+    "“{name}” is taken from “{source}” (the same person). Which do you want to change?",
+)
 SECTION = t("修改：{section}", "Change: {section}")
 BACK_TO_SUMMARY = t("返回核对页", "Back to the summary")
 LIST_MENU = t(
