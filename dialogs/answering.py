@@ -97,8 +97,8 @@ class AnsweringMixin(TurnBase):
             self.refuse_choice(q, unplaced or text)
             return
         ids = [o.id for o in picked]
-        if len(ids) == 1 and self.s.mode is Mode.ANSWERING:
-            self.toggle(q, ids[0])  # one at a time: gather until 完成
+        if len(ids) == 1:
+            self.toggle(q, ids[0])  # one at a time, as the buttons do: gather until 完成
             return
         merged = list(self.s.collecting or []) + [
             i for i in ids if i not in (self.s.collecting or [])

@@ -135,7 +135,8 @@ class EditingMixin(AnsweringMixin):
         if mode is Mode.REMOVING_ITEMS:
             q = self.question()
             assert q is not None
-            lines.append(texts.REMOVE_PICK.get(lang))
+            pick = texts.REMOVE_PICK if self.ctx.buttons else texts.REMOVE_TYPED
+            lines.append(pick.get(lang))
             marked = set(self.s.collecting or ())
             values = self.s.choices or []
             choices = [

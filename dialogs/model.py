@@ -266,6 +266,8 @@ class Context:
     pack: Pack
     calendar: WorkdayCalendar
     today: dt.date
+    # The channel shows choices as buttons (Telegram) or as numbered lines to type (terminal).
+    buttons: bool = True
     # Returns the characters of some texts the PDFs cannot draw (None: not known yet).
     undrawable: Callable[[Iterable[str]], list[str]] | None = None
     # Results worked out during one step (a context lives for one step).

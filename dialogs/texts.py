@@ -46,6 +46,10 @@ SELECTED = t(
     "已选：{values}。可以继续选择（再点一次取消），选好后点“完成”。",
     "Selected: {values}. Pick more (tap again to unselect), then “Done”.",
 )
+SELECTED_TYPED = t(
+    "已选：{values}。可以继续回复序号（已选的再回复一次即取消），选好后回复“完成”。",
+    "Selected: {values}. Reply with more numbers (a selected one again unselects it), then “Done”.",
+)
 NOTHING_SELECTED = t("还没有选择。", "Nothing selected yet.")
 LIST_KEPT = t("✔ 已记录：{values}", "✔ Noted: {values}")
 INVALID = t("这个答案不对：{reason}", "That answer does not work: {reason}")
@@ -89,6 +93,9 @@ LIST_REPLACE = t("全部重新填写", "Replace all")
 REMOVE_PICK = t(
     "选择要删除的项（再点一次取消），选好后点“完成”。也可以回复序号，如“1、3”。",
     "Pick what to remove (tap again to unselect), then “Done”. Or reply with numbers, e.g. “1, 3”.",
+)
+REMOVE_TYPED = t(
+    "回复要删除的项的序号，如“1、3”。", "Reply with the numbers of those to remove, e.g. “1, 3”."
 )
 REMOVE_ALL = t("不能全部删除，至少要保留一项。", "At least one must stay.")
 CANCEL_ASK = t(
