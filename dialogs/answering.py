@@ -264,6 +264,10 @@ class AnsweringMixin(TurnBase):
             answers.pop("subject.name", None)
 
     def after_answer(self, q: Question) -> None:
+        if q.key == "subject_type" and self.offers_previous():
+            switch(self.s, "offer_previous")
+            self.ask()
+            return
         if q.stage in _ROUTING and self._routing_settled():
             route = notices.route_of(self.s.answers, self.ctx)
             assert route is not None
@@ -276,6 +280,13 @@ class AnsweringMixin(TurnBase):
         if q.key in ("connection_date", "planned_online_date"):
             self.say(notices.deadline_notice(self.s.answers, self.ctx, self.lang))
         self.advance(q)
+
+    def offers_previous(self) -> bool:
+        """/new after a filing: its unit and people fit this subject type, nothing is entered."""
+        reuse = self.s.reuse
+        if not reuse or reuse.get("subject_type") != self.s.answers.get("subject_type"):
+            return False
+        return not any(key in self.s.answers for key in reuse if key != "subject_type")
 
     def _routing_settled(self) -> bool:
         """The routing questions are answered (then the verdict shows)."""

@@ -10,6 +10,7 @@ from dialogs.editing import LIST_OPTIONS, EditingMixin
 from dialogs.machine import move, switch
 from dialogs.matching import match_option
 from dialogs.model import Cancel, Choice, Input, InterviewState, Mode, Resume
+from dialogs.reuse import reuse_lines
 from dialogs.spec import Option
 from rules.text import Text
 
@@ -53,6 +54,10 @@ ASIDE_OPTIONS: dict[Mode, tuple[Option, ...]] = {
         _o("no", texts.PLANNED_NO, "不是", "否", "不", "重新填写", "no"),
     ),
     Mode.CHANGING_LIST: LIST_OPTIONS,
+    Mode.OFFERING_PREVIOUS: (
+        _o("reuse", texts.REUSE_YES, "沿用", "是", "用", "好", "好的", "yes", "use", "use them"),
+        _o("afresh", texts.REUSE_NO, "重新填写", "不用", "否", "不", "重新填", "no", "afresh"),
+    ),
 }
 
 
@@ -85,6 +90,10 @@ class AsidesMixin(EditingMixin):
         elif mode is Mode.CONFIRMING_PLAN:
             day = notices.day(dt.date.fromisoformat(self.s.pending_text or ""), lang)
             lines.append(texts.FUTURE_DATE.fill(lang, date=day))
+        elif mode is Mode.OFFERING_PREVIOUS:
+            lines.append(texts.REUSE_ASK.get(lang))
+            lines += reuse_lines(self.s.reuse or {}, self.spec, lang)
+            lines.append(texts.REUSE_AFTER.get(lang))
         return self.choices(ASIDE_OPTIONS.get(mode, ()))
 
     def resolve_aside(self, inp: Input) -> None:
@@ -117,6 +126,7 @@ class AsidesMixin(EditingMixin):
             Mode.OFFERING_EDIT: self.resolve_edit_offer,
             Mode.CONFIRMING_PLAN: self.resolve_plan,
             Mode.CHANGING_LIST: self.resolve_list_change,
+            Mode.OFFERING_PREVIOUS: self.resolve_previous,
         }[mode](str(chosen))
 
     def resolve_cancel(self, chosen: str) -> None:
@@ -170,6 +180,16 @@ class AsidesMixin(EditingMixin):
         planned_q = self.spec.by_key["planned_online_date"]
         self._record(planned_q)
         self.store(q, None)  # not online yet: the deadline is dated from the planned day
+
+    def resolve_previous(self, chosen: str) -> None:
+        """The last filing's unit and people: taken (what is not answered yet), or not."""
+        reuse, self.s.reuse = self.s.reuse or {}, None
+        switch(self.s, "settle")
+        if chosen == "reuse":
+            for key, value in reuse.items():
+                self.s.answers.setdefault(key, value)
+            self.say(texts.REUSED)
+        self.advance(self.spec.by_key["subject_type"])
 
     def reset(self) -> None:
         lang = self.lang

@@ -58,6 +58,7 @@ class Mode(StrEnum):
     CONFIRMING_PLAN = "confirming_plan"  # a date still to come: the planned go-live?
     CHANGE_REASON = "change_reason"  # a change (变更): its reason, and its date if not today
     CONFIRMING_CHANGE = "confirming_change"  # a change's diff, date and reason: record it?
+    OFFERING_PREVIOUS = "offering_previous"  # the last filing's unit and people: reuse them?
 
 
 @dataclass
@@ -80,6 +81,9 @@ class InterviewState:
     changing_from: dict[str, Any] | None = None
     change_on: str | None = None  # a change's date (ISO), once given
     change_reason: str | None = None  # a change's reason, once given
+    # /new: the unit's and people's answers of the applicant's last filing, offered once the
+    # subject type is known (flat, as `answers`); None once taken or declined.
+    reuse: dict[str, Any] | None = None
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
@@ -95,6 +99,7 @@ class InterviewState:
             "changing_from": self.changing_from,
             "change_on": self.change_on,
             "change_reason": self.change_reason,
+            "reuse": self.reuse,
         }
 
     @classmethod
@@ -124,6 +129,7 @@ class InterviewState:
             changing_from=flow.get("changing_from"),
             change_on=flow.get("change_on"),
             change_reason=flow.get("change_reason"),
+            reuse=flow.get("reuse"),
         )
 
     def copy(self) -> InterviewState:
@@ -144,6 +150,7 @@ class InterviewState:
             changing_from=dict(self.changing_from) if self.changing_from is not None else None,
             change_on=self.change_on,
             change_reason=self.change_reason,
+            reuse=dict(self.reuse) if self.reuse is not None else None,
         )
 
 
@@ -232,7 +239,8 @@ class Resume:
 
 @dataclass(frozen=True)
 class NewInterview:
-    """Effect: the previous interview is finished; store this state as a new one."""
+    """Effect: the previous interview is finished; store this state as a new one (a step
+    with this effect is taken again with `Context.previous` where the applicant has filed)."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +276,9 @@ class Context:
     today: dt.date
     # The channel shows choices as buttons (Telegram) or as numbered lines to type (terminal).
     buttons: bool = True
+    # /new: the answers of the applicant's last filing (the schema's JSON), which the channel
+    # reads only for a turn that starts another interview; None otherwise.
+    previous: dict[str, Any] | None = None
     # Returns the characters of some texts the PDFs cannot draw (None: not known yet).
     undrawable: Callable[[Iterable[str]], list[str]] | None = None
     # Results worked out during one step (a context lives for one step).

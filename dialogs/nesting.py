@@ -51,7 +51,8 @@ def _put(tree: dict[str, Any], path: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _get(tree: dict[str, Any], path: str) -> Any:
+def value_at(tree: dict[str, Any], path: str) -> Any:
+    """Return the value at a dotted path of nested answers (None when absent)."""
     node: Any = tree
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -72,7 +73,7 @@ def to_schema(answers: dict[str, Any], spec: Spec) -> dict[str, Any]:
     for rule in spec.derive:
         if holds(rule.when, flat):
             for target, source in rule.copy.items():
-                copied = _get(tree, source)
+                copied = value_at(tree, source)
                 if copied is not None:
                     _put(tree, target, dict(copied) if isinstance(copied, dict) else copied)
             for target, name in rule.suggest.items():

@@ -297,6 +297,23 @@ CHANGE_DROPPED = t(
     "已放弃，备案信息保持不变。发送 /status 查看备案。",
     "Given up: the filing's details stay as they were. Send /status to see the filing.",
 )
+REUSE_ASK = t(
+    "沿用上次备案的开办主体和联系人信息吗？",
+    "Use the subject and the people of your last filing again?",
+)
+REUSE_AFTER = t(
+    "沿用后每一项仍可用 /edit 修改；选“重新填写”就逐项填写。",
+    "Each item can still be changed with /edit; “Fill in afresh” asks every item.",
+)
+REUSE_YES = t("沿用", "Use them")
+REUSE_NO = t("重新填写", "Fill in afresh")
+REUSED = t(
+    "✔ 已沿用上次备案的信息（可用 /edit 修改）。",
+    "✔ Your last filing's details are used (change any with /edit).",
+)
+REUSE_REPRESENTATIVE = t("法定代表人", "Legal representative")
+REUSE_OFFICER = t("网络安全负责人", "Security officer")
+REUSE_CONTACT = t("24小时应急联系人", "Emergency contact")
 YOUR_FILINGS = t(
     "你的备案如下。要为另一个网站备案，请发送 /new。",
     "Your filings are below. To file another site, send /new.",
