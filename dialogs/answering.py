@@ -16,6 +16,7 @@ from dialogs.turn import DONE, KEEP, SKIP, TurnBase
 from rules.codes import ID_EXAMPLES
 from rules.consistency import contradictions
 from rules.fields import check_credential
+from rules.place_typos import closest_places
 from rules.routing import is_this_city
 from rules.text import Text
 
@@ -146,6 +147,13 @@ class AnsweringMixin(TurnBase):
             self.this_city(q)
             return
         parsed = read_text_answer(text, q, self.s.answers, self.ctx.today)
+        if not parsed.ok and q.check == "city" and self.s.mode is Mode.ANSWERING:
+            names = closest_places(text)
+            if names:  # 航州: 杭州、沧州…, to pick
+                switch(self.s, "suggest")
+                self.s.choices, self.s.pending_text = names, text.strip()
+                self.ask()
+                return
         if not parsed.ok:
             assert parsed.error is not None
             self.invalid(q, parsed.error)

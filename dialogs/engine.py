@@ -38,6 +38,7 @@ _ASIDES_WITH_CHOICES = (
     Mode.CHANGE_REASON,
     Mode.CONFIRMING_CHANGE,
     Mode.OFFERING_PREVIOUS,
+    Mode.SUGGESTING,
 )
 # During a change or an amendment these give it up (the confirmed answers come back); /start
 # and /new then go on as they do once the interview is done.

@@ -59,6 +59,7 @@ class Mode(StrEnum):
     CHANGE_REASON = "change_reason"  # a change (变更): its reason, and its date if not today
     CONFIRMING_CHANGE = "confirming_change"  # a change's diff, date and reason: record it?
     OFFERING_PREVIOUS = "offering_previous"  # the last filing's unit and people: reuse them?
+    SUGGESTING = "suggesting"  # an unknown place: the closest known names, or another answer
 
 
 @dataclass

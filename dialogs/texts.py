@@ -297,6 +297,10 @@ CHANGE_DROPPED = t(
     "已放弃，备案信息保持不变。发送 /status 查看备案。",
     "Given up: the filing's details stay as they were. Send /status to see the filing.",
 )
+SUGGEST_PLACES = t(
+    "没有找到“{text}”。你是说：{names}？请点选，或重新输入。",
+    "No place called “{text}”. Did you mean: {names}? Pick one, or type it again.",
+)
 REUSE_ASK = t(
     "沿用上次备案的开办主体和联系人信息吗？",
     "Use the subject and the people of your last filing again?",

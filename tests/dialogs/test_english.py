@@ -64,9 +64,13 @@ NAMES_WITHOUT_TRANSLATION = {
     "浙ICP备": "likewise, the example ICP number",
     "号": "the 号 of an ICP number",
     "中文": "/lang zh 中文: the language named in itself, for a Chinese reader",
+    "沧州": "a place suggested for a mistyped one (航州) is named as the table names it",
+    "常州": "likewise",
+    "扬州": "likewise",
 }
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\U00020000-\U0003134f]")
-_PROBES = ("/help", "/status", "zzz")  # at every question: help, progress, a wrong answer
+# At every question: help, progress, a wrong answer, a mistyped city.
+_PROBES = ("/help", "/status", "zzz", "航州")
 
 
 def _english(transcript: list[tuple[str, object]]) -> list[str]:
@@ -89,7 +93,7 @@ def test_an_english_interview_shows_no_chinese_but_the_applicants_own(
     lines = [*_english(SUBMITTING[subject]), "/change", "/edit website name", "New name"]
     lines += ["/edit service types", "add", "2", "done"]  # the diff names options too
     lines += ["confirm", "1", "confirm", "/start", "/new", "company"]
-    typed = [said for said in lines if _CJK.search(said)]  # the applicant's own answers
+    typed = [s for s in (*lines, *_PROBES) if _CJK.search(s)]  # the applicant's own answers
     step = begin(context, "en")
     state, replies = step.state, [shown(step)]
     for said in lines:
