@@ -185,7 +185,8 @@ def take_turn(
             return Retry.RETRY
         previous = store.last_filing_answers(stored.applicant_id)
         if previous is not None:
-            step, write = plan_turn(stored, who, inp, replace(ctx, previous=previous), now)
+            again = replace(ctx, previous=previous, memo={})  # a context lives for one step
+            step, write = plan_turn(stored, who, inp, again, now)
     write = replace(write, inbox=inbox)
     extra: Extra | None = None
     if any(isinstance(e, Submit) for e in step.effects):
