@@ -178,6 +178,15 @@ def take_turn(
     """
     stored = known if known is not None else store.load(who.channel, who.external_id)
     step, write = plan_turn(stored, who, inp, ctx, now)
+    if stored is not None and any(isinstance(e, NewInterview) for e in step.effects):
+        # Another interview begins (/new): the last filing's unit and people are offered.
+        # Read only for this turn, on the store that will write it.
+        if not store.accepts(stored, write, None):
+            return Retry.RETRY
+        previous = store.last_filing_answers(stored.applicant_id)
+        if previous is not None:
+            again = replace(ctx, previous=previous, memo={})  # a context lives for one step
+            step, write = plan_turn(stored, who, inp, again, now)
     write = replace(write, inbox=inbox)
     extra: Extra | None = None
     if any(isinstance(e, Submit) for e in step.effects):

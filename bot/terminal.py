@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -106,7 +107,7 @@ def run_chat(
         emit(text.get(current_lang))
 
     def turn(text: str, since: dt.date | None = None) -> Turn | None:
-        ctx = context()
+        ctx = replace(context(), buttons=False)  # choices are numbered lines to type
         try:
             with session_scope(engine) as session:
                 return take_turn_in_session(

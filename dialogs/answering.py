@@ -16,6 +16,7 @@ from dialogs.turn import DONE, KEEP, SKIP, TurnBase
 from rules.codes import ID_EXAMPLES
 from rules.consistency import contradictions
 from rules.fields import check_credential
+from rules.place_typos import closest_places
 from rules.routing import is_this_city
 from rules.text import Text
 
@@ -97,8 +98,8 @@ class AnsweringMixin(TurnBase):
             self.refuse_choice(q, unplaced or text)
             return
         ids = [o.id for o in picked]
-        if len(ids) == 1 and self.s.mode is Mode.ANSWERING:
-            self.toggle(q, ids[0])  # one at a time: gather until 完成
+        if len(ids) == 1:
+            self.toggle(q, ids[0])  # one at a time, as the buttons do: gather until 完成
             return
         merged = list(self.s.collecting or []) + [
             i for i in ids if i not in (self.s.collecting or [])
@@ -146,6 +147,13 @@ class AnsweringMixin(TurnBase):
             self.this_city(q)
             return
         parsed = read_text_answer(text, q, self.s.answers, self.ctx.today)
+        if not parsed.ok and q.check == "city" and self.s.mode is Mode.ANSWERING:
+            names = closest_places(text)
+            if names:  # 航州: 杭州、沧州…, to pick
+                switch(self.s, "suggest")
+                self.s.choices, self.s.pending_text = names, text.strip()
+                self.ask()
+                return
         if not parsed.ok:
             assert parsed.error is not None
             self.invalid(q, parsed.error)
@@ -264,6 +272,10 @@ class AnsweringMixin(TurnBase):
             answers.pop("subject.name", None)
 
     def after_answer(self, q: Question) -> None:
+        if q.key == "subject_type" and self.offers_previous():
+            switch(self.s, "offer_previous")
+            self.ask()
+            return
         if q.stage in _ROUTING and self._routing_settled():
             route = notices.route_of(self.s.answers, self.ctx)
             assert route is not None
@@ -276,6 +288,13 @@ class AnsweringMixin(TurnBase):
         if q.key in ("connection_date", "planned_online_date"):
             self.say(notices.deadline_notice(self.s.answers, self.ctx, self.lang))
         self.advance(q)
+
+    def offers_previous(self) -> bool:
+        """/new after a filing: its unit and people fit this subject type, nothing is entered."""
+        reuse = self.s.reuse
+        if not reuse or reuse.get("subject_type") != self.s.answers.get("subject_type"):
+            return False
+        return not any(key in self.s.answers for key in reuse if key != "subject_type")
 
     def _routing_settled(self) -> bool:
         """The routing questions are answered (then the verdict shows)."""

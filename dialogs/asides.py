@@ -10,8 +10,11 @@ from dialogs.editing import LIST_OPTIONS, EditingMixin
 from dialogs.machine import move, switch
 from dialogs.matching import match_option
 from dialogs.model import Cancel, Choice, Input, InterviewState, Mode, Resume
+from dialogs.reuse import reuse_lines
 from dialogs.spec import Option
 from rules.text import Text
+
+PLACE_PREFIX = "place:"
 
 
 def _o(oid: str, label: Text, *synonyms: str) -> Option:
@@ -53,6 +56,10 @@ ASIDE_OPTIONS: dict[Mode, tuple[Option, ...]] = {
         _o("no", texts.PLANNED_NO, "不是", "否", "不", "重新填写", "no"),
     ),
     Mode.CHANGING_LIST: LIST_OPTIONS,
+    Mode.OFFERING_PREVIOUS: (
+        _o("reuse", texts.REUSE_YES, "沿用", "是", "用", "好", "好的", "yes", "use", "use them"),
+        _o("afresh", texts.REUSE_NO, "重新填写", "不用", "否", "不", "重新填", "no", "afresh"),
+    ),
 }
 
 
@@ -85,6 +92,12 @@ class AsidesMixin(EditingMixin):
         elif mode is Mode.CONFIRMING_PLAN:
             day = notices.day(dt.date.fromisoformat(self.s.pending_text or ""), lang)
             lines.append(texts.FUTURE_DATE.fill(lang, date=day))
+        elif mode is Mode.SUGGESTING:
+            return self.asking_suggestions(lines)
+        elif mode is Mode.OFFERING_PREVIOUS:
+            lines.append(texts.REUSE_ASK.get(lang))
+            lines += reuse_lines(self.s.reuse or {}, self.spec, lang)
+            lines.append(texts.REUSE_AFTER.get(lang))
         return self.choices(ASIDE_OPTIONS.get(mode, ()))
 
     def resolve_aside(self, inp: Input) -> None:
@@ -100,6 +113,9 @@ class AsidesMixin(EditingMixin):
             return
         if mode is Mode.CONFIRMING_CHANGE:
             self.resolve_change_confirmation(inp)
+            return
+        if mode is Mode.SUGGESTING:
+            self.resolve_suggestion(inp)
             return
         options = ASIDE_OPTIONS[mode]
         chosen = inp.choice
@@ -117,6 +133,7 @@ class AsidesMixin(EditingMixin):
             Mode.OFFERING_EDIT: self.resolve_edit_offer,
             Mode.CONFIRMING_PLAN: self.resolve_plan,
             Mode.CHANGING_LIST: self.resolve_list_change,
+            Mode.OFFERING_PREVIOUS: self.resolve_previous,
         }[mode](str(chosen))
 
     def resolve_cancel(self, chosen: str) -> None:
@@ -170,6 +187,44 @@ class AsidesMixin(EditingMixin):
         planned_q = self.spec.by_key["planned_online_date"]
         self._record(planned_q)
         self.store(q, None)  # not online yet: the deadline is dated from the planned day
+
+    def asking_suggestions(self, lines: list[str]) -> list[Choice]:
+        names = self.s.choices or []
+        sep = "、" if self.lang == "zh" else ", "
+        q = self.question()
+        if q is not None:
+            lines.append(self.progress(q))
+            lines.append(q.prompt.get(self.lang))
+        text = self.s.pending_text or ""
+        lines.append(texts.SUGGEST_PLACES.fill(self.lang, text=text, names=sep.join(names)))
+        return [Choice(f"{PLACE_PREFIX}{i}", name, i + 1) for i, name in enumerate(names)]
+
+    def resolve_suggestion(self, inp: Input) -> None:
+        """A suggested place (its button or number) is the answer; anything else typed is
+        read as a new answer."""
+        names = self.s.choices or []
+        chosen = inp.choice
+        word = (inp.text or "").strip()
+        if chosen is None and word.isdigit() and 1 <= int(word) <= len(names):
+            chosen = f"{PLACE_PREFIX}{int(word) - 1}"
+        index = chosen[len(PLACE_PREFIX) :] if chosen and chosen.startswith(PLACE_PREFIX) else ""
+        if chosen is not None and not (index.isdigit() and int(index) < len(names)):
+            self.say(texts.CHOICE_AGAIN)
+            self.ask()
+            return
+        self.s.choices = self.s.pending_text = None
+        switch(self.s, "settle")
+        self.answer(Input.typed(names[int(index)] if index else word))
+
+    def resolve_previous(self, chosen: str) -> None:
+        """The last filing's unit and people: taken (what is not answered yet), or not."""
+        reuse, self.s.reuse = self.s.reuse or {}, None
+        switch(self.s, "settle")
+        if chosen == "reuse":
+            for key, value in reuse.items():
+                self.s.answers.setdefault(key, value)
+            self.say(texts.REUSED)
+        self.advance(self.spec.by_key["subject_type"])
 
     def reset(self) -> None:
         lang = self.lang

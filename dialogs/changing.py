@@ -23,7 +23,7 @@ from rules.changes import change_deadline, diff, flatten
 from rules.dates import parse_date
 from rules.names import check_plain_text
 from rules.plan import date_text
-from rules.text import Text, t
+from rules.text import Lang, Text, t
 
 CHANGE_OK, CHANGE_MORE, CHANGE_DROP = "change:ok", "change:more", "change:drop"
 REASON_PREFIX = "reason:"
@@ -35,6 +35,13 @@ REASONS: tuple[Text, ...] = (
     t("网站改版或改名", "Site renamed or redesigned"),
     t("更换接入服务商", "New access provider"),
 )
+
+
+def reason_shown(reason: str, lang: Lang) -> str:
+    """Write a change's reason in `lang`: a listed one is stored as the bureau reads it."""
+    return next((r.get(lang) for r in REASONS if r.zh == reason), reason)
+
+
 _CONFIRM_WORDS = ("确认", "确定", "是", "对", "confirm", "yes", "ok")
 _MORE_WORDS = ("继续修改", "修改", "more", "edit")
 _DROP_WORDS = ("放弃", "放弃变更", "不变更了", "drop")
@@ -157,7 +164,7 @@ class ChangingMixin(CommandsMixin):
             texts.CHANGE_CONFIRM_ASK.fill(
                 lang,
                 on=date_text(on).get(lang),
-                reason=self.s.change_reason or "",
+                reason=reason_shown(self.s.change_reason or "", lang),
                 due=date_text(due.due).get(lang),
             )
         )

@@ -9,6 +9,7 @@ from dialogs import texts
 from dialogs.answering import AnsweringMixin
 from dialogs.machine import switch
 from dialogs.model import Choice, Input, Mode, Stage
+from dialogs.nesting import derived_from
 from dialogs.review import show_value
 from dialogs.spec import Kind, Option, Question, normalize
 from dialogs.turn import BACK_TO_SUMMARY, DONE, KEEP, SECTION_PREFIX
@@ -40,6 +41,8 @@ class EditingMixin(AnsweringMixin):
         if not argument:
             self.choose(None, [SECTION_PREFIX + s.value for s in self._sections()], texts.EDIT_PICK)
             return
+        if self.edit_derived(argument, answered):
+            return
         found = self.find_items(argument, answered)
         if len(found) == 1:
             self.begin_edit(found[0])
@@ -55,17 +58,38 @@ class EditingMixin(AnsweringMixin):
         self.say(texts.EDIT_UNKNOWN.format(name=argument[:40]))
         self.choose(None, [SECTION_PREFIX + s.value for s in self._sections()], texts.EDIT_PICK)
 
+    def edit_derived(self, argument: str, answered: list[Question]) -> bool:
+        """An item that is another person's ("the officer is the legal representative"): offer
+        that person's item, or the choice that made them the same person."""
+        if self.find_items(argument, answered, exact=True):
+            return False
+        for q in self.find_items(argument, list(self.spec.questions), exact=True):
+            found = derived_from(q.key, self.spec, self.s.answers)
+            if found is None:
+                continue
+            source, switch = found
+            source_label = self.spec.worded(source, self.subject_type).label
+            head = texts.EDIT_DERIVED.format(
+                name=q.label.get(self.lang), source=source_label.get(self.lang)
+            )
+            self.choose(None, [source.id, switch.id], head)
+            return True
+        return False
+
     def _sections(self) -> list[Stage]:
         answered = {q.stage for q in self.answered_questions()}
         return [stage for stage, _ in self.spec.stages if stage in answered]
 
-    def find_items(self, argument: str, among: list[Question]) -> list[Question]:
-        """Return the items `argument` names: by label, key, alias, or its section's label."""
+    def find_items(
+        self, argument: str, among: list[Question], *, exact: bool = False
+    ) -> list[Question]:
+        """Return the items `argument` names: by label, key, alias, or its section's label
+        (`exact`: by a whole name only)."""
         word = normalize(argument)
         worded = [self.spec.worded(q, self.subject_type) for q in among]
-        exact = [q for q in worded if word in q.names or word == normalize(q.label.zh)]
-        if exact:
-            return exact
+        named = [q for q in worded if word in q.names or word == normalize(q.label.zh)]
+        if named or exact:
+            return named
         for stage, label in self.spec.stages:
             if word in (normalize(label.zh), normalize(label.en)):
                 return [q for q in worded if q.stage is stage]
@@ -111,7 +135,8 @@ class EditingMixin(AnsweringMixin):
         if mode is Mode.REMOVING_ITEMS:
             q = self.question()
             assert q is not None
-            lines.append(texts.REMOVE_PICK.get(lang))
+            pick = texts.REMOVE_PICK if self.ctx.buttons else texts.REMOVE_TYPED
+            lines.append(pick.get(lang))
             marked = set(self.s.collecting or ())
             values = self.s.choices or []
             choices = [

@@ -23,6 +23,7 @@ from dialogs.model import (
 )
 from dialogs.nesting import build
 from dialogs.notices import plan_text
+from dialogs.reuse import reusable
 from dialogs.turn import CONFIRM, SECTION_PREFIX
 from rules.fields import broken_unicode
 from rules.text import Lang
@@ -38,6 +39,8 @@ _ASIDES_WITH_CHOICES = (
     Mode.REMOVING_ITEMS,
     Mode.CHANGE_REASON,
     Mode.CONFIRMING_CHANGE,
+    Mode.OFFERING_PREVIOUS,
+    Mode.SUGGESTING,
 )
 # During a change or an amendment these give it up (the confirmed answers come back); /start
 # and /new then go on as they do once the interview is done.
@@ -148,7 +151,7 @@ class Turn(ChangingMixin):
             self.effects.append(ShowFilings())  # the filings, then how to begin another
             self.say(texts.YOUR_FILINGS)
         elif call is not None and call.command in (Command.START, Command.NEW, Command.RESTART):
-            self.s = InterviewState(lang=self.lang)
+            self.s = InterviewState(lang=self.lang, reuse=reusable(self.ctx.previous, self.spec))
             self.welcome()
             self.effects.append(NewInterview())
         else:  # not "submitted": the filing may be only prepared; the channel tells which

@@ -82,6 +82,8 @@ _ASIDES = [
     Mode.CONFIRMING_PLAN,
     Mode.CHANGE_REASON,
     Mode.CONFIRMING_CHANGE,
+    Mode.OFFERING_PREVIOUS,
+    Mode.SUGGESTING,
 ]
 
 
@@ -104,6 +106,8 @@ def _mode_transitions() -> list[dict[str, Any]]:
         {"trigger": "remove_from_list", "source": Mode.CHANGING_LIST, "dest": Mode.REMOVING_ITEMS},
         {"trigger": "offer_edit", "source": waiting, "dest": Mode.OFFERING_EDIT},
         {"trigger": "confirm_plan", "source": Mode.ANSWERING, "dest": Mode.CONFIRMING_PLAN},
+        {"trigger": "offer_previous", "source": Mode.ANSWERING, "dest": Mode.OFFERING_PREVIOUS},
+        {"trigger": "suggest", "source": Mode.ANSWERING, "dest": Mode.SUGGESTING},
         {"trigger": "ask_change_reason", "source": Mode.ANSWERING, "dest": Mode.CHANGE_REASON},
         {"trigger": "confirm_change", "source": Mode.CHANGE_REASON,
          "dest": Mode.CONFIRMING_CHANGE},

@@ -83,7 +83,7 @@ def _typo(word: str, options: tuple[Option, ...]) -> Option | None:
     floor = 0.5 if chinese else 0.8
     scores: dict[str, float] = {}
     for option in options:
-        for name in option.names[1:]:  # [0] is the id
+        for name in option.spoken:  # never the id (an English label may equal it)
             if bool(_HAN.search(name)) != chinese:
                 continue
             ratio = difflib.SequenceMatcher(None, word, name).ratio()

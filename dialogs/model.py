@@ -58,6 +58,8 @@ class Mode(StrEnum):
     CONFIRMING_PLAN = "confirming_plan"  # a date still to come: the planned go-live?
     CHANGE_REASON = "change_reason"  # a change (变更): its reason, and its date if not today
     CONFIRMING_CHANGE = "confirming_change"  # a change's diff, date and reason: record it?
+    OFFERING_PREVIOUS = "offering_previous"  # the last filing's unit and people: reuse them?
+    SUGGESTING = "suggesting"  # an unknown place: the closest known names, or another answer
 
 
 @dataclass
@@ -81,6 +83,9 @@ class InterviewState:
     change_on: str | None = None  # a change's date (ISO), once given
     change_reason: str | None = None  # a change's reason, once given
     change_since: str | None = None  # a change's earliest date (ISO): the certification's
+    # /new: the unit's and people's answers of the applicant's last filing, offered once the
+    # subject type is known (flat, as `answers`); None once taken or declined.
+    reuse: dict[str, Any] | None = None
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
@@ -97,6 +102,7 @@ class InterviewState:
             "change_on": self.change_on,
             "change_reason": self.change_reason,
             "change_since": self.change_since,
+            "reuse": self.reuse,
         }
 
     @classmethod
@@ -127,6 +133,7 @@ class InterviewState:
             change_on=flow.get("change_on"),
             change_reason=flow.get("change_reason"),
             change_since=flow.get("change_since"),
+            reuse=flow.get("reuse"),
         )
 
     def copy(self) -> InterviewState:
@@ -148,6 +155,7 @@ class InterviewState:
             change_on=self.change_on,
             change_reason=self.change_reason,
             change_since=self.change_since,
+            reuse=dict(self.reuse) if self.reuse is not None else None,
         )
 
 
@@ -240,7 +248,8 @@ class Resume:
 
 @dataclass(frozen=True)
 class NewInterview:
-    """Effect: the previous interview is finished; store this state as a new one."""
+    """Effect: the previous interview is finished; store this state as a new one (a step
+    with this effect is taken again with `Context.previous` where the applicant has filed)."""
 
 
 @dataclass(frozen=True)
@@ -277,6 +286,11 @@ class Context:
     pack: Pack
     calendar: WorkdayCalendar
     today: dt.date
+    # The channel shows choices as buttons (Telegram) or as numbered lines to type (terminal).
+    buttons: bool = True
+    # /new: the answers of the applicant's last filing (the schema's JSON), which the channel
+    # reads only for a turn that starts another interview; None otherwise.
+    previous: dict[str, Any] | None = None
     # Returns the characters of some texts the PDFs cannot draw (None: not known yet).
     undrawable: Callable[[Iterable[str]], list[str]] | None = None
     # Results worked out during one step (a context lives for one step).

@@ -19,10 +19,18 @@ from rules.text import Text
 
 
 def applying(answers: dict[str, Any], spec: Spec) -> dict[str, Any]:
-    """Keep only the answers of questions that apply (a changed choice hides stale ones)."""
-    return {
-        q.key: answers[q.key] for q in spec.questions if q.key in answers and q.applies(answers)
-    }
+    """Keep only the answers of questions that apply (a changed choice hides stale ones), with
+    the document type of each ID number kept beside it (`id_type_key`)."""
+    subject_type = answers.get("subject_type")
+    kept: dict[str, Any] = {}
+    for q in spec.questions:
+        if q.key not in answers or not q.applies(answers):
+            continue
+        kept[q.key] = answers[q.key]
+        id_type_key = spec.worded(q, subject_type).id_type_key
+        if id_type_key is not None and answers.get(id_type_key) is not None:
+            kept[id_type_key] = answers[id_type_key]
+    return kept
 
 
 def stored_value(question: Question, value: Any) -> Any:
@@ -43,7 +51,8 @@ def _put(tree: dict[str, Any], path: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _get(tree: dict[str, Any], path: str) -> Any:
+def value_at(tree: dict[str, Any], path: str) -> Any:
+    """Return the value at a dotted path of nested answers (None when absent)."""
     node: Any = tree
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -59,11 +68,12 @@ def to_schema(answers: dict[str, Any], spec: Spec) -> dict[str, Any]:
     for key, value in flat.items():
         if key.startswith("_") or (value is None and key != "connection_date"):
             continue
-        _put(tree, key, stored_value(spec.by_key[key], value))
+        question = spec.by_key.get(key)
+        _put(tree, key, stored_value(question, value) if question is not None else value)
     for rule in spec.derive:
         if holds(rule.when, flat):
             for target, source in rule.copy.items():
-                copied = _get(tree, source)
+                copied = value_at(tree, source)
                 if copied is not None:
                     _put(tree, target, dict(copied) if isinstance(copied, dict) else copied)
             for target, name in rule.suggest.items():
@@ -112,4 +122,23 @@ def question_for(field: str, spec: Spec, answers: dict[str, Any]) -> Question | 
             break
         else:
             return None
+    return None
+
+
+def derived_from(key: str, spec: Spec, answers: dict[str, Any]) -> tuple[Question, Question] | None:
+    """Return the question a derived answer comes from ("the officer is the legal
+    representative": the representative's), and the choice that made it derived."""
+    question = spec.by_key.get(key)
+    if question is None or question.applies(answers):
+        return None
+    flat = applying(answers, spec)
+    for rule in spec.derive:
+        if not holds(rule.when, flat):
+            continue
+        switches = [spec.by_key[k] for k in rule.when if k.startswith("_") and k in spec.by_key]
+        for target, source in rule.copy.items():
+            if key == target or key.startswith(target + "."):
+                found = question_for(source + key[len(target) :], spec, answers)
+                if found is not None and switches and found.key in answers:
+                    return found, switches[0]
     return None

@@ -26,10 +26,12 @@ def show_value(question: Question, value: Any, lang: Lang, answers: dict[str, An
     if question.kind is Kind.DATE and isinstance(value, str):
         return date_text(dt.date.fromisoformat(value)).get(lang)
     sep = "、" if lang == "zh" else ", "
-    labels = {o.id: o.label.get(lang) for o in question.options}
+    labels: dict[Any, str] = {o.id: o.label.get(lang) for o in question.options}
+    # A filing's answers hold what the form prints (a label in Chinese, a bool): in `lang` too.
+    labels.update({o.value: o.label.get(lang) for o in question.options if o.value is not None})
     if isinstance(value, list):
         return sep.join(labels.get(v, str(v)) for v in value)
-    shown = labels.get(str(value), str(value))
+    shown = labels.get(value, labels.get(str(value), str(value)))
     if question.id_type_key:
         id_type = answers.get(question.id_type_key) or "resident_id"
         if id_type != "resident_id":
@@ -86,7 +88,7 @@ def summary_lines(answers: dict[str, Any], spec: Spec, lang: Lang) -> list[str]:
     for stage, label in spec.stages:
         section = section_lines(answers, spec, stage, lang, subject_type)
         if section:
-            lines.append(f"【{label.get(lang)}】")
+            lines.append(f"【{label.zh}】" if lang == "zh" else f"[{label.en}]")
             lines += section
     return lines
 

@@ -61,6 +61,12 @@ class Option:
         words = (self.id, self.label.zh, self.label.en, *self.synonyms)
         return tuple(dict.fromkeys(normalize(word) for word in words if word))
 
+    @cached_property
+    def spoken(self) -> tuple[str, ...]:
+        """The names people say (labels and synonyms, not the id), normalized."""
+        words = (self.label.zh, self.label.en, *self.synonyms)
+        return tuple(dict.fromkeys(normalize(word) for word in words if word))
+
 
 # A condition on the answers: key → a value, a list of values, {"not": value}, or None for
 # "answered, with no value" (the site is not online yet).

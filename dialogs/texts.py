@@ -49,6 +49,10 @@ SELECTED = t(
     "已选：{values}。可以继续选择（再点一次取消），选好后点“完成”。",
     "Selected: {values}. Pick more (tap again to unselect), then “Done”.",
 )
+SELECTED_TYPED = t(
+    "已选：{values}。可以继续回复序号（已选的再回复一次即取消），选好后回复“完成”。",
+    "Selected: {values}. Reply with more numbers (a selected one again unselects it), then “Done”.",
+)
 NOTHING_SELECTED = t("还没有选择。", "Nothing selected yet.")
 LIST_KEPT = t("✔ 已记录：{values}", "✔ Noted: {values}")
 INVALID = t("这个答案不对：{reason}", "That answer does not work: {reason}")
@@ -76,6 +80,10 @@ EDIT_UNKNOWN = t(
 EDIT_NOT_YET = t(
     "“{name}”还没有回答到，按顺序填写即可。", "“{name}” has not been asked yet; it will come."
 )
+EDIT_DERIVED = t(
+    "“{name}”沿用“{source}”（是同一个人）。要修改哪一项？",
+    "“{name}” is taken from “{source}” (the same person). Which do you want to change?",
+)
 SECTION = t("修改：{section}", "Change: {section}")
 BACK_TO_SUMMARY = button("返回核对页", "Back to the summary")
 LIST_MENU = t(
@@ -88,6 +96,9 @@ LIST_REPLACE = t("全部重新填写", "Replace all")
 REMOVE_PICK = t(
     "选择要删除的项（再点一次取消），选好后点“完成”。也可以回复序号，如“1、3”。",
     "Pick what to remove (tap again to unselect), then “Done”. Or reply with numbers, e.g. “1, 3”.",
+)
+REMOVE_TYPED = t(
+    "回复要删除的项的序号，如“1、3”。", "Reply with the numbers of those to remove, e.g. “1, 3”."
 )
 REMOVE_ALL = t("不能全部删除，至少要保留一项。", "At least one must stay.")
 CANCEL_ASK = t(
@@ -298,6 +309,27 @@ CHANGE_DROPPED = t(
     "已放弃，备案信息保持不变。发送 /status 查看备案。",
     "Given up: the filing's details stay as they were. Send /status to see the filing.",
 )
+SUGGEST_PLACES = t(
+    "没有找到“{text}”。你是说：{names}？请点选，或重新输入。",
+    "No place called “{text}”. Did you mean: {names}? Pick one, or type it again.",
+)
+REUSE_ASK = t(
+    "沿用上次备案的开办主体和联系人信息吗？",
+    "Use the subject and the people of your last filing again?",
+)
+REUSE_AFTER = t(
+    "沿用后每一项仍可用 /edit 修改；选“重新填写”就逐项填写。",
+    "Each item can still be changed with /edit; “Fill in afresh” asks every item.",
+)
+REUSE_YES = t("沿用", "Use them")
+REUSE_NO = t("重新填写", "Fill in afresh")
+REUSED = t(
+    "✔ 已沿用上次备案的信息（可用 /edit 修改）。",
+    "✔ Your last filing's details are used (change any with /edit).",
+)
+REUSE_REPRESENTATIVE = t("法定代表人", "Legal representative")
+REUSE_OFFICER = t("网络安全负责人", "Security officer")
+REUSE_CONTACT = t("24小时应急联系人", "Emergency contact")
 YOUR_FILINGS = t(
     "你的备案如下。要为另一个网站备案，请发送 /new。",
     "Your filings are below. To file another site, send /new.",

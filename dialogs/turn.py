@@ -201,7 +201,9 @@ class TurnBase:
             collected = self.s.collecting or []
             shown = show_value(q, collected, lang, answers) if collected else None
             if q.kind is Kind.MULTI_CHOICE:
-                template = texts.SELECTED if shown else texts.NOTHING_SELECTED
+                template = texts.SELECTED if self.ctx.buttons else texts.SELECTED_TYPED
+                if not shown:
+                    template = texts.NOTHING_SELECTED
                 lines.append(template.fill(lang, values=shown or ""))
             else:
                 lines.append(texts.COLLECTED.fill(lang, values=shown or ""))

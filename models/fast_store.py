@@ -198,6 +198,11 @@ class FastStore:
         )
         return _stored_of(rows[0]) if rows else None
 
+    def last_filing_answers(self, applicant_id: int) -> dict[str, Any] | None:
+        # Asked only for a turn that starts another interview, which `accepts` leaves to the
+        # ORM store whenever there was one before (and without one there is no filing).
+        return None
+
     def accepts(self, stored: Stored | None, write: Write, extra: Extra | None) -> bool:
         if extra is not None or write.purge_previous:
             return False

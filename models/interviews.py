@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import inbox
-from models.tables import Applicant, InboxUpdate, Interview
+from models.tables import Applicant, Filing, InboxUpdate, Interview
 from rules.enums import InterviewStatus
 
 T = TypeVar("T")
@@ -83,6 +83,9 @@ class InterviewStore(Protocol):
     def accepts(self, stored: Stored | None, write: Write, extra: Extra | None) -> bool:
         """Say whether this store can make the write."""
 
+    def last_filing_answers(self, applicant_id: int) -> dict[str, Any] | None:
+        """Return the answers of the applicant's latest filing (None: they have none)."""
+
     def save(
         self,
         channel: str,
@@ -143,6 +146,15 @@ class OrmStore:
 
     def accepts(self, stored: Stored | None, write: Write, extra: Extra | None) -> bool:
         return True
+
+    def last_filing_answers(self, applicant_id: int) -> dict[str, Any] | None:
+        data = self.session.exec(
+            select(Filing.data)
+            .where(Filing.applicant_id == applicant_id)
+            .order_by(col(Filing.id).desc())
+            .limit(1)
+        ).first()
+        return dict(data) if data else None
 
     def save(
         self,

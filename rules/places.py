@@ -10,6 +10,7 @@ table) are still known: people keep using them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,10 +37,24 @@ _SUFFIXES = (
     "旗",
 )
 _NOT_PLACES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "市辖县"}
-_LINE = re.compile(r'^\s*(\d{2}|\d{4})\s+(province|county)="(?:\[[^\]]*\])?([^"]+)"')
+_LINE = re.compile(r'^\s*(\d{2}|\d{4})\s+(province|county)="([^"]+)"')
+_NAME = re.compile(r"^(?:\[(\d*)-(\d*)\])?(.+)$")  # [1981-]大连市, [-1980]旅大市
 
 
-def _short(name: str) -> str:
+@dataclass(frozen=True)
+class Division:
+    """One name of a province, prefecture-level city or county in the division table."""
+
+    name: str
+    province: str  # its province's code (two digits)
+    is_province: bool
+    city: bool  # a province or a prefecture-level city, not a county
+    former: bool  # a name the division no longer has (旅大市 for 大连市)
+    order: int  # its place in the table
+
+
+def short_name(name: str) -> str:
+    """Return a place name without its suffix (杭州市 → 杭州; never shorter than two)."""
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
@@ -47,26 +62,45 @@ def _short(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _places() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Return (every known name, long and short; province names, long and short;
-    provinces and prefecture-level cities, long and short — the places an address names)."""
+def divisions() -> tuple[Division, ...]:
+    """Return every name the table lists (a renamed division: each of its names)."""
     import stdnum.cn
 
     path = Path(stdnum.cn.__file__).parent / "loc.dat"
+    found: list[Division] = []
+    province = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _LINE.match(line)
+        if not m:
+            continue
+        code, level = m.group(1), m.group(2)
+        if level == "province":
+            province = code
+        city = level == "province" or (code.endswith("00") and code != "0000")
+        for part in m.group(3).split(","):
+            named = _NAME.match(part.strip())
+            if named is None or named.group(3).strip() in _NOT_PLACES:
+                continue
+            former = bool(named.group(2))
+            name = named.group(3).strip()
+            found.append(Division(name, province, level == "province", city, former, len(found)))
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _places() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Return (every known name, long and short; province names, long and short;
+    provinces and prefecture-level cities, long and short — the places an address names)."""
     names: set[str] = set()
     provinces: set[str] = set()
     cities: set[str] = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        m = _LINE.match(line)
-        if not m or m.group(3) in _NOT_PLACES:
-            continue
-        name = m.group(3).strip()
-        names.update({name, _short(name)})
-        if m.group(2) == "province":
-            provinces.update({name, _short(name)})
-            cities.update({name, _short(name)})
-        elif m.group(1).endswith("00") and m.group(1) != "0000":
-            cities.update({name, _short(name)})
+    for division in divisions():
+        both = {division.name, short_name(division.name)}
+        names.update(both)
+        if division.is_province:
+            provinces.update(both)
+        if division.city:
+            cities.update(both)
     names.update({"香港", "澳门", "台湾", "香港特别行政区", "澳门特别行政区"})
     # Zones people name as their city, which the division table files under their counties.
     names.update({"雄安", "雄安新区", "两江新区", "苏州工业园区", "苏州工业园", "前海", "横琴"})

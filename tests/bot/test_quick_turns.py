@@ -403,3 +403,23 @@ def test_a_quick_turn_on_postgresql_leaves_later_commits_synced(
         }
     finally:
         engine.dispose()
+
+
+def test_new_after_a_filing_is_offered_its_unit_on_the_bots_path(
+    engine: sa.Engine, ctx: Context
+) -> None:
+    said = ["/start"] + [text for text, _ in SUBMITTING["enterprise"]] + ["/new", "企业"]
+
+    async def play() -> tuple[Turn | None, Conversations]:
+        conversations = Conversations(Database(engine=engine))
+        turn = None
+        for text in said:
+            turn = await _say(conversations, Who("telegram", "7"), text, ctx)
+        return turn, conversations
+
+    turn, conversations = asyncio.run(play())
+    assert turn is not None
+    offer = shown(turn.step)
+    assert "沿用上次备案的开办主体和联系人信息吗？" in offer
+    assert "法定代表人：林云帆（居民身份证 **************0015）" in offer
+    assert conversations.counts["quick"] >= len(said) - 3  # /new and the filing: the ORM way

@@ -53,7 +53,7 @@ def test_a_piped_interview_writes_the_pdfs_and_prints_their_paths(tmp_path: Path
         "".join(page_texts(form.read_bytes()))
     )
     text = squeeze("".join(page_texts(form.read_bytes())))
-    for value in ("示例市图书馆", "12330100MB1234567B", "lib.example.gov.cn", "读者留言板", "赵守"):
+    for value in ("示例市图书馆", "12330100MB1234567B", "lib.example.gov.cn", "留言板", "赵守"):
         assert value in text
 
 
@@ -217,3 +217,24 @@ def test_a_second_run_lists_the_filing_and_reports_a_change(tmp_path: Path) -> N
     written = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
     assert any(n.startswith("变更情况说明") for n in written)
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_new_in_a_second_chat_offers_the_last_filings_unit_and_people(tmp_path: Path) -> None:
+    from tests.dialogs.test_reuse import SECOND_SITE
+    from tests.dialogs.transcripts import ENTERPRISE
+
+    first = _chat(tmp_path, [said for said, _ in ENTERPRISE], "--as", "yunfan")
+    assert first.returncode == 0, first.stderr
+    lines = ["/new", "企业", "1", *(said for said, _ in SECOND_SITE), "确认提交"]
+    second = _chat(tmp_path, lines, "--as", "yunfan")
+    assert second.returncode == 0, second.stderr
+    out = second.stdout
+    assert "沿用上次备案的开办主体和联系人信息吗？" in out
+    assert "法定代表人：林云帆（居民身份证 **************0015）" in out
+    assert "  1. 沿用" in out and "  2. 重新填写" in out
+    assert "开办单位的全称" not in out  # the unit was not asked again
+    assert "请核对" in out and "云帆商城" in out and "文件已保存" in out
+    assert "再点一次" not in first.stdout + out  # no buttons to tap in a terminal
+    assert "已选：单位门户网站。可以继续回复序号" in first.stdout
+    forms = sorted(p.name for p in (tmp_path / "out").glob("备案表-*.pdf"))
+    assert any("云帆商城" in name or "示例云帆科技有限公司" in name for name in forms)

@@ -203,7 +203,7 @@ def test_a_forum_with_no_interactive_service_is_sent_back_to_fix(run: Run) -> No
     state, _, _ = run(
         [
             ("是", "有哪些交互式栏目"),
-            ("论坛", "已记录：论坛"),
+            ("论坛", "已选：论坛/社区"),
             ("完成", ("请核对你的全部信息", "论坛/社区")),
         ],
         state,
