@@ -32,7 +32,8 @@ def calendar_of(
     cal = Calendar()
     cal.add("prodid", "-//beian 备案助手//zh-CN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"{filing.site_name} 备案期限")
+    name = t(f"{filing.site_name} 备案期限", f"{filing.site_name} filing deadlines")
+    cal.add("x-wr-calname", name.en if lang == "en" else name.zh)
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     for kind, step, day in dates:
         summary = _SUMMARIES.get(kind)
@@ -46,7 +47,8 @@ def calendar_of(
         event.add("dtstart", day)
         event.add("dtend", day + dt.timedelta(days=1))
         title = summary.en if lang == "en" else summary.zh
-        event.add("summary", f"{title}（{filing.site_name}）")
+        site = f" ({filing.site_name})" if lang == "en" else f"（{filing.site_name}）"
+        event.add("summary", f"{title}{site}")
         if bureau is not None:
             event.add("description", bureau.en if lang == "en" else bureau.zh)
         for trigger in (dt.timedelta(hours=-14, minutes=-30), dt.timedelta(hours=9, minutes=30)):
