@@ -46,7 +46,7 @@ from rules.filing_life import (
     not_changeable,
 )
 from rules.lifecycle import FilingEvent
-from rules.text import Lang, Text, mask_number, t
+from rules.text import Lang, Text, listing, mask_number, t
 
 NOT_YOURS = t("没有找到这份备案。", "No such filing.")
 
@@ -218,10 +218,11 @@ def describe(filing: Filing, ctx: Context, lang: Lang, *, masked: bool) -> list[
     state = state_of(filing)
     data = filing.data or {}
     site = data.get("website", {})
+    domains = listing(site.get("domains", []), lang)  # 50 long domains: the first, the count
     lines = [
-        f"#{filing.id} {filing.site_name}（{'、'.join(site.get('domains', []))}）"
+        f"#{filing.id} {filing.site_name}（{domains}）"
         if lang == "zh"
-        else f"#{filing.id} {filing.site_name} ({', '.join(site.get('domains', []))})"
+        else f"#{filing.id} {filing.site_name} ({domains})"
     ]
     if masked:
         subject = data.get("subject", {})
