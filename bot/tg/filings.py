@@ -18,19 +18,20 @@ import re
 from typing import Any
 
 from sqlmodel import col, select
-from telegram import (
-    ForceReply,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    Message,
-    Update,
-)
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden, TelegramError
 
 from bot.filing_actions import act, describe, record_online
 from bot.tg import ui
-from bot.tg.delivery import deliver_documents
+from bot.tg.delivery import (
+    answer,
+    deliver_documents,
+    edit_buttons,
+    edit_text,
+    reply,
+    send_document,
+    send_text,
+)
 from bot.tg.services import BotContext, Services, services_of
 from dialogs.changing import read_cancellation
 from models import outbox
@@ -202,7 +203,7 @@ async def send_status(
         markup = _keyboard(
             filing, chat_id, services.button_key, _applicant_buttons(filing, reviewers, lang)
         )
-        await context.bot.send_message(chat_id, text, reply_markup=markup)
+        await send_text(context.bot, chat_id, text, markup)
     return True
 
 
@@ -229,7 +230,7 @@ async def resend_documents(context: BotContext, chat_id: int, filing_id: int) ->
     services = services_of(context)
     every = [k.value for k in DocumentKind]
     for name, content in _stored(services.db.engine, filing_id, every):
-        await context.bot.send_document(chat_id, InputFile(content, filename=name))
+        await send_document(context.bot, chat_id, content, name)
 
 
 async def on_filing_button(
@@ -243,25 +244,25 @@ async def on_filing_button(
     lang = ui.language_of(user.language_code)
     parsed = parse_asking(asking)
     if parsed is None:
-        await query.answer(ui.DEAD_BUTTON.get(lang))
+        await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     filing_id, version = parsed
     engine = services.db.engine
     role = await _role(services, user.id, message.chat.id, _bureau_code(code))
     if role is None:
         log.info("filing button refused: user %s is not a reviewer", user.id)
-        await query.answer(t("你不是审核人员。", "You are not a reviewer.").get(lang), True)
+        await answer(query, t("你不是审核人员。", "You are not a reviewer.").get(lang), True)
         return
     if code == RESEND and role is Role.APPLICANT:
-        await query.answer()
+        await answer(query)
         if await _owns(services, filing_id, user.id):
             await resend_documents(context, message.chat.id, filing_id)
         return
     if code in (ICON_PLACED, MATERIALS_HANDED, CALENDAR) and role is Role.APPLICANT:
         await _applicant_note(context, query, message, filing_id, code, lang)
         return
-    if code == CODES[E.RETURN]:
-        await query.answer()
+    if code == CODES[E.RETURN]:  # its reasons, as buttons in the card (pressed twice: the same)
+        await answer(query)
         buttons = [(r.get(lang), f"r{i}") for i, r in enumerate(RETURN_REASONS)]
         buttons.append(("其他原因（回复输入）" if lang == "zh" else "Other (type it)", OWN_REASON))
         with session_scope(engine) as session:
@@ -270,14 +271,15 @@ async def on_filing_button(
                 await _refresh(context, message, filing_id, role, lang)
                 return
             markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
-        await message.edit_reply_markup(reply_markup=markup)
+        await edit_buttons(context.bot, message.chat.id, message.message_id, markup)
         return
     if code in _PROMPTS:  # what must be typed: a return's reasons, the 公安备案号, why 注销
-        await query.answer()
-        await context.bot.send_message(
+        await answer(query)
+        await send_text(
+            context.bot,
             message.chat.id,
             f"{_PROMPTS[code].get(lang)}\n⟨F{filing_id}.{version}.{code}⟩",
-            reply_markup=ForceReply(selective=True),
+            ForceReply(selective=True),
         )
         return
     reasons: tuple[str, ...] = ()
@@ -288,7 +290,7 @@ async def on_filing_button(
     elif code in EVENTS:
         event = EVENTS[code]
     else:
-        await query.answer(ui.DEAD_BUTTON.get(lang))
+        await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     outcome = await asyncio.to_thread(
         lambda: act(
@@ -306,10 +308,10 @@ async def on_filing_button(
     )
     if outcome.refusal is not None:
         log.info("filing %s: %s by user %s refused", filing_id, event.value, user.id)
-        await query.answer(outcome.refusal.get(lang)[:190], True)
+        await answer(query, outcome.refusal.get(lang), True)
         await _refresh(context, message, filing_id, role, lang)
         return
-    await query.answer()
+    await answer(query)
     done = t(f"✔ {user.full_name}：{EVENT_LABELS[event].zh}", f"✔ {user.full_name}: "
              f"{EVENT_LABELS[event].en}")  # fmt: skip
     await _refresh(context, message, filing_id, role, lang, done.get(lang))
@@ -324,15 +326,15 @@ async def _applicant_note(
     services = services_of(context)
     user = query.from_user
     if not await _owns(services, filing_id, user.id):
-        await query.answer(ui.DEAD_BUTTON.get(lang), True)
+        await answer(query, ui.DEAD_BUTTON.get(lang), True)
         return
     if code == CALENDAR:
         found = await asyncio.to_thread(calendar_file, services, filing_id, lang)
         if found is None:
-            await query.answer(_NO_DATES.get(lang), True)
+            await answer(query, _NO_DATES.get(lang), True)
             return
-        await query.answer()
-        await context.bot.send_document(message.chat.id, InputFile(found[1], filename=found[0]))
+        await answer(query)
+        await send_document(context.bot, message.chat.id, found[1], found[0])
         return
     engine = services.db.engine
     reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
@@ -354,17 +356,14 @@ async def _applicant_note(
                 applicant_external_id=str(user.id),
             )
         )
-        await query.answer((outcome.refusal or _NOTED).get(lang)[:190], True)
+        await answer(query, (outcome.refusal or _NOTED).get(lang), True)
         await deliver_notices(services, context.bot, outcome.notices)
         return
     kind = "icon" if code == ICON_PLACED else "materials"
     with session_scope(engine) as session:
         stop_reminders(session, filing_id, kind)
-    await query.answer((_ICON_NOTED if kind == "icon" else _MATERIALS_NOTED).get(lang), True)
-    try:
-        await message.edit_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        log.info("could not drop the reminder's button: %s", exc)
+    await answer(query, (_ICON_NOTED if kind == "icon" else _MATERIALS_NOTED).get(lang), True)
+    await edit_buttons(context.bot, message.chat.id, message.message_id)  # the reminder's
 
 
 _NOTED = t("已记录。", "Recorded.")
@@ -432,14 +431,14 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             if isinstance(day, dt.date)
             else day
         )
-        await message.reply_text(told.get(lang))
+        await reply(context.bot, message, told.get(lang))
         return True
     if code == OWN_REASON:
         kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
     elif code == CODES[E.CANCEL]:
         read = read_cancellation(text, services.context().today)
         if isinstance(read, Text):
-            await message.reply_text(read.get(lang))
+            await reply(context.bot, message, read.get(lang))
             return True
         on, reason = read
         kwargs = {"event": E.CANCEL, "note": reason, "on": on, "lang": lang}
@@ -466,10 +465,10 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     )
     if outcome.refusal is not None:
         log.info("filing %s: reply by user %s refused", filing_id, user.id)
-        await message.reply_text(outcome.refusal.get(lang))
+        await reply(context.bot, message, outcome.refusal.get(lang))
         return True
     label = EVENT_LABELS[kwargs["event"]].get(lang)
-    await message.reply_text(f"✔ {label}")
+    await reply(context.bot, message, f"✔ {label}")
     if outcome.delivery is not None:  # the cancellation's written statement
         await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
@@ -488,19 +487,20 @@ async def close_site(context: BotContext, chat_id: int, user: Any) -> None:
         for f in open_ones:
             session.expunge(f)
     if not open_ones:
-        await context.bot.send_message(chat_id, NOTHING_TO_CLOSE.get(lang))
+        await send_text(context.bot, chat_id, NOTHING_TO_CLOSE.get(lang))
         return
     if len(open_ones) > 1:
-        await context.bot.send_message(chat_id, WHICH_TO_CLOSE.get(lang))
+        await send_text(context.bot, chat_id, WHICH_TO_CLOSE.get(lang))
         await send_status(context, chat_id, user.id, lang)
         return
     filing = open_ones[0]
     head = "\n".join(filing_lines(filing, services, lang, masked=False))
     code = CODES[E.CANCEL]
-    await context.bot.send_message(
+    await send_text(  # split or not, the reference is in the message answered (the last)
+        context.bot,
         chat_id,
         f"{head}\n\n{_PROMPTS[code].get(lang)}\n⟨F{filing.id}.{filing.version}.{code}⟩",
-        reply_markup=ForceReply(selective=True),
+        ForceReply(selective=True),
     )
 
 
@@ -523,17 +523,21 @@ async def on_review_invite(update: Update, context: BotContext, code: str) -> No
         reviewer = redeem_invite(session, code, user.id, user.full_name, services.clock())
     if reviewer is None:
         log.info("review invite refused for user %s", user.id)
-        await message.reply_text(
-            t("邀请链接无效或已过期。", "This invite is not valid or has expired.").get(lang)
+        await reply(
+            context.bot,
+            message,
+            t("邀请链接无效或已过期。", "This invite is not valid or has expired.").get(lang),
         )
         return
     log.info("user %s became a reviewer by invite", user.id)
-    await message.reply_text(
+    await reply(
+        context.bot,
+        message,
         t(
             "已登记为审核人员。新的备案和变更会发给你（或审核群），按卡片上的按钮处理。",
             "You are now a reviewer: new filings and changes come to you (or the review "
             "group) as cards with buttons.",
-        ).get(lang)
+        ).get(lang),
     )
 
 
@@ -590,10 +594,8 @@ async def _refresh(
         else _applicant_buttons(filing, reviewers, lang)
     )
     markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
-    try:
-        await message.edit_text("\n".join(lines), reply_markup=markup)
-    except BadRequest as exc:
-        log.info("could not refresh the filing's message: %s", exc)
+    # pressed twice, or by two reviewers: the same text and buttons again, taken as done
+    await edit_text(context.bot, message.chat.id, message.message_id, "\n".join(lines), markup)
 
 
 async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | list[int]) -> None:
@@ -632,15 +634,15 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
                     services.button_key,
                     _reviewer_buttons(filing, reviewers, card_lang),
                 )
-                await bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
+                await send_text(bot, chat_id, "\n".join(lines), markup)
             else:
                 markup = _keyboard(
                     filing, chat_id, services.button_key, _applicant_buttons(filing, reviewers,
                                                                              lang)
                 )  # fmt: skip
-                await bot.send_message(chat_id, text.get(lang), reply_markup=markup)
+                await send_text(bot, chat_id, text.get(lang), markup)
             for name, content in _stored(engine, filing.id, payload.get("attach") or []):
-                await bot.send_document(chat_id, InputFile(content, filename=name))
+                await send_document(bot, chat_id, content, name)
         except Forbidden:  # the bot is blocked there (or was removed from the group): give up
             log.info("notice %s not sent: the bot may not write to that chat", row_id)
             with session_scope(engine) as session:
