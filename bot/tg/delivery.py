@@ -8,8 +8,8 @@ press) as done, `send_document` cuts its caption to 1,024 and `answer` an alert 
 A documents delivery is tried right after the turn that wrote it (so its documents arrive
 before the chat's next answer) and, should that be cut short, again by the sweep after its
 lease ends or at the next start. Telegram's 429 is waited out by the rate limiter; a blocked
-bot (403) ends the delivery as failed; other failures are retried with backoff (at most 5
-attempts).
+bot (403) or a request Telegram refuses (400: trying again cannot help) ends the delivery as
+failed; other failures are retried with backoff (at most 5 attempts).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.deliveries import finish_delivery, prepare_documents, retry_delivery
 from bot.tg import ui
@@ -147,6 +147,13 @@ async def answer(query: CallbackQuery, text: str | None = None, alert: bool = Fa
     await query.answer(ui.clip(text, ui.ANSWER_LIMIT) if text else None, show_alert=alert)
 
 
+def refused_for_good(exc: TelegramError) -> bool:
+    """Say whether Telegram refused a request that cannot pass when tried again: a bad
+    request (too long, a chat that does not exist…) or a group that moved — not a rate limit,
+    a timeout or a server error."""
+    return isinstance(exc, BadRequest | ChatMigrated)
+
+
 async def deliver_documents(
     services: Services, bot: Bot, delivery_id: int, chat_id: int | None = None
 ) -> bool:
@@ -203,6 +210,16 @@ async def _deliver(services: Services, bot: Bot, delivery_id: int) -> bool:
         )
         return True
     except TelegramError as exc:
+        if refused_for_good(exc):  # sending it again would be refused again
+            log.warning(
+                "delivery %s to chat %s failed: Telegram refused it (%s)",
+                delivery_id, chat_id, exc.message,
+            )  # fmt: skip
+            await asyncio.to_thread(
+                finish_delivery, engine, delivery_id, services.clock(),
+                status=OutboxStatus.FAILED, error=f"400: {exc.message}",
+            )  # fmt: skip
+            return True
         log.warning("delivery %s: sending failed (%s); tried again later", delivery_id, exc)
         await asyncio.to_thread(
             retry_delivery, engine, delivery_id, documents.attempts, services.clock(), str(exc)

@@ -141,6 +141,7 @@ class Fault:
     times: int = 1
     retry_after: int = 1
     delay: float = 0.0
+    chat_id: int | None = None  # only the calls to this chat (None: any)
 
 
 class FakeBotAPI:
@@ -234,7 +235,7 @@ class FakeBotAPI:
         params, files = await self._params(request)
         with self._lock:
             self.arrivals.append(method)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params.get("chat_id"))
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault is not None and fault.status == 429:
@@ -280,15 +281,17 @@ class FakeBotAPI:
         with self._lock:
             self.calls.append(call)
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, chat_id: Any) -> Fault | None:
         with self._lock:
             queue = self._faults.get(method) or []
-            if not queue:
+            fault = next(
+                (f for f in queue if f.chat_id is None or str(f.chat_id) == str(chat_id)), None
+            )
+            if fault is None:
                 return None
-            fault = queue[0]
             fault.times -= 1
             if fault.times <= 0:
-                queue.pop(0)
+                queue.remove(fault)
             return fault
 
     def limit_refusal(self, method: str, p: dict[str, Any]) -> str | None:
@@ -410,10 +413,20 @@ class FakeBotAPI:
 
     # --- driving it (from the test's thread) ---------------------------------------------
 
-    def fail(self, method: str, status: int, *, times: int = 1, retry_after: int = 1) -> None:
-        """Make the next `times` calls of `method` fail with `status`."""
+    def fail(
+        self,
+        method: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """Make the next `times` calls of `method` (to `chat_id` only, when given) fail with
+        `status` (400: "chat not found")."""
         with self._lock:
-            self._faults.setdefault(method, []).append(Fault(status, times, retry_after))
+            fault = Fault(status, times, retry_after, chat_id=chat_id)
+            self._faults.setdefault(method, []).append(fault)
 
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Make the next `times` calls of `method` answer after `seconds`."""
