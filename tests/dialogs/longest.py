@@ -4,7 +4,8 @@ at its question's most characters (`rules/answers.py`, `dialogs/questions.yaml`)
 `LONGEST` types them in as a person would (a Telegram message holds at most 4,096 characters,
 so a long list takes several messages); `longest_answers()` is the same filing as the schema
 stores it, with the lists the chat cannot fill in one go (50 registrars) at their limit too.
-Names carry 𠮷, which Telegram counts twice (UTF-16).
+The site name and the address carry 𠮷, which Telegram counts twice (UTF-16): the summary is
+4,723 characters but 5,099 code units.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ NEW_DOMAINS = [f"{'w' * 50}.{'x' * 50}.{'y' * 50}.{'z' * 42}{i:02d}.cn" for i in
 IPS = [f"2400:3200:{i:04x}:5678:9abc:def0:1234:5678" for i in range(50)]
 REGISTRAR = _exactly(200, "𠮷", "云")
 REGISTRARS = [_exactly(200, f"{i:02d}", "云计算有限公司") for i in range(50)]
-ADDRESS = _exactly(1000, "示例市示例区", "㵘水街")
+ADDRESS = _exactly(1000, "示例市示例区", "𠮷水街")
 SERVER_ADDRESS = _exactly(1000, "示例市示例区", "云计算中心")
 INTERACTIVE = [_exactly(200, f"{i:02d}", "互动栏目") for i in range(20)]
 PRE_APPROVALS = [_exactly(1000, f"{i:02d}", "前置审批文件") for i in range(20)]
