@@ -120,9 +120,12 @@ async def edit_buttons(
     """Put `markup` (None: no buttons) on a sent message; as `edit_text`."""
     try:
         await call(
-            bot, "editMessageReplyMarkup", chat_id=chat_id, message_id=message_id,
+            bot,
+            "editMessageReplyMarkup",
+            chat_id=chat_id,
+            message_id=message_id,
             reply_markup=markup,
-        )  # fmt: skip
+        )
     except BadRequest as exc:
         if not_modified(exc):
             return True
@@ -152,6 +155,15 @@ def refused_for_good(exc: TelegramError) -> bool:
     request (too long, a chat that does not exist…) or a group that moved — not a rate limit,
     a timeout or a server error."""
     return isinstance(exc, BadRequest | ChatMigrated)
+
+
+def refusal_noted(what: str, row_id: int, chat_id: int | None, exc: TelegramError) -> str:
+    """Log that Telegram refused an outbox row for good (with its chat and Telegram's reason);
+    return the error to store on the failed row."""
+    log.warning(
+        "%s %s to chat %s failed: Telegram refused it (%s)", what, row_id, chat_id, exc.message
+    )
+    return f"400: {exc.message}"
 
 
 async def deliver_documents(
@@ -211,14 +223,15 @@ async def _deliver(services: Services, bot: Bot, delivery_id: int) -> bool:
         return True
     except TelegramError as exc:
         if refused_for_good(exc):  # sending it again would be refused again
-            log.warning(
-                "delivery %s to chat %s failed: Telegram refused it (%s)",
-                delivery_id, chat_id, exc.message,
-            )  # fmt: skip
+            error = refusal_noted("delivery", delivery_id, chat_id, exc)
             await asyncio.to_thread(
-                finish_delivery, engine, delivery_id, services.clock(),
-                status=OutboxStatus.FAILED, error=f"400: {exc.message}",
-            )  # fmt: skip
+                finish_delivery,
+                engine,
+                delivery_id,
+                services.clock(),
+                status=OutboxStatus.FAILED,
+                error=error,
+            )
             return True
         log.warning("delivery %s: sending failed (%s); tried again later", delivery_id, exc)
         await asyncio.to_thread(

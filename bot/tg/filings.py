@@ -28,6 +28,7 @@ from bot.tg.delivery import (
     deliver_documents,
     edit_buttons,
     edit_text,
+    refusal_noted,
     refused_for_good,
     reply,
     send_document,
@@ -651,15 +652,9 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
             continue
         except TelegramError as exc:
             if refused_for_good(exc):  # the same request would be refused again: not retried
-                log.warning(
-                    "notice %s to chat %s failed: Telegram refused it (%s)",
-                    row_id, chat_id, exc.message,
-                )  # fmt: skip
+                error = refusal_noted("notice", row_id, chat_id, exc)
                 with session_scope(engine) as session:
-                    outbox.finish(
-                        session, row_id, status=OutboxStatus.FAILED, now=now,
-                        error=f"400: {exc.message}",
-                    )  # fmt: skip
+                    outbox.finish(session, row_id, status=OutboxStatus.FAILED, now=now, error=error)
                 continue
             log.info("notice %s not sent: %s", row_id, type(exc).__name__)
             with session_scope(engine) as session:

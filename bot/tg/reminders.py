@@ -34,7 +34,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.filing_actions import Reviewers
 from bot.tg import ui
-from bot.tg.delivery import refused_for_good, send_text
+from bot.tg.delivery import refusal_noted, refused_for_good, send_text
 from dialogs.model import Context
 from models import outbox
 from models.db import session_scope
@@ -314,15 +314,11 @@ class _Sending:
             counts.failed += 1
             return False
         except TelegramError as exc:
-            if refused_for_good(exc):
-                log.warning(
-                    "reminder %s to chat %s failed: Telegram refused it (%s)",
-                    job.row_id, chat_id, exc.message,
-                )  # fmt: skip
+            if refused_for_good(exc):  # the same request would be refused again: not retried
+                error = refusal_noted("reminder", job.row_id, chat_id, exc)
                 await asyncio.to_thread(
-                    _close, engine, job.row_id, clock(), OutboxStatus.FAILED,
-                    f"400: {exc.message}",
-                )  # fmt: skip
+                    _close, engine, job.row_id, clock(), OutboxStatus.FAILED, error
+                )
                 counts.failed += 1
                 return False
             await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
