@@ -50,8 +50,12 @@ def test_the_longest_answers_reach_the_documents_and_a_status_that_submits(
         person.says("/start", "网站是以什么身份开办的")
         for said, expected in LONGEST[:-1]:
             person.says(said, expected)
-        summary = _texts(fake, APPLICANT, _newest(fake, APPLICANT) - 3)
-        assert any("（共50项）" in text for text in summary)  # the domains, abbreviated
+        _last_with_button(fake, APPLICANT, "1. 确认提交")  # the summary's last part has come
+        messages = fake.chat_messages(APPLICANT)
+        start = max(i for i, m in enumerate(messages) if "请核对" in m.get("text", ""))
+        summary = [message_text(m) for m in messages[start:]]
+        assert len(summary) == 2 and "确认提交" in summary[-1]  # split; the buttons on the last
+        assert "（共50项）" in summary[0]  # the domains, abbreviated
         fake.push(fake.text_update(APPLICANT, LONGEST[-1][0]))  # 确认提交
         fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= 4, 180)
         status, _ = _last_with_button(fake, APPLICANT, "已在备案系统提交")

@@ -78,7 +78,7 @@ def _longest_transcript() -> Transcript:
     steps[at : at + 1] = [("自己填写", "请写出"), *typed_list(MEASURES)]
     at = next(i for i, (s, _) in enumerate(steps) if s == "采用建议")  # the policies
     steps[at : at + 1] = [("自己填写", "请写出"), *typed_list(POLICIES)]
-    return [(said, expected if isinstance(expected, str) else "") for said, expected in steps]
+    return steps
 
 
 LONGEST: Transcript = _longest_transcript()
