@@ -133,7 +133,9 @@ def report_change_in(
         reason=reason.strip(),
         changed_on=on,
     )
-    label, value = field_label(spec, answers.subject_type.value), field_value(spec, flat)
+    # the written report lists every item (the chat's lines abbreviate long lists)
+    label = field_label(spec, answers.subject_type.value)
+    value = field_value(spec, flat, budget=None)
     items = [
         {"field": f[:100], "old": o[:1000], "new": n[:1000]}
         for f, o, n in change_rows(changes, label, value, lang="zh")

@@ -50,7 +50,7 @@ from rules.filing_life import (
 from rules.lifecycle import FilingEvent
 from rules.plan import by_day, date_text
 from rules.standing import deadline_line, icon_due, icon_line, next_step
-from rules.text import Lang, Text, mask_number, t
+from rules.text import Lang, Text, listing, mask_number, t
 
 NOT_YOURS = t("没有找到这份备案。", "No such filing.")
 
@@ -242,10 +242,11 @@ def describe(
     state = state_of(filing)
     data = filing.data or {}
     site = data.get("website", {})
+    domains = listing(site.get("domains", []), lang)  # 50 long domains: the first, the count
     lines = [
-        f"#{filing.id} {filing.site_name}（{'、'.join(site.get('domains', []))}）"
+        f"#{filing.id} {filing.site_name}（{domains}）"
         if lang == "zh"
-        else f"#{filing.id} {filing.site_name} ({', '.join(site.get('domains', []))})"
+        else f"#{filing.id} {filing.site_name} ({domains})"
     ]
     if masked:
         subject = data.get("subject", {})

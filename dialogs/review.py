@@ -12,11 +12,18 @@ from dialogs.spec import Kind, Question, Spec
 from rules.changes import FieldChange, change_rows, shown
 from rules.codes import ID_TYPES
 from rules.plan import date_text
-from rules.text import Lang, Text, t
+from rules.text import LIST_SHOWN, Lang, Text, listing, t
 
 
-def show_value(question: Question, value: Any, lang: Lang, answers: dict[str, Any]) -> str:
-    """Write an answer the way the applicant would recognise it."""
+def show_value(
+    question: Question,
+    value: Any,
+    lang: Lang,
+    answers: dict[str, Any],
+    budget: int | None = LIST_SHOWN,
+) -> str:
+    """Write an answer the way the applicant would recognise it; a list longer than `budget`
+    characters shows its first items and its count (None: every item, for a document)."""
     if value is None:
         return texts.NONE_VALUE.get(lang)
     if value == []:
@@ -25,12 +32,11 @@ def show_value(question: Question, value: Any, lang: Lang, answers: dict[str, An
         return (texts.YES_WORD if value else texts.NO_WORD).get(lang)
     if question.kind is Kind.DATE and isinstance(value, str):
         return date_text(dt.date.fromisoformat(value)).get(lang)
-    sep = "、" if lang == "zh" else ", "
     labels: dict[Any, str] = {o.id: o.label.get(lang) for o in question.options}
     # A filing's answers hold what the form prints (a label in Chinese, a bool): in `lang` too.
     labels.update({o.value: o.label.get(lang) for o in question.options if o.value is not None})
     if isinstance(value, list):
-        return sep.join(labels.get(v, str(v)) for v in value)
+        return listing([labels.get(v, str(v)) for v in value], lang, budget)
     shown = labels.get(value, labels.get(str(value), str(value)))
     if question.id_type_key:
         id_type = answers.get(question.id_type_key) or "resident_id"
@@ -114,14 +120,17 @@ def field_label(spec: Spec, subject_type: str | None) -> Callable[[str], Text]:
     return label
 
 
-def field_value(spec: Spec, answers: dict[str, Any]) -> Callable[[FieldChange, Any, Lang], str]:
-    """Return how a changed value is written to a person (as the summary writes it)."""
+def field_value(
+    spec: Spec, answers: dict[str, Any], budget: int | None = LIST_SHOWN
+) -> Callable[[FieldChange, Any, Lang], str]:
+    """Return how a changed value is written to a person (as the summary writes it; `budget`
+    as in `show_value`)."""
 
     def value(change: FieldChange, raw: Any, lang: Lang) -> str:
         q = spec.by_key.get(change.field)
         if q is None or raw is None or isinstance(raw, dict):
             return shown(raw, lang)
-        return show_value(q, raw, lang, answers)
+        return show_value(q, raw, lang, answers, budget)
 
     return value
 
@@ -134,13 +143,35 @@ def change_lines(
     *,
     private: bool = False,
 ) -> list[str]:
-    """Return one line per change, `label：old → new` (`private`: personal numbers masked)."""
-    rows = change_rows(
-        changes,
-        field_label(spec, answers.get("subject_type")),
-        field_value(spec, answers),
-        lang=lang,
-        private=private,
-    )
+    """Return one line per change, `label：old → new` (`private`: personal numbers masked); a
+    list too long to show whole says what left it and what joined it instead."""
+    label = field_label(spec, answers.get("subject_type"))
+    value = field_value(spec, answers)
+    rows = change_rows(changes, label, value, lang=lang, private=private)
     colon = "：" if lang == "zh" else ": "
-    return [f"• {label}{colon}{old} → {new}" for label, old, new in rows]
+    lines = []
+    for change, (name, old, new) in zip(changes, rows, strict=True):
+        moved = _list_moves(change, value, lang)
+        lines.append(f"• {name}{colon}{moved if moved is not None else f'{old} → {new}'}")
+    return lines
+
+
+def _list_moves(
+    change: FieldChange, value: Callable[[FieldChange, Any, Lang], str], lang: Lang
+) -> str | None:
+    """「删除 a；新增 b」 for a list change whose old or new list is too long to show whole
+    (None: show old → new)."""
+    old, new = change.old, change.new
+    if not isinstance(old, list) or not isinstance(new, list):
+        return None
+    sep = "、" if lang == "zh" else ", "
+    if max(len(sep.join(map(str, old))), len(sep.join(map(str, new)))) <= LIST_SHOWN:
+        return None
+    removed = [v for v in old if v not in new]
+    added = [v for v in new if v not in old]
+    if not removed and not added:  # the same items in another order
+        return texts.LIST_REORDERED.get(lang)
+    parts = [texts.LIST_REMOVED.fill(lang, values=value(change, removed, lang))] if removed else []
+    if added:
+        parts.append(texts.LIST_ADDED.fill(lang, values=value(change, added, lang)))
+    return ("；" if lang == "zh" else "; ").join(parts)

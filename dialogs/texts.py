@@ -91,6 +91,10 @@ LIST_MENU = t(
     "{label} is now: {values}. How do you want to change it?",
 )
 LIST_ADD = t("添加", "Add")
+# A change of a list too long to show whole (the diff, the change notice, the reviewers' card).
+LIST_REMOVED = t("删除 {values}", "removed {values}")
+LIST_ADDED = t("新增 {values}", "added {values}")
+LIST_REORDERED = t("顺序调整", "reordered")
 LIST_REMOVE = t("删除其中几项", "Remove some")
 LIST_REPLACE = t("全部重新填写", "Replace all")
 REMOVE_PICK = t(

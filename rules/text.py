@@ -55,3 +55,34 @@ def mask_number(number: str) -> str:
     """Show only the last 4 characters of an ID, passport or phone number (cards, notices)."""
     kept = number.strip()
     return "*" * max(0, len(kept) - 4) + kept[-4:]
+
+
+# A list shown in one line of a message (a summary, a status, a diff) stays under this many
+# characters: 50 domains of 200 characters would be 10,000 (Telegram takes 4,096 a message).
+LIST_SHOWN = 300
+ELLIPSIS = "…"
+
+
+def clip(text: str, most: int) -> str:
+    """Return `text`, or its first characters and "…" when it is longer than `most`."""
+    return text if len(text) <= most else text[: max(0, most - 1)] + ELLIPSIS
+
+
+def listing(items: list[str] | tuple[str, ...], lang: Lang, budget: int | None = LIST_SHOWN) -> str:
+    """Join items for one line: all of them when they fit in `budget` characters (None: no
+    limit), else the first ones that fit and the count — 「a、b、c…（共50项）」."""
+    sep = "、" if lang == "zh" else ", "
+    whole = sep.join(items)
+    if budget is None or len(whole) <= budget:
+        return whole
+    count = f"（共{len(items)}项）" if lang == "zh" else f" ({len(items)} in all)"
+    shown: list[str] = []
+    used = 0
+    for item in items:
+        used += len(item) + (len(sep) if shown else 0)
+        if used > budget:
+            break
+        shown.append(item)
+    if not shown:  # the first item alone is longer than the line
+        return clip(items[0], budget) + (count if len(items) > 1 else "")
+    return sep.join(shown) + ELLIPSIS + count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,22 @@ from models import migrate
 from models.db import make_engine, normalize_url
 from rules.pack import Pack, load_pack
 from rules.workdays import WorkdayCalendar
+
+
+@pytest.fixture(autouse=True)
+def _bot_api_refusals() -> Iterator[None]:
+    """Fail a test whose bot got a call refused by the local Bot API server (a text too long,
+    a button's data too big, an edit of nothing…) unless the test provoked it on purpose."""
+    module = sys.modules.get("tests.fakes.bot_api")
+    before = len(module.FakeBotAPI.started) if module is not None else 0
+    yield
+    module = sys.modules.get("tests.fakes.bot_api")
+    if module is None:
+        return
+    servers = module.FakeBotAPI.started[before:]
+    del module.FakeBotAPI.started[before:]
+    refused = [found for server in servers for found in server.unexpected_refusals()]
+    assert not refused, f"the Bot API refused: {refused}"
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ from bot.filing_actions import Reviewers
 from bot.logs import mask
 from bot.settings import Settings
 from bot.tg import handlers, ui
-from bot.tg.delivery import deliver_documents
+from bot.tg.delivery import deliver_documents, send_text
 from bot.tg.filings import deliver_notices, pending_notices
 from bot.tg.inbox import InboxProcessor
 from bot.tg.ingest import poll
@@ -389,7 +389,7 @@ def _fail(message: str) -> None:
 
 async def _apologise(app: Application, chat_id: int) -> None:  # type: ignore[type-arg]
     with contextlib.suppress(TelegramError):
-        await app.bot.send_message(chat_id, ui.SORRY.get("zh"))
+        await send_text(app.bot, chat_id, ui.SORRY.get("zh"))
 
 
 def serve(settings: Settings, token: str, webhook: Webhook | None) -> int:

@@ -18,20 +18,23 @@ import re
 from typing import Any
 
 from sqlmodel import col, select
-from telegram import (
-    ForceReply,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    Message,
-    Update,
-)
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden, TelegramError
 
 from bot.deliveries import is_individual
 from bot.filing_actions import act, describe, record_icon, record_online
 from bot.tg import ui
-from bot.tg.delivery import deliver_documents
+from bot.tg.delivery import (
+    answer,
+    deliver_documents,
+    edit_buttons,
+    edit_text,
+    refusal_noted,
+    refused_for_good,
+    reply,
+    send_document,
+    send_text,
+)
 from bot.tg.services import BotContext, Services, services_of
 from dialogs.changing import read_cancellation
 from documents.captions import caption, reviewer_caption
@@ -232,7 +235,7 @@ async def send_status(
     for filing in filings:
         text, buttons = applicant_view(filing, services, reviewers, lang)
         markup = _keyboard(filing, chat_id, services.button_key, buttons)
-        await context.bot.send_message(chat_id, text, reply_markup=markup)
+        await send_text(context.bot, chat_id, text, markup)
     return True
 
 
@@ -261,7 +264,7 @@ async def resend_documents(context: BotContext, chat_id: int, filing_id: int) ->
     lang = await asyncio.to_thread(_applicant_lang, services, filing_id)
     for kind, individual, name, content in _stored(services.db.engine, filing_id, every):
         what = caption(kind, individual=individual).get(lang)
-        await context.bot.send_document(chat_id, InputFile(content, filename=name), caption=what)
+        await send_document(context.bot, chat_id, content, name, what)
 
 
 async def on_filing_button(
@@ -275,17 +278,17 @@ async def on_filing_button(
     lang = ui.language_of(user.language_code)
     parsed = parse_asking(asking)
     if parsed is None:
-        await query.answer(ui.DEAD_BUTTON.get(lang))
+        await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     filing_id, version = parsed
     engine = services.db.engine
     role = await _role(services, user.id, message.chat.id, _bureau_code(code))
     if role is None:
         log.info("filing button refused: user %s is not a reviewer", user.id)
-        await query.answer(NOT_A_REVIEWER.get(lang), True)
+        await answer(query, NOT_A_REVIEWER.get(lang), True)
         return
     if code == RESEND and role is Role.APPLICANT:
-        await query.answer()
+        await answer(query)
         if await _owns(services, filing_id, user.id):
             await resend_documents(context, message.chat.id, filing_id)
         return
@@ -298,11 +301,11 @@ async def on_filing_button(
     ):
         log.info("filing button refused: user %s may not %s", user.id, event_of_press.value)
         refusal = NOT_A_REVIEWER if role is Role.APPLICANT and _bureau_code(code) else _NOT_NOW
-        await query.answer(refusal.get(lang), True)  # at the first press, before any prompt
+        await answer(query, refusal.get(lang), True)  # at the first press, before any prompt
         await _refresh(context, message, filing_id, role, lang)
         return
-    if code == CODES[E.RETURN]:
-        await query.answer()
+    if code == CODES[E.RETURN]:  # its reasons, as buttons in the card (pressed twice: the same)
+        await answer(query)
         buttons = [(r.get(lang), f"r{i}") for i, r in enumerate(RETURN_REASONS)]
         buttons.append(("其他原因（回复输入）" if lang == "zh" else "Other (type it)", OWN_REASON))
         with session_scope(engine) as session:
@@ -311,10 +314,10 @@ async def on_filing_button(
                 await _refresh(context, message, filing_id, role, lang)
                 return
             markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
-        await message.edit_reply_markup(reply_markup=markup)
+        await edit_buttons(context.bot, message.chat.id, message.message_id, markup)
         return
     if code in _PROMPTS:  # what must be typed: a return's reasons, the 公安备案号, why 注销
-        await query.answer()
+        await answer(query)
         await ask_typed(context, message.chat.id, f"F{filing_id}.{version}.{code}", lang)
         return
     reasons: tuple[str, ...] = ()
@@ -325,7 +328,7 @@ async def on_filing_button(
     elif code in EVENTS:
         event = EVENTS[code]
     else:
-        await query.answer(ui.DEAD_BUTTON.get(lang))
+        await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     outcome = await asyncio.to_thread(
         lambda: act(
@@ -343,10 +346,10 @@ async def on_filing_button(
     )
     if outcome.refusal is not None:
         log.info("filing %s: %s by user %s refused", filing_id, event.value, user.id)
-        await query.answer(outcome.refusal.get(lang)[:190], True)
+        await answer(query, outcome.refusal.get(lang), True)
         await _refresh(context, message, filing_id, role, lang)
         return
-    await query.answer()
+    await answer(query)
     done = t(f"✔ {user.full_name}：{EVENT_LABELS[event].zh}", f"✔ {user.full_name}: "
              f"{EVENT_LABELS[event].en}")  # fmt: skip
     await _refresh(context, message, filing_id, role, lang, done.get(lang))
@@ -361,15 +364,15 @@ async def _applicant_note(
     services = services_of(context)
     user = query.from_user
     if not await _owns(services, filing_id, user.id):
-        await query.answer(ui.DEAD_BUTTON.get(lang), True)
+        await answer(query, ui.DEAD_BUTTON.get(lang), True)
         return
     if code == CALENDAR:
         found = await asyncio.to_thread(calendar_file, services, filing_id, lang)
         if found is None:
-            await query.answer(_NO_DATES.get(lang), True)
+            await answer(query, _NO_DATES.get(lang), True)
             return
-        await query.answer()
-        await context.bot.send_document(message.chat.id, InputFile(found[1], filename=found[0]))
+        await answer(query)
+        await send_document(context.bot, message.chat.id, found[1], found[0])
         return
     engine = services.db.engine
     reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
@@ -391,7 +394,7 @@ async def _applicant_note(
                 applicant_external_id=str(user.id),
             )
         )
-        await query.answer((outcome.refusal or _NOTED).get(lang)[:190], True)
+        await answer(query, (outcome.refusal or _NOTED).get(lang), True)
         await deliver_notices(services, context.bot, outcome.notices)
         return
     if code == ICON_PLACED:
@@ -405,16 +408,13 @@ async def _applicant_note(
                 clock=services.clock,
             )
         )
-        await query.answer(told.get(lang)[:190], True)
+        await answer(query, told.get(lang), True)
         await _refresh(context, message, filing_id, Role.APPLICANT, lang)
         return
     with session_scope(engine) as session:
         stop_reminders(session, filing_id, "materials")
-    await query.answer(_MATERIALS_NOTED.get(lang), True)
-    try:
-        await message.edit_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        log.info("could not drop the reminder's button: %s", exc)
+    await answer(query, _MATERIALS_NOTED.get(lang), True)
+    await edit_buttons(context.bot, message.chat.id, message.message_id)  # the reminder's
 
 
 _NOTED = t("已记录。", "Recorded.")
@@ -459,7 +459,7 @@ async def ask_typed(
     text = f"{_PROMPTS[code].get(lang)}\n⟨{ref}⟩"
     if before:
         text = f"{before}\n{text}"
-    await context.bot.send_message(chat_id, text, reply_markup=ForceReply(selective=True))
+    await send_text(context.bot, chat_id, text, ForceReply(selective=True))
     if chat_id > 0 and code in _TYPED_WITHOUT_REPLY:
         services.prompts[chat_id] = (ref, services.clock())
 
@@ -520,14 +520,14 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             if isinstance(day, dt.date)
             else day
         )
-        await message.reply_text(told.get(lang))
+        await reply(context.bot, message, told.get(lang))
         return True
     if code == OWN_REASON:
         kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
     elif code == CODES[E.CANCEL]:
         read = read_cancellation(text, services.context().today)
         if isinstance(read, Text):
-            await message.reply_text(read.get(lang))
+            await reply(context.bot, message, read.get(lang))
             return True
         on, reason = read
         kwargs = {"event": E.CANCEL, "note": reason, "on": on, "lang": lang}
@@ -559,10 +559,10 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             ref = f"F{filing_id}.{version}.{code}"
             await ask_typed(context, message.chat.id, ref, lang, outcome.refusal.get(lang))
             return True
-        await message.reply_text(outcome.refusal.get(lang))
+        await reply(context.bot, message, outcome.refusal.get(lang))
         return True
     label = EVENT_LABELS[kwargs["event"]].get(lang)
-    await message.reply_text(f"✔ {label}")
+    await reply(context.bot, message, f"✔ {label}")
     if outcome.delivery is not None:  # the cancellation's written statement
         await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
@@ -581,10 +581,10 @@ async def close_site(context: BotContext, chat_id: int, user: Any) -> None:
         for f in open_ones:
             session.expunge(f)
     if not open_ones:
-        await context.bot.send_message(chat_id, NOTHING_TO_CLOSE.get(lang))
+        await send_text(context.bot, chat_id, NOTHING_TO_CLOSE.get(lang))
         return
     if len(open_ones) > 1:
-        await context.bot.send_message(chat_id, WHICH_TO_CLOSE.get(lang))
+        await send_text(context.bot, chat_id, WHICH_TO_CLOSE.get(lang))
         await send_status(context, chat_id, user.id, lang)
         return
     filing = open_ones[0]
@@ -612,17 +612,21 @@ async def on_review_invite(update: Update, context: BotContext, code: str) -> No
         reviewer = redeem_invite(session, code, user.id, user.full_name, services.clock())
     if reviewer is None:
         log.info("review invite refused for user %s", user.id)
-        await message.reply_text(
-            t("邀请链接无效或已过期。", "This invite is not valid or has expired.").get(lang)
+        await reply(
+            context.bot,
+            message,
+            t("邀请链接无效或已过期。", "This invite is not valid or has expired.").get(lang),
         )
         return
     log.info("user %s became a reviewer by invite", user.id)
-    await message.reply_text(
+    await reply(
+        context.bot,
+        message,
         t(
             "已登记为审核人员。新的备案和变更会发给你（或审核群），按卡片上的按钮处理。",
             "You are now a reviewer: new filings and changes come to you (or the review "
             "group) as cards with buttons.",
-        ).get(lang)
+        ).get(lang),
     )
 
 
@@ -713,10 +717,8 @@ async def _refresh(
     if done:
         lines.append(done)
     markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
-    try:
-        await message.edit_text("\n".join(lines), reply_markup=markup)
-    except BadRequest as exc:
-        log.info("could not refresh the filing's message: %s", exc)
+    # pressed twice, or by two reviewers: the same text and buttons again, taken as done
+    await edit_text(context.bot, message.chat.id, message.message_id, "\n".join(lines), markup)
 
 
 async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | list[int]) -> None:
@@ -755,25 +757,28 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
                     services.button_key,
                     _reviewer_buttons(filing, reviewers, card_lang),
                 )
-                await bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
+                await send_text(bot, chat_id, "\n".join(lines), markup)
             else:
                 markup = _keyboard(
                     filing, chat_id, services.button_key, _applicant_buttons(filing, reviewers,
                                                                              lang)
                 )  # fmt: skip
-                await bot.send_message(chat_id, text.get(lang), reply_markup=markup)
+                await send_text(bot, chat_id, text.get(lang), markup)
             for kind, _, name, content in _stored(engine, filing.id, payload.get("attach") or []):
                 card = payload.get("kind") == "card"
                 what = reviewer_caption(kind) if card else caption(kind, individual=False)
-                await bot.send_document(
-                    chat_id, InputFile(content, filename=name), caption=what.get(
-                        "zh" if card else lang))  # fmt: skip
+                await send_document(bot, chat_id, content, name, what.get("zh" if card else lang))
         except Forbidden:  # the bot is blocked there (or was removed from the group): give up
             log.info("notice %s not sent: the bot may not write to that chat", row_id)
             with session_scope(engine) as session:
                 outbox.finish(session, row_id, status=OutboxStatus.FAILED, now=now, error="403")
             continue
         except TelegramError as exc:
+            if refused_for_good(exc):  # the same request would be refused again: not retried
+                error = refusal_noted("notice", row_id, chat_id, exc)
+                with session_scope(engine) as session:
+                    outbox.finish(session, row_id, status=OutboxStatus.FAILED, now=now, error=error)
+                continue
             log.info("notice %s not sent: %s", row_id, type(exc).__name__)
             with session_scope(engine) as session:
                 later = now + dt.timedelta(minutes=1)

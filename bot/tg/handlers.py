@@ -13,13 +13,19 @@ import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
 
 from bot.conversation import Turn, Who
 from bot.filing_actions import NOT_AMENDABLE, Reopening, reopening
 from bot.submission import Submitted, submission_writer
 from bot.tg import filings, ui
-from bot.tg.delivery import call, deliver_documents, send_text
+from bot.tg.delivery import (
+    answer,
+    deliver_documents,
+    edit_buttons,
+    edit_text,
+    reply,
+    send_text,
+)
 from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, services_of
 from dialogs.commands import Command, read_command
@@ -75,12 +81,8 @@ async def _send_replies(context: BotContext, chat_id: int, replies: list[Reply])
 async def _retire_keyboard(context: BotContext, chat_id: int) -> None:
     """Take the buttons off the chat's last question (typed answers leave them otherwise)."""
     message_id = services_of(context).keyboards.pop(chat_id, None)
-    if message_id is None:
-        return
-    try:
-        await call(context.bot, "editMessageReplyMarkup", chat_id=chat_id, message_id=message_id)
-    except BadRequest as exc:  # deleted by the person, or too old to edit: nothing to retire
-        log.info("could not retire the buttons of message %s: %s", message_id, exc)
+    if message_id is not None:  # refused when deleted by the person, or too old: logged
+        await edit_buttons(context.bot, chat_id, message_id)
 
 
 async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
@@ -174,7 +176,7 @@ async def _may_reopen(update: Update, context: BotContext, reopen: str) -> Reope
     if may.refusal is None:
         return may
     refused(update, f"/{reopen} not possible now")
-    await message.reply_text(may.refusal.get(ui.language_of(user.language_code)))
+    await reply(context.bot, message, may.refusal.get(ui.language_of(user.language_code)))
     return None
 
 
@@ -237,7 +239,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     lang = ui.language_of(user.language_code)
     if not isinstance(message, Message):
         refused(update, "a button on no message")
-        await query.answer(ui.DEAD_BUTTON.get(lang))
+        await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     parsed = ui.parse_callback(query.data, message.chat.id, services.button_key)
     if parsed is not None and parsed[0].startswith(filings.PREFIX):
@@ -249,33 +251,32 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     if message.chat.type != ChatType.PRIVATE:
         refused(update, "a button outside a private chat")
-        await query.answer(ui.DEAD_BUTTON.get(lang))
+        await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     if parsed is None or message.chat.id != user.id:
         refused(update, f"a button not made for user {user.id} in this chat")
-        await query.answer(ui.DEAD_BUTTON.get(lang))
+        await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     turn = await _turn(update, context, Input.pressed(*parsed))
     if turn is None:
-        await query.answer()
+        await answer(query)
         return
     lang = turn.step.state.lang
     if turn.step.stale:
-        await query.answer(ui.STALE_ALERT.get(lang))
-        await _drop_buttons(message)
+        await answer(query, ui.STALE_ALERT.get(lang))
+        await _drop_buttons(context, message)
         return
-    await query.answer()
+    await answer(query)
     replies = turn.step.replies
     if len(replies) == 1 and replies[0].in_place and await _replace(context, message, replies[0]):
         return  # a toggle: the same question, its buttons ticked or unticked
     if services.keyboards.get(message.chat_id) == message.message_id:
         del services.keyboards[message.chat_id]  # answered here: its buttons go just below
     label = ui.label_of(message.reply_markup, query.data or "")
-    try:
-        await message.edit_text(f"{message.text}\n\n✔ {label}" if label else message.text or "")
-    except BadRequest as exc:  # e.g. "message is not modified": the buttons must still go
-        log.info("could not edit the answered question: %s", exc)
-        await _drop_buttons(message)
+    answered = f"{message.text}\n\n✔ {label}" if label else message.text or ""
+    chat_id, message_id = message.chat_id, message.message_id
+    if not (ui.fits(answered) and await edit_text(context.bot, chat_id, message_id, answered)):
+        await _drop_buttons(context, message)  # no room for the answer under it, or refused
     await _deliver(context, message.chat_id, turn)
 
 
@@ -305,9 +306,9 @@ async def _amend(
     why = may.refusal
     if why is not None:
         refused(update, f"a reopening user {user.id} may not make")
-        await query.answer(why.get(lang)[:190], show_alert=True)
+        await answer(query, why.get(lang), alert=True)
         return
-    await query.answer()
+    await answer(query)
     command = "/change" if code == filings.CHANGE else "/amend"
     turn = await _turn(update, context, Input.typed(command, since=may.since))
     if turn is not None:
@@ -318,20 +319,17 @@ async def _replace(context: BotContext, message: Message, reply: Reply) -> bool:
     """Show `reply` in the pressed message instead of a new one; False when Telegram refuses."""
     services = services_of(context)
     markup = ui.keyboard(reply, message.chat_id, services.button_key)
-    try:
-        await message.edit_text(reply.text, reply_markup=markup)
-    except BadRequest as exc:
-        log.info("could not update the question in place: %s", exc)
+    if not ui.fits(reply.text) or not await edit_text(
+        context.bot, message.chat_id, message.message_id, reply.text, markup
+    ):
         return False
     services.keyboards[message.chat_id] = message.message_id
     return True
 
 
-async def _drop_buttons(message: Message) -> None:
-    try:
-        await message.edit_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        log.info("could not drop the buttons: %s", exc)
+async def _drop_buttons(context: BotContext, message: Message) -> None:
+    """Take the buttons off a message (refused when it is gone: logged)."""
+    await edit_buttons(context.bot, message.chat_id, message.message_id)
 
 
 async def on_group_reply(update: Update, context: BotContext) -> None:
@@ -349,7 +347,7 @@ async def on_group(update: Update, context: BotContext) -> None:
     user = update.effective_user
     lang: Lang = ui.language_of(user.language_code if user else None)
     link = f"https://t.me/{context.bot.username}?start=group"
-    await message.reply_text(ui.GROUP_ONLY_PRIVATE.format(link=link).get(lang))
+    await reply(context.bot, message, ui.GROUP_ONLY_PRIVATE.format(link=link).get(lang))
 
 
 async def on_anything_else(update: Update, context: BotContext) -> None:
@@ -367,7 +365,7 @@ async def on_error(update: object, context: BotContext) -> None:
     lang = ui.language_of(user.language_code if user else None)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, ui.SORRY.get(lang))
+            await answer(update.callback_query)
+        await send_text(context.bot, update.effective_chat.id, ui.SORRY.get(lang))
     except Exception:  # the apology must not raise in its turn
         log.exception("could not apologise for update %s", update_id)

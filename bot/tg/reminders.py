@@ -9,9 +9,11 @@ when its lease ends. Nothing is sent in the quiet
 hours (21:00–08:00 local): a reminder due then goes at the next send time.
 
 Errors: 429 waits `retry_after` and tries again; a timeout or a 5xx is retried later with
-backoff (5 attempts, then failed and logged); 403 (the applicant blocked the bot) marks the
-row undeliverable and tells the filing's reviewers. `Pacer` keeps the dispatcher under 25
-messages/s overall and 1/s per chat; the bot's own rate limiter still paces every call.
+backoff (5 attempts, then failed and logged); 400 (a request Telegram refuses: it would be
+refused again) fails the row at once, logged with its chat; 403 (the applicant blocked the
+bot) marks the row undeliverable and tells the filing's reviewers. `Pacer` keeps the
+dispatcher under 25 messages/s overall and 1/s per chat; the bot's own rate limiter still
+paces every call.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.filing_actions import Reviewers
 from bot.tg import ui
-from bot.tg.delivery import send_text
+from bot.tg.delivery import refusal_noted, refused_for_good, send_text
 from dialogs.model import Context
 from models import outbox
 from models.db import session_scope
@@ -312,6 +314,13 @@ class _Sending:
             counts.failed += 1
             return False
         except TelegramError as exc:
+            if refused_for_good(exc):  # the same request would be refused again: not retried
+                error = refusal_noted("reminder", job.row_id, chat_id, exc)
+                await asyncio.to_thread(
+                    _close, engine, job.row_id, clock(), OutboxStatus.FAILED, error
+                )
+                counts.failed += 1
+                return False
             await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
             return False
         return True

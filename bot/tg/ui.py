@@ -1,4 +1,9 @@
-"""Telegram presentation: keyboards from choices, 4,096-character chunks, captions, languages."""
+"""Telegram presentation: keyboards from choices, texts cut to Telegram's limits, captions,
+languages.
+
+Telegram counts a text's length in UTF-16 code units (𠮷 and emoji count two): a message holds
+1–4,096, a caption 1,024, the answer to a button press 200, a button's data 64 bytes.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,49 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from dialogs.model import Choice, Reply
 from rules.text import Lang, t
 
-TEXT_LIMIT = 4096
+TEXT_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
+CAPTION_LIMIT = 1024  # MessageLimit.CAPTION_LENGTH
+ANSWER_LIMIT = 200  # CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
 CALLBACK_LIMIT = 64  # bytes
+BUTTON_SHOWN = 60  # a button's label is cut here: a phone shows less, and keyboards have a size
 _SEP = "|"
+ELLIPSIS = "…"
+
+
+def telegram_length(text: str) -> int:
+    """Count `text` as Telegram does: in UTF-16 code units."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def fits(text: str, limit: int = TEXT_LIMIT) -> bool:
+    """Say whether Telegram takes `text` whole under `limit`."""
+    return len(text) * 2 <= limit or telegram_length(text) <= limit
+
+
+def _prefix(text: str, limit: int) -> int:
+    """Return how many characters of `text` make at most `limit` UTF-16 code units."""
+    if fits(text, limit):
+        return len(text)
+    units = 0
+    for i, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def clip(text: str, limit: int) -> str:
+    """Return `text` cut to `limit` UTF-16 code units with "…" (at a line's end when one is in
+    the second half): for what cannot be split — an edit, a caption, an alert."""
+    if fits(text, limit):
+        return text
+    head = text[: _prefix(text, limit - 1)]
+    newline = head.rfind("\n")
+    if newline >= len(head) // 2:
+        head = head[:newline]
+    return head.rstrip() + ELLIPSIS
 
 
 def language_of(code: str | None) -> Lang:
@@ -120,7 +165,7 @@ def button_label(choice: Choice, numbered: bool) -> str:
 @lru_cache(maxsize=1024)
 def _layout(choices: tuple[Choice, ...]) -> tuple[Keyboard, list[list[tuple[str, str]]]]:
     numbered = sum(1 for c in choices if c.number is not None) >= NUMBERED_FROM
-    labels = [button_label(c, numbered) for c in choices]
+    labels = [clip(button_label(c, numbered), BUTTON_SHOWN) for c in choices]
     per_row = 1 if any(len(label) > 8 for label in labels) else 2
     pairs = [(label, c.id) for label, c in zip(labels, choices, strict=True)]
     layout = [pairs[i : i + per_row] for i in range(0, len(pairs), per_row)]
@@ -163,25 +208,40 @@ def label_of(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split a long text at line boundaries into chunks Telegram accepts."""
+    """Split a text into messages Telegram takes (at most `limit` UTF-16 code units each, none
+    blank): at line boundaries; a line longer than a message at its last separator (、，, or a
+    space) that fits, else where the limit falls."""
+    if fits(text, limit):
+        return [text] if text.strip() else []
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:  # a single line longer than a message: cut it
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        for piece in _pieces(line, limit):
+            candidate = f"{current}\n{piece}" if current else piece
+            if fits(candidate, limit):
+                current = candidate
+                continue
             chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not chunks:
-        chunks.append(current)
-    return chunks
+            current = piece
+    chunks.append(current)
+    return [chunk for chunk in chunks if chunk.strip()]
+
+
+_BREAKS = ("、", "，", "；", "。", ", ", "; ", " ")
+
+
+def _pieces(line: str, limit: int) -> list[str]:
+    """Cut a line into pieces of at most `limit` UTF-16 code units, after a separator when
+    there is one in the second half of the piece."""
+    pieces = []
+    while not fits(line, limit):
+        head = line[: _prefix(line, limit)]
+        cut = max(head.rfind(b) + len(b) for b in _BREAKS)
+        at = cut if cut > len(head) // 2 else len(head)
+        pieces.append(line[:at])
+        line = line[at:]
+    pieces.append(line)
+    return pieces
 
 
 SORRY = t(

@@ -250,6 +250,24 @@ def test_403_marks_it_undeliverable_and_tells_the_reviewers_429_waits_5xx_retrie
         assert [r.last_error for r in failed] == ["403"]
 
 
+def test_a_reminder_telegram_refuses_fails_at_once_and_is_not_tried_again(
+    url: str, pack: Pack, fake: FakeBotAPI
+) -> None:
+    world = World(url, pack, fake, dt.date(2026, 11, 2))
+    world.now = at("2026-11-25")
+    fake.fail("sendMessage", 400)  # "Bad Request: chat not found": trying again cannot help
+    counts = world.dispatch()
+    assert (counts.sent, counts.failed, counts.retried) == (0, 1, 0)
+    with session_scope(world.engine) as s:
+        failed = s.exec(
+            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+        ).all()
+        assert [r.last_error for r in failed] == ["400: Chat not found"]
+    world.now = at("2026-11-29")  # the next reminder goes; the refused one is not sent again
+    assert world.dispatch().sent == 1
+    assert len(fake.calls_of("sendMessage")) == 2
+
+
 def test_the_dry_run_lists_what_would_go_at_a_moment(
     url: str, pack: Pack, fake: FakeBotAPI
 ) -> None:

@@ -4,6 +4,13 @@ It answers the methods beian uses, queues updates for getUpdates (long polling),
 a webhook once one is set, records every call (with uploaded files), and injects faults: 429
 with retry_after, 500, or a slow answer. It runs its own event loop in a thread, so synchronous
 tests can drive a bot running in a subprocess.
+
+It refuses what Telegram refuses, with Telegram's own descriptions (`limit_refusal`): a text
+of 1–4,096 characters, a caption of at most 1,024, an answerCallbackQuery text of at most 200
+(characters counted as Telegram counts them: UTF-16 code units, the ends trimmed), buttons
+with a text and 1–64 bytes of callback data, an edit of a message that exists and that
+changes something. Refused calls are kept in `refusals`; the tests' autouse check fails a test
+that got one it did not expect (`expect_refusals`; "message is not modified" is expected).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 from aiohttp import web
@@ -40,6 +47,79 @@ _STRING_PARAMS = {
     "language_code",
     "parse_mode",
 }
+TEXT_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
+CAPTION_LIMIT = 1024  # MessageLimit.CAPTION_LENGTH
+ANSWER_LIMIT = 200  # CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+CALLBACK_DATA_LIMIT = 64  # bytes: InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
+# Telegram's descriptions of what it refuses (the Bot API server lower-cases TDLib's first
+# letter and puts "Bad Request: " before it).
+TEXT_EMPTY = "Bad Request: message text is empty"
+TEXT_BLANK = "Bad Request: message must be non-empty"
+TEXT_TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+ANSWER_TOO_LONG = "Bad Request: MESSAGE_TOO_LONG"
+BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
+BUTTON_TEXT_INVALID = "Bad Request: BUTTON_TEXT_INVALID"
+TEXT_BUTTON = (
+    "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the "
+    "inline keyboard"
+)
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+EDIT_NOT_FOUND = "Bad Request: message to edit not found"
+
+
+def telegram_length(text: str) -> int:
+    """Count a text as Telegram does: UTF-16 code units (𠮷 and emoji count 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _text_refusal(text: Any, limit: int, too_long: str, *, required: bool) -> str | None:
+    if text is None or text == "":
+        return TEXT_EMPTY if required else None
+    trimmed = str(text).strip()  # Telegram trims white space at both ends, then counts
+    if required and not trimmed:
+        return TEXT_BLANK
+    return too_long if telegram_length(trimmed) > limit else None
+
+
+def _markup_refusal(markup: Any) -> str | None:
+    if not isinstance(markup, dict):
+        return None
+    for row in markup.get("inline_keyboard") or []:
+        for button in row:
+            if not str(button.get("text") or "").strip():
+                return BUTTON_TEXT_INVALID
+            if button.get("url"):
+                continue
+            data = button.get("callback_data")
+            if not data:  # "" is no callback data at all for Telegram
+                return TEXT_BUTTON
+            if len(str(data).encode()) > CALLBACK_DATA_LIMIT:
+                return BUTTON_DATA_INVALID
+    return None
+
+
+def call_refusal(method: str, p: dict[str, Any]) -> str | None:
+    """Return why Telegram refuses this call whatever the chat holds (its texts, its
+    buttons), or None."""
+    if method in ("sendMessage", "editMessageText"):
+        found = _text_refusal(p.get("text"), TEXT_LIMIT, TEXT_TOO_LONG, required=True)
+    elif method == "sendDocument":
+        found = _text_refusal(p.get("caption"), CAPTION_LIMIT, CAPTION_TOO_LONG, required=False)
+    elif method == "answerCallbackQuery":
+        found = _text_refusal(p.get("text"), ANSWER_LIMIT, ANSWER_TOO_LONG, required=False)
+    else:
+        found = None
+    return found or _markup_refusal(p.get("reply_markup"))
+
+
+def _same_markup(a: Any, b: Any) -> bool:
+    return (a or None) == (b or None) or (
+        not (a or {}).get("inline_keyboard") and not (b or {}).get("inline_keyboard")
+    )
 
 
 @dataclass(frozen=True)
@@ -61,14 +141,21 @@ class Fault:
     times: int = 1
     retry_after: int = 1
     delay: float = 0.0
+    chat_id: int | None = None  # only the calls to this chat (None: any)
 
 
 class FakeBotAPI:
     """The fake server; `start()` it, point the bot at `base_url`, drive it, `stop()` it."""
 
+    started: ClassVar[list[FakeBotAPI]] = []  # every server started (the autouse check reads them)
+
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.refusals: list[tuple[Call, str]] = []  # calls refused for a limit, and why
+        # Descriptions a test provokes on purpose. "Not modified" is one a bot must take as
+        # done (a double press, a press racing the removal of its buttons), so it passes.
+        self.expected_refusals: set[str] = {NOT_MODIFIED}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
         self.webhook_responses: list[int] = []
@@ -89,6 +176,7 @@ class FakeBotAPI:
     # --- life ----------------------------------------------------------------------------
 
     def start(self) -> FakeBotAPI:
+        FakeBotAPI.started.append(self)
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         return self
@@ -147,7 +235,7 @@ class FakeBotAPI:
         params, files = await self._params(request)
         with self._lock:
             self.arrivals.append(method)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params.get("chat_id"))
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault is not None and fault.status == 429:
@@ -169,6 +257,15 @@ class FakeBotAPI:
                 {"ok": False, "error_code": fault.status, "description": description},
                 status=fault.status,
             )
+        refusal = self.limit_refusal(method, params)
+        if refusal is not None:
+            call = Call(method, params, files, time.monotonic(), 400)
+            self._record(call)
+            with self._lock:
+                self.refusals.append((call, refusal))
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": refusal}, status=400
+            )
         if method != "getUpdates":
             self._record(Call(method, params, files, time.monotonic()))
         handler = getattr(self, f"_m_{method}", None)
@@ -184,16 +281,48 @@ class FakeBotAPI:
         with self._lock:
             self.calls.append(call)
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, chat_id: Any) -> Fault | None:
         with self._lock:
             queue = self._faults.get(method) or []
-            if not queue:
+            fault = next(
+                (f for f in queue if f.chat_id is None or str(f.chat_id) == str(chat_id)), None
+            )
+            if fault is None:
                 return None
-            fault = queue[0]
             fault.times -= 1
             if fault.times <= 0:
-                queue.pop(0)
+                queue.remove(fault)
             return fault
+
+    def limit_refusal(self, method: str, p: dict[str, Any]) -> str | None:
+        """Return Telegram's description of why it would refuse this call, or None."""
+        found = call_refusal(method, p)
+        if found is not None or method not in ("editMessageText", "editMessageReplyMarkup"):
+            return found
+        key = (int(p.get("chat_id") or 0), int(p.get("message_id") or 0))
+        with self._lock:
+            message = self.messages.get(key)
+        if message is None:
+            return EDIT_NOT_FOUND
+        same_text = method == "editMessageReplyMarkup" or (
+            str(p["text"]).strip() == str(message.get("text", "")).strip()
+        )
+        if same_text and _same_markup(p.get("reply_markup"), message.get("reply_markup")):
+            return NOT_MODIFIED
+        return None
+
+    def expect_refusals(self, *descriptions: str) -> None:
+        """Say that this test provokes these refusals (the autouse check lets them pass)."""
+        self.expected_refusals.update(descriptions)
+
+    def unexpected_refusals(self) -> list[tuple[str, str]]:
+        """Return (method, description) of every refusal no test said it expected."""
+        with self._lock:
+            return [
+                (call.method, why)
+                for call, why in self.refusals
+                if why not in self.expected_refusals
+            ]
 
     async def _m_getMe(self, _p: dict[str, Any], _f: object) -> dict[str, Any]:
         return BOT_USER
@@ -284,10 +413,20 @@ class FakeBotAPI:
 
     # --- driving it (from the test's thread) ---------------------------------------------
 
-    def fail(self, method: str, status: int, *, times: int = 1, retry_after: int = 1) -> None:
-        """Make the next `times` calls of `method` fail with `status`."""
+    def fail(
+        self,
+        method: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """Make the next `times` calls of `method` (to `chat_id` only, when given) fail with
+        `status` (400: "chat not found")."""
         with self._lock:
-            self._faults.setdefault(method, []).append(Fault(status, times, retry_after))
+            fault = Fault(status, times, retry_after, chat_id=chat_id)
+            self._faults.setdefault(method, []).append(fault)
 
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Make the next `times` calls of `method` answer after `seconds`."""

@@ -1,7 +1,8 @@
 """A Bot API request that answers every call at once, as Telegram would (no sockets).
 
 For tests and benchmarks that run a real `Application` in-process: `Application.process_update`
-goes through the handlers and their Bot API calls are answered here and counted.
+goes through the handlers and their Bot API calls are answered here and counted. A call over
+Telegram's limits (a text too long, a button's data too big) is refused as Telegram refuses it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakes.bot_api import BOT_USER
+from tests.fakes.bot_api import BOT_USER, call_refusal
 
 
 class RecordingRequest(BaseRequest):
@@ -20,6 +21,7 @@ class RecordingRequest(BaseRequest):
 
     def __init__(self) -> None:
         self.calls = 0
+        self.refusals: list[str] = []
         self._ids = 0
 
     @property
@@ -45,6 +47,11 @@ class RecordingRequest(BaseRequest):
         self.calls += 1
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
+        refusal = call_refusal(name, params)
+        if refusal is not None:
+            self.refusals.append(refusal)
+            answer = {"ok": False, "error_code": 400, "description": refusal}
+            return 400, json.dumps(answer).encode()
         result: Any = True
         if name == "getMe":
             result = BOT_USER
