@@ -309,6 +309,11 @@ def serve(
         if not host or not port.isdigit():
             raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8443", param_hint="--listen")
         webhook = Webhook(webhook_url, host, int(port), secret_token)
+        try:
+            settings.metrics_address()
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
     setup_logging()  # stderr, masked: the service manager keeps it
     raise typer.Exit(run(settings, token, webhook))
 
