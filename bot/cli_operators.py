@@ -183,10 +183,12 @@ def filings_export(
     """Write a filing's answers (JSON, with its audit trail) and its latest PDFs into a folder."""
     from sqlmodel import col, select
 
+    from bot.cli import _output_folder
     from models.db import session_scope
     from models.filings import filing_json
     from models.tables import GeneratedDocument
 
+    _output_folder(out)
     with session_scope(_engine()) as session:
         shown = filing_json(session, _filing_or_exit(session, filing_id))
         documents = session.exec(
@@ -195,12 +197,15 @@ def filings_export(
             .order_by(col(GeneratedDocument.id))
         ).all()
         latest = {d.filename: d.content for d in documents}  # a later render replaces one
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"filing-{filing_id}.json").write_text(
-        json.dumps(shown, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    for name, content in latest.items():
-        (out / name).write_bytes(content)
+    try:
+        (out / f"filing-{filing_id}.json").write_text(
+            json.dumps(shown, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        for name, content in latest.items():
+            (out / name).write_bytes(content)
+    except OSError as exc:  # the folder was fine a moment ago: full, or taken away
+        typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"{out / f'filing-{filing_id}.json'} and {len(latest)} PDF(s)")
 
 
@@ -215,13 +220,22 @@ def _context() -> Any:
 
 
 def _read_change(path: Path) -> dict[str, Any]:
-    """Read CHANGE.yaml (or .json): {changed_on, reason, set: {dotted path: value}}."""
+    """Read CHANGE.yaml (or .json): {changed_on, reason, set: {dotted path: value}}; a file
+    that cannot be read (missing, a folder, a device, over 1 MB, not YAML) is one line, exit 1."""
     import yaml
 
+    from rules.files import UnreadableFileError, read_text
+
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        typer.echo(f"cannot read {path}: {exc}", err=True)
+        raw = yaml.safe_load(read_text(path))  # JSON is YAML
+    except UnreadableFileError as exc:
+        typer.echo(f"--file: cannot read {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except yaml.YAMLError as exc:
+        typer.echo(f"--file: {path}: not YAML or JSON: {' '.join(str(exc).split())}", err=True)
+        raise typer.Exit(1) from exc
+    except RecursionError as exc:
+        typer.echo(f"--file: {path}: nested too deeply", err=True)
         raise typer.Exit(1) from exc
     return raw if isinstance(raw, dict) else {}
 
@@ -267,6 +281,8 @@ def filings_change(
     as_json: JsonOpt = False,
 ) -> None:
     """Report a change of a certified filing (the chat's checks; nothing changes on a problem)."""
+    from pydantic import ValidationError
+
     from bot.changes import report_change_in
     from bot.deliveries import prepare_documents, render_in_process
     from models.db import session_scope
@@ -283,10 +299,19 @@ def filings_change(
         state = state_of(filing)
         if not changeable(state):
             problems.append(not_changeable(state.status).zh)
+        checked = None
+        if values:  # the fields are checked whatever else is wrong: every problem at once
+            try:
+                checked = apply_changes(filing.data, values, ctx.pack)
+            except ValidationError:  # stored before today's checks: not the file's problem
+                problems.append(
+                    f"#{filing_id}: the stored answers do not pass today's checks "
+                    "(see beian filings show); the change cannot be applied to them"
+                )
+            else:
+                problems += list(checked.problems)
         if not problems:
-            checked = apply_changes(filing.data, values, ctx.pack)
-            problems += list(checked.problems)
-        if not problems:
+            assert checked is not None
             assert checked.answers is not None
             outcome = report_change_in(
                 session,

@@ -160,8 +160,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PSB = "京公网安备11010502030143号"
 
 
-def _certified(url: str, pack: Pack) -> int:
-    """The individual example, submitted, passed, materials received and certified."""
+def _certified(url: str, pack: Pack, *, up_to: FilingEvent = FilingEvent.CERTIFY) -> int:
+    """The individual example, submitted, passed, materials received and certified (or as far
+    as `up_to`)."""
     import yaml
 
     from bot.submission import filing_from
@@ -193,6 +194,8 @@ def _certified(url: str, pack: Pack) -> int:
             psb_number=PSB,
         )
         assert outcome.done, outcome.refusal
+        if event is up_to:
+            break
     engine.dispose()
     return filing_id
 
@@ -272,6 +275,27 @@ def test_an_invalid_change_lists_every_problem_exits_1_and_changes_nothing(
         url, "filings", "change", str(filing_id), "--file", _change_file(tmp_path, "set: {}\n")
     )
     assert code == 1 and "reason" in out and "set" in out
+
+
+def test_a_change_of_a_filing_not_certified_lists_the_files_problems_too(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack, up_to=FilingEvent.SUBMIT)
+    change = _change_file(
+        tmp_path,
+        "reason: 更换服务器\n"
+        'set: {"website.ips": ["999.1.1.1"], "security_officer.mobile": "12345", "web.ip": 1}\n',
+    )
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 4, lines  # one problem a line, all four of them
+    assert any("取得公安备案号后才能报告变更" in line for line in lines)
+    for field in ("website.ips", "security_officer.mobile", "web.ip"):
+        assert any(line.startswith(field) for line in lines), (field, lines)
+    assert json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])["status"] == (
+        "submitted"
+    )
 
 
 def test_a_change_of_a_filing_not_certified_is_refused(url: str, tmp_path: Path) -> None:
