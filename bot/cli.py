@@ -416,7 +416,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
     from telegram import Bot
 
     from bot.composition import context_factory
-    from bot.filing_actions import Reviewers
+    from bot.reviewers import reviewers_of
     from bot.settings import TokenError, bot_token
     from bot.tg import ui
     from bot.tg.reminders import Pacer, dispatch
@@ -445,7 +445,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
             context=context_factory(settings, pack),
             clock=(lambda: frozen) if (frozen := settings.beian_now) else system_clock,
             worker=settings.beian_instance or f"{socket.gethostname()}:remind",
-            reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+            reviewers=reviewers_of(settings),
             button_key=ui.button_key(token),
             supervisor_chat=settings.beian_supervisor_chat,
             pacer=Pacer(settings.beian_remind_rate or None),

@@ -18,13 +18,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 
 def _engine() -> Any:
+    """The database of DATABASE_URL, migrated, with BEIAN_REVIEWERS' ids registered (the CLI
+    reads the same list of reviewers as the bot, whatever this shell's environment says)."""
     from bot.cli import _settings
+    from bot.reviewers import seed_configured
     from models import migrate
     from models.db import make_engine
 
     url = _settings().database_url
     migrate.upgrade(url)
-    return make_engine(url)
+    engine = make_engine(url)
+    seed_configured(engine, _settings(), _now())
+    return engine
 
 
 def _now() -> Any:
@@ -53,22 +58,18 @@ def reviewers_add(
 
 @reviewers_app.command("list")
 def reviewers_list(as_json: JsonOpt = False) -> None:
-    """List the active reviewers (the table's and BEIAN_REVIEWERS')."""
+    """List the active reviewers (BEIAN_REVIEWERS' among them)."""
     from sqlmodel import col, select
 
-    from bot.cli import _settings
     from models.db import session_scope
     from models.tables import Reviewer
 
     with session_scope(_engine()) as session:
-        rows = session.exec(select(Reviewer).where(col(Reviewer.active))).all()
-        found = [{"telegram_id": r.telegram_chat_id, "name": r.name, "source": "db"} for r in rows]
-    known = {r["telegram_id"] for r in found}
-    found += [
-        {"telegram_id": i, "name": "", "source": "BEIAN_REVIEWERS"}
-        for i in _settings().reviewer_ids()
-        if i not in known
-    ]
+        rows = session.exec(
+            select(Reviewer).where(col(Reviewer.active)).order_by(col(Reviewer.id))
+        ).all()
+        found = [{"telegram_id": r.telegram_chat_id, "name": r.name, "source": r.source}
+                 for r in rows]  # fmt: skip
     _print(
         as_json,
         found,
@@ -322,7 +323,6 @@ def filings_change(
                 who=Actor(Role.OPERATOR, "cli"),
                 ctx=ctx,
                 now=_now(),
-                configured_reviewers=tuple(settings.reviewer_ids()),
                 review_chat=settings.beian_review_chat,
             )
             if outcome.refusal is not None:
@@ -362,7 +362,8 @@ def filings_cancel(
 ) -> None:
     """Cancel a filing (注销): reminders stop, the reviewers and the applicant are told."""
     from bot.deliveries import prepare_documents, render_in_process
-    from bot.filing_actions import Reviewers, act
+    from bot.filing_actions import act
+    from bot.reviewers import reviewers_of
     from rules.filing_life import Actor, Role
     from rules.lifecycle import FilingEvent
 
@@ -378,7 +379,7 @@ def filings_cancel(
         who=Actor(Role.OPERATOR, "cli"),
         ctx=ctx,
         clock=_now,
-        reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+        reviewers=reviewers_of(settings),
         note=reason.strip()[:500],
     )
     if outcome.refusal is not None:

@@ -35,8 +35,8 @@ from telegram.request import BaseRequest
 from bot.composition import context_factory
 from bot.conversation import Conversations
 from bot.deliveries import claim_deliveries
-from bot.filing_actions import Reviewers
 from bot.logs import mask
+from bot.reviewers import reviewers_of, seed_configured
 from bot.settings import Settings
 from bot.tg import handlers, ui
 from bot.tg.delivery import deliver_documents
@@ -117,7 +117,7 @@ async def open_services(
         holder=holder,
         button_key=ui.button_key(app.bot.token),
         bot_id=app.bot.id,
-        reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+        reviewers=reviewers_of(settings),
     )
     app.bot_data.services = services
 
@@ -307,6 +307,8 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
         return 1
     holder = instance_name(settings, webhook)
     services = await open_services(app, settings, holder=holder)
+    # BEIAN_REVIEWERS seeds the one list the bot and the CLI read (bot.reviewers)
+    await asyncio.to_thread(seed_configured, services.db.engine, settings, services.clock())
     await asyncio.to_thread(services.renderer.warm)  # workers start now, not at the first set
     await app.start()
     processor = InboxProcessor(

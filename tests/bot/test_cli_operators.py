@@ -16,6 +16,7 @@ from models import migrate
 from models.db import make_engine, session_scope
 from models.filings import redeem_invite
 from models.repo import create_filing, get_or_create_applicant
+from models.reviewers import seed_reviewers
 from models.tables import Filing, GeneratedDocument
 from rules.enums import DocumentKind, Location, SubjectType
 from rules.filing_life import Actor, Role
@@ -31,6 +32,10 @@ NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
 def url(tmp_path: Path) -> str:
     found = f"sqlite:///{tmp_path / 'ops.db'}"
     migrate.upgrade(found)
+    engine = make_engine(found)
+    with session_scope(engine) as s:  # as every command does with BEIAN_REVIEWERS=55 (`run`)
+        seed_reviewers(s, [55], NOW)
+    engine.dispose()
     return found
 
 
@@ -80,8 +85,12 @@ def test_reviewers_are_added_listed_and_removed(url: str) -> None:
     code, out = run(url, "reviewers", "list", "--json")
     assert code == 0
     listed = json.loads(out)
-    assert {"telegram_id": 9101, "name": "王审核", "source": "db"} in listed
-    assert {"telegram_id": 55, "name": "", "source": "BEIAN_REVIEWERS"} in listed
+    assert {"telegram_id": 9101, "name": "王审核", "source": "db"} in [
+        {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed
+    ]
+    assert {"telegram_id": 55, "name": "", "source": "BEIAN_REVIEWERS"} in [
+        {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed
+    ]
     assert run(url, "reviewers", "remove", "9101")[0] == 0
     assert run(url, "reviewers", "remove", "9101")[0] == 1  # not an active reviewer any more
     assert all(r["telegram_id"] != 9101 for r in json.loads(run(url, "reviewers", "list",
@@ -105,7 +114,9 @@ def test_an_invite_works_once_and_for_24_hours(url: str) -> None:
         assert redeem_invite(s, invite, 9103, "y", dt.datetime.now(dt.UTC)) is None  # once
     engine.dispose()
     listed = json.loads(run(url, "reviewers", "list", "--json")[1])
-    assert {"telegram_id": 9102, "name": "李审核", "source": "db"} in listed
+    assert {"telegram_id": 9102, "name": "李审核", "source": "db"} in [
+        {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed
+    ]
 
 
 def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> None:
@@ -119,7 +130,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
         who=Actor(Role.APPLICANT, "7"),
         ctx=ctx,
         clock=lambda: NOW,
-        reviewers=Reviewers((55,)),
+        reviewers=Reviewers(),
         applicant_external_id="7",
     )
     assert done.done and done.notices  # the applicant's update and the reviewer's card
@@ -130,7 +141,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
         who=Actor(Role.APPLICANT, "8"),  # somebody else's filing
         ctx=ctx,
         clock=lambda: NOW,
-        reviewers=Reviewers((55,)),
+        reviewers=Reviewers(),
         applicant_external_id="8",
     )
     assert not other.done and other.refusal is not None
@@ -190,7 +201,7 @@ def _certified(url: str, pack: Pack, *, up_to: FilingEvent = FilingEvent.CERTIFY
             who=Actor(Role.OPERATOR, "test"),
             ctx=ctx,
             clock=lambda: NOW,
-            reviewers=Reviewers((55,)),
+            reviewers=Reviewers(),
             psb_number=PSB,
         )
         assert outcome.done, outcome.refusal
