@@ -58,23 +58,58 @@ def reviewers_add(
 
 @reviewers_app.command("list")
 def reviewers_list(as_json: JsonOpt = False) -> None:
-    """List the active reviewers (BEIAN_REVIEWERS' among them)."""
+    """List the active reviewers (BEIAN_REVIEWERS' among them) and who cannot be reached."""
     from sqlmodel import col, select
 
+    from bot.cli import _settings
     from models.db import session_scope
+    from models.reviewers import unreachable
     from models.tables import Reviewer
 
+    settings = _settings()
     with session_scope(_engine()) as session:
         rows = session.exec(
             select(Reviewer).where(col(Reviewer.active)).order_by(col(Reviewer.id))
         ).all()
-        found = [{"telegram_id": r.telegram_chat_id, "name": r.name, "source": r.source}
-                 for r in rows]  # fmt: skip
-    _print(
-        as_json,
-        found,
-        [f"{r['telegram_id']}  {r['name']}  ({r['source']})" for r in found] or ["no reviewers"],
-    )
+        marks = unreachable(session)
+        found: list[dict[str, Any]] = [
+            {
+                "telegram_id": r.telegram_chat_id,
+                "name": r.name,
+                "source": r.source,
+                "reachable": r.telegram_chat_id not in marks,
+                "unreachable_since": _since(marks.get(r.telegram_chat_id)),
+                "last_failure": _failure(marks.get(r.telegram_chat_id)),
+            }
+            for r in rows
+        ]
+    lines = [
+        f"{r['telegram_id']}  {r['name']}  ({r['source']})" + _unreached(r["unreachable_since"],
+                                                                        r["last_failure"])
+        for r in found
+    ] or ["no reviewers"]  # fmt: skip
+    for setting, chat in (
+        ("BEIAN_REVIEW_CHAT", settings.beian_review_chat),
+        ("BEIAN_SUPERVISOR_CHAT", settings.beian_supervisor_chat),
+    ):
+        if chat is not None:
+            mark = marks.get(chat)
+            lines.append(f"{chat}  ({setting})" + _unreached(_since(mark), _failure(mark)))
+    _print(as_json, found, lines)
+
+
+def _since(mark: Any) -> str | None:
+    return mark.since.isoformat(timespec="seconds") if mark is not None else None
+
+
+def _failure(mark: Any) -> str | None:
+    if mark is None:
+        return None
+    return f"{mark.error} ({mark.failures}x, last {mark.last_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def _unreached(since: str | None, failure: str | None) -> str:
+    return f"  CANNOT BE REACHED since {since}: {failure}" if since else ""
 
 
 @reviewers_app.command("remove")

@@ -30,6 +30,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.deliveries import is_individual
 from bot.filing_actions import act, describe, record_icon, record_online
+from bot.reviewers import notice_refused
 from bot.tg import ui
 from bot.tg.delivery import deliver_documents
 from bot.tg.services import BotContext, Services, services_of
@@ -45,6 +46,7 @@ from models.filings import (
     state_of,
     stop_reminders,
 )
+from models.reviewers import mark_reached
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
 from rules.dates import parse_date
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
@@ -768,10 +770,11 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
                 await bot.send_document(
                     chat_id, InputFile(content, filename=name), caption=what.get(
                         "zh" if card else lang))  # fmt: skip
-        except Forbidden:  # the bot is blocked there (or was removed from the group): give up
-            log.info("notice %s not sent: the bot may not write to that chat", row_id)
-            with session_scope(engine) as session:
-                outbox.finish(session, row_id, status=OutboxStatus.FAILED, now=now, error="403")
+        except Forbidden as exc:  # blocked, never written to, or removed from the group
+            await asyncio.to_thread(
+                notice_refused, engine, row_id, chat_id, payload, exc.message, now,
+                services.reviewers,
+            )  # fmt: skip
             continue
         except TelegramError as exc:
             log.info("notice %s not sent: %s", row_id, type(exc).__name__)
@@ -781,6 +784,8 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
             continue
         with session_scope(engine) as session:
             outbox.finish(session, row_id, status=OutboxStatus.SENT, now=services.clock())
+            if payload.get("kind") == "card":
+                mark_reached(session, chat_id)  # a chat once refused takes cards again
 
 
 def _stored(

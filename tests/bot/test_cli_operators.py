@@ -85,8 +85,8 @@ def test_reviewers_are_added_listed_and_removed(url: str) -> None:
     code, out = run(url, "reviewers", "list", "--json")
     assert code == 0
     listed = json.loads(out)
-    assert {"telegram_id": 9101, "name": "王审核", "source": "db"} in [
-        {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed
+    assert {"telegram_id": 9101, "name": "王审核", "source": "db", "reachable": True} in [
+        {k: r[k] for k in ("telegram_id", "name", "source", "reachable")} for r in listed
     ]
     assert {"telegram_id": 55, "name": "", "source": "BEIAN_REVIEWERS"} in [
         {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed

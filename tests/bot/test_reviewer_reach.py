@@ -1,5 +1,6 @@
-"""One list of reviewers for the bot and the CLI (issue 26 item 9): a running `beian serve`,
-`beian filings change` run beside it."""
+"""One list of reviewers for the bot and the CLI, and cards that cannot be delivered (issue 26
+items 8 and 9): a running `beian serve`, `beian filings change` run beside it, the local Bot
+API refusing some chats with 403."""
 
 from __future__ import annotations
 
@@ -96,6 +97,17 @@ def _submitted(folder: Path, filing_id: int, review_chat: int | None = None) -> 
     assert outcome.done, outcome.refusal
 
 
+def _marked(folder: Path) -> set[int]:
+    """The chats marked unreachable now."""
+    engine = make_engine(_database(folder))
+    with engine.connect() as connection:
+        found = {
+            int(r[0]) for r in connection.exec_driver_sql("select chat_id from unreachable_chat")
+        }
+    engine.dispose()
+    return found
+
+
 def _submit_cards(fake: FakeBotAPI, chat: int, filing_id: int) -> list[str]:
     return [
         message_text(m)
@@ -175,3 +187,73 @@ def test_a_removed_reviewer_stays_removed_though_still_in_beian_reviewers(
         assert [r["telegram_id"] for r in listed] == [R1]
     finally:
         assert bot.stop() == 0, bot.output()
+
+
+def test_a_review_group_that_refuses_the_card_sends_it_to_the_reviewers_privately(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    filing_id = _filing(tmp_path)
+    fake.block(GROUP)  # the bot was removed from the group
+    env = {
+        "BEIAN_REVIEWERS": f"{R1},{R2}",
+        "BEIAN_REVIEW_CHAT": str(GROUP),
+        "BEIAN_SUPERVISOR_CHAT": str(SUPERVISOR),
+    }
+    bot = BotProcess(fake, tmp_path, env=env).start()
+    try:
+        _submitted(tmp_path, filing_id, review_chat=GROUP)
+        for reviewer in (R1, R2):
+            card = fake.wait_until(lambda r=reviewer: _submit_cards(fake, r, filing_id), 30)[0]
+            assert "初审通过" in card  # with its buttons: the reviewer acts from it
+        assert fake.chat_messages(SUPERVISOR) == []  # the reviewers were reached
+        shown = _reviewers(bot)
+        line = next(line for line in shown.splitlines() if str(GROUP) in line)
+        assert "BEIAN_REVIEW_CHAT" in line and "CANNOT BE REACHED" in line and "kicked" in line
+    finally:
+        assert bot.stop() == 0, bot.output()
+    log = bot.output()
+    warning = next(line for line in log.splitlines() if "refused in the review chat" in line)
+    assert "WARNING" in warning and str(GROUP) in warning
+    assert f"sent instead to {R1}, {R2}" in warning
+    assert "Traceback" not in log
+
+
+def test_reviewers_who_cannot_be_reached_are_listed_and_the_supervisor_gets_the_card(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    first, second, third = (_filing(tmp_path) for _ in range(3))
+    fake.block(R1)  # registered, but never wrote to the bot
+    env = {"BEIAN_REVIEWERS": f"{R1},{R2}", "BEIAN_SUPERVISOR_CHAT": str(SUPERVISOR)}
+    bot = BotProcess(fake, tmp_path, env=env).start()
+    try:
+        _submitted(tmp_path, first)
+        fake.wait_until(lambda: _submit_cards(fake, R2, first), 30)
+        fake.wait_until(lambda: "refused in the private chat of reviewer" in bot.output())
+        listed = {r["telegram_id"]: r for r in json.loads(_reviewers(bot, "--json"))}
+        assert listed[R1]["reachable"] is False
+        assert "can't initiate conversation" in listed[R1]["last_failure"]
+        assert listed[R1]["unreachable_since"] is not None
+        assert listed[R2]["reachable"] is True
+        assert fake.chat_messages(SUPERVISOR) == []  # R2 had it
+
+        fake.block(R2)  # now nobody can be reached: the supervisor gets the card
+        _submitted(tmp_path, second)
+        fake.wait_until(lambda: _submit_cards(fake, SUPERVISOR, second), 30)
+        assert _submit_cards(fake, SUPERVISOR, first) == []  # only what nobody got
+
+        fake.unblock(R1)  # R1 wrote to the bot: the next card reaches them, the mark goes
+        _submitted(tmp_path, third)
+        fake.wait_until(lambda: _submit_cards(fake, R1, third), 30)
+        fake.wait_until(lambda: R1 not in _marked(tmp_path), 15)  # the card's row closed
+        listed = {r["telegram_id"]: r for r in json.loads(_reviewers(bot, "--json"))}
+        assert listed[R1]["reachable"] is True and listed[R1]["last_failure"] is None
+        assert listed[R2]["reachable"] is False
+    finally:
+        assert bot.stop() == 0, bot.output()
+    log = bot.output()
+    refusals = [line for line in log.splitlines() if "card" in line and "refused in" in line]
+    assert all("WARNING" in line for line in refusals) and len(refusals) >= 3
+    assert any(f"reviewer {R1}" in line for line in refusals)
+    assert any(f"sent instead to {SUPERVISOR}" in line for line in refusals)
+    assert "330106198506120015" not in log  # ids of chats, never personal data
+    assert "Traceback" not in log
