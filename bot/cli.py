@@ -285,6 +285,7 @@ def chat(
     if problem is not None:
         typer.echo(f"--out: cannot write to {problem}", err=True)
         raise typer.Exit(1)
+    _pack()  # a pack that cannot be read: one line, exit 2
 
     raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name))
 
@@ -331,6 +332,7 @@ def serve(
     except TokenError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    _pack()  # a pack that cannot be read: one line, exit 2, before anything is contacted
     webhook = None
     if webhook_url is not None:
         if not secret_token:

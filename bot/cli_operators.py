@@ -246,13 +246,10 @@ def filings_export(
 
 
 def _context() -> Any:
-    from bot.cli import _settings
+    from bot.cli import _pack, _settings
     from bot.composition import context_factory
-    from rules.pack import load_pack
 
-    settings = _settings()
-    return settings, context_factory(settings, load_pack(settings.beian_pack,
-                                                         settings.beian_pack_dir))()  # fmt: skip
+    return _settings(), context_factory(_settings(), _pack())()  # a bad pack: one line, exit 2
 
 
 def _read_change(path: Path) -> dict[str, Any]:

@@ -115,3 +115,31 @@ def test_a_setting_out_of_range_is_one_line_naming_it(place: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "BEIAN_WEBHOOK_TIMEOUT: Input should be greater than 0"
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ("remind", "--dry-run"),
+        ("filings", "cancel", "1", "--reason", "x"),
+        ("chat", "--as", "p"),
+        ("materials", "--subject", "enterprise"),
+    ],
+    ids=["remind", "filings-cancel", "chat", "materials"],
+)
+def test_a_pack_path_that_cannot_be_read_is_one_line_and_exit_2(
+    place: Path, verb: tuple[str, ...]
+) -> None:
+    env = {**os.environ, "BEIAN_PACK": "/dev/zero", "DATABASE_URL": f"sqlite:///{place / 'x.db'}"}
+    done = subprocess.run(
+        [str(BEIAN), *verb],
+        cwd=place,
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "/dev/zero: not a regular file (a device, FIFO or socket)"
