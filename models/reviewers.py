@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from models.tables import Reviewer, UnreachableChat
@@ -18,18 +20,30 @@ SEEDED = "BEIAN_REVIEWERS"  # Reviewer.source of a seeded row
 
 
 def seed_reviewers(session: Session, ids: list[int], now: dt.datetime) -> list[int]:
-    """Register each id that was never registered (idempotent); return the ids added."""
+    """Register each id that was never registered (idempotent, and safe when several
+    instances start at once: a row another one inserted meanwhile is left alone); return the
+    ids added."""
     if not ids:
         return []
-    known = set(
-        session.exec(
-            select(Reviewer.telegram_chat_id).where(col(Reviewer.telegram_chat_id).in_(ids))
-        ).all()
-    )
-    added = [i for i in dict.fromkeys(ids) if i not in known]
-    for telegram_id in added:
-        session.add(Reviewer(telegram_chat_id=telegram_id, name="", source=SEEDED, created_at=now))
-    session.flush()
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    added = []
+    for telegram_id in dict.fromkeys(ids):
+        statement = (
+            insert(Reviewer)
+            .values(
+                telegram_chat_id=telegram_id,
+                name="",
+                bureau="",
+                active=True,
+                created_at=now,
+                source=SEEDED,
+            )
+            .on_conflict_do_nothing(index_elements=["telegram_chat_id"])
+            .returning(col(Reviewer.id))
+        )
+        if session.execute(statement).first() is not None:
+            added.append(telegram_id)
     return added
 
 

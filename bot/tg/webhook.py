@@ -19,8 +19,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -36,8 +35,6 @@ READ_TIMEOUT = 10.0  # seconds for a request's headers, and again for its body
 MAX_CONNECTIONS = 128  # Telegram opens at most 100 (setWebhook's max_connections)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-
-Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
 class NotAnUpdateError(ValueError):
@@ -191,17 +188,15 @@ class WebhookServer:
     secret_token: str
     host: str
     port: int
-    extra_routes: list[Route] = field(default_factory=list)
     read_timeout: float = READ_TIMEOUT
     max_connections: int = MAX_CONNECTIONS
     _listener: Listener | None = None
 
     def application(self) -> web.Application:
-        """Return the aiohttp application (the update route plus any extra routes)."""
+        """Return the aiohttp application: the update route only (the operations routes have a
+        listener of their own, never the public one)."""
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/" + self.path.lstrip("/"), self.receive)
-        for method, route, handler in self.extra_routes:
-            app.router.add_route(method, route, handler)
         return app
 
     async def receive(self, request: web.Request) -> web.Response:
