@@ -138,6 +138,7 @@ class _Instances:
                 "BEIAN_INSTANCE": f"i{n}",
                 "BEIAN_RATE_LIMIT": limiter,
                 "BEIAN_HTTP_CLIENT": client,
+                "BEIAN_METRICS_LISTEN": "127.0.0.1:0",  # instances must not meet on 9464
             }
             log = workdir / f"i{n}.log"
             self.logs.append(log)

@@ -103,6 +103,7 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{tmp}/bot.db",
             "BEIAN_TODAY": "2026-11-28",
             "BEIAN_RATE_LIMIT": "off",
+            "BEIAN_METRICS_LISTEN": "127.0.0.1:0",  # instances must not meet on 9464
         }
         with (Path(tmp) / "serve.log").open("wb") as log:
             serve = subprocess.Popen(

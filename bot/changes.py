@@ -70,7 +70,6 @@ def report_change_in(
     who: Actor,
     ctx: Context,
     now: dt.datetime,
-    configured_reviewers: tuple[int, ...] = (),
     review_chat: int | None = None,
     lang: Lang = "zh",
     holder: str | None = None,
@@ -89,7 +88,7 @@ def report_change_in(
     detail, card = (
         _lines(changes, spec, flat, private=private, advice=advice) for private in (False, True)
     )
-    reviewers = reviewer_ids(session, list(configured_reviewers))
+    reviewers = reviewer_ids(session)
     chats = [review_chat] if review_chat is not None else sorted(reviewers)
     action = Action(
         FilingEvent.REPORT_CHANGE,

@@ -50,8 +50,17 @@ LangOpt = Annotated[Lang | None, typer.Option("--lang", help="zh (default) or en
 
 @cache
 def _settings() -> Settings:
-    """Return the settings, read from the environment once per run of `beian`."""
-    return Settings()
+    """Return the settings, read from the environment once per run of `beian`; a value that
+    is not valid is one line per problem (never the value: it may be a secret), exit 2."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"{name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.callback()
@@ -79,6 +88,17 @@ def _pack() -> Pack:
     except PackError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+
+
+def _output_folder(out: Path, option: str = "--out") -> None:
+    """Create `out` for the files a verb writes, or stop with one line (exit 1)."""
+    from bot.files import OutputFolderError, prepare_folder
+
+    try:
+        prepare_folder(out)
+    except OutputFolderError as exc:
+        typer.echo(f"{option}: cannot write to {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def _out(as_json: bool, payload: Any, lines: list[str]) -> None:
@@ -197,6 +217,7 @@ def render_documents(
     if problems or answers is None:
         typer.echo("\n".join(problems), err=True)
         raise typer.Exit(1)
+    _output_folder(out)
     ctx = DocumentContext(
         pack=pack,
         today=_today(),
@@ -204,7 +225,11 @@ def render_documents(
         change=change,
         lang=language,
     )
-    written = write_documents(kind or list(RENDERED_BY_DEFAULT), answers, ctx, out)
+    try:
+        written = write_documents(kind or list(RENDERED_BY_DEFAULT), answers, ctx, out)
+    except OSError as exc:  # the folder was fine a moment ago: full, or taken away
+        typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from exc
     lines = [f"{d['path']}  ({d['pages']} 页, {d['bytes']} bytes)" for d in written]
     for d in written:
         if d["missing_glyphs"]:
@@ -254,6 +279,13 @@ def chat(
 ) -> None:
     """Run the interview in this terminal (one answer per line; piped input works)."""
     from bot.composition import chat_main
+    from bot.files import folder_problem
+
+    problem = folder_problem(out)  # said now, not after the whole interview
+    if problem is not None:
+        typer.echo(f"--out: cannot write to {problem}", err=True)
+        raise typer.Exit(1)
+    _pack()  # a pack that cannot be read: one line, exit 2
 
     raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name))
 
@@ -300,6 +332,7 @@ def serve(
     except TokenError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    _pack()  # a pack that cannot be read: one line, exit 2, before anything is contacted
     webhook = None
     if webhook_url is not None:
         if not secret_token:
@@ -309,6 +342,11 @@ def serve(
         if not host or not port.isdigit():
             raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8443", param_hint="--listen")
         webhook = Webhook(webhook_url, host, int(port), secret_token)
+        try:
+            settings.metrics_address()
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
     setup_logging()  # stderr, masked: the service manager keeps it
     raise typer.Exit(run(settings, token, webhook))
 
@@ -380,7 +418,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
     from telegram import Bot
 
     from bot.composition import context_factory
-    from bot.filing_actions import Reviewers
+    from bot.reviewers import reviewers_of
     from bot.settings import TokenError, bot_token
     from bot.tg import ui
     from bot.tg.reminders import Pacer, dispatch
@@ -409,7 +447,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
             context=context_factory(settings, pack),
             clock=(lambda: frozen) if (frozen := settings.beian_now) else system_clock,
             worker=settings.beian_instance or f"{socket.gethostname()}:remind",
-            reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+            reviewers=reviewers_of(settings),
             button_key=ui.button_key(token),
             supervisor_chat=settings.beian_supervisor_chat,
             pacer=Pacer(settings.beian_remind_rate or None),
@@ -424,6 +462,7 @@ def diagrams(
     """Draw the interview and lifecycle state machines (mermaid) into Markdown pages."""
     from bot.diagrams import write_pages
 
+    _output_folder(out)
     for path in write_pages(out):
         typer.echo(str(path))
 
@@ -431,4 +470,9 @@ def diagrams(
 def main() -> None:
     """Run the CLI: every file beian creates (database, PDFs, logs) is the user's alone."""
     os.umask(0o077)
-    app()
+    try:
+        app()
+    except OSError as exc:  # a path or a device no verb foresaw: one line, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"beian: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        raise SystemExit(1) from None

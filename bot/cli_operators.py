@@ -18,13 +18,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 
 def _engine() -> Any:
+    """The database of DATABASE_URL, migrated, with BEIAN_REVIEWERS' ids registered (the CLI
+    reads the same list of reviewers as the bot, whatever this shell's environment says)."""
     from bot.cli import _settings
+    from bot.reviewers import seed_configured
     from models import migrate
     from models.db import make_engine
 
     url = _settings().database_url
     migrate.upgrade(url)
-    return make_engine(url)
+    engine = make_engine(url)
+    seed_configured(engine, _settings(), _now())
+    return engine
 
 
 def _now() -> Any:
@@ -53,27 +58,58 @@ def reviewers_add(
 
 @reviewers_app.command("list")
 def reviewers_list(as_json: JsonOpt = False) -> None:
-    """List the active reviewers (the table's and BEIAN_REVIEWERS')."""
+    """List the active reviewers (BEIAN_REVIEWERS' among them) and who cannot be reached."""
     from sqlmodel import col, select
 
     from bot.cli import _settings
     from models.db import session_scope
+    from models.reviewers import unreachable
     from models.tables import Reviewer
 
+    settings = _settings()
     with session_scope(_engine()) as session:
-        rows = session.exec(select(Reviewer).where(col(Reviewer.active))).all()
-        found = [{"telegram_id": r.telegram_chat_id, "name": r.name, "source": "db"} for r in rows]
-    known = {r["telegram_id"] for r in found}
-    found += [
-        {"telegram_id": i, "name": "", "source": "BEIAN_REVIEWERS"}
-        for i in _settings().reviewer_ids()
-        if i not in known
-    ]
-    _print(
-        as_json,
-        found,
-        [f"{r['telegram_id']}  {r['name']}  ({r['source']})" for r in found] or ["no reviewers"],
-    )
+        rows = session.exec(
+            select(Reviewer).where(col(Reviewer.active)).order_by(col(Reviewer.id))
+        ).all()
+        marks = unreachable(session)
+        found: list[dict[str, Any]] = [
+            {
+                "telegram_id": r.telegram_chat_id,
+                "name": r.name,
+                "source": r.source,
+                "reachable": r.telegram_chat_id not in marks,
+                "unreachable_since": _since(marks.get(r.telegram_chat_id)),
+                "last_failure": _failure(marks.get(r.telegram_chat_id)),
+            }
+            for r in rows
+        ]
+    lines = [
+        f"{r['telegram_id']}  {r['name']}  ({r['source']})" + _unreached(r["unreachable_since"],
+                                                                        r["last_failure"])
+        for r in found
+    ] or ["no reviewers"]  # fmt: skip
+    for setting, chat in (
+        ("BEIAN_REVIEW_CHAT", settings.beian_review_chat),
+        ("BEIAN_SUPERVISOR_CHAT", settings.beian_supervisor_chat),
+    ):
+        if chat is not None:
+            mark = marks.get(chat)
+            lines.append(f"{chat}  ({setting})" + _unreached(_since(mark), _failure(mark)))
+    _print(as_json, found, lines)
+
+
+def _since(mark: Any) -> str | None:
+    return mark.since.isoformat(timespec="seconds") if mark is not None else None
+
+
+def _failure(mark: Any) -> str | None:
+    if mark is None:
+        return None
+    return f"{mark.error} ({mark.failures}x, last {mark.last_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def _unreached(since: str | None, failure: str | None) -> str:
+    return f"  CANNOT BE REACHED since {since}: {failure}" if since else ""
 
 
 @reviewers_app.command("remove")
@@ -183,10 +219,12 @@ def filings_export(
     """Write a filing's answers (JSON, with its audit trail) and its latest PDFs into a folder."""
     from sqlmodel import col, select
 
+    from bot.cli import _output_folder
     from models.db import session_scope
     from models.filings import filing_json
     from models.tables import GeneratedDocument
 
+    _output_folder(out)
     with session_scope(_engine()) as session:
         shown = filing_json(session, _filing_or_exit(session, filing_id))
         documents = session.exec(
@@ -195,33 +233,42 @@ def filings_export(
             .order_by(col(GeneratedDocument.id))
         ).all()
         latest = {d.filename: d.content for d in documents}  # a later render replaces one
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"filing-{filing_id}.json").write_text(
-        json.dumps(shown, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    for name, content in latest.items():
-        (out / name).write_bytes(content)
+    try:
+        (out / f"filing-{filing_id}.json").write_text(
+            json.dumps(shown, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        for name, content in latest.items():
+            (out / name).write_bytes(content)
+    except OSError as exc:  # the folder was fine a moment ago: full, or taken away
+        typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"{out / f'filing-{filing_id}.json'} and {len(latest)} PDF(s)")
 
 
 def _context() -> Any:
-    from bot.cli import _settings
+    from bot.cli import _pack, _settings
     from bot.composition import context_factory
-    from rules.pack import load_pack
 
-    settings = _settings()
-    return settings, context_factory(settings, load_pack(settings.beian_pack,
-                                                         settings.beian_pack_dir))()  # fmt: skip
+    return _settings(), context_factory(_settings(), _pack())()  # a bad pack: one line, exit 2
 
 
 def _read_change(path: Path) -> dict[str, Any]:
-    """Read CHANGE.yaml (or .json): {changed_on, reason, set: {dotted path: value}}."""
+    """Read CHANGE.yaml (or .json): {changed_on, reason, set: {dotted path: value}}; a file
+    that cannot be read (missing, a folder, a device, over 1 MB, not YAML) is one line, exit 1."""
     import yaml
 
+    from rules.files import UnreadableFileError, read_text
+
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        typer.echo(f"cannot read {path}: {exc}", err=True)
+        raw = yaml.safe_load(read_text(path))  # JSON is YAML
+    except UnreadableFileError as exc:
+        typer.echo(f"--file: cannot read {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except yaml.YAMLError as exc:
+        typer.echo(f"--file: {path}: not YAML or JSON: {' '.join(str(exc).split())}", err=True)
+        raise typer.Exit(1) from exc
+    except RecursionError as exc:
+        typer.echo(f"--file: {path}: nested too deeply", err=True)
         raise typer.Exit(1) from exc
     return raw if isinstance(raw, dict) else {}
 
@@ -267,6 +314,8 @@ def filings_change(
     as_json: JsonOpt = False,
 ) -> None:
     """Report a change of a certified filing (the chat's checks; nothing changes on a problem)."""
+    from pydantic import ValidationError
+
     from bot.changes import report_change_in
     from bot.deliveries import prepare_documents, render_in_process
     from models.db import session_scope
@@ -283,10 +332,19 @@ def filings_change(
         state = state_of(filing)
         if not changeable(state):
             problems.append(not_changeable(state.status).zh)
+        checked = None
+        if values:  # the fields are checked whatever else is wrong: every problem at once
+            try:
+                checked = apply_changes(filing.data, values, ctx.pack)
+            except ValidationError:  # stored before today's checks: not the file's problem
+                problems.append(
+                    f"#{filing_id}: the stored answers do not pass today's checks "
+                    "(see beian filings show); the change cannot be applied to them"
+                )
+            else:
+                problems += list(checked.problems)
         if not problems:
-            checked = apply_changes(filing.data, values, ctx.pack)
-            problems += list(checked.problems)
-        if not problems:
+            assert checked is not None
             assert checked.answers is not None
             outcome = report_change_in(
                 session,
@@ -297,7 +355,6 @@ def filings_change(
                 who=Actor(Role.OPERATOR, "cli"),
                 ctx=ctx,
                 now=_now(),
-                configured_reviewers=tuple(settings.reviewer_ids()),
                 review_chat=settings.beian_review_chat,
             )
             if outcome.refusal is not None:
@@ -337,7 +394,8 @@ def filings_cancel(
 ) -> None:
     """Cancel a filing (注销): reminders stop, the reviewers and the applicant are told."""
     from bot.deliveries import prepare_documents, render_in_process
-    from bot.filing_actions import Reviewers, act
+    from bot.filing_actions import act
+    from bot.reviewers import reviewers_of
     from rules.filing_life import Actor, Role
     from rules.lifecycle import FilingEvent
 
@@ -353,7 +411,7 @@ def filings_cancel(
         who=Actor(Role.OPERATOR, "cli"),
         ctx=ctx,
         clock=_now,
-        reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+        reviewers=reviewers_of(settings),
         note=reason.strip()[:500],
     )
     if outcome.refusal is not None:

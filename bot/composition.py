@@ -41,12 +41,14 @@ def context_factory(
 
 def chat_main(settings: Settings, *, lang: Lang | None, out: Path, as_name: str | None) -> int:
     """Run the terminal chat; return its exit code."""
+    from bot.reviewers import reviewers_of, seed_configured
     from bot.terminal import run_chat
 
     setup_logging(file=settings.data_dir() / "logs" / "beian.log")
     pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
+    seed_configured(engine, settings, system_clock())
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
     if hasattr(sys.stdin, "reconfigure"):
@@ -62,6 +64,7 @@ def chat_main(settings: Settings, *, lang: Lang | None, out: Path, as_name: str 
             out=out,
             stdin=sys.stdin,
             stdout=sys.stdout,
+            reviewers=reviewers_of(settings),
         )
     except KeyboardInterrupt:
         return 130

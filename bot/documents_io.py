@@ -13,27 +13,31 @@ from documents.model import ChangeReport, DocumentContext, document_jobs
 from documents.render import render
 from rules.answers import FilingAnswers, answer_problems
 from rules.enums import DocumentKind
+from rules.files import UnreadableFileError, read_text
 from rules.text import Lang
 
 
-def _read(path: Path) -> tuple[Any, str | None]:
+def read_data(path: Path) -> tuple[Any, str | None]:
+    """Return a JSON (.json) or YAML file's data, or None and one line saying why not."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"{path}: {exc}"
+        text = read_text(path)
+    except UnreadableFileError as exc:
+        return None, f"cannot read {exc}"
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text), None
         return yaml.safe_load(text), None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        return None, f"{path}: {exc}"
+        return None, f"{path}: " + " ".join(str(exc).split())  # YAML's own is several lines
+    except RecursionError:
+        return None, f"{path}: nested too deeply"
 
 
 def load_render_inputs(
     answers_path: Path, change_path: Path | None, lang: Lang
 ) -> tuple[list[str], FilingAnswers | None, ChangeReport | None]:
     """Return (problems, answers, change); problems is empty when both read and validate."""
-    raw, problem = _read(answers_path)
+    raw, problem = read_data(answers_path)
     if problem:
         return [problem], None, None
     problems: list[str] = []
@@ -44,7 +48,7 @@ def load_render_inputs(
     except ValidationError as exc:
         problems += [f"{answers_path}: {line}" for line in answer_problems(exc, lang)]
     if change_path is not None:
-        raw_change, problem = _read(change_path)
+        raw_change, problem = read_data(change_path)
         if problem:
             problems.append(problem)
         else:
@@ -58,9 +62,11 @@ def load_render_inputs(
 def write_documents(
     kinds: list[DocumentKind], answers: FilingAnswers, ctx: DocumentContext, out: Path
 ) -> list[dict[str, Any]]:
-    """Render every kind, then write the files (nothing is written if a render fails)."""
+    """Render every kind, then write the files (nothing is written if a render fails);
+    `out` is checked by the caller (`bot.files.prepare_folder`), a write may still raise
+    OSError."""
     rendered = [render(kind, answers, c) for kind, c in document_jobs(kinds, answers, ctx)]
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
     for doc in rendered:
         path = out / doc.filename

@@ -70,17 +70,20 @@ class Outcome:
         return self.decision is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # Reviewers((55,)) meant ids once: now a TypeError
 class Reviewers:
-    """Who reviews this city's filings, and where their cards go."""
+    """Who reviews this city's filings (the `reviewer` table: BEIAN_REVIEWERS only seeds it,
+    `bot.reviewers.seed_configured`), where their cards go (BEIAN_REVIEW_CHAT, else each
+    reviewer privately) and where a card goes when none of them can be reached
+    (BEIAN_SUPERVISOR_CHAT)."""
 
-    configured: tuple[int, ...] = ()
     review_chat: int | None = None
+    supervisor_chat: int | None = None
 
     def ids(self, engine: sa.Engine) -> set[int]:
         """Return every active reviewer's Telegram id."""
         with session_scope(engine) as session:
-            return reviewer_ids(session, list(self.configured))
+            return reviewer_ids(session)
 
     def chats(self, engine: sa.Engine) -> list[int]:
         """Return where a card goes: the review chat, else each reviewer privately."""

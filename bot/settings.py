@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/beian.db"
@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # The HTTP client of the bot's Bot API calls: "aiohttp" (ours, `bot.tg.transport`: ~3.5×
     # the calls per second of httpx) or "httpx" (PTB's own).
     beian_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
+    # Webhook mode: where /healthz and /metrics are served (HOST:PORT, or "off"), apart from
+    # the public webhook listener; how long a client may take to send a request's headers,
+    # and again its body (s); how many connections each listener keeps open at once.
+    beian_metrics_listen: str = "127.0.0.1:9464"
+    beian_webhook_timeout: float = Field(default=10.0, gt=0)
+    beian_webhook_connections: int = Field(default=128, ge=1)
     # The bot's @username, for the t.me links `beian reviewers invite` prints.
     beian_bot_username: str | None = None
     # Where logs (and, by default, the SQLite database) live.
@@ -65,6 +71,18 @@ class Settings(BaseSettings):
         """Return BEIAN_REVIEWERS as ids (anything that is not a number is ignored)."""
         parts = self.beian_reviewers.replace("，", ",").split(",")
         return [int(p) for p in (part.strip() for part in parts) if p.lstrip("-").isdigit()]
+
+    def metrics_address(self) -> tuple[str, int] | None:
+        """Return BEIAN_METRICS_LISTEN as (host, port), None when "off"; ValueError when it is
+        neither HOST:PORT nor off ([::1]:9464 for IPv6)."""
+        value = self.beian_metrics_listen.strip()
+        if value.lower() in {"off", "none", ""}:
+            return None
+        host, _, port = value.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"BEIAN_METRICS_LISTEN: use HOST:PORT or off, not {value!r}")
+        return host, int(port)
 
     def data_dir(self) -> Path:
         """Return the data folder: BEIAN_DATA_DIR, else the SQLite database's folder, else data/."""

@@ -131,7 +131,6 @@ def _changed(
         who=Actor(Role.APPLICANT, str(applicant_id)),
         ctx=ctx,
         now=now,
-        configured_reviewers=reviewers.configured,
         review_chat=reviewers.review_chat,
         lang=step.state.lang,
         holder=holder,

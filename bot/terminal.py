@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
-from bot.filing_actions import describe, reopening
+from bot.filing_actions import Reviewers, describe, reopening
 from bot.submission import Submitted, submission_writer
 from dialogs.commands import Command, read_command
 from dialogs.model import Context, Input, Reply, ShowFilings, Stage
@@ -94,8 +94,10 @@ def run_chat(
     out: Path,
     stdin: TextIO,
     stdout: TextIO,
+    reviewers: Reviewers | None = None,
 ) -> int:
-    """Chat until the interview is submitted or the input ends; return the exit code."""
+    """Chat until the interview is submitted or the input ends; return the exit code.
+    `reviewers`: where a change's cards go (the bot sends them)."""
     interactive = stdin.isatty()
     who = Who(CHANNEL, external_id, lang)
 
@@ -116,7 +118,7 @@ def run_chat(
                     Input.typed(text, since=since),
                     ctx,
                     clock(),
-                    effect_writer=submission_writer(ctx, HOLDER, None),
+                    effect_writer=submission_writer(ctx, HOLDER, None, reviewers),
                 )
         except Exception:
             log.exception("turn failed for a terminal applicant")

@@ -237,10 +237,11 @@ def applicant_by_channel(session: Session, channel: str, external_id: str) -> Ap
 # --- reviewers -------------------------------------------------------------------------------
 
 
-def reviewer_ids(session: Session, configured: list[int]) -> set[int]:
-    """Return the Telegram ids of active reviewers: BEIAN_REVIEWERS and the table."""
+def reviewer_ids(session: Session) -> set[int]:
+    """Return the Telegram ids of active reviewers (the table is the one list: BEIAN_REVIEWERS
+    only seeds it, `models.reviewers.seed_reviewers`)."""
     stored = session.exec(select(Reviewer.telegram_chat_id).where(col(Reviewer.active))).all()
-    return {int(i) for i in stored} | set(configured)
+    return {int(i) for i in stored}
 
 
 def add_reviewer(session: Session, telegram_id: int, name: str, now: dt.datetime) -> Reviewer:

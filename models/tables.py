@@ -188,6 +188,26 @@ class Reviewer(SQLModel, table=True):
     bureau: str = Field(default="", max_length=200)
     active: bool = Field(default=True)
     created_at: dt.datetime = _ts()
+    # How they were registered: "db" (`beian reviewers add`, an invite) or "BEIAN_REVIEWERS"
+    # (seeded from the setting: it only adds ids never registered, see bot.reviewers).
+    source: str = Field(default="db", max_length=20, sa_column_kwargs={"server_default": "db"})
+
+
+class UnreachableChat(SQLModel, table=True):
+    """A chat the bot was refused (403) when it sent a reviewers' card there: a reviewer who
+    never wrote to the bot or blocked it, a review group the bot was removed from. Cleared by
+    the next card that gets through; `beian reviewers list` shows it."""
+
+    __tablename__ = "unreachable_chat"
+
+    chat_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    role: str = Field(max_length=20)  # "reviewer", "review_chat", "supervisor" or "chat"
+    since: dt.datetime = _ts()  # the first refusal since the chat was last reached
+    last_at: dt.datetime = _ts()
+    failures: int = Field(default=1)
+    error: str = Field(default="", max_length=200)  # Telegram's description, e.g. "Forbidden: …"
 
 
 class GeneratedDocument(SQLModel, table=True):

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.enums import PeriodKind, SubjectType
+from rules.files import UnreadableFileError, read_text
 from rules.text import Text
 
 PACKS_DIR = Path(__file__).parent / "packs"
@@ -202,13 +203,17 @@ def load_pack(name_or_path: str = "example", pack_dir: Path | None = None) -> Pa
 
 
 def _load_one(path: Path) -> Pack:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+    if not path.exists() and not path.is_symlink():
         known = ", ".join(sorted(p.stem for p in PACKS_DIR.glob("*.yaml")))
-        raise PackError(f"{path}: no such pack file (shipped packs: {known})") from exc
+        raise PackError(f"{path}: no such pack file (shipped packs: {known})")
+    try:
+        raw = yaml.safe_load(read_text(path))
+    except UnreadableFileError as exc:
+        raise PackError(str(exc)) from exc
     except yaml.YAMLError as exc:
         raise PackError(f"{path}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise PackError(f"{path}: nested too deeply") from exc
     if not isinstance(raw, dict):
         raise PackError(f"{path}: the file must hold a mapping of keys, not {type(raw).__name__}")
     try:

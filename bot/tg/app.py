@@ -35,8 +35,8 @@ from telegram.request import BaseRequest
 from bot.composition import context_factory
 from bot.conversation import Conversations
 from bot.deliveries import claim_deliveries
-from bot.filing_actions import Reviewers
 from bot.logs import mask
+from bot.reviewers import reviewers_of, seed_configured
 from bot.settings import Settings
 from bot.tg import handlers, ui
 from bot.tg.delivery import deliver_documents, send_text
@@ -117,7 +117,7 @@ async def open_services(
         holder=holder,
         button_key=ui.button_key(app.bot.token),
         bot_id=app.bot.id,
-        reviewers=Reviewers(tuple(settings.reviewer_ids()), settings.beian_review_chat),
+        reviewers=reviewers_of(settings),
     )
     app.bot_data.services = services
 
@@ -307,6 +307,8 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
         return 1
     holder = instance_name(settings, webhook)
     services = await open_services(app, settings, holder=holder)
+    # BEIAN_REVIEWERS seeds the one list the bot and the CLI read (bot.reviewers)
+    await asyncio.to_thread(seed_configured, services.db.engine, settings, services.clock())
     await asyncio.to_thread(services.renderer.warm)  # workers start now, not at the first set
     await app.start()
     processor = InboxProcessor(
@@ -346,26 +348,9 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
             log.info("polling %s as %s", settings.telegram_api_base_url, holder)
             await poll(app.bot, processor, stop)
         else:
-            from bot.tg.metrics import routes
-            from bot.tg.webhook import WebhookServer  # aiohttp: only webhook mode needs it
-
-            server = WebhookServer(
-                processor,
-                webhook.path,
-                webhook.secret_token,
-                webhook.host,
-                webhook.port,
-                extra_routes=routes(services.metrics, services.db.engine, services.clock),
-            )
-            await server.start()
-            await app.bot.set_webhook(
-                webhook.url,
-                secret_token=webhook.secret_token,
-                allowed_updates=list(Update.ALL_TYPES),
-            )
-            log.info("webhook %s on %s:%s as %s", webhook.url, webhook.host, webhook.port, holder)
-            await stop.wait()
-            await server.stop()
+            code = await _serve_webhook(app, services, processor, settings, webhook, stop)
+            if code:
+                return code
     finally:
         stop.set()
         await processor.drain()
@@ -376,6 +361,67 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
         await app.stop()
         await app.shutdown()
         services.close()
+    return 0
+
+
+async def _serve_webhook(
+    app: Application,  # type: ignore[type-arg]
+    services: Services,
+    processor: InboxProcessor,
+    settings: Settings,
+    webhook: Webhook,
+    stop: asyncio.Event,
+) -> int:
+    """Listen for Telegram on the webhook's address and serve /healthz and /metrics on
+    BEIAN_METRICS_LISTEN (never on the public listener) until `stop`; return 0, or 1 when an
+    address cannot be bound."""
+    from aiohttp import web
+
+    from bot.tg.metrics import routes
+    from bot.tg.webhook import Listener, WebhookServer  # aiohttp: only webhook mode needs it
+
+    server = WebhookServer(
+        processor,
+        webhook.path,
+        webhook.secret_token,
+        webhook.host,
+        webhook.port,
+        read_timeout=settings.beian_webhook_timeout,
+        max_connections=settings.beian_webhook_connections,
+    )
+    operations = None
+    metrics_at = settings.metrics_address()
+    if metrics_at is not None:
+        ops_app = web.Application()
+        for method, path, handler in routes(services.metrics, services.db.engine, services.clock):
+            ops_app.router.add_route(method, path, handler)
+        operations = Listener(
+            ops_app, *metrics_at, settings.beian_webhook_timeout, settings.beian_webhook_connections
+        )
+    started: list[Listener | WebhookServer] = []
+    try:
+        for listener, what in ((server, "the webhook"), (operations, "BEIAN_METRICS_LISTEN")):
+            if listener is None:
+                continue
+            try:
+                await listener.start()
+            except OSError as exc:
+                _fail(f"{what}: cannot listen on {listener.host}:{listener.port} ({exc.strerror})")
+                return 1
+            started.append(listener)
+        await app.bot.set_webhook(
+            webhook.url,
+            secret_token=webhook.secret_token,
+            allowed_updates=list(Update.ALL_TYPES),
+        )
+        where = f"{webhook.host}:{webhook.port}"
+        log.info("webhook %s on %s as %s", webhook.url, where, services.holder)
+        if operations is not None:
+            log.info("/healthz and /metrics on %s:%s", operations.host, operations.bound_port)
+        await stop.wait()
+    finally:
+        for listener in started:
+            await listener.stop()
     return 0
 
 

@@ -23,6 +23,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.deliveries import is_individual
 from bot.filing_actions import act, describe, record_icon, record_online
+from bot.reviewers import notice_refused
 from bot.tg import ui
 from bot.tg.delivery import (
     answer,
@@ -48,6 +49,7 @@ from models.filings import (
     state_of,
     stop_reminders,
 )
+from models.reviewers import mark_reached
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
 from rules.dates import parse_date
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
@@ -768,10 +770,11 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
                 card = payload.get("kind") == "card"
                 what = reviewer_caption(kind) if card else caption(kind, individual=False)
                 await send_document(bot, chat_id, content, name, what.get("zh" if card else lang))
-        except Forbidden:  # the bot is blocked there (or was removed from the group): give up
-            log.info("notice %s not sent: the bot may not write to that chat", row_id)
-            with session_scope(engine) as session:
-                outbox.finish(session, row_id, status=OutboxStatus.FAILED, now=now, error="403")
+        except Forbidden as exc:  # blocked, never written to, or removed from the group
+            await asyncio.to_thread(
+                notice_refused, engine, row_id, chat_id, payload, exc.message, now,
+                services.reviewers,
+            )  # fmt: skip
             continue
         except TelegramError as exc:
             if refused_for_good(exc):  # the same request would be refused again: not retried
@@ -786,6 +789,8 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
             continue
         with session_scope(engine) as session:
             outbox.finish(session, row_id, status=OutboxStatus.SENT, now=services.clock())
+            if payload.get("kind") == "card":
+                mark_reached(session, chat_id)  # a chat once refused takes cards again
 
 
 def _stored(

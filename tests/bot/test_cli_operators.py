@@ -16,6 +16,7 @@ from models import migrate
 from models.db import make_engine, session_scope
 from models.filings import redeem_invite
 from models.repo import create_filing, get_or_create_applicant
+from models.reviewers import seed_reviewers
 from models.tables import Filing, GeneratedDocument
 from rules.enums import DocumentKind, Location, SubjectType
 from rules.filing_life import Actor, Role
@@ -31,6 +32,10 @@ NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
 def url(tmp_path: Path) -> str:
     found = f"sqlite:///{tmp_path / 'ops.db'}"
     migrate.upgrade(found)
+    engine = make_engine(found)
+    with session_scope(engine) as s:  # as every command does with BEIAN_REVIEWERS=55 (`run`)
+        seed_reviewers(s, [55], NOW)
+    engine.dispose()
     return found
 
 
@@ -80,8 +85,12 @@ def test_reviewers_are_added_listed_and_removed(url: str) -> None:
     code, out = run(url, "reviewers", "list", "--json")
     assert code == 0
     listed = json.loads(out)
-    assert {"telegram_id": 9101, "name": "王审核", "source": "db"} in listed
-    assert {"telegram_id": 55, "name": "", "source": "BEIAN_REVIEWERS"} in listed
+    assert {"telegram_id": 9101, "name": "王审核", "source": "db", "reachable": True} in [
+        {k: r[k] for k in ("telegram_id", "name", "source", "reachable")} for r in listed
+    ]
+    assert {"telegram_id": 55, "name": "", "source": "BEIAN_REVIEWERS"} in [
+        {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed
+    ]
     assert run(url, "reviewers", "remove", "9101")[0] == 0
     assert run(url, "reviewers", "remove", "9101")[0] == 1  # not an active reviewer any more
     assert all(r["telegram_id"] != 9101 for r in json.loads(run(url, "reviewers", "list",
@@ -105,7 +114,9 @@ def test_an_invite_works_once_and_for_24_hours(url: str) -> None:
         assert redeem_invite(s, invite, 9103, "y", dt.datetime.now(dt.UTC)) is None  # once
     engine.dispose()
     listed = json.loads(run(url, "reviewers", "list", "--json")[1])
-    assert {"telegram_id": 9102, "name": "李审核", "source": "db"} in listed
+    assert {"telegram_id": 9102, "name": "李审核", "source": "db"} in [
+        {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed
+    ]
 
 
 def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> None:
@@ -119,7 +130,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
         who=Actor(Role.APPLICANT, "7"),
         ctx=ctx,
         clock=lambda: NOW,
-        reviewers=Reviewers((55,)),
+        reviewers=Reviewers(),
         applicant_external_id="7",
     )
     assert done.done and done.notices  # the applicant's update and the reviewer's card
@@ -130,7 +141,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
         who=Actor(Role.APPLICANT, "8"),  # somebody else's filing
         ctx=ctx,
         clock=lambda: NOW,
-        reviewers=Reviewers((55,)),
+        reviewers=Reviewers(),
         applicant_external_id="8",
     )
     assert not other.done and other.refusal is not None
@@ -160,8 +171,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PSB = "京公网安备11010502030143号"
 
 
-def _certified(url: str, pack: Pack) -> int:
-    """The individual example, submitted, passed, materials received and certified."""
+def _certified(url: str, pack: Pack, *, up_to: FilingEvent = FilingEvent.CERTIFY) -> int:
+    """The individual example, submitted, passed, materials received and certified (or as far
+    as `up_to`)."""
     import yaml
 
     from bot.submission import filing_from
@@ -189,10 +201,12 @@ def _certified(url: str, pack: Pack) -> int:
             who=Actor(Role.OPERATOR, "test"),
             ctx=ctx,
             clock=lambda: NOW,
-            reviewers=Reviewers((55,)),
+            reviewers=Reviewers(),
             psb_number=PSB,
         )
         assert outcome.done, outcome.refusal
+        if event is up_to:
+            break
     engine.dispose()
     return filing_id
 
@@ -272,6 +286,27 @@ def test_an_invalid_change_lists_every_problem_exits_1_and_changes_nothing(
         url, "filings", "change", str(filing_id), "--file", _change_file(tmp_path, "set: {}\n")
     )
     assert code == 1 and "reason" in out and "set" in out
+
+
+def test_a_change_of_a_filing_not_certified_lists_the_files_problems_too(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack, up_to=FilingEvent.SUBMIT)
+    change = _change_file(
+        tmp_path,
+        "reason: 更换服务器\n"
+        'set: {"website.ips": ["999.1.1.1"], "security_officer.mobile": "12345", "web.ip": 1}\n',
+    )
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 4, lines  # one problem a line, all four of them
+    assert any("取得公安备案号后才能报告变更" in line for line in lines)
+    for field in ("website.ips", "security_officer.mobile", "web.ip"):
+        assert any(line.startswith(field) for line in lines), (field, lines)
+    assert json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])["status"] == (
+        "submitted"
+    )
 
 
 def test_a_change_of_a_filing_not_certified_is_refused(url: str, tmp_path: Path) -> None:

@@ -49,16 +49,22 @@ def _metric(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in the metrics")
 
 
-def test_healthz_and_metrics_on_the_webhook_server(fake: FakeBotAPI, tmp_path: Path) -> None:
-    port = _free_port()
+def test_healthz_and_metrics_on_their_own_listener_not_the_webhooks(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    port, metrics_port = _free_port(), _free_port()
     hook = f"http://127.0.0.1:{port}/telegram/hook"
-    root = f"http://127.0.0.1:{port}"
+    root = f"http://127.0.0.1:{metrics_port}"
     bot = BotProcess(
         fake,
         tmp_path,
         webhook=["--webhook-url", hook, "--listen", f"127.0.0.1:{port}", "--secret-token", "s"],
+        env={"BEIAN_METRICS_LISTEN": f"127.0.0.1:{metrics_port}"},
     ).start()
     try:
+        # the public listener serves Telegram's posts only
+        for path in ("/healthz", "/metrics"):
+            assert _get(f"http://127.0.0.1:{port}{path}")[0] == 404
         status, body = _get(f"{root}/healthz")
         assert status == 200, body
         health = json.loads(body)

@@ -24,7 +24,7 @@ from bot.tg.reminders import Pacer, dispatch, due_now
 from dialogs.model import Context
 from models import migrate
 from models.db import make_engine, session_scope
-from models.filings import deadline_dates
+from models.filings import add_reviewer, deadline_dates
 from models.repo import create_filing, get_or_create_applicant
 from models.tables import Filing, OutboxMessage
 from rules.answers import FilingAnswers
@@ -60,7 +60,9 @@ class World:
         self.engine = make_engine(url)
         self.pack, self.fake = pack, fake
         self.now = at(connected.isoformat())
-        self.reviewers = Reviewers((REVIEWER,))
+        self.reviewers = Reviewers()
+        with session_scope(self.engine) as s:
+            add_reviewer(s, REVIEWER, "审核", self.now)
         raw = yaml.safe_load((EXAMPLES / "individual.yaml").read_text(encoding="utf-8"))
         raw["connection_date"] = connected.isoformat()
         answers = FilingAnswers.model_validate(raw)

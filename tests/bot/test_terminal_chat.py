@@ -76,7 +76,7 @@ def test_english_chat_with_lang_option(tmp_path: Path) -> None:
     assert "Progress: step 2 of 7 (Maintenance)" in done.stdout
 
 
-def test_an_unwritable_out_folder_keeps_the_interview_at_the_summary(tmp_path: Path) -> None:
+def _unwritable(tmp_path: Path) -> Path:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)  # no writing here
@@ -84,13 +84,55 @@ def test_an_unwritable_out_folder_keeps_the_interview_at_the_summary(tmp_path: P
         locked.chmod(0o700)
         locked.rmdir()
         locked.write_text("not a folder")
-    said = [s for s, _ in INDIVIDUAL]
-    done = _chat(tmp_path, said, "--as", "p", "--out", str(locked / "out"))
+    return locked / "out"
+
+
+def test_an_unwritable_out_folder_is_said_before_the_interview(tmp_path: Path) -> None:
+    done = _chat(tmp_path, ["企业"], "--as", "p", "--out", str(_unwritable(tmp_path)))
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
-    assert "无法把文件写入" in done.stdout
-    assert "仍停在核对页" in done.stdout
-    assert "已保存，再次运行 `beian chat` 继续" in done.stdout
+    assert done.stdout == ""  # nothing asked: no interview to lose
+    assert len(done.stderr.strip().splitlines()) == 1 and "--out" in done.stderr
+
+
+def test_an_out_folder_unwritable_by_the_summary_keeps_the_interview_there(
+    tmp_path: Path,
+) -> None:
+    """The folder was fine when the chat began (checked then) and is not at the summary."""
+    import datetime as dt
+    import io
+
+    from bot.composition import context_factory
+    from bot.deliveries import render_in_process
+    from bot.settings import Settings
+    from bot.terminal import run_chat
+    from models import migrate
+    from models.db import make_engine
+    from rules.clock import system_clock
+    from rules.pack import load_pack
+
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    settings = Settings(database_url=url, beian_today=dt.date(2026, 11, 28))
+    said = "\n".join(s for s, _ in INDIVIDUAL) + "\n"
+    stdout = io.StringIO()
+    code = run_chat(
+        engine=engine,
+        context=context_factory(settings, load_pack("example")),
+        clock=system_clock,
+        render_set=render_in_process,
+        external_id="p",
+        lang="zh",
+        out=_unwritable(tmp_path),
+        stdin=io.StringIO(said),
+        stdout=stdout,
+    )
+    engine.dispose()
+    assert code == 1
+    assert "无法把文件写入" in stdout.getvalue()
+    assert "仍停在核对页" in stdout.getvalue()
+    assert "已保存，再次运行 `beian chat` 继续" in stdout.getvalue()
     # With a folder that works, the same applicant confirms from the summary.
     again = _chat(tmp_path, ["继续", "确认提交"], "--as", "p")
     assert again.returncode == 0, again.stdout[-2000:]

@@ -133,6 +133,18 @@ class Call:
     status: int = 200
 
 
+# Methods that write to a chat: a blocked chat refuses them (`FakeBotAPI.block`).
+_TO_A_CHAT = {"sendMessage", "sendDocument", "sendChatAction", "editMessageText",
+              "editMessageReplyMarkup"}  # fmt: skip
+
+
+def _chat_of(params: dict[str, Any]) -> int | None:
+    try:
+        return int(params["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 @dataclass
 class Fault:
     """An injected failure for the next calls of a method."""
@@ -167,6 +179,7 @@ class FakeBotAPI:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._faults: dict[str, list[Fault]] = {}
+        self._blocked: dict[int, str] = {}  # chat id → Telegram's 403 description
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
@@ -256,6 +269,12 @@ class FakeBotAPI:
             return web.json_response(
                 {"ok": False, "error_code": fault.status, "description": description},
                 status=fault.status,
+            )
+        refused = self._blocked.get(_chat_of(params)) if method in _TO_A_CHAT else None
+        if refused is not None:
+            self._record(Call(method, params, files, time.monotonic(), 403))
+            return web.json_response(
+                {"ok": False, "error_code": 403, "description": refused}, status=403
             )
         refusal = self.limit_refusal(method, params)
         if refusal is not None:
@@ -427,6 +446,23 @@ class FakeBotAPI:
         with self._lock:
             fault = Fault(status, times, retry_after, chat_id=chat_id)
             self._faults.setdefault(method, []).append(fault)
+
+    def block(self, chat_id: int, description: str | None = None) -> None:
+        """Refuse every message to `chat_id` with 403, as Telegram does for a user who never
+        wrote to the bot (or blocked it) and a group the bot was removed from."""
+        if description is None:
+            description = (
+                "Forbidden: bot can't initiate conversation with a user"
+                if chat_id > 0
+                else "Forbidden: bot was kicked from the supergroup chat"
+            )
+        with self._lock:
+            self._blocked[chat_id] = description
+
+    def unblock(self, chat_id: int) -> None:
+        """Let messages to `chat_id` through again (the user wrote to the bot)."""
+        with self._lock:
+            self._blocked.pop(chat_id, None)
 
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Make the next `times` calls of `method` answer after `seconds`."""

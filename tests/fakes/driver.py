@@ -59,6 +59,9 @@ class BotProcess:
             "BEIAN_TODAY": "2026-11-28",
             "BEIAN_NOW": "2026-11-28T10:00:00+08:00",  # the reminders' clock
             "BEIAN_PACK": "example",
+            # webhook mode's /healthz and /metrics: a port of the system's choosing, so that
+            # bots of tests running at once never meet on 9464
+            "BEIAN_METRICS_LISTEN": "127.0.0.1:0",
             **self.extra_env,
         }
 

@@ -1,0 +1,145 @@
+"""Every `beian` verb that takes a path, given one that cannot be used (issue 26 item 6): one
+line on stderr and exit 1 — no traceback, no hang on an endless device or a FIFO."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.driver import BEIAN
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "individual.yaml"
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> Path:
+    """A folder with a file, a sub-folder, a FIFO, a 2 MB file and a file that is not UTF-8."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "big.yaml").write_bytes(b"reason: x\n" + b"#" * (1024 * 1024 + 10) + b"\n")
+    (tmp_path / "latin1.yaml").write_bytes("reason: caf\xe9\n".encode("latin-1"))
+    return tmp_path
+
+
+def beian(place: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{place / 'db' / 'beian.db'}",
+        "BEIAN_TODAY": "2026-11-30",
+        "BEIAN_DATA_DIR": str(place / "data"),
+    }
+    return subprocess.run(
+        [str(BEIAN), *args],
+        cwd=place,
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,  # an endless read or a FIFO's open would hang here
+        check=False,
+    )
+
+
+def _one_line(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+CHANGE_FILES = [
+    ("/dev/zero", "not a regular file"),
+    ("/dev/urandom", "not a regular file"),
+    ("fifo", "not a regular file"),
+    ("folder", "is a folder"),
+    ("missing.yaml", "no such file"),
+    ("big.yaml", "larger than 1 MB"),
+    ("latin1.yaml", "not UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("path", "why"), CHANGE_FILES, ids=[p for p, _ in CHANGE_FILES])
+def test_filings_change_with_a_file_it_cannot_read(place: Path, path: str, why: str) -> None:
+    _one_line(beian(place, "filings", "change", "1", "--file", path), path, why)
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [("/dev/zero", "not a regular file"), ("fifo", "not a regular file"),
+     ("folder", "is a folder"), ("missing.yaml", "no such file"), ("big.yaml", "larger than")],
+)  # fmt: skip
+def test_render_with_answers_or_a_change_it_cannot_read(place: Path, path: str, why: str) -> None:
+    _one_line(beian(place, "render", "--answers", path, "--out", "out"), path, why)
+    done = beian(place, "render", "--answers", str(EXAMPLE), "--change", path, "--out", "out")
+    _one_line(done, path, why)
+    assert not (place / "out").exists()
+
+
+OUT_FOLDERS = [
+    ("afile", "exists and is not a folder"),
+    ("afile/below", "is not a folder"),
+    ("/proc/self", "cannot write"),  # the kernel's process filesystem: even root cannot
+    ("/proc/self/new", "cannot write"),
+]
+
+
+@pytest.mark.parametrize(("out", "why"), OUT_FOLDERS, ids=[o for o, _ in OUT_FOLDERS])
+def test_every_out_folder_that_cannot_take_files(place: Path, out: str, why: str) -> None:
+    _one_line(beian(place, "filings", "export", "1", "--out", out), out, why)
+    _one_line(beian(place, "render", "--answers", str(EXAMPLE), "--out", out), out, why)
+    _one_line(beian(place, "chat", "--out", out, "--as", "p"), out, why)
+    _one_line(beian(place, "diagrams", "--out", out), out, why)
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "fifo", "folder"])
+def test_pack_check_of_a_path_it_cannot_read(place: Path, path: str) -> None:
+    _one_line(beian(place, "pack", "check", path), path)
+
+
+def test_a_setting_out_of_range_is_one_line_naming_it(place: Path) -> None:
+    env = {**os.environ, "BEIAN_WEBHOOK_TIMEOUT": "-1", "DATABASE_URL": "sqlite://"}
+    done = subprocess.run(
+        [str(BEIAN), "materials", "--subject", "enterprise"],
+        cwd=place,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "BEIAN_WEBHOOK_TIMEOUT: Input should be greater than 0"
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ("remind", "--dry-run"),
+        ("filings", "cancel", "1", "--reason", "x"),
+        ("chat", "--as", "p"),
+        ("materials", "--subject", "enterprise"),
+    ],
+    ids=["remind", "filings-cancel", "chat", "materials"],
+)
+def test_a_pack_path_that_cannot_be_read_is_one_line_and_exit_2(
+    place: Path, verb: tuple[str, ...]
+) -> None:
+    env = {**os.environ, "BEIAN_PACK": "/dev/zero", "DATABASE_URL": f"sqlite:///{place / 'x.db'}"}
+    done = subprocess.run(
+        [str(BEIAN), *verb],
+        cwd=place,
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "/dev/zero: not a regular file (a device, FIFO or socket)"
