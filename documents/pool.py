@@ -19,14 +19,14 @@ def _warm_up() -> None:
     from documents.lifeline import die_with_parent
 
     die_with_parent()  # the fork server's parent-death signal is not inherited by its children
-    from documents import fonts
+    from documents import context, fonts
     from documents import render as render_module
 
     render_module._fonts()
     render_module._stylesheet()
     render_module._ua_stylesheet()
     render_module._second_copy_margins(2)
-    render_module._environment()
+    context._environment()
     fonts.covered_codepoints()
 
 
