@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,4 +231,20 @@ def render_docx(kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext
     _body(document, blocks)
     out = io.BytesIO()
     document.save(out)
-    return WordDocument(kind, filename_for(kind, answers, ctx, suffix=".docx"), out.getvalue())
+    content = _dated(out.getvalue(), ctx.today)
+    return WordDocument(kind, filename_for(kind, answers, ctx, suffix=".docx"), content)
+
+
+def _dated(package: bytes, day: dt.date) -> bytes:
+    """Return the package with each file in it dated `day` (python-docx dates them now), so
+    the same document is the same bytes: a copy made again is recognised, not kept twice."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(package)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            dated = zipfile.ZipInfo(entry.filename, (day.year, day.month, day.day, 0, 0, 0))
+            dated.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(dated, source.read(entry))
+    return out.getvalue()

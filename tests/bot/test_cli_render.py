@@ -78,7 +78,7 @@ def test_render_writes_word_copies_beside_the_pdfs_with_the_same_names(tmp_path:
             "checklist",
             "--kind",
             "guide",
-        ],  # fmt: skip
+        ],
     )
     assert only.exit_code == 0, only.output
     assert [p.name for p in (tmp_path / "w").iterdir()] == ["复审材料清单-云帆科技官网.docx"]
