@@ -262,11 +262,14 @@ def chat(
     as_name: Annotated[
         str | None, typer.Option("--as", help="Who is chatting (keeps their interview apart).")
     ] = None,
+    word: Annotated[
+        bool, typer.Option("--word", help="Also write editable Word copies (.docx) of the forms.")
+    ] = False,
 ) -> None:
     """Run the interview in this terminal (one answer per line; piped input works)."""
     from bot.composition import chat_main
 
-    raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name))
+    raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name, word=word))
 
 
 @contextmanager

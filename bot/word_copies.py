@@ -92,3 +92,14 @@ def word_copies(
             lang=lang,
             individual=is_individual(filing),
         )
+
+
+def write_in_process(
+    kinds: tuple[DocumentKind, ...], answers: FilingAnswers, ctx: DocumentContext
+) -> list[WordDocument]:
+    """Write Word copies in this process (the terminal, `beian chat --word`; the bot uses its
+    pool)."""
+    from documents.model import document_jobs
+    from documents.word import render_docx
+
+    return [render_docx(kind, answers, c) for kind, c in document_jobs(kinds, answers, ctx)]
