@@ -15,9 +15,10 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import docx
+from docx.opc.pkgwriter import PackageWriter
 from lxml import etree
 
 from documents.blocks import Block, Cell, Para, Run, Table, document_blocks
@@ -230,22 +231,38 @@ def render_docx(kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext
     _describe(document, meta)
     _margins(document, kind, lang)
     _body(document, blocks)
-    out = io.BytesIO()
-    document.save(out)
-    content = _dated(out.getvalue(), ctx.today)
+    content = _saved(document, ctx.today)
     return WordDocument(kind, filename_for(kind, answers, ctx, suffix=".docx"), content)
 
 
-def _dated(package: bytes, day: dt.date) -> bytes:
-    """Return the package with each file in it dated `day` (python-docx dates them now), so
-    the same document is the same bytes: a copy made again is recognised, not kept twice."""
+class _DatedZip:
+    """python-docx's zip writer, with each file dated the document's day (python-docx dates
+    them now): the same document is the same bytes, so a copy made again is recognised."""
+
+    def __init__(self, stream: io.BytesIO, day: dt.date) -> None:
+        self._zip = zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED)
+        self._time = (day.year, day.month, day.day, 0, 0, 0)
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        entry = zipfile.ZipInfo(pack_uri.membername, self._time)
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        self._zip.writestr(entry, blob)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def _saved(document: Any, day: dt.date) -> bytes:
+    """Return the package's bytes: `OpcPackage.save` with a dated zip writer (its steps are
+    python-docx's `PackageWriter.write`; python-docx is pinned in uv.lock)."""
+    package = document.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
     out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(package)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for entry in source.infolist():
-            dated = zipfile.ZipInfo(entry.filename, (day.year, day.month, day.day, 0, 0, 0))
-            dated.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(dated, source.read(entry))
+    writer, steps = _DatedZip(out, day), cast(Any, PackageWriter)
+    steps._write_content_types_stream(writer, parts)
+    steps._write_pkg_rels(writer, package.rels)
+    steps._write_parts(writer, parts)
+    writer.close()
     return out.getvalue()
