@@ -4,7 +4,7 @@ Written from the same HTML as the PDFs (`documents.context.render_html`, read ba
 `documents.blocks`): one source for what each document says. Word lays out its own pages, so
 what the PDF draws in its page margins (the 预填稿 mark, the page numbers) is the section's
 header and footer here. The body is written as WordprocessingML elements directly (through
-python-docx's paragraph and cell objects a set took ~6x as long); python-docx opens, describes
+python-docx's paragraph and cell objects a copy took ~4x as long); python-docx opens, describes
 and saves the package.
 """
 
