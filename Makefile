@@ -46,5 +46,6 @@ docs: setup
 
 bench: setup
 	.venv/bin/python -m bench.bench_documents
+	.venv/bin/python -m bench.bench_word
 	.venv/bin/python -m bench.bench_telegram
 	.venv/bin/python -m bench.bench_startup

@@ -196,22 +196,39 @@ def check(
 @app.command(name="render")
 def render_documents(
     answers_file: Annotated[Path, typer.Option("--answers", help="Answers as JSON or YAML.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the PDFs into.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the documents into.")],
     kind: Annotated[
         list[DocumentKind] | None, typer.Option("--kind", help="Only these (repeatable).")
     ] = None,
     change_file: Annotated[
         Path | None, typer.Option("--change", help="Change report (JSON/YAML) for change-report.")
     ] = None,
+    formats: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="pdf, docx or pdf,docx: Word copies of the filing form, the notice and the "
+            "checklist.",
+        ),
+    ] = "pdf",
     as_json: JsonOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Render the applicant's documents as PDF files."""
-    from bot.documents_io import load_render_inputs, write_documents
+    """Render the applicant's documents as PDF files (and editable Word copies)."""
+    from bot.documents_io import (
+        load_render_inputs,
+        no_word_copy,
+        read_formats,
+        report,
+        write_documents,
+    )
     from documents.model import RENDERED_BY_DEFAULT, DocumentContext
     from rules.workdays import WorkdayCalendar
 
     language = _lang(lang)
+    chosen = read_formats(formats)
+    if chosen is None:
+        raise typer.BadParameter(f"{formats!r}: pdf, docx or pdf,docx", param_hint="--format")
     pack = _pack()
     problems, answers, change = load_render_inputs(answers_file, change_file, language)
     if problems or answers is None:
@@ -226,21 +243,15 @@ def render_documents(
         lang=language,
     )
     try:
-        written = write_documents(kind or list(RENDERED_BY_DEFAULT), answers, ctx, out)
+        written = write_documents(kind or list(RENDERED_BY_DEFAULT), answers, ctx, out, chosen)
     except OSError as exc:  # the folder was fine a moment ago: full, or taken away
         typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from exc
-    lines = [f"{d['path']}  ({d['pages']} 页, {d['bytes']} bytes)" for d in written]
-    for d in written:
-        if d["missing_glyphs"]:
-            missing = "".join(d["missing_glyphs"])
-            warning = (
-                f"注意：{d['path']} 中这些字符没有可用字体，显示为空白：{missing}"
-                if language == "zh"
-                else f"Warning: no installed font has these characters in {d['path']}: {missing}"
-            )
-            typer.echo(warning, err=True)
-    _out(as_json, [{k: d[k] for k in ("kind", "path", "pages", "bytes")} for d in written], lines)
+    lines, warnings = report(written, language)
+    for note in [*no_word_copy(kind or [], chosen, language), *warnings]:
+        typer.echo(note, err=True)
+    keys = ("kind", "path", "pages", "bytes", "format")
+    _out(as_json, [{k: d[k] for k in keys} for d in written], lines)
 
 
 @db_app.command("upgrade")
@@ -276,6 +287,9 @@ def chat(
     as_name: Annotated[
         str | None, typer.Option("--as", help="Who is chatting (keeps their interview apart).")
     ] = None,
+    word: Annotated[
+        bool, typer.Option("--word", help="Also write editable Word copies (.docx) of the forms.")
+    ] = False,
 ) -> None:
     """Run the interview in this terminal (one answer per line; piped input works)."""
     from bot.composition import chat_main
@@ -287,7 +301,7 @@ def chat(
         raise typer.Exit(1)
     _pack()  # a pack that cannot be read: one line, exit 2
 
-    raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name))
+    raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name, word=word))
 
 
 @contextmanager

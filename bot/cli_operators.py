@@ -216,7 +216,8 @@ def filings_export(
     filing_id: Annotated[int, typer.Argument()],
     out: Annotated[Path, typer.Option("--out", help="Folder for the answers and the PDFs.")],
 ) -> None:
-    """Write a filing's answers (JSON, with its audit trail) and its latest PDFs into a folder."""
+    """Write a filing's answers (JSON, with its audit trail) and its latest PDFs (and Word
+    copies) into a folder."""
     from sqlmodel import col, select
 
     from bot.cli import _output_folder
@@ -242,7 +243,9 @@ def filings_export(
     except OSError as exc:  # the folder was fine a moment ago: full, or taken away
         typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"{out / f'filing-{filing_id}.json'} and {len(latest)} PDF(s)")
+    words = sum(1 for name in latest if name.endswith(".docx"))  # asked for in the chat
+    also = f", {words} Word cop{'y' if words == 1 else 'ies'}" if words else ""
+    typer.echo(f"{out / f'filing-{filing_id}.json'} and {len(latest) - words} PDF(s){also}")
 
 
 def _context() -> Any:

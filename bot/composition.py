@@ -39,7 +39,9 @@ def context_factory(
     return context
 
 
-def chat_main(settings: Settings, *, lang: Lang | None, out: Path, as_name: str | None) -> int:
+def chat_main(
+    settings: Settings, *, lang: Lang | None, out: Path, as_name: str | None, word: bool = False
+) -> int:
     """Run the terminal chat; return its exit code."""
     from bot.reviewers import reviewers_of, seed_configured
     from bot.terminal import run_chat
@@ -62,6 +64,7 @@ def chat_main(settings: Settings, *, lang: Lang | None, out: Path, as_name: str 
             external_id=as_name or _user_name(),
             lang=lang or settings.beian_lang,
             out=out,
+            word=word,
             stdin=sys.stdin,
             stdout=sys.stdout,
             reviewers=reviewers_of(settings),

@@ -59,15 +59,49 @@ def load_render_inputs(
     return problems, (answers if not problems else None), change
 
 
+FORMATS = ("pdf", "docx")
+
+
+def read_formats(text: str) -> tuple[str, ...] | None:
+    """Return the formats of `--format` (pdf, docx, or both comma-separated); None if unknown."""
+    asked = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    return asked if asked and all(f in FORMATS for f in asked) else None
+
+
+def no_word_copy(kinds: list[DocumentKind], formats: tuple[str, ...], lang: Lang) -> list[str]:
+    """Say which kinds asked for by name have no Word copy (the guide, the statements)."""
+    from documents.word import WORD_KINDS
+
+    if "docx" not in formats:
+        return []
+    return [
+        f"{k.value}：没有Word版，只有PDF。"
+        if lang == "zh"
+        else f"{k.value}: no Word copy, PDF only."
+        for k in dict.fromkeys(kinds)
+        if k not in WORD_KINDS
+    ]
+
+
 def write_documents(
-    kinds: list[DocumentKind], answers: FilingAnswers, ctx: DocumentContext, out: Path
+    kinds: list[DocumentKind],
+    answers: FilingAnswers,
+    ctx: DocumentContext,
+    out: Path,
+    formats: tuple[str, ...] = ("pdf",),
 ) -> list[dict[str, Any]]:
-    """Render every kind, then write the files (nothing is written if a render fails);
-    `out` is checked by the caller (`bot.files.prepare_folder`), a write may still raise
-    OSError."""
-    rendered = [render(kind, answers, c) for kind, c in document_jobs(kinds, answers, ctx)]
+    """Render every kind in every format, then write the files (nothing is written if a
+    render fails): the PDFs, then the Word copies of the kinds that have one. `out` is checked
+    by the caller (`bot.files.prepare_folder`), a write may still raise OSError."""
+    jobs = document_jobs(kinds, answers, ctx)
+    rendered = [render(kind, answers, c) for kind, c in jobs] if "pdf" in formats else []
+    words = []
+    if "docx" in formats:
+        from documents.word import WORD_KINDS, render_docx
+
+        words = [render_docx(kind, answers, c) for kind, c in jobs if kind in WORD_KINDS]
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    written = []
+    written: list[dict[str, Any]] = []
     for doc in rendered:
         path = out / doc.filename
         path.write_bytes(doc.pdf)
@@ -77,7 +111,42 @@ def write_documents(
                 "path": str(path),
                 "pages": doc.pages,
                 "bytes": len(doc.pdf),
+                "format": "pdf",
                 "missing_glyphs": list(doc.missing_glyphs),
             }
         )
+    for word in words:
+        path = out / word.filename
+        path.write_bytes(word.docx)
+        written.append(
+            {
+                "kind": word.kind.value,
+                "path": str(path),
+                "pages": None,  # Word lays out the pages when it opens the file
+                "bytes": len(word.docx),
+                "format": "docx",
+                "missing_glyphs": [],
+            }
+        )
     return written
+
+
+def report(written: list[dict[str, Any]], lang: Lang) -> tuple[list[str], list[str]]:
+    """Return the lines that list the written files, and a warning per file with characters
+    no installed font can draw."""
+    lines = [
+        f"{d['path']}  ({d['pages']} 页, {d['bytes']} bytes)"
+        if d["format"] == "pdf"
+        else f"{d['path']}  (Word, {d['bytes']} bytes)"
+        for d in written
+    ]
+    warnings = []
+    for d in written:
+        if d["missing_glyphs"]:
+            missing = "".join(d["missing_glyphs"])
+            warnings.append(
+                f"注意：{d['path']} 中这些字符没有可用字体，显示为空白：{missing}"
+                if lang == "zh"
+                else f"Warning: no installed font has these characters in {d['path']}: {missing}"
+            )
+    return lines, warnings

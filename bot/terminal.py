@@ -17,6 +17,8 @@ from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
 from bot.filing_actions import Reviewers, describe, reopening
 from bot.submission import Submitted, submission_writer
+from bot.word_copies import word_copies
+from bot.word_copies import write_in_process as write_word
 from dialogs.commands import Command, read_command
 from dialogs.model import Context, Input, Reply, ShowFilings, Stage
 from models.db import session_scope
@@ -95,6 +97,7 @@ def run_chat(
     stdin: TextIO,
     stdout: TextIO,
     reviewers: Reviewers | None = None,
+    word: bool = False,
 ) -> int:
     """Chat until the interview is submitted or the input ends; return the exit code.
     `reviewers`: where a change's cards go (the bot sends them)."""
@@ -135,6 +138,12 @@ def run_chat(
             path = out / doc.filename
             write_private(path, doc.pdf)
             emit(f"  {path}")
+        copies = (
+            word_copies(engine, documents.filing_id, write_word, ctx, clock()) if word else None
+        )
+        for _, name, content in copies.documents if copies else []:  # `beian chat --word`
+            write_private(out / name, content)
+            emit(f"  {out / name}")
         for text in documents.after:
             emit(text)
         finish_delivery(engine, delivery_id, clock())

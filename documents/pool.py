@@ -7,9 +7,13 @@ import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
 from documents.coverage import Ranges
 from documents.model import DocumentContext, RenderedDocument, document_jobs
+
+if TYPE_CHECKING:
+    from documents.word import WordDocument
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind
 
@@ -19,14 +23,14 @@ def _warm_up() -> None:
     from documents.lifeline import die_with_parent
 
     die_with_parent()  # the fork server's parent-death signal is not inherited by its children
-    from documents import fonts
+    from documents import context, fonts
     from documents import render as render_module
 
     render_module._fonts()
     render_module._stylesheet()
     render_module._ua_stylesheet()
     render_module._second_copy_margins(2)
-    render_module._environment()
+    context._environment()
     fonts.covered_codepoints()
 
 
@@ -40,6 +44,12 @@ def _render(kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext) ->
     from documents.render import render  # in the worker: the main process loads no WeasyPrint
 
     return render(kind, answers, ctx)
+
+
+def _render_docx(kind: DocumentKind, answers: FilingAnswers, ctx: DocumentContext) -> WordDocument:
+    from documents.word import render_docx  # python-docx loads at the first Word copy asked
+
+    return render_docx(kind, answers, ctx)
 
 
 def _ready() -> bool:
@@ -89,6 +99,26 @@ class DocumentRenderer:
         """Render several documents in parallel and wait (for a worker thread, not the loop)."""
         jobs = document_jobs(tuple(kinds), answers, ctx)
         futures = [self._pool.submit(_render, kind, answers, c) for kind, c in jobs]
+        return [future.result() for future in futures]
+
+    async def render_docx_set(
+        self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
+    ) -> list[WordDocument]:
+        """Write Word copies in the workers, in the order asked (a form per bureau)."""
+        loop = asyncio.get_running_loop()
+        jobs = document_jobs(tuple(kinds), answers, ctx)
+        return list(
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _render_docx, k, answers, c) for k, c in jobs)
+            )
+        )
+
+    def render_docx_blocking(
+        self, kinds: Iterable[DocumentKind], answers: FilingAnswers, ctx: DocumentContext
+    ) -> list[WordDocument]:
+        """Write Word copies in the workers and wait (for a worker thread, not the loop)."""
+        jobs = document_jobs(tuple(kinds), answers, ctx)
+        futures = [self._pool.submit(_render_docx, kind, answers, c) for kind, c in jobs]
         return [future.result() for future in futures]
 
     def close(self) -> None:

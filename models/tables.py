@@ -211,7 +211,8 @@ class UnreachableChat(SQLModel, table=True):
 
 
 class GeneratedDocument(SQLModel, table=True):
-    """A PDF rendered for a filing, kept so it can be sent again without re-rendering."""
+    """A PDF rendered for a filing, kept so it can be sent again without re-rendering; or a
+    Word copy made when the applicant asked for one (`format` docx)."""
 
     __tablename__ = "generated_document"
 
@@ -219,8 +220,10 @@ class GeneratedDocument(SQLModel, table=True):
     filing_id: int = Field(foreign_key="filing.id", index=True)
     kind: DocumentKind = Field(sa_type=enum_column_type(DocumentKind))
     filename: str = Field(max_length=255)
+    # "pdf" or "docx" (migration 0011): /documents and the resend send the PDFs only.
+    format: str = Field(default="pdf", max_length=8, sa_column_kwargs={"server_default": "pdf"})
     sha256: str = Field(max_length=64)
-    pages: int
+    pages: int  # 0 for a Word copy: Word lays out its pages when it opens the file
     size: int
     content: bytes = Field(sa_type=sa.LargeBinary)
     created_at: dt.datetime = _ts()

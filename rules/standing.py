@@ -26,6 +26,7 @@ AMEND_LABEL = button("修改信息", "Fix the details")
 CHANGE_LABEL = button("信息变更", "Report a change")
 ICON_LABEL = button("已放置图标", "Icon placed")
 RESEND_LABEL = button("重新发送文件", "Send the documents again")
+WORD_LABEL = button("Word版（可编辑）", "Word copies (editable)")  # the forms as .docx
 CALENDAR_LABEL = button("期限日历（.ics）", "Deadlines calendar (.ics)")
 
 # Whose clock runs in a status, and what it is for: the applicant's own, or the bureau's.

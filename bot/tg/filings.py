@@ -37,6 +37,7 @@ from bot.tg.delivery import (
     send_text,
 )
 from bot.tg.services import BotContext, Services, services_of
+from bot.tg.word import WORD, offer_word_copies, send_word_copies
 from dialogs.changing import read_cancellation
 from documents.captions import caption, reviewer_caption
 from models import outbox
@@ -71,6 +72,7 @@ from rules.standing import (
     ICON_LABEL,
     ONLINE_LABEL,
     RESEND_LABEL,
+    WORD_LABEL,
     icon_due,
 )
 from rules.text import Lang, Text, button, t
@@ -196,6 +198,7 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
         buttons.insert(0, (ONLINE_LABEL.get(lang), ONLINE))
     buttons.append((RESEND_LABEL.get(lang), RESEND))
     if state.status is not FilingStatus.CANCELLED:
+        buttons.append((WORD_LABEL.get(lang), WORD))
         buttons.append((CALENDAR_LABEL.get(lang), CALENDAR))
     return buttons
 
@@ -247,15 +250,24 @@ NEW_FILING = t(
 
 
 async def resend_latest(context: BotContext, chat_id: int, user_id: int) -> bool:
-    """`/documents`: send the newest filing's PDFs again; False when there is no filing."""
+    """`/documents`: send the newest filing's PDFs again and offer its Word copies; False
+    when there is no filing."""
     services = services_of(context)
     with session_scope(services.db.engine) as session:
         applicant = applicant_by_channel(session, CHANNEL, str(user_id))
         found = filings_of(session, applicant.id) if applicant and applicant.id else []
-        newest = found[0].id if found else None
-    if newest is None:
+        newest = found[0] if found else None
+        if newest is not None:
+            session.expunge(newest)
+    if newest is None or newest.id is None:
         return False
-    await resend_documents(context, chat_id, newest)
+    await resend_documents(context, chat_id, newest.id)
+    if newest.status is not FilingStatus.CANCELLED:
+        lang = await asyncio.to_thread(_applicant_lang, services, newest.id)
+        word = [(WORD_LABEL.get(lang), WORD)]
+        markup = _keyboard(newest, chat_id, services.button_key, word)
+        assert markup is not None
+        await offer_word_copies(context, chat_id, lang, markup)
     return True
 
 
@@ -293,6 +305,11 @@ async def on_filing_button(
         await answer(query)
         if await _owns(services, filing_id, user.id):
             await resend_documents(context, message.chat.id, filing_id)
+        return
+    if code == WORD and role is Role.APPLICANT:  # the Word copies, made on demand
+        await query.answer()
+        if await _owns(services, filing_id, user.id):
+            await send_word_copies(context, message.chat.id, filing_id)
         return
     if code in (ICON_PLACED, MATERIALS_HANDED, CALENDAR) and role is Role.APPLICANT:
         await _applicant_note(context, query, message, filing_id, code, lang)
@@ -796,8 +813,8 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
 def _stored(
     engine: Any, filing_id: int | None, kinds: list[str]
 ) -> list[tuple[DocumentKind, bool, str, bytes]]:
-    """Return the filing's latest stored PDFs of `kinds` in order: (kind, whether a person
-    runs the site, file name, content)."""
+    """Return the filing's latest stored PDFs (not its Word copies) of `kinds` in order:
+    (kind, whether a person runs the site, file name, content)."""
     if not kinds or filing_id is None:
         return []
     with session_scope(engine) as session:
@@ -805,7 +822,7 @@ def _stored(
         individual = filing is not None and is_individual(filing)
         rows = session.exec(
             select(GeneratedDocument)
-            .where(GeneratedDocument.filing_id == filing_id)
+            .where(GeneratedDocument.filing_id == filing_id, GeneratedDocument.format == "pdf")
             .order_by(col(GeneratedDocument.id))
         ).all()
         latest = {d.filename: (d.kind, d.content) for d in rows}

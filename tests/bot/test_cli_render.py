@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import yaml
+from docx import Document
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -31,12 +32,60 @@ def test_render_writes_all_documents_and_reports_them(tmp_path: Path) -> None:
         "change-report",
     ]
     for entry in listed:
-        assert set(entry) == {"kind", "path", "pages", "bytes"}
+        assert set(entry) == {"kind", "path", "pages", "bytes", "format"}
+        assert entry["format"] == "pdf"
         path = Path(entry["path"])
         assert path.parent == out and path.stat().st_size == entry["bytes"]
         assert len(PdfReader(path).pages) == entry["pages"]
     assert Path(listed[0]["path"]).name == "备案表-1-示例市-云帆科技官网.pdf"
     assert Path(listed[1]["path"]).name == "备案表-2-杭州-云帆科技官网.pdf"
+
+
+def test_render_writes_word_copies_beside_the_pdfs_with_the_same_names(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    answers = str(EXAMPLES / "enterprise.yaml")
+    args = ["render", "--answers", answers, "--out", str(out), "--json", "--format", "pdf,docx"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    pdfs = [d for d in listed if d["format"] == "pdf"]
+    words = [d for d in listed if d["format"] == "docx"]
+    assert len(pdfs) == 6 and listed[: len(pdfs)] == pdfs  # the PDFs as before, then the copies
+    assert [d["kind"] for d in words] == [
+        "filing-form",
+        "filing-form",
+        "responsibility",
+        "checklist",
+    ]
+    stems = {Path(d["path"]).stem for d in pdfs}
+    for entry in words:
+        path = Path(entry["path"])
+        assert path.suffix == ".docx" and path.stem in stems and entry["pages"] is None
+        assert path.stat().st_size == entry["bytes"]
+        assert Document(str(path)).paragraphs  # python-docx opens it
+
+    only = runner.invoke(
+        app,
+        [
+            "render",
+            "--answers",
+            answers,
+            "--out",
+            str(tmp_path / "w"),
+            "--format",
+            "docx",
+            "--kind",
+            "checklist",
+            "--kind",
+            "guide",
+        ],
+    )
+    assert only.exit_code == 0, only.output
+    assert [p.name for p in (tmp_path / "w").iterdir()] == ["复审材料清单-云帆科技官网.docx"]
+    assert "guide：没有Word版，只有PDF。" in only.stderr
+    refused = runner.invoke(app, ["render", "--answers", answers, "--out", str(out), "--format",
+                                  "doc"])  # fmt: skip
+    assert refused.exit_code == 2 and "--format" in refused.output
 
 
 def test_render_one_kind_from_json_with_a_change_report(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from docx import Document
+
 from tests.dialogs.transcripts import GOVERNMENT, INDIVIDUAL
 from tests.documents.pdf_text import page_texts, squeeze
 
@@ -55,6 +57,22 @@ def test_a_piped_interview_writes_the_pdfs_and_prints_their_paths(tmp_path: Path
     text = squeeze("".join(page_texts(form.read_bytes())))
     for value in ("示例市图书馆", "12330100MB1234567B", "lib.example.gov.cn", "留言板", "赵守"):
         assert value in text
+
+
+def test_word_writes_editable_copies_of_the_forms_beside_the_pdfs(tmp_path: Path) -> None:
+    done = _chat(tmp_path, [said for said, _ in INDIVIDUAL], "--as", "blogger", "--word")
+    assert done.returncode == 0, done.stderr
+    copies = sorted((tmp_path / "out").glob("*.docx"))
+    assert [p.name for p in copies] == [
+        "备案表-小𠮷的笔记.docx",
+        "复审材料清单-小𠮷的笔记.docx",
+        "安全责任告知书-小𠮷的笔记.docx",
+    ]
+    for path in copies:
+        assert str(path) in done.stdout
+        assert Document(str(path)).sections[0].footer.paragraphs  # python-docx opens it
+        assert path.stat().st_mode & 0o077 == 0  # personal data: the owner's only
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 4
 
 
 def test_input_ending_midway_exits_0_and_the_next_run_resumes(tmp_path: Path) -> None:
