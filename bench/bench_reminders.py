@@ -35,11 +35,12 @@ from telegram import Bot
 from bot.filing_actions import Reviewers
 from bot.tg import ui
 from bot.tg.delivery import call
-from bot.tg.reminders import Pacer, claim_rows, dispatch
+from bot.tg.reminders import Pacer, dispatch
 from bot.tg.transport import bot_request
 from dialogs.model import Context
 from models import migrate
 from models.db import make_engine, session_scope
+from models.reminders import claim_rows
 from models.repo import create_filing, get_or_create_applicant
 from models.tables import Filing
 from rules.pack import load_pack

@@ -1,12 +1,17 @@
-"""The reminders dispatcher (issue 13): due reminder rows claimed, sent, marked — once.
+"""The reminders dispatcher (issues 13, 25, 26): due reminder rows claimed, judged, sent, marked.
 
 Rows (outbox kind `reminder`) are written by the decisions that cause them (models.filings.
 schedule_reminders). `dispatch` claims due rows with a lease (PostgreSQL `FOR UPDATE SKIP
-LOCKED`; SQLite has one writer), sends them (several at once, paced) and marks the batch's
-sent ones in one transaction when its sends are done: a crash between a send and the mark
-resends those reminders at most once each, and a claimed row whose sender died is free again
-when its lease ends. Nothing is sent in the quiet
-hours (21:00–08:00 local): a reminder due then goes at the next send time.
+LOCKED`; SQLite has one writer) and, in the claim's transaction, closes those not to be sent
+(`rules.reminders.why_not_sent`: their step moved on, or a later reminder of their series is
+due — a bot that was down sends only the one that is true now). Before each send one
+statement takes the row's *sending lease* — it holds only while the row is still this
+worker's, still pending and its filing unchanged since the claim (else the reminder is judged
+again on the filing as it is now). The batch's sent ones are marked in one transaction when its
+sends are done: a crash between a send and the mark resends those reminders at most once each,
+and a claimed row whose sender died is free again when its lease ends. The text is written at
+the send, from the day it goes. Nothing is sent in the quiet hours (21:00–08:00 local): a
+reminder due then goes at the next send time.
 
 Errors: 429 waits `retry_after` and tries again; a timeout or a 5xx is retried later with
 backoff (5 attempts, then failed and logged); 403 (the applicant blocked the bot) marks the
@@ -26,25 +31,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.filing_actions import Reviewers
+from bot.reminders import Due, claim, local_day, reachable, take, text_of
 from bot.tg import ui
 from bot.tg.delivery import send_text
 from dialogs.model import Context
 from models import outbox
 from models.db import session_scope
-from models.filings import NOTICE, REMINDER, state_of
-from models.tables import Applicant, Filing, OutboxMessage
+from models.filings import NOTICE
+from models.reminders import SendingLease
+from models.tables import OutboxMessage
 from rules.enums import OutboxStatus
-from rules.reminders import ACTIONS, APPLICANT, SUPERVISOR, Reminder, quiet, reminder_text
-from rules.text import Lang, Text, t
+from rules.reminders import ACTIONS, APPLICANT, SUPERVISOR, quiet
+from rules.text import Lang, t
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-BATCH = 100
 # The button codes a reminder's action sends (bot.tg.filings reads them).
 ACTION_CODES = {"filing": "s", "second_bureau": "s", "materials": "sm", "icon": "ic"}
 
@@ -82,125 +88,7 @@ class Counts:
     rows: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Job:
-    row_id: int
-    attempts: int
-    chat_id: int | None
-    reminder: Reminder
-    filing: Filing
-    lang: Lang
-
-
-def claim_rows(
-    session: Any, worker: str, now: dt.datetime, *, limit: int = BATCH, own: bool = False
-) -> list[Any]:
-    """Lease up to `limit` due reminder rows to `worker` in one statement (`UPDATE … WHERE id
-    IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`, on the partial index of pending rows'
-    due time); `own`: also those it held when it stopped. Returns (id, filing_id, chat_id,
-    payload, attempts) rows."""
-    free = [col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now]
-    if own:
-        free.append(col(OutboxMessage.claimed_by) == worker)
-    due = (
-        sa.select(col(OutboxMessage.id))
-        .where(
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-            col(OutboxMessage.due_at) <= now,
-            col(OutboxMessage.kind) == REMINDER,
-            sa.or_(*free),
-        )
-        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    statement = (
-        sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-        .values(
-            claimed_by=worker,
-            lease_until=now + outbox.LEASE,
-            attempts=col(OutboxMessage.attempts) + 1,
-        )
-        .returning(
-            col(OutboxMessage.id),
-            col(OutboxMessage.filing_id),
-            col(OutboxMessage.chat_id),
-            col(OutboxMessage.payload),
-            col(OutboxMessage.attempts),
-        )
-    )
-    return list(session.execute(statement).all())
-
-
-def claim(
-    engine: sa.Engine, worker: str, now: dt.datetime, *, limit: int = BATCH, own: bool = False
-) -> list[_Job]:
-    """Lease the due reminders to `worker` (`own`: also those it held when it stopped)."""
-    with session_scope(engine) as session:
-        rows = sorted(claim_rows(session, worker, now, limit=limit, own=own), key=lambda r: r[0])
-        ids = {r[1] for r in rows if r[1] is not None}
-        filings = {f.id: f for f in session.exec(select(Filing).where(col(Filing.id).in_(ids)))}
-        people = {f.applicant_id for f in filings.values()}
-        langs = {
-            a.id: a.language
-            for a in session.exec(select(Applicant).where(col(Applicant.id).in_(people)))
-        }
-        for filing in filings.values():
-            session.expunge(filing)
-        jobs = []
-        for row_id, filing_id, chat_id, payload, attempts in rows:
-            found = filings.get(filing_id)
-            if found is None:
-                continue
-            lang: Lang = "en" if langs.get(found.applicant_id) == "en" else "zh"
-            reminder = Reminder.from_json(dict(payload))
-            jobs.append(_Job(row_id, attempts, chat_id, reminder, found, lang))
-        return jobs
-
-
-def text_of(job_reminder: Reminder, filing: Filing, ctx: Context) -> Text:
-    """Write a reminder for its filing as it is now."""
-    steps = state_of(filing).steps
-    step = next((s for s in steps if s.order == job_reminder.step), None)
-    bureau = step.bureau if step is not None else ctx.pack.bureau.name
-    return reminder_text(job_reminder, ctx.pack, ctx.calendar, site=filing.site_name, bureau=bureau)
-
-
-def due_now(engine: sa.Engine, at: dt.datetime, ctx: Context) -> list[dict[str, Any]]:
-    """What a dispatch at `at` would send (nothing in the quiet hours), without sending:
-    `beian remind --dry-run`."""
-    if quiet(at):
-        return []
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.kind == REMINDER,
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.due_at <= at,
-            )
-            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-        ).all()
-        found = []
-        for row in rows:
-            filing = session.get(Filing, row.filing_id) if row.filing_id else None
-            if filing is None:
-                continue
-            reminder = Reminder.from_json(dict(row.payload))
-            found.append(
-                {
-                    "filing": filing.id,
-                    "to": reminder.to,
-                    "kind": reminder.kind,
-                    "due": reminder.due.isoformat(),
-                    "text": text_of(reminder, filing, ctx).zh,
-                }
-            )
-        return found
-
-
-def _markup(job: _Job, chat_id: int, key: bytes) -> InlineKeyboardMarkup | None:
+def _markup(job: Due, chat_id: int, key: bytes) -> InlineKeyboardMarkup | None:
     label = ACTIONS.get(job.reminder.kind)
     if label is None or job.reminder.to != APPLICANT:
         return None
@@ -229,26 +117,30 @@ async def dispatch(
     a batch are marked together once its sends are done."""
     counts = Counts()
     pacer = pacer or Pacer()
+    lease = SendingLease(engine, worker)
     first = True
     while True:
         now = clock()
         if quiet(now):
             return counts
-        jobs = await asyncio.to_thread(claim, engine, worker, now, own=own and first)
+        chats_of_reviewers = await asyncio.to_thread(reviewers.chats, engine)
+        who = reachable(chats_of_reviewers, supervisor_chat)
+        ctx = context()
+        jobs, closed = await asyncio.to_thread(
+            claim, engine, worker, now, calendar=ctx.calendar, who=who, own=own and first
+        )
         first = False
-        if not jobs:
+        counts.skipped += closed
+        if not jobs and not closed:
             return counts
-        sending = _Sending(
-            engine, bot, context(), clock, button_key, pacer, counts,
-            await asyncio.to_thread(reviewers.chats, engine), supervisor_chat,
-        )  # fmt: skip
-        sent: list[int] = []
+        sending = _Sending(lease, bot, ctx, clock, button_key, pacer, counts, chats_of_reviewers,
+                           supervisor_chat, who)  # fmt: skip
         try:
-            await sending.batch(jobs, concurrency, sent)
+            await sending.batch(jobs, concurrency)
         finally:  # marked even when cancelled midway: what went is not sent again
-            await asyncio.to_thread(_mark_sent, engine, sent, clock())
-        counts.sent += len(sent)
-        counts.rows += sent
+            await asyncio.to_thread(_mark_sent, engine, sending.sent, clock())
+        counts.sent += len(sending.sent)
+        counts.rows += sending.sent
         if not until_empty:
             return counts
 
@@ -257,7 +149,7 @@ async def dispatch(
 class _Sending:
     """What sending one claimed batch needs."""
 
-    engine: sa.Engine
+    lease: SendingLease
     bot: Any
     ctx: Context
     clock: Callable[[], dt.datetime]
@@ -266,28 +158,29 @@ class _Sending:
     counts: Counts
     chats_of_reviewers: list[int]
     supervisor_chat: int | None
+    who: frozenset[str]
+    sent: list[int] = field(default_factory=list)
 
-    async def batch(self, jobs: list[_Job], concurrency: int, sent: list[int]) -> None:
+    async def batch(self, jobs: list[Due], concurrency: int) -> None:
         """Send a batch, up to `concurrency` chats at once, each chat's reminders in their
-        order (due time, then id); `sent` collects the rows that went."""
+        order (due time, then id)."""
         gate = asyncio.Semaphore(max(1, concurrency))
-        chats: dict[object, list[_Job]] = {}
+        chats: dict[object, list[Due]] = {}
         for job in jobs:  # reviewers' and the supervisor's share their chats: one queue
             chats.setdefault(job.chat_id if job.reminder.to == APPLICANT else "bureau", []).append(
                 job
             )
 
-        async def in_order(queue: list[_Job]) -> None:
+        async def in_order(queue: list[Due]) -> None:
             async with gate:
                 for job in queue:
-                    if await self.one(job):
-                        sent.append(job.row_id)
+                    await self.one(job)
 
         await asyncio.gather(*(in_order(queue) for queue in chats.values()))
 
-    async def one(self, job: _Job) -> bool:
-        """Send one reminder; True when it went (its row is then marked with its batch)."""
-        engine, clock, counts = self.engine, self.clock, self.counts
+    async def one(self, job: Due) -> None:
+        """Send one reminder: take its sending lease, send."""
+        engine, clock, counts = self.lease.engine, self.clock, self.counts
         if job.reminder.to == APPLICANT:
             chats = [job.chat_id] if job.chat_id is not None else []
         elif job.reminder.to == SUPERVISOR:
@@ -299,9 +192,14 @@ class _Sending:
                 _close, engine, job.row_id, clock(), OutboxStatus.CANCELLED, "no chat"
             )
             counts.skipped += 1
-            return False
+            return
+        taken = await asyncio.to_thread(take, self.lease, job, clock(), self.ctx.calendar, self.who)
+        if taken is None:  # an event made it moot since the claim, or it is not ours any more
+            counts.skipped += 1
+            return
+        job = taken
         lang: Lang = job.lang if job.reminder.to == APPLICANT else "zh"
-        text = text_of(job.reminder, job.filing, self.ctx).get(lang)
+        text = text_of(job.reminder, job.filing, self.ctx, local_day(clock())).get(lang)
         try:
             for chat_id in chats:
                 markup = _markup(job, chat_id, self.key)
@@ -310,11 +208,11 @@ class _Sending:
             log.info("reminder %s not delivered: the bot may not write to that chat", job.row_id)
             await asyncio.to_thread(_undeliverable, engine, job, clock(), self.chats_of_reviewers)
             counts.failed += 1
-            return False
+            return
         except TelegramError as exc:
             await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
-            return False
-        return True
+            return
+        self.sent.append(job.row_id)  # marked with its batch
 
 
 async def _send_with_waits(
@@ -355,7 +253,7 @@ def _close(
         outbox.finish(session, row_id, status=status, now=now, error=error)
 
 
-def _later(engine: sa.Engine, job: _Job, now: dt.datetime, error: str, counts: Counts) -> None:
+def _later(engine: sa.Engine, job: Due, now: dt.datetime, error: str, counts: Counts) -> None:
     """A transient failure: again later with backoff, or failed after MAX_ATTEMPTS."""
     with session_scope(engine) as session:
         if job.attempts >= MAX_ATTEMPTS:
@@ -377,7 +275,7 @@ _BLOCKED = t(
 
 
 def _undeliverable(
-    engine: sa.Engine, job: _Job, now: dt.datetime, chats_of_reviewers: list[int]
+    engine: sa.Engine, job: Due, now: dt.datetime, chats_of_reviewers: list[int]
 ) -> None:
     """403: the row is closed as undeliverable and the filing's reviewers are told."""
     with session_scope(engine) as session:
