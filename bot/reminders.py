@@ -131,15 +131,25 @@ def claim(
 
 
 def take(
-    lease: SendingLease, due: Due, now: dt.datetime, cal: WorkdayCalendar, who: frozenset[str]
+    lease: SendingLease,
+    due: Due,
+    now: dt.datetime,
+    cal: WorkdayCalendar,
+    who: frozenset[str],
+    *,
+    sent: int | None = None,
 ) -> Due | None:
-    """Take a claimed reminder's sending lease right before its send; when its filing moved
-    since it was judged, judge it again on the filing as it is (closing it when it became
-    moot) and try again. None: not to be sent (cancelled by an event, or not ours any more)."""
+    """Take a claimed reminder's sending lease right before its send (marking `sent`, the row
+    this sender sent last, in the same transaction); when its filing moved since it was judged,
+    judge it again on the filing as it is (closing it when it became moot) and try again.
+    None: not to be sent (cancelled by an event, or not ours any more)."""
+    mark = (sent, now) if sent is not None else None
     for _ in range(3):
         assert due.filing.id is not None
-        if lease.take(due.row_id, due.filing.id, due.filing.version, now + outbox.LEASE):
+        until = now + outbox.LEASE
+        if lease.take(due.row_id, due.filing.id, due.filing.version, until, sent=mark):
             return due
+        mark = None  # committed with the failed lease
         with session_scope(lease.engine) as session:
             row = session.get(OutboxMessage, due.row_id)
             mine = row is not None and row.claimed_by == lease.worker

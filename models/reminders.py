@@ -1,10 +1,12 @@
-"""Reminder rows in the outbox as the dispatcher moves them (issues 13, 25): claimed in a
-batch, then each one leased for its send.
+"""Reminder rows in the outbox as the dispatcher moves them (issues 13, 26): claimed in a batch,
+then each one leased for its send and marked sent on its own.
 
-A batch is claimed in one statement (`claim_rows`). Then each row's sending lease is taken just
-before its Bot API call (`SendingLease`, a statement compiled once, `models.db.Prepared`): an
-UPDATE that holds only while the row is still the worker's, still pending (no event cancelled
-it) and its filing at the version it was judged on.
+A batch is claimed in one statement (`claim_rows`). Then each row is bracketed by two short
+statements (`SendingLease`, compiled once, `models.db.Prepared`): its sending lease just before
+its Bot API call — an UPDATE that holds only while the row is still the worker's, still pending
+and its filing at the version it was judged on — and its mark right after the call returns
+(committed with the sender's next lease). A crash thus repeats at most the sends in flight and
+just returned, one per sender, never a whole batch.
 """
 
 from __future__ import annotations
@@ -95,24 +97,56 @@ _TAKE = (
     )
     .values(lease_until=sa.bindparam("until", type_=UTCDateTime()))
 )
+_SENT = (
+    sa.update(OutboxMessage)
+    .where(col(OutboxMessage.id) == sa.bindparam("row_id"))
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=sa.bindparam("now", type_=UTCDateTime()),
+        lease_until=None,
+    )
+)
 
 
 class SendingLease:
-    """The statement one reminder's send is preceded by, its own transaction on a pooled
-    connection (call it from a worker thread)."""
+    """The statements each reminder's send is bracketed by, on a pooled connection (call them
+    from a worker thread): its lease just before, its mark right after — taken with the next
+    send's lease, in one transaction, when the same sender goes on (one commit and one thread
+    hop per reminder instead of two)."""
 
     def __init__(self, engine: sa.Engine, worker: str) -> None:
         self.engine, self.worker = engine, worker
         self._take = Prepared(_TAKE, engine.dialect)
+        self._sent = Prepared(_SENT, engine.dialect)
 
-    def _write(self, prepared: Prepared, values: dict[str, Any]) -> int:
-        with self.engine.connect() as conn:
-            return Raw(conn).write_one(prepared, values)
-
-    def take(self, row_id: int, filing_id: int, version: int, until: dt.datetime) -> bool:
-        """Lease a claimed row for its send until `until`; False when it is no longer this
-        worker's, no longer pending (an event cancelled it), or its filing moved on from
-        `version`."""
+    def take(
+        self,
+        row_id: int,
+        filing_id: int,
+        version: int,
+        until: dt.datetime,
+        *,
+        sent: tuple[int, dt.datetime] | None = None,
+    ) -> bool:
+        """Lease a claimed row for its send until `until` (first marking `sent`, the row this
+        sender sent last, and when); False when it is no longer this worker's, no longer pending
+        (an event cancelled it), or its filing moved on from `version`."""
         values = {"row_id": row_id, "worker": self.worker, "filing_id": filing_id,
                   "version": version, "until": until}  # fmt: skip
-        return self._write(self._take, values) == 1
+        with self.engine.connect() as conn:
+            raw = Raw(conn)
+            if sent is None:
+                return raw.write_one(self._take, values) == 1
+            try:
+                raw.run(self._sent, {"row_id": sent[0], "now": sent[1]})
+                taken = raw.run(self._take, values) == 1
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+            return taken
+
+    def sent(self, row_id: int, now: dt.datetime) -> None:
+        """Mark a row sent (its Bot API call returned), on its own."""
+        with self.engine.connect() as conn:
+            Raw(conn).write_one(self._sent, {"row_id": row_id, "now": now})

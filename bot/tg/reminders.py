@@ -4,14 +4,15 @@ Rows (outbox kind `reminder`) are written by the decisions that cause them (mode
 schedule_reminders). `dispatch` claims due rows with a lease (PostgreSQL `FOR UPDATE SKIP
 LOCKED`; SQLite has one writer) and, in the claim's transaction, closes those not to be sent
 (`rules.reminders.why_not_sent`: their step moved on, or a later reminder of their series is
-due — a bot that was down sends only the one that is true now). Before each send one
-statement takes the row's *sending lease* — it holds only while the row is still this
-worker's, still pending and its filing unchanged since the claim (else the reminder is judged
-again on the filing as it is now). The batch's sent ones are marked in one transaction when its
-sends are done: a crash between a send and the mark resends those reminders at most once each,
-and a claimed row whose sender died is free again when its lease ends. The text is written at
-the send, from the day it goes. Nothing is sent in the quiet hours (21:00–08:00 local): a
-reminder due then goes at the next send time.
+due — a bot that was down sends only the one that is true now). Each remaining row is sent on
+its own: one statement takes its *sending lease* just before its Bot API call — it holds only
+while the row is still this worker's, still pending and its filing unchanged since the claim
+(else the reminder is judged again on the filing as it is now) — and one marks it sent as soon
+as the call returns (committed with the same sender's next lease, or alone when it stops). A
+crash repeats at most one reminder per sender (≤ `concurrency`); a claimed row whose sender
+died is free again when its lease ends, or at once to an instance restarted under the same
+name (`own`). The text is written at the send, from the day it goes. Nothing is
+sent in the quiet hours (21:00–08:00 local): a reminder due then goes at the next send time.
 
 Errors: 429 waits `retry_after` and tries again; a timeout or a 5xx is retried later with
 backoff (5 attempts, then failed and logged); 403 (the applicant blocked the bot) marks the
@@ -26,12 +27,12 @@ import datetime as dt
 import logging
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
@@ -113,8 +114,8 @@ async def dispatch(
     concurrency: int = 4,
 ) -> Counts:
     """Send the due reminders (batch after batch while `until_empty`); see the module. Up to
-    `concurrency` sends are in flight at once (the pacer still spaces them); the sent ones of
-    a batch are marked together once its sends are done."""
+    `concurrency` sends are in flight at once (the pacer still spaces them); each is marked
+    sent as soon as its Bot API call returns."""
     counts = Counts()
     pacer = pacer or Pacer()
     lease = SendingLease(engine, worker)
@@ -135,12 +136,7 @@ async def dispatch(
             return counts
         sending = _Sending(lease, bot, ctx, clock, button_key, pacer, counts, chats_of_reviewers,
                            supervisor_chat, who)  # fmt: skip
-        try:
-            await sending.batch(jobs, concurrency)
-        finally:  # marked even when cancelled midway: what went is not sent again
-            await asyncio.to_thread(_mark_sent, engine, sending.sent, clock())
-        counts.sent += len(sending.sent)
-        counts.rows += sending.sent
+        await sending.batch(jobs, concurrency)
         if not until_empty:
             return counts
 
@@ -159,27 +155,33 @@ class _Sending:
     chats_of_reviewers: list[int]
     supervisor_chat: int | None
     who: frozenset[str]
-    sent: list[int] = field(default_factory=list)
 
     async def batch(self, jobs: list[Due], concurrency: int) -> None:
-        """Send a batch, up to `concurrency` chats at once, each chat's reminders in their
+        """Send a batch: `concurrency` senders, each taking the next chat's reminders in their
         order (due time, then id)."""
-        gate = asyncio.Semaphore(max(1, concurrency))
         chats: dict[object, list[Due]] = {}
         for job in jobs:  # reviewers' and the supervisor's share their chats: one queue
             chats.setdefault(job.chat_id if job.reminder.to == APPLICANT else "bureau", []).append(
                 job
             )
+        waiting = deque(chats.values())
 
-        async def in_order(queue: list[Due]) -> None:
-            async with gate:
-                for job in queue:
-                    await self.one(job)
+        async def sender() -> None:
+            last: int | None = None  # sent, its mark to go with this sender's next lease
+            try:
+                while waiting:
+                    for job in waiting.popleft():
+                        last = await self.one(job, last)
+            finally:  # also when cancelled midway: what went is not sent again
+                if last is not None:
+                    await asyncio.to_thread(self.lease.sent, last, self.clock())
 
-        await asyncio.gather(*(in_order(queue) for queue in chats.values()))
+        await asyncio.gather(*(sender() for _ in range(max(1, concurrency))))
 
-    async def one(self, job: Due) -> None:
-        """Send one reminder: take its sending lease, send."""
+    async def one(self, job: Due, last: int | None) -> int | None:
+        """Send one reminder: take its sending lease (marking `last`, this sender's previous
+        one, sent in the same transaction), send. Returns the row sent, whose mark is still to
+        be written, else None."""
         engine, clock, counts = self.lease.engine, self.clock, self.counts
         if job.reminder.to == APPLICANT:
             chats = [job.chat_id] if job.chat_id is not None else []
@@ -188,15 +190,19 @@ class _Sending:
         else:
             chats = self.chats_of_reviewers
         if not chats:  # nobody to tell (no supervisor configured, no reviewers): nothing to send
+            if last is not None:
+                await asyncio.to_thread(self.lease.sent, last, clock())
             await asyncio.to_thread(
                 _close, engine, job.row_id, clock(), OutboxStatus.CANCELLED, "no chat"
             )
             counts.skipped += 1
-            return
-        taken = await asyncio.to_thread(take, self.lease, job, clock(), self.ctx.calendar, self.who)
+            return None
+        taken = await asyncio.to_thread(
+            take, self.lease, job, clock(), self.ctx.calendar, self.who, sent=last
+        )
         if taken is None:  # an event made it moot since the claim, or it is not ours any more
             counts.skipped += 1
-            return
+            return None
         job = taken
         lang: Lang = job.lang if job.reminder.to == APPLICANT else "zh"
         text = text_of(job.reminder, job.filing, self.ctx, local_day(clock())).get(lang)
@@ -208,11 +214,13 @@ class _Sending:
             log.info("reminder %s not delivered: the bot may not write to that chat", job.row_id)
             await asyncio.to_thread(_undeliverable, engine, job, clock(), self.chats_of_reviewers)
             counts.failed += 1
-            return
+            return None
         except TelegramError as exc:
             await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
-            return
-        self.sent.append(job.row_id)  # marked with its batch
+            return None
+        counts.sent += 1
+        counts.rows.append(job.row_id)
+        return job.row_id  # marked sent with this sender's next lease, or when it stops
 
 
 async def _send_with_waits(
@@ -232,18 +240,6 @@ async def _send_with_waits(
             log.info("reminder to a chat: 429, waiting %.1f s (try %d)", seconds, attempt + 1)
             await asyncio.sleep(seconds)
     raise TelegramError("still 429 after retries")
-
-
-def _mark_sent(engine: sa.Engine, ids: list[int], now: dt.datetime) -> None:
-    """Close sent rows, in one statement."""
-    if not ids:
-        return
-    with session_scope(engine) as session:
-        session.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .values(status=OutboxStatus.SENT, sent_at=now, lease_until=None)
-        )
 
 
 def _close(
