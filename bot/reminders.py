@@ -11,6 +11,7 @@ text is written from the day it goes (`text_of`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,6 +21,7 @@ from sqlmodel import col, select
 
 from dialogs.model import Context
 from models import outbox
+from models.database import Database
 from models.db import session_scope
 from models.filings import state_of
 from models.reminders import BATCH, SendingLease, claim_rows, due_rows
@@ -130,7 +132,8 @@ def claim(
         return jobs, len(closed)
 
 
-def take(
+async def take(
+    db: Database,
     lease: SendingLease,
     due: Due,
     now: dt.datetime,
@@ -146,28 +149,39 @@ def take(
     mark = (sent, now) if sent is not None else None
     for _ in range(3):
         assert due.filing.id is not None
-        until = now + outbox.LEASE
-        if lease.take(due.row_id, due.filing.id, due.filing.version, until, sent=mark):
+        work = lease.taking(due.row_id, due.filing.id, due.filing.version, now + outbox.LEASE,
+                            sent=mark)  # fmt: skip
+        if await db.run(work):
             return due
         mark = None  # committed with the failed lease
-        with session_scope(lease.engine) as session:
-            row = session.get(OutboxMessage, due.row_id)
-            mine = row is not None and row.claimed_by == lease.worker
-            if not mine or row is None or row.status is not OutboxStatus.PENDING:
-                return None
-            filing = session.get(Filing, due.filing.id)
-            why = "no filing"
-            if filing is not None:
-                status = status_of(filing, due.reminder.step)
-                why = why_not_sent(due.reminder, status, local_day(now), cal, who) or ""
-            if why:
-                outbox.finish(session, due.row_id, status=OutboxStatus.CANCELLED, now=now,
-                              error=why)  # fmt: skip
-                return None
-            assert filing is not None
-            session.expunge(filing)
-            due = replace(due, filing=filing)
+        again = await asyncio.to_thread(_judge_again, lease, due, now, cal, who)
+        if again is None:
+            return None
+        due = again
     return None
+
+
+def _judge_again(
+    lease: SendingLease, due: Due, now: dt.datetime, cal: WorkdayCalendar, who: frozenset[str]
+) -> Due | None:
+    """Judge a claimed reminder whose lease was refused again: None when it is not ours any
+    more, no longer pending, or moot now (then closed); else with its filing as it is."""
+    with session_scope(lease.engine) as session:
+        row = session.get(OutboxMessage, due.row_id)
+        mine = row is not None and row.claimed_by == lease.worker
+        if not mine or row is None or row.status is not OutboxStatus.PENDING:
+            return None
+        filing = session.get(Filing, due.filing.id)
+        why = "no filing"
+        if filing is not None:
+            status = status_of(filing, due.reminder.step)
+            why = why_not_sent(due.reminder, status, local_day(now), cal, who) or ""
+        if why:
+            outbox.finish(session, due.row_id, status=OutboxStatus.CANCELLED, now=now, error=why)
+            return None
+        assert filing is not None
+        session.expunge(filing)
+        return replace(due, filing=filing)
 
 
 def text_of(reminder: Reminder, filing: Filing, ctx: Context, today: dt.date) -> Text:

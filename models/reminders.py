@@ -6,12 +6,15 @@ statements (`SendingLease`, compiled once, `models.db.Prepared`): its sending le
 its Bot API call — an UPDATE that holds only while the row is still the worker's, still pending
 and its filing at the version it was judged on — and its mark right after the call returns
 (committed with the sender's next lease). A crash thus repeats at most the sends in flight and
-just returned, one per sender, never a whole batch.
+just returned, one per sender, never a whole batch. They are given as work for
+`models.database.Database.run`: on the event loop's own connection when the database is free (a
+hop to a worker thread cost more than the statement), else in a worker thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -109,17 +112,17 @@ _SENT = (
 
 
 class SendingLease:
-    """The statements each reminder's send is bracketed by, on a pooled connection (call them
-    from a worker thread): its lease just before, its mark right after — taken with the next
-    send's lease, in one transaction, when the same sender goes on (one commit and one thread
-    hop per reminder instead of two)."""
+    """The statements each reminder's send is bracketed by, as work for `Database.run` (on the
+    event loop's connection when the database is free, else in a worker thread): its lease
+    just before, its mark right after — taken with the next send's lease, in one transaction,
+    when the same sender goes on (one commit per reminder instead of two)."""
 
     def __init__(self, engine: sa.Engine, worker: str) -> None:
         self.engine, self.worker = engine, worker
         self._take = Prepared(_TAKE, engine.dialect)
         self._sent = Prepared(_SENT, engine.dialect)
 
-    def take(
+    def taking(
         self,
         row_id: int,
         filing_id: int,
@@ -127,26 +130,24 @@ class SendingLease:
         until: dt.datetime,
         *,
         sent: tuple[int, dt.datetime] | None = None,
-    ) -> bool:
-        """Lease a claimed row for its send until `until` (first marking `sent`, the row this
-        sender sent last, and when); False when it is no longer this worker's, no longer pending
-        (an event cancelled it), or its filing moved on from `version`."""
+    ) -> Callable[[Raw], bool]:
+        """The work that leases a claimed row for its send until `until` (first marking
+        `sent`, the row this sender sent last, and when); it says False when the row is no
+        longer this worker's, no longer pending (an event cancelled it), or its filing moved on
+        from `version`."""
         values = {"row_id": row_id, "worker": self.worker, "filing_id": filing_id,
                   "version": version, "until": until}  # fmt: skip
-        with self.engine.connect() as conn:
-            raw = Raw(conn)
+
+        def work(raw: Raw) -> bool:
             if sent is None:
                 return raw.write_one(self._take, values) == 1
-            try:
-                raw.run(self._sent, {"row_id": sent[0], "now": sent[1]})
-                taken = raw.run(self._take, values) == 1
-                raw.commit()
-            except BaseException:
-                raw.rollback()
-                raise
+            raw.run(self._sent, {"row_id": sent[0], "now": sent[1]})
+            taken = raw.run(self._take, values) == 1
+            raw.commit()
             return taken
 
-    def sent(self, row_id: int, now: dt.datetime) -> None:
-        """Mark a row sent (its Bot API call returned), on its own."""
-        with self.engine.connect() as conn:
-            Raw(conn).write_one(self._sent, {"row_id": row_id, "now": now})
+        return work
+
+    def marking(self, row_id: int, now: dt.datetime) -> Callable[[Raw], int]:
+        """The work that marks a row sent (its Bot API call returned), on its own."""
+        return lambda raw: raw.write_one(self._sent, {"row_id": row_id, "now": now})

@@ -42,6 +42,7 @@ from bot.tg import ui
 from bot.tg.delivery import send_text
 from dialogs.model import Context
 from models import outbox
+from models.database import Database
 from models.db import session_scope
 from models.filings import NOTICE
 from models.reminders import SendingLease
@@ -112,12 +113,40 @@ async def dispatch(
     own: bool = False,
     until_empty: bool = True,
     concurrency: int = 4,
+    db: Database | None = None,
 ) -> Counts:
     """Send the due reminders (batch after batch while `until_empty`); see the module. Up to
     `concurrency` sends are in flight at once (the pacer still spaces them); each is marked
-    sent as soon as its Bot API call returns."""
+    sent as soon as its Bot API call returns. `db`: the serving process's `Database`, whose
+    loop connection the per-reminder statements share (else one of its own for this run)."""
+    own_db = db is None
+    database = db if db is not None else Database(engine=engine)
+    try:
+        return await _dispatch(engine, bot, context, clock, worker, reviewers, button_key,
+                               supervisor_chat, pacer or Pacer(), own, until_empty, concurrency,
+                               database)  # fmt: skip
+    finally:
+        if own_db:
+            await database.settle()
+            database.close_loop_connection()
+
+
+async def _dispatch(
+    engine: sa.Engine,
+    bot: Any,
+    context: Callable[[], Context],
+    clock: Callable[[], dt.datetime],
+    worker: str,
+    reviewers: Reviewers,
+    button_key: bytes,
+    supervisor_chat: int | None,
+    pacer: Pacer,
+    own: bool,
+    until_empty: bool,
+    concurrency: int,
+    db: Database,
+) -> Counts:
     counts = Counts()
-    pacer = pacer or Pacer()
     lease = SendingLease(engine, worker)
     first = True
     while True:
@@ -134,8 +163,8 @@ async def dispatch(
         counts.skipped += closed
         if not jobs and not closed:
             return counts
-        sending = _Sending(lease, bot, ctx, clock, button_key, pacer, counts, chats_of_reviewers,
-                           supervisor_chat, who)  # fmt: skip
+        sending = _Sending(db, lease, bot, ctx, clock, button_key, pacer, counts,
+                           chats_of_reviewers, supervisor_chat, who)  # fmt: skip
         await sending.batch(jobs, concurrency)
         if not until_empty:
             return counts
@@ -145,6 +174,7 @@ async def dispatch(
 class _Sending:
     """What sending one claimed batch needs."""
 
+    db: Database
     lease: SendingLease
     bot: Any
     ctx: Context
@@ -174,7 +204,7 @@ class _Sending:
                         last = await self.one(job, last)
             finally:  # also when cancelled midway: what went is not sent again
                 if last is not None:
-                    await asyncio.to_thread(self.lease.sent, last, self.clock())
+                    await self.db.run(self.lease.marking(last, self.clock()))
 
         await asyncio.gather(*(sender() for _ in range(max(1, concurrency))))
 
@@ -191,14 +221,14 @@ class _Sending:
             chats = self.chats_of_reviewers
         if not chats:  # nobody to tell (no supervisor configured, no reviewers): nothing to send
             if last is not None:
-                await asyncio.to_thread(self.lease.sent, last, clock())
+                await self.db.run(self.lease.marking(last, clock()))
             await asyncio.to_thread(
                 _close, engine, job.row_id, clock(), OutboxStatus.CANCELLED, "no chat"
             )
             counts.skipped += 1
             return None
-        taken = await asyncio.to_thread(
-            take, self.lease, job, clock(), self.ctx.calendar, self.who, sent=last
+        taken = await take(
+            self.db, self.lease, job, clock(), self.ctx.calendar, self.who, sent=last
         )
         if taken is None:  # an event made it moot since the claim, or it is not ours any more
             counts.skipped += 1
