@@ -390,7 +390,8 @@ def remind(
     settings, ctx = _context()
     engine = _engine()
     if dry_run:
-        from bot.tg.reminders import due_now
+        from bot.reminders import due_now
+        from bot.reviewers import reviewers_of
 
         moment = settings.beian_now or _now()
         if at is not None:
@@ -402,7 +403,15 @@ def remind(
                 ) from exc
             if moment.tzinfo is None:
                 raise typer.BadParameter("give the offset, e.g. +08:00", param_hint="--at")
-        found = due_now(engine, moment, ctx)
+        reviewers = reviewers_of(settings)
+        found = due_now(
+            engine,
+            moment,
+            ctx,
+            worker=_remind_worker(settings),
+            chats_of_reviewers=reviewers.chats(engine),
+            supervisor_chat=settings.beian_supervisor_chat,
+        )
         lines = [
             f"#{r['filing']} → {r['to']} ({r['kind']}, {r['due']}): {r['text']}" for r in found
         ]
@@ -426,9 +435,15 @@ def remind(
     typer.echo(json.dumps(shown) if as_json else " ".join(f"{k} {v}" for k, v in shown.items()))
 
 
-async def _remind_once(settings: Any, engine: Any) -> Any:
+def _remind_worker(settings: Any) -> str:
+    """The name `remind` leases rows under: BEIAN_INSTANCE, else the host's (stable across
+    runs, so a run after a killed one takes that one's rows back at once)."""
     import socket
 
+    return settings.beian_instance or f"{socket.gethostname()}:remind"
+
+
+async def _remind_once(settings: Any, engine: Any) -> Any:
     from telegram import Bot
 
     from bot.composition import context_factory
@@ -460,7 +475,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
             bot,
             context=context_factory(settings, pack),
             clock=(lambda: frozen) if (frozen := settings.beian_now) else system_clock,
-            worker=settings.beian_instance or f"{socket.gethostname()}:remind",
+            worker=_remind_worker(settings),
             reviewers=reviewers_of(settings),
             button_key=ui.button_key(token),
             supervisor_chat=settings.beian_supervisor_chat,

@@ -172,6 +172,12 @@ class Database:
         if self._checkpoint is not None:
             await asyncio.wait([self._checkpoint])
 
+    def close_loop_connection(self) -> None:
+        """Close the loop's connection, keeping the engine's pool: the connection is not given
+        back to the pool, whose other users must not get the loop's settings."""
+        if self._conn is not None:
+            self._drop_loop_connection()
+
     def close(self) -> None:
         """Close the loop's connection and the engine's pool."""
         if self._conn is not None:

@@ -247,6 +247,7 @@ async def _remind_forever(
                 supervisor_chat=settings.beian_supervisor_chat,
                 pacer=pacer,
                 own=own,
+                db=services.db,  # the per-reminder statements on the loop's connection
             )
             services.metrics.reminders_done(counts)
             own = False

@@ -1,12 +1,18 @@
-"""The reminders dispatcher (issue 13): due reminder rows claimed, sent, marked — once.
+"""The reminders dispatcher (issues 13, 25, 26): due reminder rows claimed, judged, sent, marked.
 
 Rows (outbox kind `reminder`) are written by the decisions that cause them (models.filings.
 schedule_reminders). `dispatch` claims due rows with a lease (PostgreSQL `FOR UPDATE SKIP
-LOCKED`; SQLite has one writer), sends them (several at once, paced) and marks the batch's
-sent ones in one transaction when its sends are done: a crash between a send and the mark
-resends those reminders at most once each, and a claimed row whose sender died is free again
-when its lease ends. Nothing is sent in the quiet
-hours (21:00–08:00 local): a reminder due then goes at the next send time.
+LOCKED`; SQLite has one writer) and, in the claim's transaction, closes those not to be sent
+(`rules.reminders.why_not_sent`: their step moved on, or a later reminder of their series is
+due — a bot that was down sends only the one that is true now). Each remaining row is sent on
+its own: one statement takes its *sending lease* just before its Bot API call — it holds only
+while the row is still this worker's, still pending and its filing unchanged since the claim
+(else the reminder is judged again on the filing as it is now) — and one marks it sent as soon
+as the call returns (committed with the same sender's next lease, or alone when it stops). A
+crash repeats at most one reminder per sender (≤ `concurrency`); a claimed row whose sender
+died is free again when its lease ends, or at once to an instance restarted under the same
+name (`own`). The text is written at the send, from the day it goes. Nothing is
+sent in the quiet hours (21:00–08:00 local): a reminder due then goes at the next send time.
 
 Errors: 429 waits `retry_after` and tries again; a timeout or a 5xx is retried later with
 backoff (5 attempts, then failed and logged); 400 (a request Telegram refuses: it would be
@@ -23,30 +29,32 @@ import datetime as dt
 import logging
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.filing_actions import Reviewers
+from bot.reminders import Due, claim, local_day, reachable, take, text_of
 from bot.tg import ui
 from bot.tg.delivery import refusal_noted, refused_for_good, send_text
 from dialogs.model import Context
 from models import outbox
+from models.database import Database
 from models.db import session_scope
-from models.filings import NOTICE, REMINDER, state_of
-from models.tables import Applicant, Filing, OutboxMessage
+from models.filings import NOTICE
+from models.reminders import SendingLease
+from models.tables import OutboxMessage
 from rules.enums import OutboxStatus
-from rules.reminders import ACTIONS, APPLICANT, SUPERVISOR, Reminder, quiet, reminder_text
-from rules.text import Lang, Text, t
+from rules.reminders import ACTIONS, APPLICANT, SUPERVISOR, quiet
+from rules.text import Lang, t
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-BATCH = 100
 # The button codes a reminder's action sends (bot.tg.filings reads them).
 ACTION_CODES = {"filing": "s", "second_bureau": "s", "materials": "sm", "icon": "ic"}
 
@@ -84,125 +92,7 @@ class Counts:
     rows: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Job:
-    row_id: int
-    attempts: int
-    chat_id: int | None
-    reminder: Reminder
-    filing: Filing
-    lang: Lang
-
-
-def claim_rows(
-    session: Any, worker: str, now: dt.datetime, *, limit: int = BATCH, own: bool = False
-) -> list[Any]:
-    """Lease up to `limit` due reminder rows to `worker` in one statement (`UPDATE … WHERE id
-    IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`, on the partial index of pending rows'
-    due time); `own`: also those it held when it stopped. Returns (id, filing_id, chat_id,
-    payload, attempts) rows."""
-    free = [col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now]
-    if own:
-        free.append(col(OutboxMessage.claimed_by) == worker)
-    due = (
-        sa.select(col(OutboxMessage.id))
-        .where(
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-            col(OutboxMessage.due_at) <= now,
-            col(OutboxMessage.kind) == REMINDER,
-            sa.or_(*free),
-        )
-        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    statement = (
-        sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-        .values(
-            claimed_by=worker,
-            lease_until=now + outbox.LEASE,
-            attempts=col(OutboxMessage.attempts) + 1,
-        )
-        .returning(
-            col(OutboxMessage.id),
-            col(OutboxMessage.filing_id),
-            col(OutboxMessage.chat_id),
-            col(OutboxMessage.payload),
-            col(OutboxMessage.attempts),
-        )
-    )
-    return list(session.execute(statement).all())
-
-
-def claim(
-    engine: sa.Engine, worker: str, now: dt.datetime, *, limit: int = BATCH, own: bool = False
-) -> list[_Job]:
-    """Lease the due reminders to `worker` (`own`: also those it held when it stopped)."""
-    with session_scope(engine) as session:
-        rows = sorted(claim_rows(session, worker, now, limit=limit, own=own), key=lambda r: r[0])
-        ids = {r[1] for r in rows if r[1] is not None}
-        filings = {f.id: f for f in session.exec(select(Filing).where(col(Filing.id).in_(ids)))}
-        people = {f.applicant_id for f in filings.values()}
-        langs = {
-            a.id: a.language
-            for a in session.exec(select(Applicant).where(col(Applicant.id).in_(people)))
-        }
-        for filing in filings.values():
-            session.expunge(filing)
-        jobs = []
-        for row_id, filing_id, chat_id, payload, attempts in rows:
-            found = filings.get(filing_id)
-            if found is None:
-                continue
-            lang: Lang = "en" if langs.get(found.applicant_id) == "en" else "zh"
-            reminder = Reminder.from_json(dict(payload))
-            jobs.append(_Job(row_id, attempts, chat_id, reminder, found, lang))
-        return jobs
-
-
-def text_of(job_reminder: Reminder, filing: Filing, ctx: Context) -> Text:
-    """Write a reminder for its filing as it is now."""
-    steps = state_of(filing).steps
-    step = next((s for s in steps if s.order == job_reminder.step), None)
-    bureau = step.bureau if step is not None else ctx.pack.bureau.name
-    return reminder_text(job_reminder, ctx.pack, ctx.calendar, site=filing.site_name, bureau=bureau)
-
-
-def due_now(engine: sa.Engine, at: dt.datetime, ctx: Context) -> list[dict[str, Any]]:
-    """What a dispatch at `at` would send (nothing in the quiet hours), without sending:
-    `beian remind --dry-run`."""
-    if quiet(at):
-        return []
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.kind == REMINDER,
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.due_at <= at,
-            )
-            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-        ).all()
-        found = []
-        for row in rows:
-            filing = session.get(Filing, row.filing_id) if row.filing_id else None
-            if filing is None:
-                continue
-            reminder = Reminder.from_json(dict(row.payload))
-            found.append(
-                {
-                    "filing": filing.id,
-                    "to": reminder.to,
-                    "kind": reminder.kind,
-                    "due": reminder.due.isoformat(),
-                    "text": text_of(reminder, filing, ctx).zh,
-                }
-            )
-        return found
-
-
-def _markup(job: _Job, chat_id: int, key: bytes) -> InlineKeyboardMarkup | None:
+def _markup(job: Due, chat_id: int, key: bytes) -> InlineKeyboardMarkup | None:
     label = ACTIONS.get(job.reminder.kind)
     if label is None or job.reminder.to != APPLICANT:
         return None
@@ -225,32 +115,59 @@ async def dispatch(
     own: bool = False,
     until_empty: bool = True,
     concurrency: int = 4,
+    db: Database | None = None,
 ) -> Counts:
     """Send the due reminders (batch after batch while `until_empty`); see the module. Up to
-    `concurrency` sends are in flight at once (the pacer still spaces them); the sent ones of
-    a batch are marked together once its sends are done."""
+    `concurrency` sends are in flight at once (the pacer still spaces them); each is marked
+    sent as soon as its Bot API call returns. `db`: the serving process's `Database`, whose
+    loop connection the per-reminder statements share (else one of its own for this run)."""
+    own_db = db is None
+    database = db if db is not None else Database(engine=engine)
+    try:
+        return await _dispatch(engine, bot, context, clock, worker, reviewers, button_key,
+                               supervisor_chat, pacer or Pacer(), own, until_empty, concurrency,
+                               database)  # fmt: skip
+    finally:
+        if own_db:
+            await database.settle()
+            database.close_loop_connection()
+
+
+async def _dispatch(
+    engine: sa.Engine,
+    bot: Any,
+    context: Callable[[], Context],
+    clock: Callable[[], dt.datetime],
+    worker: str,
+    reviewers: Reviewers,
+    button_key: bytes,
+    supervisor_chat: int | None,
+    pacer: Pacer,
+    own: bool,
+    until_empty: bool,
+    concurrency: int,
+    db: Database,
+) -> Counts:
     counts = Counts()
-    pacer = pacer or Pacer()
+    lease = SendingLease(engine, worker)
     first = True
     while True:
         now = clock()
         if quiet(now):
             return counts
-        jobs = await asyncio.to_thread(claim, engine, worker, now, own=own and first)
+        chats_of_reviewers = await asyncio.to_thread(reviewers.chats, engine)
+        who = reachable(chats_of_reviewers, supervisor_chat)
+        ctx = context()
+        jobs, closed = await asyncio.to_thread(
+            claim, engine, worker, now, calendar=ctx.calendar, who=who, own=own and first
+        )
         first = False
-        if not jobs:
+        counts.skipped += closed
+        if not jobs and not closed:
             return counts
-        sending = _Sending(
-            engine, bot, context(), clock, button_key, pacer, counts,
-            await asyncio.to_thread(reviewers.chats, engine), supervisor_chat,
-        )  # fmt: skip
-        sent: list[int] = []
-        try:
-            await sending.batch(jobs, concurrency, sent)
-        finally:  # marked even when cancelled midway: what went is not sent again
-            await asyncio.to_thread(_mark_sent, engine, sent, clock())
-        counts.sent += len(sent)
-        counts.rows += sent
+        sending = _Sending(db, lease, bot, ctx, clock, button_key, pacer, counts,
+                           chats_of_reviewers, supervisor_chat, who)  # fmt: skip
+        await sending.batch(jobs, concurrency)
         if not until_empty:
             return counts
 
@@ -259,7 +176,8 @@ async def dispatch(
 class _Sending:
     """What sending one claimed batch needs."""
 
-    engine: sa.Engine
+    db: Database
+    lease: SendingLease
     bot: Any
     ctx: Context
     clock: Callable[[], dt.datetime]
@@ -268,28 +186,35 @@ class _Sending:
     counts: Counts
     chats_of_reviewers: list[int]
     supervisor_chat: int | None
+    who: frozenset[str]
 
-    async def batch(self, jobs: list[_Job], concurrency: int, sent: list[int]) -> None:
-        """Send a batch, up to `concurrency` chats at once, each chat's reminders in their
-        order (due time, then id); `sent` collects the rows that went."""
-        gate = asyncio.Semaphore(max(1, concurrency))
-        chats: dict[object, list[_Job]] = {}
+    async def batch(self, jobs: list[Due], concurrency: int) -> None:
+        """Send a batch: `concurrency` senders, each taking the next chat's reminders in their
+        order (due time, then id)."""
+        chats: dict[object, list[Due]] = {}
         for job in jobs:  # reviewers' and the supervisor's share their chats: one queue
             chats.setdefault(job.chat_id if job.reminder.to == APPLICANT else "bureau", []).append(
                 job
             )
+        waiting = deque(chats.values())
 
-        async def in_order(queue: list[_Job]) -> None:
-            async with gate:
-                for job in queue:
-                    if await self.one(job):
-                        sent.append(job.row_id)
+        async def sender() -> None:
+            last: int | None = None  # sent, its mark to go with this sender's next lease
+            try:
+                while waiting:
+                    for job in waiting.popleft():
+                        last = await self.one(job, last)
+            finally:  # also when cancelled midway: what went is not sent again
+                if last is not None:
+                    await self.db.run(self.lease.marking(last, self.clock()))
 
-        await asyncio.gather(*(in_order(queue) for queue in chats.values()))
+        await asyncio.gather(*(sender() for _ in range(max(1, concurrency))))
 
-    async def one(self, job: _Job) -> bool:
-        """Send one reminder; True when it went (its row is then marked with its batch)."""
-        engine, clock, counts = self.engine, self.clock, self.counts
+    async def one(self, job: Due, last: int | None) -> int | None:
+        """Send one reminder: take its sending lease (marking `last`, this sender's previous
+        one, sent in the same transaction), send. Returns the row sent, whose mark is still to
+        be written, else None."""
+        engine, clock, counts = self.lease.engine, self.clock, self.counts
         if job.reminder.to == APPLICANT:
             chats = [job.chat_id] if job.chat_id is not None else []
         elif job.reminder.to == SUPERVISOR:
@@ -297,13 +222,22 @@ class _Sending:
         else:
             chats = self.chats_of_reviewers
         if not chats:  # nobody to tell (no supervisor configured, no reviewers): nothing to send
+            if last is not None:
+                await self.db.run(self.lease.marking(last, clock()))
             await asyncio.to_thread(
                 _close, engine, job.row_id, clock(), OutboxStatus.CANCELLED, "no chat"
             )
             counts.skipped += 1
-            return False
+            return None
+        taken = await take(
+            self.db, self.lease, job, clock(), self.ctx.calendar, self.who, sent=last
+        )
+        if taken is None:  # an event made it moot since the claim, or it is not ours any more
+            counts.skipped += 1
+            return None
+        job = taken
         lang: Lang = job.lang if job.reminder.to == APPLICANT else "zh"
-        text = text_of(job.reminder, job.filing, self.ctx).get(lang)
+        text = text_of(job.reminder, job.filing, self.ctx, local_day(clock())).get(lang)
         try:
             for chat_id in chats:
                 markup = _markup(job, chat_id, self.key)
@@ -312,7 +246,7 @@ class _Sending:
             log.info("reminder %s not delivered: the bot may not write to that chat", job.row_id)
             await asyncio.to_thread(_undeliverable, engine, job, clock(), self.chats_of_reviewers)
             counts.failed += 1
-            return False
+            return None
         except TelegramError as exc:
             if refused_for_good(exc):  # the same request would be refused again: not retried
                 error = refusal_noted("reminder", job.row_id, chat_id, exc)
@@ -322,8 +256,10 @@ class _Sending:
                 counts.failed += 1
                 return False
             await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
-            return False
-        return True
+            return None
+        counts.sent += 1
+        counts.rows.append(job.row_id)
+        return job.row_id  # marked sent with this sender's next lease, or when it stops
 
 
 async def _send_with_waits(
@@ -345,18 +281,6 @@ async def _send_with_waits(
     raise TelegramError("still 429 after retries")
 
 
-def _mark_sent(engine: sa.Engine, ids: list[int], now: dt.datetime) -> None:
-    """Close sent rows, in one statement."""
-    if not ids:
-        return
-    with session_scope(engine) as session:
-        session.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .values(status=OutboxStatus.SENT, sent_at=now, lease_until=None)
-        )
-
-
 def _close(
     engine: sa.Engine, row_id: int, now: dt.datetime, status: OutboxStatus, error: str | None
 ) -> None:
@@ -364,7 +288,7 @@ def _close(
         outbox.finish(session, row_id, status=status, now=now, error=error)
 
 
-def _later(engine: sa.Engine, job: _Job, now: dt.datetime, error: str, counts: Counts) -> None:
+def _later(engine: sa.Engine, job: Due, now: dt.datetime, error: str, counts: Counts) -> None:
     """A transient failure: again later with backoff, or failed after MAX_ATTEMPTS."""
     with session_scope(engine) as session:
         if job.attempts >= MAX_ATTEMPTS:
@@ -386,7 +310,7 @@ _BLOCKED = t(
 
 
 def _undeliverable(
-    engine: sa.Engine, job: _Job, now: dt.datetime, chats_of_reviewers: list[int]
+    engine: sa.Engine, job: Due, now: dt.datetime, chats_of_reviewers: list[int]
 ) -> None:
     """403: the row is closed as undeliverable and the filing's reviewers are told."""
     with session_scope(engine) as session:

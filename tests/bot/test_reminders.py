@@ -18,9 +18,10 @@ from telegram import Bot
 
 from bot.calendar import calendar_of
 from bot.filing_actions import Reviewers, act, plan_filing_reminders
+from bot.reminders import due_now
 from bot.submission import filing_from
 from bot.tg import ui
-from bot.tg.reminders import Pacer, dispatch, due_now
+from bot.tg.reminders import Pacer, dispatch
 from dialogs.model import Context
 from models import migrate
 from models.db import make_engine, session_scope
@@ -63,17 +64,23 @@ class World:
         self.reviewers = Reviewers()
         with session_scope(self.engine) as s:
             add_reviewer(s, REVIEWER, "审核", self.now)
+        self.filing_id = self.add_filing(APPLICANT, connected)
+
+    def add_filing(self, chat: int, connected: dt.date, language: str = "zh") -> int:
+        """Add a filing of the individual example online since `connected`, its applicant
+        reminded in `chat`; its 30 days' reminders planned now."""
         raw = yaml.safe_load((EXAMPLES / "individual.yaml").read_text(encoding="utf-8"))
         raw["connection_date"] = connected.isoformat()
         answers = FilingAnswers.model_validate(raw)
         ctx = self.context()
         with session_scope(self.engine) as s:
-            who = get_or_create_applicant(session=s, channel="telegram", external_id=str(APPLICANT))
+            who = get_or_create_applicant(session=s, channel="telegram", external_id=str(chat))
+            who.language = language
             row = filing_from(answers, ctx, who.id or 0, 0)
             row.interview_id = None
-            filing = create_filing(session=s, filing=row, actor="applicant:1", now=self.now)
-            plan_filing_reminders(s, filing, ctx, self.now, APPLICANT)
-            self.filing_id = filing.id or 0
+            filing = create_filing(session=s, filing=row, actor=f"applicant:{chat}", now=self.now)
+            plan_filing_reminders(s, filing, ctx, self.now, chat)
+            return filing.id or 0
 
     def context(self) -> Context:
         cal = WorkdayCalendar(self.pack.calendar)
@@ -93,7 +100,9 @@ class World:
         )
         assert outcome.done, outcome.refusal
 
-    def dispatch(self, *, supervisor: int | None = SUPERVISOR, own: bool = False) -> Any:
+    def dispatch(
+        self, *, supervisor: int | None = SUPERVISOR, own: bool = False, concurrency: int = 4
+    ) -> Any:
         async def run() -> Any:
             async with Bot(TOKEN, base_url=f"{self.fake.base_url}/bot") as bot:
                 return await dispatch(
@@ -107,6 +116,7 @@ class World:
                     supervisor_chat=supervisor,
                     pacer=Pacer(None),
                     own=own,
+                    concurrency=concurrency,
                 )
 
         return asyncio.run(run())
@@ -165,7 +175,8 @@ def test_a_filings_life_walked_day_by_day_sends_each_reminder_once(
         "2026-11-17": [APPLICANT],  # icon: 25 days after
     }
     texts = {d.isoformat(): msgs[0][1] for d, msgs in by_day.items()}
-    assert "还有7天" in texts["2026-10-01"] and "2026年10月8日（星期四）" in texts["2026-10-01"]
+    assert "还有7天" in texts["2026-10-01"]
+    assert "请最迟于2026年10月8日星期四（含当日）" in texts["2026-10-01"]
     assert f"依据：{pack.periods.filing.basis.zh}" in texts["2026-10-01"]
     assert "还有1个工作日" in texts["2026-10-12"] and "完成初审" in texts["2026-10-12"]
     assert "还有2个工作日" in texts["2026-10-16"] and "2026年10月20日" in texts["2026-10-16"]
@@ -176,7 +187,14 @@ def test_a_filings_life_walked_day_by_day_sends_each_reminder_once(
         for row in (c.params.get("reply_markup") or {}).get("inline_keyboard", [])
         for b in row
     ]
-    assert buttons == ["已提交", "已提交", "已送材料", "已送材料", "已放置图标", "已放置图标"]
+    assert buttons == [
+        "已在备案系统提交",
+        "已在备案系统提交",
+        "已送材料",
+        "已送材料",
+        "已放置图标",
+        "已放置图标",
+    ]
 
 
 def test_an_overdue_filing_says_the_consequence_and_an_overdue_review_goes_to_the_supervisor(
@@ -192,8 +210,9 @@ def test_an_overdue_filing_says_the_consequence_and_an_overdue_review_goes_to_th
     world.now = at("2026-12-11")
     world.dispatch()
     chats = [chat for chat, _ in world.sent()]
-    assert chats[-3:] == [REVIEWER, REVIEWER, SUPERVISOR]  # the day before, the day, escalated
-    assert "已逾期" in world.sent()[-1][1]
+    # The day before and the day went by unsent (the bot was down): only the escalation goes.
+    assert chats == [APPLICANT, SUPERVISOR]
+    assert "已逾期1天" in world.sent()[-1][1] and "应最迟于2026年12月10日" in world.sent()[-1][1]
 
 
 def test_quiet_hours_hold_a_late_reminder_until_the_morning(
@@ -210,19 +229,19 @@ def test_quiet_hours_hold_a_late_reminder_until_the_morning(
     assert next_send(at("2026-11-26", "23:00")) == at("2026-11-27", "09:30")
 
 
-def test_a_restart_after_a_claim_sends_each_reminder_once(
+def test_a_restart_after_a_claim_sends_the_one_true_reminder_once(
     url: str, pack: Pack, fake: FakeBotAPI
 ) -> None:
-    from bot.tg.reminders import claim
+    from bot.reminders import claim
 
     world = World(url, pack, fake, dt.date(2026, 11, 2))
     world.now = at("2026-12-04")  # before-7, before-3, before-1, day, overdue: all due
-    claimed = claim(world.engine, "test", world.now)  # then the process died
-    assert len(claimed) == 5
+    jobs, closed = claim(world.engine, "test", world.now, calendar=world.context().calendar)
+    assert (len(jobs), closed) == (1, 4)  # then the process died; only "overdue" was to go
     assert world.dispatch().sent == 0  # leased: not sent by another run meanwhile
-    assert world.dispatch(own=True).sent == 5  # the same worker restarted: its rows go
+    assert world.dispatch(own=True).sent == 1  # the same worker restarted: its row goes
     assert world.dispatch(own=True).sent == 0  # once
-    assert len(world.sent()) == 5
+    assert len(world.sent()) == 1 and "已逾期2天" in world.sent()[0][1]
 
 
 def test_403_marks_it_undeliverable_and_tells_the_reviewers_429_waits_5xx_retries(
@@ -390,8 +409,10 @@ def test_beian_serve_sends_a_due_reminder_whose_button_records_the_submission(
     try:
         _interview(fake, USER)  # online since 11-25: to be filed by 12-25, 7 days left
         reminder = _wait_text(fake, USER, "⏰ 提醒")
-        assert "还有7天" in reminder["text"] and "2026年12月25日（星期五）" in reminder["text"]
-        _press(fake, USER, USER, "已提交")
+        assert (
+            "还有7天" in reminder["text"] and "2026年12月25日星期五（含当日）" in reminder["text"]
+        )
+        _press(fake, USER, USER, "已在备案系统提交")
         _wait_text(fake, USER, "已记录：2026年11月28日在备案系统提交")
     finally:
         assert bot.stop() == 0, bot.output()
