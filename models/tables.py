@@ -67,6 +67,7 @@ class Interview(SQLModel, table=True):
 
 
 _FILING_VERSION = sa.Column("version", sa.Integer, nullable=False)
+_STALE = sa.text("queue_version IS NULL OR queue_version <> version")
 
 
 class Filing(SQLModel, table=True):
@@ -104,8 +105,32 @@ class Filing(SQLModel, table=True):
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE and raises
     # StaleDataError when another instance changed the row first.
     version: int = Field(default=1, sa_column=_FILING_VERSION)
+    # Derived for the bureau's desk (issue 28, `bot.console.derived`): what the queue sorts,
+    # filters and searches by, recomputed whenever `version` moved past `queue_version`.
+    # Never personal data: an individual's name is not copied into `queue_unit`.
+    queue_version: int | None = None
+    queue_needs: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    queue_due_on: dt.date | None = None  # the running deadline (None: no clock runs)
+    queue_due_kind: str | None = Field(default=None, max_length=20)
+    queue_local: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    queue_bureau: str = Field(default="", max_length=200)
+    queue_unit: str = Field(default="", max_length=200)
+    queue_domains: str = Field(default="", max_length=1000)
+    queue_search: str = Field(
+        default="", max_length=2000
+    )  # lower-cased: site, domains, unit, 备案号
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _FILING_VERSION}
+    __table_args__ = (
+        sa.Index("ix_filing_queue_due", "queue_due_on", "id"),
+        sa.Index("ix_filing_queue_needs", "queue_needs", "queue_due_on", "id"),
+        sa.Index(
+            "ix_filing_queue_stale",
+            "id",
+            sqlite_where=_STALE,
+            postgresql_where=_STALE,
+        ),
+    )
 
 
 class LifecycleEvent(SQLModel, table=True):
@@ -277,3 +302,55 @@ class SendSlot(SQLModel, table=True):
     bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
     key: str = Field(max_length=40, primary_key=True)
     next_at: float = Field(sa_type=sa.Float(precision=53))
+
+
+class ConsoleLogin(SQLModel, table=True):
+    """A one-time sign-in link to the bureau's desk (issue 28): valid 15 minutes, used once."""
+
+    __tablename__ = "console_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 of the token: never the token
+    reviewer_id: int = Field(sa_type=sa.BigInteger)  # the reviewer's Telegram user id
+    expires_at: dt.datetime = _ts()
+    used_at: dt.datetime | None = _ts(nullable=True)
+    created_at: dt.datetime = _ts()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in reviewer at the desk: the cookie holds a random key, this row its hash."""
+
+    __tablename__ = "console_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    reviewer_id: int = Field(sa_type=sa.BigInteger, index=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # csrf, lang, flash
+    created_at: dt.datetime = _ts()
+    seen_at: dt.datetime = _ts()  # idle for 8 hours: the session ends
+
+
+class ConsoleReveal(SQLModel, table=True):
+    """A masked ID number shown at the desk: who, which filing and field, when."""
+
+    __tablename__ = "console_reveal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    reviewer_id: int = Field(sa_type=sa.BigInteger)
+    field: str = Field(max_length=200)
+    at: dt.datetime = _ts()
+
+
+class FilingOutcome(SQLModel, table=True):
+    """A bureau outcome and the days from the submission before it (the desk's chart); derived
+    from `lifecycle_event` with the queue columns."""
+
+    __tablename__ = "filing_outcome"
+    __table_args__ = (sa.Index("ix_filing_outcome_kind_days", "outcome", "days"),)
+
+    event_id: int = Field(foreign_key="lifecycle_event.id", primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    outcome: str = Field(max_length=32)
+    days: int
+    decided_on: dt.date

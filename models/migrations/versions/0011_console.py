@@ -1,0 +1,118 @@
+"""console: the bureau's desk — sign-in links, sessions, reveals, queue columns, outcomes
+
+Issue 28: a web console for the bureau. One-time sign-in links (hashed) and server-side
+sessions (the cookie holds a random key; the row its hash), a log of every ID number shown,
+columns on `filing` derived for the queue (running deadline, bureau, unit, domains and a
+lower-cased search text — never personal data), recomputed when `version` moves past
+`queue_version`, and the outcomes with their days from submission for the dashboard's chart.
+
+Revision ID: 0011_console
+Revises: 0010
+Create Date: 2026-12-06 09:00:00
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+import models.types
+
+revision: str = '0011_console'
+down_revision: Union[str, None] = '0010'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+STALE = sa.text('queue_version IS NULL OR queue_version <> version')
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('filing') as batch:
+        batch.add_column(sa.Column('queue_version', sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column('queue_needs', sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.add_column(sa.Column('queue_due_on', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('queue_due_kind', sa.String(length=20), nullable=True))
+        batch.add_column(
+            sa.Column('queue_local', sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+        batch.add_column(
+            sa.Column('queue_bureau', sa.String(length=200), nullable=False, server_default='')
+        )
+        batch.add_column(
+            sa.Column('queue_unit', sa.String(length=200), nullable=False, server_default='')
+        )
+        batch.add_column(
+            sa.Column('queue_domains', sa.String(length=1000), nullable=False, server_default='')
+        )
+        batch.add_column(
+            sa.Column('queue_search', sa.String(length=2000), nullable=False, server_default='')
+        )
+    op.create_index('ix_filing_queue_due', 'filing', ['queue_due_on', 'id'])
+    op.create_index('ix_filing_queue_needs', 'filing', ['queue_needs', 'queue_due_on', 'id'])
+    op.create_index(
+        'ix_filing_queue_stale', 'filing', ['id'], sqlite_where=STALE, postgresql_where=STALE
+    )
+    op.create_table(
+        'console_login',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('reviewer_id', sa.BigInteger(), nullable=False),
+        sa.Column('expires_at', models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('used_at', models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('token_hash'),
+    )
+    op.create_table(
+        'console_session',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key_hash', sa.String(length=64), nullable=False),
+        sa.Column('reviewer_id', sa.BigInteger(), nullable=False),
+        sa.Column('data', sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), 'postgresql'),
+                  nullable=False),
+        sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('seen_at', models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('key_hash'),
+    )
+    op.create_index('ix_console_session_reviewer_id', 'console_session', ['reviewer_id'])
+    op.create_table(
+        'console_reveal',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('filing_id', sa.Integer(), nullable=False),
+        sa.Column('reviewer_id', sa.BigInteger(), nullable=False),
+        sa.Column('field', sa.String(length=200), nullable=False),
+        sa.Column('at', models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['filing_id'], ['filing.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_console_reveal_filing_id', 'console_reveal', ['filing_id'])
+    op.create_table(
+        'filing_outcome',
+        sa.Column('event_id', sa.Integer(), nullable=False),
+        sa.Column('filing_id', sa.Integer(), nullable=False),
+        sa.Column('outcome', sa.String(length=32), nullable=False),
+        sa.Column('days', sa.Integer(), nullable=False),
+        sa.Column('decided_on', sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(['event_id'], ['lifecycle_event.id']),
+        sa.ForeignKeyConstraint(['filing_id'], ['filing.id']),
+        sa.PrimaryKeyConstraint('event_id'),
+    )
+    op.create_index('ix_filing_outcome_filing_id', 'filing_outcome', ['filing_id'])
+    op.create_index('ix_filing_outcome_kind_days', 'filing_outcome', ['outcome', 'days'])
+
+
+def downgrade() -> None:
+    op.drop_table('filing_outcome')
+    op.drop_table('console_reveal')
+    op.drop_table('console_session')
+    op.drop_table('console_login')
+    op.drop_index('ix_filing_queue_stale', table_name='filing')
+    op.drop_index('ix_filing_queue_needs', table_name='filing')
+    op.drop_index('ix_filing_queue_due', table_name='filing')
+    with op.batch_alter_table('filing') as batch:
+        for name in ('queue_search', 'queue_domains', 'queue_unit', 'queue_bureau',
+                     'queue_local', 'queue_due_kind', 'queue_due_on', 'queue_needs',
+                     'queue_version'):
+            batch.drop_column(name)
