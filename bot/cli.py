@@ -292,6 +292,9 @@ def serve(
         str | None,
         typer.Option("--secret-token", help="Checked on every webhook request (required)."),
     ] = None,
+    console: Annotated[
+        str | None, typer.Option("--console", help="HOST:PORT: serve the bureau's desk too.")
+    ] = None,
 ) -> None:
     """Run the Telegram bot: long polling, or a webhook server with --webhook-url."""
     from bot.logs import setup_logging
@@ -317,7 +320,7 @@ def serve(
             raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8443", param_hint="--listen")
         webhook = Webhook(webhook_url, host, int(port), secret_token)
     setup_logging()  # stderr, masked: the service manager keeps it
-    raise typer.Exit(run(settings, token, webhook))
+    raise typer.Exit(run(settings, token, webhook, console))
 
 
 @app.command()
