@@ -126,8 +126,9 @@ def test_a_stranger_without_a_session_sees_no_filing(desk: Desk) -> None:
     context = desk.browser.new_context()
     page = context.new_page()
     ids = desk.seeded.ids
-    for path in ("/console", f"/console/filings/{ids['return']}", "/console/dashboard",
-                 "/console/queue.csv", f"/console/filings/{ids['return']}/documents/1"):  # fmt: skip
+    filing = f"/console/filings/{ids['return']}"
+    for path in ("/console", filing, "/console/dashboard", "/console/queue.csv",
+                 f"{filing}/documents/1"):  # fmt: skip
         answer = context.request.get(desk.base + path)
         assert answer.status == 401 and "云帆" not in answer.text(), path  # the sign-in page
     page.goto(f"{desk.base}/console/filings/{ids['return']}")
