@@ -105,25 +105,12 @@ class Filing(SQLModel, table=True):
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE and raises
     # StaleDataError when another instance changed the row first.
     version: int = Field(default=1, sa_column=_FILING_VERSION)
-    # Derived for the bureau's desk (issue 28, `bot.console.derived`): what the queue sorts,
-    # filters and searches by, recomputed whenever `version` moved past `queue_version`.
-    # Never personal data: an individual's name is not copied into `queue_unit`.
+    # The version the desk's queue row (`filing_queue`) was derived from (issue 28): a filing
+    # whose `version` moved past it is derived again before the desk reads.
     queue_version: int | None = None
-    queue_needs: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
-    queue_due_on: dt.date | None = None  # the running deadline (None: no clock runs)
-    queue_due_kind: str | None = Field(default=None, max_length=20)
-    queue_local: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
-    queue_bureau: str = Field(default="", max_length=200)
-    queue_unit: str = Field(default="", max_length=200)
-    queue_domains: str = Field(default="", max_length=1000)
-    queue_search: str = Field(
-        default="", max_length=2000
-    )  # lower-cased: site, domains, unit, 备案号
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _FILING_VERSION}
     __table_args__ = (
-        sa.Index("ix_filing_queue_due", "queue_due_on", "id"),
-        sa.Index("ix_filing_queue_needs", "queue_needs", "queue_due_on", "id"),
         sa.Index(
             "ix_filing_queue_stale",
             "id",
@@ -340,6 +327,35 @@ class ConsoleReveal(SQLModel, table=True):
     reviewer_id: int = Field(sa_type=sa.BigInteger)
     field: str = Field(max_length=200)
     at: dt.datetime = _ts()
+
+
+class FilingQueue(SQLModel, table=True):
+    """A filing as the desk's queue sorts, filters and searches it (issue 28), derived from
+    the filing by `bot.console.derived` — a narrow row, so that a search scans little. Never
+    personal data: an individual's name is not copied into `unit`."""
+
+    __tablename__ = "filing_queue"
+    __table_args__ = (
+        sa.Index("ix_filing_queue_needs_due", "needs", "due_key", "filing_id"),
+        sa.Index("ix_filing_queue_due", "due_key", "filing_id"),
+        sa.Index("ix_filing_queue_status_due", "status", "due_key", "filing_id"),
+    )
+
+    filing_id: int = Field(foreign_key="filing.id", primary_key=True)
+    needs: bool  # the bureau has an action to take
+    due_on: dt.date | None = None  # the running deadline (None: no clock runs)
+    due_key: dt.date  # what the queue sorts by: the deadline, else 9999-12-31 (last)
+    due_kind: str | None = Field(default=None, max_length=20)
+    local: bool  # the step in progress is this city's bureau's
+    step: int
+    bureau: str = Field(max_length=200)
+    status: FilingStatus = Field(sa_type=enum_column_type(FilingStatus))
+    subject_type: SubjectType = Field(sa_type=enum_column_type(SubjectType))
+    site_name: str = Field(max_length=200)
+    unit: str = Field(max_length=200)
+    domains: str = Field(max_length=1000)
+    psb_number: str | None = Field(default=None, max_length=40)
+    search: str = Field(max_length=2000)  # lower-cased: site name, domains, unit, 公安备案号
 
 
 class FilingOutcome(SQLModel, table=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session, session_middleware
 
 from bot.console import auth, texts
-from bot.console.derived import refresh
+from bot.console.derived import BATCH, refresh
 from bot.console.guard import FIELD, PRE_COOKIE, guard, new_token
 from bot.filing_actions import Reviewers
 from dialogs.model import Context
@@ -33,6 +34,7 @@ HERE = Path(__file__).parent
 PREFIX = "/console"
 DESK_KEY: web.AppKey[Desk] = web.AppKey("desk")
 Notify = Callable[[tuple[int, ...]], Awaitable[None]]
+FRESH_LIMIT = 1000  # a page derives at most this many changed filings before it reads
 
 
 @dataclass
@@ -66,11 +68,27 @@ class Desk:
         """Return BEIAN_REVIEWERS' ids."""
         return list(self.reviewers.configured)
 
-    async def fresh(self) -> None:
-        """Derive the queue columns of the filings changed since last read (one at a time)."""
+    async def fresh(self, limit: int = FRESH_LIMIT) -> int:
+        """Derive the queue rows of (at most `limit`) filings changed since they were derived,
+        one deriver at a time; return how many."""
         async with self._refreshing:
             ctx = self.context()
-            await asyncio.to_thread(refresh, self.engine, ctx.pack, ctx.calendar)
+            try:
+                return await asyncio.to_thread(refresh, self.engine, ctx.pack, ctx.calendar, limit)
+            except sa.exc.OperationalError as exc:  # SQLite busy: these pages wait a moment
+                log.info("desk: the queue could not be brought up to date now: %s", exc)
+                return 0
+
+    async def catch_up(self) -> None:
+        """Derive every filing's queue row in batches (an existing database at the desk's first
+        start), letting the pages' own small derivations in between."""
+        started, done = time.monotonic(), 0
+        while (step := await self.fresh(BATCH)) == BATCH:
+            done += step
+        if done:
+            log.info(
+                "desk: %s queue rows derived in %.0f s", done + step, time.monotonic() - started
+            )
 
 
 def desk_of(request: web.Request) -> Desk:
@@ -262,8 +280,10 @@ async def run_console(desk: Desk, host: str, port: int, stop: asyncio.Event) -> 
     site = web.TCPSite(runner, host, port)
     await site.start()
     log.info("desk on http://%s:%s%s", host, port, PREFIX)
+    catching_up = asyncio.create_task(desk.catch_up())
     try:
-        await desk.fresh()
         await stop.wait()
     finally:
+        catching_up.cancel()
+        await asyncio.gather(catching_up, return_exceptions=True)
         await runner.cleanup()

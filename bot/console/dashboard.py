@@ -10,7 +10,8 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from bot.console.texts import OUTCOME_LABELS
-from models.tables import Filing, FilingOutcome
+from models.tables import FilingOutcome
+from models.tables import FilingQueue as Q
 from rules.enums import FilingStatus
 from rules.filing_life import STATUS_LABELS
 from rules.text import Lang
@@ -62,9 +63,7 @@ def _median(counts: list[int], total: int) -> int | None:
 def build(session: Session, today: dt.date, lang: Lang) -> Dashboard:
     """Count what the dashboard shows, as of `today`."""
     pairs = session.execute(
-        select(Filing.queue_bureau, Filing.status, func.count()).group_by(
-            col(Filing.queue_bureau), col(Filing.status)
-        )
+        select(Q.bureau, Q.status, func.count()).group_by(col(Q.bureau), col(Q.status))
     ).all()
     by_status: dict[str, int] = {}
     bureaus: dict[str, dict[str, int]] = {}
@@ -74,12 +73,12 @@ def build(session: Session, today: dt.date, lang: Lang) -> Dashboard:
         bureaus.setdefault(bureau or "—", {})[key] = int(n)
     shown = [s for s in FilingStatus if s.value in by_status]
     week_end = today + dt.timedelta(days=6 - today.weekday())
-    needs = col(Filing.queue_needs).is_(True)
-    due = col(Filing.queue_due_on)
+    needs = col(Q.needs).is_(True)
+    due = col(Q.due_on)
     this_week = session.exec(
-        select(func.count()).select_from(Filing).where(needs, due >= today, due <= week_end)
+        select(func.count()).select_from(Q).where(needs, due >= today, due <= week_end)
     ).one()
-    overdue = session.exec(select(func.count()).select_from(Filing).where(needs, due < today)).one()
+    overdue = session.exec(select(func.count()).select_from(Q).where(needs, due < today)).one()
     rows = session.execute(
         select(FilingOutcome.outcome, FilingOutcome.days, func.count()).group_by(
             col(FilingOutcome.outcome), col(FilingOutcome.days)

@@ -1,19 +1,20 @@
-"""The queue's columns, derived from each filing and kept up to date lazily.
+"""The queue's rows, derived from each filing and kept up to date lazily.
 
-A filing's running deadline, bureau, unit, domains and search text live in `queue_*` columns
-of `filing` so that the queue can sort, filter and page 100,000 filings with indexes. They are
-derived here, not by every writer: a filing whose `version` moved past its `queue_version`
-(any change through the ORM moves it) is found through a partial index and derived again
-before the desk reads. The update keeps `version` (a Core statement, not the ORM), so it never
-makes an action's optimistic lock fail, and it writes only while the version is the one read.
-The outcomes of the dashboard's chart (`filing_outcome`) are derived with them.
+A filing's running deadline, bureau, unit, domains and search text live in a narrow row of
+`filing_queue`, so that the queue sorts, filters, pages and searches 100,000 filings without
+reading their answers. They are derived here, not by every writer: a filing whose `version`
+moved past its `queue_version` (any change through the ORM moves it) is found through a
+partial index and derived again before the desk reads. Marking it derived keeps `version` (a
+Core statement, not the ORM), so it never makes an action's optimistic lock fail, and it
+holds only while the version is the one read (else it is derived again next time). The
+outcomes of the dashboard's chart (`filing_outcome`) are derived with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -21,18 +22,21 @@ from sqlmodel import Session, col, select
 
 from models.db import session_scope
 from models.filings import state_of
-from models.tables import Filing, FilingOutcome, LifecycleEvent
+from models.tables import Filing, FilingOutcome, FilingQueue, LifecycleEvent
 from rules.enums import FilingStatus
-from rules.filing_life import Role, next_actions, next_deadline
+from rules.filing_life import FilingState, Role, StepState, next_actions, next_deadline
 from rules.pack import Pack
+from rules.text import Text
 from rules.workdays import WorkdayCalendar
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 BATCH = 500
+LAST = dt.date(9999, 12, 31)  # the sort key of a filing with no running deadline
 S = FilingStatus
 # The bureau's outcomes the chart counts days to (a change's review is not a submission's).
-OUTCOMES = (S.INITIAL_REVIEW_PASSED, S.RETURNED, S.MATERIALS_RECEIVED, S.CERTIFIED)
-_SUBMISSIONS = (S.SUBMITTED, S.RESUBMITTED)
+OUTCOMES = tuple(s.value for s in (S.INITIAL_REVIEW_PASSED, S.RETURNED, S.MATERIALS_RECEIVED,
+                                   S.CERTIFIED))  # fmt: skip
+_SUBMISSIONS = (S.SUBMITTED.value, S.RESUBMITTED.value)
 # Which clock a deadline is, by the status it runs in (rules.filing_life.next_deadline).
 DUE_KINDS = {
     S.PREPARED: "filing",
@@ -46,8 +50,15 @@ _STALE = sa.or_(
 )
 
 
-def derive(filing: Filing, pack: Pack, calendar: WorkdayCalendar) -> dict[str, Any]:
-    """Return the queue columns of `filing` as it is now."""
+Memo = dict[tuple[Any, ...], Any]
+
+
+def derive(
+    filing: Filing, pack: Pack, calendar: WorkdayCalendar, memo: Memo | None = None
+) -> dict[str, Any]:
+    """Return the queue row of `filing` as it is now. `memo`: answers of the rules shared
+    by filings in the same situation (the same statuses, the same start day), for a batch."""
+    memo = {} if memo is None else memo
     state = state_of(filing)
     data = filing.data or {}
     site = data.get("website") or {}
@@ -55,44 +66,61 @@ def derive(filing: Filing, pack: Pack, calendar: WorkdayCalendar) -> dict[str, A
     # An individual's name is personal data (encrypted at rest): never copied out of `data`.
     individual = str(data.get("subject_type") or filing.subject_type) == "individual"
     unit = "" if individual else str((data.get("subject") or {}).get("name") or "")
-    due = next_deadline(state, pack, calendar)
-    needs = bool(next_actions(state, Role.REVIEWER, True)) and state.status is not S.CANCELLED
+    step = state.step
+    key = ("due", step.status, step.local, step.submitted_on, step.initial_passed_on,
+           step.materials_received_on, state.current, state.connection_date)  # fmt: skip
+    if key not in memo:
+        memo[key] = next_deadline(state, pack, calendar)
+    due = memo[key]
+    shape = tuple((s.order, s.local, s.status) for s in state.steps)
+    if (shape, state.current) not in memo:  # the reviewers' actions depend on these only
+        bare = FilingState(tuple(StepState(o, local, Text(zh="", en=""), status)
+                                 for o, local, status in shape), state.current)  # fmt: skip
+        memo[shape, state.current] = bool(next_actions(bare, Role.REVIEWER, True))
+    needs = memo[shape, state.current] and state.status is not S.CANCELLED
     search = " ".join([filing.site_name, *domains, unit, filing.psb_number or ""]).lower()
     return {
-        "queue_needs": needs,
-        "queue_due_on": due[1] if due else None,
-        "queue_due_kind": DUE_KINDS.get(state.step.status) if due else None,
-        "queue_local": state.step.local,
-        "queue_bureau": state.step.bureau.zh[:200],
-        "queue_unit": unit[:200],
-        "queue_domains": " ".join(domains)[:1000],
-        "queue_search": search[:2000],
+        "filing_id": filing.id,
+        "needs": needs,
+        "due_on": due[1] if due else None,
+        "due_key": due[1] if due else LAST,
+        "due_kind": DUE_KINDS.get(step.status) if due else None,
+        "local": step.local,
+        "step": state.current,
+        "bureau": step.bureau.zh[:200],
+        "status": state.status.value,
+        "subject_type": str(filing.subject_type),
+        "site_name": filing.site_name[:200],
+        "unit": unit[:200],
+        "domains": " ".join(domains)[:1000],
+        "psb_number": filing.psb_number,
+        "search": search[:2000],
     }
 
 
-def outcomes(events: Iterable[LifecycleEvent]) -> list[FilingOutcome]:
-    """Return a filing's outcomes with the days from the (re)submission before each."""
+class Event(NamedTuple):
+    """What the chart reads of an audit event."""
+
+    id: int
+    filing_id: int
+    from_status: str | None
+    to_status: str
+    at: dt.datetime
+
+
+def outcomes(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """Return a filing's outcomes (`filing_outcome` rows) with the days from the
+    (re)submission before each."""
     found = []
     submitted: dt.date | None = None
     for event in events:
         day = event.at.astimezone(_SHANGHAI).date()
         if event.to_status in _SUBMISSIONS:
             submitted = day
-        elif (
-            event.to_status in OUTCOMES
-            and event.from_status is not S.CHANGE_REPORTED
-            and submitted is not None
-            and event.id is not None
-        ):
-            found.append(
-                FilingOutcome(
-                    event_id=event.id,
-                    filing_id=event.filing_id,
-                    outcome=event.to_status.value,
-                    days=(day - submitted).days,
-                    decided_on=day,
-                )
-            )
+        elif event.to_status in OUTCOMES and event.from_status != S.CHANGE_REPORTED and submitted:
+            found.append({"event_id": event.id, "filing_id": event.filing_id,
+                          "outcome": event.to_status, "days": (day - submitted).days,
+                          "decided_on": day})  # fmt: skip
     return found
 
 
@@ -115,30 +143,36 @@ def refresh(engine: sa.Engine, pack: Pack, calendar: WorkdayCalendar, limit: int
 
 
 def _write(session: Session, stale: list[Filing], pack: Pack, calendar: WorkdayCalendar) -> int:
+    """Write a batch's columns and outcomes with three statements (Core: no ORM bookkeeping,
+    and `version` untouched); a filing changed meanwhile keeps its old `queue_version` and is
+    derived again next time."""
     ids = [f.id for f in stale if f.id is not None]
-    events: dict[int, list[LifecycleEvent]] = {i: [] for i in ids}
-    for event in session.exec(
-        select(LifecycleEvent)
-        .where(col(LifecycleEvent.filing_id).in_(ids))
-        .order_by(col(LifecycleEvent.filing_id), col(LifecycleEvent.id))
-    ):
-        events[event.filing_id].append(event)
-    written = 0
-    for filing in stale:
-        assert filing.id is not None
-        values = derive(filing, pack, calendar)
-        moved = session.execute(
-            sa.update(Filing)
-            .where(col(Filing.id) == filing.id, col(Filing.version) == filing.version)
-            .values(queue_version=filing.version, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if not moved.rowcount:  # type: ignore[attr-defined]
-            continue  # changed meanwhile: derived again next time
-        session.execute(sa.delete(FilingOutcome).where(col(FilingOutcome.filing_id) == filing.id))
-        for outcome in outcomes(events[filing.id]):
-            session.add(outcome)
-        written += 1
-    session.flush()
+    events: dict[int, list[Event]] = {i: [] for i in ids}
+    audit = LifecycleEvent.__table__  # type: ignore[attr-defined]
+    trail = sa.select(
+        audit.c.id, audit.c.filing_id, audit.c.from_status, audit.c.to_status, audit.c.at
+    ).where(audit.c.filing_id.in_(ids))
+    for row in session.connection().execute(trail.order_by(audit.c.id)):
+        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)  # SQLite forgets it
+        events[row.filing_id].append(Event(row.id, row.filing_id, row.from_status,
+                                           row.to_status, at))  # fmt: skip
+    memo: Memo = {}
+    rows = [derive(f, pack, calendar, memo) for f in stale]
+    connection = session.connection()
+    queue_table = FilingQueue.__table__  # type: ignore[attr-defined]
+    connection.execute(sa.delete(queue_table).where(queue_table.c.filing_id.in_(ids)))
+    connection.execute(sa.insert(queue_table), rows)
+    table = Filing.__table__  # type: ignore[attr-defined]
+    derived = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("_id"), table.c.version == sa.bindparam("_version"))
+        .values(queue_version=sa.bindparam("_version"))
+    )
+    connection.execute(derived, [{"_id": f.id, "_version": f.version} for f in stale])
+    outcome_table = FilingOutcome.__table__  # type: ignore[attr-defined]
+    connection.execute(sa.delete(outcome_table).where(outcome_table.c.filing_id.in_(ids)))
+    found = [o for i in ids for o in outcomes(events[i])]
+    if found:
+        connection.execute(sa.insert(outcome_table), found)
     session.expunge_all()
-    return written
+    return len(rows)

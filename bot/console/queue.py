@@ -1,5 +1,5 @@
 """The queue: filings needing the bureau, sorted by the running deadline, filtered, searched,
-paged, and exported as CSV — over the derived `queue_*` columns (`bot.console.derived`)."""
+paged, and exported as CSV — over the derived rows of `filing_queue` (`bot.console.derived`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from models.tables import Filing
+from models.tables import FilingQueue
 from rules.enums import FilingStatus, SubjectType
 
 PAGE_SIZE = 50
@@ -94,61 +94,65 @@ class Row:
     psb_number: str | None
 
 
+Q = FilingQueue
 _COLUMNS: tuple[Any, ...] = (
-    Filing.id,
-    Filing.site_name,
-    Filing.queue_domains,
-    Filing.queue_unit,
-    Filing.status,
-    Filing.subject_type,
-    Filing.current_step,
-    Filing.queue_bureau,
-    Filing.queue_local,
-    Filing.queue_due_on,
-    Filing.queue_due_kind,
-    Filing.psb_number,
+    Q.filing_id,
+    Q.site_name,
+    Q.domains,
+    Q.unit,
+    Q.status,
+    Q.subject_type,
+    Q.step,
+    Q.bureau,
+    Q.local,
+    Q.due_on,
+    Q.due_kind,
+    Q.psb_number,
 )
 
 
 def _where(filters: Filters, today: dt.date) -> list[Any]:
     found: list[Any] = []
     if filters.status == NEEDS:
-        found.append(col(Filing.queue_needs).is_(True))
+        found.append(col(Q.needs).is_(True))
     elif filters.status != ALL:
-        found.append(col(Filing.status) == filters.status)
+        found.append(col(Q.status) == filters.status)
     if filters.bureau:
-        found.append(col(Filing.queue_local).is_(filters.bureau == "local"))
+        found.append(col(Q.local).is_(filters.bureau == "local"))
     if filters.step is not None:
-        found.append(col(Filing.current_step) == filters.step)
+        found.append(col(Q.step) == filters.step)
+    # On the sort key (the deadline, or 9999-12-31 when none runs): the indexes' own column.
     if filters.within is not None:
-        found.append(col(Filing.queue_due_on) <= today + dt.timedelta(days=filters.within))
+        found.append(col(Q.due_key) <= today + dt.timedelta(days=filters.within))
     if filters.overdue:
-        found.append(col(Filing.queue_due_on) < today)
+        found.append(col(Q.due_key) < today)
     if filters.subject:
-        found.append(col(Filing.subject_type) == filters.subject)
+        found.append(col(Q.subject_type) == filters.subject)
     for word in filters.q.lower().split():
-        found.append(col(Filing.queue_search).contains(word, autoescape=True))
+        found.append(col(Q.search).contains(word, autoescape=True))
     return found
 
 
 def _ordered(statement: Any) -> Any:
-    # The running deadline first (none: last), then the oldest filing.
-    return statement.order_by(
-        col(Filing.queue_due_on).is_(None), col(Filing.queue_due_on), col(Filing.id)
-    )
+    # The running deadline first (none: last, its key 9999-12-31), then the oldest filing.
+    return statement.order_by(col(Q.due_key), col(Q.filing_id))
 
 
-def count(session: Session, filters: Filters, today: dt.date) -> int:
-    """Return how many filings the filters find."""
-    found = session.exec(select(func.count()).select_from(Filing).where(*_where(filters, today)))
-    return int(found.one())
-
-
-def page(session: Session, filters: Filters, today: dt.date) -> list[Row]:
-    """Return one page of the filtered queue."""
+def listing(session: Session, filters: Filters, today: dt.date) -> tuple[int, list[Row]]:
+    """Return how many filings the filters find and the page asked for. A search (its words
+    anywhere in the text: no index helps) scans the narrow table once for both."""
+    start = (filters.page - 1) * PAGE_SIZE
+    if filters.q:
+        found = sorted(session.execute(sa.select(col(Q.due_key), col(Q.filing_id)).where(
+            *_where(filters, today))).all())  # fmt: skip
+        wanted = [int(i) for _, i in found[start : start + PAGE_SIZE]]
+        statement = sa.select(*_COLUMNS).where(col(Q.filing_id).in_(wanted))
+        rows = [Row(*r) for r in session.execute(_ordered(statement))] if wanted else []
+        return len(found), rows
+    total = session.exec(select(func.count()).select_from(Q).where(*_where(filters, today)))
     statement = _ordered(sa.select(*_COLUMNS).where(*_where(filters, today)))
-    statement = statement.offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    return [Row(*r) for r in session.execute(statement)]
+    page = session.execute(statement.offset(start).limit(PAGE_SIZE))
+    return int(total.one()), [Row(*r) for r in page]
 
 
 def every(session: Session, filters: Filters, today: dt.date, chunk: int = 1000) -> Iterator[Row]:

@@ -40,7 +40,7 @@ async def queue_page(request: web.Request) -> web.Response:
 
     def read() -> tuple[int, list[queue.Row]]:
         with session_scope(desk.engine) as session:
-            return queue.count(session, filters, today), queue.page(session, filters, today)
+            return queue.listing(session, filters, today)
 
     total, rows = await asyncio.to_thread(read)
     pages = max(1, -(-total // queue.PAGE_SIZE))

@@ -2,9 +2,9 @@
 
 Issue 28: a web console for the bureau. One-time sign-in links (hashed) and server-side
 sessions (the cookie holds a random key; the row its hash), a log of every ID number shown,
-columns on `filing` derived for the queue (running deadline, bureau, unit, domains and a
-lower-cased search text — never personal data), recomputed when `version` moves past
-`queue_version`, and the outcomes with their days from submission for the dashboard's chart.
+a queue row derived from each filing (running deadline, bureau, unit, domains and a
+lower-cased search text — never personal data) in a narrow table of their own,
+`filing_queue`, recomputed when the filing's `version` moves past its `queue_version`, and the outcomes with their days from submission for the dashboard's chart.
 
 Revision ID: 0011_console
 Revises: 0010
@@ -23,36 +23,41 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 STALE = sa.text('queue_version IS NULL OR queue_version <> version')
+STATUSES = ('prepared', 'submitted', 'initial_review_passed', 'returned', 'resubmitted',
+            'materials_received', 'certified', 'change_reported', 'cancelled')
+SUBJECTS = ('government', 'enterprise', 'individual', 'social_org', 'other')
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('filing') as batch:
-        batch.add_column(sa.Column('queue_version', sa.Integer(), nullable=True))
-        batch.add_column(
-            sa.Column('queue_needs', sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column('queue_due_on', sa.Date(), nullable=True))
-        batch.add_column(sa.Column('queue_due_kind', sa.String(length=20), nullable=True))
-        batch.add_column(
-            sa.Column('queue_local', sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-        batch.add_column(
-            sa.Column('queue_bureau', sa.String(length=200), nullable=False, server_default='')
-        )
-        batch.add_column(
-            sa.Column('queue_unit', sa.String(length=200), nullable=False, server_default='')
-        )
-        batch.add_column(
-            sa.Column('queue_domains', sa.String(length=1000), nullable=False, server_default='')
-        )
-        batch.add_column(
-            sa.Column('queue_search', sa.String(length=2000), nullable=False, server_default='')
-        )
-    op.create_index('ix_filing_queue_due', 'filing', ['queue_due_on', 'id'])
-    op.create_index('ix_filing_queue_needs', 'filing', ['queue_needs', 'queue_due_on', 'id'])
+    op.add_column('filing', sa.Column('queue_version', sa.Integer(), nullable=True))
     op.create_index(
         'ix_filing_queue_stale', 'filing', ['id'], sqlite_where=STALE, postgresql_where=STALE
     )
+    op.create_table(
+        'filing_queue',
+        sa.Column('filing_id', sa.Integer(), nullable=False),
+        sa.Column('needs', sa.Boolean(), nullable=False),
+        sa.Column('due_on', sa.Date(), nullable=True),
+        sa.Column('due_key', sa.Date(), nullable=False),
+        sa.Column('due_kind', sa.String(length=20), nullable=True),
+        sa.Column('local', sa.Boolean(), nullable=False),
+        sa.Column('step', sa.Integer(), nullable=False),
+        sa.Column('bureau', sa.String(length=200), nullable=False),
+        sa.Column('status', sa.Enum(*STATUSES, name='filingstatus', native_enum=False,
+                                    length=32), nullable=False),
+        sa.Column('subject_type', sa.Enum(*SUBJECTS, name='subjecttype', native_enum=False,
+                                          length=32), nullable=False),
+        sa.Column('site_name', sa.String(length=200), nullable=False),
+        sa.Column('unit', sa.String(length=200), nullable=False),
+        sa.Column('domains', sa.String(length=1000), nullable=False),
+        sa.Column('psb_number', sa.String(length=40), nullable=True),
+        sa.Column('search', sa.String(length=2000), nullable=False),
+        sa.ForeignKeyConstraint(['filing_id'], ['filing.id']),
+        sa.PrimaryKeyConstraint('filing_id'),
+    )
+    op.create_index('ix_filing_queue_needs_due', 'filing_queue', ['needs', 'due_key', 'filing_id'])
+    op.create_index('ix_filing_queue_due', 'filing_queue', ['due_key', 'filing_id'])
+    op.create_index('ix_filing_queue_status_due', 'filing_queue', ['status', 'due_key', 'filing_id'])
     op.create_table(
         'console_login',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -105,14 +110,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('filing_outcome')
+    op.drop_table('filing_queue')
     op.drop_table('console_reveal')
     op.drop_table('console_session')
     op.drop_table('console_login')
     op.drop_index('ix_filing_queue_stale', table_name='filing')
-    op.drop_index('ix_filing_queue_needs', table_name='filing')
-    op.drop_index('ix_filing_queue_due', table_name='filing')
-    with op.batch_alter_table('filing') as batch:
-        for name in ('queue_search', 'queue_domains', 'queue_unit', 'queue_bureau',
-                     'queue_local', 'queue_due_kind', 'queue_due_on', 'queue_needs',
-                     'queue_version'):
-            batch.drop_column(name)
+    op.drop_column('filing', 'queue_version')  # SQLite ≥ 3.35 drops a column in place
