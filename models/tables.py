@@ -329,6 +329,9 @@ class ConsoleReveal(SQLModel, table=True):
     at: dt.datetime = _ts()
 
 
+_FILTERED = ("local", "subject_type", "step")
+
+
 class FilingQueue(SQLModel, table=True):
     """A filing as the desk's queue sorts, filters and searches it (issue 28), derived from
     the filing by `bot.console.derived` — a narrow row, so that a search scans little. Never
@@ -336,9 +339,10 @@ class FilingQueue(SQLModel, table=True):
 
     __tablename__ = "filing_queue"
     __table_args__ = (
-        sa.Index("ix_filing_queue_needs_due", "needs", "due_key", "filing_id"),
-        sa.Index("ix_filing_queue_due", "due_key", "filing_id"),
-        sa.Index("ix_filing_queue_status_due", "status", "due_key", "filing_id"),
+        # The filters' columns after the sort's: a filter and its count read the index only.
+        sa.Index("ix_filing_queue_needs_due", "needs", "due_key", "filing_id", *_FILTERED),
+        sa.Index("ix_filing_queue_due", "due_key", "filing_id", *_FILTERED),
+        sa.Index("ix_filing_queue_status_due", "status", "due_key", "filing_id", *_FILTERED),
     )
 
     filing_id: int = Field(foreign_key="filing.id", primary_key=True)

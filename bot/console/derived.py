@@ -31,7 +31,15 @@ from rules.workdays import WorkdayCalendar
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 BATCH = 500
+SEARCH_INDEX = "filing_search"  # SQLite: an FTS5 trigram table of each queue row's search text
 LAST = dt.date(9999, 12, 31)  # the sort key of a filing with no running deadline
+
+
+def search_index() -> sa.TableClause:
+    """Return SQLite's FTS5 trigram table of the queue's search texts (rowid: the filing)."""
+    return sa.table(SEARCH_INDEX, sa.column("rowid"), sa.column("search"))
+
+
 S = FilingStatus
 # The bureau's outcomes the chart counts days to (a change's review is not a submission's).
 OUTCOMES = tuple(s.value for s in (S.INITIAL_REVIEW_PASSED, S.RETURNED, S.MATERIALS_RECEIVED,
@@ -162,6 +170,12 @@ def _write(session: Session, stale: list[Filing], pack: Pack, calendar: WorkdayC
     queue_table = FilingQueue.__table__  # type: ignore[attr-defined]
     connection.execute(sa.delete(queue_table).where(queue_table.c.filing_id.in_(ids)))
     connection.execute(sa.insert(queue_table), rows)
+    if connection.dialect.name == "sqlite":  # the search's trigram index (bot.console.queue)
+        index = search_index()
+        connection.execute(sa.delete(index).where(index.c.rowid.in_(ids)))
+        connection.execute(
+            sa.insert(index), [{"rowid": r["filing_id"], "search": r["search"]} for r in rows]
+        )
     table = Filing.__table__  # type: ignore[attr-defined]
     derived = (
         sa.update(table)

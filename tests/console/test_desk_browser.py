@@ -20,6 +20,7 @@ from models.filings import add_reviewer
 from tests.console.desk import (
     APPLICANT,
     CHROMIUM_ARGS,
+    OTHER,
     REVIEWER,
     SECOND,
     Console,
@@ -68,8 +69,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         add_reviewer(session, REVIEWER, "王警官", dt.datetime.now(dt.UTC))
         add_reviewer(session, SECOND, "李警官", dt.datetime.now(dt.UTC))
     fake = FakeBotAPI(TOKEN).start()
-    bot = BotProcess(fake, folder, env={"BEIAN_REVIEWERS": f"{REVIEWER},{SECOND}"}).start()
     console = Console(database, folder / "console.log")
+    bot_env = {"BEIAN_REVIEWERS": f"{REVIEWER},{SECOND}", "BEIAN_CONSOLE_URL": console.base}
+    bot = BotProcess(fake, folder, env=bot_env).start()
     try:
         fake.push(fake.text_update(APPLICANT, "/start"))  # the applicant has written to the bot
         fake.wait_until(lambda: fake.chat_messages(APPLICANT))
@@ -258,3 +260,23 @@ def test_an_id_number_is_shown_by_a_click_that_is_logged(desk: Desk) -> None:
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     context.close()
+
+
+def test_console_in_the_bot_sends_a_reviewer_a_link_without_a_preview(desk: Desk) -> None:
+    fake = desk.fake
+    fake.push(fake.text_update(SECOND, "/console"))
+    sent = fake.wait_until(lambda: next((c for c in fake.calls_of("sendMessage", SECOND)
+                                         if "/console/login/" in str(c.params.get("text"))),
+                                        None))  # fmt: skip
+    assert (sent.params.get("link_preview_options") or {}).get("is_disabled") is True
+    link = str(sent.params["text"]).split()[-1]
+    assert link.startswith(f"{desk.base}/console/login/")
+    context = desk.browser.new_context()
+    page = context.new_page()
+    page.goto(link)
+    page.get_by_role("button", name="登录审核台").click()
+    expect(page.locator("header .who")).to_have_text("李警官")
+    context.close()
+    fake.push(fake.text_update(OTHER, "/console"))  # not a reviewer: no link
+    fake.wait_until(lambda: any("不能登录审核台" in message_text(m)
+                                for m in fake.chat_messages(OTHER)))  # fmt: skip

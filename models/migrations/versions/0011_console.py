@@ -8,6 +8,10 @@ lower-cased search text — never personal data) in a narrow table of their own,
 
 Revision ID: 0011_console
 Revises: 0010
+On SQLite the queue's search text is indexed in an FTS5 trigram table (`filing_search`, rowid
+= filing id), kept with the queue rows; not a table of the models (the tests that compare the
+models with the schema skip it).
+
 Create Date: 2026-12-06 09:00:00
 """
 from typing import Sequence, Union
@@ -55,9 +59,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['filing_id'], ['filing.id']),
         sa.PrimaryKeyConstraint('filing_id'),
     )
-    op.create_index('ix_filing_queue_needs_due', 'filing_queue', ['needs', 'due_key', 'filing_id'])
-    op.create_index('ix_filing_queue_due', 'filing_queue', ['due_key', 'filing_id'])
-    op.create_index('ix_filing_queue_status_due', 'filing_queue', ['status', 'due_key', 'filing_id'])
+    for name, first in (('needs_due', ['needs']), ('due', []), ('status_due', ['status'])):
+        op.create_index(f'ix_filing_queue_{name}', 'filing_queue',
+                        [*first, 'due_key', 'filing_id', 'local', 'subject_type', 'step'])
+    if op.get_bind().dialect.name == 'sqlite':  # the queue's search: a trigram index
+        op.execute("CREATE VIRTUAL TABLE filing_search USING fts5(search, tokenize='trigram', "
+                   "detail='none')")
     op.create_table(
         'console_login',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -111,6 +118,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('filing_outcome')
     op.drop_table('filing_queue')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('DROP TABLE filing_search')
     op.drop_table('console_reveal')
     op.drop_table('console_session')
     op.drop_table('console_login')
