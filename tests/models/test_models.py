@@ -40,8 +40,10 @@ NOW = dt.datetime(2026, 11, 28, 2, 30, tzinfo=dt.UTC)
 
 
 def _not_search_index(name: str | None, kind: str, _parent: object) -> bool:
-    """The desk's FTS5 search index (SQLite, migration 0011_console) is no model's table."""
-    return not (kind == "table" and (name or "").startswith("filing_search"))
+    """The desk's search indexes (migration 0011_console: SQLite's FTS5 table, PostgreSQL's
+    pg_trgm index) are no model's."""
+    found = name or ""
+    return not found.startswith("filing_search") and found != "ix_filing_queue_search_trgm"
 
 
 def test_migrations_create_exactly_the_tables_the_code_declares(engine: sa.Engine) -> None:

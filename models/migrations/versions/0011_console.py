@@ -8,9 +8,9 @@ lower-cased search text — never personal data) in a narrow table of their own,
 
 Revision ID: 0011_console
 Revises: 0010
-On SQLite the queue's search text is indexed in an FTS5 trigram table (`filing_search`, rowid
-= filing id), kept with the queue rows; not a table of the models (the tests that compare the
-models with the schema skip it).
+The queue's search text is indexed by trigrams: on SQLite in an FTS5 table (`filing_search`,
+rowid = filing id, kept with the queue rows), on PostgreSQL by a pg_trgm GIN index; neither is
+in the models (the test comparing the models with the schema skips them).
 
 Create Date: 2026-12-06 09:00:00
 """
@@ -65,6 +65,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':  # the queue's search: a trigram index
         op.execute("CREATE VIRTUAL TABLE filing_search USING fts5(search, tokenize='trigram', "
                    "detail='none')")
+    else:
+        _trigram_index()
     op.create_table(
         'console_login',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -115,8 +117,23 @@ def upgrade() -> None:
     op.create_index('ix_filing_outcome_kind_days', 'filing_outcome', ['outcome', 'days'])
 
 
+def _trigram_index() -> None:
+    """PostgreSQL: a pg_trgm GIN index answers the search's LIKE '%word%' (3+ characters).
+    pg_trgm is a trusted extension (PostgreSQL 13+): a database owner may create it; where it
+    cannot be created, searches scan instead (slower, still right)."""
+    bind = op.get_bind()
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public')
+            bind.exec_driver_sql('CREATE INDEX ix_filing_queue_search_trgm ON filing_queue '
+                                 'USING gin (search public.gin_trgm_ops)')
+    except sa.exc.DBAPIError as exc:
+        print(f'0011_console: no trigram index for the desk\'s search ({exc.orig})')
+
+
 def downgrade() -> None:
     op.drop_table('filing_outcome')
+    op.execute('DROP INDEX IF EXISTS ix_filing_queue_search_trgm')  # PostgreSQL (the extension stays)
     op.drop_table('filing_queue')
     if op.get_bind().dialect.name == 'sqlite':
         op.execute('DROP TABLE filing_search')
