@@ -185,3 +185,30 @@ def test_the_queue_pages_filters_and_searches_on_both_databases(engine: sa.Engin
 def test_a_site_name_that_looks_like_a_formula_is_text_in_the_csv() -> None:
     assert queue.cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert queue.cell("+1") == "'+1" and queue.cell("云帆") == "云帆" and queue.cell(None) == ""
+
+
+def test_a_reported_change_is_accepted_at_the_desk_with_its_own_buttons(engine: sa.Engine) -> None:
+    _reviewer(engine)
+    clock = Clock()
+    ids = seed(engine).ids
+    from tests.fakes.filings import move
+
+    tea = ids["certified"]  # step 1 certified; step 2 (Hangzhou) in progress
+    move(engine, context(TODAY), tea, E.REPORT_CHANGE, at=moment("2026-11-20"),
+         applicant="8101", note="更换服务器")  # fmt: skip
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        csrf = await sign_in(client, engine, clock)
+        page = await (await client.get(f"/console/filings/{tea}")).text()
+        assert "变更审核通过" in page and "退回变更" in page and "复审通过，发证" not in page
+        version = re.search(r'name="version" value="(\d+)"', page)
+        assert version is not None
+        form = {"csrf": csrf, "version": version.group(1), "action": "change_ok"}
+        answer = await client.post(f"/console/filings/{tea}/act", data=form)
+        assert "已记录：变更审核通过" in await answer.text()
+
+    serve(engine, clock, body)
+    with session_scope(engine) as session:
+        filing = session.get(Filing, tea)
+        assert filing is not None and filing.steps[0]["status"] == "certified"
+        assert filing.psb_number == "京公网安备11010502030143号"  # the change keeps its number

@@ -109,3 +109,21 @@ def test_a_certificate_and_the_icon_from_the_cli(url: str, ids: dict[str, int]) 
                 " and status='pending' and payload like '%icon%'") == [(0,)]  # fmt: skip
     code, _, err = record(url, str(filing), "icon-placed", "--on", "2026-11-28")
     assert code == 1 and "没有等待放置的备案图标" in err
+
+
+def test_a_change_under_review_is_named_as_one(url: str, ids: dict[str, int]) -> None:
+    from rules.lifecycle import FilingEvent as E
+    from tests.console.desk import TODAY, moment
+    from tests.fakes.filings import context, move
+
+    engine = make_engine(url)
+    tea = ids["certified"]
+    move(engine, context(TODAY), tea, E.REPORT_CHANGE, at=moment("2026-11-20"),
+         applicant=str(APPLICANT), note="更换服务器")  # fmt: skip
+    engine.dispose()
+    code, _, err = record(url, str(tea), "returned", "--on", "2026-11-27", "--reason", "x")
+    assert code == 1 and "change-returned" in err
+    code, out, _ = record(url, str(tea), "change-returned", "--on", "2026-11-27", "--reason",
+                          "变更说明不完整", "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["ok"], out
+    assert rows(url, f"select steps from filing where id={tea}")[0][0].count("returned") >= 1
