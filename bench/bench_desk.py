@@ -163,7 +163,9 @@ PAGES = {
     "enterprise, this city": "/console?subject=enterprise&bureau=local",
     "search a site (rare)": "/console?status=all&q=%E7%BD%9177777",
     "search a domain": "/console?status=all&q=site4242.example",
-    "search a word (common)": "/console?q=%E4%BA%91%E5%B8%86",
+    "search a 2-character word (common)": "/console?q=%E4%BA%91%E5%B8%86",
+    "search two words": "/console?status=all&q=%E4%BA%91%E5%B8%86+site42",
+    "search one character": "/console?q=%E5%B8%86",
     "search a 公安备案号": "/console?status=all&q=11010500012345",
 }
 

@@ -360,6 +360,9 @@ class FilingQueue(SQLModel, table=True):
     domains: str = Field(max_length=1000)
     psb_number: str | None = Field(default=None, max_length=40)
     search: str = Field(max_length=2000)  # lower-cased: site name, domains, unit, 公安备案号
+    # Each pair of adjacent characters of `search`, marked (ab␟): a trigram index then finds
+    # words of two characters too (云帆), which trigrams of the text alone cannot.
+    pairs: str = Field(max_length=8000)
 
 
 class FilingOutcome(SQLModel, table=True):

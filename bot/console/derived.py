@@ -13,6 +13,7 @@ outcomes of the dashboard's chart (`filing_outcome`) are derived with it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -35,9 +36,18 @@ SEARCH_INDEX = "filing_search"  # SQLite: an FTS5 trigram table of each queue ro
 LAST = dt.date(9999, 12, 31)  # the sort key of a filing with no running deadline
 
 
+PAIR = "\x1f"  # marks a pair of characters in `pairs` (never in checked text)
+
+
+def pairs_of(text: str) -> str:
+    """Return each pair of adjacent characters of `text` once, marked: "云帆科" → "云帆␟ 帆科␟"."""
+    found = dict.fromkeys(a + b for a, b in itertools.pairwise(text) if " " not in a + b)
+    return " ".join(pair + PAIR for pair in found)[:8000]
+
+
 def search_index() -> sa.TableClause:
     """Return SQLite's FTS5 trigram table of the queue's search texts (rowid: the filing)."""
-    return sa.table(SEARCH_INDEX, sa.column("rowid"), sa.column("search"))
+    return sa.table(SEARCH_INDEX, sa.column("rowid"), sa.column("search"), sa.column("pairs"))
 
 
 S = FilingStatus
@@ -103,6 +113,7 @@ def derive(
         "domains": " ".join(domains)[:1000],
         "psb_number": filing.psb_number,
         "search": search[:2000],
+        "pairs": pairs_of(search[:2000]),
     }
 
 
@@ -174,7 +185,8 @@ def _write(session: Session, stale: list[Filing], pack: Pack, calendar: WorkdayC
         index = search_index()
         connection.execute(sa.delete(index).where(index.c.rowid.in_(ids)))
         connection.execute(
-            sa.insert(index), [{"rowid": r["filing_id"], "search": r["search"]} for r in rows]
+            sa.insert(index),
+            [{"rowid": r["filing_id"], "search": r["search"], "pairs": r["pairs"]} for r in rows],
         )
     table = Filing.__table__  # type: ignore[attr-defined]
     derived = (

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.console.derived import search_index
+from bot.console.derived import PAIR, search_index
 from models.tables import FilingQueue
 from rules.enums import FilingStatus, SubjectType
 
@@ -129,24 +129,31 @@ def _where(filters: Filters, today: dt.date, dialect: str = "") -> list[Any]:
         found.append(col(Q.due_key) < today)
     if filters.subject:
         found.append(col(Q.subject_type) == filters.subject)
-    indexed = dialect == "sqlite"
     for word in filters.q.lower().split():
-        if indexed and len(word) >= TRIGRAM and not _WILD.intersection(word):
-            found.append(col(Q.filing_id).in_(_trigram_match(word)))
-        else:  # a word of 1-2 characters (or with % _): the words are anywhere, a scan
-            found.append(col(Q.search).contains(word, autoescape=True))
+        found.append(_holds(word, dialect))
     return found
 
 
-TRIGRAM = 3  # FTS5's trigram index answers LIKE for words of at least 3 characters
+def _holds(word: str, dialect: str) -> Any:
+    """Return the condition "the search text holds `word`", answered by a trigram index
+    where one can: SQLite's FTS5 table, PostgreSQL's pg_trgm index (migration 0011_console);
+    a word of two characters through the marked pairs (`pairs_of`); a word of one character
+    (or with % or _ in it on SQLite) by reading every row."""
+    if len(word) == 2:
+        column, wanted = "pairs", word + PAIR
+    else:
+        column, wanted = "search", word
+    if dialect == "sqlite" and len(wanted) >= TRIGRAM and not _WILD.intersection(wanted):
+        table = search_index()
+        inside = sa.select(table.c.rowid).where(table.c[column].like(f"%{wanted}%"))
+        return col(Q.filing_id).in_(inside)
+    if dialect == "sqlite" or len(wanted) < TRIGRAM:
+        return col(Q.search).contains(word, autoescape=True)
+    return col(getattr(Q, column)).contains(wanted, autoescape=True)
+
+
+TRIGRAM = 3  # a trigram index answers LIKE for words of at least 3 characters
 _WILD = frozenset("%_\\")
-
-
-def _trigram_match(word: str) -> Any:
-    """Return the filings whose search text holds `word`, from SQLite's FTS5 trigram index
-    (migration 0011_console): a LIKE it answers from the index, not by reading every row."""
-    table = search_index()
-    return sa.select(table.c.rowid).where(table.c.search.like(f"%{word}%"))
 
 
 def _dialect(session: Session) -> str:

@@ -169,6 +169,9 @@ def test_the_queue_pages_filters_and_searches_on_both_databases(engine: sa.Engin
 
         assert sites() == ["示例市政务公开网", "星河商城", "云帆科技官网", "双子星书店"]
         assert sites(q="Shop.XINGHE") == ["星河商城"]
+        assert sites(q="星河") == ["星河商城"] and sites(q="河商") == ["星河商城"]  # two: pairs
+        assert sites(q="星") == ["星河商城", "双子星书店"]  # one character: read every row
+        assert sites(q="星河 shop") == ["星河商城"] and sites(q="星河 books") == []
         assert sites(q="云帆_") == [] and sites(q="%") == []  # LIKE's wildcards: typed, literal
         assert sites(status="all", q="公网安备1101") == ["明月茶社"]
         assert sites(status="all", subject="individual") == ["小𠮷的笔记"]

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column('domains', sa.String(length=1000), nullable=False),
         sa.Column('psb_number', sa.String(length=40), nullable=True),
         sa.Column('search', sa.String(length=2000), nullable=False),
+        sa.Column('pairs', sa.String(length=8000), nullable=False),
         sa.ForeignKeyConstraint(['filing_id'], ['filing.id']),
         sa.PrimaryKeyConstraint('filing_id'),
     )
@@ -63,8 +64,8 @@ def upgrade() -> None:
         op.create_index(f'ix_filing_queue_{name}', 'filing_queue',
                         [*first, 'due_key', 'filing_id', 'local', 'subject_type', 'step'])
     if op.get_bind().dialect.name == 'sqlite':  # the queue's search: a trigram index
-        op.execute("CREATE VIRTUAL TABLE filing_search USING fts5(search, tokenize='trigram', "
-                   "detail='none')")
+        op.execute("CREATE VIRTUAL TABLE filing_search USING fts5(search, pairs, "
+                   "tokenize='trigram', detail='none')")
     else:
         _trigram_index()
     op.create_table(
@@ -126,7 +127,8 @@ def _trigram_index() -> None:
         with bind.begin_nested():
             bind.exec_driver_sql('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public')
             bind.exec_driver_sql('CREATE INDEX ix_filing_queue_search_trgm ON filing_queue '
-                                 'USING gin (search public.gin_trgm_ops)')
+                                 'USING gin (search public.gin_trgm_ops, '
+                                 'pairs public.gin_trgm_ops)')
     except sa.exc.DBAPIError as exc:
         print(f'0011_console: no trigram index for the desk\'s search ({exc.orig})')
 
