@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.console.texts import OUTCOME_LABELS
@@ -73,7 +74,7 @@ def build(session: Session, today: dt.date, lang: Lang) -> Dashboard:
         bureaus.setdefault(bureau or "—", {})[key] = int(n)
     shown = [s for s in FilingStatus if s.value in by_status]
     week_end = today + dt.timedelta(days=6 - today.weekday())
-    needs = col(Q.needs).is_(True)
+    needs = col(Q.needs) == sa.true()
     due = col(Q.due_on)
     this_week = session.exec(
         select(func.count()).select_from(Q).where(needs, due >= today, due <= week_end)

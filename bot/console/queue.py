@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot.console.derived import PAIR, search_index
+from bot.console.derived import PAIR, SEARCH_INDEX, search_index
 from models.tables import FilingQueue
 from rules.enums import FilingStatus, SubjectType
 
@@ -115,11 +115,11 @@ _COLUMNS: tuple[Any, ...] = (
 def _where(filters: Filters, today: dt.date, dialect: str = "") -> list[Any]:
     found: list[Any] = []
     if filters.status == NEEDS:
-        found.append(col(Q.needs).is_(True))
+        found.append(col(Q.needs) == sa.true())  # "= true": PostgreSQL indexes no "IS TRUE"
     elif filters.status != ALL:
         found.append(col(Q.status) == filters.status)
     if filters.bureau:
-        found.append(col(Q.local).is_(filters.bureau == "local"))
+        found.append(col(Q.local) == (sa.true() if filters.bureau == "local" else sa.false()))
     if filters.step is not None:
         found.append(col(Q.step) == filters.step)
     # On the sort key (the deadline, or 9999-12-31 when none runs): the indexes' own column.
@@ -145,6 +145,11 @@ def _holds(word: str, dialect: str) -> Any:
         column, wanted = "search", word
     if dialect == "sqlite" and len(wanted) >= TRIGRAM and not _WILD.intersection(wanted):
         table = search_index()
+        if column == "pairs":  # one trigram: FTS5 answers MATCH from its index alone (a
+            # LIKE would read every candidate's text: 50 ms for 13,000 of 100,000); only
+            # `pairs` holds the mark, so the whole row may be matched
+            phrase = sa.literal_column(SEARCH_INDEX).op("MATCH")(f'"{wanted}"')
+            return col(Q.filing_id).in_(sa.select(table.c.rowid).where(phrase))
         inside = sa.select(table.c.rowid).where(table.c[column].like(f"%{wanted}%"))
         return col(Q.filing_id).in_(inside)
     if dialect == "sqlite" or len(wanted) < TRIGRAM:
@@ -153,7 +158,7 @@ def _holds(word: str, dialect: str) -> Any:
 
 
 TRIGRAM = 3  # a trigram index answers LIKE for words of at least 3 characters
-_WILD = frozenset("%_\\")
+_WILD = frozenset('%_\\"')  # LIKE's wildcards and escape, and FTS5's quote
 
 
 def _dialect(session: Session) -> str:
