@@ -173,12 +173,3 @@ class DatabaseStorage(AbstractStorage):
             session.execute(
                 sa.delete(ConsoleSession).where(col(ConsoleSession.key_hash) == digest(key))
             )
-
-
-def end_sessions_of(engine: sa.Engine, reviewer_id: int) -> int:
-    """End every desk session of a reviewer (they were removed); return how many."""
-    with session_scope(engine) as session:
-        done = session.execute(
-            sa.delete(ConsoleSession).where(col(ConsoleSession.reviewer_id) == reviewer_id)
-        )
-        return int(done.rowcount)  # type: ignore[attr-defined]
