@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli_operators import filings_app, reviewers_app
+from bot.cli_record import filings_record
+from bot.console.cli import console as console_command
+from bot.console.cli import login_link
 from bot.settings import Settings
 from rules.enums import CHECK_NAMES, DocumentKind, Location, PeriodKind, SubjectType
 from rules.text import Lang
@@ -41,6 +44,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(pack_app, name="pack")
 app.add_typer(reviewers_app, name="reviewers")
 app.add_typer(filings_app, name="filings")
+# The bureau's desk (issue 28): the web console, its sign-in links, and outcomes from the CLI.
+app.command(name="console")(console_command)
+reviewers_app.command("login-link")(login_link)
+filings_app.command("record")(filings_record)
 
 FieldName = StrEnum("FieldName", {name: name for name in CHECK_NAMES})  # type: ignore[misc]
 
@@ -331,6 +338,9 @@ def serve(
         str | None,
         typer.Option("--secret-token", help="Checked on every webhook request (required)."),
     ] = None,
+    console: Annotated[
+        str | None, typer.Option("--console", help="HOST:PORT: serve the bureau's desk too.")
+    ] = None,
 ) -> None:
     """Run the Telegram bot: long polling, or a webhook server with --webhook-url."""
     from bot.logs import setup_logging
@@ -362,7 +372,7 @@ def serve(
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
     setup_logging()  # stderr, masked: the service manager keeps it
-    raise typer.Exit(run(settings, token, webhook))
+    raise typer.Exit(run(settings, token, webhook, console))
 
 
 @app.command()

@@ -20,6 +20,7 @@ from bot.deliveries import add_delivery
 from dialogs.model import Context
 from models.db import session_scope
 from models.filings import (
+    add_notice,
     add_version,
     applicant_by_channel,
     apply_decision,
@@ -37,7 +38,9 @@ from rules.filing_life import (
     STATUS_LABELS,
     Action,
     Actor,
+    Audience,
     Decision,
+    Notice,
     Refusal,
     ReminderChange,
     Role,
@@ -104,6 +107,7 @@ def act(
     applicant_external_id: str | None = None,
     expected_version: int | None = None,
     on: dt.date | None = None,
+    step: int | None = None,
     reasons: tuple[str, ...] = (),
     psb_number: str | None = None,
     certificate_number: str | None = None,
@@ -136,6 +140,7 @@ def act(
                 event,
                 who,
                 on or ctx.today,
+                step=step,
                 reasons=reasons,
                 psb_number=psb_number,
                 certificate_number=certificate_number,
@@ -385,9 +390,13 @@ def record_icon(
     external_id: str,
     on: dt.date,
     clock: Callable[[], dt.datetime],
+    actor: str | None = None,
+    notify: bool = False,
 ) -> Text:
     """The applicant placed the filing icon on the site: kept on each certified step that
-    waited for it (with an audit row), its reminders stop. Returns what to tell them."""
+    waited for it (with an audit row), its reminders stop. Returns what to tell them.
+    `actor`: who recorded it when not the applicant (the CLI); `notify`: tell the applicant
+    too (an outbox notice, sent by the bot), as they were not the one who pressed."""
     now = clock()
     with session_scope(engine) as session:
         filing = session.get(Filing, filing_id)
@@ -410,17 +419,21 @@ def record_icon(
         ]
         filing.updated_at = now
         session.add(filing)
-        session.add(
-            LifecycleEvent(
-                filing_id=filing_id,
-                actor=f"applicant:{applicant.id}",
-                from_status=filing.status,
-                to_status=filing.status,
-                reason="已放置备案图标",
-                at=now,
-            )
+        event = LifecycleEvent(
+            filing_id=filing_id,
+            actor=actor or f"applicant:{applicant.id}",
+            from_status=filing.status,
+            to_status=filing.status,
+            reason="已放置备案图标",
+            at=now,
         )
+        session.add(event)
         stop_reminders(session, filing_id, "icon")
+        chat = telegram_chat(applicant)
+        if notify and chat is not None:
+            session.flush()
+            notice = Notice(Audience.APPLICANT, "update", ICON_RECORDED, filing.current_step)
+            add_notice(session, filing, notice, chat, event_id=event.id or 0, now=now)
     return ICON_RECORDED
 
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     beian_webhook_connections: int = Field(default=128, ge=1)
     # The bot's @username, for the t.me links `beian reviewers invite` prints.
     beian_bot_username: str | None = None
+    # Where the bureau's desk (`beian console`) is reached, e.g. https://desk.example.cn: the
+    # sign-in links point there, and its cookies are Secure when it is HTTPS.
+    beian_console_url: str | None = None
     # Where logs (and, by default, the SQLite database) live.
     beian_data_dir: Path | None = None
 

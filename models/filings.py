@@ -32,6 +32,7 @@ from rules.filing_life import (
     Audience,
     Decision,
     FilingState,
+    Notice,
     ReminderChange,
     StepState,
     steps_of_route,
@@ -105,28 +106,8 @@ def apply_decision(
     for i, notice in enumerate(decision.notices):
         chats = [applicant_chat] if notice.to is Audience.APPLICANT else review_chats
         for chat in chats:
-            if chat is None:
-                continue
-            outbox.add(
-                session,
-                OutboxMessage(
-                    kind=NOTICE,
-                    dedupe_key=f"{NOTICE}:{event.id}:{i}:{chat}",
-                    filing_id=filing.id,
-                    applicant_id=filing.applicant_id,
-                    chat_id=chat,
-                    due_at=now,
-                    payload={
-                        "to": notice.to.value,
-                        "kind": notice.kind,
-                        "text": notice.text.model_dump(),
-                        "step": notice.step,
-                        "event": event.id,
-                        "attach": list(notice.attach),
-                    },
-                    created_at=now,
-                ),
-            )
+            if chat is not None:
+                add_notice(session, filing, notice, chat, event_id=event.id, now=now, index=i)
     schedule_reminders(
         session,
         filing,
@@ -137,6 +118,40 @@ def apply_decision(
         today=today,
     )
     return event
+
+
+def add_notice(
+    session: Session,
+    filing: Filing,
+    notice: Notice,
+    chat: int,
+    *,
+    event_id: int,
+    now: dt.datetime,
+    index: int = 0,
+) -> None:
+    """Write one notice of an audit event as an outbox row for `chat` (sent after the commit
+    by whichever bot instance claims it first)."""
+    outbox.add(
+        session,
+        OutboxMessage(
+            kind=NOTICE,
+            dedupe_key=f"{NOTICE}:{event_id}:{index}:{chat}",
+            filing_id=filing.id,
+            applicant_id=filing.applicant_id,
+            chat_id=chat,
+            due_at=now,
+            payload={
+                "to": notice.to.value,
+                "kind": notice.kind,
+                "text": notice.text.model_dump(),
+                "step": notice.step,
+                "event": event_id,
+                "attach": list(notice.attach),
+            },
+            created_at=now,
+        ),
+    )
 
 
 def schedule_reminders(

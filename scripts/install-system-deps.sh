@@ -10,6 +10,7 @@ packages=(
   fonts-dejavu-core      # symbols (☐ ☑) in the PDFs
   fonts-hanazono         # rare characters (CJK Ext. A/B, e.g. 𠮷 㵘) WenQuanYi lacks
   poppler-utils          # pdftoppm: the document pictures in docs/
+  chromium               # the desk's browser tests (Playwright drives it; no browser download)
 )
 
 missing=()

@@ -20,3 +20,4 @@ for doc in json.load(open(sys.argv[1], encoding="utf-8")):
 PY
 done
 .venv/bin/beian diagrams --out docs
+.venv/bin/python scripts/desk-screenshots.py docs  # the bureau's desk, in Debian's Chromium

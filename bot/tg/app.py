@@ -33,12 +33,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.composition import context_factory
+from bot.console.cli import public_url
 from bot.conversation import Conversations
 from bot.deliveries import claim_deliveries
 from bot.logs import mask
 from bot.reviewers import reviewers_of, seed_configured
 from bot.settings import Settings
 from bot.tg import handlers, ui
+from bot.tg.console_link import CONSOLE, on_console
 from bot.tg.delivery import deliver_documents, send_text
 from bot.tg.filings import deliver_notices, pending_notices
 from bot.tg.inbox import InboxProcessor
@@ -118,6 +120,7 @@ async def open_services(
         button_key=ui.button_key(app.bot.token),
         bot_id=app.bot.id,
         reviewers=reviewers_of(settings),
+        console_url=public_url(settings),
     )
     app.bot_data.services = services
 
@@ -195,6 +198,8 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(handlers.on_button),
             # An edited message is not an answer.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, handlers.on_edited),
+            # /console: a reviewer's sign-in link to the bureau's desk (bot.console).
+            MessageHandler(new_message & private & filters.Regex(CONSOLE), on_console),
             # Everything typed in a private chat, commands included: dialogs reads them.
             MessageHandler(new_message & private & filters.TEXT, handlers.on_private_text),
             # Photos, stickers, voice, files… in a private chat: remind of the question.
@@ -293,8 +298,11 @@ async def _sweep_deliveries(
             due = []
 
 
-async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
-    """Run the bot until SIGINT/SIGTERM; return the exit code."""
+async def run(
+    settings: Settings, token: str, webhook: Webhook | None, console: str | None = None
+) -> int:
+    """Run the bot until SIGINT/SIGTERM; return the exit code. `console`: HOST:PORT where the
+    bureau's desk is served too, in this process and loop (its notices are sent at once)."""
     app = build_application(settings, token)
     try:
         await app.initialize()  # getMe: a wrong token or an unreachable API stops here
@@ -343,6 +351,7 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
     await processor.sweep()
     sweeper = asyncio.create_task(processor.sweep_forever())
     listening = asyncio.create_task(processor.listen_forever())  # PostgreSQL: wake-ups
+    desk = _desk(settings, services, app, console, stop)
     try:
         if webhook is None:
             await app.bot.delete_webhook()
@@ -358,6 +367,8 @@ async def run(settings: Settings, token: str, webhook: Webhook | None) -> int:
         for task in (sweeper, listening, deliveries, reminding):
             task.cancel()
         await asyncio.gather(sweeper, listening, deliveries, reminding, return_exceptions=True)
+        if desk is not None:
+            await asyncio.gather(desk, return_exceptions=True)
         await services.db.settle()
         await app.stop()
         await app.shutdown()
@@ -426,6 +437,27 @@ async def _serve_webhook(
     return 0
 
 
+def _desk(
+    settings: Settings,
+    services: Services,
+    app: Application,  # type: ignore[type-arg]
+    console: str | None,
+    stop: asyncio.Event,
+) -> asyncio.Task[None] | None:
+    """Serve the bureau's desk beside the bot (`beian serve --console HOST:PORT`)."""
+    if console is None:
+        return None
+    from bot.console.app import run_console
+    from bot.console.cli import make_desk
+
+    async def notify(ids: tuple[int, ...]) -> None:
+        await deliver_notices(services, app.bot, ids)
+
+    host, _, port = console.rpartition(":")
+    desk = make_desk(settings, services.db.engine, notify)
+    return asyncio.create_task(run_console(desk, host, int(port), stop))
+
+
 def _fail(message: str) -> None:
     """Say why the bot cannot start: one line, masked (the log is stderr, or the terminal)."""
     if logging.getLogger().handlers:
@@ -439,7 +471,9 @@ async def _apologise(app: Application, chat_id: int) -> None:  # type: ignore[ty
         await send_text(app.bot, chat_id, ui.SORRY.get("zh"))
 
 
-def serve(settings: Settings, token: str, webhook: Webhook | None) -> int:
+def serve(
+    settings: Settings, token: str, webhook: Webhook | None, console: str | None = None
+) -> int:
     """Migrate the database, then run the bot; return the exit code."""
     migrate.upgrade_apart(settings.database_url)
-    return asyncio.run(run(settings, token, webhook))
+    return asyncio.run(run(settings, token, webhook, console))

@@ -42,6 +42,7 @@ class Services:
     prompts: dict[int, tuple[str, dt.datetime]] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)  # this process's (bot.tg.metrics)
+    console_url: str = "http://127.0.0.1:8080"  # where /console's sign-in links point
 
     def close(self) -> None:
         """Stop the renderer and close the database."""

@@ -1,0 +1,1 @@
+"""The bureau's desk (issue 28): a server-rendered web console for reviewers."""

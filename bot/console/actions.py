@@ -1,0 +1,178 @@
+"""The desk's actions: a reviewer's decision through `bot.filing_actions.act` (the chat's own
+path: one transaction, the optimistic lock on the version the page showed, the applicant's
+notices as outbox rows), and showing a masked ID number (logged)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+from bot.console import texts
+from bot.console.app import desk_of, lang_of, need_reviewer
+from bot.console.filing_view import actions_of, is_secret
+from bot.console.views import filing_id, show_filing
+from bot.filing_actions import act
+from models.db import session_scope
+from models.tables import ConsoleReveal, Filing
+from rules.filing_life import RETURN_REASONS, Actor, Role
+
+log = logging.getLogger(__name__)
+
+
+async def reveal(request: web.Request) -> web.Response:
+    """Show one masked ID number of the filing, and log who saw it."""
+    reviewer = await need_reviewer(request)
+    desk = desk_of(request)
+    wanted = filing_id(request)
+    form = await request.post()
+    path = str(form.get("field") or "")[:200]
+
+    def record() -> bool:
+        with session_scope(desk.engine) as session:
+            filing = session.get(Filing, wanted)
+            if filing is None:
+                return False
+            individual = (filing.data or {}).get("subject_type") == "individual"
+            if not is_secret(path, individual):
+                return False
+            session.add(
+                ConsoleReveal(filing_id=wanted, reviewer_id=reviewer, field=path, at=desk.clock())
+            )
+            return True
+
+    if not await asyncio.to_thread(record):
+        raise web.HTTPBadRequest(text="not a masked field")
+    log.info("desk: reviewer %s showed %s of filing %s", reviewer, path, wanted)
+    return await show_filing(request, revealed={path})
+
+
+def _day(raw: Any, today: dt.date) -> dt.date | None:
+    text = str(raw or "").strip()
+    if not text:
+        return today
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _reasons(form: Any, lang: str) -> tuple[str, ...]:
+    chosen = []
+    for raw in form.getall("reason", []):
+        if str(raw).isdigit() and int(raw) < len(RETURN_REASONS):
+            chosen.append(RETURN_REASONS[int(raw)].zh)  # the applicant reads them as the chat's
+    own = " ".join(str(form.get("reason_text") or "").split())[:500]
+    if own:
+        chosen.append(own)
+    return tuple(chosen)
+
+
+async def act_on(request: web.Request) -> web.Response:
+    """Record a reviewer's decision on the filing, as the chat's buttons do; a filing moved
+    since the page was shown is refused, naming who moved it, and shown as it is now."""
+    reviewer = await need_reviewer(request)
+    desk = desk_of(request)
+    lang = await lang_of(request)
+    wanted = filing_id(request)
+    form = await request.post()
+    ctx = desk.context()
+    code = str(form.get("action") or "")
+    typed: dict[str, Any] = {
+        k: str(form.get(k) or "") for k in ("on", "reason_text", "psb_number", "certificate")
+    }
+    typed["reasons"] = [str(r) for r in form.getall("reason", [])]
+    typed["action"] = code
+    version = str(form.get("version") or "")
+    on = _day(form.get("on"), ctx.today)
+    if not version.isdigit():
+        raise web.HTTPBadRequest(text="no version")
+    if on is None:
+        return await show_filing(request, status=422, error=texts.BAD_DATE.get(lang), typed=typed)
+
+    def offered() -> Any:
+        with session_scope(desk.engine) as session:
+            filing = session.get(Filing, wanted)
+            if filing is None:
+                return None
+            return {a.code: a for a in actions_of(filing, lang)}, filing.version
+
+    found = await asyncio.to_thread(offered)
+    if found is None:
+        raise web.HTTPNotFound(text="no such filing")
+    choices, current = found
+    chosen = choices.get(code)
+    if chosen is None and current == int(version):
+        return await show_filing(request, status=422, error=texts.UNKNOWN_ACTION.get(lang),
+                                 typed=typed)  # fmt: skip
+    from bot.console.filing_view import Action as Offered
+
+    event = chosen.event if chosen is not None else _event_of(code)
+    if event is None:
+        return await show_filing(request, status=422, error=texts.UNKNOWN_ACTION.get(lang),
+                                 typed=typed)  # fmt: skip
+    assert chosen is None or isinstance(chosen, Offered)
+    reasons = _reasons(form, lang) if code in ("return", "change_return") else ()
+    if code in ("return", "change_return") and not reasons:
+        return await show_filing(request, status=422, error=texts.NO_REASON.get(lang), typed=typed)
+    numbers: dict[str, Any] = {}
+    if code == "certify":
+        numbers = {
+            "psb_number": typed["psb_number"].strip(),
+            "certificate_number": typed["certificate"].strip()[:64] or None,
+        }
+    outcome = await asyncio.to_thread(
+        lambda: act(
+            desk.engine,
+            wanted,
+            event=event,
+            who=Actor(Role.REVIEWER, str(reviewer)),
+            ctx=ctx,
+            clock=desk.clock,
+            reviewers=desk.reviewers,
+            expected_version=int(version),
+            on=on,
+            reasons=reasons,
+            **numbers,
+        )
+    )
+    if outcome.refusal is not None:
+        moved = current != int(version) or await asyncio.to_thread(_moved, desk, wanted, current)
+        log.info("desk: %s on filing %s by reviewer %s refused", code, wanted, reviewer)
+        if moved:
+            error = f"{outcome.refusal.get(lang)} {texts.MOVED.get(lang)}"
+            return await show_filing(request, status=409, error=error)
+        return await show_filing(request, status=422, error=outcome.refusal.get(lang), typed=typed)
+    log.info("desk: %s on filing %s by reviewer %s", code, wanted, reviewer)
+    if desk.notify is not None and outcome.notices:
+        await desk.notify(outcome.notices)  # inside `beian serve`: sent now
+    session = await get_session(request)
+    label = chosen.label if chosen is not None else code
+    said = texts.RECORDED.fill(lang, label=label)
+    if outcome.notices:
+        said += " " + texts.NOTIFIED.get(lang)
+    session["flash"] = said
+    raise web.HTTPSeeOther(f"/console/filings/{wanted}")
+
+
+def _event_of(code: str) -> Any:
+    from rules.lifecycle import FilingEvent as E
+
+    return {
+        "pass": E.PASS_INITIAL_REVIEW,
+        "return": E.RETURN,
+        "change_return": E.RETURN,
+        "materials": E.RECEIVE_MATERIALS,
+        "certify": E.CERTIFY,
+        "change_ok": E.CERTIFY,
+    }.get(code)
+
+
+def _moved(desk: Any, wanted: int, seen: int) -> bool:
+    with session_scope(desk.engine) as session:
+        filing = session.get(Filing, wanted)
+        return filing is None or filing.version != seen

@@ -1,0 +1,203 @@
+"""The desk's pages: the queue (and its CSV), the dashboard, a filing, a filing's document."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from bot.console import dashboard, filing_view, queue
+from bot.console.app import PREFIX, desk_of, lang_of, need_reviewer, render
+from bot.console.derived import DUE_KINDS
+from bot.console.texts import DUE_LABELS, SUBJECTS
+from models.db import session_scope
+from models.tables import Filing, GeneratedDocument
+from rules.enums import FilingStatus, SubjectType
+from rules.filing_life import STATUS_LABELS
+from rules.text import Lang
+
+
+def _options(lang: Lang) -> dict[str, Any]:
+    return {
+        "statuses": [(s.value, STATUS_LABELS[s].get(lang)) for s in FilingStatus],
+        "subjects": [(s.value, SUBJECTS[s].get(lang)) for s in SubjectType],
+        "due_labels": {k: v.get(lang) for k, v in DUE_LABELS.items()},
+        "status_labels": {s.value: STATUS_LABELS[s].get(lang) for s in FilingStatus},
+        "subject_labels": {s.value: SUBJECTS[s].get(lang) for s in SubjectType},
+    }
+
+
+async def queue_page(request: web.Request) -> web.Response:
+    """The queue: what needs the bureau, by the running deadline; filters, search, pages."""
+    await need_reviewer(request)
+    desk = desk_of(request)
+    lang = await lang_of(request)
+    filters = queue.Filters.read(request.query)
+    today = desk.context().today
+    await desk.fresh()
+
+    def read() -> tuple[int, list[queue.Row]]:
+        with session_scope(desk.engine) as session:
+            return queue.listing(session, filters, today)
+
+    total, rows = await asyncio.to_thread(read)
+    pages = max(1, -(-total // queue.PAGE_SIZE))
+    return await render(
+        request,
+        "queue.html.j2",
+        filters=filters,
+        total=total,
+        rows=rows,
+        pages=pages,
+        today=today,
+        **_options(lang),
+    )
+
+
+async def queue_csv(request: web.Request) -> web.StreamResponse:
+    """The filtered queue as CSV (every page), written in chunks."""
+    await need_reviewer(request)
+    desk = desk_of(request)
+    lang = await lang_of(request)
+    filters = queue.Filters.read(request.query)
+    today = desk.context().today
+    await desk.fresh()
+
+    def lines() -> list[str]:
+        with session_scope(desk.engine) as session:
+            rows = queue.every(session, filters, today)
+            label = lambda s: STATUS_LABELS[s].get(lang)  # noqa: E731
+            return list(queue.csv_lines(rows, today, label))
+
+    body = await asyncio.to_thread(lines)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="beian-queue-{today.isoformat()}.csv"',
+        }
+    )
+    await response.prepare(request)
+    chunk: list[str] = []
+    for line in body:
+        chunk.append(line)
+        if len(chunk) >= 500:
+            await response.write("".join(chunk).encode())
+            chunk = []
+    await response.write("".join(chunk).encode())
+    await response.write_eof()
+    return response
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    """Counts by status and bureau, due this week, overdue, and days to each outcome."""
+    await need_reviewer(request)
+    desk = desk_of(request)
+    lang = await lang_of(request)
+    today = desk.context().today
+    await desk.fresh()
+
+    def read() -> dashboard.Dashboard:
+        with session_scope(desk.engine) as session:
+            return dashboard.build(session, today, lang)
+
+    board = await asyncio.to_thread(read)
+    return await render(
+        request,
+        "dashboard.html.j2",
+        board=board,
+        bars=dashboard.bars,
+        max_days=dashboard.MAX_DAYS,
+        today=today,
+    )
+
+
+def filing_id(request: web.Request) -> int:
+    """Return the filing id of the path."""
+    return int(request.match_info["id"])
+
+
+async def show_filing(
+    request: web.Request,
+    *,
+    status: int = 200,
+    revealed: set[str] | None = None,
+    error: str | None = None,
+    typed: dict[str, Any] | None = None,
+) -> web.Response:
+    """Render a filing's page as it is now (with an error and what was typed, after a refusal)."""
+    desk = desk_of(request)
+    lang = await lang_of(request)
+    ctx = desk.context()
+    wanted = filing_id(request)
+
+    def read() -> filing_view.FilingPage | None:
+        with session_scope(desk.engine) as session:
+            filing = session.get(Filing, wanted)
+            if filing is None:
+                return None
+            page = filing_view.build(session, filing, ctx, lang, revealed)
+            session.expunge_all()
+            return page
+
+    page = await asyncio.to_thread(read)
+    if page is None:
+        raise web.HTTPNotFound(text="no such filing")
+    return await render(
+        request,
+        "filing.html.j2",
+        status=status,
+        page=page,
+        f=page.filing,
+        error=error,
+        typed=typed or {},
+        today=ctx.today,
+        due_kinds=DUE_KINDS,
+    )
+
+
+async def filing_page(request: web.Request) -> web.Response:
+    """A filing on one page."""
+    await need_reviewer(request)
+    return await show_filing(request)
+
+
+async def document(request: web.Request) -> web.StreamResponse:
+    """One of a filing's stored PDFs: in the browser, or downloaded with ?download=1."""
+    await need_reviewer(request)
+    desk = desk_of(request)
+    wanted, doc = filing_id(request), int(request.match_info["doc"])
+
+    def read() -> tuple[str, bytes] | None:
+        with session_scope(desk.engine) as session:
+            found = session.get(GeneratedDocument, doc)
+            if found is None or found.filing_id != wanted:
+                return None
+            return found.filename, found.content
+
+    found = await asyncio.to_thread(read)
+    if found is None:
+        raise web.HTTPNotFound(text="no such document")
+    name, content = found
+    from urllib.parse import quote
+
+    how = "attachment" if request.query.get("download") == "1" else "inline"
+    return web.Response(
+        body=content,
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'{how}; filename="filing-{wanted}.pdf"; '
+            f"filename*=UTF-8''{quote(name)}",
+            # our own PDF, shown by the browser's viewer (a page's policy would stop it)
+            "Content-Security-Policy": "frame-ancestors 'self'",
+        },
+    )
+
+
+def today_of(request: web.Request) -> dt.date:
+    """Return the desk's today."""
+    return desk_of(request).context().today
+
+
+__all__ = ["PREFIX", "dashboard_page", "document", "filing_page", "queue_csv", "queue_page"]

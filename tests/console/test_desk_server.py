@@ -1,0 +1,217 @@
+"""The desk's server without a browser, on SQLite and PostgreSQL: sessions end when idle or
+when their reviewer is removed, the queue's columns follow every change without moving the
+optimistic lock, the queue pages and searches, a spreadsheet never runs a site's name."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.console import queue
+from bot.console.app import Desk, build_app
+from bot.console.auth import IDLE, create_link_token
+from bot.console.derived import refresh
+from bot.filing_actions import Reviewers
+from models.db import session_scope
+from models.filings import add_reviewer, remove_reviewer
+from models.tables import ConsoleSession, Filing, FilingQueue
+from rules.lifecycle import FilingEvent as E
+from tests.console.desk import REVIEWER, TODAY, moment, seed
+from tests.fakes.filings import context
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def _desk(engine: sa.Engine, clock: Clock) -> Desk:
+    ctx = context(TODAY)
+    return Desk(engine=engine, context=lambda: ctx, clock=clock, reviewers=Reviewers())
+
+
+def serve(
+    engine: sa.Engine, clock: Clock, body: Callable[[TestClient[Any, Any]], Awaitable[None]]
+) -> None:
+    """Run `body` against the desk's application in this process."""
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(_desk(engine, clock)))) as client:
+            await body(client)
+
+    asyncio.run(main())
+
+
+async def sign_in(client: TestClient[Any, Any], engine: sa.Engine, clock: Clock) -> str:
+    """Sign in through a link; return the session's CSRF token (from a page's form)."""
+    token = create_link_token(engine, REVIEWER, clock())
+    page = await (await client.get(f"/console/login/{token}")).text()
+    pre = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert pre is not None
+    answer = await client.post(f"/console/login/{token}", data={"csrf": pre.group(1)})
+    text = await answer.text()
+    assert answer.status == 200 and "待办队列" in text
+    found = re.search(r'name="csrf" value="([^"]+)"', text)
+    assert found is not None
+    return found.group(1)
+
+
+def _reviewer(engine: sa.Engine) -> None:
+    with session_scope(engine) as session:
+        add_reviewer(session, REVIEWER, "王警官", moment("2026-11-01"))
+
+
+def test_a_session_ends_after_8_hours_idle_not_before(engine: sa.Engine) -> None:
+    _reviewer(engine)
+    clock = Clock()
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        clock.now += IDLE - dt.timedelta(minutes=5)
+        assert "待办队列" in await (await client.get("/console")).text()  # and idle anew
+        clock.now += IDLE - dt.timedelta(minutes=5)
+        assert "待办队列" in await (await client.get("/console")).text()
+        clock.now += IDLE + dt.timedelta(minutes=1)
+        answer = await client.get("/console")
+        assert answer.status == 401 and "请先登录" in await answer.text()
+
+    serve(engine, clock, body)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ConsoleSession)).scalar() == 0
+
+
+def test_a_removed_reviewer_s_session_ends_and_a_link_is_only_for_reviewers(
+    engine: sa.Engine,
+) -> None:
+    _reviewer(engine)
+    clock = Clock()
+    assert create_link_token(engine, 4242, clock()) is None  # not a reviewer: no link
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        with session_scope(engine) as session:
+            assert remove_reviewer(session, REVIEWER)
+        answer = await client.get("/console")
+        assert answer.status == 401
+
+    serve(engine, clock, body)
+
+
+def test_a_post_without_the_session_s_token_is_refused_and_changes_nothing(
+    engine: sa.Engine,
+) -> None:
+    _reviewer(engine)
+    clock = Clock()
+    ids = seed(engine).ids
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        csrf = await sign_in(client, engine, clock)
+        url = f"/console/filings/{ids['race']}/act"
+        form = {"version": "2", "action": "pass"}
+        assert (await client.post(url, data=form)).status == 403
+        elsewhere = {"Sec-Fetch-Site": "cross-site"}
+        answer = await client.post(url, data={**form, "csrf": csrf}, headers=elsewhere)
+        assert answer.status == 403
+        assert (await client.post("/console/logout", data={})).status == 403
+        answer = await client.post(url, data={**form, "csrf": csrf})
+        assert answer.status == 200 and "已记录：初审通过" in await answer.text()
+
+    serve(engine, clock, body)
+
+
+def test_the_queue_columns_follow_each_change_and_leave_the_version_alone(
+    engine: sa.Engine,
+) -> None:
+    ids = seed(engine).ids
+    ctx = context(TODAY)
+    assert refresh(engine, ctx.pack, ctx.calendar) == len(ids)
+    assert refresh(engine, ctx.pack, ctx.calendar) == 0  # nothing changed since
+    race = ids["race"]
+    with session_scope(engine) as session:
+        filing, row = session.get(Filing, race), session.get(FilingQueue, race)
+        assert filing is not None and row is not None
+        version = filing.version
+        assert filing.queue_version == version and row.due_on == dt.date(2026, 12, 3)
+        assert row.needs and row.due_kind == "initial_review"
+    from tests.fakes.filings import move
+
+    move(engine, ctx, race, E.PASS_INITIAL_REVIEW, at=moment("2026-11-27"), reviewer=REVIEWER)
+    assert refresh(engine, ctx.pack, ctx.calendar) == 1
+    with session_scope(engine) as session:
+        filing, row = session.get(Filing, race), session.get(FilingQueue, race)
+        assert filing is not None and row is not None
+        assert filing.version == version + 1 == filing.queue_version  # derived: not a change
+        assert row.due_kind == "materials" and row.status == "initial_review_passed"
+        person = session.get(FilingQueue, ids["prepared"])  # an individual's name stays inside
+        assert person is not None and person.unit == "" and "note.example.cn" in person.search
+
+
+def test_the_queue_pages_filters_and_searches_on_both_databases(engine: sa.Engine) -> None:
+    ids = seed(engine).ids
+    ctx = context(TODAY)
+    refresh(engine, ctx.pack, ctx.calendar)
+    read = queue.Filters.read
+    with session_scope(engine) as session:
+
+        def sites(**query: str) -> list[str]:
+            return [r.site_name for r in queue.listing(session, read(query), TODAY)[1]]
+
+        assert sites() == ["示例市政务公开网", "星河商城", "云帆科技官网", "双子星书店"]
+        assert sites(q="Shop.XINGHE") == ["星河商城"]
+        assert sites(q="星河") == ["星河商城"] and sites(q="河商") == ["星河商城"]  # two: pairs
+        assert sites(q="星") == ["星河商城", "双子星书店"]  # one character: read every row
+        assert sites(q="星河 shop") == ["星河商城"] and sites(q="星河 books") == []
+        assert sites(q="云帆_") == [] and sites(q="%") == []  # LIKE's wildcards: typed, literal
+        assert sites(status="all", q="公网安备1101") == ["明月茶社"]
+        assert sites(status="all", subject="individual") == ["小𠮷的笔记"]
+        assert sites(overdue="1") == ["示例市政务公开网"]
+        assert sites(status="all", bureau="outside") == ["明月茶社"]  # step 2: Hangzhou
+        assert queue.listing(session, read({"status": "all"}), TODAY)[0] == len(ids)
+        assert queue.listing(session, read({"status": "all", "q": "example"}), TODAY)[0] == len(ids)
+        assert sites(page="2") == []
+        rows = list(queue.every(session, read({}), TODAY))
+        lines = list(queue.csv_lines(iter(rows), TODAY, str))
+    assert lines[0].startswith("\ufeff编号 ID") and len(lines) == 5
+
+
+def test_a_site_name_that_looks_like_a_formula_is_text_in_the_csv() -> None:
+    assert queue.cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert queue.cell("+1") == "'+1" and queue.cell("云帆") == "云帆" and queue.cell(None) == ""
+
+
+def test_a_reported_change_is_accepted_at_the_desk_with_its_own_buttons(engine: sa.Engine) -> None:
+    _reviewer(engine)
+    clock = Clock()
+    ids = seed(engine).ids
+    from tests.fakes.filings import move
+
+    tea = ids["certified"]  # step 1 certified; step 2 (Hangzhou) in progress
+    move(engine, context(TODAY), tea, E.REPORT_CHANGE, at=moment("2026-11-20"),
+         applicant="8101", note="更换服务器")  # fmt: skip
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        csrf = await sign_in(client, engine, clock)
+        page = await (await client.get(f"/console/filings/{tea}")).text()
+        assert "变更审核通过" in page and "退回变更" in page and "复审通过，发证" not in page
+        version = re.search(r'name="version" value="(\d+)"', page)
+        assert version is not None
+        form = {"csrf": csrf, "version": version.group(1), "action": "change_ok"}
+        answer = await client.post(f"/console/filings/{tea}/act", data=form)
+        assert "已记录：变更审核通过" in await answer.text()
+
+    serve(engine, clock, body)
+    with session_scope(engine) as session:
+        filing = session.get(Filing, tea)
+        assert filing is not None and filing.steps[0]["status"] == "certified"
+        assert filing.psb_number == "京公网安备11010502030143号"  # the change keeps its number

@@ -1,0 +1,129 @@
+"""`beian filings record` (issue 28): the bureau's outcomes from the command line, through the
+chat's own decision — audited as the operator, the applicant told, a refusal changing nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from bot.cli import app
+from models import migrate
+from models.db import make_engine
+from tests.console.desk import APPLICANT, REVIEWER, seed
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    found = f"sqlite:///{tmp_path / 'ops.db'}"
+    migrate.upgrade(found)
+    return found
+
+
+@pytest.fixture
+def ids(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    found = seed(engine).ids
+    engine.dispose()
+    return found
+
+
+def record(url: str, *args: str) -> tuple[int, str, str]:
+    env = {"DATABASE_URL": url, "BEIAN_REVIEWERS": str(REVIEWER), "BEIAN_TODAY": "2026-11-28"}
+    done = runner.invoke(app, ["filings", "record", *args], env=env)
+    return done.exit_code, done.stdout, done.stderr
+
+
+def rows(url: str, sql: str) -> list[Any]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = list(conn.execute(sa.text(sql)))
+    engine.dispose()
+    return found
+
+
+def test_a_return_is_recorded_as_the_operator_and_the_applicant_is_told(
+    url: str, ids: dict[str, int]
+) -> None:
+    filing = ids["return"]
+    code, out, _ = record(url, str(filing), "returned", "--on", "2026-11-27", "--reason",
+                          "网站无法访问", "--reason", "材料不清晰", "--json")  # fmt: skip
+    assert code == 0, out
+    assert json.loads(out) == {"id": filing, "ok": True, "event": "returned",
+                               "on": "2026-11-27", "status": "returned"}  # fmt: skip
+    last = rows(url, f"select actor, to_status, reason from lifecycle_event where filing_id="
+                f"{filing} order by id desc limit 1")  # fmt: skip
+    assert last[0][:2] == ("operator:cli", "returned")
+    assert last[0][2].endswith("网站无法访问；材料不清晰")  # after 第1步（bureau）: two steps
+    told = rows(url, f"select payload from outbox where kind='notice' and chat_id={APPLICANT} "
+                f"and filing_id={filing} order by id desc limit 1")  # fmt: skip
+    assert "原因：网站无法访问；材料不清晰" in json.loads(told[0][0])["text"]["zh"]
+
+
+def test_a_refused_event_is_one_line_exit_1_and_changes_nothing(
+    url: str, ids: dict[str, int]
+) -> None:
+    filing = ids["prepared"]
+    before = rows(url, "select count(*) from lifecycle_event")
+    code, out, err = record(url, str(filing), "initial-passed", "--on", "2026-11-27")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert "不能初审通过" in err
+    assert rows(url, "select count(*) from lifecycle_event") == before
+    code, _, err = record(url, str(ids["certify"]), "certified", "--on", "2026-11-27",
+                          "--psb-number", "京公网安备123号")  # fmt: skip
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    code, _, err = record(url, str(ids["certify"]), "change-approved", "--on", "2026-11-27")
+    assert code == 1 and "没有待审核的变更" in err
+    code, _, err = record(url, str(ids["certify"]), "materials-received", "--on", "2026-11-27",
+                          "--step", "2")  # fmt: skip
+    assert code == 1 and "第2步不是正在办理的步骤" in err
+    code, _, err = record(url, str(ids["return"]), "returned", "--on", "2026-12-01",
+                          "--reason", "x")  # fmt: skip
+    assert code == 1 and "日期不能在将来" in err
+    assert rows(url, "select count(*) from lifecycle_event") == before
+
+
+def test_a_certificate_and_the_icon_from_the_cli(url: str, ids: dict[str, int]) -> None:
+    filing = ids["certify"]
+    code, out, _ = record(url, str(filing), "certified", "--on", "2026-11-27", "--psb-number",
+                          "京公网安备11010502030145号", "--certificate", "SL-9")  # fmt: skip
+    assert code == 0 and out.startswith(f"#{filing} certified 2026-11-27"), out
+    assert rows(url, f"select psb_number, certificate_number from filing where id={filing}") == [
+        ("京公网安备11010502030145号", "SL-9")
+    ]
+    code, out, _ = record(url, str(filing), "icon-placed", "--on", "2026-11-28", "--json")
+    assert code == 0 and json.loads(out)["ok"], out
+    last = rows(url, f"select actor, reason from lifecycle_event where filing_id={filing} "
+                "order by id desc limit 1")  # fmt: skip
+    assert last == [("operator:cli", "已放置备案图标")]
+    told = rows(url, f"select payload from outbox where kind='notice' and chat_id={APPLICANT} "
+                f"and filing_id={filing} order by id desc limit 1")  # fmt: skip
+    assert "备案图标已放置" in json.loads(told[0][0])["text"]["zh"]
+    assert rows(url, f"select count(*) from outbox where filing_id={filing} and kind='reminder'"
+                " and status='pending' and payload like '%icon%'") == [(0,)]  # fmt: skip
+    code, _, err = record(url, str(filing), "icon-placed", "--on", "2026-11-28")
+    assert code == 1 and "没有等待放置的备案图标" in err
+
+
+def test_a_change_under_review_is_named_as_one(url: str, ids: dict[str, int]) -> None:
+    from rules.lifecycle import FilingEvent as E
+    from tests.console.desk import TODAY, moment
+    from tests.fakes.filings import context, move
+
+    engine = make_engine(url)
+    tea = ids["certified"]
+    move(engine, context(TODAY), tea, E.REPORT_CHANGE, at=moment("2026-11-20"),
+         applicant=str(APPLICANT), note="更换服务器")  # fmt: skip
+    engine.dispose()
+    code, _, err = record(url, str(tea), "returned", "--on", "2026-11-27", "--reason", "x")
+    assert code == 1 and "change-returned" in err
+    code, out, _ = record(url, str(tea), "change-returned", "--on", "2026-11-27", "--reason",
+                          "变更说明不完整", "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["ok"], out
+    assert rows(url, f"select steps from filing where id={tea}")[0][0].count("returned") >= 1
