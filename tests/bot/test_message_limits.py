@@ -152,7 +152,9 @@ def test_the_status_the_card_the_change_notice_and_the_reminders_fit(
     for kind in ("filing", "materials", "initial_review", "re_review", "change", "icon"):
         reminder = Reminder(kind, 1, TODAY, TODAY, "applicant", "day")
         bureau = t("示例市公安局网安支队" * 20, "Example PSB " * 20)
-        text = reminder_text(reminder, ctx.pack, ctx.calendar, site=filing.site_name, bureau=bureau)
+        text = reminder_text(
+            reminder, ctx.pack, ctx.calendar, site=filing.site_name, bureau=bureau, today=TODAY
+        )
         assert_sendable(text.get(lang))
 
 
