@@ -90,6 +90,9 @@ class Retry(enum.Enum):
 # Carries a step's effects out inside the turn's transaction: given the session, the step, the
 # applicant and interview ids and the moment, returns what the channel needs (e.g. a filing).
 EffectWriter = Callable[[Session, Step, int, int, dt.datetime], Any]
+# What a channel will send for a step, given what its effects' writes returned: a JSON plan
+# stored with the turn (`models.inbox`), so a crash after the commit loses no reply.
+ReplyPlanner = Callable[[Step, Any], list[Any] | None]
 
 
 def clean_display_name(name: str | None) -> str | None:
@@ -170,6 +173,7 @@ def take_turn(
     inbox: InboxKey | None = None,
     known: Stored | None = None,
     effect_writer: EffectWriter | None = None,
+    replies: ReplyPlanner | None = None,
 ) -> Turn | Retry:
     """Take one turn on `store`: read (unless `known`), advance, write.
 
@@ -187,7 +191,12 @@ def take_turn(
         if previous is not None:
             again = replace(ctx, previous=previous, memo={})  # a context lives for one step
             step, write = plan_turn(stored, who, inp, again, now)
-    write = replace(write, inbox=inbox)
+    planned = step
+    write = replace(
+        write,
+        inbox=inbox,
+        reply=(lambda result: replies(planned, result)) if replies and inbox else None,
+    )
     extra: Extra | None = None
     if any(isinstance(e, Submit) for e in step.effects):
         if effect_writer is None:
@@ -224,11 +233,19 @@ def take_turn_in_session(
     *,
     inbox: InboxKey | None = None,
     effect_writer: EffectWriter | None = None,
+    replies: ReplyPlanner | None = None,
 ) -> Turn | None:
     """Take a turn on the ORM store, reading what is stored; None when the inbox row was
     already done (another instance answered that update)."""
     result = take_turn(
-        OrmStore(session), who, inp, ctx, now, inbox=inbox, effect_writer=effect_writer
+        OrmStore(session),
+        who,
+        inp,
+        ctx,
+        now,
+        inbox=inbox,
+        effect_writer=effect_writer,
+        replies=replies,
     )
     return None if result is Retry.RETRY else result
 
@@ -280,11 +297,19 @@ class Conversations:
         now: dt.datetime,
         inbox: InboxKey | None,
         effect_writer: EffectWriter | None,
+        replies: ReplyPlanner | None = None,
     ) -> Turn | None:
         for _ in range(WHOLE_ATTEMPTS):
             with session_scope(self.db.engine) as session:
                 turn = take_turn_in_session(
-                    session, who, inp, ctx, now, inbox=inbox, effect_writer=effect_writer
+                    session,
+                    who,
+                    inp,
+                    ctx,
+                    now,
+                    inbox=inbox,
+                    effect_writer=effect_writer,
+                    replies=replies,
                 )
                 if turn is not None:
                     return turn
@@ -301,8 +326,10 @@ class Conversations:
         now: dt.datetime,
         inbox: InboxKey | None = None,
         effect_writer: EffectWriter | None = None,
+        replies: ReplyPlanner | None = None,
     ) -> Turn | None:
-        """Take one turn; None when its inbox row was already done elsewhere."""
+        """Take one turn; None when its inbox row was already done elsewhere. `replies`
+        plans what the channel will send, stored with the turn (with `inbox` only)."""
         key = (who.channel, who.external_id)
         known = self._known.pop(key, None)  # forgotten until this turn is stored
 
@@ -316,12 +343,15 @@ class Conversations:
                 inbox=inbox,
                 known=known,
                 effect_writer=effect_writer,
+                replies=replies,
             )
 
         result: Turn | Retry | None = await self.db.run(quick)
         if result is Retry.RETRY:
             self.counts["missed" if known is not None else "whole"] += 1
-            result = await asyncio.to_thread(self._whole, who, inp, ctx, now, inbox, effect_writer)
+            result = await asyncio.to_thread(
+                self._whole, who, inp, ctx, now, inbox, effect_writer, replies
+            )
         else:
             self.counts["quick"] += 1
         if result is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,6 +31,7 @@ from models.filings import (
     state_of,
     stop_reminders,
 )
+from models.interviews import InboxKey, mark_inbox_done
 from models.repo import latest_interview
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
 from rules.deadlines import compute_deadline
@@ -66,6 +68,7 @@ class Outcome:
     refusal: Text | None
     notices: tuple[int, ...] = ()
     delivery: int | None = None  # documents to send (a cancellation's statement)
+    repeated: bool = False  # its update was handled already (by another instance): say nothing
 
     @property
     def done(self) -> bool:
@@ -114,9 +117,15 @@ def act(
     note: str | None = None,
     holder: str | None = None,
     lang: Lang = "zh",
+    inbox: InboxKey | None = None,
+    reply: Callable[[tuple[int, ...], int | None], list[Any] | None] | None = None,
 ) -> Outcome:
     """Apply `event` by `who` to a filing, or refuse it (see the module). `holder`: the
-    instance that sends a cancellation's statement right away (else the sweep sends it)."""
+    instance that sends a cancellation's statement right away (else the sweep sends it).
+
+    `inbox`: the update that asked, marked done in the same transaction, with what `reply`
+    plans to send (given the notices and the delivery): a crash after the commit neither loses
+    the replies nor handles the update again (it would be refused as "already handled")."""
     now = clock()
     reviewer_set = reviewers.ids(engine)
     review_chats = reviewers.chats(engine)
@@ -182,6 +191,11 @@ def act(
                     cancellation={"on": action.on.isoformat(), "reason": (note or "")[:500]},
                 )
             notices = pending_notice_ids(session, filing_id)
+            if inbox is not None:
+                plan = reply(notices, delivery) if reply is not None else None
+                if not mark_inbox_done(session, inbox, now, plan):
+                    session.rollback()  # handled already, by another instance: nothing written
+                    return Outcome(None, None, repeated=True)
             return Outcome(result, None, notices, delivery)
     except StaleDataError:
         with session_scope(engine) as session:

@@ -18,7 +18,7 @@ from models import inbox
 from models.db import Prepared, Raw
 from models.interviews import Content, Extra, Saved, Stored, Write
 from models.tables import Applicant, InboxUpdate, Interview
-from models.types import JSONType, UTCDateTime
+from models.types import JSONType, NullableJSON, UTCDateTime
 
 _CONTENT = {
     "question": sa.bindparam("question"),
@@ -125,7 +125,10 @@ def _advance_done(_dialect: str) -> Any:
             col(InboxUpdate.done_at).is_(None),
             sa.exists(sa.select(moved.c.id)),
         )
-        .values(done_at=sa.bindparam("now", type_=UTCDateTime()))
+        .values(
+            done_at=sa.bindparam("now", type_=UTCDateTime()),
+            reply=sa.bindparam("reply", type_=NullableJSON),
+        )
         .returning(col(InboxUpdate.update_id))
         .cte("done")
     )
@@ -245,6 +248,7 @@ class FastStore:
                         "bot_id": write.inbox[0],
                         "update_id": write.inbox[1],
                         "turn_commit": raw.turn_commit,
+                        "reply": write.reply(None) if write.reply is not None else None,
                     },
                 )
                 # Not moved: another version, or the update answered already (nothing was
@@ -294,8 +298,9 @@ class FastStore:
                     _prepared("new_interview", dialect), {**values, "applicant_id": applicant_id}
                 )
                 interview_id, version = int(rows[0][0]), 1
+            reply = write.reply(None) if write.inbox is not None and write.reply else None
             if write.inbox is not None and not inbox.mark_done(
-                raw, bot_id=write.inbox[0], update_id=write.inbox[1], now=now
+                raw, bot_id=write.inbox[0], update_id=write.inbox[1], now=now, reply=reply
             ):
                 raw.rollback()
                 return None

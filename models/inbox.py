@@ -25,7 +25,7 @@ from sqlmodel import col
 
 from models.db import Prepared, Raw
 from models.tables import ChatClaim, InboxUpdate
-from models.types import JSONType, UTCDateTime
+from models.types import JSONType, NullableJSON, UTCDateTime
 
 # Telegram keeps an unconfirmed update for 24 hours; a done row is kept twice that long, so a
 # late redelivery still finds it and is ignored.
@@ -92,8 +92,60 @@ _DONE = (
         col(InboxUpdate.update_id) == sa.bindparam("update_id"),
         col(InboxUpdate.done_at).is_(None),
     )
-    .values(done_at=sa.bindparam("now", type_=UTCDateTime()))
+    .values(
+        done_at=sa.bindparam("now", type_=UTCDateTime()),
+        reply=sa.bindparam("reply", type_=NullableJSON),
+    )
 )
+_SENT = (
+    sa.update(InboxUpdate)
+    .where(
+        col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+        col(InboxUpdate.update_id) == sa.bindparam("update_id"),
+        col(InboxUpdate.reply).is_not(None),
+    )
+    .values(reply=None)
+)
+_SET_REPLY = (
+    sa.update(InboxUpdate)
+    .where(
+        col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+        col(InboxUpdate.update_id) == sa.bindparam("update_id"),
+    )
+    .values(reply=sa.bindparam("reply", type_=NullableJSON))
+)
+
+
+def _unsent(one_chat: bool) -> Any:
+    """Done rows whose replies are not sent, of chats nobody else holds (a crash's; another
+    instance's after its claim ran out), oldest first."""
+    where = [
+        col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+        col(InboxUpdate.reply).is_not(None),
+        sa.or_(
+            col(ChatClaim.chat_id).is_(None),
+            col(ChatClaim.holder) == sa.bindparam("holder"),
+            col(ChatClaim.lease_until) < sa.bindparam("now", type_=UTCDateTime()),
+        ),
+    ]
+    if one_chat:
+        where.append(col(InboxUpdate.chat_id) == sa.bindparam("chat_id"))
+    return (
+        sa.select(col(InboxUpdate.update_id), col(InboxUpdate.chat_id), col(InboxUpdate.reply))
+        .select_from(InboxUpdate)
+        .outerjoin(
+            ChatClaim,
+            sa.and_(
+                col(ChatClaim.bot_id) == col(InboxUpdate.bot_id),
+                col(ChatClaim.chat_id) == col(InboxUpdate.chat_id),
+            ),
+        )
+        .where(*where)
+        .order_by(col(InboxUpdate.update_id))
+        .limit(sa.bindparam("limit"))
+    )
+
+
 _ATTEMPT = (
     sa.update(InboxUpdate)
     .where(
@@ -143,6 +195,10 @@ _BUILDERS: dict[str, Callable[[str], Any]] = {
     "pending_ids": lambda _d: _PENDING_IDS,
     "payload": lambda _d: _PAYLOAD,
     "done": lambda _d: _DONE,
+    "sent": lambda _d: _SENT,
+    "set_reply": lambda _d: _SET_REPLY,
+    "unsent": lambda _d: _unsent(False),
+    "unsent_of_chat": lambda _d: _unsent(True),
     "attempt": lambda _d: _ATTEMPT,
     "release": lambda _d: _RELEASE,
     "waiting_chats": lambda _d: _WAITING_CHATS,
@@ -252,10 +308,49 @@ def stored_update(raw: Raw, *, bot_id: int, update_id: int) -> tuple[dict[str, A
     return (rows[0][0], int(rows[0][1])) if rows else None
 
 
-def mark_done(raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime) -> bool:
-    """Mark an update done inside the caller's transaction; False when it already was."""
-    values = {"bot_id": bot_id, "update_id": update_id, "now": now}
+def mark_done(
+    raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime, reply: list[Any] | None = None
+) -> bool:
+    """Mark an update done inside the caller's transaction, with the replies its turn is to
+    send (`reply`, cleared by `mark_sent`); False when it already was done."""
+    values = {"bot_id": bot_id, "update_id": update_id, "now": now, "reply": reply}
     return raw.run(_prepared("done", raw.dialect), values) == 1
+
+
+def mark_sent(raw: Raw, *, bot_id: int, update_ids: list[int]) -> None:
+    """Forget the replies of these updates (they were sent) and commit."""
+    statement = _prepared("sent", raw.dialect)
+    for update_id in update_ids:
+        raw.run(statement, {"bot_id": bot_id, "update_id": update_id})
+    raw.commit()
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A done update whose replies a crash (or a failed send) left unsent."""
+
+    update_id: int
+    chat_id: int
+    reply: list[Any]
+
+
+def unsent(
+    raw: Raw,
+    *,
+    bot_id: int,
+    holder: str,
+    now: dt.datetime,
+    chat_id: int | None = None,
+    limit: int = 100,
+) -> list[Unsent]:
+    """Return the unsent replies of chats nobody else holds (of one chat, when given)."""
+    values: dict[str, Any] = {"bot_id": bot_id, "holder": holder, "now": now, "limit": limit}
+    if chat_id is not None:
+        values["chat_id"] = chat_id
+    name = "unsent" if chat_id is None else "unsent_of_chat"
+    rows = raw.fetch(_prepared(name, raw.dialect), values)
+    raw.rollback()
+    return [Unsent(int(u), int(c), list(r)) for u, c, r in rows if r is not None]
 
 
 def count_attempt(raw: Raw, *, bot_id: int, update_id: int) -> None:

@@ -27,6 +27,9 @@ InboxKey = tuple[int, int]  # (bot id, update id)
 # Writes made in the turn's transaction besides the interview (ORM store only); given the
 # session, the applicant id and the interview id.
 Extra = Callable[[Session, int, int], Any]
+# What a turn is to send, given what its extra writes returned (None without any): a JSON plan
+# stored on its inbox row with the done mark and cleared once sent (`models.inbox`).
+Replies = Callable[[Any], list[Any] | None]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Write:
     new_interview: bool = False  # a new row; the stored one stays as it is (or is purged)
     purge_previous: bool = False  # wipe the stored row's answers (a cancel that expired)
     inbox: InboxKey | None = None  # the update this turn answers, marked done with it
+    reply: Replies | None = None  # its replies, stored with the done mark (with `inbox` only)
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,8 @@ class OrmStore:
                 session.rollback()
                 return None
             result = extra(session, applicant.id, interview.id) if extra is not None else None
+            if write.inbox is not None and write.reply is not None:
+                _set_reply(session, write.inbox, write.reply(result))
             session.commit()
         except sa.exc.IntegrityError:  # the applicant was created meanwhile by another writer
             session.rollback()
@@ -231,11 +237,29 @@ class OrmStore:
 
 
 def _mark_done(session: Session, key: InboxKey, now: dt.datetime) -> bool:
+    return mark_inbox_done(session, key, now)
+
+
+def mark_inbox_done(
+    session: Session, key: InboxKey, now: dt.datetime, reply: list[Any] | None = None
+) -> bool:
+    """Mark an update done in the session's transaction, with the replies its handling is to
+    send (cleared once sent); False when it was done already (handled elsewhere)."""
     prepared = inbox._prepared("done", session.get_bind().dialect)
     result = session.connection().exec_driver_sql(
-        prepared.sql, prepared.params({"bot_id": key[0], "update_id": key[1], "now": now})
+        prepared.sql,
+        prepared.params({"bot_id": key[0], "update_id": key[1], "now": now, "reply": reply}),
     )
     return bool(result.rowcount == 1)
+
+
+def _set_reply(session: Session, key: InboxKey, reply: list[Any] | None) -> None:
+    if reply is None:
+        return
+    prepared = inbox._prepared("set_reply", session.get_bind().dialect)
+    session.connection().exec_driver_sql(
+        prepared.sql, prepared.params({"bot_id": key[0], "update_id": key[1], "reply": reply})
+    )
 
 
 def inbox_done(session: Session, key: InboxKey) -> bool:

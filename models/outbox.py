@@ -97,6 +97,23 @@ def claim_due(
     )
 
 
+def release_own(session: Session, *, worker: str, kinds: tuple[str, ...]) -> int:
+    """Give back the leases `worker` holds on pending rows of `kinds` (at start-up: they were
+    taken by this instance's previous life, cut short by a crash, and would otherwise wait out
+    the lease); return how many."""
+    result = session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            col(OutboxMessage.claimed_by) == worker,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.kind).in_(kinds),
+            col(OutboxMessage.lease_until).is_not(None),
+        )
+        .values(lease_until=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def finish(
     session: Session,
     message_id: int,

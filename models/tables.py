@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.types import JSONType, UTCDateTime, enum_column_type
+from models.types import JSONType, NullableJSON, UTCDateTime, enum_column_type
 from rules.clock import system_clock
 from rules.enums import (
     DocumentKind,
@@ -266,6 +266,15 @@ class InboxUpdate(SQLModel, table=True):
             sqlite_where=sa.text("done_at IS NOT NULL"),
             postgresql_where=sa.text("done_at IS NOT NULL"),
         ),
+        # Done rows whose replies are not sent yet: a crash's leftovers (empty when steady).
+        sa.Index(
+            "ix_inbox_unsent",
+            "bot_id",
+            "chat_id",
+            "update_id",
+            sqlite_where=sa.text("reply IS NOT NULL"),
+            postgresql_where=sa.text("reply IS NOT NULL"),
+        ),
     )
 
     bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
@@ -275,6 +284,9 @@ class InboxUpdate(SQLModel, table=True):
     received_at: dt.datetime = _ts()
     done_at: dt.datetime | None = _ts(nullable=True)
     attempts: int = Field(default=0)  # processing runs cut short by a crash
+    # What the turn is to send (a plan, `bot.tg.replies`), stored with the done mark and
+    # cleared once sent; set on a done row only after a crash cut the sending short.
+    reply: list[Any] | None = Field(default=None, sa_type=NullableJSON, nullable=True)
 
 
 class ChatClaim(SQLModel, table=True):

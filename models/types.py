@@ -33,6 +33,9 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
 
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+# A JSON column whose Python None is SQL NULL (JSONType stores the JSON text `null`), for
+# columns a partial index selects by IS NOT NULL.
+NullableJSON = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def enum_column_type(enum_cls: type[enum.Enum]) -> sa.Enum:

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
@@ -50,9 +51,9 @@ from bot.tg.services import CONTEXT_TYPES, Services
 from bot.tg.transport import TOKEN_REFUSED, bot_request, unreachable
 from documents.coverage import GlyphCoverage
 from documents.pool import DocumentRenderer
-from models import migrate
+from models import migrate, outbox
 from models.database import Database
-from models.db import normalize_url
+from models.db import normalize_url, session_scope
 from rules.clock import system_clock
 from rules.pack import load_pack
 
@@ -328,6 +329,7 @@ async def run(
         clock=system_clock,
         max_concurrent=CONCURRENT_UPDATES,
         apologise=lambda chat_id: _apologise(app, chat_id),
+        replay=lambda chat_id, plan: _replay(app, chat_id, plan),
         metrics=services.metrics,
     )
     stop = asyncio.Event()
@@ -346,6 +348,7 @@ async def run(
             recovering=True,
         )
     )
+    await asyncio.to_thread(_release_own_notices, services.db.engine, holder)
     deliveries = asyncio.create_task(_sweep_deliveries(services, app, stop, recovered))
     reminding = asyncio.create_task(_remind_forever(services, app, stop, settings))
     await processor.sweep()
@@ -469,6 +472,20 @@ def _fail(message: str) -> None:
 async def _apologise(app: Application, chat_id: int) -> None:  # type: ignore[type-arg]
     with contextlib.suppress(TelegramError):
         await send_text(app.bot, chat_id, ui.SORRY.get("zh"))
+
+
+def _release_own_notices(engine: Any, holder: str) -> None:
+    """Notices this instance had claimed when it died are sent now, not after their lease."""
+    with session_scope(engine) as session:
+        released = outbox.release_own(session, worker=holder, kinds=("notice",))
+    if released:
+        log.info("%s notices claimed before a restart taken back", released)
+
+
+async def _replay(app: Application, chat_id: int, plan: list[Any]) -> None:  # type: ignore[type-arg]
+    """Send a turn's stored replies a crash left unsent (`InboxProcessor.replay`)."""
+    context = app.context_types.context(application=app, chat_id=chat_id, user_id=chat_id)
+    await handlers.send_plan(context, chat_id, plan)
 
 
 def serve(

@@ -22,7 +22,7 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 from telegram.error import Forbidden, TelegramError
 
 from bot.deliveries import is_individual
-from bot.filing_actions import act, describe, record_icon, record_online
+from bot.filing_actions import Outcome, act, describe, record_icon, record_online
 from bot.reviewers import notice_refused
 from bot.tg import ui
 from bot.tg.delivery import (
@@ -36,6 +36,7 @@ from bot.tg.delivery import (
     send_document,
     send_text,
 )
+from bot.tg.inbox import Ticket, current_ticket
 from bot.tg.services import BotContext, Services, services_of
 from bot.tg.word import WORD, offer_word_copies, send_word_copies
 from dialogs.changing import read_cancellation
@@ -51,7 +52,7 @@ from models.filings import (
     stop_reminders,
 )
 from models.reviewers import mark_reached
-from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
+from models.tables import Applicant, ConsoleReveal, Filing, GeneratedDocument, OutboxMessage
 from rules.dates import parse_date
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.filing_life import (
@@ -99,6 +100,7 @@ MATERIALS_HANDED = "sm"  # a reminder's 已送材料: recorded (self-reported) o
 CALENDAR = "ics"  # the filing's deadlines as a calendar file
 ONLINE = "on"  # a site not online yet went online (its 30 days start): the date, in reply
 OWN_REASON = "ro"  # a return with reasons typed in reply
+PDFS = "pdf"  # reviewers: the filing's PDFs (full ID numbers), sent to the presser privately
 # Buttons whose action needs typed words, and the prompt (a ForceReply) that asks for them.
 _PROMPTS: dict[str, Text] = {
     OWN_REASON: t("请回复退回整改的原因：", "Reply with the reasons for the return:"),
@@ -169,10 +171,58 @@ def _code_of(event: E, status: FilingStatus) -> tuple[Text, str]:
 
 
 def _reviewer_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
+    """A card's buttons: the reviewers' next actions, then 私发PDF (a card itself carries
+    masked data only: it may be read by a whole review group)."""
     state = state_of(filing)
     events = next_actions(state, Role.REVIEWER, reviewers)
     codes = (_code_of(e, acting_step(state, e, Role.REVIEWER, reviewers).status) for e in events)
-    return [(label.get(lang), code) for label, code in codes]
+    return [*((label.get(lang), code) for label, code in codes), (PDFS_LABEL.get(lang), PDFS)]
+
+
+PDFS_LABEL = button("私发PDF给我", "Send me the PDFs privately")
+_REVIEW_PDFS = ("filing-form", "responsibility")  # what the applicant filed, to check
+_PDFS_SENT = t("PDF 已私发给你（含完整证件号码，已记录查看）。",
+               "The PDFs were sent to you privately (with full ID numbers; logged).")  # fmt: skip
+_PDFS_BLOCKED = t(
+    "无法私发：请先在与本机器人的私聊中发送 /start，再按此按钮。",
+    "Cannot send privately: send /start to this bot in a private chat first, then press again.",
+)
+_NO_PDFS = t("这份备案还没有生成的 PDF。", "This filing has no generated PDFs yet.")
+
+
+async def _send_pdfs_privately(context: BotContext, query: Any, filing_id: int, lang: Lang) -> None:
+    """A registered reviewer's 私发PDF: the filing's PDFs with full numbers to their private
+    chat (never to the group), each sending logged with who and when (the desk's log of
+    numbers shown, `console_reveal`, field "pdf:<kind>")."""
+    services = services_of(context)
+    engine = services.db.engine
+    user = query.from_user
+    stored = await asyncio.to_thread(_stored, engine, filing_id, list(_REVIEW_PDFS))
+    if not stored:
+        await answer(query, _NO_PDFS.get(lang), True)
+        return
+    try:
+        for kind, _, name, content in stored:
+            what = reviewer_caption(kind).get("zh")
+            await send_document(context.bot, user.id, content, name, what)
+    except Forbidden:
+        log.warning("filing %s: PDFs not sent to reviewer %s (403: no private chat)", filing_id,
+                    user.id)  # fmt: skip
+        await answer(query, _PDFS_BLOCKED.get(lang), True)
+        return
+
+    def record() -> None:
+        with session_scope(engine) as session:
+            for kind, *_ in stored:
+                field = f"pdf:{kind.value}"
+                at = services.clock()
+                session.add(
+                    ConsoleReveal(filing_id=filing_id, reviewer_id=user.id, field=field, at=at)
+                )
+
+    await asyncio.to_thread(record)
+    log.info("filing %s: PDFs sent privately to reviewer %s", filing_id, user.id)
+    await answer(query, _PDFS_SENT.get(lang), True)
 
 
 def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
@@ -301,6 +351,13 @@ async def on_filing_button(
         log.info("filing button refused: user %s is not a reviewer", user.id)
         await answer(query, NOT_A_REVIEWER.get(lang), True)
         return
+    if code == PDFS:  # a card's 私发PDF: registered reviewers only, to their private chat
+        if role is not Role.REVIEWER:
+            log.info("filing button refused: user %s asked for PDFs, not a reviewer", user.id)
+            await answer(query, NOT_A_REVIEWER.get(lang), True)
+            return
+        await _send_pdfs_privately(context, query, filing_id, lang)
+        return
     if code == RESEND and role is Role.APPLICANT:
         await answer(query)
         if await _owns(services, filing_id, user.id):
@@ -349,6 +406,7 @@ async def on_filing_button(
     else:
         await answer(query, ui.DEAD_BUTTON.get(lang))
         return
+    ticket = current_ticket()
     outcome = await asyncio.to_thread(
         lambda: act(
             engine,
@@ -361,8 +419,13 @@ async def on_filing_button(
             applicant_external_id=str(user.id),
             expected_version=version,
             reasons=reasons,
+            inbox=ticket.key if ticket is not None else None,
+            reply=_notices_plan,
         )
     )
+    if _handled(ticket, outcome):
+        await answer(query)
+        return
     if outcome.refusal is not None:
         log.info("filing %s: %s by user %s refused", filing_id, event.value, user.id)
         await answer(query, outcome.refusal.get(lang), True)
@@ -558,6 +621,14 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             "psb_number": number,
             "certificate_number": certificate.strip()[:64] or None,
         }
+    ticket = current_ticket()
+    label = EVENT_LABELS[kwargs["event"]].get(lang)
+
+    def plan(notices: tuple[int, ...], delivery: int | None) -> list[Any]:
+        documents = [{"op": "documents", "delivery": delivery}] if delivery is not None else []
+        said = {"op": "replies", "replies": [{"text": f"✔ {label}"}]}
+        return [said, *documents, *(_notices_plan(notices, delivery) or [])]
+
     outcome = await asyncio.to_thread(
         lambda: act(
             engine,
@@ -568,9 +639,13 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             reviewers=services.reviewers,
             applicant_external_id=str(user.id),
             expected_version=version,
+            inbox=ticket.key if ticket is not None else None,
+            reply=plan,
             **kwargs,
         )
     )
+    if _handled(ticket, outcome):
+        return True
     if outcome.refusal is not None:
         log.info("filing %s: reply by user %s refused", filing_id, user.id)
         moved = outcome.decision is None and _moved(services, filing_id, version)
@@ -580,12 +655,25 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             return True
         await reply(context.bot, message, outcome.refusal.get(lang))
         return True
-    label = EVENT_LABELS[kwargs["event"]].get(lang)
     await reply(context.bot, message, f"✔ {label}")
     if outcome.delivery is not None:  # the cancellation's written statement
         await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
     return True
+
+
+def _notices_plan(notices: tuple[int, ...], _delivery: int | None) -> list[Any] | None:
+    """What a reviewer's (or an applicant's) action sends after its commit, stored with it."""
+    return [{"op": "notices", "ids": list(notices)}] if notices else None
+
+
+def _handled(ticket: Ticket | None, outcome: Outcome) -> bool:
+    """Note on the update's ticket that `act` marked it done (with its replies, to clear once
+    sent); True when another instance had handled it already (nothing to say)."""
+    if ticket is not None and (outcome.done or outcome.repeated):
+        ticket.done = True
+        ticket.replies = outcome.done
+    return outcome.repeated
 
 
 async def close_site(context: BotContext, chat_id: int, user: Any) -> None:
@@ -654,6 +742,7 @@ def _bureau_code(code: str) -> bool:
     materials, the certificate) rather than the applicant's own act."""
     bureau = {CODES[e] for e in (E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS, E.CERTIFY)}
     bureau.add(CHANGE_OK)
+    bureau.add(PDFS)  # not an outcome, but the reviewers' alone
     return code in bureau or code == OWN_REASON or (code[:1] == "r" and code[1:].isdigit())
 
 
@@ -783,10 +872,12 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
                                                                              lang)
                 )  # fmt: skip
                 await send_text(bot, chat_id, text.get(lang), markup)
-            for kind, _, name, content in _stored(engine, filing.id, payload.get("attach") or []):
-                card = payload.get("kind") == "card"
-                what = reviewer_caption(kind) if card else caption(kind, individual=False)
-                await send_document(bot, chat_id, content, name, what.get("zh" if card else lang))
+            # A card carries masked data only (a review group reads it): its PDFs, with full
+            # numbers, are sent privately to the reviewer who asks (私发PDF).
+            attach = [] if payload.get("kind") == "card" else payload.get("attach") or []
+            for kind, individual, name, content in _stored(engine, filing.id, attach):
+                what = caption(kind, individual=individual)
+                await send_document(bot, chat_id, content, name, what.get(lang))
         except Forbidden as exc:  # blocked, never written to, or removed from the group
             await asyncio.to_thread(
                 notice_refused, engine, row_id, chat_id, payload, exc.message, now,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -27,9 +28,9 @@ from bot.tg.delivery import (
     send_text,
 )
 from bot.tg.inbox import current_ticket
-from bot.tg.services import BotContext, services_of
+from bot.tg.services import BotContext, Services, services_of
 from dialogs.commands import Command, read_command
-from dialogs.model import Input, Reply, ShowFilings
+from dialogs.model import Choice, Input, Reply, ShowFilings, Step
 from models.db import session_scope
 from models.filings import applicant_by_channel
 from models.repo import active_interview
@@ -60,9 +61,11 @@ async def _turn(update: Update, context: BotContext, inp: Input) -> Turn | None:
         now=services.clock(),
         inbox=ticket.key if ticket is not None else None,
         effect_writer=submission_writer(ctx, services.holder, chat.id, services.reviewers),
+        replies=plan_of,
     )
     if ticket is not None:
         ticket.done = True  # stored with the turn, or found done: either way not to repeat
+        ticket.replies = turn is not None  # its replies stored with it: cleared once sent
     return turn
 
 
@@ -86,31 +89,87 @@ async def _retire_keyboard(context: BotContext, chat_id: int) -> None:
 
 
 async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
-    """Send the turn's replies; a submission's documents (and what follows) come after the
-    first, from the outbox row the turn wrote."""
-    replies = list(turn.step.replies)
-    submitted = turn.effects if isinstance(turn.effects, Submitted) else None
+    """Send the turn's replies: what `plan_of` planned and the turn stored with its commit."""
+    await send_plan(context, chat_id, plan_of(turn.step, turn.effects) or [])
+
+
+def plan_of(step: Step, effects: Any) -> list[dict[str, Any]] | None:
+    """Plan what a turn sends, as JSON stored with the turn's commit (its inbox row's `reply`),
+    so that a crash after the commit loses none of it (`send_plan` sends it again at start-up).
+
+    The turn's messages; a submission's first message, its documents (from the outbox row the
+    turn wrote), then the filing's status with its buttons (a change: its notices instead);
+    once done, the filings as they are now. None for a press of an old question's button (the
+    handler says so in an alert)."""
+    if step.stale:
+        return None
+    lang = step.state.lang
+    replies = [_reply_json(r) for r in step.replies]
+    submitted = effects if isinstance(effects, Submitted) else None
     if submitted is not None and submitted.refusal is not None:  # a change that raced: why
-        lang = turn.step.state.lang
-        await _send_replies(context, chat_id, [Reply(submitted.refusal.get(lang))])
-        return
+        return [{"op": "replies", "replies": [{"text": submitted.refusal.get(lang)}]}]
     if submitted is not None and submitted.delivery_id is not None:
-        services = services_of(context)
-        await _send_replies(context, chat_id, replies[:1])
-        await deliver_documents(services, context.bot, submitted.delivery_id, chat_id)
+        plan: list[dict[str, Any]] = [
+            {"op": "replies", "replies": replies[:1]},
+            {"op": "documents", "delivery": submitted.delivery_id},
+        ]
         if submitted.change:  # the deadline (with the filing's buttons) and the reviewers' card
-            await filings.deliver_notices(services, context.bot, submitted.notices)
-            return
-        lang = turn.step.state.lang  # the new (or amended) filing's status and its buttons
-        await filings.send_status(context, chat_id, chat_id, lang, only=submitted.filing_id)
-        return
-    await _send_replies(context, chat_id, replies)
-    show = next((e for e in turn.step.effects if isinstance(e, ShowFilings)), None)
+            return [*plan, {"op": "notices", "ids": list(submitted.notices)}]
+        return [*plan, {"op": "status", "lang": lang, "only": submitted.filing_id}]
+    plan = [{"op": "replies", "replies": replies}]
+    show = next((e for e in step.effects if isinstance(e, ShowFilings)), None)
     if show is not None:  # once done: the filings as they are now, with their buttons
-        lang = turn.step.state.lang
-        newest = show.newest_only
-        if not await filings.send_status(context, chat_id, chat_id, lang, newest_only=newest):
-            await send_text(context.bot, chat_id, filings.NEW_FILING.get(lang))
+        plan.append({"op": "status", "lang": lang, "newest_only": show.newest_only})
+    return plan
+
+
+def _reply_json(reply: Reply) -> dict[str, Any]:
+    found: dict[str, Any] = {"text": reply.text}
+    if reply.choices:
+        found["choices"] = [[c.id, c.label, c.number] for c in reply.choices]
+        found["question"] = reply.question
+    return found
+
+
+def _reply_of(data: dict[str, Any]) -> Reply:
+    choices = tuple(Choice(i, label, number) for i, label, number in data.get("choices", ()))
+    return Reply(str(data["text"]), choices, data.get("question"))
+
+
+async def send_plan(context: BotContext, chat_id: int, plan: list[dict[str, Any]]) -> None:
+    """Send a turn's planned replies in their order (at once after its commit; after a crash,
+    again at start-up: documents already sent are not sent twice, notices are claimed)."""
+    services = services_of(context)
+    for part in plan:
+        op = part.get("op")
+        if op == "replies":
+            await _send_replies(context, chat_id, [_reply_of(r) for r in part["replies"]])
+        elif op == "documents":
+            await _documents(services, context, int(part["delivery"]), chat_id)
+        elif op == "notices":
+            await filings.deliver_notices(services, context.bot, [int(i) for i in part["ids"]])
+        elif op == "status":
+            lang: Lang = "en" if part.get("lang") == "en" else "zh"
+            only = part.get("only")
+            if only is not None:
+                await filings.send_status(context, chat_id, chat_id, lang, only=int(only))
+            elif not await filings.send_status(
+                context, chat_id, chat_id, lang, newest_only=bool(part.get("newest_only"))
+            ):
+                await send_text(context.bot, chat_id, filings.NEW_FILING.get(lang))
+
+
+async def _documents(services: Services, context: BotContext, delivery: int, chat_id: int) -> None:
+    """Deliver a submission's documents before what follows them; when another task of this
+    process has them in hand (the start-up's resumed deliveries), wait for it to finish."""
+    for _ in range(DOCUMENTS_WAIT):
+        if delivery not in services.delivering:
+            await deliver_documents(services, context.bot, delivery, chat_id)
+            return
+        await asyncio.sleep(0.5)
+
+
+DOCUMENTS_WAIT = 240  # half-seconds: two minutes for a render in another task of this process
 
 
 def _private_sender(update: Update) -> bool:

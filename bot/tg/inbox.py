@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = dt.timedelta(seconds=30)
 SWEEP_EVERY = 0.5  # seconds
 PURGE_EVERY = dt.timedelta(hours=1)
+FLUSH_AFTER = 0.05  # seconds from a sent reply to its row's reply cleared (with others)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Ticket:
 
     key: tuple[int, int]  # (bot id, update id)
     done: bool = False
+    replies: bool = False  # its turn stored replies with the done mark: cleared once sent
 
 
 _CURRENT: ContextVar[Ticket | None] = ContextVar("beian_inbox_ticket", default=None)
@@ -88,6 +90,8 @@ class InboxProcessor:
     max_chats: int = 64  # chats worked on at once; the others queue by id
     lease: dt.timedelta = CLAIM_LEASE
     apologise: Callable[[int], Coroutine[Any, Any, None]] | None = None
+    # Sends a turn's stored replies (`bot.tg.handlers.send_plan`) that a crash left unsent.
+    replay: Callable[[int, list[Any]], Coroutine[Any, Any, None]] | None = None
     metrics: Metrics | None = None
     _chats: dict[int, _ChatWork] = field(default_factory=dict)
     _local: dict[int, Update] = field(default_factory=dict)  # stored here, not processed yet
@@ -100,6 +104,9 @@ class InboxProcessor:
     _semaphore: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
     _stopping: bool = False
     _purged_at: dt.datetime | None = None
+    _in_hand: set[int] = field(default_factory=set)  # updates being processed here now
+    _sent: list[int] = field(default_factory=list)  # their replies sent: to clear (`flush_sent`)
+    _flush_task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self._semaphore = asyncio.Semaphore(self.max_concurrent)
@@ -171,13 +178,17 @@ class InboxProcessor:
                 work.more = False
                 # Not holding the chat, this instance may find another does: the notes that
                 # would tell it go with the claim's attempt, in the same trip.
-                notes = self._notes(chat_id) if chat_id not in self._held else []
-                ids = await self.db.run(
-                    partial(self._claimed_pending, chat_id, self.clock(), notes)
+                fresh = chat_id not in self._held
+                notes = self._notes(chat_id) if fresh else []
+                found = await self.db.run(
+                    partial(self._claimed_pending, chat_id, self.clock(), notes, fresh)
                 )
-                if ids is None:  # another instance holds the chat: it processes these rows
+                if found is None:  # another instance holds the chat: it processes these rows
                     self._hand_over(chat_id)
                     return
+                ids, unsent = found
+                for row in unsent:  # a crash's replies first: they answer earlier updates
+                    await self._resend(row)
                 for update_id in ids:
                     if self._stopping:
                         return
@@ -198,18 +209,41 @@ class InboxProcessor:
                 self.wake(next(iter(self._queued)))
 
     def _claimed_pending(
-        self, chat_id: int, now: dt.datetime, notes: list[str], raw: Raw
-    ) -> list[int] | None:
+        self, chat_id: int, now: dt.datetime, notes: list[str], fresh: bool, raw: Raw
+    ) -> tuple[list[int], list[inbox.Unsent]] | None:
         """Hold the chat (renewing the claim when half of it is gone), then return its waiting
-        update ids oldest first; None when another instance holds it, which is then sent
-        `notes` (PostgreSQL). One trip to the database: run by `Database.run`, on the loop
-        on SQLite."""
+        update ids oldest first and — when the chat was not held here (`fresh`: after a
+        restart, or another instance's crash) — the replies left unsent on its done rows;
+        None when another instance holds it, which is then sent `notes` (PostgreSQL). One
+        trip to the database: run by `Database.run`, on the loop on SQLite."""
         if self._renewal_due(chat_id, now) and not self._claim(chat_id, now, raw):
             channel = self._channel
             if channel is not None and notes:
                 wakeups.send(raw, channel, notes)
             return None
-        return inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
+        ids = inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
+        if not fresh:
+            return ids, []
+        unsent = inbox.unsent(raw, bot_id=self.bot_id, holder=self.holder, now=now, chat_id=chat_id)
+        return ids, [u for u in unsent if self._mine_to_send(u)]
+
+    def _mine_to_send(self, row: inbox.Unsent) -> bool:
+        """Say whether a stored reply is a crash's (not one this process is sending or sent)."""
+        return row.update_id not in self._in_hand and row.update_id not in self._sent
+
+    async def _resend(self, row: inbox.Unsent) -> None:
+        """Send the replies a crash left unsent, then forget them (once, even if it fails:
+        what failed is logged, and a reply is never sent in a loop)."""
+        try:
+            if self.replay is not None:
+                log.info("update %s: its replies resent after a restart", row.update_id)
+                await self.replay(row.chat_id, row.reply)
+        except Exception:
+            log.exception("update %s: resending its replies failed", row.update_id)
+        finally:
+            await self.db.run(
+                lambda raw: inbox.mark_sent(raw, bot_id=self.bot_id, update_ids=[row.update_id])
+            )
 
     def _renewal_due(self, chat_id: int, now: dt.datetime) -> bool:
         until = self._held.get(chat_id)
@@ -252,10 +286,15 @@ class InboxProcessor:
                     return True
             token = _CURRENT.set(ticket)
             started = time.perf_counter()
+            self._in_hand.add(update_id)
             try:
                 await self.app.process_update(update)
             finally:
                 _CURRENT.reset(token)
+                if ticket.replies:  # sent (or tried: a failure is the handler's to say)
+                    self._sent.append(update_id)
+                    self._flush_soon()
+                self._in_hand.discard(update_id)
                 if self.metrics is not None:
                     self.metrics.step_seconds.observe(time.perf_counter() - started)
                     self.metrics.updates.labels("processed").inc()
@@ -370,9 +409,17 @@ class InboxProcessor:
     async def sweep(self) -> int:
         """Wake every chat with waiting updates that nobody else holds; return how many."""
         now = self.clock()
+        await self.flush_sent()
         chats = await self.db.run(
             lambda raw: inbox.waiting_chats(raw, bot_id=self.bot_id, holder=self.holder, now=now)
         )
+        unsent = await self.db.run(
+            lambda raw: inbox.unsent(raw, bot_id=self.bot_id, holder=self.holder, now=now)
+        )
+        for row in unsent:  # a crash's replies: sent by whoever takes the chat, first
+            if self._mine_to_send(row) and row.chat_id not in chats:
+                self._held.pop(row.chat_id, None)  # taken afresh: its replies are read then
+                chats.append(row.chat_id)
         woken = 0
         for chat_id in chats:
             if chat_id not in self._chats:
@@ -387,6 +434,31 @@ class InboxProcessor:
             if removed:
                 log.info("inbox: %s done updates purged", removed)
         return woken
+
+    def _flush_soon(self) -> None:
+        """Forget sent replies FLUSH_AFTER from now, with whatever else was sent meanwhile: one
+        write for a burst's many turns, and a crash repeats only replies that recent."""
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush_later(), name="inbox:sent")
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_AFTER)
+        try:
+            await self.flush_sent()
+        except Exception:
+            log.exception("forgetting sent replies failed; the sweep tries again")
+
+    async def flush_sent(self) -> None:
+        """Forget the replies sent since the last flush (one trip for all of them). A crash
+        before it repeats them: the replies of the last FLUSH_AFTER seconds, at most."""
+        if not self._sent:
+            return
+        sent, self._sent = self._sent, []
+        try:
+            await self.db.run(lambda raw: inbox.mark_sent(raw, bot_id=self.bot_id, update_ids=sent))
+        except Exception:
+            self._sent.extend(sent)
+            raise
 
     async def sweep_forever(self, every: float = SWEEP_EVERY) -> None:
         """Sweep until stopped (a failed sweep is logged and tried again)."""
@@ -409,6 +481,8 @@ class InboxProcessor:
         tasks = [w.task for w in self._chats.values() if w.task is not None]
         if tasks:
             await asyncio.wait(tasks)
+        with contextlib.suppress(Exception):
+            await self.flush_sent()
         held = list(self._held)
         self._held.clear()
         for chat_id in held:

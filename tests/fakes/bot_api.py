@@ -154,6 +154,7 @@ class Fault:
     retry_after: int = 1
     delay: float = 0.0
     chat_id: int | None = None  # only the calls to this chat (None: any)
+    hang: bool = False  # never answered, never delivered (the sender dies waiting)
 
 
 class FakeBotAPI:
@@ -184,6 +185,8 @@ class FakeBotAPI:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
         self._arrived: asyncio.Condition | None = None
+        self._unhang: asyncio.Event | None = None
+        self.hung: list[tuple[str, dict[str, Any]]] = []  # calls held unanswered (`hang`)
         self.port = 0
 
     # --- life ----------------------------------------------------------------------------
@@ -196,6 +199,7 @@ class FakeBotAPI:
 
     async def _start(self) -> None:
         self._arrived = asyncio.Condition()
+        self._unhang = asyncio.Event()
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app)
@@ -207,6 +211,8 @@ class FakeBotAPI:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     def stop(self) -> None:
+        if self._unhang is not None:
+            self._loop.call_soon_threadsafe(self._unhang.set)
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -249,6 +255,15 @@ class FakeBotAPI:
         with self._lock:
             self.arrivals.append(method)
         fault = self._take_fault(method, params.get("chat_id"))
+        if fault is not None and fault.hang:  # the request never reaches Telegram
+            with self._lock:
+                self.hung.append((method, params))
+            assert self._unhang is not None
+            await self._unhang.wait()
+            return web.json_response(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+                status=500,
+            )
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault is not None and fault.status == 429:
@@ -468,6 +483,13 @@ class FakeBotAPI:
         """Make the next `times` calls of `method` answer after `seconds`."""
         with self._lock:
             self._faults.setdefault(method, []).append(Fault(200, times, delay=seconds))
+
+    def hang(self, method: str, *, chat_id: int | None = None, times: int = 1) -> None:
+        """Hold the next `times` calls of `method` (to `chat_id` only, when given) unanswered
+        and undelivered until the server stops: a process killed meanwhile never sent them."""
+        with self._lock:
+            fault = Fault(200, times, chat_id=chat_id, hang=True)
+            self._faults.setdefault(method, []).append(fault)
 
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates, or post it to the webhook when one is set."""
