@@ -186,6 +186,8 @@ class FakeBotAPI:
         self._runner: web.AppRunner | None = None
         self._arrived: asyncio.Condition | None = None
         self._unhang: asyncio.Event | None = None
+        self._hook_queue: asyncio.Queue[dict[str, Any]] | None = None
+        self._hook_task: asyncio.Future[None] | None = None
         self.hung: list[tuple[str, dict[str, Any]]] = []  # calls held unanswered (`hang`)
         self.port = 0
 
@@ -213,6 +215,8 @@ class FakeBotAPI:
     def stop(self) -> None:
         if self._unhang is not None:
             self._loop.call_soon_threadsafe(self._unhang.set)
+        if self._hook_task is not None:
+            self._loop.call_soon_threadsafe(self._hook_task.cancel)
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -497,10 +501,38 @@ class FakeBotAPI:
         return update
 
     async def _push(self, update: dict[str, Any]) -> None:
+        if self.webhook is not None:  # Telegram posts it, one at a time, until answered 200
+            if self._hook_queue is None:
+                self._hook_queue = asyncio.Queue()
+                self._hook_task = asyncio.ensure_future(self._post_hooks(self._hook_queue))
+            await self._hook_queue.put(update)
+            return
         assert self._arrived is not None
         async with self._arrived:
             self._updates.append(update)
             self._arrived.notify_all()
+
+    async def _post_hooks(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """Deliver pushed updates to the webhook in order, each retried (every 0.2 s) until
+        the bot answers 200, as Telegram retries a webhook that is down or failing."""
+        async with aiohttp.ClientSession() as session:
+            while True:
+                update = await queue.get()
+                while True:
+                    hook = self.webhook
+                    if hook is None:
+                        break
+                    secret = hook.get("secret_token")
+                    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                    try:
+                        async with session.post(
+                            hook["url"], json=update, headers=headers
+                        ) as response:
+                            if response.status == 200:
+                                break
+                    except (aiohttp.ClientError, OSError):
+                        pass
+                    await asyncio.sleep(0.2)
 
     def post_to_webhook(self, update: dict[str, Any], url: str, secret: str | None) -> int:
         """Post an update as Telegram would (with the secret header when given)."""
