@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rules.text import Lang
+from rules.text import REASON_LIMIT, Lang
 
 
 class Recorded(StrEnum):
@@ -116,6 +116,11 @@ def filings_record(
         state, version = state_of(filing), filing.version
         who = (applicant.channel, applicant.external_id) if applicant else ("", "")
     operator = Actor(Role.OPERATOR, "cli")
+    too_long = next((r for r in reason or () if len(r.strip()) > REASON_LIMIT), None)
+    if too_long is not None:  # never cut: the applicant would read half a reason as whole
+        length = len(too_long.strip())
+        why = f"--reason: at most {REASON_LIMIT} characters (this one has {length}); not recorded"
+        _refuse(filing_id, why, as_json)
     if recorded is Recorded.ICON_PLACED:
         if day > ctx.today:
             _refuse(filing_id, "日期不能在将来。" if language == "zh" else
@@ -143,7 +148,7 @@ def filings_record(
             expected_version=version,  # what was checked above is what is decided on
             on=day,
             step=step,
-            reasons=tuple(r.strip()[:500] for r in reason or () if r.strip()),
+            reasons=tuple(r.strip() for r in reason or () if r.strip()),
             psb_number=psb_number,
             certificate_number=(certificate or "").strip()[:64] or None,
         )

@@ -60,6 +60,10 @@ def mask_number(number: str) -> str:
 # A list shown in one line of a message (a summary, a status, a diff) stays under this many
 # characters: 50 domains of 200 characters would be 10,000 (Telegram takes 4,096 a message).
 LIST_SHOWN = 300
+# A reason typed by a person (a return's, a change's, a cancellation's) is kept whole up to this
+# many characters; a longer one is refused and asked again, never cut (half a reason would be
+# read as the whole of it).
+REASON_LIMIT = 500
 ELLIPSIS = "…"
 
 

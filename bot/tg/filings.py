@@ -76,7 +76,7 @@ from rules.standing import (
     WORD_LABEL,
     icon_due,
 )
-from rules.text import Lang, Text, button, t
+from rules.text import REASON_LIMIT, Lang, Text, button, t
 
 log = logging.getLogger(__name__)
 PREFIX = "F"
@@ -605,7 +605,11 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         await reply(context.bot, message, told.get(lang))
         return True
     if code == OWN_REASON:
-        kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text[:500],)}
+        if len(text) > REASON_LIMIT:  # never cut: half a reason would be read as the whole
+            ref = f"F{filing_id}.{version}.{code}"
+            await ask_typed(context, message.chat.id, ref, lang, _too_long(len(text)).get(lang))
+            return True
+        kwargs: dict[str, Any] = {"event": E.RETURN, "reasons": (text,)}
     elif code == CODES[E.CANCEL]:
         read = read_cancellation(text, services.context().today)
         if isinstance(read, Text):
@@ -660,6 +664,14 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
     return True
+
+
+def _too_long(length: int) -> Text:
+    return t(
+        f"退回原因最多{REASON_LIMIT}字（这次是{length}字），还没有记录。请精简后再回复。",
+        f"A return's reasons take at most {REASON_LIMIT} characters (these have {length}); "
+        "nothing was recorded. Please shorten them and reply again.",
+    )
 
 
 def _notices_plan(notices: tuple[int, ...], _delivery: int | None) -> list[Any] | None:

@@ -127,3 +127,22 @@ def test_a_change_under_review_is_named_as_one(url: str, ids: dict[str, int]) ->
                           "变更说明不完整", "--json")  # fmt: skip
     assert code == 0 and json.loads(out)["ok"], out
     assert rows(url, f"select steps from filing where id={tea}")[0][0].count("returned") >= 1
+
+
+def test_a_return_reason_over_500_characters_is_refused_whole_never_cut(
+    url: str, ids: dict[str, int]
+) -> None:
+    """Issue 25 item 15: a reason cut for length was stored cut, unmarked. Now it is refused
+    with its length and nothing is recorded; at 500 it is kept whole."""
+    filing = ids["return"]
+    code, out, err = record(url, str(filing), "returned", "--on", "2026-11-27",
+                            "--reason", "理" * 501)  # fmt: skip
+    assert code == 1
+    assert "at most 500 characters (this one has 501)" in err + out
+    assert rows(url, f"select status from filing where id={filing}")[0][0] != "returned"
+    code, out, _ = record(url, str(filing), "returned", "--on", "2026-11-27",
+                          "--reason", "理" * 500)  # fmt: skip
+    assert code == 0, out
+    reason = rows(url, f"select reason from lifecycle_event where filing_id={filing} "
+                       "order by id desc")[0][0]  # fmt: skip
+    assert "理" * 500 in reason
