@@ -43,12 +43,17 @@ async def queue_page(request: web.Request) -> web.Response:
             return queue.listing(session, filters, today)
 
     total, rows = await asyncio.to_thread(read)
-    pages = max(1, -(-total // queue.PAGE_SIZE))
+    searched = bool(queue.searched_words(filters.q))
+    more = searched and total > queue.SEARCH_COUNTED  # a search counted up to its cap
+    listed = min(total, queue.SEARCH_COUNTED) if searched else total
+    pages = max(1, -(-listed // queue.PAGE_SIZE))
     return await render(
         request,
         "queue.html.j2",
         filters=filters,
-        total=total,
+        total=queue.SEARCH_COUNTED if more else total,
+        more=more,
+        short=queue.short_words(filters.q),
         rows=rows,
         pages=pages,
         today=today,

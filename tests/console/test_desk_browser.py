@@ -151,6 +151,9 @@ def test_the_queue_sorts_by_deadline_filters_and_searches(desk: Desk) -> None:
     page.get_by_label("状态").select_option("all")
     page.get_by_role("button", name="筛选").click()
     expect(sites).to_have_text(["明月茶社"])
+    page.goto(f"{desk.base}/console?q=%E6%98%9F")  # one character (星): said, not searched
+    expect(page.get_by_role("status")).to_contain_text("单个字太短，没有用于搜索：星")
+    expect(sites).to_have_text(["示例市政务公开网", "星河商城", "云帆科技官网", "双子星书店"])
     page.goto(f"{desk.base}/console?status=all&subject=individual")
     expect(sites).to_have_text(["小𠮷的笔记"])
     page.goto(f"{desk.base}/console?overdue=1")
