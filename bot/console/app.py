@@ -254,6 +254,7 @@ def build_app(desk: Desk) -> web.Application:
     add.add_get(f"{PREFIX}/dashboard", views.dashboard_page)
     add.add_get(PREFIX + r"/filings/{id:\d+}", views.filing_page)
     add.add_get(PREFIX + r"/filings/{id:\d+}/documents/{doc:\d+}", views.document)
+    add.add_post(PREFIX + r"/filings/{id:\d+}/word", views.word_copies)
     add.add_post(PREFIX + r"/filings/{id:\d+}/reveal", actions.reveal)
     add.add_post(PREFIX + r"/filings/{id:\d+}/act", actions.act_on)
     add.add_get(f"{PREFIX}/signin", signin_page)

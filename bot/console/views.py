@@ -168,31 +168,54 @@ async def filing_page(request: web.Request) -> web.Response:
     return await show_filing(request)
 
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+async def word_copies(request: web.Request) -> web.StreamResponse:
+    """生成Word版: the filing's editable Word copies, made from the same document context as
+    its PDFs (as the chat's 「Word版（可编辑）」 makes them), kept beside them and listed on the
+    filing's page."""
+    await need_reviewer(request)
+    desk = desk_of(request)
+    wanted = filing_id(request)
+    from bot.word_copies import word_copies as make
+    from bot.word_copies import write_in_process
+
+    made = await asyncio.to_thread(
+        make, desk.engine, wanted, write_in_process, desk.context(), desk.clock()
+    )
+    if made is None:
+        raise web.HTTPNotFound(text="no such filing")
+    raise web.HTTPSeeOther(f"{PREFIX}/filings/{wanted}#docs-h")
+
+
 async def document(request: web.Request) -> web.StreamResponse:
-    """One of a filing's stored PDFs: in the browser, or downloaded with ?download=1."""
+    """One of a filing's stored documents: a PDF in the browser, or downloaded with
+    ?download=1; a Word copy downloaded."""
     await need_reviewer(request)
     desk = desk_of(request)
     wanted, doc = filing_id(request), int(request.match_info["doc"])
 
-    def read() -> tuple[str, bytes] | None:
+    def read() -> tuple[str, bytes, str] | None:
         with session_scope(desk.engine) as session:
             found = session.get(GeneratedDocument, doc)
             if found is None or found.filing_id != wanted:
                 return None
-            return found.filename, found.content
+            return found.filename, found.content, found.format
 
     found = await asyncio.to_thread(read)
     if found is None:
         raise web.HTTPNotFound(text="no such document")
-    name, content = found
+    name, content, kind = found
     from urllib.parse import quote
 
-    how = "attachment" if request.query.get("download") == "1" else "inline"
+    word = kind == "docx"  # a Word copy: downloaded (a browser cannot show it)
+    how = "attachment" if word or request.query.get("download") == "1" else "inline"
     return web.Response(
         body=content,
         headers={
-            "Content-Type": "application/pdf",
-            "Content-Disposition": f'{how}; filename="filing-{wanted}.pdf"; '
+            "Content-Type": DOCX_TYPE if word else "application/pdf",
+            "Content-Disposition": f'{how}; filename="filing-{wanted}.{kind}"; '
             f"filename*=UTF-8''{quote(name)}",
             # our own PDF, shown by the browser's viewer (a page's policy would stop it)
             "Content-Security-Policy": "frame-ancestors 'self'",

@@ -260,6 +260,16 @@ def test_an_id_number_is_shown_by_a_click_that_is_logged(desk: Desk) -> None:
     with page.expect_download() as download:
         page.get_by_role("link", name="下载").first.click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    # the Word copies (issue 31): made from the same context as the PDFs, listed beside them
+    page.get_by_role("button", name="生成Word版（可编辑）").click()
+    word = page.locator("ul.docs li", has_text=".docx")
+    expect(word.first).to_contain_text("Word版，可编辑")
+    with page.expect_download() as download:
+        word.first.get_by_role("link", name="下载").click()
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(download.value.path()).paragraphs)
+    assert "预填稿" in text
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     context.close()
