@@ -174,7 +174,7 @@ async def measure(engine: sa.Engine, rounds: int) -> dict[str, list[float]]:
     """Ask each page `rounds` times; return the server's times (ms) per page."""
     ctx = context(TODAY)
     desk = Desk(engine=engine, context=lambda: ctx, clock=lambda: _moment(TODAY) + dt.timedelta(
-        hours=1), reviewers=Reviewers(()))  # fmt: skip
+        hours=1), reviewers=Reviewers())  # fmt: skip
     found: dict[str, list[float]] = {}
     async with TestClient(TestServer(build_app(desk))) as client:
         token = create_link_token(engine, REVIEWER, [], desk.clock())
