@@ -177,7 +177,7 @@ async def measure(engine: sa.Engine, rounds: int) -> dict[str, list[float]]:
         hours=1), reviewers=Reviewers())  # fmt: skip
     found: dict[str, list[float]] = {}
     async with TestClient(TestServer(build_app(desk))) as client:
-        token = create_link_token(engine, REVIEWER, [], desk.clock())
+        token = create_link_token(engine, REVIEWER, desk.clock())
         page = await (await client.get(f"/console/login/{token}")).text()
         pre = re.search(r'name="csrf" value="([^"]+)"', page)
         assert pre is not None
