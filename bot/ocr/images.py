@@ -1,0 +1,75 @@
+"""What a photo must be before it is read: an image, at most 10 MB and 6,000 px a side."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from rules.text import Text, t
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_SIDE = 6000
+
+TOO_LARGE = t(
+    "照片太大（超过10 MB），请压缩后再发，或直接输入。",
+    "The photo is too large (over 10 MB); send a smaller one, or type the answer.",
+)
+TOO_MANY_PIXELS = t(
+    "照片尺寸太大（长边超过6000像素），请缩小后再发，或直接输入。",
+    "The photo is too large (over 6,000 pixels a side); send a smaller one, or type the answer.",
+)
+NOT_AN_IMAGE = t(
+    "这个文件不是能识别的图片（支持JPEG、PNG、WebP、BMP），请重新拍照，或直接输入。",
+    "This file is not an image that can be read (JPEG, PNG, WebP, BMP); take the photo "
+    "again, or type the answer.",
+)
+
+
+class PhotoRefused(Exception):
+    """The photo cannot be read; `reason` says why, in both languages."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(reason.en)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An image's bytes, checked, with its SHA-256 (the only trace kept of it)."""
+
+    data: bytes
+    sha256: str
+    width: int
+    height: int
+
+
+_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "MPO", "TIFF"}
+
+
+def check_photo(data: bytes) -> Photo:
+    """Return the photo when it can be read; raise PhotoRefused (never anything else)."""
+    if len(data) > MAX_BYTES:
+        raise PhotoRefused(TOO_LARGE)
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format not in _FORMATS:
+                    raise PhotoRefused(NOT_AN_IMAGE)
+                width, height = image.size
+                if max(width, height) > MAX_SIDE:
+                    raise PhotoRefused(TOO_MANY_PIXELS)
+                image.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # verify() does not decode: a truncated file fails here
+    except PhotoRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoRefused(TOO_MANY_PIXELS) from exc
+    except Exception as exc:
+        raise PhotoRefused(NOT_AN_IMAGE) from exc
+    return Photo(data, hashlib.sha256(data).hexdigest(), width, height)
