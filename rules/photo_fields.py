@@ -134,11 +134,13 @@ def checked_id_number(text: str) -> str | None:
     for candidate in _ID_CANDIDATE.findall(_plain(text).upper()):
         result = check_id_card(candidate)
         if result.valid:
-            return str(result.normalized)
+            return candidate
     return None
 
 
-def _labelled(rows: list[list[TextLine]], labels: dict[str, tuple[str, ...]]) -> list[tuple]:
+def _labelled(
+    rows: list[list[TextLine]], labels: dict[str, tuple[str, ...]]
+) -> list[tuple[str | None, str, float]]:
     """Return, per row, (field or None, the row's text after its label, its lowest score)."""
     out: list[tuple[str | None, str, float]] = []
     for row in rows:

@@ -27,7 +27,7 @@ NOT_AN_IMAGE = t(
 )
 
 
-class PhotoRefused(Exception):
+class PhotoError(Exception):
     """The photo cannot be read; `reason` says why, in both languages."""
 
     def __init__(self, reason: Text) -> None:
@@ -49,9 +49,9 @@ _FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "MPO", "TIFF"}
 
 
 def check_photo(data: bytes) -> Photo:
-    """Return the photo when it can be read; raise PhotoRefused (never anything else)."""
+    """Return the photo when it can be read; raise PhotoError (never anything else)."""
     if len(data) > MAX_BYTES:
-        raise PhotoRefused(TOO_LARGE)
+        raise PhotoError(TOO_LARGE)
     from PIL import Image
 
     try:
@@ -59,17 +59,17 @@ def check_photo(data: bytes) -> Photo:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.format not in _FORMATS:
-                    raise PhotoRefused(NOT_AN_IMAGE)
+                    raise PhotoError(NOT_AN_IMAGE)
                 width, height = image.size
                 if max(width, height) > MAX_SIDE:
-                    raise PhotoRefused(TOO_MANY_PIXELS)
+                    raise PhotoError(TOO_MANY_PIXELS)
                 image.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()  # verify() does not decode: a truncated file fails here
-    except PhotoRefused:
+    except PhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRefused(TOO_MANY_PIXELS) from exc
+        raise PhotoError(TOO_MANY_PIXELS) from exc
     except Exception as exc:
-        raise PhotoRefused(NOT_AN_IMAGE) from exc
+        raise PhotoError(NOT_AN_IMAGE) from exc
     return Photo(data, hashlib.sha256(data).hexdigest(), width, height)

@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
-from bot.ocr.images import Photo, PhotoRefused, check_photo
+from bot.ocr.images import Photo, PhotoError, check_photo
 from rules.photo_fields import Kind, Reading, TextLine, read_fields
 from rules.text import t
 
@@ -77,7 +78,7 @@ def _serve(conn: Connection, threads: int) -> None:
         except EOFError:
             return
         try:
-            result = engine(data)
+            result: Any = engine(data)
             lines: list[tuple[str, float, float, float, float]] = []
             for box, text, score in zip(
                 result.boxes if result.boxes is not None else [],
@@ -148,7 +149,7 @@ class OcrWorker:
             ready = False
         if not ready:
             self._stop()
-            raise PhotoRefused(UNAVAILABLE)
+            raise PhotoError(UNAVAILABLE)
         log.info("ocr worker started (pid %s)", process.pid)
         return parent
 
@@ -186,7 +187,7 @@ class OcrWorker:
     # --- reading ----------------------------------------------------------------------
 
     def lines(self, photo: Photo) -> list[TextLine]:
-        """Return the text lines of a checked photo; PhotoRefused on a time-out."""
+        """Return the text lines of a checked photo; PhotoError on a time-out."""
         with self._lock:
             conn = self._conn if self.running else None
             if conn is None:
@@ -197,25 +198,25 @@ class OcrWorker:
                 if not conn.poll(self.timeout):
                     log.warning("ocr worker timed out after %.0f s: ended", self.timeout)
                     self._stop()
-                    raise PhotoRefused(TIMED_OUT)
+                    raise PhotoError(TIMED_OUT)
                 status, payload = conn.recv()
             except (EOFError, OSError, BrokenPipeError) as exc:
                 self._stop()
-                raise PhotoRefused(UNAVAILABLE) from exc
+                raise PhotoError(UNAVAILABLE) from exc
             finally:
                 self._last_used = time.monotonic()
                 self._arm_reaper()
         if status != "ok":
             log.info("ocr worker could not read a photo: %s", payload)
-            raise PhotoRefused(NOT_RECOGNISED)
+            raise PhotoError(NOT_RECOGNISED)
         return [TextLine(*row) for row in payload]
 
     def read(self, data: bytes, kind: Kind | None = None) -> PhotoReading:
-        """Read a photo's bytes: its fields (PhotoRefused when it cannot be read)."""
+        """Read a photo's bytes: its fields (PhotoError when it cannot be read)."""
         photo = check_photo(data)
         reading = read_fields(self.lines(photo), kind)
         if reading is None:
-            raise PhotoRefused(NOT_RECOGNISED)
+            raise PhotoError(NOT_RECOGNISED)
         return PhotoReading(reading, photo.sha256)
 
     def rss_bytes(self) -> int | None:

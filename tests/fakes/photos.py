@@ -189,10 +189,9 @@ def perspective(image: Image.Image, rng: random.Random) -> Image.Image:
     d = rng.uniform(0.05, 0.10)
     # The far edge is narrower: a photo taken from below the document's middle.
     quad = (w * d, 0, 0, h, w, h, w * (1 - d), 0)
-    shrunk = image.transform(
+    return image.transform(
         (w, h), Image.QUAD, quad, resample=Image.BICUBIC, fillcolor=(120, 110, 100)
     )
-    return shrunk
 
 
 def uneven_light(image: Image.Image, rng: random.Random) -> Image.Image:
