@@ -125,7 +125,7 @@ def repair_uscc(text: str) -> str | None:
     only the letters a code never uses; None otherwise (then it is asked)."""
     for candidate in _USCC_CANDIDATE.findall(_plain(text).upper().translate(_USCC_REPAIRS)):
         if check_uscc(candidate).valid:
-            return candidate
+            return str(candidate)
     return None
 
 
@@ -134,7 +134,7 @@ def checked_id_number(text: str) -> str | None:
     for candidate in _ID_CANDIDATE.findall(_plain(text).upper()):
         result = check_id_card(candidate)
         if result.valid:
-            return candidate
+            return str(candidate)
     return None
 
 
