@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rules.codes import check_id_card, check_uscc
+from rules.text import Text, t
 
 Kind = Literal["business_license", "id_card"]
 KINDS: tuple[Kind, ...] = ("business_license", "id_card")
@@ -235,3 +236,39 @@ def birth_matches(reading: Reading) -> bool:
     if not number or not birth:
         return False
     return birth.replace("-", "") == number[6:14]
+
+
+KIND_LABELS: dict[Kind, Text] = {
+    "business_license": t("营业执照", "business licence"),
+    "id_card": t("居民身份证（人像面）", "resident ID card (photo side)"),
+}
+FIELD_LABELS: dict[str, Text] = {
+    "uscc": t("统一社会信用代码", "Unified social credit code"),
+    "name": t("名称", "Name"),
+    "legal_representative": t("法定代表人", "Legal representative"),
+    "address": t("住所", "Address"),
+    "type": t("类型", "Type"),
+    "established": t("成立日期", "Established"),
+    "sex": t("性别", "Sex"),
+    "ethnicity": t("民族", "Ethnicity"),
+    "birth": t("出生", "Born"),
+    "id_number": t("公民身份号码", "ID number"),
+}
+ID_CARD_NAME = t("姓名", "Name")
+NOT_READ = t("（未能识别）", "(not read)")
+
+
+def field_label(kind: Kind, key: str) -> Text:
+    """Return a field's label as the document prints it."""
+    if kind == "id_card" and key == "name":
+        return ID_CARD_NAME
+    if kind == "id_card" and key == "address":
+        return t("住址", "Address")
+    return FIELD_LABELS[key]
+
+
+def checked(reading: Reading, key: str) -> bool:
+    """Say whether a field's value is confirmed by a check character (✔)."""
+    if key in CHECKED_FIELDS:
+        return reading.fields.get(key) is not None
+    return key == "birth" and birth_matches(reading)

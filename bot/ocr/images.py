@@ -13,17 +13,17 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 6000
 
 TOO_LARGE = t(
-    "照片太大（超过10 MB），请压缩后再发，或直接输入。",
-    "The photo is too large (over 10 MB); send a smaller one, or type the answer.",
+    "照片太大（超过10 MB），请压缩后再发。",
+    "The photo is too large (over 10 MB); send a smaller one.",
 )
 TOO_MANY_PIXELS = t(
-    "照片尺寸太大（长边超过6000像素），请缩小后再发，或直接输入。",
-    "The photo is too large (over 6,000 pixels a side); send a smaller one, or type the answer.",
+    "照片尺寸太大（长边超过6000像素），请缩小后再发。",
+    "The photo is too large (over 6,000 pixels a side); send a smaller one.",
 )
 NOT_AN_IMAGE = t(
-    "这个文件不是能识别的图片（支持JPEG、PNG、WebP、BMP），请重新拍照，或直接输入。",
+    "这个文件不是能识别的图片（支持JPEG、PNG、WebP、BMP），请重新拍照。",
     "This file is not an image that can be read (JPEG, PNG, WebP, BMP); take the photo "
-    "again, or type the answer.",
+    "again.",
 )
 
 

@@ -27,17 +27,17 @@ TIMEOUT_SECONDS = 10.0
 IDLE_SECONDS = 300.0
 
 TIMED_OUT = t(
-    "照片识别超时（超过10秒），请换一张更清晰的照片，或直接输入。",
-    "Reading the photo took too long (over 10 s); send a clearer photo, or type the answer.",
+    "照片识别超时（超过10秒），请换一张更清晰的照片。",
+    "Reading the photo took too long (over 10 s); send a clearer photo.",
 )
 NOT_RECOGNISED = t(
-    "没能从照片中认出营业执照或身份证（人像面）的文字，请在光线充足处正对证件重拍，或直接输入。",
+    "没能从照片中认出营业执照或身份证（人像面）的文字，请在光线充足处正对证件重拍。",
     "No business licence or ID card (photo side) could be read in this photo; take it again "
-    "facing the document in good light, or type the answer.",
+    "facing the document in good light.",
 )
 UNAVAILABLE = t(
-    "照片识别暂时不可用，请直接输入。",
-    "Reading photos is not available right now; please type the answer.",
+    "照片识别暂时不可用。",
+    "Reading photos is not available right now.",
 )
 
 
