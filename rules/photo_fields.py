@@ -171,8 +171,8 @@ def _licence(lines: list[TextLine]) -> Reading:
         if fields.get(name) is None and text:
             fields[name], confidence[name] = text, round(score, 3)
     # The code: on its labelled row first, else anywhere (it may sit on a row of its own).
-    labelled = [(t, s) for n, t, s in rows if n == "uscc"]
-    for text, score in [*labelled, *((t, s) for _, t, s in rows)]:
+    labelled = [(text, s) for n, text, s in rows if n == "uscc"]
+    for text, score in [*labelled, *((row, s) for _, row, s in rows)]:
         code = repair_uscc(text)
         if code is not None:
             fields["uscc"], confidence["uscc"] = code, round(score, 3)
@@ -200,8 +200,8 @@ def _id_card(lines: list[TextLine]) -> Reading:
             text = _iso_date(text) or ""
         if fields.get(name) is None and text:
             fields[name], confidence[name] = text, round(score, 3)
-    labelled = [(t, s) for n, t, s in rows if n == "id_number"]
-    for text, score in [*labelled, *((t, s) for _, t, s in rows)]:
+    labelled = [(text, s) for n, text, s in rows if n == "id_number"]
+    for text, score in [*labelled, *((row, s) for _, row, s in rows)]:
         number = checked_id_number(text)
         if number is not None:
             fields["id_number"], confidence["id_number"] = number, round(score, 3)

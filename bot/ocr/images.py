@@ -22,8 +22,7 @@ TOO_MANY_PIXELS = t(
 )
 NOT_AN_IMAGE = t(
     "这个文件不是能识别的图片（支持JPEG、PNG、WebP、BMP），请重新拍照。",
-    "This file is not an image that can be read (JPEG, PNG, WebP, BMP); take the photo "
-    "again.",
+    "This file is not an image that can be read (JPEG, PNG, WebP, BMP); take the photo again.",
 )
 
 
