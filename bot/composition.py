@@ -26,6 +26,7 @@ def context_factory(
     pack: Pack,
     clock: Callable[[], dt.datetime] = system_clock,
     glyphs: Callable[[], GlyphCoverage | None] = lambda: None,
+    reads_photos: bool = False,
 ) -> Callable[[], Context]:
     """Return a function giving each turn its context (today moves on; a frozen day does not)."""
     calendar = WorkdayCalendar(pack.calendar)
@@ -34,7 +35,13 @@ def context_factory(
         today = settings.beian_today or local_date(clock())
         coverage = glyphs()
         undrawable = coverage.missing if coverage is not None else None
-        return Context(pack=pack, calendar=calendar, today=today, undrawable=undrawable)
+        return Context(
+            pack=pack,
+            calendar=calendar,
+            today=today,
+            undrawable=undrawable,
+            reads_photos=reads_photos,
+        )
 
     return context
 
