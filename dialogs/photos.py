@@ -62,12 +62,15 @@ def licence_keys(subject_type: str | None) -> dict[str, str]:
     return dict(LICENCE_KEYS) if subject_type not in (None, "individual") else {}
 
 
-def photo_hint(q: Question, subject_type: str | None, id_type: Any) -> Text | None:
-    """Say what photo fills this question, where one does."""
+def photo_hint(
+    q: Question, subject_type: str | None, id_type: Any, *, sent: bool = True
+) -> Text | None:
+    """Say what photo fills this question, where one does (`sent`: a chat sends photos; the
+    terminal takes a file's path)."""
     if subject_type == "enterprise" and q.key in _LICENCE_HINTED:
-        return texts.PHOTO_HINT_LICENCE
+        return texts.PHOTO_HINT_LICENCE if sent else texts.PHOTO_HINT_LICENCE_PATH
     if id_card_keys(q.key, subject_type) and id_type in (None, "resident_id"):
-        return texts.PHOTO_HINT_ID
+        return texts.PHOTO_HINT_ID if sent else texts.PHOTO_HINT_ID_PATH
     return None
 
 
@@ -138,7 +141,8 @@ class PhotosMixin(EditingMixin):
         if unread:
             sep = "、" if lang == "zh" else ", "
             lines.append(texts.PHOTO_NOT_READ.fill(lang, labels=sep.join(unread)))
-        lines.append(texts.PHOTO_CHECK_NOTE.get(lang))
+        note = texts.PHOTO_CHECK_NOTE if self.ctx.buttons else texts.PHOTO_CHECK_NOTE_PATH
+        lines.append(note.get(lang))
         return self.choices(PHOTO_OPTIONS)
 
     def resolve_photo(self, chosen: str) -> None:

@@ -363,11 +363,24 @@ PHOTO_HINT_ID = t(
     "发送身份证（人像面）照片可自动填写。",
     "Send a photo of the ID card (photo side) to fill this in.",
 )
+PHOTO_HINT_LICENCE_PATH = t(
+    "输入营业执照照片的文件路径可自动填写。",
+    "Type the file path of a photo of the business licence to fill this in.",
+)
+PHOTO_HINT_ID_PATH = t(
+    "输入身份证（人像面）照片的文件路径可自动填写。",
+    "Type the file path of a photo of the ID card (photo side) to fill this in.",
+)
 PHOTO_READ = t("从{kind}照片中识别到：", "Read from the photo of the {kind}:")
 PHOTO_CHECK_NOTE = t(
     "✔ 表示号码的校验位核验通过。请逐项核对。照片在本机识别，识别后即删除，没有保存。",
     "✔: the number's check character is right. Please check each item. The photo was read on "
     "this machine and deleted once read; it is not kept.",
+)
+PHOTO_CHECK_NOTE_PATH = t(
+    "✔ 表示号码的校验位核验通过。请逐项核对。照片在本机识别，没有另存副本。",
+    "✔: the number's check character is right. Please check each item. The photo was read on "
+    "this machine; no copy of it is kept.",
 )
 PHOTO_NOT_READ = t("未能识别，稍后请输入：{labels}", "Not read, to be typed later: {labels}")
 PHOTO_APPLY = button("使用这些信息", "Use them")

@@ -265,7 +265,7 @@ class TurnBase:
         from dialogs.photos import photo_hint
 
         id_type = self.s.answers.get(q.id_type_key) if q.id_type_key else None
-        return photo_hint(q, self.subject_type, id_type)
+        return photo_hint(q, self.subject_type, id_type, sent=self.ctx.buttons)
 
     def answers_shown(self) -> dict[str, Any]:
         return self.s.answers

@@ -7,19 +7,16 @@ The photo is never written to disk or to the database: the audit keeps its SHA-2
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot.ocr.images import MAX_BYTES, TOO_LARGE, PhotoError
-from bot.ocr.worker import OcrWorker, PhotoReading
+from bot.ocr.images import MAX_BYTES, TOO_LARGE
+from bot.ocr.reading import read_photo_bytes
+from bot.ocr.worker import OcrWorker
 from bot.tg.services import BotContext, services_of
 from dialogs.model import Input, PhotoRead
-from models.db import session_scope
-from models.filings import record_photo_reading
-from rules.photo_fields import CHECKED_FIELDS, checked
 from rules.text import t
 
 log = logging.getLogger(__name__)
@@ -62,45 +59,14 @@ async def read_photo(update: Update, context: BotContext) -> Input | None:
         return Input.photographed(PhotoRead(problem=NOT_DOWNLOADED))
     read = await _read(services.ocr, data, update, context)
     del data  # only in memory, and only until here
+    log.info("update %s: photo read", update.update_id)
     return Input.photographed(read)
 
 
 async def _read(worker: OcrWorker, data: bytes, update: Update, context: BotContext) -> PhotoRead:
-    sha256 = hashlib.sha256(data).hexdigest()
-    outcome, kind = "read", None
-    try:
-        reading: PhotoReading = await asyncio.to_thread(worker.read, data)
-        kind = reading.reading.kind
-        found = reading.reading
-        result = PhotoRead(
-            kind=kind,
-            fields=dict(found.fields),
-            checked=tuple(k for k in (*CHECKED_FIELDS, "birth") if checked(found, k)),
-        )
-    except PhotoError as exc:
-        outcome = "refused"
-        result = PhotoRead(problem=exc.reason)
-    await _audit(update, context, sha256, kind, outcome)
-    log.info("update %s: photo %s (%s, sha256 %s)", update.update_id, outcome, kind, sha256)
-    return result
-
-
-async def _audit(
-    update: Update, context: BotContext, sha256: str, kind: str | None, outcome: str
-) -> None:
     user = update.effective_user
     assert user is not None
     engine = services_of(context).db.engine
-
-    def write() -> None:
-        with session_scope(engine) as session:
-            record_photo_reading(
-                session,
-                channel=CHANNEL,
-                external_id=str(user.id),
-                sha256=sha256,
-                kind=kind,
-                outcome=outcome,
-            )
-
-    await asyncio.to_thread(write)
+    return await asyncio.to_thread(
+        read_photo_bytes, worker, data, engine=engine, channel=CHANNEL, external_id=str(user.id)
+    )
