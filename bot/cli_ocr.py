@@ -30,13 +30,14 @@ def ocr(
     if kind is not None and kind not in KINDS:
         typer.echo(f"--kind: {kind} is not one of {', '.join(KINDS)}", err=True)
         raise typer.Exit(2)
-    language: Lang = "en" if (lang or Settings().beian_lang) == "en" else "zh"
+    settings = Settings()
+    language: Lang = "en" if (lang or settings.beian_lang) == "en" else "zh"
     try:
         data = read_bytes(path, MAX_BYTES + 1)  # one more: the photo check says "too large"
     except UnreadableFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    worker = OcrWorker()
+    worker = OcrWorker(timeout=settings.beian_ocr_timeout)
     try:
         read = worker.read(data, _kind(kind))
     except PhotoError as exc:

@@ -73,9 +73,11 @@ class Settings(BaseSettings):
     # Where logs (and, by default, the SQLite database) live.
     beian_data_dir: Path | None = None
     # Photos of the licence and ID cards read on this machine (issue 30): "auto" where the
-    # recogniser is installed, "off" never; the worker ends after this many idle seconds.
+    # recogniser is installed, "off" never; the worker ends after this many idle seconds, and
+    # a photo not read within the time-out (s) is refused (the worker is ended).
     beian_ocr: Literal["auto", "off"] = "auto"
     beian_ocr_idle: float = Field(default=300.0, gt=0)
+    beian_ocr_timeout: float = Field(default=10.0, gt=0)
 
     def ocr_worker(self) -> OcrWorker | None:
         """Return a photo reader (its process starts on first use), or None: photos unread."""
@@ -83,7 +85,7 @@ class Settings(BaseSettings):
 
         if self.beian_ocr == "off" or not available():
             return None
-        return OcrWorker(idle=self.beian_ocr_idle)
+        return OcrWorker(idle=self.beian_ocr_idle, timeout=self.beian_ocr_timeout)
 
     def reviewer_ids(self) -> list[int]:
         """Return BEIAN_REVIEWERS as ids (anything that is not a number is ignored)."""

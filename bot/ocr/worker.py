@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -72,35 +73,42 @@ def _serve(conn: Connection, threads: int) -> None:
         }
     )
     _warm_up(engine)
-    conn.send(("ready", None))
+    try:
+        conn.send(("ready", None))
+    except OSError:
+        return
     while True:
         try:
             data = conn.recv_bytes()
-        except EOFError:
-            return
+        except (EOFError, OSError):
+            return  # the bot ended this worker
         try:
-            result: Any = engine(data)
-            lines: list[tuple[str, float, float, float, float]] = []
-            for box, text, score in zip(
-                result.boxes if result.boxes is not None else [],
-                result.txts or (),
-                result.scores or (),
-                strict=False,
-            ):
-                ys = [float(p[1]) for p in box]
-                xs = [float(p[0]) for p in box]
-                lines.append(
-                    (
-                        zhconv.convert(str(text), "zh-cn"),
-                        float(score),
-                        sum(xs) / len(xs),
-                        sum(ys) / len(ys),
-                        max(ys) - min(ys),
-                    )
-                )
-            conn.send(("ok", lines))
+            reply: tuple[str, Any] = ("ok", _lines(engine(data), zhconv.convert))
         except Exception as exc:
-            conn.send(("error", type(exc).__name__))
+            reply = ("error", type(exc).__name__)
+        try:
+            conn.send(reply)
+        except OSError:  # BrokenPipeError: the bot gave up on this photo and ended the worker
+            return
+
+
+def _lines(result: Any, simplified: Callable[[str, str], str]) -> list[tuple[Any, ...]]:
+    """Return each piece of text found: simplified Chinese, score, box centre and height."""
+    lines: list[tuple[Any, ...]] = []
+    boxes = result.boxes if result.boxes is not None else []
+    for box, text, score in zip(boxes, result.txts or (), result.scores or (), strict=False):
+        ys = [float(p[1]) for p in box]
+        xs = [float(p[0]) for p in box]
+        lines.append(
+            (
+                simplified(str(text), "zh-cn"),
+                float(score),
+                sum(xs) / len(xs),
+                sum(ys) / len(ys),
+                max(ys) - min(ys),
+            )
+        )
+    return lines
 
 
 def _warm_up(engine: Any) -> None:
@@ -123,8 +131,10 @@ class OcrWorker:
         timeout: float = TIMEOUT_SECONDS,
         idle: float = IDLE_SECONDS,
         threads: int = 2,
+        serve: Callable[[Connection, int], None] | None = None,
     ) -> None:
         self.timeout = timeout
+        self._serve = serve or _serve  # tests: a worker that answers slowly or never
         self.idle = idle
         self.threads = threads
         self._lock = threading.Lock()
@@ -148,7 +158,7 @@ class OcrWorker:
         context = multiprocessing.get_context("spawn")  # never fork a process with threads
         parent, child = context.Pipe()
         process = context.Process(
-            target=_serve, args=(child, self.threads), name="beian-ocr", daemon=True
+            target=self._serve, args=(child, self.threads), name="beian-ocr", daemon=True
         )
         process.start()
         child.close()

@@ -37,7 +37,8 @@ def fake() -> Iterator[FakeBotAPI]:
 
 @pytest.fixture
 def bot(fake: FakeBotAPI, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path).start()
+    # A generous time-out: the machine running the suite may be busy.
+    process = BotProcess(fake, tmp_path, env={"BEIAN_OCR_TIMEOUT": "120"}).start()
     yield process
     assert process.stop() == 0, process.output()
 

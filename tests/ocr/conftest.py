@@ -12,6 +12,8 @@ from bot.ocr.worker import OcrWorker
 
 @pytest.fixture(scope="session")
 def ocr_worker() -> Iterator[OcrWorker]:
-    worker = OcrWorker()
+    # A generous time-out: the machine running the suite may be busy (its own test checks
+    # the 10 s time-out ends a worker).
+    worker = OcrWorker(timeout=120)
     yield worker
     worker.close()

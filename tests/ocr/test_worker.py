@@ -4,10 +4,12 @@ photo takes longer than its time-out; photos that cannot be read are refused in 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -59,24 +61,60 @@ def test_a_photo_of_neither_document_says_so(ocr_worker: OcrWorker) -> None:
     assert refused.value.reason == NOT_RECOGNISED
 
 
-def test_the_worker_starts_on_first_use_ends_when_idle_and_when_a_photo_takes_too_long() -> None:
-    worker = OcrWorker(idle=1.0)
+def _finds_nothing(conn: Connection, _threads: int) -> None:
+    """A worker process that reads no text in any photo (quick to start)."""
+    conn.send(("ready", None))
+    while True:
+        try:
+            conn.recv_bytes()
+        except EOFError:
+            return
+        conn.send(("ok", []))
+
+
+def _never_answers(conn: Connection, _threads: int) -> None:
+    """A worker process stuck on every photo."""
+    conn.send(("ready", None))
+    conn.recv_bytes()
+    time.sleep(3600)
+
+
+PHOTO = samples("business_license", 1)[0].jpeg()
+
+
+def test_the_worker_starts_on_first_use_and_ends_when_idle() -> None:
+    worker = OcrWorker(idle=0.5, serve=_finds_nothing)
     assert not worker.running and worker.starts == 0  # nothing started before a photo
-    photo = samples("business_license", 1)[0].jpeg()
     try:
-        assert worker.read(photo).reading.kind == "business_license"
+        with pytest.raises(PhotoError):
+            worker.read(PHOTO)
         assert worker.running and worker.starts == 1
         deadline = time.monotonic() + 30
         while worker.running and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.1)
         assert not worker.running  # ended after being idle
-        worker.timeout = 0.001  # no photo is read this fast: the worker is ended, not waited for
-        with pytest.raises(PhotoError) as refused:
-            worker.read(photo)
-        assert refused.value.reason == TIMED_OUT
-        assert worker.starts == 2 and not worker.running
+        with pytest.raises(PhotoError):
+            worker.read(PHOTO)
+        assert worker.starts == 2  # the next photo starts another
     finally:
         worker.close()
+
+
+def test_a_photo_taking_longer_than_the_time_out_ends_the_worker() -> None:
+    worker = OcrWorker(timeout=0.5, serve=_never_answers)
+    try:
+        with pytest.raises(PhotoError) as refused:
+            worker.read(PHOTO)
+        assert refused.value.reason == TIMED_OUT
+        assert not worker.running  # ended, not waited for
+    finally:
+        worker.close()
+
+
+def test_the_shared_worker_runs_apart_from_the_tests_process(ocr_worker: OcrWorker) -> None:
+    ocr_worker.read(samples("id_card", 1, seed=5)[0].jpeg())
+    assert ocr_worker.starts >= 1 and ocr_worker.running
+    assert (ocr_worker.rss_bytes() or 0) > 50 * 1024 * 1024  # the models live there, not here
 
 
 def test_beian_ocr_prints_the_json_shape_offline(tmp_path: Path) -> None:
@@ -88,7 +126,10 @@ def test_beian_ocr_prints_the_json_shape_offline(tmp_path: Path) -> None:
     unshare = shutil.which("unshare")
     if unshare and subprocess.run([unshare, "-n", "true"], check=False).returncode == 0:
         command = [unshare, "-n", *command]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    env = {**os.environ, "BEIAN_OCR_TIMEOUT": "120"}  # the machine running the suite may be busy
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=180, check=False, env=env
+    )
     assert done.returncode == 0, done.stderr
     import json
 
