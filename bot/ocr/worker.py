@@ -175,6 +175,15 @@ class OcrWorker:
         log.info("ocr worker started (pid %s)", process.pid)
         return parent
 
+    def warm(self) -> None:
+        """Start the worker now if it is not running (the benchmark; a warm start)."""
+        with self._lock:
+            if not self.running:
+                self._stop()
+                self._start()
+            self._last_used = time.monotonic()
+            self._arm_reaper()
+
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
@@ -241,15 +250,15 @@ class OcrWorker:
             raise PhotoError(NOT_RECOGNISED)
         return PhotoReading(reading, photo.sha256)
 
-    def rss_bytes(self) -> int | None:
-        """Return the worker's resident memory (Linux), for the benchmark."""
+    def rss_bytes(self, field: str = "VmRSS") -> int | None:
+        """Return the worker's resident memory (Linux; `VmHWM`: its peak), for the benchmark."""
         pid = self.pid
         if pid is None:
             return None
         try:
             with open(f"/proc/{pid}/status", encoding="ascii") as status:
                 for line in status:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(f"{field}:"):
                         return int(line.split()[1]) * 1024
         except OSError:
             return None
