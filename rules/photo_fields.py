@@ -26,14 +26,15 @@ CHECKED_FIELDS = ("uscc", "id_number")
 
 @dataclass(frozen=True)
 class TextLine:
-    """One piece of text the recogniser found: its text, its score, its box's centre and
-    height (pixels)."""
+    """One piece of text the recogniser found: its text, its score, its box's centre, height
+    and left edge (pixels)."""
 
     text: str
     score: float
     x: float
     y: float
     height: float
+    left: float = 0.0  # the box's left edge (where a column starts)
 
 
 @dataclass
@@ -139,40 +140,114 @@ def checked_id_number(text: str) -> str | None:
     return None
 
 
-def _labelled(
-    rows: list[list[TextLine]], labels: dict[str, tuple[str, ...]]
-) -> list[tuple[str | None, str, float]]:
-    """Return, per row, (field or None, the row's text after its label, its lowest score)."""
-    out: list[tuple[str | None, str, float]] = []
-    for row in rows:
-        text = "".join(_plain(ln.text) for ln in row)
-        score = min(ln.score for ln in row)
-        name: str | None = None
-        for key, words in labels.items():
-            hit = next((w for w in words if text.startswith(w)), None)
-            if hit is not None:
-                name, text = key, text[len(hit) :].lstrip(":：")
-                break
-        out.append((name, text, score))
+@dataclass(frozen=True)
+class _Segment:
+    """A labelled part of a row (a row of a two-column licence holds two), or an unlabelled
+    one: its field, its text after the label, its lowest score, its row, and where its value
+    starts (left edge) and its height."""
+
+    name: str | None
+    text: str
+    score: float
+    row: int
+    left: float
+    height: float
+
+
+def _right(piece: TextLine) -> float:
+    return 2 * piece.x - piece.left
+
+
+def _label_of(text: str, labels: dict[str, tuple[str, ...]]) -> tuple[str, str] | None:
+    """Return (field, the text after the label) when `text` starts with a label."""
+    for key, words in labels.items():
+        for word in words:
+            if text.startswith(word):
+                return key, text[len(word) :].lstrip(":")
+    return None
+
+
+def _joined_labels(row: list[TextLine], labels: dict[str, tuple[str, ...]]) -> list[TextLine]:
+    """Join a label printed spaced out and read as pieces (类 型, 住 所) into one piece."""
+    words = [w for group in labels.values() for w in group]
+    out: list[TextLine] = []
+    for piece in row:
+        last = out[-1] if out else None
+        if last is not None:
+            joined = _plain(last.text) + _plain(piece.text)
+            prefix = any(w.startswith(joined) or joined.startswith(w) for w in words)
+            if (
+                prefix
+                and any(w.startswith(_plain(last.text)) for w in words)
+                and (_label_of(_plain(last.text), labels) is None)
+            ):
+                out[-1] = TextLine(
+                    last.text + piece.text,
+                    min(last.score, piece.score),
+                    (last.left + _right(piece)) / 2,
+                    (last.y + piece.y) / 2,
+                    max(last.height, piece.height),
+                    last.left,
+                )
+                continue
+        out.append(piece)
+    return out
+
+
+def _segments(rows: list[list[TextLine]], labels: dict[str, tuple[str, ...]]) -> list[_Segment]:
+    """Split each row where a piece starts with a label."""
+    out: list[_Segment] = []
+    for r, row in enumerate(rows):
+        # Each segment: its field, and its pieces' (text, piece) after the label.
+        parts: list[tuple[str | None, list[tuple[str, TextLine]]]] = []
+        previous: TextLine | None = None
+        for piece in _joined_labels(row, labels):
+            text = _plain(piece.text)
+            found = _label_of(text, labels)
+            # A wide gap starts another column's text (a licence has two).
+            apart = previous is not None and piece.left - _right(previous) > 3 * piece.height
+            if found is not None:
+                parts.append((found[0], [(found[1], piece)] if found[1] else []))
+            elif parts and (not apart or (parts[-1][0] is not None and not parts[-1][1])):
+                # (a label's value may stand far from it)
+                parts[-1][1].append((text, piece))
+            else:
+                parts.append((None, [(text, piece)]))
+            previous = piece
+        for name, pieces in parts:
+            if not pieces:
+                out.append(_Segment(name, "", 1.0, r, row[-1].left, row[-1].height))
+                continue
+            out.append(
+                _Segment(
+                    name,
+                    "".join(text for text, _ in pieces),
+                    min(piece.score for _, piece in pieces),
+                    r,
+                    pieces[0][1].left,
+                    pieces[0][1].height,
+                )
+            )
     return out
 
 
 def _licence(lines: list[TextLine]) -> Reading:
     fields: dict[str, str | None] = dict.fromkeys(LICENCE_FIELDS)
     confidence: dict[str, float] = {}
-    rows = _labelled(rows_of(lines), _LICENCE_LABELS)
-    for i, (name, text, score) in enumerate(rows):
+    rows = _segments(rows_of(lines), _LICENCE_LABELS)
+    for i, segment in enumerate(rows):
+        name, text, score = segment.name, segment.text, segment.score
         if name is None or name == "_stop" or name == "uscc" or not text:
             continue
         if name == "address":
-            text, score = _continued(rows, i, text, score)
+            text, score = _continued(rows, i)
         if name == "established":
             text = _iso_date(text) or ""
         if fields.get(name) is None and text:
             fields[name], confidence[name] = text, round(score, 3)
     # The code: on its labelled row first, else anywhere (it may sit on a row of its own).
-    labelled = [(text, s) for n, text, s in rows if n == "uscc"]
-    for text, score in [*labelled, *((row, s) for _, row, s in rows)]:
+    labelled = [(g.text, g.score) for g in rows if g.name == "uscc"]
+    for text, score in [*labelled, *((g.text, g.score) for g in rows)]:
         code = repair_uscc(text)
         if code is not None:
             fields["uscc"], confidence["uscc"] = code, round(score, 3)
@@ -183,25 +258,26 @@ def _licence(lines: list[TextLine]) -> Reading:
 def _id_card(lines: list[TextLine]) -> Reading:
     fields: dict[str, str | None] = dict.fromkeys(ID_CARD_FIELDS)
     confidence: dict[str, float] = {}
-    rows = _labelled(rows_of(lines), _ID_LABELS)
-    for i, (name, text, score) in enumerate(rows):
+    rows = _segments(rows_of(lines), _ID_LABELS)
+    for i, segment in enumerate(rows):
+        name, text, score = segment.name, segment.text, segment.score
         if name is None or name == "id_number" or not text:
             continue
-        if name == "sex":  # 性别 男 民族 汉 on one row
+        if name == "sex":  # 性别男民族汉, read as one piece
             sex, _, rest = text.partition("民族")
             if sex[:1] in ("男", "女"):
                 fields["sex"], confidence["sex"] = sex[:1], round(score, 3)
-            if rest:
+            if rest and fields["ethnicity"] is None:
                 fields["ethnicity"], confidence["ethnicity"] = rest, round(score, 3)
             continue
         if name == "address":
-            text, score = _continued(rows, i, text, score)
+            text, score = _continued(rows, i)
         if name == "birth":
             text = _iso_date(text) or ""
         if fields.get(name) is None and text:
             fields[name], confidence[name] = text, round(score, 3)
-    labelled = [(text, s) for n, text, s in rows if n == "id_number"]
-    for text, score in [*labelled, *((row, s) for _, row, s in rows)]:
+    labelled = [(g.text, g.score) for g in rows if g.name == "id_number"]
+    for text, score in [*labelled, *((g.text, g.score) for g in rows)]:
         number = checked_id_number(text)
         if number is not None:
             fields["id_number"], confidence["id_number"] = number, round(score, 3)
@@ -209,14 +285,22 @@ def _id_card(lines: list[TextLine]) -> Reading:
     return Reading("id_card", fields, confidence)
 
 
-def _continued(
-    rows: list[tuple[str | None, str, float]], i: int, text: str, score: float
-) -> tuple[str, float]:
-    """An address may wrap: the unlabelled rows after it belong to it."""
-    for name, more, more_score in rows[i + 1 :]:
-        if name is not None or _ID_CANDIDATE.search(more) or _USCC_CANDIDATE.search(more):
+def _continued(rows: list[_Segment], i: int) -> tuple[str, float]:
+    """An address may wrap: the unlabelled segments of the next rows that start where its
+    value starts (its column) belong to it."""
+    first = rows[i]
+    text, score, row = first.text, first.score, first.row
+    tolerance = 2.5 * first.height
+    for segment in rows[i + 1 :]:
+        if segment.row == row:
+            continue  # the rest of the address's own row (another column)
+        if segment.row > row + 1:
             break
-        text, score = text + more, min(score, more_score)
+        if abs(segment.left - first.left) > tolerance:
+            continue  # another column of the next row
+        if segment.name is not None or _ID_CANDIDATE.search(segment.text):
+            break
+        text, score, row = text + segment.text, min(score, segment.score), segment.row
     return text, score
 
 

@@ -9,6 +9,7 @@ The models ship inside the rapidocr wheel: nothing is downloaded, at install or 
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import threading
 import time
@@ -93,12 +94,21 @@ def _serve(conn: Connection, threads: int) -> None:
 
 
 def _lines(result: Any, simplified: Callable[[str, str], str]) -> list[tuple[Any, ...]]:
-    """Return each piece of text found: simplified Chinese, score, box centre and height."""
+    """Return each piece of text found: simplified Chinese, score, box centre, height and left
+    edge — in the page's own axes: a tilted photo's boxes are turned back by their median
+    slope, so the pieces of one printed line share a height again."""
+    boxes = [
+        [(float(p[0]), float(p[1])) for p in box]
+        for box in (result.boxes if result.boxes is not None else [])
+    ]
+    slopes = sorted(math.atan2(b[1][1] - b[0][1], b[1][0] - b[0][0]) for b in boxes if b)
+    angle = slopes[len(slopes) // 2] if slopes else 0.0
+    cos, sin = math.cos(-angle), math.sin(-angle)
     lines: list[tuple[Any, ...]] = []
-    boxes = result.boxes if result.boxes is not None else []
     for box, text, score in zip(boxes, result.txts or (), result.scores or (), strict=False):
-        ys = [float(p[1]) for p in box]
-        xs = [float(p[0]) for p in box]
+        turned = [(x * cos - y * sin, x * sin + y * cos) for x, y in box]
+        xs = [x for x, _ in turned]
+        ys = [y for _, y in turned]
         lines.append(
             (
                 simplified(str(text), "zh-cn"),
@@ -106,6 +116,7 @@ def _lines(result: Any, simplified: Callable[[str, str], str]) -> list[tuple[Any
                 sum(xs) / len(xs),
                 sum(ys) / len(ys),
                 max(ys) - min(ys),
+                min(xs),
             )
         )
     return lines

@@ -142,6 +142,41 @@ def draw_licence(fields: dict[str, str]) -> Image.Image:
     return image
 
 
+def _wrapped(text: str, width: int) -> list[str]:
+    return [text[i : i + width] for i in range(0, len(text), width)]
+
+
+def draw_licence_two_columns(fields: dict[str, str]) -> Image.Image:
+    """Draw a licence as issued since 2014: the code top left, two columns of rows."""
+    image = Image.new("RGB", (1700, 1150), (250, 246, 238))
+    draw = ImageDraw.Draw(image)
+    ink = (20, 20, 20)
+    draw.rectangle((30, 30, 1670, 1120), outline=(170, 60, 40), width=8)
+    draw.text((690, 80), "营 业 执 照", font=_font(72), fill=(170, 40, 30))
+    draw.text((90, 190), "统一社会信用代码", font=_font(28), fill=ink)
+    draw.text((90, 232), fields["uscc"], font=_font(32), fill=ink)
+    left = [
+        ("名        称", [fields["name"]]),
+        ("类        型", [fields["type"]]),
+        ("法定代表人", [fields["legal_representative"]]),
+        ("经营范围", _wrapped("软件开发；信息技术咨询服务；数据处理服务。", 14)),
+    ]
+    right = [
+        ("注册资本", ["壹佰万元整"]),
+        ("成立日期", [_chinese_date(fields["established"])]),
+        ("营业期限", ["长期"]),
+        ("住        所", _wrapped(fields["address"], 15)),
+    ]
+    for column, (label_x, value_x) in ((left, (90, 290)), (right, (930, 1120))):
+        for i, (label, values) in enumerate(column):
+            y = 360 + i * 110
+            draw.text((label_x, y), label, font=_font(30), fill=ink)
+            for j, value in enumerate(values):
+                draw.text((value_x, y + j * 46), value, font=_font(30), fill=ink)
+    draw.text((1150, 1010), "登记机关", font=_font(28), fill=ink)
+    return image
+
+
 def draw_id_card(fields: dict[str, str]) -> Image.Image:
     """Draw an ID card's front (the photo side, without a portrait)."""
     image = Image.new("RGB", (1100, 700), (226, 236, 242))
@@ -187,8 +222,9 @@ def jpeg50(image: Image.Image, rng: random.Random) -> Image.Image:
 def perspective(image: Image.Image, rng: random.Random) -> Image.Image:
     w, h = image.size
     d = rng.uniform(0.05, 0.10)
-    # The far edge is narrower: a photo taken from below the document's middle.
-    quad = (w * d, 0, 0, h, w, h, w * (1 - d), 0)
+    # The far edge is narrower: a photo taken from below the document's middle (the source
+    # quadrilateral is wider than the image at the top: nothing of the document is cut).
+    quad = (-w * d, 0, 0, h, w, h, w * (1 + d), 0)
     return image.transform(
         (w, h), Image.QUAD, quad, resample=Image.BICUBIC, fillcolor=(120, 110, 100)
     )
@@ -230,9 +266,9 @@ def samples(
     rng = random.Random(f"{kind}-{seed}")
     out: list[Sample] = []
     for i in range(count):
-        if kind == "business_license":
+        if kind == "business_license":  # the two layouts in turn
             fields = licence_fields(rng)
-            image = draw_licence(fields)
+            image = (draw_licence, draw_licence_two_columns)[i % 2](fields)
         else:
             fields = id_fields(rng)
             image = draw_id_card(fields)

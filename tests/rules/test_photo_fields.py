@@ -15,7 +15,7 @@ CODE = "91350100M000100Y43"  # its check character validates
 
 
 def _line(text: str, y: float, x: float = 100.0) -> TextLine:
-    return TextLine(text, 0.95, x, y, 30.0)
+    return TextLine(text, 0.95, x, y, 30.0, x - 20)
 
 
 def test_an_exact_code_is_taken_and_letters_a_code_never_uses_are_repaired() -> None:
@@ -91,3 +91,25 @@ def test_an_id_card_is_read_and_its_kind_detected() -> None:
 
 def test_text_of_neither_document_is_none() -> None:
     assert read_fields([_line("今天天气很好", 10)]) is None
+
+
+def test_a_two_column_licence_is_split_at_its_labels_and_spaced_labels_joined() -> None:
+    # Since 2014 a licence has two columns; a label printed spaced out (类 型) may be read as
+    # two pieces, and a column's address wraps under its own value only.
+    lines = [
+        _line("统一社会信用代码", 100), _line(CODE, 150),
+        _line("名称", 300), _line("示例星河软件开发有限公司", 300, 400),
+        _line("注册资本", 300, 1000), _line("壹佰万元整", 300, 1250),
+        _line("类", 400), _line("型", 400, 160), _line("股份有限公司（非上市）", 400, 400),
+        _line("成立日期", 400, 1000), _line("2009年05月18日", 400, 1250),
+        _line("经营范围", 500), _line("软件开发；信息技术咨询服务；", 500, 400),
+        _line("住所", 500, 1000), _line("广东省深圳市南山区建设大道13", 500, 1250),
+        _line("数据处理服务。", 550, 400), _line("2号23层", 550, 1250),
+    ]  # fmt: skip
+    reading = read_fields(lines)
+    assert reading is not None
+    assert reading.fields["name"] == "示例星河软件开发有限公司"
+    assert reading.fields["type"] == "股份有限公司（非上市）"
+    assert reading.fields["established"] == "2009-05-18"
+    assert reading.fields["address"] == "广东省深圳市南山区建设大道132号23层"
+    assert reading.fields["uscc"] == CODE
