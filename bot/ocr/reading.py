@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.ocr.images import MAX_BYTES, PhotoError
+from bot.ocr.images import MAX_BYTES, TOO_LARGE, PhotoError
 from bot.ocr.worker import OcrWorker
 from dialogs.model import PhotoRead
 from models.db import session_scope
@@ -21,7 +21,11 @@ from rules.text import t
 log = logging.getLogger(__name__)
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-NOT_OPENED = t("打不开这个文件：{why}。", "This file cannot be opened: {why}.")
+NO_SUCH_FILE = t("找不到文件 {path}。", "There is no file {path}.")
+NOT_OPENED = t(
+    "无法读取文件 {path}（不是普通文件，或没有读取权限）。",
+    "The file {path} cannot be read (not a regular file, or no permission).",
+)
 
 
 def read_photo_bytes(
@@ -69,9 +73,12 @@ def read_photo_file(
     worker: OcrWorker, path: Path, *, engine: sa.Engine, channel: str, external_id: str
 ) -> PhotoRead:
     """Read the image file at `path` (the applicant's own: it is read, never copied)."""
+    if not path.exists():
+        return PhotoRead(problem=NO_SUCH_FILE.format(path=str(path)))
     try:
-        data = read_bytes(path, MAX_BYTES + 1)  # one more: the photo check says "too large"
-    except UnreadableFileError as exc:
-        why = str(exc).removeprefix(f"{path}: ")
-        return PhotoRead(problem=NOT_OPENED.format(why=why))
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            return PhotoRead(problem=TOO_LARGE)
+        data = read_bytes(path, MAX_BYTES)
+    except (UnreadableFileError, OSError):
+        return PhotoRead(problem=NOT_OPENED.format(path=str(path)))
     return read_photo_bytes(worker, data, engine=engine, channel=channel, external_id=external_id)

@@ -131,3 +131,29 @@ def test_an_individual_fills_their_own_name_number_and_address(run: Run, context
     assert answers["subject.name"] == "周安"
     assert answers["subject.credential_number"] == "330102199001010020"
     assert answers["subject.address"] == "示例市示例区云帆路88号"
+
+
+def test_in_english_the_photo_is_offered_and_confirmed_in_english(
+    run: Run, context: Context
+) -> None:
+    state = _at(run, "开办单位的全称")
+    state.lang = "en"
+    step = handle(state, Input.typed("/help"), replace(context, reads_photos=True))
+    assert "Send a photo of the business licence to fill this in." in shown(step)
+    step = handle(step.state, Input.photographed(LICENCE), context)
+    text = shown(step)
+    assert "Read from the photo of the business licence:" in text
+    assert "91330106MA2B3C4D5D ✔" in text and "Use them" in text
+    step = handle(step.state, Input.typed("use"), context)
+    assert step.state.answers["subject.name"] == "示例云帆科技有限公司"
+
+
+def test_the_terminal_asks_for_the_photos_path_and_says_no_copy_is_kept(
+    run: Run, context: Context
+) -> None:
+    state = _at(run, "开办单位的全称")
+    terminal = replace(context, reads_photos=True, buttons=False)
+    step = handle(state, Input.typed("/help"), terminal)
+    assert "输入营业执照照片的文件路径可自动填写" in shown(step)
+    step = handle(step.state, Input.photographed(LICENCE), terminal)
+    assert "没有另存副本" in shown(step) and "识别后即删除" not in shown(step)
