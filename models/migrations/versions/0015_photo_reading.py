@@ -1,7 +1,7 @@
 """photo_reading: the audit of photos read (issue 30) — only each photo's SHA-256
 
-Revision ID: 0014_photo_reading
-Revises: 0013_console
+Revision ID: 0015_photo_reading
+Revises: 0014_durable_replies
 Create Date: 2026-12-05 01:15:00
 """
 from typing import Sequence, Union
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.types
 
-revision: str = '0014_photo_reading'
-down_revision: Union[str, None] = '0013_console'
+revision: str = '0015_photo_reading'
+down_revision: Union[str, None] = '0014_durable_replies'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
