@@ -31,6 +31,15 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """Return a process's CPU time so far (user + system, all threads)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10)
@@ -52,11 +61,14 @@ def main() -> None:
         for kind in ("business_license", "id_card"):
             photos = samples(kind, args.count, seed=args.seed, degradations=degradations)
             times: list[float] = []
+            cpu_before = _cpu_seconds(worker.pid)
             tallies = measure(worker, photos, times=times)
+            cpu = (_cpu_seconds(worker.pid) - cpu_before) / len(times)
             p50, p95 = statistics.median(times), _percentile(times, 0.95)
             print(
                 f"{kind}: {len(times)} photos, p50 {p50:.2f} s, p95 {p95:.2f} s, "
-                f"max {max(times):.2f} s"
+                f"max {max(times):.2f} s; worker CPU {cpu:.2f} s a photo; "
+                f"load now {os.getloadavg()[0]:.1f}"
             )
             for (k, condition, field), tally in sorted(tallies.items()):
                 rows.append((k, condition, field, tally))
