@@ -40,6 +40,46 @@ def _cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+_CALLER = """
+import sys, pathlib
+from bot.ocr.worker import OcrWorker
+def rss():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) // 1024
+if __name__ == '__main__':
+    worker = OcrWorker(timeout=120)
+    before = rss()
+    worker.read(pathlib.Path(sys.argv[1]).read_bytes())
+    print(f'{before} MiB / {rss()} MiB')
+    worker.close()
+"""
+
+
+def _caller_rss() -> str:
+    """What reading a photo costs the process that asks (as `beian serve` does): the checks
+    import Pillow there; the recogniser's memory is the worker's."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        photo = Path(folder) / "photo.jpg"
+        photo.write_bytes(samples("business_license", 1)[0].jpeg())
+        script = Path(folder) / "caller.py"
+        script.write_text(_CALLER, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, str(script), str(photo)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        )
+        return done.stdout.strip() or done.stderr.strip()[-200:]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10)
@@ -74,7 +114,8 @@ def main() -> None:
                 rows.append((k, condition, field, tally))
         print(f"worker RSS now: {_mib(worker.rss_bytes())}, peak {_mib(worker.rss_bytes('VmHWM'))}")
         main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        print(f"this (main) process's peak RSS: {_mib(main_rss)} (photos drawn here)")
+        print(f"this (bench) process's peak RSS: {_mib(main_rss)} (every photo drawn here)")
+        print(f"a caller's RSS before / after reading one photo: {_caller_rss()}")
     finally:
         worker.close()
     print("\n| kind | condition | field | right | not found | wrong |")
