@@ -51,8 +51,11 @@ def check_photo(data: bytes) -> Photo:
     """Return the photo when it can be read; raise PhotoError (never anything else)."""
     if len(data) > MAX_BYTES:
         raise PhotoError(TOO_LARGE)
-    from PIL import Image
+    from PIL import Image, ImageFile
 
+    # WeasyPrint, once imported (`beian chat` renders in its own process), lets Pillow load
+    # truncated images for the whole process; a photo cut short is refused all the same.
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -69,6 +72,8 @@ def check_photo(data: bytes) -> Photo:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoError(TOO_MANY_PIXELS) from exc
-    except Exception as exc:
+    except Exception as exc:  # whatever Pillow raises on a bad file
         raise PhotoError(NOT_AN_IMAGE) from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
     return Photo(data, hashlib.sha256(data).hexdigest(), width, height)

@@ -45,11 +45,16 @@ def test_what_cannot_be_read_is_refused_with_a_reason(data: bytes, reason: objec
     assert refused.value.reason == reason
 
 
-def test_a_truncated_jpeg_is_refused() -> None:
+def test_a_truncated_jpeg_is_refused_even_where_weasyprint_allows_truncated_images() -> None:
+    import weasyprint.images  # noqa: F401 — it sets Pillow's LOAD_TRUNCATED_IMAGES
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
     whole = samples("id_card", 1)[0].jpeg()
     with pytest.raises(PhotoError) as refused:
         check_photo(whole[: len(whole) // 2])
     assert refused.value.reason == NOT_AN_IMAGE
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # put back as it was
 
 
 def test_a_photo_of_neither_document_says_so(ocr_worker: OcrWorker) -> None:
