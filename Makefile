@@ -49,3 +49,4 @@ bench: setup
 	.venv/bin/python -m bench.bench_word
 	.venv/bin/python -m bench.bench_telegram
 	.venv/bin/python -m bench.bench_startup
+	.venv/bin/python -m bench.bench_ocr

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli_ocr import ocr as ocr_command
 from bot.cli_operators import filings_app, reviewers_app
 from bot.cli_record import filings_record
 from bot.console.cli import console as console_command
@@ -48,6 +49,8 @@ app.add_typer(filings_app, name="filings")
 app.command(name="console")(console_command)
 reviewers_app.command("login-link")(login_link)
 filings_app.command("record")(filings_record)
+# Photos of a licence or an ID card, read on this machine (issue 30).
+app.command(name="ocr")(ocr_command)
 
 FieldName = StrEnum("FieldName", {name: name for name in CHECK_NAMES})  # type: ignore[misc]
 

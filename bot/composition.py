@@ -26,6 +26,7 @@ def context_factory(
     pack: Pack,
     clock: Callable[[], dt.datetime] = system_clock,
     glyphs: Callable[[], GlyphCoverage | None] = lambda: None,
+    reads_photos: bool = False,
 ) -> Callable[[], Context]:
     """Return a function giving each turn its context (today moves on; a frozen day does not)."""
     calendar = WorkdayCalendar(pack.calendar)
@@ -34,7 +35,13 @@ def context_factory(
         today = settings.beian_today or local_date(clock())
         coverage = glyphs()
         undrawable = coverage.missing if coverage is not None else None
-        return Context(pack=pack, calendar=calendar, today=today, undrawable=undrawable)
+        return Context(
+            pack=pack,
+            calendar=calendar,
+            today=today,
+            undrawable=undrawable,
+            reads_photos=reads_photos,
+        )
 
     return context
 
@@ -55,10 +62,13 @@ def chat_main(
         sys.stdout.reconfigure(encoding="utf-8")
     if hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    ocr = settings.ocr_worker()  # its process starts with the first photo
     try:
         return run_chat(
             engine=engine,
-            context=context_factory(settings, pack, glyphs=_fonts_coverage),
+            context=context_factory(
+                settings, pack, glyphs=_fonts_coverage, reads_photos=ocr is not None
+            ),
             clock=system_clock,
             render_set=render_in_process,
             external_id=as_name or _user_name(),
@@ -68,10 +78,13 @@ def chat_main(
             stdin=sys.stdin,
             stdout=sys.stdout,
             reviewers=reviewers_of(settings),
+            ocr=ocr,
         )
     except KeyboardInterrupt:
         return 130
     finally:
+        if ocr is not None:
+            ocr.close()
         engine.dispose()
 
 

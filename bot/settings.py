@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.ocr.worker import OcrWorker
 
 DEFAULT_DATABASE_URL = "sqlite:///data/beian.db"
 
@@ -69,6 +72,20 @@ class Settings(BaseSettings):
     beian_console_url: str | None = None
     # Where logs (and, by default, the SQLite database) live.
     beian_data_dir: Path | None = None
+    # Photos of the licence and ID cards read on this machine (issue 30): "auto" where the
+    # recogniser is installed, "off" never; the worker ends after this many idle seconds, and
+    # a photo not read within the time-out (s) is refused (the worker is ended).
+    beian_ocr: Literal["auto", "off"] = "auto"
+    beian_ocr_idle: float = Field(default=300.0, gt=0)
+    beian_ocr_timeout: float = Field(default=10.0, gt=0)
+
+    def ocr_worker(self) -> OcrWorker | None:
+        """Return a photo reader (its process starts on first use), or None: photos unread."""
+        from bot.ocr.worker import OcrWorker, available
+
+        if self.beian_ocr == "off" or not available():
+            return None
+        return OcrWorker(idle=self.beian_ocr_idle, timeout=self.beian_ocr_timeout)
 
     def reviewer_ids(self) -> list[int]:
         """Return BEIAN_REVIEWERS as ids (anything that is not a number is ignored)."""

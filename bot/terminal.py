@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
 from bot.filing_actions import Reviewers, describe, reopening
+from bot.ocr.reading import photo_path, read_photo_file
+from bot.ocr.worker import OcrWorker
 from bot.submission import Submitted, submission_writer
 from bot.word_copies import word_copies
 from bot.word_copies import write_in_process as write_word
@@ -98,6 +100,7 @@ def run_chat(
     stdout: TextIO,
     reviewers: Reviewers | None = None,
     word: bool = False,
+    ocr: OcrWorker | None = None,
 ) -> int:
     """Chat until the interview is submitted or the input ends; return the exit code.
     `reviewers`: where a change's cards go (the bot sends them)."""
@@ -114,11 +117,19 @@ def run_chat(
     def turn(text: str, since: dt.date | None = None) -> Turn | None:
         ctx = replace(context(), buttons=False)  # choices are numbered lines to type
         try:
+            inp = Input.typed(text, since=since)
+            path = photo_path(text) if ocr is not None else None
+            if ocr is not None and path is not None:  # a photo of the licence or an ID card
+                inp = Input.photographed(
+                    read_photo_file(
+                        ocr, path, engine=engine, channel=CHANNEL, external_id=external_id
+                    )
+                )
             with session_scope(engine) as session:
                 return take_turn_in_session(
                     session,
                     who,
-                    Input.typed(text, since=since),
+                    inp,
                     ctx,
                     clock(),
                     effect_writer=submission_writer(ctx, HOLDER, None, reviewers),

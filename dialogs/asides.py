@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from dialogs import notices, texts
-from dialogs.editing import LIST_OPTIONS, EditingMixin
+from dialogs.editing import LIST_OPTIONS
 from dialogs.machine import move, switch
 from dialogs.matching import match_option
 from dialogs.model import Cancel, Choice, Input, InterviewState, Mode, Resume
+from dialogs.photos import PHOTO_OPTIONS, PhotosMixin
 from dialogs.reuse import reuse_lines
 from dialogs.spec import Option
 from rules.text import Text
@@ -60,10 +61,11 @@ ASIDE_OPTIONS: dict[Mode, tuple[Option, ...]] = {
         _o("reuse", texts.REUSE_YES, "沿用", "是", "用", "好", "好的", "yes", "use", "use them"),
         _o("afresh", texts.REUSE_NO, "重新填写", "不用", "否", "不", "重新填", "no", "afresh"),
     ),
+    Mode.CONFIRMING_PHOTO: PHOTO_OPTIONS,
 }
 
 
-class AsidesMixin(EditingMixin):
+class AsidesMixin(PhotosMixin):
     """Open an aside, ask it, and act on its answer."""
 
     def open_aside(self, trigger: str) -> None:
@@ -94,6 +96,8 @@ class AsidesMixin(EditingMixin):
             lines.append(texts.FUTURE_DATE.fill(lang, date=day))
         elif mode is Mode.SUGGESTING:
             return self.asking_suggestions(lines)
+        elif mode is Mode.CONFIRMING_PHOTO:
+            return self.asking_photo(lines)
         elif mode is Mode.OFFERING_PREVIOUS:
             lines.append(texts.REUSE_ASK.get(lang))
             lines += reuse_lines(self.s.reuse or {}, self.spec, lang)
@@ -134,6 +138,7 @@ class AsidesMixin(EditingMixin):
             Mode.CONFIRMING_PLAN: self.resolve_plan,
             Mode.CHANGING_LIST: self.resolve_list_change,
             Mode.OFFERING_PREVIOUS: self.resolve_previous,
+            Mode.CONFIRMING_PHOTO: self.resolve_photo,
         }[mode](str(chosen))
 
     def resolve_cancel(self, chosen: str) -> None:

@@ -41,6 +41,7 @@ _ASIDES_WITH_CHOICES = (
     Mode.CONFIRMING_CHANGE,
     Mode.OFFERING_PREVIOUS,
     Mode.SUGGESTING,
+    Mode.CONFIRMING_PHOTO,
 )
 # During a change or an amendment these give it up (the confirmed answers come back); /start
 # and /new then go on as they do once the interview is done.
@@ -95,6 +96,9 @@ class Turn(ChangingMixin):
             return
         if inp.edited:
             self.edited(inp)
+            return
+        if inp.photo is not None:
+            self.photo(inp.photo)
             return
         if inp.text is None and inp.choice is None:  # a photo, sticker, file…: not an answer
             if self.s.state is Stage.WELCOME:

@@ -84,6 +84,7 @@ _ASIDES = [
     Mode.CONFIRMING_CHANGE,
     Mode.OFFERING_PREVIOUS,
     Mode.SUGGESTING,
+    Mode.CONFIRMING_PHOTO,
 ]
 
 
@@ -108,6 +109,7 @@ def _mode_transitions() -> list[dict[str, Any]]:
         {"trigger": "confirm_plan", "source": Mode.ANSWERING, "dest": Mode.CONFIRMING_PLAN},
         {"trigger": "offer_previous", "source": Mode.ANSWERING, "dest": Mode.OFFERING_PREVIOUS},
         {"trigger": "suggest", "source": Mode.ANSWERING, "dest": Mode.SUGGESTING},
+        {"trigger": "confirm_photo", "source": Mode.ANSWERING, "dest": Mode.CONFIRMING_PHOTO},
         {"trigger": "ask_change_reason", "source": Mode.ANSWERING, "dest": Mode.CHANGE_REASON},
         {"trigger": "confirm_change", "source": Mode.CHANGE_REASON,
          "dest": Mode.CONFIRMING_CHANGE},

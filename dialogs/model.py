@@ -10,7 +10,7 @@ from typing import Any
 
 from rules.answers import FilingAnswers
 from rules.pack import Pack
-from rules.text import Lang
+from rules.text import Lang, Text
 from rules.workdays import WorkdayCalendar
 
 
@@ -60,6 +60,7 @@ class Mode(StrEnum):
     CONFIRMING_CHANGE = "confirming_change"  # a change's diff, date and reason: record it?
     OFFERING_PREVIOUS = "offering_previous"  # the last filing's unit and people: reuse them?
     SUGGESTING = "suggesting"  # an unknown place: the closest known names, or another answer
+    CONFIRMING_PHOTO = "confirming_photo"  # the fields read from a photo: use them?
 
 
 @dataclass
@@ -86,6 +87,9 @@ class InterviewState:
     # /new: the unit's and people's answers of the applicant's last filing, offered once the
     # subject type is known (flat, as `answers`); None once taken or declined.
     reuse: dict[str, Any] | None = None
+    # A photo's fields waiting for the applicant's confirmation: {"kind", "values" (answer key
+    # -> value), "checked" (keys whose check character validated), "unread" (labels)}.
+    photo: dict[str, Any] | None = None
 
     def to_flow(self) -> dict[str, Any]:
         """Return the parts not stored in their own columns."""
@@ -103,6 +107,7 @@ class InterviewState:
             "change_reason": self.change_reason,
             "change_since": self.change_since,
             "reuse": self.reuse,
+            "photo": self.photo,
         }
 
     @classmethod
@@ -134,6 +139,7 @@ class InterviewState:
             change_reason=flow.get("change_reason"),
             change_since=flow.get("change_since"),
             reuse=flow.get("reuse"),
+            photo=flow.get("photo"),
         )
 
     def copy(self) -> InterviewState:
@@ -156,7 +162,19 @@ class InterviewState:
             change_reason=self.change_reason,
             change_since=self.change_since,
             reuse=dict(self.reuse) if self.reuse is not None else None,
+            photo=dict(self.photo) if self.photo is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class PhotoRead:
+    """A photo the channel had read: the document's kind and fields (the recogniser's names,
+    see rules/photo_fields.py), or why it could not be read."""
+
+    kind: str | None = None
+    fields: dict[str, str | None] = field(default_factory=dict)
+    checked: tuple[str, ...] = ()  # fields whose check character validated
+    problem: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +189,7 @@ class Input:
     # /change: the earliest day the change may be dated (the filing's certification; the
     # channel reads it from the filing, the interview cannot)
     since: dt.date | None = None
+    photo: PhotoRead | None = None  # a photo of the licence or an ID card, read
 
     @classmethod
     def typed(cls, text: str, ref: str | None = None, since: dt.date | None = None) -> Input:
@@ -187,6 +206,11 @@ class Input:
     def nothing(cls) -> Input:
         """Return a message that is no answer at all (a photo, a sticker, a voice note)."""
         return cls()
+
+    @classmethod
+    def photographed(cls, photo: PhotoRead) -> Input:
+        """Return a photo of a document, as the channel read it."""
+        return cls(photo=photo)
 
     @classmethod
     def pressed(cls, question: str, choice: str) -> Input:
@@ -293,5 +317,7 @@ class Context:
     previous: dict[str, Any] | None = None
     # Returns the characters of some texts the PDFs cannot draw (None: not known yet).
     undrawable: Callable[[Iterable[str]], list[str]] | None = None
+    # This install reads photos of the licence and ID cards (the questions say so).
+    reads_photos: bool = False
     # Results worked out during one step (a context lives for one step).
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

@@ -354,3 +354,49 @@ CHANGE_DATE_ONLY = t(
     "请在日期后面写上变更原因，如：2026-11-28 更换服务器。",
     "Put the reason after the date, e.g. 2026-11-28 new server.",
 )
+
+# --- a photo of the licence or an ID card (issue 30) -------------------------------------------
+PHOTO_HINT_LICENCE = t(
+    "发送营业执照照片可自动填写。", "Send a photo of the business licence to fill this in."
+)
+PHOTO_HINT_ID = t(
+    "发送身份证（人像面）照片可自动填写。",
+    "Send a photo of the ID card (photo side) to fill this in.",
+)
+PHOTO_HINT_LICENCE_PATH = t(
+    "输入营业执照照片的文件路径可自动填写。",
+    "Type the file path of a photo of the business licence to fill this in.",
+)
+PHOTO_HINT_ID_PATH = t(
+    "输入身份证（人像面）照片的文件路径可自动填写。",
+    "Type the file path of a photo of the ID card (photo side) to fill this in.",
+)
+PHOTO_READ = t("从{kind}照片中识别到：", "Read from the photo of the {kind}:")
+PHOTO_CHECK_NOTE = t(
+    "✔ 表示号码的校验位核验通过。请逐项核对。照片在本机识别，识别后即删除，没有保存。",
+    "✔: the number's check character is right. Please check each item. The photo was read on "
+    "this machine and deleted once read; it is not kept.",
+)
+PHOTO_CHECK_NOTE_PATH = t(
+    "✔ 表示号码的校验位核验通过。请逐项核对。照片在本机识别，没有另存副本。",
+    "✔: the number's check character is right. Please check each item. The photo was read on "
+    "this machine; no copy of it is kept.",
+)
+PHOTO_NOT_READ = t("未能识别，稍后请输入：{labels}", "Not read, to be typed later: {labels}")
+PHOTO_APPLY = button("使用这些信息", "Use them")
+PHOTO_DISCARD = button("不用，我自己输入", "No, I will type them")
+PHOTO_APPLIED = t(
+    "✔ 已填入照片中的信息（每一项都可以用 /edit 修改）。",
+    "✔ The photo's details are filled in (change any with /edit).",
+)
+PHOTO_DISCARDED = t("好的，照片中的信息没有使用。", "All right: the photo's details are not used.")
+PHOTO_NOTHING = t(
+    "照片中没有识别出这里能用的信息，请直接输入。",
+    "Nothing usable here could be read in the photo; please type the answer.",
+)
+PHOTO_NOT_HERE = t(
+    "这里用不上这张照片：营业执照在填写开办单位信息时发送，身份证在填写某个人的姓名或证件号码时发送。",
+    "This photo is of no use here: send the business licence at the unit's questions, and an ID "
+    "card at a person's name or ID number.",
+)
+PHOTO_PROBLEM = t("{reason}也可以直接输入。", "{reason} You can also type the answer.")

@@ -170,6 +170,9 @@ class TurnBase:
             return []
         lines.append(self.progress(q))
         lines.append(q.prompt.get(self.lang))
+        hint = self.photo_hint(q) if self.ctx.reads_photos else None
+        if hint is not None:
+            lines.append(hint.get(self.lang))
         if q.suggests:
             answers = self.s.answers
             found = suggestion(
@@ -256,6 +259,13 @@ class TurnBase:
 
     def asking_aside(self, lines: list[str]) -> list[Choice]:
         raise NotImplementedError  # the commands mixin asks its asides
+
+    def photo_hint(self, q: Question) -> Text | None:
+        """Say what photo fills `q` (this install reads photos), or None."""
+        from dialogs.photos import photo_hint
+
+        id_type = self.s.answers.get(q.id_type_key) if q.id_type_key else None
+        return photo_hint(q, self.subject_type, id_type, sent=self.ctx.buttons)
 
     def answers_shown(self) -> dict[str, Any]:
         return self.s.answers

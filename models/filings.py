@@ -24,6 +24,7 @@ from models.tables import (
     FilingVersion,
     LifecycleEvent,
     OutboxMessage,
+    PhotoReading,
     Reviewer,
     ReviewerInvite,
 )
@@ -421,3 +422,25 @@ def pending_notice_ids(session: Session, filing_id: int) -> tuple[int, ...]:
         )
     ).all()
     return tuple(int(i) for i in rows if i is not None)
+
+
+def record_photo_reading(
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    sha256: str,
+    kind: str | None,
+    outcome: str,
+) -> None:
+    """Write the audit row of a photo read: its hash, never the photo nor what it showed."""
+    applicant = applicant_by_channel(session, channel, external_id)
+    session.add(
+        PhotoReading(
+            channel=channel,
+            applicant_id=applicant.id if applicant is not None else None,
+            sha256=sha256,
+            kind=kind,
+            outcome=outcome,
+        )
+    )

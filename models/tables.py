@@ -412,3 +412,18 @@ class FilingOutcome(SQLModel, table=True):
     outcome: str = Field(max_length=32)
     days: int
     decided_on: dt.date
+
+
+class PhotoReading(SQLModel, table=True):
+    """A photo of a licence or an ID card that was read (issue 30): only its SHA-256, never
+    the photo (deleted once read) nor what it showed; which kind it was and how it went."""
+
+    __tablename__ = "photo_reading"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    applicant_id: int | None = Field(default=None, foreign_key="applicant.id", index=True)
+    sha256: str = Field(max_length=64)
+    kind: str | None = Field(default=None, max_length=20)  # business_license | id_card
+    outcome: str = Field(max_length=20)  # "read", or why not ("refused", "timed_out"…)
+    at: dt.datetime = _ts()

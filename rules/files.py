@@ -21,6 +21,15 @@ class UnreadableFileError(ValueError):
 
 def read_text(path: Path, limit: int = MAX_TEXT_FILE) -> str:
     """Return a regular file's UTF-8 text, or raise UnreadableFileError (one line)."""
+    data = read_bytes(path, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from exc
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """Return a regular file's bytes, or raise UnreadableFileError (one line)."""
     try:
         # O_NONBLOCK: a FIFO opens at once (and is then refused) instead of waiting for a writer
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
@@ -46,10 +55,7 @@ def read_text(path: Path, limit: int = MAX_TEXT_FILE) -> str:
         os.close(fd)
     if size > limit:
         raise UnreadableFileError(f"{path}: larger than {_size(limit)}")
-    try:
-        return b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFileError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from exc
+    return b"".join(chunks)
 
 
 def _why(exc: OSError) -> str:

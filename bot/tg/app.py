@@ -107,12 +107,14 @@ async def open_services(
     """Open the database, the rules context and the renderer; set the command menus."""
     db = database_of(settings)
     glyphs: list[GlyphCoverage] = []  # filled once a render worker has loaded the fonts
+    ocr = settings.ocr_worker()  # its process starts with the first photo
     services = Services(
         db=db,
         context=context_factory(
             settings,
             load_pack(settings.beian_pack, settings.beian_pack_dir),
             glyphs=lambda: glyphs[0] if glyphs else None,
+            reads_photos=ocr is not None,
         ),
         renderer=renderer_factory(),
         clock=system_clock,
@@ -122,6 +124,7 @@ async def open_services(
         bot_id=app.bot.id,
         reviewers=reviewers_of(settings),
         console_url=public_url(settings),
+        ocr=ocr,
     )
     app.bot_data.services = services
 

@@ -18,7 +18,7 @@ from telegram.constants import ChatType
 from bot.conversation import Turn, Who
 from bot.filing_actions import NOT_AMENDABLE, Reopening, reopening
 from bot.submission import Submitted, submission_writer
-from bot.tg import filings, ui
+from bot.tg import filings, photos, ui
 from bot.tg.delivery import (
     answer,
     deliver_documents,
@@ -276,11 +276,13 @@ async def on_edited(update: Update, context: BotContext) -> None:
 
 
 async def on_private_other(update: Update, context: BotContext) -> None:
-    """Remind the applicant of the question when they send a photo, sticker, voice or file."""
+    """Read a photo of the licence or an ID card; remind the applicant of the question when
+    they send anything else (a sticker, voice, a file), or where photos are not read."""
     message = update.message
     if message is None or not _private_sender(update):
         return
-    turn = await _turn(update, context, Input.nothing())
+    inp = await photos.read_photo(update, context) or Input.nothing()
+    turn = await _turn(update, context, inp)
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 

@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.conversation import Conversations
 from bot.filing_actions import Reviewers
+from bot.ocr.worker import OcrWorker
 from bot.tg.metrics import Metrics
 from dialogs.model import Context
 from documents.pool import DocumentRenderer
@@ -43,12 +44,15 @@ class Services:
     background: list[asyncio.Task[None]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)  # this process's (bot.tg.metrics)
     console_url: str = "http://127.0.0.1:8080"  # where /console's sign-in links point
+    ocr: OcrWorker | None = None  # reads photos of the licence and ID cards (None: not here)
 
     def close(self) -> None:
         """Stop the renderer and close the database."""
         for task in self.background:
             task.cancel()
         self.renderer.close()
+        if self.ocr is not None:
+            self.ocr.close()
         self.db.close()
 
 

@@ -138,3 +138,37 @@ def test_a_refusal_no_test_expected_is_reported(fake: FakeBotAPI) -> None:
     assert fake.unexpected_refusals() == [("sendMessage", bot_api.TEXT_TOO_LONG)]
     fake.expect_refusals(bot_api.TEXT_TOO_LONG)  # this test provoked it: the check passes
     assert fake.unexpected_refusals() == []
+
+
+def test_a_sent_photo_is_fetched_as_from_telegram_get_file_then_its_path(
+    fake: FakeBotAPI,
+) -> None:
+    update = fake.photo_update(42, b"\xff\xd8 a photo's bytes")
+    sizes = update["message"]["photo"]
+    assert sizes[-1]["width"] > sizes[0]["width"]  # Telegram lists a photo's sizes, largest last
+
+    async def fetch(file_id: str) -> tuple[int, Any, bytes]:
+        async with aiohttp.ClientSession() as session:
+            url = f"{fake.base_url}/bot{TOKEN}/getFile"
+            async with session.post(url, json={"file_id": file_id}) as answer:
+                body = await answer.json()
+            if not body["ok"]:
+                return answer.status, body["description"], b""
+            path = body["result"]["file_path"]
+            async with session.get(f"{fake.base_url}/file/bot{TOKEN}/{path}") as got:
+                return got.status, body["result"], await got.read()
+
+    status, result, data = asyncio.run(fetch(sizes[-1]["file_id"]))
+    assert status == 200 and data == b"\xff\xd8 a photo's bytes"
+    assert result["file_size"] == len(data) and result["file_path"].startswith("photos/")
+    assert asyncio.run(fetch("no-such-file"))[:2] == (400, bot_api.INVALID_FILE_ID)
+
+    async def wrong_token() -> int:
+        async with aiohttp.ClientSession() as session:
+            url = f"{fake.base_url}/file/bot1:other/{result['file_path']}"
+            async with session.get(url) as got:
+                return got.status
+
+    assert asyncio.run(wrong_token()) == 404
+    fake.files["big"] = b"\0" * (bot_api.DOWNLOAD_LIMIT + 1)
+    assert asyncio.run(fetch("big"))[:2] == (400, bot_api.FILE_TOO_BIG)

@@ -45,7 +45,12 @@ def _free_port() -> int:
 
 def _expected(pack: Pack) -> tuple[dict[str, Any], list[str]]:
     """Return the answers and, in order, the messages the bot sends for SAID."""
-    ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=dt.date(2026, 11, 28))
+    ctx = Context(
+        pack=pack,
+        calendar=WorkdayCalendar(pack.calendar),
+        today=dt.date(2026, 11, 28),
+        reads_photos=True,  # as the bot on this install: its questions offer photos
+    )
     step = begin(ctx)
     messages = [text for text, _ in ui.merge_replies(list(step.replies))]
     for text in SAID[1:]:

@@ -69,6 +69,17 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 EDIT_NOT_FOUND = "Bad Request: message to edit not found"
+INVALID_FILE_ID = "Bad Request: invalid file_id"
+FILE_TOO_BIG = "Bad Request: file is too big"
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: bots download files of up to 20 MB
+
+
+class ApiError(Exception):
+    """A method's refusal, as Telegram words it (400 unless said otherwise)."""
+
+    def __init__(self, description: str, code: int = 400) -> None:
+        super().__init__(description)
+        self.description, self.code = description, code
 
 
 def telegram_length(text: str) -> int:
@@ -181,6 +192,11 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1000)
         self._faults: dict[str, list[Fault]] = {}
         self._blocked: dict[int, str] = {}  # chat id → Telegram's 403 description
+        # Files people sent (file_id → bytes), served by getFile and /file/bot<token>/<path>;
+        # `downloads` counts each file_path fetched.
+        self.files: dict[str, bytes] = {}
+        self._file_paths: dict[str, str] = {}
+        self.downloads: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
@@ -204,6 +220,7 @@ class FakeBotAPI:
         self._unhang = asyncio.Event()
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -312,8 +329,41 @@ class FakeBotAPI:
                 {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                 status=404,
             )
-        result = await handler(params, files)
+        try:
+            result = await handler(params, files)
+        except ApiError as exc:
+            return web.json_response(
+                {"ok": False, "error_code": exc.code, "description": exc.description},
+                status=exc.code,
+            )
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes at the path getFile gave (Telegram answers 404 to anything else)."""
+        path = request.match_info["path"]
+        file_id = next((f for f, p in self._file_paths.items() if p == path), None)
+        if request.match_info["token"] != self.token or file_id is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        with self._lock:
+            self.downloads.append(path)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
+
+    async def _m_getFile(self, p: dict[str, Any], _f: object) -> dict[str, Any]:
+        file_id = str(p.get("file_id") or "")
+        if file_id not in self.files:
+            raise ApiError(INVALID_FILE_ID)
+        data = self.files[file_id]
+        if len(data) > DOWNLOAD_LIMIT:
+            raise ApiError(FILE_TOO_BIG)
+        path = self._file_paths.setdefault(file_id, f"photos/file_{len(self._file_paths)}.jpg")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"{file_id}u",
+            "file_size": len(data),
+            "file_path": path,
+        }
 
     def _record(self, call: Call) -> None:
         with self._lock:
@@ -604,6 +654,41 @@ class FakeBotAPI:
             "voice": {"file_id": "v1", "file_unique_id": "v1u", "duration": 2},
         }
         update["message"][kind] = media[kind]
+        return update
+
+    def photo_update(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        as_document: bool = False,
+        mime_type: str = "image/jpeg",
+        size: tuple[int, int] = (1280, 960),
+    ) -> dict[str, Any]:
+        """A photo (Telegram's sizes: a thumbnail and the photo) or an image sent as a file;
+        its bytes are served by getFile and the file download."""
+        update = self.text_update(user_id, "x")
+        del update["message"]["text"]
+        file_id = f"AgAD{len(self.files)}{user_id}"
+        self.files[file_id] = data
+        if as_document:
+            update["message"]["document"] = {
+                "file_id": file_id,
+                "file_unique_id": f"{file_id}u",
+                "file_name": "photo.jpg",
+                "mime_type": mime_type,
+                "file_size": len(data),
+            }
+            return update
+        thumb_id = f"{file_id}t"
+        self.files[thumb_id] = data[:1024]  # not an image by itself: it must not be read
+        w, h = size
+        update["message"]["photo"] = [
+            {"file_id": thumb_id, "file_unique_id": f"{thumb_id}u", "width": 90, "height": 68,
+             "file_size": 1024},
+            {"file_id": file_id, "file_unique_id": f"{file_id}u", "width": w, "height": h,
+             "file_size": len(data)},
+        ]  # fmt: skip
         return update
 
     def press_update(

@@ -1,0 +1,73 @@
+"""`beian ocr PATH`: read a photo of a business licence or an ID card, on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from rules.text import Lang
+
+
+def ocr(
+    path: Annotated[Path, typer.Argument(help="A photo (JPEG, PNG, WebP, BMP; ≤10 MB).")],
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="business_license or id_card (default: detected)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh (default) or en.")] = None,
+) -> None:
+    """Read a business licence (营业执照) or an ID card's front (身份证) from a photo."""
+    from bot.ocr.images import MAX_BYTES, PhotoError
+    from bot.ocr.worker import OcrWorker
+    from bot.settings import Settings
+    from rules.files import UnreadableFileError, read_bytes
+    from rules.photo_fields import KINDS, NOT_READ, checked, field_label
+
+    if kind is not None and kind not in KINDS:
+        typer.echo(f"--kind: {kind} is not one of {', '.join(KINDS)}", err=True)
+        raise typer.Exit(2)
+    settings = Settings()
+    language: Lang = "en" if (lang or settings.beian_lang) == "en" else "zh"
+    try:
+        data = read_bytes(path, MAX_BYTES + 1)  # one more: the photo check says "too large"
+    except UnreadableFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    worker = OcrWorker(timeout=settings.beian_ocr_timeout)
+    try:
+        read = worker.read(data, _kind(kind))
+    except PhotoError as exc:
+        typer.echo(f"{path}: {exc.reason.get(language)}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        worker.close()
+    reading = read.reading
+    if as_json:
+        typer.echo(json.dumps(reading.as_json(), ensure_ascii=False, indent=2))
+        return
+    colon = "：" if language == "zh" else ": "
+    lines = [reading_kind_label(reading.kind, language)]
+    for key, value in reading.fields.items():
+        label = field_label(reading.kind, key).get(language)
+        shown = value if value is not None else NOT_READ.get(language)
+        mark = " ✔" if checked(reading, key) else ""
+        lines.append(f"{label}{colon}{shown}{mark}")
+    typer.echo("\n".join(lines))
+
+
+def _kind(kind: str | None) -> Literal["business_license", "id_card"] | None:
+    if kind == "business_license":
+        return "business_license"
+    if kind == "id_card":
+        return "id_card"
+    return None
+
+
+def reading_kind_label(kind: Literal["business_license", "id_card"], lang: Lang) -> str:
+    from rules.photo_fields import KIND_LABELS
+
+    return KIND_LABELS[kind].get(lang)

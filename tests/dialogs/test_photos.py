@@ -1,0 +1,159 @@
+"""A photo of the business licence or an ID card (issue 30): its fields shown with ✔ where a
+check character validated, applied only on confirmation, each still editable; what was not
+read is asked as before."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dialogs.engine import handle
+from dialogs.model import Context, Input, InterviewState, Mode, PhotoRead
+from rules.text import t
+from tests.dialogs.conftest import Run, shown
+from tests.dialogs.transcripts import ENTERPRISE, INDIVIDUAL
+
+LICENCE = PhotoRead(
+    kind="business_license",
+    fields={
+        "uscc": "91330106MA2B3C4D5D",
+        "name": "示例云帆科技有限公司",
+        "legal_representative": "林云帆",
+        "address": None,  # not read
+        "type": "有限责任公司（自然人投资或控股）",
+        "established": "2020-05-12",
+    },
+    checked=("uscc",),
+)
+ID_CARD = PhotoRead(
+    kind="id_card",
+    fields={"name": "周安", "sex": "女", "id_number": "330102199001010020", "address": "示例"},
+    checked=("id_number",),
+)
+
+
+def _at(run: Run, upto: str, transcript=ENTERPRISE) -> InterviewState:
+    """Play `transcript` until the reply that asks `upto`."""
+    lines = []
+    for said, expected in transcript:
+        lines.append((said, expected))
+        if upto in (expected if isinstance(expected, str) else " ".join(expected)):
+            break
+    state, _, _ = run(lines)
+    return state
+
+
+def test_a_unit_question_says_a_licence_photo_fills_it_only_where_photos_are_read(
+    run: Run, context: Context
+) -> None:
+    state = _at(run, "开办单位的全称")
+    hinted = handle(state, Input.typed("/help"), replace(context, reads_photos=True))
+    plain = handle(state, Input.typed("/help"), context)
+    assert "发送营业执照照片可自动填写" in shown(hinted)
+    assert "营业执照照片" not in shown(plain)
+
+
+def test_a_licence_is_shown_then_applied_on_confirmation_and_the_rest_asked(
+    run: Run, context: Context
+) -> None:
+    state = _at(run, "开办单位的全称")
+    step = handle(state, Input.photographed(LICENCE), context)
+    text = shown(step)
+    assert step.state.mode is Mode.CONFIRMING_PHOTO
+    assert "统一社会信用代码：91330106MA2B3C4D5D ✔" in text
+    assert "单位名称：示例云帆科技有限公司" in text and "✔" not in text.split("单位名称")[1][:15]
+    assert "法定代表人姓名：林云帆" in text
+    assert "未能识别，稍后请输入：住所" in text
+    assert "subject.name" not in step.state.answers  # nothing applied before the confirmation
+    step = handle(step.state, Input.pressed(str(step.state.asked), "apply"), context)
+    answers = step.state.answers
+    assert answers["subject.name"] == "示例云帆科技有限公司"
+    assert answers["subject.credential_number"] == "91330106MA2B3C4D5D"
+    assert answers["subject.responsible.name"] == "林云帆"
+    assert "subject.address" not in answers
+    assert "已填入" in shown(step) and "通信地址" in shown(step)  # the address: asked as before
+    # each item is still editable
+    step = handle(step.state, Input.typed("/edit 单位名称"), context)
+    step = handle(step.state, Input.typed("示例星河科技有限公司"), context)
+    assert step.state.answers["subject.name"] == "示例星河科技有限公司"
+
+
+def test_a_licence_declined_changes_nothing(run: Run, context: Context) -> None:
+    state = _at(run, "开办单位的全称")
+    step = handle(state, Input.photographed(LICENCE), context)
+    step = handle(step.state, Input.typed("不用"), context)
+    assert "subject.name" not in step.state.answers
+    assert step.state.mode is Mode.ANSWERING
+    assert "开办单位的全称" in shown(step)
+
+
+def test_a_code_whose_check_character_fails_is_not_offered(run: Run, context: Context) -> None:
+    state = _at(run, "开办单位的全称")
+    bad = replace(LICENCE, fields={**LICENCE.fields, "uscc": "91330106MA2B3C4D5X"}, checked=())
+    step = handle(state, Input.photographed(bad), context)
+    assert "91330106MA2B3C4D5X" not in shown(step)
+    assert "统一社会信用代码" in shown(step).split("未能识别")[1]
+
+
+def test_an_id_card_fills_the_person_being_asked(run: Run, context: Context) -> None:
+    state = _at(run, "网络安全负责人的姓名")
+    hinted = handle(state, Input.typed("/help"), replace(context, reads_photos=True))
+    assert "发送身份证（人像面）照片可自动填写" in shown(hinted)
+    step = handle(state, Input.photographed(ID_CARD), context)
+    assert "证件号码：330102199001010020 ✔" in shown(step)
+    step = handle(step.state, Input.typed("使用"), context)
+    assert step.state.answers["security_officer.name"] == "周安"
+    assert step.state.answers["security_officer.id_number"] == "330102199001010020"
+    assert "subject.responsible.name" in step.state.answers  # the others' untouched
+    assert "网络安全负责人的手机" in shown(step)
+
+
+def test_a_photo_where_it_fills_nothing_says_where_it_would(run: Run, context: Context) -> None:
+    state = _at(run, "网站叫什么名字")
+    step = handle(state, Input.photographed(ID_CARD), context)
+    assert "这里用不上这张照片" in shown(step)
+    assert step.state.mode is Mode.ANSWERING
+
+
+def test_an_unreadable_photo_says_why_and_asks_again(run: Run, context: Context) -> None:
+    state = _at(run, "开办单位的全称")
+    problem = PhotoRead(problem=t("照片太大（超过10 MB），请压缩后再发。", "Too large."))
+    step = handle(state, Input.photographed(problem), context)
+    assert "照片太大" in shown(step) and "也可以直接输入" in shown(step)
+    assert "开办单位的全称" in shown(step)
+
+
+def test_an_individual_fills_their_own_name_number_and_address(run: Run, context: Context) -> None:
+    state = _at(run, "你的姓名", INDIVIDUAL)
+    card = replace(ID_CARD, fields={**ID_CARD.fields, "address": "示例市示例区云帆路88号"})
+    step = handle(state, Input.photographed(card), context)
+    step = handle(step.state, Input.typed("是"), context)
+    answers = step.state.answers
+    assert answers["subject.name"] == "周安"
+    assert answers["subject.credential_number"] == "330102199001010020"
+    assert answers["subject.address"] == "示例市示例区云帆路88号"
+
+
+def test_in_english_the_photo_is_offered_and_confirmed_in_english(
+    run: Run, context: Context
+) -> None:
+    state = _at(run, "开办单位的全称")
+    state.lang = "en"
+    step = handle(state, Input.typed("/help"), replace(context, reads_photos=True))
+    assert "Send a photo of the business licence to fill this in." in shown(step)
+    step = handle(step.state, Input.photographed(LICENCE), context)
+    text = shown(step)
+    assert "Read from the photo of the business licence:" in text
+    assert "91330106MA2B3C4D5D ✔" in text and "Use them" in text
+    step = handle(step.state, Input.typed("use"), context)
+    assert step.state.answers["subject.name"] == "示例云帆科技有限公司"
+
+
+def test_the_terminal_asks_for_the_photos_path_and_says_no_copy_is_kept(
+    run: Run, context: Context
+) -> None:
+    state = _at(run, "开办单位的全称")
+    terminal = replace(context, reads_photos=True, buttons=False)
+    step = handle(state, Input.typed("/help"), terminal)
+    assert "输入营业执照照片的文件路径可自动填写" in shown(step)
+    step = handle(step.state, Input.photographed(LICENCE), terminal)
+    assert "没有另存副本" in shown(step) and "识别后即删除" not in shown(step)
