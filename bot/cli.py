@@ -341,10 +341,24 @@ def serve(
     console: Annotated[
         str | None, typer.Option("--console", help="HOST:PORT: serve the bureau's desk too.")
     ] = None,
+    channel: Annotated[
+        str,
+        typer.Option(
+            "--channel",
+            help="telegram, or wechat (the Official Account's callback on --listen at /wechat).",
+        ),
+    ] = "telegram",
 ) -> None:
-    """Run the Telegram bot: long polling, or a webhook server with --webhook-url."""
+    """Run the Telegram bot (long polling, or a webhook server with --webhook-url), or the
+    WeChat Official Account's callback server (--channel wechat)."""
     from bot.logs import setup_logging
     from bot.settings import TokenError, bot_token
+
+    if channel.strip().lower() == "wechat":
+        _serve_wechat(listen)
+        return
+    if channel.strip().lower() != "telegram":
+        raise typer.BadParameter("use telegram or wechat", param_hint="--channel")
 
     with _no_passport_crypto():
         from bot.tg.app import Webhook
@@ -373,6 +387,27 @@ def serve(
             raise typer.Exit(2) from exc
     setup_logging()  # stderr, masked: the service manager keeps it
     raise typer.Exit(run(settings, token, webhook, console))
+
+
+def _serve_wechat(listen: str) -> None:
+    """`beian serve --channel wechat`: check the WECHAT_* settings, then serve."""
+    from bot.logs import setup_logging
+    from bot.wx.app import SettingsError, wechat_config
+    from bot.wx.app import serve as run
+
+    host, _, port = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8080", param_hint="--listen")
+    settings = _settings()
+    try:
+        config = wechat_config(settings, (host, int(port)))
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    _pack()
+    setup_logging()
+    raise typer.Exit(run(settings, config, host, int(port)))
 
 
 @app.command()

@@ -1,0 +1,441 @@
+"""The WeChat channel: callbacks stored in the inbox, processed chat by chat, answered with
+customer-service messages after the turn's commit.
+
+A callback is stored (and committed) before WeChat is answered "success" (`accept`); a
+redelivery (WeChat retries three times when no answer comes within 5 s) hits the inbox's
+key (the MsgId) and is skipped. Each chat (an openid) is processed by the instance holding
+its claim, one message at a time, in the inbox's order; the turn marks its row done in its
+own transaction, and its replies are sent after the commit by `send_replies`, the one
+function of (openid, reply items) that a recovery of stored replies calls too. A sweep picks
+up what a crash left (the rows of a process killed after its "success").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.conversation import Conversations, Turn, Who
+from bot.deliveries import RenderSet, finish_delivery, prepare_documents, retry_delivery
+from bot.filing_actions import Reviewers, describe, reopening
+from bot.submission import Submitted, submission_writer
+from bot.wx import texts
+from bot.wx.api import WeChatApi
+from bot.wx.links import Links
+from bot.wx.protocol import Incoming, chat_number
+from dialogs.commands import Command, read_command
+from dialogs.model import Context, Input, Reply, ShowFilings
+from documents.captions import caption
+from models import inbox
+from models.database import Database
+from models.db import Raw, session_scope
+from models.filings import applicant_by_channel, filings_of
+from models.repo import active_interview
+from models.tables import GeneratedDocument
+from rules.enums import DocumentKind
+from rules.text import Lang
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+CLAIM_LEASE = dt.timedelta(seconds=30)
+SWEEP_EVERY = 0.5  # seconds
+_REOPENING = {Command.CHANGE: "change", Command.AMEND: "amend"}
+
+# A reply item as stored and sent: {"text": "..."} (one customer-service text each).
+ReplyItem = dict[str, Any]
+
+
+def format_reply(reply: Reply) -> str:
+    """Write a reply with its choices as numbered lines to type (WeChat has no buttons)."""
+    lines = [reply.text]
+    for choice in reply.choices:
+        if choice.number is not None:
+            lines.append(f"{choice.number}. {choice.label}")
+        else:
+            lines.append(f"【{choice.label}】")
+    return "\n".join(lines)
+
+
+def items_of(replies: Sequence[Reply]) -> list[ReplyItem]:
+    """Return the reply items of a turn's replies."""
+    return [{"text": format_reply(reply)} for reply in replies if reply.text or reply.choices]
+
+
+@dataclass
+class WeChatChannel:
+    """Store callbacks, process them chat by chat, send the turns' replies."""
+
+    db: Database
+    api: WeChatApi
+    context: Callable[[], Context]
+    clock: Callable[[], dt.datetime]
+    conversations: Conversations
+    render_set: RenderSet
+    links: Links
+    holder: str
+    bot_id: int
+    reviewers: Reviewers = field(default_factory=Reviewers)
+    lease: dt.timedelta = CLAIM_LEASE
+    _chats: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    _more: set[int] = field(default_factory=set)
+    _held: dict[int, dt.datetime] = field(default_factory=dict)
+    _fresh: set[int] = field(default_factory=set)  # stored by this process, not processed yet
+    _stopping: bool = False
+    sent: int = 0  # customer-service messages sent (the benchmark reads it)
+
+    # --- storing ---------------------------------------------------------------------------
+
+    async def accept(self, incoming: Incoming) -> bool:
+        """Store one callback (committed when this returns) and wake its chat; False when it
+        was stored before (a redelivery)."""
+        received = inbox.Received(
+            incoming.key,
+            chat_number(incoming.openid),
+            inbox.storable(incoming.payload()),
+            CHANNEL,
+            incoming.openid,
+        )
+        now = self.clock()
+        new = await self.db.run(
+            lambda raw: inbox.ingest(raw, bot_id=self.bot_id, updates=[received], now=now)
+        )
+        if not new:
+            log.info("wechat message %s refused: duplicate (already received)", incoming.key)
+            return False
+        self._fresh.add(incoming.key)
+        self.wake(received.chat_id)
+        return True
+
+    # --- processing ------------------------------------------------------------------------
+
+    def wake(self, chat_id: int) -> None:
+        """Make sure the chat's waiting messages get processed (here, if we hold it)."""
+        if self._stopping:
+            return
+        if chat_id in self._chats:
+            self._more.add(chat_id)
+            return
+        self._chats[chat_id] = asyncio.create_task(self._run_chat(chat_id), name=f"wx:{chat_id}")
+
+    async def _run_chat(self, chat_id: int) -> None:
+        try:
+            while not self._stopping:
+                self._more.discard(chat_id)
+                ids = await self.db.run(partial(self._claimed_pending, chat_id, self.clock()))
+                if ids is None:
+                    return  # another instance holds the chat
+                for key in ids:
+                    if self._stopping:
+                        return
+                    await self._process(chat_id, key)
+                if chat_id not in self._more:
+                    return
+        except Exception:
+            log.exception("wechat chat %s stopped; its messages wait for the next sweep", chat_id)
+        finally:
+            self._chats.pop(chat_id, None)
+            self._more.discard(chat_id)
+
+    def _claimed_pending(self, chat_id: int, now: dt.datetime, raw: Raw) -> list[int] | None:
+        until = self._held.get(chat_id)
+        if until is None or until - now <= self.lease / 2:
+            held = inbox.claim_chat(
+                raw,
+                bot_id=self.bot_id,
+                chat_id=chat_id,
+                holder=self.holder,
+                now=now,
+                lease=self.lease,
+            )
+            if not held:
+                self._held.pop(chat_id, None)
+                return None
+            self._held[chat_id] = now + self.lease
+        return inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
+
+    async def _process(self, chat_id: int, key: int) -> None:
+        found = await self.db.run(
+            lambda raw: inbox.stored_update(raw, bot_id=self.bot_id, update_id=key)
+        )
+        if found is None:
+            return
+        payload, attempts = found
+        incoming = Incoming.from_payload(key, payload)
+        if key in self._fresh:
+            self._fresh.discard(key)
+        elif attempts >= inbox.MAX_ATTEMPTS:
+            log.error("wechat message %s given up after %s interrupted attempts", key, attempts)
+            await self._mark_done(key)
+            await self.send_replies(incoming.openid, [{"text": texts.SORRY.get("zh")}])
+            return
+        else:
+            await self.db.run(
+                lambda raw: inbox.count_attempt(raw, bot_id=self.bot_id, update_id=key)
+            )
+            log.info("wechat message %s recovered from the inbox (attempt %s)", key, attempts + 1)
+        done = False
+        try:
+            done = await self.handle(incoming)
+        except Exception:
+            log.exception("wechat message %s failed", key)
+            await self.send_replies(incoming.openid, [{"text": texts.SORRY.get("zh")}])
+        if not done:
+            await self._mark_done(key)
+
+    async def _mark_done(self, key: int) -> None:
+        def done(raw: Raw) -> None:
+            inbox.mark_done(raw, bot_id=self.bot_id, update_id=key, now=self.clock())
+            raw.commit()
+
+        await self.db.run(done)
+
+    # --- one message -----------------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> bool:
+        """Answer one message; True when a turn marked its inbox row done."""
+        if incoming.kind == "ignore":
+            return False
+        if incoming.kind in ("unreadable", "other"):
+            return await self._turn(incoming, Input.nothing())
+        text = incoming.text or ""
+        words = text.strip().split()
+        first = words[0].lower().lstrip("/／") if words else ""
+        if first == "close_site":
+            lang = await asyncio.to_thread(self._lang_of, incoming.openid)
+            await self.send_replies(incoming.openid, [{"text": texts.CLOSE_SITE.get(lang)}])
+            return False
+        after = len(words) == 1 and first in ("status", "documents", "状态", "进度", "文件")
+        if after and await self._after_the_interview(incoming.openid, first):
+            return False
+        command = read_command(text)
+        reopen = _REOPENING.get(command.command) if command is not None else None
+        since = None
+        if reopen is not None:
+            engine = self.db.engine
+            may = await asyncio.to_thread(reopening, engine, CHANNEL, incoming.openid, reopen)
+            if may.refusal is not None:
+                lang = await asyncio.to_thread(self._lang_of, incoming.openid)
+                await self.send_replies(incoming.openid, [{"text": may.refusal.get(lang)}])
+                return False
+            since = may.since
+        return await self._turn(incoming, Input.typed(text, ref=str(incoming.key), since=since))
+
+    async def _turn(self, incoming: Incoming, inp: Input) -> bool:
+        ctx = replace(self.context(), buttons=False)  # choices are numbered lines to type
+        turn = await self.conversations.turn(
+            Who(CHANNEL, incoming.openid, "zh"),
+            inp=inp,
+            ctx=ctx,
+            now=self.clock(),
+            inbox=(self.bot_id, incoming.key),
+            effect_writer=submission_writer(ctx, self.holder, None, self.reviewers),
+        )
+        if turn is None:
+            return True  # answered before (another instance, or before a crash)
+        await self._deliver(incoming.openid, turn)
+        return True
+
+    async def _deliver(self, openid: str, turn: Turn) -> None:
+        """Send the turn's replies; a submission's documents (links) follow its first reply."""
+        lang = turn.step.state.lang
+        replies = list(turn.step.replies)
+        submitted = turn.effects if isinstance(turn.effects, Submitted) else None
+        if submitted is not None and submitted.refusal is not None:
+            await self.send_replies(openid, [{"text": submitted.refusal.get(lang)}])
+            return
+        if submitted is not None and submitted.delivery_id is not None:
+            await self.send_replies(openid, items_of(replies[:1]))
+            await self.deliver_documents(openid, submitted.delivery_id)
+            if submitted.told is not None:
+                await self.send_replies(openid, [{"text": submitted.told.get(lang)}])
+            else:
+                await self._send_status(openid, lang, only=submitted.filing_id)
+            return
+        await self.send_replies(openid, items_of(replies))
+        show = next((e for e in turn.step.effects if isinstance(e, ShowFilings)), None)
+        if show is not None and not await self._send_status(
+            openid, lang, newest_only=show.newest_only
+        ):
+            await self.send_replies(openid, [{"text": texts.NEW_FILING.get(lang)}])
+
+    async def send_replies(self, openid: str, items: Sequence[ReplyItem]) -> bool:
+        """Send reply items to a person as customer-service messages, in order; False when
+        WeChat refused one (logged with its code, never the text)."""
+        for item in items:
+            text = str(item.get("text") or "")
+            if not text:
+                continue
+            result = await self.api.send_text(openid, text)
+            if not result.ok:
+                log.warning("wechat reply not sent: error %s (%s)", result.errcode, result.errmsg)
+                return False
+            self.sent += 1
+        return True
+
+    # --- documents and filings ---------------------------------------------------------------
+
+    async def deliver_documents(self, openid: str, delivery_id: int) -> bool:
+        """Render (once) a documents delivery and send its links; close it."""
+        ctx, now = self.context(), self.clock()
+        engine = self.db.engine
+        try:
+            documents = await asyncio.to_thread(
+                prepare_documents, engine, delivery_id, self.render_set, ctx, now
+            )
+        except Exception as exc:
+            log.exception("delivery %s: rendering failed", delivery_id)
+            await asyncio.to_thread(retry_delivery, engine, delivery_id, 5, now, repr(exc))
+            return False
+        if documents is None:
+            return True
+        lines = [texts.DOCUMENTS.fill(documents.lang, hours=self.links.hours)]
+        for doc in documents.documents:
+            what = caption(doc.kind, individual=documents.individual).get(documents.lang)
+            lines.append(f"{what}\n{self.links.link(doc.id, doc.filename, now)}")
+        items = [{"text": "\n\n".join(lines)}] + [{"text": text} for text in documents.after]
+        if not await self.send_replies(openid, items):
+            await asyncio.to_thread(
+                retry_delivery, engine, delivery_id, documents.attempts, self.clock(), "refused"
+            )
+            return False
+        await asyncio.to_thread(finish_delivery, engine, delivery_id, self.clock())
+        log.info("delivery %s: %s document links sent", delivery_id, len(documents.documents))
+        return True
+
+    def _lang_of(self, openid: str) -> Lang:
+        with session_scope(self.db.engine) as session:
+            applicant = applicant_by_channel(session, CHANNEL, openid)
+            return "en" if applicant is not None and applicant.language == "en" else "zh"
+
+    def _status_lines(
+        self, openid: str, lang: Lang, newest_only: bool, only: int | None
+    ) -> list[str]:
+        ctx = self.context()
+        with session_scope(self.db.engine) as session:
+            applicant = applicant_by_channel(session, CHANNEL, openid)
+            if applicant is None or applicant.id is None:
+                return []
+            found = filings_of(session, applicant.id)
+            if only is not None:
+                found = [f for f in found if f.id == only]
+            elif newest_only:
+                found = found[:1]
+            return ["\n".join(describe(f, ctx, lang, masked=False)) for f in found]
+
+    async def _send_status(
+        self, openid: str, lang: Lang, *, newest_only: bool = False, only: int | None = None
+    ) -> bool:
+        """Send the person's filings as they are now; False when they have none."""
+        lines = await asyncio.to_thread(self._status_lines, openid, lang, newest_only, only)
+        if not lines:
+            return False
+        await self.send_replies(openid, [{"text": line} for line in lines])
+        return True
+
+    def _documents_of_newest(self, openid: str) -> tuple[Lang, list[tuple[int, str, str]]] | None:
+        with session_scope(self.db.engine) as session:
+            applicant = applicant_by_channel(session, CHANNEL, openid)
+            if applicant is None or applicant.id is None:
+                return None
+            found = filings_of(session, applicant.id)
+            if not found or found[0].id is None:
+                return None
+            filing = found[0]
+            lang: Lang = "en" if applicant.language == "en" else "zh"
+            individual = (filing.data or {}).get("subject_type") == "individual"
+            rows = session.exec(
+                select(GeneratedDocument.id, GeneratedDocument.kind, GeneratedDocument.filename)
+                .where(GeneratedDocument.filing_id == filing.id, GeneratedDocument.format == "pdf")
+                .order_by(col(GeneratedDocument.id).desc())
+            ).all()
+            newest: dict[str, tuple[int, str, str]] = {}
+            for document_id, stored_kind, filename in rows:
+                kind = DocumentKind(stored_kind)
+                if kind.value not in newest and document_id is not None:
+                    what = caption(kind, individual=individual).get(lang)
+                    newest[kind.value] = (int(document_id), filename, what)
+            return lang, list(reversed(list(newest.values())))
+
+    async def _after_the_interview(self, openid: str, word: str) -> bool:
+        """/status and /documents once the interview is over (False: the interview answers)."""
+
+        def interviewing() -> bool:
+            with session_scope(self.db.engine) as session:
+                applicant = applicant_by_channel(session, CHANNEL, openid)
+                if applicant is None or applicant.id is None:
+                    return True
+                return active_interview(session=session, applicant_id=applicant.id) is not None
+
+        if await asyncio.to_thread(interviewing):
+            return False
+        if word in ("documents", "文件"):
+            found = await asyncio.to_thread(self._documents_of_newest, openid)
+            if found is None or not found[1]:
+                lang = await asyncio.to_thread(self._lang_of, openid)
+                await self.send_replies(openid, [{"text": texts.NO_FILING.get(lang)}])
+                return True
+            lang, documents = found
+            now = self.clock()
+            lines = [texts.DOCUMENTS.fill(lang, hours=self.links.hours)]
+            lines += [f"{what}\n{self.links.link(i, name, now)}" for i, name, what in documents]
+            await self.send_replies(openid, [{"text": "\n\n".join(lines)}])
+            return True
+        lang = await asyncio.to_thread(self._lang_of, openid)
+        if not await self._send_status(openid, lang):
+            await self.send_replies(openid, [{"text": texts.NO_FILING.get(lang)}])
+        return True
+
+    # --- sweeping and stopping ---------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Wake every chat with waiting messages that nobody else holds; return how many."""
+        now = self.clock()
+        chats = await self.db.run(
+            lambda raw: inbox.waiting_chats(raw, bot_id=self.bot_id, holder=self.holder, now=now)
+        )
+        woken = 0
+        for chat_id in chats:
+            if chat_id not in self._chats:
+                self.wake(chat_id)
+                woken += 1
+        for chat_id, until in list(self._held.items()):
+            if until <= now and chat_id not in self._chats:
+                del self._held[chat_id]
+        return woken
+
+    async def sweep_forever(self, every: float = SWEEP_EVERY) -> None:
+        """Sweep until stopped (a failed sweep is logged and tried again)."""
+        while not self._stopping:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("wechat inbox sweep failed")
+            await asyncio.sleep(every)
+
+    async def idle(self) -> None:
+        """Wait until no chat has work in hand (tests and benchmarks)."""
+        while self._chats:
+            await asyncio.wait(list(self._chats.values()))
+
+    async def drain(self) -> None:
+        """Finish the messages in hand, start no more, and give up every claim."""
+        self._stopping = True
+        if self._chats:
+            await asyncio.wait(list(self._chats.values()))
+        held = list(self._held)
+        self._held.clear()
+        for chat_id in held:
+            with contextlib.suppress(Exception):
+                await self.db.run(partial(self._release, chat_id))
+
+    def _release(self, chat_id: int, raw: Raw) -> None:
+        inbox.release_chat(raw, bot_id=self.bot_id, chat_id=chat_id, holder=self.holder)

@@ -1,0 +1,35 @@
+"""wechat: inbox rows carry their channel and the channel's own chat address
+
+Issue 29: the WeChat Official Account is a second messaging channel on the same inbox. A
+row says which channel it came from (`channel`, "telegram" for every row before this) and,
+where the channel's chat is not a number, its address there (`chat_ref`: the person's
+openid), so a turn's replies stored with the row can be sent again, through the right
+channel, after a crash.
+
+Revision ID: 0014_wechat
+Revises: 0013_console
+Create Date: 2026-12-05 01:20:00
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0014_wechat'
+down_revision: Union[str, None] = '0013_console'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('inbox') as batch:
+        batch.add_column(
+            sa.Column('channel', sa.String(length=16), nullable=False, server_default='telegram')
+        )
+        batch.add_column(sa.Column('chat_ref', sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('inbox') as batch:
+        batch.drop_column('chat_ref')
+        batch.drop_column('channel')
