@@ -80,13 +80,15 @@ def wechat_config(settings: Settings, listen: tuple[str, int]) -> WeChatConfig:
 
 
 def menu(lang: Lang = "zh") -> dict[str, Any]:
-    """Return the account's custom menu: four click items the channel reads as commands."""
-    return {
-        "button": [
-            {"type": "click", "name": label.get(lang), "key": key}
-            for key, label in texts.MENU_LABELS.items()
-        ]
-    }
+    """Return the account's custom menu (WeChat allows 3 first-level items): 进度, 文件, and
+    更多 holding 变更 and 帮助 — click items the channel reads as commands."""
+    labels = texts.MENU_LABELS
+
+    def item(key: str) -> dict[str, Any]:
+        return {"type": "click", "name": labels[key].get(lang), "key": key}
+
+    more = {"name": labels["more"].get(lang), "sub_button": [item("change"), item("help")]}
+    return {"button": [item("status"), item("documents"), more]}
 
 
 def build_channel(

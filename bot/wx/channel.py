@@ -355,15 +355,19 @@ class WeChatChannel:
             rows = session.exec(
                 select(GeneratedDocument.id, GeneratedDocument.kind, GeneratedDocument.filename)
                 .where(GeneratedDocument.filing_id == filing.id, GeneratedDocument.format == "pdf")
-                .order_by(col(GeneratedDocument.id).desc())
+                .order_by(col(GeneratedDocument.id))
             ).all()
-            newest: dict[str, tuple[int, str, str]] = {}
-            for document_id, stored_kind, filename in rows:
-                kind = DocumentKind(stored_kind)
-                if kind.value not in newest and document_id is not None:
-                    what = caption(kind, individual=individual).get(lang)
-                    newest[kind.value] = (int(document_id), filename, what)
-            return lang, list(reversed(list(newest.values())))
+            latest = {name: (document_id, kind) for document_id, kind, name in rows}  # by name
+            documents = [
+                (
+                    int(document_id),
+                    name,
+                    caption(DocumentKind(kind), individual=individual).get(lang),
+                )
+                for name, (document_id, kind) in latest.items()
+                if document_id is not None
+            ]
+            return lang, documents
 
     async def _after_the_interview(self, openid: str, word: str) -> bool:
         """/status and /documents once the interview is over (False: the interview answers)."""

@@ -30,11 +30,12 @@ CLOSE_SITE = t(
     "A filing cannot be cancelled on WeChat yet. Ask the reviewing officer, or send "
     "/close_site on Telegram.",
 )
-# The menu (自定义菜单): its labels, at most 4 Chinese characters each (WeChat's limit for a
-# first-level item is 16 bytes).
+# The menu (自定义菜单): 3 first-level items at most, each name at most 16 bytes (5 Chinese
+# characters); 变更 and 帮助 sit under 更多.
 MENU_LABELS = {
     "status": t("进度", "Status"),
-    "documents": t("文件", "Documents"),
+    "documents": t("文件", "Files"),
+    "more": t("更多", "More"),
     "change": t("变更", "Change"),
     "help": t("帮助", "Help"),
 }
