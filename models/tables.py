@@ -189,6 +189,11 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: dt.datetime | None = _ts(nullable=True)
     created_at: dt.datetime = _ts()
+    # The channel that sends it: the applicant's (a notice, reminder or documents for them:
+    # "telegram" or "wechat"), "telegram" for everything to reviewers (`models.outbox.add`).
+    channel: str = Field(
+        default="telegram", max_length=16, sa_column_kwargs={"server_default": "telegram"}
+    )
 
 
 class Reviewer(SQLModel, table=True):

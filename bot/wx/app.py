@@ -25,6 +25,7 @@ from bot.wx import protocol, texts
 from bot.wx.api import Client, WeChatApi
 from bot.wx.channel import WeChatChannel
 from bot.wx.links import Links
+from bot.wx.outbound import Outbound
 from bot.wx.server import PATH, CallbackServer
 from documents.pool import DocumentRenderer
 from models import migrate
@@ -147,8 +148,13 @@ async def run(
     made = await channel.api.create_menu(menu())
     if not made.ok:
         log.warning("wechat: the menu was not set (error %s: %s)", made.errcode, made.errmsg)
-    await channel.sweep()  # what a crash left goes first
+    outbound = Outbound(channel, config.reminder_template)
+    # What a crash left goes first: its deliveries (claimed before any message is taken),
+    # then its inbox rows; notices and reminders follow on their own pace.
+    await outbound.resume_deliveries(recovering=True)
+    await channel.sweep()
     sweeper = asyncio.create_task(channel.sweep_forever())
+    sending = asyncio.create_task(outbound.forever(remind_every=settings.beian_remind_every))
     log.info("wechat callback on %s:%s%s as %s", host, server.bound_port, PATH, holder)
     try:
         await stop.wait()
@@ -156,7 +162,8 @@ async def run(
         await server.stop()
         await channel.drain()
         sweeper.cancel()
-        await asyncio.gather(sweeper, return_exceptions=True)
+        sending.cancel()
+        await asyncio.gather(sweeper, sending, return_exceptions=True)
         await db.settle()
         renderer.close()
         db.close()

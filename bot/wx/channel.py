@@ -237,7 +237,10 @@ class WeChatChannel:
             ctx=ctx,
             now=self.clock(),
             inbox=(self.bot_id, incoming.key),
-            effect_writer=submission_writer(ctx, self.holder, None, self.reviewers),
+            # the chat number makes the filing's reminders and notices (sent by `bot.wx.outbound`)
+            effect_writer=submission_writer(
+                ctx, self.holder, chat_number(incoming.openid), self.reviewers
+            ),
         )
         if turn is None:
             return True  # answered before (another instance, or before a crash)

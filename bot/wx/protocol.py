@@ -25,6 +25,8 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from bot.wx.ids import account_number, chat_number
+
 MAX_BODY = 64 * 1024  # a callback is well under 4 KB (a text message holds at most 2,048 bytes)
 # An openid is 28 characters of [A-Za-z0-9_-]; a little room for other accounts' ids.
 _OPENID = re.compile(r"[A-Za-z0-9_-]{6,64}")
@@ -185,13 +187,4 @@ def _number(openid: str, what: bytes, extra: bytes, created: int = 0) -> int:
     return max(created, 0) % 2**40 * 1_000_000 + low
 
 
-def chat_number(openid: str) -> int:
-    """The inbox's chat id for an openid (the inbox orders and claims chats by number)."""
-    digest = hashlib.blake2b(openid.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1  # 63 bits: a positive BIGINT
-
-
-def account_number(app_id: str) -> int:
-    """The inbox's bot id for an Official Account: negative, so never a Telegram bot's id."""
-    digest = hashlib.blake2b(app_id.encode(), digest_size=6).digest()
-    return -1 - int.from_bytes(digest, "big")
+__all__ = ["account_number", "chat_number"]

@@ -4,7 +4,9 @@ Issue 29: the WeChat Official Account is a second messaging channel on the same 
 row says which channel it came from (`channel`, "telegram" for every row before this) and,
 where the channel's chat is not a number, its address there (`chat_ref`: the person's
 openid), so a turn's replies stored with the row can be sent again, through the right
-channel, after a crash.
+channel, after a crash. An outbox row says which channel sends it (`outbox.channel`): an
+applicant's notices, reminders and documents go by the applicant's channel, so Telegram's
+senders never take a WeChat applicant's rows, nor WeChat's a Telegram one's.
 
 Revision ID: 0014_wechat
 Revises: 0013_console
@@ -22,14 +24,21 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('inbox') as batch:
-        batch.add_column(
-            sa.Column('channel', sa.String(length=16), nullable=False, server_default='telegram')
-        )
-        batch.add_column(sa.Column('chat_ref', sa.String(length=64), nullable=True))
+    # Plain ADD COLUMNs (no table copy on SQLite: the partial indexes stay as they are).
+    op.add_column(
+        'inbox',
+        sa.Column('channel', sa.String(length=16), nullable=False, server_default='telegram'),
+    )
+    op.add_column('inbox', sa.Column('chat_ref', sa.String(length=64), nullable=True))
+    op.add_column(
+        'outbox',
+        sa.Column('channel', sa.String(length=16), nullable=False, server_default='telegram'),
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox') as batch:
+        batch.drop_column('channel')
     with op.batch_alter_table('inbox') as batch:
         batch.drop_column('chat_ref')
         batch.drop_column('channel')
