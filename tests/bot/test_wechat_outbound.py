@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlmodel import select
 
 from bot.deliveries import render_in_process
 from bot.filing_actions import act
@@ -26,7 +27,6 @@ from models.db import session_scope
 from models.tables import Filing, OutboxMessage
 from rules.filing_life import Actor, Role
 from rules.lifecycle import FilingEvent
-from sqlmodel import select
 from tests.dialogs.transcripts import GOVERNMENT
 from tests.fakes.driver import _migrated_copy
 from tests.fakes.wechat import APP_ID, APP_SECRET, TOKEN, FakeWeChat, event_xml, text_xml
