@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,3 +174,35 @@ def serve(settings: Settings, config: WeChatConfig, host: str, port: int) -> int
     """Migrate the database, then serve the WeChat channel; return the exit code."""
     migrate.upgrade_apart(settings.database_url)
     return asyncio.run(run(settings, config, host, port))
+
+
+def serve_both(
+    settings: Settings,
+    config: WeChatConfig,
+    wechat_at: tuple[str, int],
+    telegram: Callable[[asyncio.Event], Awaitable[int]],
+) -> int:
+    """Migrate, then serve WeChat and Telegram (`telegram(stop)`: its run) in one process on
+    one loop until SIGINT/SIGTERM; return the first non-zero exit code (either one's failure
+    stops the other)."""
+    migrate.upgrade_apart(settings.database_url)
+
+    async def both() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stop.set)
+
+        async def stopping_the_other(work: Awaitable[int]) -> int:
+            try:
+                return await work
+            finally:
+                stop.set()
+
+        codes = await asyncio.gather(
+            stopping_the_other(run(settings, config, *wechat_at, stop=stop)),
+            stopping_the_other(telegram(stop)),
+        )
+        return next((code for code in codes if code), 0)
+
+    return asyncio.run(both())

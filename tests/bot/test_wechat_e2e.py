@@ -58,16 +58,13 @@ class WeChatBot:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/wechat"
 
-    def start(self, instance: str | None = None) -> WeChatBot:
-        database = self.workdir / "bot.db"
-        if not database.exists():
-            _migrated_copy(database)
+    def env(self) -> dict[str, str]:
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'bot.db'}",
             "BEIAN_TODAY": "2026-11-28",
             "BEIAN_PACK": "example",
-            "BEIAN_INSTANCE": instance or self.instance,
+            "BEIAN_REMIND_EVERY": "3600",  # reminders: tests/bot/test_wechat_outbound.py
             "WECHAT_TOKEN": TOKEN,
             "WECHAT_APP_ID": APP_ID,
             "WECHAT_APP_SECRET": APP_SECRET,
@@ -77,6 +74,13 @@ class WeChatBot:
         env.pop("TELEGRAM_BOT_TOKEN", None)
         if self.safe:
             env["WECHAT_AES_KEY"] = AES_KEY
+        return env
+
+    def start(self, instance: str | None = None) -> WeChatBot:
+        database = self.workdir / "bot.db"
+        if not database.exists():
+            _migrated_copy(database)
+        env = {**self.env(), "BEIAN_INSTANCE": instance or self.instance}
         menus = len(self.fake.menus)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -170,6 +174,20 @@ def test_a_whole_interview_ends_with_the_documents_behind_signed_links(
         assert "Traceback" not in status
         documents = _says(fake, poster, ALICE, event_xml(ALICE, "CLICK", "documents"), "/files/")
         assert len(re.findall(r"/wechat/files/", documents)) == 5
+        # the bureau records the submission and the initial review's pass (from the command
+        # line, as the console does): the applicant is told on WeChat
+        before = len(fake.texts_to(ALICE))
+        for event in ("submitted", "initial-passed"):
+            done = subprocess.run(
+                [str(BEIAN), "filings", "record", "1", event, "--on", "2026-11-28"],
+                cwd=tmp_path, env=bot.env(), capture_output=True, text=True, timeout=120,
+                check=False,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr
+        end = time.monotonic() + 60
+        while time.monotonic() < end and "初审" not in "".join(fake.texts_to(ALICE)[before:]):
+            time.sleep(0.05)
+        assert "初审" in "".join(fake.texts_to(ALICE)[before:])
     finally:
         assert bot.stop() == 0
     assert "Traceback" not in bot.output()
@@ -264,4 +282,56 @@ def test_a_message_stored_before_a_kill_9_is_answered_after_the_restart(
         bot.stop()
     welcome = [t for t in fake.texts_to(ALICE) if "备案" in t]
     assert welcome
+    assert "Traceback" not in bot.output()
+
+
+def test_telegram_and_wechat_in_one_process_on_one_database(
+    fake: FakeWeChat, tmp_path: Path
+) -> None:
+    from tests.fakes.bot_api import FakeBotAPI
+    from tests.fakes.driver import TOKEN as TELEGRAM_TOKEN
+    from tests.fakes.driver import Person
+
+    telegram = FakeBotAPI(TELEGRAM_TOKEN).start()
+    bot = WeChatBot(fake, tmp_path, safe=False, instance="both")
+    _migrated_copy(tmp_path / "bot.db")
+    env = {
+        **bot.env(),
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "BEIAN_METRICS_LISTEN": "127.0.0.1:0",
+    }
+    with bot.log.open("ab") as log:
+        process = subprocess.Popen(
+            [str(BEIAN), "serve", "--channel", "telegram,wechat",
+             "--wechat-listen", f"127.0.0.1:{bot.port}"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        telegram.wait_until(lambda: telegram.calls_of("deleteWebhook") or process.poll(), 60)
+        end = time.monotonic() + 60
+        while not fake.menus and time.monotonic() < end and process.poll() is None:
+            time.sleep(0.05)
+        assert process.poll() is None, bot.output()
+        Person(telegram, 4242).says("/start", "备案")
+        _says(fake, Poster(bot.url), ALICE, event_xml(ALICE, "subscribe"), "备案")
+        Person(telegram, 4242).says("事业单位", "网站系统在哪里维护")
+        _says(fake, Poster(bot.url), ALICE, text_xml(ALICE, "个人", 77), "维护")
+        engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+        try:
+            with engine.connect() as conn:
+                channels = conn.execute(
+                    sa.text("SELECT channel, external_id FROM applicant ORDER BY channel")
+                ).all()
+                inbox = conn.execute(
+                    sa.text("SELECT channel, count(*) FROM inbox GROUP BY channel ORDER BY 1")
+                ).all()
+        finally:
+            engine.dispose()
+        assert [tuple(r) for r in channels] == [("telegram", "4242"), ("wechat", ALICE)]
+        assert [tuple(r) for r in inbox] == [("telegram", 2), ("wechat", 2)]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, bot.output()
+        telegram.stop()
     assert "Traceback" not in bot.output()
