@@ -1,0 +1,174 @@
+"""WeChat's callback under load: callback-to-"success" with 200 applicants at once (issue 29).
+
+Run: .venv/bin/python -m bench.bench_wechat [--people 200] [--answers 7] [--safe]
+
+Target: p99 ≤ 50 ms from a callback's request to its "success", SQLite, 200 concurrent
+applicants. `beian serve --channel wechat` runs as deployed, in a process of its own, against
+the stand-in WeChat API (tests/fakes/wechat.py, in this process's threads); each person here
+posts signed callbacks like WeChat's (safe mode with --safe) and, like a person, types the
+next answer once the previous one's reply has arrived. Measured: the callback's round trip
+(what WeChat waits for: the row stored and committed, then "success"), and, for what it
+tells, the time until the turn's reply reached the stand-in as a customer-service message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bench.common import free_port
+from models import migrate
+from tests.fakes.wechat import (
+    AES_KEY,
+    APP_ID,
+    APP_SECRET,
+    TOKEN,
+    FakeWeChat,
+    encrypt,
+    event_xml,
+    signature,
+    text_xml,
+)
+
+BEIAN = Path(sys.executable).parent / "beian"
+ANSWERS = [
+    "企业",
+    "本市",
+    "外地",
+    "杭州",
+    "2026-11-20",
+    "示例云帆科技有限公司",
+    "91330106ma2b3c4d5d",
+]
+
+
+def _signed(url: str, xml: str, safe: bool) -> tuple[str, bytes]:
+    timestamp, nonce = str(int(time.time())), os.urandom(5).hex()
+    query = f"signature={signature(TOKEN, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}"
+    if not safe:
+        return f"{url}?{query}", xml.encode()
+    sealed = encrypt(xml)
+    query += f"&encrypt_type=aes&msg_signature={signature(TOKEN, timestamp, nonce, sealed)}"
+    body = (
+        f"<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[{sealed}]]></Encrypt></xml>"
+    )
+    return f"{url}?{query}", body.encode()
+
+
+async def _person(
+    session: aiohttp.ClientSession,
+    fake: FakeWeChat,
+    url: str,
+    index: int,
+    answers: list[str],
+    safe: bool,
+    callbacks: list[float],
+    replies: list[float],
+) -> None:
+    openid = f"oBench{index:022d}"
+    said = [event_xml(openid, "subscribe", created=index + 1)] + [
+        text_xml(openid, text, 10**15 + index * 100 + n) for n, text in enumerate(answers)
+    ]
+    for n, xml in enumerate(said, start=1):
+        target, body = _signed(url, xml, safe)
+        started = time.perf_counter()
+        async with session.post(target, data=body) as response:
+            text = await response.text()
+        callbacks.append(time.perf_counter() - started)
+        assert (response.status, text) == (200, "success"), (response.status, text)
+        while len(fake.texts_to(openid)) < n:  # the person reads the reply, then types
+            await asyncio.sleep(0.005)
+        replies.append(time.perf_counter() - started)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def _load(fake: FakeWeChat, url: str, people: int, answers: list[str], safe: bool) -> None:
+    callbacks: list[float] = []
+    replies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=people)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _person(session, fake, url, i, answers, safe, callbacks, replies)
+                for i in range(people)
+            )
+        )
+        took = time.perf_counter() - started
+    print(
+        f"{people} applicants x {len(answers) + 1} messages ({'safe mode' if safe else 'plain'}): "
+        f"{len(callbacks)} callbacks in {took:.1f} s ({len(callbacks) / took:.0f}/s)"
+    )
+    print(
+        "  callback -> success: "
+        f"p50 {_pct(callbacks, 0.5):.1f} ms, p95 {_pct(callbacks, 0.95):.1f} ms, "
+        f"p99 {_pct(callbacks, 0.99):.1f} ms, max {max(callbacks) * 1000:.1f} ms "
+        f"(mean {statistics.mean(callbacks) * 1000:.1f} ms)"
+    )
+    print(
+        "  callback -> reply sent: "
+        f"p50 {_pct(replies, 0.5):.1f} ms, p95 {_pct(replies, 0.95):.1f} ms, "
+        f"p99 {_pct(replies, 0.99):.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--answers", type=int, default=len(ANSWERS))
+    parser.add_argument("--safe", action="store_true")
+    args = parser.parse_args()
+    fake = FakeWeChat().start()
+    folder = Path(tempfile.mkdtemp(prefix="beian-bench-wechat-"))
+    database = f"sqlite:///{folder / 'bot.db'}"
+    migrate.upgrade(database)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "BEIAN_PACK": "example",
+        "BEIAN_TODAY": "2026-11-28",
+        "BEIAN_REMIND_EVERY": "3600",
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_APP_ID": APP_ID,
+        "WECHAT_APP_SECRET": APP_SECRET,
+        "WECHAT_API_BASE_URL": fake.base_url,
+    }
+    if args.safe:
+        env["WECHAT_AES_KEY"] = AES_KEY
+    log = (folder / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(BEIAN), "serve", "--channel", "wechat", "--listen", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        end = time.monotonic() + 60
+        while not fake.menus and time.monotonic() < end:
+            assert process.poll() is None, (folder / "serve.log").read_text()
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/wechat"
+        asyncio.run(_load(fake, url, args.people, ANSWERS[: args.answers], args.safe))
+    finally:
+        process.terminate()
+        process.wait(60)
+        fake.stop()
+    print(f"  load average: {os.getloadavg()[0]:.1f} (2 cores, shared)")
+
+
+if __name__ == "__main__":
+    main()
