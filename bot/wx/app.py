@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.composition import context_factory
@@ -27,6 +27,8 @@ from bot.wx.channel import WeChatChannel
 from bot.wx.links import Links
 from bot.wx.outbound import Outbound
 from bot.wx.server import PATH, CallbackServer
+from dialogs.engine import begin, handle
+from dialogs.model import Context, Input
 from documents.pool import DocumentRenderer
 from models import migrate
 from models.database import Database
@@ -92,6 +94,18 @@ def menu(lang: Lang = "zh") -> dict[str, Any]:
     return {"button": [item("status"), item("documents"), more]}
 
 
+# Answers that take a throwaway interview through the questions' first loads (the spec, the
+# routing, the calendar): run once at start-up, so the first callbacks do not wait for them.
+WARM_UP = ("企业", "本市", "外地", "杭州", "2026-11-20", "示例云帆科技有限公司")
+
+
+def warm_interview(ctx: Context) -> None:
+    """Take a throwaway interview (pure: nothing stored) through its first questions."""
+    step = begin(ctx)
+    for said in WARM_UP:
+        step = handle(step.state, Input.typed(said), ctx)
+
+
 def build_channel(
     settings: Settings,
     config: WeChatConfig,
@@ -137,6 +151,7 @@ async def run(
         loop = asyncio.get_running_loop()
         for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
+    await asyncio.to_thread(warm_interview, replace(channel.context(), buttons=False))
     server = CallbackServer(channel, config.keys, host, port, settings.beian_webhook_timeout)
     try:
         await server.start()

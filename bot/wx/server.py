@@ -124,8 +124,15 @@ class CallbackServer:
 
     async def start(self) -> None:
         """Listen on host:port (raises OSError when the address cannot be bound)."""
+        # WeChat's servers open many connections at once (a burst of messages): a short accept
+        # queue drops their SYNs, which come again only after 1 s (bench/bench_wechat.py).
         self._listener = Listener(
-            self.application(), self.host, self.port, self.read_timeout, self.max_connections
+            self.application(),
+            self.host,
+            self.port,
+            self.read_timeout,
+            self.max_connections,
+            backlog=1024,
         )
         await self._listener.start()
 

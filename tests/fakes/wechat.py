@@ -25,6 +25,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,8 @@ class FakeWeChat:
     menus: list[dict[str, Any]] = field(default_factory=list)
     uploads: list[tuple[str, int]] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)  # openids out of the 48-hour window
+    # Called (in the server's thread) with each accepted message: the benchmark's wake-up.
+    on_sent: Callable[[Sent], None] | None = None
     _tokens: dict[str, bool] = field(default_factory=dict)  # token -> still valid
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -168,8 +171,11 @@ class FakeWeChat:
             return self._refuse("custom", 45002)
         if openid in self.closed:
             return self._refuse("custom", 45015)
+        sent = Sent(openid, "text", content, body)
         with self._lock:
-            self.sent.append(Sent(openid, "text", content, body))
+            self.sent.append(sent)
+        if self.on_sent is not None:
+            self.on_sent(sent)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _template(self, request: web.Request) -> web.Response:
