@@ -84,7 +84,9 @@ async def _person(
         started = time.perf_counter()
         async with session.post(target, data=body) as response:
             text = await response.text()
+            timing = response.headers.get("Server-Timing", "dur=0").rpartition("dur=")[2]
         callbacks.append(time.perf_counter() - started)
+        SERVER.append(float(timing) / 1000)
         ROUNDS.setdefault(n, []).append(callbacks[-1])
         assert (response.status, text) == (200, "success"), (response.status, text)
         while SEEN.get(openid, 0) < n:  # the person reads the reply, then types
@@ -97,6 +99,7 @@ async def _person(
 
 
 ROUNDS: dict[int, list[float]] = {}
+SERVER: list[float] = []  # the server's own time per callback (its Server-Timing)
 SEEN: dict[str, int] = {}  # messages the stand-in accepted per person
 WAITING: dict[str, asyncio.Future[None]] = {}
 
@@ -153,6 +156,11 @@ async def _load(fake: FakeWeChat, url: str, people: int, answers: list[str], saf
         f"p50 {_pct(callbacks, 0.5):.1f} ms, p95 {_pct(callbacks, 0.95):.1f} ms, "
         f"p99 {_pct(callbacks, 0.99):.1f} ms, max {max(callbacks) * 1000:.1f} ms "
         f"(mean {statistics.mean(callbacks) * 1000:.1f} ms)"
+    )
+    print(
+        "  in the server (Server-Timing: request read to response): "
+        f"p50 {_pct(SERVER, 0.5):.1f} ms, p99 {_pct(SERVER, 0.99):.1f} ms, "
+        f"max {max(SERVER) * 1000:.1f} ms"
     )
     for n, values in sorted(ROUNDS.items()):
         print(f"    message {n}: p50 {_pct(values, 0.5):.1f} ms, p99 {_pct(values, 0.99):.1f} ms")

@@ -115,11 +115,18 @@ class WeChatChannel:
             CHANNEL,
             incoming.openid,
         )
-        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._arrived.append((received, stored))
-        if self._storing is None:
-            self._storing = asyncio.create_task(self._store())
-        if not await stored:
+        if self.db.inline and self._storing is None:
+            # SQLite on the loop: one insert and commit (~0.2 ms) in this very step, with no
+            # hop through a task; a busy database sends it to a thread (then others batch).
+            new = await self.db.run(partial(self._ingest, [received], self.clock()))
+            fresh = bool(new)
+        else:
+            stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            self._arrived.append((received, stored))
+            if self._storing is None:
+                self._storing = asyncio.create_task(self._store())
+            fresh = await stored
+        if not fresh:
             log.info("wechat message %s refused: duplicate (already received)", incoming.key)
             return False
         self._fresh.add(incoming.key)
