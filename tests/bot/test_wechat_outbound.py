@@ -22,6 +22,7 @@ from bot.wx.api import TEXT_LIMIT, split_text
 from bot.wx.app import build_channel, wechat_config
 from bot.wx.channel import WeChatChannel
 from bot.wx.outbound import Outbound
+from models import migrate
 from models.database import Database
 from models.db import session_scope
 from models.tables import Filing, OutboxMessage
@@ -50,10 +51,13 @@ def fake() -> Iterator[FakeWeChat]:
     server.stop()
 
 
-def _channel(fake: FakeWeChat, tmp_path: Path, clock: Clock) -> tuple[WeChatChannel, Database]:
-    _migrated_copy(tmp_path / "bot.db")
+def _channel(fake: FakeWeChat, url: str, clock: Clock) -> tuple[WeChatChannel, Database]:
+    if url.startswith("sqlite:///"):
+        _migrated_copy(Path(url.removeprefix("sqlite:///")))
+    else:
+        migrate.upgrade(url)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        database_url=url,
         beian_pack="example",
         wechat_token=SecretStr(TOKEN),
         wechat_app_id=APP_ID,
@@ -75,10 +79,10 @@ async def _say(channel: WeChatChannel, xml: str) -> None:
 
 
 def test_reminders_go_as_messages_then_templates_and_a_reviewers_pass_is_told(
-    fake: FakeWeChat, tmp_path: Path
+    fake: FakeWeChat, db_url: str
 ) -> None:
     clock = Clock(dt.datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI))
-    channel, db = _channel(fake, tmp_path, clock)
+    channel, db = _channel(fake, db_url, clock)
 
     async def scenario() -> None:
         await _say(channel, event_xml(ALICE, "subscribe", created=1))
