@@ -221,7 +221,7 @@ class WeChatChannel:
         elif attempts >= inbox.MAX_ATTEMPTS:
             log.error("wechat message %s given up after %s interrupted attempts", key, attempts)
             await self._mark_done(key)
-            await self.send_replies(incoming.openid, [{"text": texts.SORRY.get("zh")}])
+            await self._apologise(incoming.openid)
             return
         else:
             await self.db.run(
@@ -233,9 +233,19 @@ class WeChatChannel:
             done = await self.handle(incoming)
         except Exception:
             log.exception("wechat message %s failed", key)
-            await self.send_replies(incoming.openid, [{"text": texts.SORRY.get("zh")}])
+            await self._apologise(incoming.openid)
         if not done:
             await self._mark_done(key)
+
+    async def _apologise(self, openid: str) -> None:
+        """Tell the person briefly, in their language, that their message failed (never a
+        traceback; the apology must not raise in its turn)."""
+        try:
+            lang = await asyncio.to_thread(self._lang_of, openid)
+        except Exception:
+            lang = "zh"
+        with contextlib.suppress(Exception):
+            await self.send_replies(openid, [{"text": texts.SORRY.get(lang)}])
 
     async def _mark_done(self, key: int) -> None:
         def done(raw: Raw) -> None:

@@ -87,8 +87,19 @@ class Keys:
         return WeChatCrypto(self.token, self.aes_key, self.app_id)
 
 
-def check(keys: Keys, query: Mapping[str, str]) -> None:
-    """Refuse (403) a request whose `signature` is not WeChat's for our token."""
+# A signed request is WeChat's only while its timestamp is recent: a replay of an old one
+# (its MsgId forgotten by the inbox after 48 hours) is refused. WeChat retries within
+# seconds; the margin is for clocks that disagree.
+FRESH_FOR = 3600  # seconds
+
+
+def check(keys: Keys, query: Mapping[str, str], now: float | None = None) -> None:
+    """Refuse (403) a request whose `signature` is not WeChat's for our token, or whose
+    timestamp is more than an hour away from `now` (a replay)."""
+    if now is not None:
+        stamp = query.get("timestamp", "")
+        if not stamp.isdigit() or abs(int(stamp) - now) > FRESH_FOR:
+            raise RefusedError(403, "timestamp missing or not within an hour of now")
     try:
         check_signature(
             keys.token,

@@ -31,7 +31,7 @@ PATH = "/wechat"
 SUCCESS = "success"
 LINK_GONE = t(
     "这个链接已失效。请在公众号里点菜单「文件」获取新的下载链接。",
-    "This link has expired. Tap 「文件」 (Documents) in the account's menu for new links.",
+    "This link has expired. Tap the second item of the account's menu (Files) for new links.",
 )
 
 
@@ -58,7 +58,7 @@ class CallbackServer:
     async def verify(self, request: web.Request) -> web.Response:
         """Answer WeChat's check of the URL with its echostr (403 when not signed)."""
         try:
-            protocol.check(self.keys, request.query)
+            protocol.check(self.keys, request.query, self.channel.clock().timestamp())
         except protocol.RefusedError as exc:
             log.info("wechat URL check refused: %s", exc.why)
             return web.Response(status=exc.status)
@@ -75,7 +75,7 @@ class CallbackServer:
 
     async def _receive(self, request: web.Request) -> web.Response:
         try:
-            protocol.check(self.keys, request.query)
+            protocol.check(self.keys, request.query, self.channel.clock().timestamp())
         except protocol.RefusedError as exc:
             log.info("wechat callback refused: %s", exc.why)
             return web.Response(status=exc.status)

@@ -11,12 +11,12 @@ from rules.text import t
 SORRY = t(
     "抱歉，处理你的消息时出了问题，你已填写的内容没有丢失。请稍后再发一次，或点菜单「进度」查看。",
     "Sorry, something went wrong with your message; nothing you entered is lost. Please send "
-    "it again in a moment, or tap 「进度」 (Status) in the menu.",
+    "it again in a moment, or tap the first item of the menu (Status).",
 )
 DOCUMENTS = t(
     "你的备案文件（PDF，点链接下载，{hours}小时内有效；过期后点菜单「文件」重新获取）：",
     "Your filing documents (PDF; tap a link to download, valid for {hours} hours; after that "
-    "tap 「文件」 (Documents) in the menu for new links):",
+    "tap the second item of the menu (Files) for new links):",
 )
 NO_FILING = t(
     "你还没有备案。直接回复消息开始填写。",

@@ -33,6 +33,7 @@ from tests.fakes.wechat import (
     Poster,
     event_xml,
     other_xml,
+    signature,
     text_xml,
 )
 
@@ -192,6 +193,8 @@ def test_a_whole_interview_ends_with_the_documents_behind_signed_links(
         assert bot.stop() == 0
     assert "Traceback" not in bot.output()
     assert fake.menus and len(fake.menus[-1]["button"]) == 3
+    # the texts name the menu's items by place in English: 进度 first, 文件 second
+    assert [b["name"] for b in fake.menus[-1]["button"][:2]] == ["进度", "文件"]
     assert not [r for r in fake.refusals if r[0] != "custom" or r[1] not in (42001,)]
 
 
@@ -203,6 +206,16 @@ def test_bad_input_is_refused_or_answered_politely(fake: FakeWeChat, tmp_path: P
         rows = bot.inbox_rows()
         # a wrong signature: 403, nothing stored
         assert poster.post(text_xml(ALICE, "事业单位", 1), token="notTheToken")[0] == 403
+        # WeChat's check of the URL: its echostr back when signed with our Token, else 403
+        timestamp, nonce = str(int(time.time())), "n1"
+        check = f"{bot.url}?timestamp={timestamp}&nonce={nonce}&echostr=E42&signature="
+        with urllib.request.urlopen(check + signature(TOKEN, timestamp, nonce), timeout=10) as r:
+            assert r.read() == b"E42"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(check + signature("other", timestamp, nonce), timeout=10)
+        assert refused.value.code == 403
+        # a replay: WeChat's signature, but of a request two hours old
+        assert poster.post(text_xml(ALICE, "事业单位", 2), at=time.time() - 7200)[0] == 403
         assert bot.inbox_rows() == rows
         # malformed XML, an XML bomb, a voice note: asked to type the answer
         broken = f"<xml><FromUserName><![CDATA[{ALICE}]]></FromUserName><MsgType>text"

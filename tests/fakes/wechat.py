@@ -306,10 +306,16 @@ class Poster:
         return next(self._ids)
 
     def post(
-        self, xml: str, *, token: str | None = None, body: bytes | None = None
+        self,
+        xml: str,
+        *,
+        token: str | None = None,
+        body: bytes | None = None,
+        at: float | None = None,
     ) -> tuple[int, str]:
-        """Post one callback; return (status, body). `token`: sign with another token."""
-        timestamp, nonce = str(int(time.time())), os.urandom(5).hex()
+        """Post one callback; return (status, body). `token`: sign with another token; `at`:
+        the timestamp signed (default now)."""
+        timestamp, nonce = str(int(at or time.time())), os.urandom(5).hex()
         query = {
             "signature": signature(token or self.token, timestamp, nonce),
             "timestamp": timestamp,
