@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -79,25 +81,32 @@ async def _person(
     said = [event_xml(openid, "subscribe", created=index + 1)] + [
         text_xml(openid, text, 10**15 + index * 100 + n) for n, text in enumerate(answers)
     ]
-    for n, xml in enumerate(said, start=1):
+    if THINK:  # people mid-interview, not 200 first messages in the same millisecond
+        await asyncio.sleep(THINK * random.random())
+    for xml in said:
         target, body = _signed(url, xml, safe)
+        seen = SEEN.get(openid, 0)
         started = time.perf_counter()
         async with session.post(target, data=body) as response:
             text = await response.text()
             timing = response.headers.get("Server-Timing", "dur=0").rpartition("dur=")[2]
         callbacks.append(time.perf_counter() - started)
         SERVER.append(float(timing) / 1000)
-        ROUNDS.setdefault(n, []).append(callbacks[-1])
+        ROUNDS.setdefault(said.index(xml) + 1, []).append(callbacks[-1])
         assert (response.status, text) == (200, "success"), (response.status, text)
-        while SEEN.get(openid, 0) < n:  # the person reads the reply, then types
+        while SEEN.get(openid, 0) <= seen:  # the person reads the reply, then types
             waiting = asyncio.get_running_loop().create_future()
             WAITING[openid] = waiting
-            if SEEN.get(openid, 0) >= n:
+            if SEEN.get(openid, 0) > seen:
                 break
             await waiting
         replies.append(time.perf_counter() - started)
+        if THINK:  # the person reads and types: 0.5-1.5 x THINK seconds
+            await asyncio.sleep(THINK * (0.5 + random.random()))
 
 
+FLOOR = "--floor" in sys.argv
+THINK = 0.0  # --think: seconds a person takes to read and type (0: the next at once)
 ROUNDS: dict[int, list[float]] = {}
 SERVER: list[float] = []  # the server's own time per callback (its Server-Timing)
 SEEN: dict[str, int] = {}  # messages the stand-in accepted per person
@@ -148,7 +157,8 @@ async def _load(fake: FakeWeChat, url: str, people: int, answers: list[str], saf
         )
         took = time.perf_counter() - started
     print(
-        f"{people} applicants x {len(answers) + 1} messages ({'safe mode' if safe else 'plain'}): "
+        f"{people} applicants x {len(answers) + 1} messages ({'safe mode' if safe else 'plain'}"
+        f"{', FLOOR' if FLOOR else ''}{f', think {THINK:g} s' if THINK else ''}): "
         f"{len(callbacks)} callbacks in {took:.1f} s ({len(callbacks) / took:.0f}/s)"
     )
     print(
@@ -171,12 +181,66 @@ async def _load(fake: FakeWeChat, url: str, people: int, answers: list[str], saf
     )
 
 
+def serve_floor(port: int, api: str) -> None:
+    """The floor: a bare aiohttp handler that answers "success" at once and then posts the
+    reply to the API (the same shape of load, with no signature check, no XML, no database,
+    no interview): what this machine and this load generator cost by themselves."""
+    import re
+
+    from aiohttp import web
+
+    sender = re.compile(rb"<FromUserName><!\[CDATA\[([^\]]+)\]\]>")
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        found = sender.search(body)
+        if found is not None:
+            asyncio.get_running_loop().create_task(reply(found.group(1).decode()))
+        return web.Response(text="success")
+
+    state: dict[str, Any] = {}
+
+    async def reply(openid: str) -> None:
+        async with state["session"].post(
+            f"{api}/cgi-bin/message/custom/send?access_token={state['token']}",
+            json={"touser": openid, "msgtype": "text", "text": {"content": "ok"}},
+        ) as response:
+            await response.read()
+
+    async def start(app: web.Application) -> None:
+        session = state["session"] = aiohttp.ClientSession()
+        async with session.get(
+            f"{api}/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": APP_ID, "secret": APP_SECRET},
+        ) as response:
+            token = state["token"] = (await response.json())["access_token"]
+        async with session.post(
+            f"{api}/cgi-bin/menu/create?access_token={token}",
+            json={"button": [{"type": "click", "name": "x", "key": "x"}]},
+        ) as response:
+            await response.read()
+
+    app = web.Application()
+    app.router.add_post("/wechat", receive)
+    app.router.add_get("/wechat", lambda _r: web.Response(status=403))  # type: ignore[arg-type,return-value]
+    app.on_startup.append(start)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, backlog=1024)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--answers", type=int, default=len(ANSWERS))
     parser.add_argument("--safe", action="store_true")
+    parser.add_argument("--floor", action="store_true", help="measure the floor instead")
+    parser.add_argument("--think", type=float, default=0.0, help="seconds between messages")
+    parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "API"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global THINK
+    THINK = args.think
+    if args.serve_floor:
+        serve_floor(int(args.serve_floor[0]), args.serve_floor[1])
+        return
     fake = FakeWeChat().start()
     folder = Path(tempfile.mkdtemp(prefix="beian-bench-wechat-"))
     database = f"sqlite:///{folder / 'bot.db'}"
@@ -196,8 +260,14 @@ def main() -> None:
     if args.safe:
         env["WECHAT_AES_KEY"] = AES_KEY
     log = (folder / "serve.log").open("wb")
+    command = [str(BEIAN), "serve", "--channel", "wechat", "--listen", f"127.0.0.1:{port}"]
+    if os.environ.get("BENCH_PROFILE"):  # where the serving process's time goes (cProfile)
+        command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *command]
+    if args.floor:
+        command = [sys.executable, "-m", "bench.bench_wechat", "--serve-floor", str(port),
+                   fake.base_url]  # fmt: skip
     process = subprocess.Popen(
-        [str(BEIAN), "serve", "--channel", "wechat", "--listen", f"127.0.0.1:{port}"],
+        command,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
