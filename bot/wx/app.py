@@ -164,6 +164,7 @@ async def run(
     if not made.ok:
         log.warning("wechat: the menu was not set (error %s: %s)", made.errcode, made.errmsg)
     outbound = Outbound(channel, config.reminder_template)
+    channel.notify = outbound.send_notices  # a change's deadline, right after its documents
     # What a crash left goes first: its deliveries (claimed before any message is taken),
     # then its inbox rows; notices and reminders follow on their own pace.
     await outbound.resume_deliveries(recovering=True)

@@ -16,14 +16,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 from sqlmodel import col, select
 
-from bot.conversation import Conversations, Turn, Who
+from bot.conversation import Conversations, Who
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, retry_delivery
 from bot.filing_actions import Reviewers, describe, reopening
 from bot.submission import Submitted, submission_writer
@@ -32,7 +32,7 @@ from bot.wx.api import WeChatApi
 from bot.wx.links import Links
 from bot.wx.protocol import Incoming, chat_number
 from dialogs.commands import Command, read_command
-from dialogs.model import Context, Input, Reply, ShowFilings
+from dialogs.model import Context, Input, Reply, ShowFilings, Step
 from documents.captions import caption
 from models import inbox
 from models.database import Database
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "wechat"
 CLAIM_LEASE = dt.timedelta(seconds=30)
 SWEEP_EVERY = 0.5  # seconds
+FLUSH_AFTER = 0.05  # seconds from a sent plan to its row's reply cleared (with others)
 _REOPENING = {Command.CHANGE: "change", Command.AMEND: "amend"}
 
 # A reply item as stored and sent: {"text": "..."} (one customer-service text each).
@@ -68,6 +69,31 @@ def format_reply(reply: Reply) -> str:
 def items_of(replies: Sequence[Reply]) -> list[ReplyItem]:
     """Return the reply items of a turn's replies."""
     return [{"text": format_reply(reply)} for reply in replies if reply.text or reply.choices]
+
+
+def plan_of(step: Step, effects: Any) -> list[dict[str, Any]]:
+    """Plan what a turn sends, as JSON stored with its commit (its inbox row's `reply`), so a
+    crash after the commit loses none of it (`WeChatChannel.send_plan` sends it, at once or
+    after a restart): the turn's messages; a submission's first message, its documents' links
+    (from the outbox row the turn wrote), then the filing's status (a change: its notices);
+    once done, the filings as they are now."""
+    lang = step.state.lang
+    submitted = effects if isinstance(effects, Submitted) else None
+    if submitted is not None and submitted.refusal is not None:  # a change that raced: why
+        return [{"op": "texts", "items": [{"text": submitted.refusal.get(lang)}]}]
+    if submitted is not None and submitted.delivery_id is not None:
+        plan: list[dict[str, Any]] = [
+            {"op": "texts", "items": items_of(step.replies[:1])},
+            {"op": "documents", "delivery": submitted.delivery_id},
+        ]
+        if submitted.change:  # the deadline, as the change's notice says it
+            return [*plan, {"op": "notices", "ids": list(submitted.notices)}]
+        return [*plan, {"op": "status", "lang": lang, "only": submitted.filing_id}]
+    plan = [{"op": "texts", "items": items_of(step.replies)}]
+    show = next((e for e in step.effects if isinstance(e, ShowFilings)), None)
+    if show is not None:
+        plan.append({"op": "status", "lang": lang, "newest_only": show.newest_only})
+    return plan
 
 
 @dataclass
@@ -102,6 +128,11 @@ class WeChatChannel:
     max_local: int = 1024
     _stopping: bool = False
     sent: int = 0  # customer-service messages sent (the benchmark reads it)
+    # Sends the due notices of WeChat applicants (`bot.wx.outbound`: a change's deadline).
+    notify: Callable[[], Awaitable[int]] | None = None
+    _in_hand: set[int] = field(default_factory=set)  # turns being taken and sent here
+    _sent: list[int] = field(default_factory=list)  # plans sent, their replies not cleared yet
+    _flush_task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self._semaphore = asyncio.Semaphore(self.max_concurrent)
@@ -176,11 +207,17 @@ class WeChatChannel:
         try:
             while not self._stopping:
                 self._more.discard(chat_id)
-                ids = await self.db.run(partial(self._claimed_pending, chat_id, self.clock()))
-                if ids is None:  # another instance holds the chat: it processes its rows
+                fresh = chat_id not in self._held
+                found = await self.db.run(
+                    partial(self._claimed_pending, chat_id, self.clock(), fresh)
+                )
+                if found is None:  # another instance holds the chat: it processes its rows
                     for key in [k for k, p in self._fresh.items() if self._chat_of(p) == chat_id]:
                         del self._fresh[key]
                     return
+                ids, unsent = found
+                for row in unsent:  # a crash's replies first: they answer earlier messages
+                    await self._resend(row)
                 for key in ids:
                     if self._stopping:
                         return
@@ -197,7 +234,12 @@ class WeChatChannel:
     def _chat_of(payload: dict[str, Any]) -> int:
         return chat_number(str(payload.get("openid", "")))
 
-    def _claimed_pending(self, chat_id: int, now: dt.datetime, raw: Raw) -> list[int] | None:
+    def _claimed_pending(
+        self, chat_id: int, now: dt.datetime, fresh: bool, raw: Raw
+    ) -> tuple[list[int], list[inbox.Unsent]] | None:
+        """Hold the chat, then return its waiting messages and — when it was not held here
+        (`fresh`: a restart, another instance's crash) — the replies left unsent on its done
+        rows; None when another instance holds it."""
         until = self._held.get(chat_id)
         if until is None or until - now <= self.lease / 2:
             held = inbox.claim_chat(
@@ -212,7 +254,57 @@ class WeChatChannel:
                 self._held.pop(chat_id, None)
                 return None
             self._held[chat_id] = now + self.lease
-        return inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
+        ids = inbox.pending_ids(raw, bot_id=self.bot_id, chat_id=chat_id)
+        if not fresh:
+            return ids, []
+        unsent = inbox.unsent(raw, bot_id=self.bot_id, holder=self.holder, now=now, chat_id=chat_id)
+        return ids, [u for u in unsent if self._mine_to_send(u)]
+
+    def _mine_to_send(self, row: inbox.Unsent) -> bool:
+        """Say whether a stored plan is a crash's (not one this process is sending or sent)."""
+        return row.update_id not in self._in_hand and row.update_id not in self._sent
+
+    async def _resend(self, row: inbox.Unsent) -> None:
+        """Send a plan a crash left unsent, to the openid its row came from, then forget it
+        (once, even if it fails: a reply is never sent in a loop)."""
+        try:
+            found = await self.db.run(
+                lambda raw: inbox.stored_update(raw, bot_id=self.bot_id, update_id=row.update_id)
+            )
+            openid = str(found[0].get("openid", "")) if found is not None else ""
+            if openid:
+                log.info("wechat message %s: its replies sent after a restart", row.update_id)
+                await self.send_plan(openid, row.reply)
+        except Exception:
+            log.exception("wechat message %s: sending its stored replies failed", row.update_id)
+        finally:
+            await self.db.run(
+                lambda raw: inbox.mark_sent(raw, bot_id=self.bot_id, update_ids=[row.update_id])
+            )
+
+    def _flush_soon(self) -> None:
+        """Forget sent plans FLUSH_AFTER from now, with whatever else was sent meanwhile (one
+        write for many turns; a crash repeats only plans that recent)."""
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush_later(), name="wx:sent")
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_AFTER)
+        try:
+            await self.flush_sent()
+        except Exception:
+            log.exception("forgetting sent replies failed; the sweep tries again")
+
+    async def flush_sent(self) -> None:
+        """Forget the plans sent since the last flush (one trip for all of them)."""
+        if not self._sent:
+            return
+        sent, self._sent = self._sent, []
+        try:
+            await self.db.run(lambda raw: inbox.mark_sent(raw, bot_id=self.bot_id, update_ids=sent))
+        except Exception:
+            self._sent.extend(sent)
+            raise
 
     async def _process(self, chat_id: int, key: int) -> None:
         async with self._semaphore:
@@ -299,44 +391,51 @@ class WeChatChannel:
 
     async def _turn(self, incoming: Incoming, inp: Input) -> bool:
         ctx = replace(self.context(), buttons=False)  # choices are numbered lines to type
-        turn = await self.conversations.turn(
-            Who(CHANNEL, incoming.openid, "zh"),
-            inp=inp,
-            ctx=ctx,
-            now=self.clock(),
-            inbox=(self.bot_id, incoming.key),
-            # the chat number makes the filing's reminders and notices (sent by `bot.wx.outbound`)
-            effect_writer=submission_writer(
-                ctx, self.holder, chat_number(incoming.openid), self.reviewers
-            ),
-        )
-        if turn is None:
-            return True  # answered before (another instance, or before a crash)
-        await self._deliver(incoming.openid, turn)
-        return True
+        key = (self.bot_id, incoming.key)
+        self._in_hand.add(incoming.key)
+        try:
+            turn = await self.conversations.turn(
+                Who(CHANNEL, incoming.openid, "zh"),
+                inp=inp,
+                ctx=ctx,
+                now=self.clock(),
+                inbox=key,
+                # the chat number plans the filing's reminders and notices (`bot.wx.outbound`)
+                effect_writer=submission_writer(
+                    ctx, self.holder, chat_number(incoming.openid), self.reviewers
+                ),
+                replies=plan_of,  # stored with the turn: a crash after the commit loses none
+            )
+            if turn is None:
+                return True  # answered before (another instance, or before a crash)
+            await self.send_plan(incoming.openid, plan_of(turn.step, turn.effects) or [])
+            self._sent.append(incoming.key)
+            self._flush_soon()
+            return True
+        finally:
+            self._in_hand.discard(incoming.key)
 
-    async def _deliver(self, openid: str, turn: Turn) -> None:
-        """Send the turn's replies; a submission's documents (links) follow its first reply."""
-        lang = turn.step.state.lang
-        replies = list(turn.step.replies)
-        submitted = turn.effects if isinstance(turn.effects, Submitted) else None
-        if submitted is not None and submitted.refusal is not None:
-            await self.send_replies(openid, [{"text": submitted.refusal.get(lang)}])
-            return
-        if submitted is not None and submitted.delivery_id is not None:
-            await self.send_replies(openid, items_of(replies[:1]))
-            await self.deliver_documents(openid, submitted.delivery_id)
-            if submitted.told is not None:
-                await self.send_replies(openid, [{"text": submitted.told.get(lang)}])
-            else:
-                await self._send_status(openid, lang, only=submitted.filing_id)
-            return
-        await self.send_replies(openid, items_of(replies))
-        show = next((e for e in turn.step.effects if isinstance(e, ShowFilings)), None)
-        if show is not None and not await self._send_status(
-            openid, lang, newest_only=show.newest_only
-        ):
-            await self.send_replies(openid, [{"text": texts.NEW_FILING.get(lang)}])
+    async def send_plan(self, openid: str, plan: Sequence[dict[str, Any]]) -> None:
+        """Send a turn's planned replies to a person, in order: at once after its commit, or
+        after a crash from its inbox row (`plan_of`; documents already sent are not sent
+        twice: their delivery is closed)."""
+        for part in plan:
+            op = part.get("op")
+            lang: Lang = "en" if part.get("lang") == "en" else "zh"
+            if op == "texts":
+                await self.send_replies(openid, list(part.get("items") or []))
+            elif op == "documents":
+                await self.deliver_documents(openid, int(part["delivery"]))
+            elif op == "notices" and self.notify is not None:
+                await self.notify()
+            elif op == "status":
+                only = part.get("only")
+                if only is not None:
+                    await self._send_status(openid, lang, only=int(only))
+                elif not await self._send_status(
+                    openid, lang, newest_only=bool(part.get("newest_only"))
+                ):
+                    await self.send_replies(openid, [{"text": texts.NEW_FILING.get(lang)}])
 
     async def send_replies(self, openid: str, items: Sequence[ReplyItem]) -> bool:
         """Send reply items to a person as customer-service messages, in order; False when
@@ -474,9 +573,17 @@ class WeChatChannel:
     async def sweep(self) -> int:
         """Wake every chat with waiting messages that nobody else holds; return how many."""
         now = self.clock()
+        await self.flush_sent()
         chats = await self.db.run(
             lambda raw: inbox.waiting_chats(raw, bot_id=self.bot_id, holder=self.holder, now=now)
         )
+        unsent = await self.db.run(
+            lambda raw: inbox.unsent(raw, bot_id=self.bot_id, holder=self.holder, now=now)
+        )
+        for row in unsent:  # a crash's replies: sent by whoever takes the chat, first
+            if self._mine_to_send(row) and row.chat_id not in chats:
+                self._held.pop(row.chat_id, None)  # taken afresh: its replies are read then
+                chats.append(row.chat_id)
         woken = 0
         for chat_id in chats:
             if chat_id not in self._chats:
@@ -506,6 +613,8 @@ class WeChatChannel:
         self._stopping = True
         if self._chats:
             await asyncio.wait(list(self._chats.values()))
+        with contextlib.suppress(Exception):
+            await self.flush_sent()
         held = list(self._held)
         self._held.clear()
         for chat_id in held:

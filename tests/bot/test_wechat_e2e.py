@@ -348,3 +348,30 @@ def test_telegram_and_wechat_in_one_process_on_one_database(
         assert process.wait(60) == 0, bot.output()
         telegram.stop()
     assert "Traceback" not in bot.output()
+
+
+def test_replies_of_a_turn_killed_while_sending_are_sent_after_the_restart(
+    fake: FakeWeChat, tmp_path: Path
+) -> None:
+    """The turn's replies are stored with its commit: a kill -9 while WeChat has not yet
+    answered the send loses none of them; the restarted process sends them, once."""
+    bot = WeChatBot(fake, tmp_path, safe=False, instance="wx-a").start()
+    try:
+        poster = Poster(bot.url)
+        fake.hang.add(ALICE)
+        assert poster.post(event_xml(ALICE, "subscribe")) == (200, "success")
+        end = time.monotonic() + 60
+        while fake.held == 0 and time.monotonic() < end:
+            time.sleep(0.02)
+        assert fake.held == 1  # the welcome is on its way: the turn was committed
+        bot.kill()
+        fake.hang.discard(ALICE)
+        assert fake.texts_to(ALICE) == []
+        bot.start()  # the same instance: it takes its chats back at once
+        welcome = fake.wait_for(ALICE, 1)[0]
+        assert "备案" in welcome
+        _says(fake, poster, ALICE, text_xml(ALICE, "事业单位", poster.next_id()), "维护")
+    finally:
+        assert bot.stop() == 0
+    assert sum("第1/7步" in t for t in fake.texts_to(ALICE)) == 1  # the welcome, once
+    assert "Traceback" not in bot.output()

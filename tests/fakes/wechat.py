@@ -77,6 +77,10 @@ class FakeWeChat:
     menus: list[dict[str, Any]] = field(default_factory=list)
     uploads: list[tuple[str, int]] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)  # openids out of the 48-hour window
+    # Customer-service messages to these openids are never answered (until taken out): a send
+    # in flight when the bot is killed.
+    hang: set[str] = field(default_factory=set)
+    held: int = 0  # sends being held now
     # Called (in the server's thread) with each accepted message: the benchmark's wake-up.
     on_sent: Callable[[Sent], None] | None = None
     _tokens: dict[str, bool] = field(default_factory=dict)  # token -> still valid
@@ -162,6 +166,14 @@ class FakeWeChat:
             return self._refuse("custom", code)
         body = json.loads(await request.read())
         openid = body.get("touser", "")
+        if openid in self.hang:
+            self.held += 1
+            try:
+                while openid in self.hang:
+                    await asyncio.sleep(0.05)
+            finally:
+                self.held -= 1
+            return self._refuse("custom", 45015)  # released: as if the window had closed
         if body.get("msgtype") != "text":
             return self._refuse("custom", 40004)
         content = body.get("text", {}).get("content", "")

@@ -8,8 +8,8 @@ channel, after a crash. An outbox row says which channel sends it (`outbox.chann
 applicant's notices, reminders and documents go by the applicant's channel, so Telegram's
 senders never take a WeChat applicant's rows, nor WeChat's a Telegram one's.
 
-Revision ID: 0014_wechat
-Revises: 0013_console
+Revision ID: 0015_wechat
+Revises: 0014_durable_replies
 Create Date: 2026-12-05 01:20:00
 """
 from typing import Sequence, Union
@@ -17,8 +17,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0014_wechat'
-down_revision: Union[str, None] = '0013_console'
+revision: str = '0015_wechat'
+down_revision: Union[str, None] = '0014_durable_replies'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
