@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -127,6 +128,7 @@ class CallbackServer:
             content_type=kind,
             headers={
                 "Cache-Control": "private, no-store",
+                "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
                 "X-Content-Type-Options": "nosniff",
             },
         )

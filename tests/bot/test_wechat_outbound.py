@@ -25,7 +25,7 @@ from bot.wx.outbound import Outbound
 from models import migrate
 from models.database import Database
 from models.db import session_scope
-from models.tables import Filing, OutboxMessage
+from models.tables import Filing, InboxUpdate, OutboxMessage
 from rules.filing_life import Actor, Role
 from rules.lifecycle import FilingEvent
 from tests.dialogs.transcripts import GOVERNMENT
@@ -142,3 +142,36 @@ def test_a_long_text_is_split_within_wechats_limit() -> None:
     one_line = "字" * 3000
     assert "".join(split_text(one_line)) == one_line
     assert all(len(p.encode()) <= TEXT_LIMIT for p in split_text(one_line))
+
+
+def test_callbacks_arriving_together_are_stored_in_one_batch_and_a_repeat_once(
+    fake: FakeWeChat, tmp_path: Path
+) -> None:
+    """With the database off the loop (PostgreSQL under load, BEIAN_DB_INLINE=off) callbacks
+    that arrive while a commit is being written are stored together by the next one; the same
+    MsgId twice is new once."""
+    clock = Clock(dt.datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI))
+    channel, db = _channel(fake, f"sqlite:///{tmp_path / 'bot.db'}", clock)
+    channel.db = Database(f"sqlite:///{tmp_path / 'bot.db'}", inline=False)
+    people = [f"oPerson{i:021d}" for i in range(6)]
+
+    async def scenario() -> list[bool]:
+        said = [protocol.read(text_xml(p, "你好", 500 + i).encode()) for i, p in enumerate(people)]
+        said.append(protocol.read(text_xml(people[0], "你好", 500).encode()))  # WeChat's retry
+        found = await asyncio.gather(*(channel.accept(m) for m in said if m is not None))
+        await channel.idle()
+        await channel.flush_sent()  # what the 50 ms batch would clear
+        return list(found)
+
+    try:
+        assert asyncio.run(scenario()) == [True] * 6 + [False]
+        with session_scope(channel.db.engine) as session:
+            rows = session.exec(select(InboxUpdate).where(InboxUpdate.channel == "wechat")).all()
+            assert sorted(r.update_id for r in rows) == list(range(500, 506))
+            assert {r.chat_ref for r in rows} == set(people)
+            assert all(r.done_at is not None and r.reply is None for r in rows)
+        for person in people:  # each answered once
+            assert sum("第1/7步" in t for t in fake.texts_to(person)) == 1
+    finally:
+        channel.db.close()
+        db.close()
