@@ -129,6 +129,7 @@ def build_channel(
         holder=holder,
         bot_id=protocol.account_number(config.keys.app_id),
         reviewers=reviewers_of(settings),
+        lang=settings.beian_lang,
     )
 
 

@@ -110,6 +110,7 @@ class WeChatChannel:
     holder: str
     bot_id: int
     reviewers: Reviewers = field(default_factory=Reviewers)
+    lang: Lang = "zh"  # a new interview's language (WeChat does not say the person's)
     lease: dt.timedelta = CLAIM_LEASE
     # Messages in hand at once (of different chats): a turn runs its statements on the loop
     # (SQLite), so more only makes the callbacks queue behind turns (bench/bench_wechat.py).
@@ -395,7 +396,7 @@ class WeChatChannel:
         self._in_hand.add(incoming.key)
         try:
             turn = await self.conversations.turn(
-                Who(CHANNEL, incoming.openid, "zh"),
+                Who(CHANNEL, incoming.openid, self.lang),
                 inp=inp,
                 ctx=ctx,
                 now=self.clock(),
