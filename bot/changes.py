@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.deliveries import add_delivery
-from bot.filing_actions import telegram_chat
+from bot.filing_actions import applicant_chat
 from dialogs.model import Context
 from dialogs.review import change_lines, field_label, field_value
 from dialogs.turn import spec_for
@@ -110,7 +110,7 @@ def report_change_in(
     if isinstance(decision, Refusal):
         return ChangeOutcome(refusal=decision.reason)
     applicant = session.get(Applicant, filing.applicant_id)
-    chat = telegram_chat(applicant)
+    chat = applicant_chat(applicant)
     take_answers(filing, answers, now)
     apply_decision(
         session,

@@ -344,10 +344,33 @@ def serve(
     console: Annotated[
         str | None, typer.Option("--console", help="HOST:PORT: serve the bureau's desk too.")
     ] = None,
+    channel: Annotated[
+        str,
+        typer.Option(
+            "--channel",
+            help="telegram, wechat (the Official Account's callback on --listen at /wechat), "
+            "or telegram,wechat (one process; WeChat on --wechat-listen).",
+        ),
+    ] = "telegram",
+    wechat_listen: Annotated[
+        str,
+        typer.Option(
+            "--wechat-listen", help="HOST:PORT of WeChat's callback with telegram,wechat."
+        ),
+    ] = "0.0.0.0:8080",
 ) -> None:
-    """Run the Telegram bot: long polling, or a webhook server with --webhook-url."""
+    """Run the Telegram bot (long polling, or a webhook server with --webhook-url), or the
+    WeChat Official Account's callback server (--channel wechat)."""
     from bot.logs import setup_logging
     from bot.settings import TokenError, bot_token
+
+    channels = {c.strip().lower() for c in channel.split(",") if c.strip()}
+    if channels == {"wechat"}:
+        _serve_wechat(listen)
+        return
+    if not channels or not channels <= {"telegram", "wechat"}:
+        raise typer.BadParameter("use telegram, wechat or telegram,wechat", param_hint="--channel")
+    wechat = _wechat_config(wechat_listen) if "wechat" in channels else None
 
     with _no_passport_crypto():
         from bot.tg.app import Webhook
@@ -375,7 +398,46 @@ def serve(
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
     setup_logging()  # stderr, masked: the service manager keeps it
+    if wechat is not None:
+        from bot.tg.app import run as run_telegram
+        from bot.wx.app import serve_both
+
+        config, at = wechat
+        raise typer.Exit(
+            serve_both(
+                settings,
+                config,
+                at,
+                lambda stop: run_telegram(settings, token, webhook, console, stop=stop),
+            )
+        )
     raise typer.Exit(run(settings, token, webhook, console))
+
+
+def _wechat_config(listen: str, option: str = "--wechat-listen") -> tuple[Any, tuple[str, int]]:
+    """Check the WECHAT_* settings and the callback's HOST:PORT (exit 2, one line, if wrong)."""
+    from bot.wx.app import SettingsError, wechat_config
+
+    host, _, port = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8080", param_hint=option)
+    try:
+        return wechat_config(_settings(), (host, int(port))), (host, int(port))
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+def _serve_wechat(listen: str) -> None:
+    """`beian serve --channel wechat`: check the WECHAT_* settings, then serve."""
+    from bot.logs import setup_logging
+    from bot.wx.app import serve as run
+
+    config, (host, port) = _wechat_config(listen, "--listen")
+    _pack()
+    setup_logging()
+    raise typer.Exit(run(_settings(), config, host, port))
 
 
 @app.command()

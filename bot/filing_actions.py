@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from bot.deliveries import add_delivery
+from bot.wx.ids import chat_number
 from dialogs.model import Context
 from models.db import session_scope
 from models.filings import (
@@ -166,7 +167,7 @@ def act(
             )
             if isinstance(result, Refusal):
                 return Outcome(None, result.reason)
-            chat = telegram_chat(applicant)
+            chat = applicant_chat(applicant)
             apply_decision(
                 session,
                 filing,
@@ -375,7 +376,7 @@ def record_online(
         change = {"field": "connection_date", "old": None, "new": on.isoformat()}
         add_version(session, filing, kind="online", actor=f"applicant:{applicant.id}", now=now,
                     changes=[change], reason="网站已开通")  # fmt: skip
-        plan_filing_reminders(session, filing, ctx, now, telegram_chat(applicant))
+        plan_filing_reminders(session, filing, ctx, now, applicant_chat(applicant))
     due = compute_deadline(PeriodKind.FILING, on, ctx.pack, ctx.calendar)
     left = (due.due - ctx.today).days
     day, due_day = date_text(on).zh, date_text(due.due).zh
@@ -443,7 +444,7 @@ def record_icon(
         )
         session.add(event)
         stop_reminders(session, filing_id, "icon")
-        chat = telegram_chat(applicant)
+        chat = applicant_chat(applicant)
         if notify and chat is not None:
             session.flush()
             notice = Notice(Audience.APPLICANT, "update", ICON_RECORDED, filing.current_step)
@@ -451,9 +452,15 @@ def record_icon(
     return ICON_RECORDED
 
 
-def telegram_chat(applicant: Applicant | None) -> int | None:
-    """Return the applicant's Telegram chat (their user id), or None on another channel."""
-    if applicant is None or applicant.channel != "telegram":
+def applicant_chat(applicant: Applicant | None) -> int | None:
+    """Return the chat the applicant's notices and reminders go to: their Telegram user id,
+    the inbox's number for their WeChat openid (the row's channel says which: `models.outbox.
+    add`), or None on a channel nothing is sent to (the terminal)."""
+    if applicant is None:
+        return None
+    if applicant.channel == "wechat":
+        return chat_number(applicant.external_id)
+    if applicant.channel != "telegram":
         return None
     return int(applicant.external_id) if applicant.external_id.lstrip("-").isdigit() else None
 

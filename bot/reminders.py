@@ -120,12 +120,14 @@ def claim(
     who: frozenset[str] = EVERYONE,
     limit: int = BATCH,
     own: bool = False,
+    channel: str = "telegram",
 ) -> tuple[list[Due], int]:
     """Lease the due reminders to `worker` (`own`: also those it held when it stopped) and, in
     the same transaction, close those not to be sent (moot or superseded); return the ones to
     send and how many were closed."""
     with session_scope(engine) as session:
-        rows = sorted(claim_rows(session, worker, now, limit=limit, own=own), key=lambda r: r[0])
+        rows = claim_rows(session, worker, now, limit=limit, own=own, channel=channel)
+        rows = sorted(rows, key=lambda r: r[0])
         jobs, closed = _sort_out(session, rows, local_day(now), calendar, who)
         for row_id, why in closed:
             outbox.finish(session, row_id, status=OutboxStatus.CANCELLED, now=now, error=why)

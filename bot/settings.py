@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     # Where the bureau's desk (`beian console`) is reached, e.g. https://desk.example.cn: the
     # sign-in links point there, and its cookies are Secure when it is HTTPS.
     beian_console_url: str | None = None
+    # The WeChat Official Account (服务号, developer mode; `beian serve --channel wechat`): the
+    # token and EncodingAESKey entered in its server settings (the AES key: safe mode), its
+    # AppID and AppSecret, the API's address (a stand-in in tests), the public URL its server
+    # settings name (the documents' download links start there), and the template of the
+    # reminders sent once the 48-hour customer-service window has closed (unset: none).
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_public_url: str | None = None
+    wechat_reminder_template: str | None = None
     # Where logs (and, by default, the SQLite database) live.
     beian_data_dir: Path | None = None
     # Photos of the licence and ID cards read on this machine (issue 30): "auto" where the

@@ -49,6 +49,8 @@ def _ingest(dialect: str) -> Any:
             received_at=sa.bindparam("now", type_=UTCDateTime()),
             done_at=None,
             attempts=0,
+            channel=sa.bindparam("channel"),
+            chat_ref=sa.bindparam("chat_ref"),
         )
         .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
     )
@@ -244,11 +246,14 @@ def _replaced(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Received:
-    """An update as it arrived: its id, its chat (0 when it has none) and its JSON."""
+    """An update as it arrived: its id, its chat (0 when it has none) and its JSON; the
+    channel it came by and, where that channel's chat is not a number, its address there."""
 
     update_id: int
     chat_id: int
     payload: dict[str, Any]
+    channel: str = "telegram"
+    chat_ref: str | None = None
 
 
 def ingest(raw: Raw, *, bot_id: int, updates: list[Received], now: dt.datetime) -> list[int]:
@@ -262,6 +267,8 @@ def ingest(raw: Raw, *, bot_id: int, updates: list[Received], now: dt.datetime) 
             "chat_id": update.chat_id,
             "payload": update.payload,
             "now": now,
+            "channel": update.channel,
+            "chat_ref": update.chat_ref,
         }
 
     if len(updates) == 1:  # a webhook's update, or a quiet poll's: committed on its own

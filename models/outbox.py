@@ -18,14 +18,25 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from models.tables import OutboxMessage
+from models.tables import Applicant, OutboxMessage
 from rules.enums import OutboxStatus
 
 LEASE = dt.timedelta(minutes=5)
 
 
+def for_applicant(message: OutboxMessage) -> bool:
+    """Say whether a row goes to its filing's applicant (documents, or a notice or reminder
+    `to` them) rather than to reviewers."""
+    return message.kind == "documents" or (message.payload or {}).get("to") == "applicant"
+
+
 def add(session: Session, message: OutboxMessage) -> int | None:
-    """Add a row unless one with its dedupe key exists; return its id (None when it existed)."""
+    """Add a row unless one with its dedupe key exists; return its id (None when it existed).
+    A row for the applicant goes by the applicant's channel (Telegram or WeChat)."""
+    if message.applicant_id is not None and for_applicant(message):
+        applicant = session.get(Applicant, message.applicant_id)
+        if applicant is not None and applicant.channel == "wechat":
+            message.channel = "wechat"
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     values = {
@@ -53,6 +64,7 @@ def claim_due(
     kinds: tuple[str, ...] | None = None,
     exclude: set[int] | None = None,
     include_own: bool = False,
+    channel: str = "telegram",
 ) -> list[OutboxMessage]:
     """Lease due rows to `worker` (rows another live lease holds are skipped, not waited for).
 
@@ -66,6 +78,7 @@ def claim_due(
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.due_at <= now,
+            OutboxMessage.channel == channel,
             sa.or_(*free),
         )
         .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))

@@ -37,8 +37,9 @@ _ROW = (
 )
 
 
-def _due(now: dt.datetime, worker: str | None, own: bool) -> Any:
-    """Pending reminder rows due by `now` that no live lease holds (`own`: or `worker` holds)."""
+def _due(now: dt.datetime, worker: str | None, own: bool, channel: str = "telegram") -> Any:
+    """Pending reminder rows of `channel` due by `now` that no live lease holds (`own`: or
+    `worker` holds)."""
     free = [col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now]
     if own and worker is not None:
         free.append(col(OutboxMessage.claimed_by) == worker)
@@ -48,6 +49,7 @@ def _due(now: dt.datetime, worker: str | None, own: bool) -> Any:
             col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.due_at) <= now,
             col(OutboxMessage.kind) == REMINDER,
+            col(OutboxMessage.channel) == channel,
             sa.or_(*free),
         )
         .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
@@ -55,13 +57,19 @@ def _due(now: dt.datetime, worker: str | None, own: bool) -> Any:
 
 
 def claim_rows(
-    session: Any, worker: str, now: dt.datetime, *, limit: int = BATCH, own: bool = False
+    session: Any,
+    worker: str,
+    now: dt.datetime,
+    *,
+    limit: int = BATCH,
+    own: bool = False,
+    channel: str = "telegram",
 ) -> list[Any]:
     """Lease up to `limit` due reminder rows to `worker` in one statement (`UPDATE … WHERE id
     IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`, on the partial index of pending rows'
     due time); `own`: also those it held when it stopped. Returns (id, filing_id, chat_id,
     payload, attempts) rows."""
-    due = _due(now, worker, own).limit(limit).with_for_update(skip_locked=True)
+    due = _due(now, worker, own, channel).limit(limit).with_for_update(skip_locked=True)
     statement = (
         sa.update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(due.scalar_subquery()))

@@ -189,6 +189,11 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: dt.datetime | None = _ts(nullable=True)
     created_at: dt.datetime = _ts()
+    # The channel that sends it: the applicant's (a notice, reminder or documents for them:
+    # "telegram" or "wechat"), "telegram" for everything to reviewers (`models.outbox.add`).
+    channel: str = Field(
+        default="telegram", max_length=16, sa_column_kwargs={"server_default": "telegram"}
+    )
 
 
 class Reviewer(SQLModel, table=True):
@@ -287,6 +292,12 @@ class InboxUpdate(SQLModel, table=True):
     # What the turn is to send (a plan, `bot.tg.replies`), stored with the done mark and
     # cleared once sent; set on a done row only after a crash cut the sending short.
     reply: list[Any] | None = Field(default=None, sa_type=NullableJSON, nullable=True)
+    # Where the row came from ("telegram", "wechat") and, where that channel's chat is not a
+    # number, its address there (WeChat: the person's openid; `chat_id` is then a hash of it).
+    channel: str = Field(
+        default="telegram", max_length=16, sa_column_kwargs={"server_default": "telegram"}
+    )
+    chat_ref: str | None = Field(default=None, max_length=64)
 
 
 class ChatClaim(SQLModel, table=True):

@@ -303,9 +303,14 @@ async def _sweep_deliveries(
 
 
 async def run(
-    settings: Settings, token: str, webhook: Webhook | None, console: str | None = None
+    settings: Settings,
+    token: str,
+    webhook: Webhook | None,
+    console: str | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Run the bot until SIGINT/SIGTERM; return the exit code. `console`: HOST:PORT where the
+    """Run the bot until SIGINT/SIGTERM (or `stop`, set by whoever owns the signals: the
+    WeChat channel beside it); return the exit code. `console`: HOST:PORT where the
     bureau's desk is served too, in this process and loop (its notices are sent at once)."""
     app = build_application(settings, token)
     try:
@@ -335,10 +340,11 @@ async def run(
         replay=lambda chat_id, plan: _replay(app, chat_id, plan),
         metrics=services.metrics,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stop.set)
     # What a crash left goes first: its deliveries are claimed before any update is taken (so
     # none is mistaken for one in progress), then its inbox rows are woken.
     recovered = await asyncio.to_thread(

@@ -108,6 +108,7 @@ class Listener:
     port: int
     read_timeout: float = READ_TIMEOUT
     max_connections: int = MAX_CONNECTIONS
+    backlog: int = 128  # connections the kernel queues before they are accepted
     _runner: web.AppRunner | None = None
     _server: asyncio.Server | None = None
     _refused: int = 0
@@ -139,7 +140,7 @@ class Listener:
 
         try:
             self._server = await loop.create_server(
-                admit, self.host, self.port, reuse_address=True, backlog=128
+                admit, self.host, self.port, reuse_address=True, backlog=self.backlog
             )
         except OSError:
             await runner.cleanup()
