@@ -54,6 +54,7 @@ from rules.filing_life import (
 )
 from rules.lifecycle import FilingEvent
 from rules.plan import by_day, date_text
+from rules.reminder_kinds import ReminderKind
 from rules.standing import deadline_line, icon_due, icon_line, next_step
 from rules.text import Lang, Text, listing, mask_number, t
 
@@ -320,10 +321,10 @@ def plan_filing_reminders(
     when an amendment moves the date, while the filing is still only prepared."""
     if filing.status is not FilingStatus.PREPARED:
         return
-    changes = [ReminderChange("filing", 1)]  # what was planned before goes
+    changes = [ReminderChange(ReminderKind.FILING, 1)]  # what was planned before goes
     if filing.connection_date is not None:
         due = compute_deadline(PeriodKind.FILING, filing.connection_date, ctx.pack, ctx.calendar)
-        changes.append(ReminderChange("filing", 1, due.due))
+        changes.append(ReminderChange(ReminderKind.FILING, 1, due.due))
     schedule_reminders(
         session,
         filing,
@@ -442,7 +443,7 @@ def record_icon(
             at=now,
         )
         session.add(event)
-        stop_reminders(session, filing_id, "icon")
+        stop_reminders(session, filing_id, ReminderKind.ICON)
         chat = telegram_chat(applicant)
         if notify and chat is not None:
             session.flush()

@@ -27,10 +27,11 @@ from rules.enums import FilingStatus, PeriodKind
 from rules.lifecycle import FilingEvent, allowed_events, next_status
 from rules.pack import Pack
 from rules.plan import change_period_text, date_text
+from rules.reminder_kinds import ReminderKind
 from rules.text import Text, button, t
 from rules.workdays import WorkdayCalendar
 
-S, E = FilingStatus, FilingEvent
+S, E, K = FilingStatus, FilingEvent, ReminderKind
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Outcomes the bureau decides (a reviewer records them, or the applicant self-reports them).
@@ -175,7 +176,7 @@ class Notice:
 class ReminderChange:
     """A reminder to schedule (due on `due`) or, with `due` None, the series to cancel."""
 
-    kind: str  # filing | initial_review | materials | re_review | icon | second_bureau | change
+    kind: ReminderKind
     step: int
     due: dt.date | None = None  # the deadline (icon, second_bureau: the day they count from)
 
@@ -393,8 +394,8 @@ def _consequences(
     reminders: list[ReminderChange] = []
     bureau = step.bureau
     if event in (E.SUBMIT, E.RESUBMIT):
-        reminders.append(ReminderChange("filing", order))  # submitted: no more filing reminders
-        reminders.append(ReminderChange("second_bureau", order))
+        reminders.append(ReminderChange(K.FILING, order))  # submitted: no more filing reminders
+        reminders.append(ReminderChange(K.SECOND_BUREAU, order))
         if step.local:
             review_due = _day(_due(PeriodKind.INITIAL_REVIEW, on, pack, cal))
             notices.append(
@@ -413,7 +414,7 @@ def _consequences(
             )
             reminders.append(
                 ReminderChange(
-                    "initial_review", order, _due(PeriodKind.INITIAL_REVIEW, on, pack, cal)
+                    K.INITIAL_REVIEW, order, _due(PeriodKind.INITIAL_REVIEW, on, pack, cal)
                 )
             )
         else:
@@ -432,10 +433,10 @@ def _consequences(
             attach = ("filing-form", "responsibility")  # what the applicant filed, to check
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order, attach))
     elif event is E.PASS_INITIAL_REVIEW:
-        reminders.append(ReminderChange("initial_review", order))
+        reminders.append(ReminderChange(K.INITIAL_REVIEW, order))
         if step.local:
             due = _due(PeriodKind.MATERIALS, on, pack, cal)
-            reminders.append(ReminderChange("materials", order, due))
+            reminders.append(ReminderChange(K.MATERIALS, order, due))
             notices.append(
                 _update(
                     order,
@@ -464,8 +465,8 @@ def _consequences(
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
     elif event is E.RETURN:
-        reminders.append(ReminderChange("initial_review", order))
-        reminders.append(ReminderChange("re_review", order))
+        reminders.append(ReminderChange(K.INITIAL_REVIEW, order))
+        reminders.append(ReminderChange(K.RE_REVIEW, order))
         reasons = "；".join(action.reasons)
         notices.append(
             _update(
@@ -482,10 +483,10 @@ def _consequences(
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
     elif event is E.RECEIVE_MATERIALS:
-        reminders.append(ReminderChange("materials", order))
+        reminders.append(ReminderChange(K.MATERIALS, order))
         if step.local:
             due = _due(PeriodKind.RE_REVIEW, on, pack, cal)
-            reminders.append(ReminderChange("re_review", order, due))
+            reminders.append(ReminderChange(K.RE_REVIEW, order, due))
             notices.append(
                 _update(
                     order,
@@ -509,7 +510,7 @@ def _consequences(
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
     elif event is E.CERTIFY and was is S.CHANGE_REPORTED:
-        reminders.append(ReminderChange("change", order))
+        reminders.append(ReminderChange(K.CHANGE, order))
         notices.append(
             _update(
                 order,
@@ -523,8 +524,8 @@ def _consequences(
             notices.append(Notice(Audience.REVIEWERS, "card", t("变更审核通过", "change "
                                   "accepted"), order))  # fmt: skip
     elif event is E.CERTIFY:
-        reminders.append(ReminderChange("re_review", order))
-        reminders.append(ReminderChange("icon", order, on))  # 7 and 25 days after
+        reminders.append(ReminderChange(K.RE_REVIEW, order))
+        reminders.append(ReminderChange(K.ICON, order, on))  # 7 and 25 days after
         text = t(
             f"🎉 {bureau.zh}备案完成（{_day(on).zh}）。公安备案号：{step.psb_number}\n"
             "请登录备案系统下载备案图标和查询链接，及时将图标加链接放在网站首页底部。",
@@ -534,7 +535,7 @@ def _consequences(
         )
         if after.current != before.current:
             nxt = after.step
-            reminders.append(ReminderChange("second_bureau", nxt.order, on))  # 7 days after
+            reminders.append(ReminderChange(K.SECOND_BUREAU, nxt.order, on))  # 7 days after
             text = text + t(
                 f"\n下一步：到第{nxt.order}步的{nxt.bureau.zh}办理备案手续，在备案系统提交后在这里点"
                 f"“{EVENT_LABELS[E.SUBMIT].zh}”。",
@@ -545,7 +546,7 @@ def _consequences(
         if to_reviewers:
             notices.append(Notice(Audience.REVIEWERS, "card", EVENT_LABELS[event], order))
     elif event is E.CANCEL:
-        reminders += [ReminderChange(kind, s.order) for s in after.steps for kind in _ALL_KINDS]
+        reminders += [ReminderChange(kind, s.order) for s in after.steps for kind in K]
         told = [s for s in before.steps if s.status is not S.PREPARED]  # filed there
         every = t("（每一步都已注销）", " (every step)") if len(after.steps) > 1 else t("", "")
         bureaus = t("、".join(s.bureau.zh for s in told), " and ".join(s.bureau.en for s in told))
@@ -571,15 +572,6 @@ def _consequences(
     return tuple(notices), tuple(reminders)
 
 
-_ALL_KINDS = (
-    "filing",
-    "initial_review",
-    "materials",
-    "re_review",
-    "icon",
-    "second_bureau",
-    "change",
-)
 _CHANGEABLE = (S.CERTIFIED, S.CHANGE_REPORTED)
 
 
@@ -683,7 +675,7 @@ def _decide_change(
                 next(s.order for s in targets if s.local),
             )  # no PDF: its rows are unmasked, and the applicant hands it in
         )
-    reminders = [ReminderChange("change", s.order, due.due) for s in targets]
+    reminders = [ReminderChange(K.CHANGE, s.order, due.due) for s in targets]
     return Decision(
         state=after,
         from_status=state.status,

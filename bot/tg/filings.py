@@ -66,6 +66,7 @@ from rules.filing_life import (
     next_actions,
 )
 from rules.lifecycle import FilingEvent as E
+from rules.reminder_kinds import KINDS, ReminderKind
 from rules.standing import (
     AMEND_LABEL,
     CALENDAR_LABEL,
@@ -100,7 +101,10 @@ MATERIALS_HANDED = "sm"  # a reminder's 已送材料: recorded (self-reported) o
 CALENDAR = "ics"  # the filing's deadlines as a calendar file
 ONLINE = "on"  # a site not online yet went online (its 30 days start): the date, in reply
 OWN_REASON = "ro"  # a return with reasons typed in reply
-PDFS = "pdf"  # reviewers: the filing's PDFs (full ID numbers), sent to the presser privately
+NOTES = (ICON_PLACED, MATERIALS_HANDED, CALENDAR)  # the applicant's notes: no lifecycle event
+# What a reminder's button records (rules.reminder_kinds.PressAction.records), as a code.
+PRESS_CODES = {"submit": CODES[E.SUBMIT], "materials_handed": MATERIALS_HANDED,
+               "icon_placed": ICON_PLACED}  # fmt: skip
 # Buttons whose action needs typed words, and the prompt (a ForceReply) that asks for them.
 _PROMPTS: dict[str, Text] = {
     OWN_REASON: t("请回复退回整改的原因：", "Reply with the reasons for the return:"),
@@ -368,7 +372,7 @@ async def on_filing_button(
         if await _owns(services, filing_id, user.id):
             await send_word_copies(context, message.chat.id, filing_id)
         return
-    if code in (ICON_PLACED, MATERIALS_HANDED, CALENDAR) and role is Role.APPLICANT:
+    if code in NOTES and role is Role.APPLICANT:
         await _applicant_note(context, query, message, filing_id, code, lang)
         return
     event_of_press = _event_of(code)
@@ -494,7 +498,7 @@ async def _applicant_note(
         await _refresh(context, message, filing_id, Role.APPLICANT, lang)
         return
     with session_scope(engine) as session:
-        stop_reminders(session, filing_id, "materials")
+        stop_reminders(session, filing_id, ReminderKind.MATERIALS)
     await answer(query, _MATERIALS_NOTED.get(lang), True)
     await edit_buttons(context.bot, message.chat.id, message.message_id)  # the reminder's
 
@@ -514,7 +518,7 @@ def calendar_file(services: Services, filing_id: int, lang: Lang) -> tuple[str, 
     with session_scope(services.db.engine) as session:
         filing = session.get(Filing, filing_id)
         dates = deadline_dates(session, filing_id) if filing is not None else []
-        dated = [d for d in dates if d[0] not in ("icon", "second_bureau")]
+        dated = [d for d in dates if KINDS[ReminderKind(d[0])].calendar is not None]
         if filing is None or not dated:
             return None
         from bot.calendar import calendar_of  # icalendar: loaded when a calendar is asked for
