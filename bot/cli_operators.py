@@ -399,24 +399,16 @@ def filings_cancel(
     from bot.deliveries import prepare_documents, render_in_process
     from bot.filing_actions import act
     from bot.reviewers import reviewers_of
+    from rules.events import Cancel
     from rules.filing_life import Actor, Role
-    from rules.lifecycle import FilingEvent
 
     settings, ctx = _context()
     if not reason.strip():
         typer.echo("--reason: the reason is required", err=True)
         raise typer.Exit(1)
     engine = _engine()
-    outcome = act(
-        engine,
-        filing_id,
-        event=FilingEvent.CANCEL,
-        who=Actor(Role.OPERATOR, "cli"),
-        ctx=ctx,
-        clock=_now,
-        reviewers=reviewers_of(settings),
-        note=reason.strip()[:500],
-    )
+    cancel = Cancel(actor=Actor(Role.OPERATOR, "cli"), on=ctx.today, reason=reason.strip()[:500])
+    outcome = act(engine, filing_id, cancel, ctx=ctx, clock=_now, reviewers=reviewers_of(settings))
     if outcome.refusal is not None:
         _print(as_json, {"id": filing_id, "ok": False, "problems": [outcome.refusal.zh]},
                [outcome.refusal.zh])  # fmt: skip

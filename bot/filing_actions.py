@@ -36,12 +36,13 @@ from models.repo import latest_interview
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
 from rules.deadlines import compute_deadline
 from rules.enums import DocumentKind, FilingStatus, PeriodKind
+from rules.events import Cancel
 from rules.filing_life import (
     STATUS_LABELS,
-    Action,
     Actor,
     Audience,
     Decision,
+    Event,
     Notice,
     Refusal,
     ReminderChange,
@@ -52,7 +53,6 @@ from rules.filing_life import (
     next_deadline,
     not_changeable,
 )
-from rules.lifecycle import FilingEvent
 from rules.plan import by_day, date_text
 from rules.reminder_kinds import ReminderKind
 from rules.standing import deadline_line, icon_due, icon_line, next_step
@@ -102,32 +102,22 @@ class Reviewers:
 def act(
     engine: sa.Engine,
     filing_id: int,
+    event: Event,
     *,
-    event: FilingEvent,
-    who: Actor,
     ctx: Context,
     clock: Callable[[], dt.datetime],
     reviewers: Reviewers,
     applicant_external_id: str | None = None,
     expected_version: int | None = None,
-    on: dt.date | None = None,
-    step: int | None = None,
-    reasons: tuple[str, ...] = (),
-    psb_number: str | None = None,
-    certificate_number: str | None = None,
-    note: str | None = None,
     holder: str | None = None,
     lang: Lang = "zh",
     inbox: InboxKey | None = None,
     reply: Callable[[tuple[int, ...], int | None], list[Any] | None] | None = None,
 ) -> Outcome:
-    """Apply `event` by `who` to a filing, or refuse it (see the module). `holder`: the
-    instance that sends a cancellation's statement right away (else the sweep sends it).
-
-    `inbox`: the update that asked, marked done in the same transaction, with what `reply`
-    plans to send (given the notices and the delivery): a crash after the commit neither loses
-    the replies nor handles the update again (it would be refused as "already handled")."""
+    """Apply `event` (by its actor) to a filing, or refuse it (see the module). `holder`: the
+    instance that sends a cancellation's statement right away (else the sweep sends it)."""
     now = clock()
+    who = event.actor
     reviewer_set = reviewers.ids(engine)
     review_chats = reviewers.chats(engine)
     try:
@@ -144,21 +134,12 @@ def act(
                 return Outcome(None, t("你不是审核人员。", "You are not a reviewer."))
             if who.role is Role.APPLICANT and applicant is not None:
                 who = Actor(Role.APPLICANT, str(applicant.id))  # one audit name per applicant
+                event = replace(event, actor=who)
             if expected_version is not None and filing.version != expected_version:
                 return Outcome(None, _moved_on(session, filing_id, who))
-            action = Action(
-                event,
-                who,
-                on or ctx.today,
-                step=step,
-                reasons=reasons,
-                psb_number=psb_number,
-                certificate_number=certificate_number,
-                note=note,
-            )
             result = decide(
                 state_of(filing),
-                action,
+                event,
                 pack=ctx.pack,
                 calendar=ctx.calendar,
                 now=now,
@@ -179,7 +160,7 @@ def act(
                 today=ctx.today,
             )
             delivery = None
-            if event is FilingEvent.CANCEL:  # the written statement the bureau asks for
+            if isinstance(event, Cancel):  # the written statement the bureau asks for
                 delivery = add_delivery(
                     session,
                     filing,
@@ -189,7 +170,7 @@ def act(
                     now=now,
                     holder=holder,
                     lang=lang,
-                    cancellation={"on": action.on.isoformat(), "reason": (note or "")[:500]},
+                    cancellation={"on": event.on.isoformat(), "reason": event.reason[:500]},
                 )
             notices = pending_notice_ids(session, filing_id)
             if inbox is not None:

@@ -13,14 +13,15 @@ import datetime as dt
 import pytest
 
 from bot.calendar import calendar_of
-from bot.tg.filings import EVENTS, NOTES, PRESS_CODES
+from bot.tg.filing_presses import PRESSES
+from bot.tg.filings import PRESS_CODES
 from bot.tg.reminders import ACTION_CODES
 from dialogs.model import Context
 from models.tables import Filing
 from rules.enums import FilingStatus as S
 from rules.enums import Location, SubjectType
-from rules.filing_life import Action, Actor, Decision, FilingState, Role, StepState, decide
-from rules.lifecycle import FilingEvent as E
+from rules.events import Cancel
+from rules.filing_life import Actor, Decision, FilingState, Role, StepState, decide
 from rules.pack import Pack
 from rules.reminder_kinds import APPLICANT, KINDS, ReminderKind
 from rules.reminders import NEEDED_WHILE, reminder_text, series, why_not_sent
@@ -74,7 +75,7 @@ def test_a_reminder_button_sends_a_code_the_filing_buttons_take(kind: ReminderKi
     action = KINDS[kind].action
     assert action is not None
     assert ACTION_CODES[kind] == PRESS_CODES[action.records]
-    assert ACTION_CODES[kind] in {*EVENTS, *NOTES}  # a code the filing buttons take
+    assert ACTION_CODES[kind] in PRESSES  # a code the filing buttons take
 
 
 def test_the_calendar_file_has_an_event_for_every_deadline_kind(
@@ -104,7 +105,7 @@ def test_cancelling_cancels_every_kind_on_every_step(pack: Pack, cal: WorkdayCal
     )
     decision = decide(
         FilingState(steps, current=2),
-        Action(E.CANCEL, Actor(Role.APPLICANT, "7"), DUE, note="网站已关闭"),
+        Cancel(actor=Actor(Role.APPLICANT, "7"), on=DUE, reason="网站已关闭"),
         pack=pack,
         calendar=cal,
         now=dt.datetime(2026, 12, 21, 4, tzinfo=dt.UTC),
