@@ -36,7 +36,7 @@ from models.repo import latest_interview
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
 from rules.deadlines import compute_deadline
 from rules.enums import DocumentKind, FilingStatus, PeriodKind
-from rules.events import Cancel
+from rules.events import RECORD_ICON, Cancel
 from rules.filing_life import (
     STATUS_LABELS,
     Actor,
@@ -422,6 +422,8 @@ def record_icon(
             to_status=filing.status,
             reason="已放置备案图标",
             at=now,
+            event=RECORD_ICON,
+            data={"on": on.isoformat()},
         )
         session.add(event)
         stop_reminders(session, filing_id, ReminderKind.ICON)

@@ -98,6 +98,8 @@ def apply_decision(
         to_status=decision.to_status,
         reason=decision.reason,
         at=now,
+        event=decision.event,
+        data=decision.data,
     )
     session.add(filing)
     session.add(event)
