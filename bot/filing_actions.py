@@ -47,6 +47,8 @@ from rules.filing_life import (
     Refusal,
     ReminderChange,
     Role,
+    amendable,
+    awaits_online,
     change_since,
     changeable,
     decide,
@@ -218,7 +220,7 @@ def reopening(
             if not changeable(state):
                 return Reopening(not_changeable(state.status))
             return Reopening(None, change_since(state))
-        if state.step.status is FilingStatus.RETURNED:
+        if amendable(state):
             return Reopening(None)
         return Reopening(NOT_AMENDABLE)
 
@@ -347,7 +349,7 @@ def record_online(
             or (applicant.channel, applicant.external_id) != (channel, external_id)
         ):
             return NOT_YOURS
-        if filing.connection_date is not None or filing.status is not FilingStatus.PREPARED:
+        if not awaits_online(state_of(filing)):
             return ONLINE_ALREADY
         data = {**filing.data, "connection_date": on.isoformat(), "planned_online_date": None}
         filing.data = data

@@ -125,6 +125,18 @@ def change_since(state: FilingState) -> dt.date | None:
     return min(certified) if certified else None
 
 
+def amendable(state: FilingState) -> bool:
+    """Say whether the applicant may fix the filing's answers ("修改信息"): only while the
+    step in progress is returned for rectification."""
+    return state.step.status is S.RETURNED
+
+
+def awaits_online(state: FilingState) -> bool:
+    """Say whether the site's going online may be recorded: it had no connection date when
+    confirmed (not online yet) and nothing is submitted."""
+    return state.status is S.PREPARED and state.connection_date is None
+
+
 def not_changeable(status: FilingStatus) -> Text:
     """Say why a filing in `status` cannot report a change."""
     if status is S.CANCELLED:

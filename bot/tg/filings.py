@@ -52,6 +52,8 @@ from rules.filing_life import (
     SELF_REPORT_LABELS,
     Role,
     acting_step,
+    amendable,
+    awaits_online,
     changeable,
     next_actions,
 )
@@ -223,13 +225,13 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
         if self_report and e not in own and label == EVENT_LABELS[e]:
             label = SELF_REPORT_LABELS.get(e, label)  # the applicant records the bureau's word
         buttons.append((label.get(lang), code))
-    if state.step.status is FilingStatus.RETURNED:
+    if amendable(state):
         buttons.insert(0, (AMEND_LABEL.get(lang), AMEND))
     if changeable(state):
         buttons.insert(0, (CHANGE_LABEL.get(lang), CHANGE))
     if icon_due(state):
         buttons.insert(0, (ICON_LABEL.get(lang), ICON_PLACED))
-    if state.status is FilingStatus.PREPARED and filing.connection_date is None:
+    if awaits_online(state):
         buttons.insert(0, (ONLINE_LABEL.get(lang), ONLINE))
     buttons.append((RESEND_LABEL.get(lang), RESEND))
     if state.status is not FilingStatus.CANCELLED:
