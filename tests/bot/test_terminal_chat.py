@@ -76,7 +76,7 @@ def test_word_writes_editable_copies_of_the_forms_beside_the_pdfs(tmp_path: Path
 
 
 def test_input_ending_midway_exits_0_and_the_next_run_resumes(tmp_path: Path) -> None:
-    first = _chat(tmp_path, [said for said, _ in INDIVIDUAL[:5]], "--as", "blogger")
+    first = _chat(tmp_path, [said for said, _ in INDIVIDUAL.until("credential")], "--as", "blogger")
     assert first.returncode == 0, first.stderr
     assert "你的证件号码" in first.stdout
     second = _chat(tmp_path, ["1"], "--as", "blogger")
