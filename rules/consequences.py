@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from rules.deadlines import compute_deadline
 from rules.enums import FilingStatus, PeriodKind
 from rules.events import (
     EVENT_LABELS,
@@ -19,14 +20,15 @@ from rules.events import (
     Event,
     PassInitial,
     ReceiveMaterials,
+    ReportChange,
     Resubmit,
     Return,
     Submit,
 )
-from rules.filing_state import FilingState, StepState, due_of
+from rules.filing_state import CHANGEABLE, FilingState, StepState, due_of
 from rules.lifecycle import FilingEvent as E
 from rules.pack import Pack
-from rules.plan import date_text
+from rules.plan import change_period_text, date_text
 from rules.reminder_kinds import ReminderKind
 from rules.text import Text, t
 from rules.workdays import WorkdayCalendar
@@ -72,6 +74,7 @@ class Moved:
     was: FilingStatus
     pack: Pack
     cal: WorkdayCalendar
+    today: dt.date  # the day the days left are counted from
 
 
 Effects = tuple[list[Notice], list[ReminderChange]]
@@ -324,6 +327,61 @@ def _cancelled(event: Cancel, moved: Moved) -> Effects:
     return notices, reminders
 
 
+def _change_reported(event: ReportChange, moved: Moved) -> Effects:
+    """A change reported: every certified step's bureau gets the written statement by the
+    change's deadline (the applicant is told, this city's reviewers get a card)."""
+    pack, action = moved.pack, event
+    targets = [s for s in moved.before.steps if s.status in CHANGEABLE]
+    due = compute_deadline(PeriodKind.CHANGE, event.on, pack, moved.cal)
+    left = (due.due - moved.today).days
+    days_left = (
+        t(f"还剩{left}天", f"{left} days left")
+        if left >= 0
+        else t(f"已逾期{-left}天，请尽快", f"{-left} days overdue: as soon as possible")
+    )
+    within = change_period_text(pack.periods.change_report)
+    bureaus = "、".join(s.bureau.zh for s in targets)
+    bureaus_en = ", ".join(s.bureau.en for s in targets)
+    detail = action.detail or t("", "")
+    estimate = (
+        t(f"\n{due.estimate_note.zh}", f"\n{due.estimate_note.en}")
+        if due.estimate and due.estimate_note
+        else t("", "")
+    )
+    applicant_text = (
+        t(
+            f"已记录变更（变更日期：{_day(action.on).zh}；原因：{action.reason}）：\n{detail.zh}\n"
+            f"请最迟于{_day(due.due).zh}（含当日）向{bureaus}提交"
+            "《网站备案变更情况书面说明》（已发给你，盖章或签字），并在备案系统中修改备案信息"
+            f"（变更之日起{within.zh}，{days_left.zh}）。",
+            f"Change recorded (changed on {_day(action.on).en}; reason: {action.reason}):\n"
+            f"{detail.en}\nOn or before {_day(due.due).en} ({within.en} of the change, "
+            f"{days_left.en}) "
+            f"hand the change report (sent to you; stamped or signed) to {bureaus_en} and update "
+            "the filing in the filing system.",
+        )
+        + estimate
+    )
+    notices = [_update(targets[0].order, applicant_text)]
+    card = action.card_detail or detail
+    if any(s.local for s in targets):
+        notices.append(
+            Notice(
+                Audience.REVIEWERS,
+                "card",
+                t(
+                    f"变更报告（变更日期：{_day(action.on).zh}；原因：{action.reason}；"
+                    f"报告期限：最迟于{_day(due.due).zh}（含当日））\n{card.zh}",
+                    f"Change reported (changed on {_day(action.on).en}; reason: {action.reason}; "
+                    f"report on or before {_day(due.due).en})\n{card.en}",
+                ),
+                next(s.order for s in targets if s.local),
+            )  # no PDF: its rows are unmasked, and the applicant hands it in
+        )
+    reminders = [ReminderChange(K.CHANGE, s.order, due.due) for s in targets]
+    return notices, reminders
+
+
 def _certified_or_change(event: Certify, moved: Moved) -> Effects:
     """Certify: a reported change accepted, or the step certified."""
     if moved.was is S.CHANGE_REPORTED:
@@ -331,7 +389,7 @@ def _certified_or_change(event: Certify, moved: Moved) -> Effects:
     return _certified(event, moved)
 
 
-# Each event's consequences (a reported change is decided whole: rules.filing_life).
+# Each event's consequences.
 CONSEQUENCES: dict[type[Event], Callable[[Any, Moved], Effects]] = {
     Submit: _submitted,
     Resubmit: _submitted,
@@ -340,4 +398,5 @@ CONSEQUENCES: dict[type[Event], Callable[[Any, Moved], Effects]] = {
     ReceiveMaterials: _received,
     Certify: _certified_or_change,
     Cancel: _cancelled,
+    ReportChange: _change_reported,
 }

@@ -30,8 +30,7 @@ from rules.consequences import (
     Notice,
     ReminderChange,
 )
-from rules.deadlines import compute_deadline
-from rules.enums import FilingStatus, PeriodKind
+from rules.enums import FilingStatus
 from rules.events import (
     APPLICANT_EVENTS,
     BUREAU_EVENTS,
@@ -60,8 +59,7 @@ from rules.filing_state import (
 )
 from rules.lifecycle import FilingEvent, allowed_events, next_status
 from rules.pack import Pack
-from rules.plan import change_period_text, date_text
-from rules.reminder_kinds import ReminderKind
+from rules.plan import date_text
 from rules.text import Text, t
 from rules.who_acts import acting_step, next_actions, why_not_allowed
 from rules.workdays import WorkdayCalendar
@@ -97,7 +95,7 @@ __all__ = [  # the filing's life, as the rest of the product imports it
     "steps_of_route",
 ]
 
-S, E, K = FilingStatus, FilingEvent, ReminderKind
+S, E = FilingStatus, FilingEvent
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -162,7 +160,7 @@ def decide(
     if dest is S.CERTIFIED and later:
         current = later[0].order
     new_state = replace(state, steps=steps, current=current)
-    moved = Moved(state, new_state, new_step, step.status, pack, calendar)
+    moved = Moved(state, new_state, new_step, step.status, pack, calendar, today)
     notices, reminders = CONSEQUENCES[type(event)](event, moved)
     audit_reason = event.audit_reason
     if self_reported:
@@ -218,76 +216,16 @@ def _decide_change(
 ) -> Decision | Refusal:
     """A change of the filed information: every certified step's bureau is told (its status
     becomes change reported); a step not certified yet just takes the new answers."""
-    if action.actor.role is Role.REVIEWER:
-        return Refusal(t("只有申请人能报告变更。", "Only the applicant reports a change."))
-    if not changeable(state):
-        return Refusal(not_changeable(state.status))
-    if action.on > today:
-        return Refusal(t("变更日期不能在将来。", "The change date cannot be in the future."))
-    if not action.reason.strip():
-        return Refusal(t("请写明变更原因。", "Give the reason for the change."))
-    due = compute_deadline(PeriodKind.CHANGE, action.on, pack, cal)
-    targets = [s for s in state.steps if s.status in CHANGEABLE]
-    since = change_since(state)
-    if since is not None and action.on < since:
-        first = _day(since)
-        return Refusal(
-            t(
-                f"变更日期不能早于备案完成的日期（{first.zh}）：之前的变化已包含在备案中。",
-                f"The change date cannot be before the filing was certified ({first.en}).",
-            )
-        )
+    refusal = _change_refused(state, action, today)
+    if refusal is not None:
+        return refusal
     steps = []
     for s in state.steps:
-        dest = next_status(s.status, E.REPORT_CHANGE) if s in targets else None
+        dest = next_status(s.status, E.REPORT_CHANGE) if s.status in CHANGEABLE else None
         steps.append(replace(s, status=dest) if dest is not None else s)
     after = replace(state, steps=tuple(steps))
-    left = (due.due - today).days
-    days_left = (
-        t(f"还剩{left}天", f"{left} days left")
-        if left >= 0
-        else t(f"已逾期{-left}天，请尽快", f"{-left} days overdue: as soon as possible")
-    )
-    within = _within(pack)
-    bureaus = "、".join(s.bureau.zh for s in targets)
-    bureaus_en = ", ".join(s.bureau.en for s in targets)
-    detail = action.detail or t("", "")
-    estimate = (
-        t(f"\n{due.estimate_note.zh}", f"\n{due.estimate_note.en}")
-        if due.estimate and due.estimate_note
-        else t("", "")
-    )
-    applicant_text = (
-        t(
-            f"已记录变更（变更日期：{_day(action.on).zh}；原因：{action.reason}）：\n{detail.zh}\n"
-            f"请最迟于{_day(due.due).zh}（含当日）向{bureaus}提交"
-            "《网站备案变更情况书面说明》（已发给你，盖章或签字），并在备案系统中修改备案信息"
-            f"（变更之日起{within.zh}，{days_left.zh}）。",
-            f"Change recorded (changed on {_day(action.on).en}; reason: {action.reason}):\n"
-            f"{detail.en}\nOn or before {_day(due.due).en} ({within.en} of the change, "
-            f"{days_left.en}) "
-            f"hand the change report (sent to you; stamped or signed) to {bureaus_en} and update "
-            "the filing in the filing system.",
-        )
-        + estimate
-    )
-    notices = [_update(targets[0].order, applicant_text)]
-    card = action.card_detail or detail
-    if any(s.local for s in targets):
-        notices.append(
-            Notice(
-                Audience.REVIEWERS,
-                "card",
-                t(
-                    f"变更报告（变更日期：{_day(action.on).zh}；原因：{action.reason}；"
-                    f"报告期限：最迟于{_day(due.due).zh}（含当日））\n{card.zh}",
-                    f"Change reported (changed on {_day(action.on).en}; reason: {action.reason}; "
-                    f"report on or before {_day(due.due).en})\n{card.en}",
-                ),
-                next(s.order for s in targets if s.local),
-            )  # no PDF: its rows are unmasked, and the applicant hands it in
-        )
-    reminders = [ReminderChange(K.CHANGE, s.order, due.due) for s in targets]
+    moved = Moved(state, after, state.step, state.status, pack, cal, today)
+    notices, reminders = CONSEQUENCES[ReportChange](action, moved)
     return Decision(
         state=after,
         from_status=state.status,
@@ -302,9 +240,24 @@ def _decide_change(
     )
 
 
-def _within(pack: Pack) -> Text:
-    return change_period_text(pack.periods.change_report)
-
-
-def _update(order: int, text: Text, attach: tuple[str, ...] = ()) -> Notice:
-    return Notice(Audience.APPLICANT, "update", text, order, attach)
+def _change_refused(state: FilingState, action: ReportChange, today: dt.date) -> Refusal | None:
+    """Say why a change cannot be reported: not the applicant, nothing certified (or
+    cancelled), dated in the future or before the certification, no reason given."""
+    if action.actor.role is Role.REVIEWER:
+        return Refusal(t("只有申请人能报告变更。", "Only the applicant reports a change."))
+    if not changeable(state):
+        return Refusal(not_changeable(state.status))
+    if action.on > today:
+        return Refusal(t("变更日期不能在将来。", "The change date cannot be in the future."))
+    if not action.reason.strip():
+        return Refusal(t("请写明变更原因。", "Give the reason for the change."))
+    since = change_since(state)
+    if since is not None and action.on < since:
+        first = _day(since)
+        return Refusal(
+            t(
+                f"变更日期不能早于备案完成的日期（{first.zh}）：之前的变化已包含在备案中。",
+                f"The change date cannot be before the filing was certified ({first.en}).",
+            )
+        )
+    return None

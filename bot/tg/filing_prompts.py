@@ -161,20 +161,30 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             lang=lang,
         )
     )
+    await _answered(context, message, event, outcome, f"F{filing_id}.{version}.{code}", lang)
+    return True
+
+
+async def _answered(
+    context: BotContext, message: Message, event: Event, outcome: Any, ref: str, lang: Lang
+) -> None:
+    """Reply to a typed answer: done (then the notices and a cancellation's statement go), or
+    refused — a bad 公安备案号 on a filing that did not move is asked for again at once."""
+    services = services_of(context)
     if outcome.refusal is not None:
-        log.info("filing %s: reply by user %s refused", filing_id, user.id)
+        filing_id, version = (int(n) for n in ref[1:].split(".")[:2])
+        user = message.from_user.id if message.from_user else None
+        log.info("filing %s: reply by user %s refused", filing_id, user)
         moved = outcome.decision is None and moved_on(services, filing_id, version)
-        if isinstance(event, Certify) and not moved:  # a bad number: asked again at once
-            ref = f"F{filing_id}.{version}.{code}"
+        if isinstance(event, Certify) and not moved:
             await ask_typed(context, message.chat.id, ref, lang, outcome.refusal.get(lang))
-            return True
+            return
         await reply(context.bot, message, outcome.refusal.get(lang))
-        return True
+        return
     await reply(context.bot, message, f"✔ {event.label.get(lang)}")
     if outcome.delivery is not None:  # the cancellation's written statement
         await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
-    return True
 
 
 def _typed_event(code: str, text: str, actor: Actor, today: dt.date) -> Event | Text:

@@ -20,7 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.deliveries import is_individual
-from bot.filing_actions import describe
+from bot.filing_status import describe
 from bot.reviewers import notice_refused
 from bot.tg import ui
 from bot.tg.delivery import (
@@ -371,32 +371,8 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
     for row_id, chat_id, payload, filing, lang in jobs:
         if chat_id is None or filing is None or row_id is None:
             continue
-        text = Text.model_validate(payload["text"])
         try:
-            if payload.get("kind") == "card":
-                card_lang: Lang = "zh"  # the bureau reads Chinese
-                head, *detail = text.get(card_lang).split("\n")
-                lines = [f"【{head}】", *detail, *filing_lines(
-                    filing, services, card_lang, masked=True)]  # fmt: skip
-                markup = _keyboard(
-                    filing,
-                    chat_id,
-                    services.button_key,
-                    _reviewer_buttons(filing, reviewers, card_lang),
-                )
-                await send_text(bot, chat_id, "\n".join(lines), markup)
-            else:
-                markup = _keyboard(
-                    filing, chat_id, services.button_key, _applicant_buttons(filing, reviewers,
-                                                                             lang)
-                )  # fmt: skip
-                await send_text(bot, chat_id, text.get(lang), markup)
-            # A card carries masked data only (a review group reads it): its PDFs, with full
-            # numbers, are sent privately to the reviewer who asks (私发PDF).
-            attach = [] if payload.get("kind") == "card" else payload.get("attach") or []
-            for kind, individual, name, content in _stored(engine, filing.id, attach):
-                what = caption(kind, individual=individual)
-                await send_document(bot, chat_id, content, name, what.get(lang))
+            await _send_notice(services, bot, chat_id, payload, filing, lang, reviewers)
         except Forbidden as exc:  # blocked, never written to, or removed from the group
             await asyncio.to_thread(
                 notice_refused, engine, row_id, chat_id, payload, exc.message, now,
@@ -418,6 +394,36 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
             outbox.finish(session, row_id, status=OutboxStatus.SENT, now=services.clock())
             if payload.get("kind") == "card":
                 mark_reached(session, chat_id)  # a chat once refused takes cards again
+
+
+async def _send_notice(
+    services: Services,
+    bot: Any,
+    chat_id: int,
+    payload: dict[str, Any],
+    filing: Filing,
+    lang: Lang,
+    reviewers: bool,
+) -> None:
+    """Send one notice: a card (in Chinese, with the reviewers' buttons) or the applicant's
+    update (with theirs), then the documents it attaches."""
+    text = Text.model_validate(payload["text"])
+    card = payload.get("kind") == "card"
+    if card:
+        head, *detail = text.get("zh").split("\n")  # the bureau reads Chinese
+        lines = [f"【{head}】", *detail, *filing_lines(filing, services, "zh", masked=True)]
+        buttons = _reviewer_buttons(filing, reviewers, "zh")
+        markup = _keyboard(filing, chat_id, services.button_key, buttons)
+        await send_text(bot, chat_id, "\n".join(lines), markup)
+    else:
+        buttons = _applicant_buttons(filing, reviewers, lang)
+        markup = _keyboard(filing, chat_id, services.button_key, buttons)
+        await send_text(bot, chat_id, text.get(lang), markup)
+    for kind, _, name, content in _stored(
+        services.db.engine, filing.id, payload.get("attach") or []
+    ):
+        what = reviewer_caption(kind) if card else caption(kind, individual=False)
+        await send_document(bot, chat_id, content, name, what.get("zh" if card else lang))
 
 
 def _stored(
