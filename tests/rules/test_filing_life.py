@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 import pytest
 
 from rules.enums import FilingStatus as S
-from rules.events import EVENT_TYPES, Event, ReportChange
+from rules.events import BUREAU_EVENTS, EVENT_TYPES, Event, ReportChange
 from rules.filing_life import (
     Actor,
     Audience,
@@ -72,8 +72,7 @@ def test_every_status_and_event_is_decided_by_the_lifecycle(
     pack: Pack, status: S, event: E
 ) -> None:
     state = FilingState((StepState(1, True, LOCAL.bureau, status),))
-    actor = REVIEWER if event in (E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS,
-                                  E.CERTIFY) else APPLICANT  # fmt: skip
+    actor = REVIEWER if event in BUREAU_EVENTS else APPLICANT
     result = go(
         pack,
         state,
