@@ -198,7 +198,8 @@ def filings_show(filing_id: Annotated[int, typer.Argument()], as_json: JsonOpt =
     lines = [f"#{shown['id']}  {shown['site_name']}  {shown['status']}"]
     lines += [f"  第{s['order']}步 {s['bureau']['zh']}: {s['status']}" for s in shown["steps"]]
     lines += [
-        f"  {e['at']}  {e['actor']}  {e['from'] or '-'} → {e['to']}  {e['reason'] or ''}"
+        f"  {e['at']}  {e['actor']}  {e['event'] or '?'}: {e['from'] or '-'} → {e['to']}  "
+        f"{e['reason'] or ''}"
         for e in shown["events"]
     ]
     lines.append("history:")

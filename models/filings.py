@@ -392,6 +392,8 @@ def filing_json(session: Session, filing: Filing) -> dict[str, Any]:
                 "from": e.from_status.value if e.from_status else None,
                 "to": e.to_status.value,
                 "reason": e.reason,
+                "event": e.event,  # rules.events: which event (None: an older row not known)
+                "data": e.data,  # the event's own data (None: not kept before issue 27)
             }
             for e in events
         ],

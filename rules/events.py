@@ -216,6 +216,11 @@ class ReportChange(Event):
         """The change's reason."""
         return f"变更：{self.reason}"
 
+    def data(self) -> dict[str, Any]:
+        """The reason and what changed as reviewers read it (personal numbers masked): the
+        values themselves are in the filing's version history, not copied here."""
+        return {k: v for k, v in super().data().items() if k != "detail"}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Cancel(Event):

@@ -82,7 +82,10 @@ def test_an_events_data_is_what_its_audit_row_keeps(kind: type[Event]) -> None:
 
 
 def test_a_changes_data_keeps_what_changed() -> None:
-    change = ReportChange(actor=WHO, on=dt.date(2026, 12, 1), reason="换服务器",
-                          detail=t("• IP", "• IP"))  # fmt: skip
-    assert change.data() == {"on": "2026-12-01", "reason": "换服务器",
-                             "detail": {"zh": "• IP", "en": "• IP"}}  # fmt: skip
+    masked = t("• 手机：*******8000", "• Mobile: *******8000")
+    change = ReportChange(actor=WHO, on=dt.date(2026, 12, 1), reason="换手机",
+                          detail=t("• 手机：13800138000", "• Mobile: 13800138000"),
+                          card_detail=masked)  # fmt: skip
+    assert change.data() == {"on": "2026-12-01", "reason": "换手机",  # the masked lines only
+                             "card_detail": {"zh": "• 手机：*******8000",
+                                             "en": "• Mobile: *******8000"}}  # fmt: skip

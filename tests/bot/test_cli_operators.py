@@ -150,6 +150,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     assert json.loads(run(url, "filings", "list", "--bureau", "outside", "--json")[1]) == []
     shown = json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])
     assert [e["to"] for e in shown["events"]] == ["prepared", "submitted"]
+    assert [e["event"] for e in shown["events"]] == ["prepare", "submit"]
     # one audit name per applicant: the one who filed and the one who submitted are the same
     assert shown["events"][0]["actor"] == shown["events"][1]["actor"]
     assert shown["steps"][0]["submitted_on"] == "2026-11-30"
