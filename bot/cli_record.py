@@ -142,7 +142,7 @@ def filings_record(
             operator,
             day,
             step=step,
-            reasons=tuple(r.strip()[:500] for r in reason or () if r.strip()),
+            reasons=tuple(r.strip() for r in reason or () if r.strip()),
             psb_number=psb_number,
             certificate=(certificate or "").strip()[:64] or None,
         )

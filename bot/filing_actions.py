@@ -117,7 +117,11 @@ def act(
     reply: Callable[[tuple[int, ...], int | None], list[Any] | None] | None = None,
 ) -> Outcome:
     """Apply `event` (by its actor) to a filing, or refuse it (see the module). `holder`: the
-    instance that sends a cancellation's statement right away (else the sweep sends it)."""
+    instance that sends a cancellation's statement right away (else the sweep sends it).
+
+    `inbox`: the update that asked, marked done in the same transaction, with what `reply`
+    plans to send (given the notices and the delivery): a crash after the commit neither loses
+    the replies nor handles the update again (it would be refused as "already handled")."""
     now = clock()
     reviewer_set = reviewers.ids(engine)
     review_chats = reviewers.chats(engine)

@@ -38,6 +38,7 @@ from bot.tg.filings import (
     MATERIALS_HANDED,
     ONLINE,
     OWN_REASON,
+    PDFS,
     REASON_CODES,
     RESEND,
     _keyboard,
@@ -45,9 +46,13 @@ from bot.tg.filings import (
     applicant_view,
     deliver_notices,
     filing_lines,
+    handled,
+    notices_plan,
     parse_asking,
     resend_documents,
 )
+from bot.tg.inbox import Ticket, current_ticket
+from bot.tg.review_pdfs import send_pdfs_privately
 from bot.tg.services import BotContext, Services, services_of
 from bot.tg.word import WORD, send_word_copies
 from models.db import session_scope
@@ -101,15 +106,17 @@ Handler = Callable[[Pressed], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Press:
-    """What a button code does: the event it records (None: an applicant's note) and how."""
+    """What a button code does: the event it records (None: a note) and how; `reviewers`: a
+    note for the reviewers alone (私发PDF)."""
 
     event: type[Event] | None
     handler: Handler
+    reviewers: bool = False
 
     @property
     def bureau(self) -> bool:
-        """Say whether it records a bureau's outcome (then a reviewer may press it)."""
-        return self.event is not None and self.event.by_bureau
+        """Say whether a reviewer presses it as a reviewer (a bureau's outcome, or theirs)."""
+        return self.reviewers or (self.event is not None and self.event.by_bureau)
 
 
 async def on_filing_button(
@@ -136,6 +143,10 @@ async def on_filing_button(
         await answer(query, ui.DEAD_BUTTON.get(lang))
         return
     pressed = Pressed(context, query, message, parsed[0], parsed[1], role, lang, code)
+    if press.reviewers and role is not Role.REVIEWER:
+        log.info("filing button refused: user %s pressed %s, not a reviewer", user.id, code)
+        await answer(query, NOT_A_REVIEWER.get(lang), True)
+        return
     if press.event is not None and not await _may_act(pressed, press.event.trigger):
         log.info("filing button refused: user %s may not %s", user.id, press.event.trigger)
         refusal = NOT_A_REVIEWER if role is Role.APPLICANT and press.bureau else _NOT_NOW
@@ -152,7 +163,11 @@ async def _act_now(pressed: Pressed, event: Event | None = None) -> None:
         kind = PRESSES[pressed.code].event
         assert kind is not None  # an event's press
         event = make_event(kind.trigger, pressed.actor, services.context().today)
-    outcome = await _acted(pressed, event)
+    ticket = current_ticket()
+    outcome = await _acted(pressed, event, ticket=ticket)
+    if handled(ticket, outcome):  # another instance answered it already
+        await answer(query)
+        return
     if outcome.refusal is not None:
         log.info("filing %s: %s by user %s refused", pressed.filing_id, event.trigger.value,
                  query.from_user.id)  # fmt: skip
@@ -166,9 +181,12 @@ async def _act_now(pressed: Pressed, event: Event | None = None) -> None:
     await deliver_notices(services, pressed.context.bot, outcome.notices)
 
 
-async def _acted(pressed: Pressed, event: Event, *, of_version: bool = True) -> Any:
+async def _acted(
+    pressed: Pressed, event: Event, *, of_version: bool = True, ticket: Ticket | None = None
+) -> Any:
     """Apply `event` through `act` (off the event loop), on the version the button showed
-    unless not `of_version`; return its outcome."""
+    unless not `of_version`; with the update's `ticket`, its inbox row is marked done in the
+    same transaction, with the notices to send (bot.tg.inbox); return its outcome."""
     services = pressed.services
     return await asyncio.to_thread(
         lambda: act(
@@ -180,6 +198,8 @@ async def _acted(pressed: Pressed, event: Event, *, of_version: bool = True) -> 
             reviewers=services.reviewers,
             applicant_external_id=str(pressed.query.from_user.id),
             expected_version=pressed.version if of_version else None,
+            inbox=ticket.key if ticket is not None else None,
+            reply=notices_plan,
         )
     )
 
@@ -285,6 +305,11 @@ async def _materials_handed(pressed: Pressed) -> None:
     await edit_buttons(pressed.context.bot, pressed.message.chat.id, pressed.message.message_id)
 
 
+async def _pdfs(pressed: Pressed) -> None:
+    """A card's 私发PDF: the filing's PDFs with full numbers to the reviewer's private chat."""
+    await send_pdfs_privately(pressed.context, pressed.query, pressed.filing_id, pressed.lang)
+
+
 async def _owned_or_refused(pressed: Pressed) -> bool:
     """Say whether the presser owns the filing (else the button is answered as dead)."""
     if await _owns(pressed):
@@ -313,6 +338,7 @@ PRESSES: dict[str, Press] = {
     ICON_PLACED: Press(None, _icon_placed),
     MATERIALS_HANDED: Press(None, _materials_handed),
     ONLINE: Press(None, _ask),
+    PDFS: Press(None, _pdfs, reviewers=True),
 }
 
 

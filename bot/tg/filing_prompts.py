@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+from functools import partial
 from typing import Any
 
 from telegram import ForceReply, Message, Update
@@ -26,8 +27,11 @@ from bot.tg.filings import (
     OWN_REASON,
     deliver_notices,
     filing_lines,
+    handled,
+    notices_plan,
     send_status,
 )
+from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, Services, services_of
 from dialogs.changing import read_cancellation
 from models.db import session_scope
@@ -38,7 +42,7 @@ from rules.enums import FilingStatus
 from rules.events import Cancel, Certify, Event, Return
 from rules.filing_life import EVENT_LABELS, Actor, Role
 from rules.lifecycle import FilingEvent as E
-from rules.text import Lang, Text, t
+from rules.text import REASON_LIMIT, Lang, Text, t
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +147,16 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         await reply(context.bot, message, (await _online(services, filing_id, user.id,
                                                           text)).get(lang))  # fmt: skip
         return True
+    ref = f"F{filing_id}.{version}.{code}"
+    if code == OWN_REASON and len(text) > REASON_LIMIT:  # never cut: half a reason reads whole
+        await ask_typed(context, message.chat.id, ref, lang, _too_long(len(text)).get(lang))
+        return True
     event = _typed_event(code, text, Actor(role, str(user.id)), today)
     if isinstance(event, Text):
         await reply(context.bot, message, event.get(lang))
         return True
+    ticket = current_ticket()
+    plan = partial(_reply_plan, f"✔ {event.label.get(lang)}")
     outcome = await asyncio.to_thread(
         lambda: act(
             services.db.engine,
@@ -159,10 +169,29 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             expected_version=version,
             holder=services.holder,
             lang=lang,
+            inbox=ticket.key if ticket is not None else None,
+            reply=plan,
         )
     )
-    await _answered(context, message, event, outcome, f"F{filing_id}.{version}.{code}", lang)
+    if not handled(ticket, outcome):  # else another instance answered it already
+        await _answered(context, message, event, outcome, ref, lang)
     return True
+
+
+def _reply_plan(said: str, notices: tuple[int, ...], delivery: int | None) -> list[Any]:
+    """What a typed answer sends once recorded, stored with its commit (bot.tg.inbox): the ✔,
+    a cancellation's statement, the notices."""
+    documents = [{"op": "documents", "delivery": delivery}] if delivery is not None else []
+    replies = {"op": "replies", "replies": [{"text": said}]}
+    return [replies, *documents, *(notices_plan(notices, delivery) or [])]
+
+
+def _too_long(length: int) -> Text:
+    return t(
+        f"退回原因最多{REASON_LIMIT}字（这次是{length}字），还没有记录。请精简后再回复。",
+        f"A return's reasons take at most {REASON_LIMIT} characters (these have {length}); "
+        "nothing was recorded. Please shorten them and reply again.",
+    )
 
 
 async def _answered(
@@ -192,7 +221,7 @@ def _typed_event(code: str, text: str, actor: Actor, today: dt.date) -> Event | 
     date first, if any), or the certificate (公安备案号, then the certificate's number); or
     what is wrong with the words."""
     if code == OWN_REASON:
-        return Return(actor=actor, on=today, reasons=(text[:500],))
+        return Return(actor=actor, on=today, reasons=(text,))  # at most REASON_LIMIT: checked
     if code == CODES[E.CANCEL]:
         read = read_cancellation(text, today)
         if isinstance(read, Text):

@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.deliveries import is_individual
+from bot.filing_actions import Outcome
 from bot.filing_status import describe
 from bot.reviewers import notice_refused
 from bot.tg import ui
@@ -30,10 +31,10 @@ from bot.tg.delivery import (
     send_document,
     send_text,
 )
-from bot.tg.inbox import Ticket, current_ticket
+from bot.tg.inbox import Ticket
 from bot.tg.services import BotContext, Services, services_of
 from bot.tg.word import WORD, offer_word_copies
-from documents.captions import caption, reviewer_caption
+from documents.captions import caption
 from models import outbox
 from models.db import session_scope
 from models.filings import (
@@ -68,7 +69,7 @@ from rules.standing import (
     WORD_LABEL,
     icon_due,
 )
-from rules.text import REASON_LIMIT, Lang, Text, button, t
+from rules.text import Lang, Text, button, t
 
 log = logging.getLogger(__name__)
 PREFIX = "F"
@@ -92,6 +93,7 @@ ICON_PLACED = "ic"  # a reminder's 已放置图标: the icon reminders stop
 MATERIALS_HANDED = "sm"  # a reminder's 已送材料: recorded (self-reported) or its reminders stop
 CALENDAR = "ics"  # the filing's deadlines as a calendar file
 ONLINE = "on"  # a site not online yet went online (its 30 days start): the date, in reply
+PDFS = "pdf"  # reviewers: the filing's PDFs (full ID numbers), sent to the presser privately
 NOTES = (RESEND, WORD, ICON_PLACED, MATERIALS_HANDED, CALENDAR, ONLINE)
 # What a reminder's button records (rules.reminder_kinds.PressAction.records), as a code.
 PRESS_CODES = {"submit": CODES[E.SUBMIT], "materials_handed": MATERIALS_HANDED,
@@ -167,49 +169,6 @@ def _reviewer_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple
 
 
 PDFS_LABEL = button("私发PDF给我", "Send me the PDFs privately")
-_REVIEW_PDFS = ("filing-form", "responsibility")  # what the applicant filed, to check
-_PDFS_SENT = t("PDF 已私发给你（含完整证件号码，已记录查看）。",
-               "The PDFs were sent to you privately (with full ID numbers; logged).")  # fmt: skip
-_PDFS_BLOCKED = t(
-    "无法私发：请先在与本机器人的私聊中发送 /start，再按此按钮。",
-    "Cannot send privately: send /start to this bot in a private chat first, then press again.",
-)
-_NO_PDFS = t("这份备案还没有生成的 PDF。", "This filing has no generated PDFs yet.")
-
-
-async def _send_pdfs_privately(context: BotContext, query: Any, filing_id: int, lang: Lang) -> None:
-    """A registered reviewer's 私发PDF: the filing's PDFs with full numbers to their private
-    chat (never to the group), each sending logged with who and when (the desk's log of
-    numbers shown, `console_reveal`, field "pdf:<kind>")."""
-    services = services_of(context)
-    engine = services.db.engine
-    user = query.from_user
-    stored = await asyncio.to_thread(_stored, engine, filing_id, list(_REVIEW_PDFS))
-    if not stored:
-        await answer(query, _NO_PDFS.get(lang), True)
-        return
-    try:
-        for kind, _, name, content in stored:
-            what = reviewer_caption(kind).get("zh")
-            await send_document(context.bot, user.id, content, name, what)
-    except Forbidden:
-        log.warning("filing %s: PDFs not sent to reviewer %s (403: no private chat)", filing_id,
-                    user.id)  # fmt: skip
-        await answer(query, _PDFS_BLOCKED.get(lang), True)
-        return
-
-    def record() -> None:
-        with session_scope(engine) as session:
-            for kind, *_ in stored:
-                field = f"pdf:{kind.value}"
-                at = services.clock()
-                session.add(
-                    ConsoleReveal(filing_id=filing_id, reviewer_id=user.id, field=field, at=at)
-                )
-
-    await asyncio.to_thread(record)
-    log.info("filing %s: PDFs sent privately to reviewer %s", filing_id, user.id)
-    await answer(query, _PDFS_SENT.get(lang), True)
 
 
 def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tuple[str, str]]:
@@ -313,7 +272,7 @@ async def resend_documents(context: BotContext, chat_id: int, filing_id: int) ->
     services = services_of(context)
     every = [k.value for k in DocumentKind]
     lang = await asyncio.to_thread(_applicant_lang, services, filing_id)
-    for kind, individual, name, content in _stored(services.db.engine, filing_id, every):
+    for kind, individual, name, content in stored_pdfs(services.db.engine, filing_id, every):
         what = caption(kind, individual=individual).get(lang)
         await send_document(context.bot, chat_id, content, name, what)
 
@@ -419,14 +378,29 @@ async def _send_notice(
         buttons = _applicant_buttons(filing, reviewers, lang)
         markup = _keyboard(filing, chat_id, services.button_key, buttons)
         await send_text(bot, chat_id, text.get(lang), markup)
-    for kind, _, name, content in _stored(
-        services.db.engine, filing.id, payload.get("attach") or []
-    ):
-        what = reviewer_caption(kind) if card else caption(kind, individual=False)
-        await send_document(bot, chat_id, content, name, what.get("zh" if card else lang))
+    # A card carries masked data only (a review group reads it): its PDFs, with full
+    # numbers, are sent privately to the reviewer who asks (私发PDF).
+    attach = [] if card else payload.get("attach") or []
+    for kind, individual, name, content in stored_pdfs(services.db.engine, filing.id, attach):
+        what = caption(kind, individual=individual)
+        await send_document(bot, chat_id, content, name, what.get(lang))
 
 
-def _stored(
+def notices_plan(notices: tuple[int, ...], _delivery: int | None) -> list[Any] | None:
+    """What a reviewer's (or an applicant's) action sends after its commit, stored with it."""
+    return [{"op": "notices", "ids": list(notices)}] if notices else None
+
+
+def handled(ticket: Ticket | None, outcome: Outcome) -> bool:
+    """Note on the update's ticket that `act` marked it done (with its replies, to clear once
+    sent); True when another instance had handled it already (nothing to say)."""
+    if ticket is not None and (outcome.done or outcome.repeated):
+        ticket.done = True
+        ticket.replies = outcome.done
+    return outcome.repeated
+
+
+def stored_pdfs(
     engine: Any, filing_id: int | None, kinds: list[str]
 ) -> list[tuple[DocumentKind, bool, str, bytes]]:
     """Return the filing's latest stored PDFs (not its Word copies) of `kinds` in order:

@@ -71,7 +71,7 @@ def test_each_audit_row_names_its_event_and_keeps_its_data(engine: sa.Engine) ->
 
 
 def test_the_migration_backfills_older_rows_from_their_statuses(db_url: str) -> None:
-    migrate.upgrade(db_url, "0013_console")
+    migrate.upgrade(db_url, "0014_durable_replies")
     engine = make_engine(db_url)
     with session_scope(engine) as session:
         who = get_or_create_applicant(session=session, channel="telegram", external_id="1")

@@ -6,8 +6,8 @@ lifecycle trigger's value, "prepare" for a new filing, "record_icon") and keeps 
 Older rows are backfilled from their statuses (and, where the status stayed, from the reason
 the code wrote); their data stays NULL, as it was never kept.
 
-Revision ID: 0014_lifecycle_event
-Revises: 0013_console
+Revision ID: 0015_lifecycle_event
+Revises: 0014_durable_replies
 Create Date: 2026-12-07 09:00:00
 """
 from typing import Sequence, Union
@@ -15,13 +15,13 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0014_lifecycle_event'
-down_revision: Union[str, None] = '0013_console'
+revision: str = '0015_lifecycle_event'
+down_revision: Union[str, None] = '0014_durable_replies'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), 'postgresql')
-# The event that moves a filing into each status (rules.lifecycle), as it was in 0013.
+# The event that moves a filing into each status (rules.lifecycle), as it was in 0014.
 INTO = {
     'submitted': 'submit',
     'initial_review_passed': 'pass_initial_review',
