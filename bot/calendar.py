@@ -12,15 +12,11 @@ from icalendar import Alarm, Calendar, Event
 from dialogs.model import Context
 from models.filings import state_of
 from models.tables import Filing
-from rules.text import Text, t
+from rules.reminder_kinds import KINDS, ReminderKind
+from rules.text import t
 
-_SUMMARIES: dict[str, Text] = {
-    "filing": t("网站安全备案提交截止", "Website security filing due"),
-    "materials": t("送盖章材料截止", "Stamped materials due"),
-    "initial_review": t("网安部门初审期限", "Initial review due (bureau)"),
-    "re_review": t("网安部门复审期限", "Re-review due (bureau)"),
-    "change": t("变更报告截止", "Change report due"),
-}
+# Each deadline kind's line (rules.reminder_kinds): a kind counted from a day has none.
+_SUMMARIES = {kind: s.calendar for kind, s in KINDS.items() if s.calendar is not None}
 
 
 def calendar_of(
@@ -36,7 +32,7 @@ def calendar_of(
     cal.add("x-wr-calname", name.en if lang == "en" else name.zh)
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     for kind, step, day in dates:
-        summary = _SUMMARIES.get(kind)
+        summary = _SUMMARIES.get(ReminderKind(kind))
         if summary is None:
             continue
         bureau = bureaus.get(step)

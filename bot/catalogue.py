@@ -2,12 +2,13 @@
 
 Texts are defined beside the code that says them (`rules.text.t`, `dialogs/texts.py`,
 `questions.yaml`); this walks every module of ours for the texts it defines at module level
-(in dicts and tuples too) and the interview's questions, so a check can read them all.
+(in dicts, tuples and records too) and the interview's questions, so a check can read them all.
 Sentences made at run time from a template are found through their template.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Iterator
@@ -26,6 +27,9 @@ def _texts_in(value: object, name: str) -> Iterator[tuple[str, Text]]:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _texts_in(item, f"{name}[{index}]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):  # a kind's record
+        for found in dataclasses.fields(value):
+            yield from _texts_in(getattr(value, found.name), f"{name}.{found.name}")
 
 
 def catalogue() -> list[tuple[str, Text]]:

@@ -33,8 +33,8 @@ from rules.answers import FilingAnswers
 from rules.changes import FieldChange, change_deadline, change_rows, diff, flatten, route_advice
 from rules.deadlines import Deadline
 from rules.enums import DocumentKind
-from rules.filing_life import Action, Actor, Refusal, decide
-from rules.lifecycle import FilingEvent
+from rules.events import ReportChange
+from rules.filing_life import Actor, Refusal, decide
 from rules.text import Lang, Text, t
 
 CHANGE_KINDS: tuple[DocumentKind, ...] = (DocumentKind.CHANGE_REPORT, DocumentKind.FILING_FORM)
@@ -90,14 +90,7 @@ def report_change_in(
     )
     reviewers = reviewer_ids(session)
     chats = [review_chat] if review_chat is not None else sorted(reviewers)
-    action = Action(
-        FilingEvent.REPORT_CHANGE,
-        who,
-        on,
-        note=reason.strip(),
-        detail=detail,
-        card_detail=card,
-    )
+    action = ReportChange(actor=who, on=on, reason=reason.strip(), detail=detail, card_detail=card)
     decision = decide(
         state_of(filing),
         action,

@@ -198,7 +198,8 @@ def filings_show(filing_id: Annotated[int, typer.Argument()], as_json: JsonOpt =
     lines = [f"#{shown['id']}  {shown['site_name']}  {shown['status']}"]
     lines += [f"  第{s['order']}步 {s['bureau']['zh']}: {s['status']}" for s in shown["steps"]]
     lines += [
-        f"  {e['at']}  {e['actor']}  {e['from'] or '-'} → {e['to']}  {e['reason'] or ''}"
+        f"  {e['at']}  {e['actor']}  {e['event'] or '?'}: {e['from'] or '-'} → {e['to']}  "
+        f"{e['reason'] or ''}"
         for e in shown["events"]
     ]
     lines.append("history:")
@@ -399,24 +400,16 @@ def filings_cancel(
     from bot.deliveries import prepare_documents, render_in_process
     from bot.filing_actions import act
     from bot.reviewers import reviewers_of
+    from rules.events import Cancel
     from rules.filing_life import Actor, Role
-    from rules.lifecycle import FilingEvent
 
     settings, ctx = _context()
     if not reason.strip():
         typer.echo("--reason: the reason is required", err=True)
         raise typer.Exit(1)
     engine = _engine()
-    outcome = act(
-        engine,
-        filing_id,
-        event=FilingEvent.CANCEL,
-        who=Actor(Role.OPERATOR, "cli"),
-        ctx=ctx,
-        clock=_now,
-        reviewers=reviewers_of(settings),
-        note=reason.strip()[:500],
-    )
+    cancel = Cancel(actor=Actor(Role.OPERATOR, "cli"), on=ctx.today, reason=reason.strip()[:500])
+    outcome = act(engine, filing_id, cancel, ctx=ctx, clock=_now, reviewers=reviewers_of(settings))
     if outcome.refusal is not None:
         _print(as_json, {"id": filing_id, "ok": False, "problems": [outcome.refusal.zh]},
                [outcome.refusal.zh])  # fmt: skip

@@ -98,7 +98,7 @@ def filings_record(
     from models.db import session_scope
     from models.filings import state_of
     from models.tables import Applicant, Filing
-    from rules.filing_life import STATUS_LABELS, Actor, Role
+    from rules.filing_life import STATUS_LABELS, Actor, Role, make_event
 
     settings, ctx = _context()
     language: Lang = lang or settings.beian_lang
@@ -137,20 +137,23 @@ def filings_record(
         wrong = _which_review(state, event, recorded, language)
         if wrong is not None:
             _refuse(filing_id, wrong, as_json)
+        typed = make_event(
+            event,
+            operator,
+            day,
+            step=step,
+            reasons=tuple(r.strip() for r in reason or () if r.strip()),
+            psb_number=psb_number,
+            certificate=(certificate or "").strip()[:64] or None,
+        )
         outcome = act(
             engine,
             filing_id,
-            event=event,
-            who=operator,
+            typed,
             ctx=ctx,
             clock=_now,
             reviewers=reviewers_of(settings),
             expected_version=version,  # what was checked above is what is decided on
-            on=day,
-            step=step,
-            reasons=tuple(r.strip() for r in reason or () if r.strip()),
-            psb_number=psb_number,
-            certificate_number=(certificate or "").strip()[:64] or None,
         )
         if outcome.decision is None:
             _refuse(filing_id, (outcome.refusal.get(language) if outcome.refusal else "refused"),

@@ -47,9 +47,10 @@ from models.interviews import (
     inbox_done,
 )
 from rules.enums import InterviewStatus
+from rules.retention import KEEP_CANCELLED_INTERVIEW
 from rules.text import Lang
 
-KEEP_CANCELLED = dt.timedelta(days=30)
+KEEP_CANCELLED = KEEP_CANCELLED_INTERVIEW  # rules.retention
 WHOLE_ATTEMPTS = 3  # a whole turn conflicts only when another writer creates the applicant
 DISPLAY_NAME_LIMIT = 200
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from bot.deliveries import add_delivery
+from bot.filing_status import describe as describe  # its home since issue 27
 from bot.wx.ids import chat_number
 from dialogs.model import Context
 from models.db import session_scope
@@ -37,26 +38,28 @@ from models.repo import latest_interview
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
 from rules.deadlines import compute_deadline
 from rules.enums import DocumentKind, FilingStatus, PeriodKind
+from rules.events import RECORD_ICON, Cancel
 from rules.filing_life import (
     STATUS_LABELS,
-    Action,
     Actor,
     Audience,
     Decision,
+    Event,
     Notice,
     Refusal,
     ReminderChange,
     Role,
+    amendable,
+    awaits_online,
     change_since,
     changeable,
     decide,
-    next_deadline,
     not_changeable,
 )
-from rules.lifecycle import FilingEvent
-from rules.plan import by_day, date_text
-from rules.standing import deadline_line, icon_due, icon_line, next_step
-from rules.text import Lang, Text, listing, mask_number, t
+from rules.plan import date_text
+from rules.reminder_kinds import ReminderKind
+from rules.standing import icon_due
+from rules.text import Lang, Text, t
 
 NOT_YOURS = t("没有找到这份备案。", "No such filing.")
 
@@ -102,26 +105,19 @@ class Reviewers:
 def act(
     engine: sa.Engine,
     filing_id: int,
+    event: Event,
     *,
-    event: FilingEvent,
-    who: Actor,
     ctx: Context,
     clock: Callable[[], dt.datetime],
     reviewers: Reviewers,
     applicant_external_id: str | None = None,
     expected_version: int | None = None,
-    on: dt.date | None = None,
-    step: int | None = None,
-    reasons: tuple[str, ...] = (),
-    psb_number: str | None = None,
-    certificate_number: str | None = None,
-    note: str | None = None,
     holder: str | None = None,
     lang: Lang = "zh",
     inbox: InboxKey | None = None,
     reply: Callable[[tuple[int, ...], int | None], list[Any] | None] | None = None,
 ) -> Outcome:
-    """Apply `event` by `who` to a filing, or refuse it (see the module). `holder`: the
+    """Apply `event` (by its actor) to a filing, or refuse it (see the module). `holder`: the
     instance that sends a cancellation's statement right away (else the sweep sends it).
 
     `inbox`: the update that asked, marked done in the same transaction, with what `reply`
@@ -133,53 +129,24 @@ def act(
     try:
         with session_scope(engine) as session:
             filing = session.get(Filing, filing_id)
-            if filing is None:
-                return Outcome(None, NOT_YOURS)
-            applicant = session.get(Applicant, filing.applicant_id)
-            if who.role is Role.APPLICANT and (
-                applicant is None or applicant.external_id != applicant_external_id
-            ):
-                return Outcome(None, NOT_YOURS)  # another applicant's filing: not even named
-            if who.role is Role.REVIEWER and int(who.id) not in reviewer_set:
-                return Outcome(None, t("你不是审核人员。", "You are not a reviewer."))
-            if who.role is Role.APPLICANT and applicant is not None:
-                who = Actor(Role.APPLICANT, str(applicant.id))  # one audit name per applicant
+            applicant = session.get(Applicant, filing.applicant_id) if filing else None
+            found = _actor_checked(filing, applicant, event, applicant_external_id, reviewer_set)
+            if isinstance(found, Text):
+                return Outcome(None, found)
+            event = found
+            assert filing is not None
             if expected_version is not None and filing.version != expected_version:
-                return Outcome(None, _moved_on(session, filing_id, who))
-            action = Action(
-                event,
-                who,
-                on or ctx.today,
-                step=step,
-                reasons=reasons,
-                psb_number=psb_number,
-                certificate_number=certificate_number,
-                note=note,
-            )
-            result = decide(
-                state_of(filing),
-                action,
-                pack=ctx.pack,
-                calendar=ctx.calendar,
-                now=now,
-                reviewers=bool(reviewer_set),
-                today=ctx.today,
-            )
+                return Outcome(None, _moved_on(session, filing_id, event.actor))
+            result = decide(state_of(filing), event, pack=ctx.pack, calendar=ctx.calendar,
+                            now=now, reviewers=bool(reviewer_set), today=ctx.today)  # fmt: skip
             if isinstance(result, Refusal):
                 return Outcome(None, result.reason)
             chat = applicant_chat(applicant)
-            apply_decision(
-                session,
-                filing,
-                result,
-                now=now,
-                applicant_chat=chat,
-                review_chats=review_chats,
-                calendar=ctx.calendar,
-                today=ctx.today,
-            )
+            apply_decision(session, filing, result, now=now, applicant_chat=chat,
+                           review_chats=review_chats, calendar=ctx.calendar,
+                           today=ctx.today)  # fmt: skip
             delivery = None
-            if event is FilingEvent.CANCEL:  # the written statement the bureau asks for
+            if isinstance(event, Cancel):  # the written statement the bureau asks for
                 delivery = add_delivery(
                     session,
                     filing,
@@ -189,7 +156,7 @@ def act(
                     now=now,
                     holder=holder,
                     lang=lang,
-                    cancellation={"on": action.on.isoformat(), "reason": (note or "")[:500]},
+                    cancellation={"on": event.on.isoformat(), "reason": event.reason[:500]},
                 )
             notices = pending_notice_ids(session, filing_id)
             if inbox is not None:
@@ -200,7 +167,29 @@ def act(
             return Outcome(result, None, notices, delivery)
     except StaleDataError:
         with session_scope(engine) as session:
-            return Outcome(None, _moved_on(session, filing_id, who))
+            return Outcome(None, _moved_on(session, filing_id, event.actor))
+
+
+def _actor_checked(
+    filing: Filing | None,
+    applicant: Applicant | None,
+    event: Event,
+    applicant_external_id: str | None,
+    reviewer_ids: set[int],
+) -> Event | Text:
+    """Check that the event's actor may touch the filing (the applicant owns it, a reviewer is
+    registered) and return the event as the audit names its actor (one name per applicant),
+    or what to say instead (another applicant's filing is not even named)."""
+    who = event.actor
+    if filing is None:
+        return NOT_YOURS
+    if who.role is Role.APPLICANT:
+        if applicant is None or applicant.external_id != applicant_external_id:
+            return NOT_YOURS
+        return replace(event, actor=Actor(Role.APPLICANT, str(applicant.id)))
+    if who.role is Role.REVIEWER and int(who.id) not in reviewer_ids:
+        return t("你不是审核人员。", "You are not a reviewer.")
+    return event
 
 
 @dataclass(frozen=True)
@@ -237,7 +226,7 @@ def reopening(
             if not changeable(state):
                 return Reopening(not_changeable(state.status))
             return Reopening(None, change_since(state))
-        if state.step.status is FilingStatus.RETURNED:
+        if amendable(state):
             return Reopening(None)
         return Reopening(NOT_AMENDABLE)
 
@@ -251,68 +240,6 @@ NOT_AMENDABLE = t(
 )
 
 
-def describe(
-    filing: Filing,
-    ctx: Context,
-    lang: Lang,
-    *,
-    masked: bool,
-    buttons: frozenset[str] = frozenset(),
-) -> list[str]:
-    """Describe a filing: its site, its steps with their bureaus and statuses, the clock
-    running now. `masked`: the reviewers' view, with its operator, numbers masked; else the
-    applicant's, with what to do next (naming only the `buttons` the message shows)."""
-    state = state_of(filing)
-    data = filing.data or {}
-    site = data.get("website", {})
-    domains = listing(site.get("domains", []), lang)  # 50 long domains: the first, the count
-    lines = [
-        f"#{filing.id} {filing.site_name}（{domains}）"
-        if lang == "zh"
-        else f"#{filing.id} {filing.site_name} ({domains})"
-    ]
-    if masked:
-        subject = data.get("subject", {})
-        person = subject.get("responsible", {})
-        lines.append(
-            f"{'开办者' if lang == 'zh' else 'Operator'}: {subject.get('name', '')}; "
-            f"{person.get('name', '')} {mask_number(str(person.get('id_number', '')))} "
-            f"{mask_number(str(person.get('mobile', '')))}"
-        )
-    total = len(state.steps)
-    for step in state.steps:
-        mark = "▶ " if step.order == state.current else "  "
-        head = (
-            f"第{step.order}/{total}步 {step.bureau.zh}"
-            if lang == "zh"
-            else f"Step {step.order}/{total} {step.bureau.en}"
-        )
-        lines.append(f"{mark}{head}: {STATUS_LABELS[step.status].get(lang)}")
-        if step.psb_number:
-            lines.append(f"   {step.psb_number}")
-    step = state.step
-    if masked:
-        due = next_deadline(state, ctx.pack, ctx.calendar)
-        if due is not None:
-            left = (due[1] - ctx.today).days
-            days = (
-                (f"还剩{left}天" if left >= 0 else f"已逾期{-left}天")
-                if lang == "zh"
-                else (f"{left} days left" if left >= 0 else f"{-left} days overdue")
-            )
-            lines.append(f"{due[0].get(lang)}: {by_day(due[1]).get(lang)}（{days}）")
-    else:
-        running = deadline_line(state, ctx.pack, ctx.calendar, ctx.today)
-        if running is not None:
-            lines.append(running.get(lang))
-        individual = data.get("subject_type") == "individual"
-        lines.append(next_step(state, lang, buttons=buttons, individual=individual))
-        lines += [line for s in state.steps if (line := icon_line(s, lang, buttons))]
-    if step.reasons and step.status is FilingStatus.RETURNED:
-        lines.append(("退回原因：" if lang == "zh" else "Reasons: ") + "；".join(step.reasons))
-    return lines
-
-
 def plan_filing_reminders(
     session: Session, filing: Filing, ctx: Context, now: dt.datetime, chat_id: int | None
 ) -> None:
@@ -321,10 +248,10 @@ def plan_filing_reminders(
     when an amendment moves the date, while the filing is still only prepared."""
     if filing.status is not FilingStatus.PREPARED:
         return
-    changes = [ReminderChange("filing", 1)]  # what was planned before goes
+    changes = [ReminderChange(ReminderKind.FILING, 1)]  # what was planned before goes
     if filing.connection_date is not None:
         due = compute_deadline(PeriodKind.FILING, filing.connection_date, ctx.pack, ctx.calendar)
-        changes.append(ReminderChange("filing", 1, due.due))
+        changes.append(ReminderChange(ReminderKind.FILING, 1, due.due))
     schedule_reminders(
         session,
         filing,
@@ -366,7 +293,7 @@ def record_online(
             or (applicant.channel, applicant.external_id) != (channel, external_id)
         ):
             return NOT_YOURS
-        if filing.connection_date is not None or filing.status is not FilingStatus.PREPARED:
+        if not awaits_online(state_of(filing)):
             return ONLINE_ALREADY
         data = {**filing.data, "connection_date": on.isoformat(), "planned_online_date": None}
         filing.data = data
@@ -441,9 +368,11 @@ def record_icon(
             to_status=filing.status,
             reason="已放置备案图标",
             at=now,
+            event=RECORD_ICON,
+            data={"on": on.isoformat()},
         )
         session.add(event)
-        stop_reminders(session, filing_id, "icon")
+        stop_reminders(session, filing_id, ReminderKind.ICON)
         chat = applicant_chat(applicant)
         if notify and chat is not None:
             session.flush()

@@ -1,7 +1,9 @@
-"""Logging as a bureau would keep it: no token, no ID, passport or mobile number in full.
+"""Logging as a bureau would keep it: no token, no ID, passport or mobile number in full, no
+e-mail address.
 
 Every line (tracebacks included) goes through `mask` on its way out: a bot token becomes
-`<token>`, an ID, passport or mobile number keeps its last 4 characters. Code logs ids and
+`<token>`, an ID, passport or mobile number keeps its last 4 characters (written together or
+spaced as people write them), an e-mail address keeps only its domain. Code logs ids and
 reasons, never what a person typed; the mask is the net under that rule.
 """
 
@@ -25,6 +27,11 @@ _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _PASSPORT = re.compile(r"(?<![0-9A-Za-z])[A-Z]{1,2}\d{7,10}(?![0-9A-Za-z])")
 # A number abroad as the interview stores it: +852 9123 4567, +1 650-253-0000.
 _ABROAD = re.compile(r"\+\d{1,3}(?:[ -]?\d){6,14}(?!\d)")
+# The same numbers as people space them: 138 0013 8000, 330106 19850612 0015 (or with "-").
+_ID_SPACED = re.compile(r"(?<![0-9A-Za-z])\d{6}[ -]\d{8}[ -]\d{3}[\dXx](?![0-9A-Za-z])")
+_MOBILE_SPACED = re.compile(r"(?<![\d+])1[3-9]\d[ -]\d{4}[ -]\d{4}(?!\d)")
+# An e-mail address: its mailbox is hidden, its domain kept (which provider, not who).
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 def _keep_last4(match: re.Match[str]) -> str:
@@ -35,6 +42,9 @@ def _keep_last4(match: re.Match[str]) -> str:
 def mask(text: str) -> str:
     """Hide secrets and personal numbers in `text` (the last 4 of a number are kept)."""
     text = _TOKEN.sub("<token>", text)
+    text = _EMAIL.sub("***@", text)
+    text = _ID_SPACED.sub(_keep_last4, text)
+    text = _MOBILE_SPACED.sub(_keep_last4, text)
     text = _ID.sub(_keep_last4, text)
     text = _MOBILE.sub(_keep_last4, text)
     text = _ABROAD.sub(_keep_last4, text)

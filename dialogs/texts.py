@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rules.retention import KEEP_CANCELLED_INTERVIEW
 from rules.text import button, t
 
 WELCOME = t(
@@ -105,16 +106,18 @@ REMOVE_TYPED = t(
     "回复要删除的项的序号，如“1、3”。", "Reply with the numbers of those to remove, e.g. “1, 3”."
 )
 REMOVE_ALL = t("不能全部删除，至少要保留一项。", "At least one must stay.")
+_KEPT = KEEP_CANCELLED_INTERVIEW.days  # rules.retention: what the texts promise is what is kept
 CANCEL_ASK = t(
-    "确定要取消吗？你填写的资料会保留30天，期间可以随时回来继续；也可以现在就删除。",
-    "Cancel? Your answers are kept for 30 days so you can come back; or delete them now.",
+    f"确定要取消吗？你填写的资料会保留{_KEPT}天，期间可以随时回来继续；也可以现在就删除。",
+    f"Cancel? Your answers are kept for {_KEPT} days so you can come back; or delete them now.",
 )
-CANCEL_KEEP = t("取消，资料保留30天", "Cancel, keep my data 30 days")
+CANCEL_KEEP = t(f"取消，资料保留{_KEPT}天", f"Cancel, keep my data {_KEPT} days")
 CANCEL_DELETE = t("取消并删除我的资料", "Cancel and delete my data")
 CANCEL_NO = t("不取消，继续填写", "Don't cancel, go on")
 CANCELLED = t(
-    "已取消。你的资料会保留30天，发送 /start 可以从中断的地方继续。",
-    "Cancelled. Your answers are kept for 30 days; send /start to continue where you stopped.",
+    f"已取消。你的资料会保留{_KEPT}天，发送 /start 可以从中断的地方继续。",
+    f"Cancelled. Your answers are kept for {_KEPT} days; send /start to continue where you "
+    "stopped.",
 )
 DELETED = t(
     "已取消，你的资料已删除。发送 /start 可以重新开始。",

@@ -99,6 +99,8 @@ def apply_decision(
         to_status=decision.to_status,
         reason=decision.reason,
         at=now,
+        event=decision.event,
+        data=decision.data,
     )
     session.add(filing)
     session.add(event)
@@ -391,6 +393,8 @@ def filing_json(session: Session, filing: Filing) -> dict[str, Any]:
                 "from": e.from_status.value if e.from_status else None,
                 "to": e.to_status.value,
                 "reason": e.reason,
+                "event": e.event,  # rules.events: which event (None: an older row not known)
+                "data": e.data,  # the event's own data (None: not kept before issue 27)
             }
             for e in events
         ],

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from models.filings import add_version
 from models.tables import Applicant, Filing, Interview, LifecycleEvent
 from rules.enums import FilingStatus, InterviewStatus
+from rules.events import PREPARE
 from rules.filing_life import steps_of_route
 
 
@@ -95,6 +96,7 @@ def create_filing(*, session: Session, filing: Filing, actor: str, now: dt.datet
             from_status=None,
             to_status=FilingStatus.PREPARED,
             at=now,
+            event=PREPARE,
         )
     )
     add_version(session, filing, kind="created", actor=actor, now=now)

@@ -121,7 +121,8 @@ class Filing(SQLModel, table=True):
 
 
 class LifecycleEvent(SQLModel, table=True):
-    """An audit record: who moved a filing from which status to which, when and why."""
+    """An audit record: which event moved a filing from which status to which, by whom, when,
+    why, with the event's data."""
 
     __tablename__ = "lifecycle_event"
 
@@ -134,6 +135,11 @@ class LifecycleEvent(SQLModel, table=True):
     to_status: FilingStatus = Field(sa_type=enum_column_type(FilingStatus))
     reason: str | None = Field(default=None, max_length=2000)
     at: dt.datetime = _ts()
+    # Which event it was (rules.events: a lifecycle trigger's value, "prepare", "record_icon")
+    # and its own data (a return's reasons, the number certified, …); an event that keeps the
+    # status (a second change, the icon) is told apart by it. NULL: an older row not known.
+    event: str | None = Field(default=None, max_length=40)
+    data: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
 
 
 class FilingVersion(SQLModel, table=True):

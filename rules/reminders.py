@@ -20,13 +20,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from rules.enums import FilingStatus, PeriodKind
+from rules.enums import FilingStatus
 from rules.pack import Pack
 from rules.plan import date_text, weekday_text
+from rules.reminder_kinds import APPLICANT as APPLICANT  # who reminders go to, as before
+from rules.reminder_kinds import KINDS, Phase, ReminderKind
+from rules.reminder_kinds import REVIEWERS as REVIEWERS
+from rules.reminder_kinds import SUPERVISOR as SUPERVISOR
 from rules.text import Text, t
 from rules.workdays import WorkdayCalendar
 
-APPLICANT, REVIEWERS, SUPERVISOR = "applicant", "reviewers", "supervisor"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEND_AT = dt.time(9, 30)  # the pack's local send time (the notice's city keeps office hours)
 QUIET_FROM, QUIET_UNTIL = dt.time(21, 0), dt.time(8, 0)  # never send in between
@@ -84,36 +87,26 @@ def _next_working(d: dt.date, cal: WorkdayCalendar) -> dt.date:
     return d
 
 
+def _shifted(due: dt.date, phase: Phase, cal: WorkdayCalendar) -> dt.date:
+    """The day of `phase`: `days` from `due`, counted in working days when the phase says so
+    (the series' own day is `due` itself, whatever it is)."""
+    if not phase.working or phase.days == 0:
+        return due + dt.timedelta(days=phase.days)
+    if phase.days < 0:
+        return _working_back(due, -phase.days, cal)
+    for _ in range(phase.days):
+        due = _next_working(due, cal)
+    return due
+
+
 def series(
     kind: str, step: int, due: dt.date, cal: WorkdayCalendar, *, today: dt.date
 ) -> list[Reminder]:
     """Return the reminders of one series still to come (none before `today`)."""
-    days = dt.timedelta(days=1)
-    plan: list[tuple[dt.date, str, str]]
-    if kind in ("filing", "change"):
-        before = (7, 3, 1) if kind == "filing" else (7, 1)
-        plan = [(due - n * days, f"before-{n}", APPLICANT) for n in before]
-        plan += [(due, "day", APPLICANT), (due + days, "overdue", APPLICANT)]
-    elif kind == "materials":
-        plan = [
-            (_working_back(due, 2, cal), "before-2", APPLICANT),
-            (_working_back(due, 1, cal), "before-1", APPLICANT),
-            (due, "day", APPLICANT),
-            (_next_working(due, cal), "overdue", APPLICANT),
-        ]
-    elif kind in ("initial_review", "re_review"):
-        plan = [
-            (_working_back(due, 1, cal), "before-1", REVIEWERS),
-            (due, "day", REVIEWERS),
-            (_next_working(due, cal), "overdue", SUPERVISOR),
-        ]
-    elif kind == "icon":
-        plan = [(due + 7 * days, "after-7", APPLICANT), (due + 25 * days, "after-25", APPLICANT)]
-    elif kind == "second_bureau":
-        plan = [(due + 7 * days, "after-7", APPLICANT)]
-    else:
+    if kind not in KINDS:
         raise ValueError(f"no reminders of kind {kind!r}")
-    return [Reminder(kind, step, due, on, to, phase) for on, phase, to in plan if on >= today]
+    found = ((_shifted(due, p, cal), p) for p in KINDS[ReminderKind(kind)].phases)
+    return [Reminder(kind, step, due, on, p.to, p.name) for on, p in found if on >= today]
 
 
 def send_moment(day: dt.date) -> dt.datetime:
@@ -138,15 +131,7 @@ def next_send(moment: dt.datetime) -> dt.datetime:
 
 # The statuses of its step in which a series still has a reason: outside them a reminder is
 # moot (the act it asks for was recorded, or the filing was cancelled) and is not sent.
-NEEDED_WHILE: dict[str, frozenset[FilingStatus]] = {
-    "filing": frozenset({FilingStatus.PREPARED}),
-    "second_bureau": frozenset({FilingStatus.PREPARED}),
-    "initial_review": frozenset({FilingStatus.SUBMITTED, FilingStatus.RESUBMITTED}),
-    "materials": frozenset({FilingStatus.INITIAL_REVIEW_PASSED}),
-    "re_review": frozenset({FilingStatus.MATERIALS_RECEIVED}),
-    "change": frozenset({FilingStatus.CHANGE_REPORTED}),
-    "icon": frozenset({FilingStatus.CERTIFIED, FilingStatus.CHANGE_REPORTED}),
-}
+NEEDED_WHILE: dict[str, frozenset[FilingStatus]] = {k: v.needed_while for k, v in KINDS.items()}
 
 
 def superseded(
@@ -190,39 +175,10 @@ def days_left(due: dt.date, today: dt.date, unit: str, cal: WorkdayCalendar) -> 
     )
 
 
-_WHAT: dict[str, Text] = {
-    "filing": t("在备案系统提交网站安全备案", "submit the website security filing"),
-    "materials": t(
-        "携带盖章（签字）材料到网安部门复审", "bring the stamped materials for re-review"
-    ),
-    "initial_review": t("完成初审", "complete the initial review"),
-    "re_review": t("完成复审", "complete the re-review"),
-    "change": t("报告变更（提交变更情况书面说明）", "report the change in writing"),
-}
-_PERIODS = {
-    "filing": PeriodKind.FILING,
-    "materials": PeriodKind.MATERIALS,
-    "initial_review": PeriodKind.INITIAL_REVIEW,
-    "re_review": PeriodKind.RE_REVIEW,
-    "change": PeriodKind.CHANGE,
-}
-_BUREAU_ACTS = ("initial_review", "re_review")  # the bureau's own clocks: it is the actor
 # The button each applicant's reminder carries: what it records (its series then stops). The
 # submission's is the label of the status message's own button (已在备案系统提交).
-ACTIONS: dict[str, Text] = {
-    "filing": t("已在备案系统提交", "Submitted in the filing system"),
-    "second_bureau": t("已在备案系统提交", "Submitted in the filing system"),
-    "materials": t("已送材料", "Materials handed in"),
-    "icon": t("已放置图标", "Icon placed"),
-}
+ACTIONS: dict[str, Text] = {k: v.action.label for k, v in KINDS.items() if v.action is not None}
 _PRESS = t("{done}后点“{button}”。", "Press “{button}” once {done}.")
-_DONE: dict[str, Text] = {  # what the applicant has done when they press the button
-    "filing": t("提交", "you have submitted"),
-    "second_bureau": t("提交", "you have submitted"),
-    "materials": t("送达", "the materials are handed in"),
-    "icon": t("放好", "it is in place"),
-}
-
 _HEAD = t("⏰ 提醒（{site}）：", "⏰ Reminder ({site}):")
 _BY = t("{date}{weekday}", "{weekday} {date}")  # the day a deadline ends, its weekday after
 _LEFT_DAYS = t("还有{n}天", "{n} {days} left")
@@ -262,15 +218,6 @@ _ESTIMATE = t(
     "The date is an estimate: the holiday schedule is not out yet.",
 )
 _WHY = t("\n依据：{basis}", "\nBasis: {basis}")
-_ICON = t(
-    "{bureau}已于{on}发证。请把公安备案图标和链接放到网站首页底部（登录备案系统下载图标和查询链接）。",
-    "{bureau} certified the site on {on}. Please place the filing icon and link at the bottom "
-    "of the home page (download them from the filing system).",
-)
-_SECOND_BUREAU = t(
-    "第一步已于{on}完成备案。请到第二个网安部门办理备案：{bureau}。",
-    "The first step was certified on {on}. Please file with the second bureau: {bureau}.",
-)
 
 
 def _both(template: Text, zh: dict[str, object], en: dict[str, object]) -> Text:
@@ -297,19 +244,18 @@ def reminder_text(
     estimate, and the button it carries to press."""
     head = _HEAD.format(site=site)
     press = _press(reminder)
-    if reminder.kind == "icon":
+    kind = KINDS[ReminderKind(reminder.kind)]
+    if kind.message is not None:  # counted from a day (the certificate): its own sentence
         on = _day(reminder.due)
-        return head + _both(_ICON, {"bureau": bureau.zh, "on": on.zh},
+        return head + _both(kind.message, {"bureau": bureau.zh, "on": on.zh},
                             {"bureau": bureau.en, "on": on.en}) + press  # fmt: skip
-    if reminder.kind == "second_bureau":
-        on = _day(reminder.due)
-        return head + _both(_SECOND_BUREAU, {"bureau": bureau.zh, "on": on.zh},
-                            {"bureau": bureau.en, "on": on.en}) + press  # fmt: skip
-    period = pack.periods.of(_PERIODS[reminder.kind])
-    what = _WHAT[reminder.kind]
+    assert kind.period is not None  # a deadline kind (tests/rules/test_reminder_kinds.py)
+    assert kind.what is not None
+    period = pack.periods.of(kind.period)
+    what = kind.what
     by = _by(reminder.due)
     n = days_left(reminder.due, today, period.unit, cal)
-    bureau_acts = reminder.kind in _BUREAU_ACTS
+    bureau_acts = kind.bureau_acts
     zh: dict[str, object] = {"what": what.zh, "by": by.zh, "bureau": bureau.zh}
     en: dict[str, object] = {"what": what.en, "by": by.en, "bureau": bureau.en}
     if n > 0:
@@ -325,8 +271,8 @@ def reminder_text(
             {**zh, "n": -n},
             {**en, "n": -n, "days": _plural(n, "day", "days")},
         )
-        if reminder.kind == "filing":
-            penalty = pack.penalty("not_filing")
+        if kind.penalty is not None:
+            penalty = pack.penalty(kind.penalty)
             line = line + _both(
                 _CONSEQUENCE,
                 {"penalty": penalty.text.zh.rstrip("。"), "basis": penalty.basis.zh},
@@ -341,10 +287,10 @@ def reminder_text(
 
 def _press(reminder: Reminder) -> Text:
     """Name the button the reminder carries (only the applicant's carry one)."""
-    button = ACTIONS.get(reminder.kind)
-    if button is None or reminder.to != APPLICANT:
+    action = KINDS[ReminderKind(reminder.kind)].action
+    if action is None or reminder.to != APPLICANT:
         return t("", "")
-    done = _DONE[reminder.kind]
+    button, done = action.label, action.done
     return _both(_PRESS, {"done": done.zh, "button": button.zh},
                  {"done": done.en, "button": button.en})  # fmt: skip
 

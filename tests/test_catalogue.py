@@ -12,7 +12,7 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # English texts that rightly hold Chinese: examples of what the applicant types or reads.
 CHINESE_ON_PURPOSE = {
     "dialogs.texts.WELCOME",  # “/lang zh 中文”: the way back to Chinese
-    "bot.tg.filings._PROMPTS[c]",  # an example 公安备案号, which is Chinese
+    "bot.tg.filing_prompts._PROMPTS[certify]",  # an example 公安备案号, which is Chinese
 }
 
 

@@ -19,7 +19,7 @@ from bot.console.views import filing_id, show_filing
 from bot.filing_actions import act
 from models.db import session_scope
 from models.tables import ConsoleReveal, Filing
-from rules.filing_life import RETURN_REASONS, Actor, Role
+from rules.filing_life import RETURN_REASONS, Actor, Role, make_event
 
 log = logging.getLogger(__name__)
 
@@ -123,21 +123,19 @@ async def act_on(request: web.Request) -> web.Response:
     if code == "certify":
         numbers = {
             "psb_number": typed["psb_number"].strip(),
-            "certificate_number": typed["certificate"].strip()[:64] or None,
+            "certificate": typed["certificate"].strip()[:64] or None,
         }
+    typed_event = make_event(event, Actor(Role.REVIEWER, str(reviewer)), on, reasons=reasons,
+                             **numbers)  # fmt: skip
     outcome = await asyncio.to_thread(
         lambda: act(
             desk.engine,
             wanted,
-            event=event,
-            who=Actor(Role.REVIEWER, str(reviewer)),
+            typed_event,
             ctx=ctx,
             clock=desk.clock,
             reviewers=desk.reviewers,
             expected_version=int(version),
-            on=on,
-            reasons=reasons,
-            **numbers,
         )
     )
     if outcome.refusal is not None:

@@ -26,6 +26,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -175,7 +176,7 @@ def build_application(
     return app
 
 
-def rate_limiter(settings: Settings, token: str) -> AIORateLimiter:
+def rate_limiter(settings: Settings, token: str) -> BaseRateLimiter[Any]:
     """The bot's rate limiter: shared through the database between instances (BEIAN_RATE_LIMIT
     "shared", or "auto" on PostgreSQL), else this process's own."""
     mode = settings.beian_rate_limit

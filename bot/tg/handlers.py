@@ -18,7 +18,7 @@ from telegram.constants import ChatType
 from bot.conversation import Turn, Who
 from bot.filing_actions import NOT_AMENDABLE, Reopening, reopening
 from bot.submission import Submitted, submission_writer
-from bot.tg import filings, photos, ui
+from bot.tg import filing_presses, filing_prompts, filings, photos, ui
 from bot.tg.delivery import (
     answer,
     deliver_documents,
@@ -189,7 +189,7 @@ async def on_private_text(update: Update, context: BotContext) -> None:
     message = update.message
     if message is None or message.text is None or not _private_sender(update):
         return
-    if await filings.on_prompt_reply(update, context):
+    if await filing_prompts.on_prompt_reply(update, context):
         return  # a return's reasons or a 公安备案号, typed in reply to our prompt
     words = message.text.strip().split()
     if len(words) == 2 and words[0] == "/start" and words[1].startswith("review-"):
@@ -206,7 +206,7 @@ async def on_private_text(update: Update, context: BotContext) -> None:
             return  # /change or /amend on no filing that allows it: told why
         since = may.since
     if words and words[0].split("@")[0].lower() in ("/close_site", "／close_site"):
-        await filings.close_site(context, message.chat_id, message.from_user)
+        await filing_prompts.close_site(context, message.chat_id, message.from_user)
         return
     inp = Input.typed(message.text, ref=str(message.message_id), since=since)
     turn = await _turn(update, context, inp)
@@ -308,7 +308,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             await _amend(update, context, parsed[0], parsed[1], message)
             return
         # a filing's button: in a private chat, or a reviewers' card in the review group
-        await filings.on_filing_button(update, context, parsed[0], parsed[1], message)
+        await filing_presses.on_filing_button(update, context, parsed[0], parsed[1], message)
         return
     if message.chat.type != ChatType.PRIVATE:
         refused(update, "a button outside a private chat")
@@ -395,7 +395,7 @@ async def _drop_buttons(context: BotContext, message: Message) -> None:
 
 async def on_group_reply(update: Update, context: BotContext) -> None:
     """A reply in a group: a reviewer answering our prompt in the review chat, or nothing."""
-    if not await filings.on_prompt_reply(update, context):
+    if not await filing_prompts.on_prompt_reply(update, context):
         refused(update, "a group reply to nothing of ours")
 
 

@@ -9,6 +9,12 @@ the row holds the theoretical time after which the next message may go; a send t
 max(that, now) + interval and goes at that moment less the burst it may borrow. A 429 moves
 the bot's row past `retry_after`, so every instance waits it out, not only the one told.
 
+It is built on PTB's public `BaseRateLimiter` (issue 27: it had overridden three private
+members of `AIORateLimiter`, which a minor PTB release could change without a word): which
+chat a request goes to is read from its data as `AIORateLimiter` reads it (a chat id is a
+message to pace bot-wide; a negative id or a @name is a group, paced as well), and a 429 is
+retried `max_retries` times after `retry_after`, every request of this instance waiting too.
+
 Per-chat pacing is not in the database: a private chat's replies come from the instance
 holding its inbox claim (`bot.tg.inbox`), and the reminders dispatcher spaces each chat's
 messages a second apart (`bot.tg.reminders.Pacer`).
@@ -24,6 +30,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -33,12 +40,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter
+from telegram.ext import BaseRateLimiter
 
 from models.db import make_engine
 from models.tables import SendSlot
 
 log = logging.getLogger(__name__)
+JSONDict = dict[str, Any]  # what a Bot API call returns (PTB's own alias is private)
 
 BOT_KEY = "all"
 GROUP_RATE = 20 / 60  # messages per second in one group (Telegram: 20 a minute)
@@ -95,23 +103,8 @@ class SendSchedule:
             conn.execute(self._hold, {"bot_id": self.bot_id, "key": key, "until": until})
 
 
-class _Slot:
-    """An async context manager that waits for one message's moment in the schedule."""
-
-    __slots__ = ("burst", "interval", "key", "limiter")
-
-    def __init__(self, limiter: SharedRateLimiter, key: str, interval: float, burst: int) -> None:
-        self.limiter, self.key, self.interval, self.burst = limiter, key, interval, burst
-
-    async def __aenter__(self) -> None:
-        await self.limiter.wait(self.key, self.interval, self.burst)
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-class SharedRateLimiter(AIORateLimiter):
-    """PTB's rate limiter with the bot-wide and per-group pace shared through the database."""
+class SharedRateLimiter(BaseRateLimiter[int]):
+    """The bot-wide and per-group pace, shared through the database (see the module)."""
 
     def __init__(
         self,
@@ -122,17 +115,18 @@ class SharedRateLimiter(AIORateLimiter):
         max_retries: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(overall_max_rate=rate, max_retries=max_retries)
         self._url = database_url
         self._bot_id = bot_id
         self._interval = 1.0 / rate
+        self._max_retries = max_retries
         self._clock = clock
         self._schedule: SendSchedule | None = None
         self._engine: sa.Engine | None = None
         self._local: dict[str, AsyncLimiter] = {}
         self._warned = 0.0
+        self._not_held = asyncio.Event()  # cleared while this instance waits out a 429
+        self._not_held.set()
         self.late = 0  # moments missed by a late wake-up and taken again
-        self._base_limiter = _Slot(self, BOT_KEY, self._interval, 1)  # type: ignore[assignment]
 
     async def initialize(self) -> None:
         """Open the schedule's own small pool (the bot's database)."""
@@ -146,8 +140,44 @@ class SharedRateLimiter(AIORateLimiter):
             self._engine.dispose()
         self._engine, self._schedule = None, None
 
-    def _get_group_limiter(self, group_id: str | int | bool) -> Any:
-        return _Slot(self, f"g{group_id}", 1.0 / GROUP_RATE, GROUP_BURST)
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Send one request at its moment; on 429 hold every instance, retry up to
+        `rate_limit_args` (else `max_retries`) times, then raise."""
+        retries = rate_limit_args or self._max_retries
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        for attempt in range(retries + 1):
+            try:
+                await self._not_held.wait()
+                if group:
+                    await self.wait(f"g{chat_id}", 1.0 / GROUP_RATE, GROUP_BURST)
+                if chat_id is not None:
+                    await self.wait(BOT_KEY, self._interval, 1)
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                seconds = _seconds(exc)
+                if self._schedule is not None:
+                    with contextlib.suppress(sa.exc.SQLAlchemyError):
+                        until = self._clock() + seconds
+                        await asyncio.to_thread(self._schedule.hold, BOT_KEY, until)
+                if attempt == retries:
+                    log.info("%s: still 429 after %d retries", endpoint, retries)
+                    raise
+                self._not_held.clear()
+                await asyncio.sleep(seconds + 0.1)
+            finally:
+                self._not_held.set()
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def wait(self, key: str, interval: float, burst: int) -> None:
         """Wait for this message's moment under `key`."""
@@ -181,26 +211,13 @@ class SharedRateLimiter(AIORateLimiter):
         async with limiter:
             return
 
-    async def _run_request(
-        self,
-        chat: bool,
-        group: str | int | bool,
-        allow_paid_broadcast: bool,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-    ) -> Any:
-        try:
-            return await super()._run_request(
-                chat, group, allow_paid_broadcast, callback, args, kwargs
-            )
-        except RetryAfter as exc:
-            wait = exc._retry_after  # PTB's own limiter reads the same (a timedelta)
-            seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
-            if self._schedule is not None:
-                with contextlib.suppress(sa.exc.SQLAlchemyError):
-                    await asyncio.to_thread(self._schedule.hold, BOT_KEY, self._clock() + seconds)
-            raise
+
+def _seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked to wait (PTB 22 warns that the attribute's type will change)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
 
 
 def bot_id_of(token: str) -> int:

@@ -42,6 +42,7 @@ from bot.filing_actions import Reviewers
 from bot.reminders import Due, claim, local_day, reachable, take, text_of
 from bot.tg import ui
 from bot.tg.delivery import refusal_noted, refused_for_good, send_text
+from bot.tg.filings import PRESS_CODES
 from dialogs.model import Context
 from models import outbox
 from models.database import Database
@@ -50,13 +51,16 @@ from models.filings import NOTICE
 from models.reminders import SendingLease
 from models.tables import OutboxMessage
 from rules.enums import OutboxStatus
+from rules.reminder_kinds import KINDS, ReminderKind
 from rules.reminders import ACTIONS, APPLICANT, SUPERVISOR, quiet
 from rules.text import Lang, t
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-# The button codes a reminder's action sends (bot.tg.filings reads them).
-ACTION_CODES = {"filing": "s", "second_bureau": "s", "materials": "sm", "icon": "ic"}
+# The button code each kind's action sends (bot.tg.filings reads them), from its record.
+ACTION_CODES = {
+    kind: PRESS_CODES[s.action.records] for kind, s in KINDS.items() if s.action is not None
+}
 
 
 class Pacer:
@@ -97,7 +101,7 @@ def _markup(job: Due, chat_id: int, key: bytes) -> InlineKeyboardMarkup | None:
     if label is None or job.reminder.to != APPLICANT:
         return None
     asking = f"F{job.filing.id}.{job.filing.version}"
-    data = ui.callback_data(asking, ACTION_CODES[job.reminder.kind], chat_id, key)
+    data = ui.callback_data(asking, ACTION_CODES[ReminderKind(job.reminder.kind)], chat_id, key)
     return InlineKeyboardMarkup([[InlineKeyboardButton(label.get(job.lang), callback_data=data)]])
 
 

@@ -19,7 +19,7 @@ from models.repo import create_filing, get_or_create_applicant
 from models.reviewers import seed_reviewers
 from models.tables import Filing, GeneratedDocument
 from rules.enums import DocumentKind, Location, SubjectType
-from rules.filing_life import Actor, Role
+from rules.filing_life import Actor, Role, make_event
 from rules.lifecycle import FilingEvent
 from rules.pack import Pack
 from rules.workdays import WorkdayCalendar
@@ -126,8 +126,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     done = act(
         engine,
         filing_id,
-        event=FilingEvent.SUBMIT,
-        who=Actor(Role.APPLICANT, "7"),
+        make_event(FilingEvent.SUBMIT, Actor(Role.APPLICANT, "7"), ctx.today),
         ctx=ctx,
         clock=lambda: NOW,
         reviewers=Reviewers(),
@@ -137,8 +136,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     other = act(
         engine,
         filing_id,
-        event=FilingEvent.CANCEL,
-        who=Actor(Role.APPLICANT, "8"),  # somebody else's filing
+        make_event(FilingEvent.CANCEL, Actor(Role.APPLICANT, "8"), ctx.today),  # not theirs
         ctx=ctx,
         clock=lambda: NOW,
         reviewers=Reviewers(),
@@ -152,6 +150,7 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     assert json.loads(run(url, "filings", "list", "--bureau", "outside", "--json")[1]) == []
     shown = json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])
     assert [e["to"] for e in shown["events"]] == ["prepared", "submitted"]
+    assert [e["event"] for e in shown["events"]] == ["prepare", "submit"]
     # one audit name per applicant: the one who filed and the one who submitted are the same
     assert shown["events"][0]["actor"] == shown["events"][1]["actor"]
     assert shown["steps"][0]["submitted_on"] == "2026-11-30"
@@ -197,12 +196,10 @@ def _certified(url: str, pack: Pack, *, up_to: FilingEvent = FilingEvent.CERTIFY
         outcome = act(
             engine,
             filing_id,
-            event=event,
-            who=Actor(Role.OPERATOR, "test"),
+            make_event(event, Actor(Role.OPERATOR, "test"), ctx.today, psb_number=PSB),
             ctx=ctx,
             clock=lambda: NOW,
             reviewers=Reviewers(),
-            psb_number=PSB,
         )
         assert outcome.done, outcome.refusal
         if event is up_to:

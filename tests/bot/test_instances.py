@@ -27,7 +27,7 @@ from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.driver import TOKEN, BotProcess
 
 PEOPLE = range(9101, 9107)  # six applicants
-SAID = ["/start", *(s for s, _ in SUBMITTING["enterprise"][:14])]  # up to the e-mail
+SAID = ["/start", *(s for s, _ in SUBMITTING["enterprise"].until("rep_email"))]  # up to the e-mail
 
 
 @pytest.fixture

@@ -25,6 +25,12 @@ TOKEN = "123456789:TESTtokenForTheLocalFakeBotApiServer0"
         ("港澳通行证 H1234567890", "*******7890", "H1234567890"),
         ("mobile +852 9123 4567.", "4567", "9123 4567"),
         ("mobile +1 650-253-0000", "0000", "650-253"),
+        ("手机 138 0013 8000。", "*********8000", "0013"),  # spaced as people type it
+        ("mobile 138-0013-8000", "*********8000", "138-0013"),
+        ("身份证 330106 19850612 0015", "0015", "19850612"),
+        ("id 330106-19491231-002X", "002X", "19491231"),
+        ("email linyf@yunfan.example.cn,", "***@yunfan.example.cn", "linyf"),
+        ("mail 林.x+tag@example.cn", "@example.cn", "x+tag"),
     ],
 )
 def test_numbers_and_tokens_are_masked_keeping_the_last_four(
@@ -36,7 +42,10 @@ def test_numbers_and_tokens_are_masked_keeping_the_last_four(
 
 
 def test_what_is_not_personal_stays_readable() -> None:
-    line = "update 123456 refused: duplicate; 浙ICP备2025012345号-1; 2026-12-01; chat 5001"
+    line = (
+        "update 123456 refused: duplicate; 浙ICP备2025012345号-1; 2026-12-01; chat 5001; "
+        "13:45:07 filing 12 at 2026-12-01 09:30; 47.96.12.34; www.example.cn; +0800"
+    )
     assert mask(line) == line
 
 

@@ -22,8 +22,8 @@ from dialogs.turn import spec_for
 from rules.answers import FilingAnswers
 from rules.changes import diff, flatten
 from rules.enums import FilingStatus
-from rules.filing_life import Action, Actor, Decision, FilingState, Role, decide
-from rules.lifecycle import FilingEvent
+from rules.events import ReportChange
+from rules.filing_life import Actor, Decision, FilingState, Role, decide
 from rules.pack import Pack
 from rules.reminders import Reminder, reminder_text
 from rules.text import Lang, t
@@ -136,8 +136,8 @@ def test_the_status_the_card_the_change_notice_and_the_reminders_fit(
 
     decision = decide(
         _certified(state_of(filing)),
-        Action(FilingEvent.REPORT_CHANGE, Actor(Role.APPLICANT, "1"), TODAY,
-               note="理" * 500, detail=detail, card_detail=card),
+        ReportChange(actor=Actor(Role.APPLICANT, "1"), on=TODAY, reason="理" * 500,
+                     detail=detail, card_detail=card),
         pack=ctx.pack, calendar=ctx.calendar,
         now=dt.datetime(2026, 11, 28, 2, tzinfo=dt.UTC), reviewers=True,
     )  # fmt: skip

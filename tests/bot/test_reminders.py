@@ -30,7 +30,7 @@ from models.repo import create_filing, get_or_create_applicant
 from models.tables import Filing, OutboxMessage
 from rules.answers import FilingAnswers
 from rules.enums import OutboxStatus
-from rules.filing_life import Actor, Role
+from rules.filing_life import Actor, Role, make_event
 from rules.lifecycle import FilingEvent as E
 from rules.pack import Pack
 from rules.reminders import SHANGHAI, next_send, quiet, series
@@ -90,13 +90,11 @@ class World:
         outcome = act(
             self.engine,
             self.filing_id,
-            event=event,
-            who=who,
+            make_event(event, who, self.context().today, psb_number=PSB),
             ctx=self.context(),
             clock=lambda: self.now,
             reviewers=self.reviewers,
             applicant_external_id=str(APPLICANT),
-            psb_number=PSB,
         )
         assert outcome.done, outcome.refusal
 

@@ -19,7 +19,7 @@ from dialogs.model import Context
 from models.db import make_engine, session_scope
 from models.repo import create_filing, get_or_create_applicant
 from rules.answers import FilingAnswers
-from rules.filing_life import Actor, Role
+from rules.filing_life import Actor, Role, make_event
 from rules.lifecycle import FilingEvent
 from rules.pack import load_pack
 from rules.workdays import WorkdayCalendar
@@ -67,12 +67,15 @@ def _filing(folder: Path, *, certified: bool = False) -> int:
         outcome = act(
             engine,
             filing_id,
-            event=event,
-            who=Actor(Role.OPERATOR, "test"),
+            make_event(
+                event,
+                Actor(Role.OPERATOR, "test"),
+                _context().today,
+                psb_number="京公网安备11010502030143号",
+            ),
             ctx=_context(),
             clock=lambda: NOW,
             reviewers=Reviewers(),
-            psb_number="京公网安备11010502030143号",
         )
         assert outcome.done, outcome.refusal
     engine.dispose()
@@ -86,8 +89,7 @@ def _submitted(folder: Path, filing_id: int, review_chat: int | None = None) -> 
     outcome = act(
         engine,
         filing_id,
-        event=FilingEvent.SUBMIT,
-        who=Actor(Role.APPLICANT, str(APPLICANT)),
+        make_event(FilingEvent.SUBMIT, Actor(Role.APPLICANT, str(APPLICANT)), _context().today),
         ctx=_context(),
         clock=lambda: NOW,
         reviewers=Reviewers(review_chat=review_chat),

@@ -113,7 +113,7 @@ def test_another_user_pressing_my_buttons_changes_nothing(
 def test_an_edited_message_is_not_an_answer(fake: FakeBotAPI, bot: BotProcess) -> None:
     person = Person(fake, 8006)
     person.says("/start", "网站是以什么身份开办的")
-    for said, expected in SUBMITTING["enterprise"][:4]:
+    for said, expected in SUBMITTING["enterprise"].until("connection_date"):
         person.says(said, expected)
     first = fake.text_update(person.user_id, "企业")["message"]  # an old message, edited
     edit = fake.edited_update(first, "本市")
@@ -129,7 +129,7 @@ def test_an_edited_message_is_not_an_answer(fake: FakeBotAPI, bot: BotProcess) -
 def test_the_last_answer_edited_offers_its_new_text(fake: FakeBotAPI, bot: BotProcess) -> None:
     person = Person(fake, 8007)
     person.says("/start", "网站是以什么身份开办的")
-    for said, expected in SUBMITTING["enterprise"][:5]:
+    for said, expected in SUBMITTING["enterprise"].until("subject_name"):
         person.says(said, expected)
     named = fake.text_update(person.user_id, "示例云帆科技有限公司")
     fake.push(named)
@@ -149,7 +149,7 @@ def test_a_broken_character_from_telegram_is_refused_and_nothing_breaks(
 ) -> None:
     person = Person(fake, 8008)
     person.says("/start", "网站是以什么身份开办的")
-    for said, expected in SUBMITTING["enterprise"][:5]:
+    for said, expected in SUBMITTING["enterprise"].until("subject_name"):
         person.says(said, expected)
     person.says("杭\ud800州", "无法识别的字符")  # a lone surrogate, as JSON can carry it
     for command, expected in (("/status", "已填写5项"), ("/back", "当前答案"), ("保留", "全称")):

@@ -76,7 +76,7 @@ def test_word_writes_editable_copies_of_the_forms_beside_the_pdfs(tmp_path: Path
 
 
 def test_input_ending_midway_exits_0_and_the_next_run_resumes(tmp_path: Path) -> None:
-    first = _chat(tmp_path, [said for said, _ in INDIVIDUAL[:5]], "--as", "blogger")
+    first = _chat(tmp_path, [said for said, _ in INDIVIDUAL.until("credential")], "--as", "blogger")
     assert first.returncode == 0, first.stderr
     assert "你的证件号码" in first.stdout
     second = _chat(tmp_path, ["1"], "--as", "blogger")
@@ -236,7 +236,7 @@ def _certify_all(tmp_path: Path) -> None:
     from dialogs.model import Context
     from models.db import make_engine, session_scope
     from models.tables import Filing
-    from rules.filing_life import Actor, Role
+    from rules.filing_life import Actor, Role, make_event
     from rules.lifecycle import FilingEvent as E
     from rules.pack import load_pack
     from rules.workdays import WorkdayCalendar
@@ -248,15 +248,14 @@ def _certify_all(tmp_path: Path) -> None:
         ids = list(session.exec(select(Filing.id)))
     for filing_id in ids:
         for event in (E.SUBMIT, E.PASS_INITIAL_REVIEW, E.RECEIVE_MATERIALS, E.CERTIFY):
+            psb = "京公网安备11010502030143号"
             outcome = act(
                 engine,
                 filing_id or 0,
-                event=event,
-                who=Actor(Role.OPERATOR, "test"),
+                make_event(event, Actor(Role.OPERATOR, "test"), ctx.today, psb_number=psb),
                 ctx=ctx,
                 clock=lambda: dt.datetime(2026, 11, 28, 2, tzinfo=dt.UTC),
                 reviewers=Reviewers(),
-                psb_number="京公网安备11010502030143号",
             )
             assert outcome.done, outcome.refusal
     engine.dispose()

@@ -26,6 +26,7 @@ from models import migrate
 from models.database import Database
 from models.db import session_scope
 from models.tables import Filing, InboxUpdate, OutboxMessage
+from rules.events import make_event
 from rules.filing_life import Actor, Role
 from rules.lifecycle import FilingEvent
 from tests.dialogs.transcripts import GOVERNMENT
@@ -116,8 +117,8 @@ def test_reminders_go_as_messages_then_templates_and_a_reviewers_pass_is_told(
         operator = Actor(Role.OPERATOR, "cli")
         ctx = channel.context()
         for event in (FilingEvent.SUBMIT, FilingEvent.PASS_INITIAL_REVIEW):
-            outcome = act(db.engine, filing_id, event=event, who=operator, ctx=ctx,
-                          clock=clock, reviewers=channel.reviewers, on=ctx.today)  # fmt: skip
+            outcome = act(db.engine, filing_id, make_event(event, operator, ctx.today), ctx=ctx,
+                          clock=clock, reviewers=channel.reviewers)  # fmt: skip
             assert outcome.decision is not None, outcome.refusal
         before = len(fake.texts_to(ALICE))
         assert await outbound.send_notices() >= 1

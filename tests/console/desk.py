@@ -83,7 +83,7 @@ def seed(engine: sa.Engine) -> Seeded:
     move(engine, ctx, i, E.PASS_INITIAL_REVIEW, at=moment("2026-11-05"), reviewer=REVIEWER)
     move(engine, ctx, i, E.RECEIVE_MATERIALS, at=moment("2026-11-09"), reviewer=REVIEWER)
     move(engine, ctx, i, E.CERTIFY, at=moment("2026-11-11"), reviewer=REVIEWER,
-         psb_number="京公网安备11010502030143号", certificate_number="SL-2026-001")  # fmt: skip
+         psb_number="京公网安备11010502030143号", certificate="SL-2026-001")  # fmt: skip
     return found
 
 

@@ -207,7 +207,7 @@ def test_a_reported_change_is_accepted_at_the_desk_with_its_own_buttons(engine: 
 
     tea = ids["certified"]  # step 1 certified; step 2 (Hangzhou) in progress
     move(engine, context(TODAY), tea, E.REPORT_CHANGE, at=moment("2026-11-20"),
-         applicant="8101", note="更换服务器")  # fmt: skip
+         applicant="8101", reason="更换服务器")  # fmt: skip
 
     async def body(client: TestClient[Any, Any]) -> None:
         csrf = await sign_in(client, engine, clock)

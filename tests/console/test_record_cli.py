@@ -119,7 +119,7 @@ def test_a_change_under_review_is_named_as_one(url: str, ids: dict[str, int]) ->
     engine = make_engine(url)
     tea = ids["certified"]
     move(engine, context(TODAY), tea, E.REPORT_CHANGE, at=moment("2026-11-20"),
-         applicant=str(APPLICANT), note="更换服务器")  # fmt: skip
+         applicant=str(APPLICANT), reason="更换服务器")  # fmt: skip
     engine.dispose()
     code, _, err = record(url, str(tea), "returned", "--on", "2026-11-27", "--reason", "x")
     assert code == 1 and "change-returned" in err

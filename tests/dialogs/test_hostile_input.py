@@ -20,7 +20,7 @@ def _before(said: str) -> list[tuple[str, object]]:
 
 
 AT_INTERACTIVE = _before("没有")  # the next question: does the site offer interactive services?
-AT_UNIT_NAME = ENTERPRISE[:5]  # the next question: the unit's full name
+AT_UNIT_NAME = ENTERPRISE.until("subject_name")  # the next question: the unit's full name
 AT_DOMAINS = _before("www.yunfan.example.cn、yunfan.example.cn")
 AT_IPS = _before("47.96.12.34")
 
@@ -115,7 +115,7 @@ def test_invisible_characters_are_refused_with_a_reason(
 def test_text_that_is_not_valid_unicode_is_refused_and_nothing_is_lost(
     run: Run, context: Context
 ) -> None:
-    state, _, _ = run(ENTERPRISE[:9])
+    state, _, _ = run(ENTERPRISE.until("postcode"))
     step = handle(state, Input.typed("杭\ud800州"), context)
     assert "无法识别的字符" in shown(step)
     assert step.state.answers == state.answers
@@ -129,9 +129,10 @@ def test_characters_the_pdfs_cannot_draw_are_named_before_the_summary(
     blank = next(chr(cp) for cp in range(0x1F300, 0x1F5FF) if cp not in covered_codepoints())
     with_fonts = dataclasses.replace(context, undrawable=coverage().missing)
     transcript = [(said, ()) for said, _ in INDIVIDUAL[:-1]]
-    state, _, _ = run(transcript[:11])
+    at = INDIVIDUAL.asked.index("site_name")
+    state, _, _ = run(transcript[:at])
     state = handle(state, Input.typed(f"小{blank}的笔记"), with_fonts).state  # the site's name
-    for said, _ in transcript[12:]:
+    for said, _ in transcript[at + 1 :]:
         step = handle(state, Input.typed(said), with_fonts)
         state = step.state
     assert state.state is Stage.SUMMARY

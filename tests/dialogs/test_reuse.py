@@ -114,7 +114,10 @@ def test_new_can_fill_in_afresh_and_another_subject_type_is_not_offered(
         ctx,
         [("/new", "身份"), ("企业", "沿用"), ("重新填写", "网站系统在哪里维护")],
     )
-    state, _ = _play(state, ctx, [*ENTERPRISE[1:5], (ENTERPRISE[5][0], "统一社会信用代码")])
+    unit_name = ENTERPRISE[len(ENTERPRISE.until("subject_name"))][0]
+    state, _ = _play(
+        state, ctx, [*ENTERPRISE.until("subject_name")[1:], (unit_name, "统一社会信用代码")]
+    )
     assert "subject.credential_number" not in state.answers
     state, _ = _play(done, ctx, [("/new", "身份"), ("个人", ("✔ 个人", "网站系统在哪里维护"))])
     assert state.reuse is not None  # kept should the applicant go /back to 企业

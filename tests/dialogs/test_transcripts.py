@@ -80,7 +80,7 @@ def test_back_returns_to_the_previous_question_with_the_answer_as_default(run: R
 def test_a_bad_answer_gets_the_reason_and_an_example_and_nothing_is_lost(run: Run) -> None:
     state, _, _ = run(
         [
-            *ENTERPRISE[:9],
+            *ENTERPRISE.until("postcode"),
             ("12345", ("这个答案不对", "6位数字", "例如：310012", "邮政编码")),
             ("", ("这个答案不对", "不能为空")),
         ]
@@ -212,7 +212,7 @@ def test_dates_are_read_in_the_formats_people_type(run: Run) -> None:
 def test_cancel_keeps_the_data_and_start_offers_to_continue(run: Run) -> None:
     state, effects, _ = run(
         [
-            *ENTERPRISE[:6],
+            *ENTERPRISE.until("credential"),
             ("/cancel", ("确定要取消吗", "保留30天", "删除")),
             ("1", ("已取消", "/start")),
             ("/start", ("还没有完成", "继续上次的填写", "重新开始")),
@@ -226,7 +226,11 @@ def test_cancel_keeps_the_data_and_start_offers_to_continue(run: Run) -> None:
 
 def test_cancel_can_be_declined_and_chinese_words_work(run: Run) -> None:
     state, effects, _ = run(
-        [*ENTERPRISE[:3], ("取消", "确定要取消吗"), ("继续填写", ("我们继续", "服务器在哪个城市"))]
+        [
+            *ENTERPRISE.until("server_city"),
+            ("取消", "确定要取消吗"),
+            ("继续填写", ("我们继续", "服务器在哪个城市")),
+        ]
     )
     assert effects == []
     assert state.question == "server_city"
@@ -234,7 +238,7 @@ def test_cancel_can_be_declined_and_chinese_words_work(run: Run) -> None:
 
 def test_cancel_and_delete_forgets_everything(run: Run) -> None:
     state, effects, _ = run(
-        [*ENTERPRISE[:5], ("/cancel", "删除"), ("取消并删除我的资料", "已删除")]
+        [*ENTERPRISE.until("subject_name"), ("/cancel", "删除"), ("取消并删除我的资料", "已删除")]
     )
     assert effects == [Cancel(delete=True)]
     assert state.answers == {}
@@ -244,7 +248,7 @@ def test_cancel_and_delete_forgets_everything(run: Run) -> None:
 def test_restart_asks_first_then_clears_the_answers(run: Run) -> None:
     state, _, _ = run(
         [
-            *ENTERPRISE[:4],
+            *ENTERPRISE.until("connection_date"),
             ("/restart", "清空"),
             ("不", ("我们继续", "哪天开通")),
             ("重新开始", "清空"),
@@ -256,11 +260,21 @@ def test_restart_asks_first_then_clears_the_answers(run: Run) -> None:
 
 
 def test_help_explains_the_question_with_an_example(run: Run) -> None:
-    run([*ENTERPRISE[:6], ("帮助", ("营业执照", "例如：91330106MA2B3C4D5D", "/back"))])
+    run(
+        [
+            *ENTERPRISE.until("credential"),
+            ("帮助", ("营业执照", "例如：91330106MA2B3C4D5D", "/back")),
+        ]
+    )
 
 
 def test_status_shows_progress_route_and_days_left(run: Run) -> None:
-    run([*ENTERPRISE[:6], ("/status", ("进度：第5/7步（开办主体信息）", "先到", "还剩23天"))])
+    run(
+        [
+            *ENTERPRISE.until("credential"),
+            ("/status", ("进度：第5/7步（开办主体信息）", "先到", "还剩23天")),
+        ]
+    )
 
 
 def test_status_at_the_summary_does_not_send_the_whole_summary_again(run: Run) -> None:
@@ -280,7 +294,7 @@ def test_lang_switches_to_english_and_back(run: Run) -> None:
 
 
 def test_skip_refuses_a_required_question(run: Run) -> None:
-    run([*ENTERPRISE[:6], ("/skip", ("必填", "统一社会信用代码"))])
+    run([*ENTERPRISE.until("credential"), ("/skip", ("必填", "统一社会信用代码"))])
 
 
 def test_edit_from_the_summary_by_picking_from_the_list(run: Run) -> None:
@@ -318,7 +332,7 @@ def test_a_stale_button_is_answered_politely(run: Run, context: object) -> None:
     first = begin(context)  # type: ignore[arg-type]
     old_button = first.replies[-1].question
     assert old_button is not None
-    state, _, _ = run(ENTERPRISE[:2])
+    state, _, _ = run(ENTERPRISE.until("server"))
     step = handle(state, Input.pressed(old_button, "individual"), context)  # type: ignore[arg-type]
     assert step.stale
     assert "已经回答过了" in shown(step)
@@ -436,7 +450,7 @@ def test_the_government_transcript_routes_maintenance_first(run: Run) -> None:
 def test_a_government_body_may_give_its_organisation_code(run: Run) -> None:
     state, _, _ = run(
         [
-            *GOVERNMENT[:6],
+            *GOVERNMENT.until("credential"),
             ("12345678-8", "通信地址"),
         ]
     )
@@ -444,7 +458,7 @@ def test_a_government_body_may_give_its_organisation_code(run: Run) -> None:
 
 
 def test_an_enterprise_may_not_give_an_organisation_code(run: Run) -> None:
-    run([*ENTERPRISE[:6], ("12345678-8", ("这个答案不对", "统一社会信用代码"))])
+    run([*ENTERPRISE.until("credential"), ("12345678-8", ("这个答案不对", "统一社会信用代码"))])
 
 
 def test_the_emergency_contact_can_be_the_legal_representative(run: Run) -> None:
@@ -463,7 +477,7 @@ def test_the_emergency_contact_can_be_the_legal_representative(run: Run) -> None
 
 
 def test_a_photo_or_sticker_gets_the_question_again(run: Run, context: object) -> None:
-    state, _, _ = run(ENTERPRISE[:1])
+    state, _, _ = run(ENTERPRISE.until("maintenance"))
     step = handle(state, Input.nothing(), context)  # type: ignore[arg-type]
     assert "请先回答这个问题" in shown(step)
     assert "网站系统在哪里维护" in shown(step)

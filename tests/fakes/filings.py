@@ -21,7 +21,7 @@ from models.repo import create_filing, get_or_create_applicant
 from models.tables import GeneratedDocument
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind
-from rules.filing_life import Actor, Role
+from rules.filing_life import Actor, Role, make_event
 from rules.lifecycle import FilingEvent as E
 from rules.pack import load_pack
 
@@ -101,13 +101,10 @@ def move(
     outcome = act(
         engine,
         filing_id,
-        event=event,
-        who=who,
+        make_event(event, who, at.date(), **kwargs),
         ctx=ctx,
         clock=lambda: at,
         reviewers=Reviewers(),
         applicant_external_id=applicant or None,
-        on=at.date(),
-        **kwargs,
     )
     assert outcome.refusal is None, outcome.refusal

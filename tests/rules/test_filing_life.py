@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
 from rules.enums import FilingStatus as S
+from rules.events import BUREAU_EVENTS, EVENT_TYPES, Event, ReportChange
 from rules.filing_life import (
-    Action,
     Actor,
     Audience,
     Decision,
@@ -45,12 +45,20 @@ def go(
 ) -> Decision | Refusal:
     return decide(
         state,
-        Action(event, actor, on or NOW.date(), **extra),  # type: ignore[arg-type]
+        _event(event, actor, on or NOW.date(), **extra),
         pack=pack,
         calendar=WorkdayCalendar(pack.calendar),
         now=NOW,
         reviewers=reviewers,
     )
+
+
+def _event(event: E, actor: Actor, on: dt.date, **extra: object) -> Event:
+    """The typed event of `event`, with the data of `extra` its type carries."""
+    kind = EVENT_TYPES[event]
+    carried = {f.name for f in fields(kind)}
+    data = {k: v for k, v in extra.items() if k in carried}
+    return kind(actor=actor, on=on, **data)  # type: ignore[arg-type]
 
 
 def ok(result: Decision | Refusal) -> Decision:
@@ -64,8 +72,7 @@ def test_every_status_and_event_is_decided_by_the_lifecycle(
     pack: Pack, status: S, event: E
 ) -> None:
     state = FilingState((StepState(1, True, LOCAL.bureau, status),))
-    actor = REVIEWER if event in (E.PASS_INITIAL_REVIEW, E.RETURN, E.RECEIVE_MATERIALS,
-                                  E.CERTIFY) else APPLICANT  # fmt: skip
+    actor = REVIEWER if event in BUREAU_EVENTS else APPLICANT
     result = go(
         pack,
         state,
@@ -73,7 +80,7 @@ def test_every_status_and_event_is_decided_by_the_lifecycle(
         actor,
         reasons=("网站无法访问",),
         psb_number="京公网安备11010502030143号",
-        note="更换服务器",
+        reason="更换服务器",
     )
     dest = next_status(status, event)
     if dest is None:
@@ -108,7 +115,7 @@ def test_the_whole_procedure_with_reviewers_dates_each_next_step(pack: Pack) -> 
             E.CERTIFY,
             REVIEWER,
             psb_number="京公网安备 11010502030143 号",
-            certificate_number="SL-2026-0012",
+            certificate="SL-2026-0012",
         )
     )
     step = done.state.step
@@ -204,7 +211,7 @@ def test_a_change_of_a_certified_filing_is_reported_to_its_bureau_with_a_deadlin
     detail = t("• IP地址：1.2.3.4 → 47.96.10.21", "• IPs: 1.2.3.4 → 47.96.10.21")
     card = t("• 手机：*******9001", "• Mobile: *******9001")
     decision = ok(
-        go(pack, state, E.REPORT_CHANGE, on=dt.date(2026, 12, 1), note="更换服务器",
+        go(pack, state, E.REPORT_CHANGE, on=dt.date(2026, 12, 1), reason="更换服务器",
            detail=detail, card_detail=card)
     )  # fmt: skip
     assert decision.to_status is S.CHANGE_REPORTED
@@ -226,7 +233,7 @@ def test_a_changes_days_left_count_from_the_frozen_today_not_the_clock(pack: Pac
     frozen = dt.date(2026, 12, 1)
     decision = decide(
         state,
-        Action(E.REPORT_CHANGE, APPLICANT, frozen, note="更换服务器"),
+        ReportChange(actor=APPLICANT, on=frozen, reason="更换服务器"),
         pack=pack,
         calendar=WorkdayCalendar(pack.calendar),
         now=NOW,  # nine days later on the wall clock
@@ -240,21 +247,21 @@ def test_a_changes_days_left_count_from_the_frozen_today_not_the_clock(pack: Pac
 
 def test_a_change_needs_a_certified_step_a_reason_and_a_past_date(pack: Pack) -> None:
     submitted = FilingState((replace(LOCAL, status=S.SUBMITTED),))
-    refused = go(pack, submitted, E.REPORT_CHANGE, note="更换服务器")
+    refused = go(pack, submitted, E.REPORT_CHANGE, reason="更换服务器")
     assert isinstance(refused, Refusal) and "取得公安备案号后" in refused.reason.zh
     state = certified(pack, LOCAL)
-    no_reason = go(pack, state, E.REPORT_CHANGE, note=" ")
+    no_reason = go(pack, state, E.REPORT_CHANGE, reason=" ")
     assert isinstance(no_reason, Refusal) and "原因" in no_reason.reason.zh
-    future = go(pack, state, E.REPORT_CHANGE, on=NOW.date() + dt.timedelta(days=3), note="x")
+    future = go(pack, state, E.REPORT_CHANGE, on=NOW.date() + dt.timedelta(days=3), reason="x")
     assert isinstance(future, Refusal) and "将来" in future.reason.zh
-    by_reviewer = go(pack, state, E.REPORT_CHANGE, REVIEWER, note="x")
+    by_reviewer = go(pack, state, E.REPORT_CHANGE, REVIEWER, reason="x")
     assert isinstance(by_reviewer, Refusal)
     cancelled = FilingState((replace(LOCAL, status=S.CANCELLED),))
-    assert isinstance(go(pack, cancelled, E.REPORT_CHANGE, note="x"), Refusal)
+    assert isinstance(go(pack, cancelled, E.REPORT_CHANGE, reason="x"), Refusal)
 
 
 def test_a_reviewed_change_keeps_the_number_and_stops_the_change_reminders(pack: Pack) -> None:
-    changed = ok(go(pack, certified(pack, LOCAL), E.REPORT_CHANGE, note="更换服务器")).state
+    changed = ok(go(pack, certified(pack, LOCAL), E.REPORT_CHANGE, reason="更换服务器")).state
     accepted = ok(go(pack, changed, E.CERTIFY, REVIEWER))  # no number typed: it keeps its own
     assert accepted.to_status is S.CERTIFIED
     assert accepted.state.step.psb_number == "京公网安备11010502030143号"
@@ -268,7 +275,7 @@ def test_a_change_while_the_second_bureau_is_in_progress_goes_to_the_certified_o
 ) -> None:
     first = replace(LOCAL, status=S.CERTIFIED, psb_number="京公网安备11010502030143号")
     state = FilingState((first, replace(OUTSIDE, status=S.SUBMITTED)), current=2)
-    decision = ok(go(pack, state, E.REPORT_CHANGE, note="更换负责人"))
+    decision = ok(go(pack, state, E.REPORT_CHANGE, reason="更换负责人"))
     assert [s.status for s in decision.state.steps] == [S.CHANGE_REPORTED, S.SUBMITTED]
     assert decision.to_status is S.SUBMITTED  # the step in progress is untouched
     assert [n.to for n in decision.notices] == [Audience.APPLICANT, Audience.REVIEWERS]
@@ -290,13 +297,13 @@ def _first_certified_second_submitted(pack: Pack) -> FilingState:
 
 def test_a_closed_site_cancels_every_step_and_names_the_bureaus_told(pack: Pack) -> None:
     state = _first_certified_second_submitted(pack)
-    decision = ok(go(pack, state, E.CANCEL, note="网站已关闭"))
+    decision = ok(go(pack, state, E.CANCEL, reason="网站已关闭"))
     assert [s.status for s in decision.state.steps] == [S.CANCELLED, S.CANCELLED]
     told = decision.notices[0].text
     assert "每一步都已注销" in told.zh and LOCAL.bureau.zh in told.zh
     assert OUTSIDE.bureau.zh in told.zh  # filed there too: it gets the statement
     assert {(r.kind, r.step) for r in decision.reminders} >= {("icon", 1), ("filing", 2)}
-    assert isinstance(go(pack, decision.state, E.CANCEL, note="again"), Refusal)
+    assert isinstance(go(pack, decision.state, E.CANCEL, reason="again"), Refusal)
 
 
 def test_a_change_on_the_first_step_is_reviewed_while_the_second_is_in_progress(
@@ -304,7 +311,7 @@ def test_a_change_on_the_first_step_is_reviewed_while_the_second_is_in_progress(
 ) -> None:
     """The first bureau reviews a reported change though step 2 is the one in progress."""
     state = _first_certified_second_submitted(pack)
-    changed = ok(go(pack, state, E.REPORT_CHANGE, on=NOW.date(), note="更换服务器")).state
+    changed = ok(go(pack, state, E.REPORT_CHANGE, on=NOW.date(), reason="更换服务器")).state
     assert changed.steps[0].status is S.CHANGE_REPORTED and changed.current == 2
     assert E.CERTIFY in next_actions(changed, Role.REVIEWER, True)  # the card has buttons
     assert E.RETURN in next_actions(changed, Role.REVIEWER, True)

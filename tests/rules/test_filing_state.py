@@ -1,0 +1,45 @@
+"""The rules the channels ask about a filing live once, in rules/ (issue 27 item 5): may its
+answers be fixed, may its going online be recorded, how long a cancelled interview is kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dialogs import texts
+from rules.enums import FilingStatus as S
+from rules.filing_state import FilingState, StepState, amendable, awaits_online
+from rules.retention import KEEP_CANCELLED_INTERVIEW
+from rules.text import t
+
+BUREAU = t("示例市公安局", "Example PSB")
+
+
+@pytest.mark.parametrize("status", list(S))
+def test_only_a_returned_filing_may_be_amended(status: S) -> None:
+    state = FilingState((StepState(1, True, BUREAU, status),))
+    assert amendable(state) is (status is S.RETURNED)
+
+
+def test_amending_looks_at_the_step_in_progress() -> None:
+    first = StepState(1, True, BUREAU, S.CERTIFIED)
+    second = StepState(2, False, t("杭州网安", "Hangzhou"), S.RETURNED)
+    assert amendable(FilingState((first, second), current=2))
+    assert not amendable(FilingState((first, StepState(2, False, BUREAU, S.SUBMITTED)), 2))
+
+
+@pytest.mark.parametrize("status", list(S))
+def test_going_online_is_recorded_only_for_a_prepared_filing_without_a_date(status: S) -> None:
+    steps = (StepState(1, True, BUREAU, status),)
+    assert awaits_online(FilingState(steps)) is (status is S.PREPARED)
+    assert not awaits_online(FilingState(steps, connection_date=dt.date(2026, 11, 2)))
+
+
+def test_the_texts_promise_the_retention_the_code_keeps() -> None:
+    from bot.conversation import KEEP_CANCELLED
+
+    assert KEEP_CANCELLED == KEEP_CANCELLED_INTERVIEW
+    days = KEEP_CANCELLED_INTERVIEW.days
+    for text in (texts.CANCEL_ASK, texts.CANCEL_KEEP, texts.CANCELLED):
+        assert f"{days}天" in text.zh and f"{days} days" in text.en
