@@ -140,6 +140,12 @@ def stand(request: pytest.FixtureRequest, fake: FakeBotAPI, tmp_path: Path) -> I
             bot.kill()
 
 
+def _around(text: str, word: str) -> str:
+    """What a log says around `word` (its first traceback, whole, for the failure's message)."""
+    at = text.find(word)
+    return text[max(0, at - 500) : at + 4000]
+
+
 def _texts(fake: FakeBotAPI, user: int) -> list[str]:
     return [str(c.params.get("text", "")) for c in fake.calls_of("sendMessage", user)]
 
@@ -180,7 +186,7 @@ def test_a_reply_cut_short_by_kill_9_is_sent_once_after_the_restart(stand: Stand
         output = stand.stop()
     assert sum("第2/7步" in t for t in _texts(fake, user)) == 1
     assert stand.row(answer["update_id"]).reply is None
-    assert "Traceback" not in output
+    assert "Traceback" not in output, _around(output, "Traceback")
 
 
 def test_a_confirmation_killed_before_its_first_reply_gets_documents_then_status(
@@ -218,7 +224,7 @@ def test_a_confirmation_killed_before_its_first_reply_gets_documents_then_status
     assert status[0].at > max(c.at for c in documents)  # the status follows the PDFs
     first = [c for c in after if c.at < min(d.at for d in documents)]
     assert len(first) == 1 and first[0].params.get("text"), "the confirmation message, once"
-    assert "Traceback" not in output
+    assert "Traceback" not in output, _around(output, "Traceback")
 
 
 def test_a_reviewer_s_press_cut_short_by_kill_9_is_not_answered_again_as_a_refusal(
@@ -256,7 +262,7 @@ def test_a_reviewer_s_press_cut_short_by_kill_9_is_not_answered_again_as_a_refus
     assert len(told) == 1
     events = [(e["from"], e["to"]) for e in stand.show()["events"]]
     assert events.count(("submitted", "initial_review_passed")) == 1
-    assert "Traceback" not in output
+    assert "Traceback" not in output, _around(output, "Traceback")
 
 
 def _certify_typed(stand: Stand, *, kill: bool) -> float:
@@ -312,7 +318,7 @@ def test_a_typed_psb_number_cut_short_by_kill_9_is_certified_once_and_confirmed_
     shown = stand.show()
     assert shown["status"] == "certified"
     assert [e["to"] for e in shown["events"]].count("certified") == 1
-    assert "Traceback" not in output
+    assert "Traceback" not in output, _around(output, "Traceback")
 
 
 def test_a_change_confirmation_cut_short_by_kill_9_is_recorded_once_and_told_once(
@@ -358,4 +364,4 @@ def test_a_change_confirmation_cut_short_by_kill_9_is_recorded_once_and_told_onc
     assert len(cards) == 1 and cards[0].at > restarted
     shown = stand.show()
     assert [e["to"] for e in shown["events"]].count("change_reported") == 1
-    assert "Traceback" not in output
+    assert "Traceback" not in output, _around(output, "Traceback")
