@@ -90,7 +90,15 @@ async def _retire_keyboard(context: BotContext, chat_id: int) -> None:
 
 async def _deliver(context: BotContext, chat_id: int, turn: Turn) -> None:
     """Send the turn's replies: what `plan_of` planned and the turn stored with its commit."""
-    await send_plan(context, chat_id, plan_of(turn.step, turn.effects) or [])
+    try:
+        await send_plan(context, chat_id, plan_of(turn.step, turn.effects) or [])
+    except Exception:
+        # A time-out may or may not have delivered it: the plan stays stored and the sweep
+        # sends it once more (a repeat, rather than a reply lost).
+        ticket = current_ticket()
+        if ticket is not None:
+            ticket.unsent = True
+        raise
 
 
 def plan_of(step: Step, effects: Any) -> list[dict[str, Any]] | None:

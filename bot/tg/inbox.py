@@ -48,6 +48,7 @@ class Ticket:
     key: tuple[int, int]  # (bot id, update id)
     done: bool = False
     replies: bool = False  # its turn stored replies with the done mark: cleared once sent
+    unsent: bool = False  # sending them failed (a time-out): left stored, sent again once
 
 
 _CURRENT: ContextVar[Ticket | None] = ContextVar("beian_inbox_ticket", default=None)
@@ -291,7 +292,7 @@ class InboxProcessor:
                 await self.app.process_update(update)
             finally:
                 _CURRENT.reset(token)
-                if ticket.replies:  # sent (or tried: a failure is the handler's to say)
+                if ticket.replies and not ticket.unsent:  # sent: forget them
                     self._sent.append(update_id)
                     self._flush_soon()
                 self._in_hand.discard(update_id)
