@@ -237,7 +237,9 @@ class InboxProcessor:
         what failed is logged, and a reply is never sent in a loop)."""
         try:
             if self.replay is not None:
-                log.info("update %s: its replies resent after a restart", row.update_id)
+                log.info(
+                    "update %s: its replies resent (a restart, or a failed send)", row.update_id
+                )
                 await self.replay(row.chat_id, row.reply)
         except Exception:
             log.exception("update %s: resending its replies failed", row.update_id)

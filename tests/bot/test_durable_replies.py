@@ -168,7 +168,9 @@ def _around(text: str, word: str) -> str:
 
 
 def _texts(fake: FakeBotAPI, user: int) -> list[str]:
-    return [str(c.params.get("text", "")) for c in fake.calls_of("sendMessage", user)]
+    """What reached the person (refused calls did not)."""
+    calls = fake.calls_of("sendMessage", user)
+    return [str(c.params.get("text", "")) for c in calls if c.status == 200]
 
 
 def _markup(call: Any) -> str:
@@ -385,3 +387,21 @@ def test_a_change_confirmation_cut_short_by_kill_9_is_recorded_once_and_told_onc
     shown = stand.show()
     assert [e["to"] for e in shown["events"]].count("change_reported") == 1
     assert "Traceback" not in output, _around(output, "Traceback")
+
+
+def test_a_reply_whose_send_failed_is_sent_again_once(fake: FakeBotAPI, tmp_path: Path) -> None:
+    """A send that fails (Telegram's 500, a time-out) may or may not have reached the person:
+    the turn's replies stay stored and the sweep sends them once more — never lost."""
+    stand, user = Stand(fake, tmp_path, None).start(), 5203
+    try:
+        fake.push(fake.text_update(user, "/start"))
+        fake.wait_until(lambda: any("第1/7步" in t for t in _texts(fake, user)), 30)
+        fake.wait_until(lambda: stand.quiet(1), 30)
+        fake.fail("sendMessage", 500, chat_id=user)
+        fake.push(fake.text_update(user, "企叶"))
+        fake.wait_until(lambda: any("第2/7步" in t for t in _texts(fake, user)), 30)
+        _settled(stand)
+    finally:
+        output = stand.stop()
+    assert sum("第2/7步" in t for t in _texts(fake, user)) == 1
+    assert "its replies resent" in output
