@@ -48,4 +48,5 @@ bench: setup
 	.venv/bin/python -m bench.bench_documents
 	.venv/bin/python -m bench.bench_word
 	.venv/bin/python -m bench.bench_telegram
+	.venv/bin/python -m bench.bench_sealing
 	.venv/bin/python -m bench.bench_startup

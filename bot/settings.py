@@ -67,8 +67,15 @@ class Settings(BaseSettings):
     # Where the bureau's desk (`beian console`) is reached, e.g. https://desk.example.cn: the
     # sign-in links point there, and its cookies are Secure when it is HTTPS.
     beian_console_url: str | None = None
-    # Where logs (and, by default, the SQLite database) live.
+    # Where logs (and, by default, the SQLite database and the key file) live.
     beian_data_dir: Path | None = None
+    # The data key that seals personal data in the database (issue 26; README "The data
+    # key"): 32 bytes in URL-safe base64 (`beian keys generate`), or several separated by
+    # commas, the first sealing and the others only opening (a rotation). Unset: the key file.
+    beian_data_key: SecretStr | None = None
+    # The key file used when BEIAN_DATA_KEY is unset, created (0600) at the first start
+    # (default: beian.key in the data folder).
+    beian_key_file: Path | None = None
 
     def reviewer_ids(self) -> list[int]:
         """Return BEIAN_REVIEWERS as ids (anything that is not a number is ignored)."""
@@ -97,6 +104,10 @@ class Settings(BaseSettings):
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             return Path(url.database).parent
         return Path("data")
+
+    def key_file(self) -> Path:
+        """Return the key file's path: BEIAN_KEY_FILE, else beian.key in the data folder."""
+        return self.beian_key_file or self.data_dir() / "beian.key"
 
 
 # Values people leave in .env files; the last one is BotFather's documentation example.

@@ -6,6 +6,9 @@ the transaction of its effects. A chat's rows are processed by whichever instanc
 chat's claim (`chat_claim`), one at a time and in `update_id` order; different chats go in
 parallel on any instance. A redelivered update hits the primary key and is not stored again.
 
+An update's JSON is sealed while it waits (`models.sealed`: the column type) and dropped when
+it is marked done; the row's ids stay KEEP_DONE for de-duplication.
+
 These run on hot paths (every update), so they are statements compiled once per dialect and
 run on the DBAPI cursor (`models.db.Raw`), like the interview's quick statements.
 """
@@ -25,13 +28,16 @@ from sqlmodel import col
 
 from models.db import Prepared, Raw
 from models.tables import ChatClaim, InboxUpdate
-from models.types import JSONType, UTCDateTime
+from models.types import UTCDateTime
 
 # Telegram keeps an unconfirmed update for 24 hours; a done row is kept twice that long, so a
 # late redelivery still finds it and is ignored.
 KEEP_DONE = dt.timedelta(hours=48)
 # Processing runs a row may be cut short by a crash before it is given up (and apologised for).
 MAX_ATTEMPTS = 3
+
+
+_PAYLOAD_TYPE = InboxUpdate.__table__.c.payload.type  # type: ignore[attr-defined]
 
 
 def _insert(dialect: str, model: Any) -> Any:
@@ -45,7 +51,7 @@ def _ingest(dialect: str) -> Any:
             bot_id=sa.bindparam("bot_id"),
             update_id=sa.bindparam("update_id"),
             chat_id=sa.bindparam("chat_id"),
-            payload=sa.bindparam("payload", type_=JSONType),
+            payload=sa.bindparam("payload", type_=_PAYLOAD_TYPE),  # sealed (models.sealed)
             received_at=sa.bindparam("now", type_=UTCDateTime()),
             done_at=None,
             attempts=0,
@@ -85,6 +91,9 @@ _PAYLOAD = sa.select(col(InboxUpdate.payload), col(InboxUpdate.attempts)).where(
     col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
     col(InboxUpdate.update_id) == sa.bindparam("update_id"),
 )
+# A processed update keeps its ids (a redelivery is refused) and loses its JSON: the empty
+# object, written as SQL (no sealing, nothing to hide), reads back as {} (`models.sealed`).
+DROPPED: sa.ColumnElement[Any] = sa.literal_column("'{}'")
 _DONE = (
     sa.update(InboxUpdate)
     .where(
@@ -92,7 +101,7 @@ _DONE = (
         col(InboxUpdate.update_id) == sa.bindparam("update_id"),
         col(InboxUpdate.done_at).is_(None),
     )
-    .values(done_at=sa.bindparam("now", type_=UTCDateTime()))
+    .values(done_at=sa.bindparam("now", type_=UTCDateTime()), payload=DROPPED)
 )
 _ATTEMPT = (
     sa.update(InboxUpdate)
@@ -253,7 +262,8 @@ def stored_update(raw: Raw, *, bot_id: int, update_id: int) -> tuple[dict[str, A
 
 
 def mark_done(raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime) -> bool:
-    """Mark an update done inside the caller's transaction; False when it already was."""
+    """Mark an update done inside the caller's transaction (its JSON dropped); False when it
+    already was."""
     values = {"bot_id": bot_id, "update_id": update_id, "now": now}
     return raw.run(_prepared("done", raw.dialect), values) == 1
 
