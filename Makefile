@@ -48,5 +48,6 @@ bench: setup
 	.venv/bin/python -m bench.bench_documents
 	.venv/bin/python -m bench.bench_word
 	.venv/bin/python -m bench.bench_telegram
+	.venv/bin/python -m bench.bench_sealing
 	.venv/bin/python -m bench.bench_startup
 	.venv/bin/python -m bench.bench_ocr

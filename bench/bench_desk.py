@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 
-from bench.common import fresh_schema
+from bench.common import fresh_schema, use_a_bench_key
 from bot.console.app import Desk, build_app
 from bot.console.auth import create_link_token
 from bot.console.derived import refresh
@@ -237,6 +237,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--postgres", help="a PostgreSQL URL (a schema bench_desk is made)")
     args = parser.parse_args()
+    use_a_bench_key()
     with tempfile.TemporaryDirectory() as folder:
         run("SQLite", f"sqlite:///{Path(folder) / 'desk.db'}", args.filings, args.rounds)
     if args.postgres:

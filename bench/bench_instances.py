@@ -38,7 +38,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import free_port, fresh_schema, text_update
+from bench.common import free_port, fresh_schema, text_update, use_a_bench_key
 from bot.tg import ui
 from dialogs.engine import begin, handle
 from dialogs.model import Context, Input
@@ -259,6 +259,7 @@ def main() -> None:
     parser.add_argument("--limiters", default="off,shared", help="rate limiter modes to run")
     parser.add_argument("--clients", default="aiohttp", help="HTTP clients: aiohttp,httpx")
     args = parser.parse_args()
+    use_a_bench_key()
     base = normalize_url(args.postgres)
     expected = _expected()
     counts = [int(n) for n in args.instances.split(",")]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import free_port, text_update
+from bench.common import free_port, text_update, use_a_bench_key
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.driver import TOKEN
 
@@ -81,6 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=10_000)
     args = parser.parse_args()
+    use_a_bench_key()
     fake = FakeBotAPI(TOKEN).start()
     with tempfile.TemporaryDirectory() as tmp:
         bare = subprocess.Popen(

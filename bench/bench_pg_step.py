@@ -24,6 +24,9 @@ turn's transaction, the reply to a recording request). Sides, each on a database
 - **postgres, synchronous_commit=off**: as deployed, but no commit waits for its WAL to reach
   the disk, the inbox insert's neither: what PostgreSQL's sync per commit costs (not a
   recommended setting: a server crash may lose updates already acknowledged to Telegram).
+- **sqlite, unsealed** / **postgres, unsealed** (issue 26): as deployed, but the personal data
+  stored in the clear (`models.sealed.unsealed_for_benchmarks`): every other side seals, as
+  deployed; these show what sealing adds to each database's step.
 """
 
 from __future__ import annotations
@@ -37,12 +40,20 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.bench_telegram import ANSWERS, Ours, _measure, _pct, interviews
-from bench.common import fresh_schema
+from bench.bench_telegram import (
+    ANSWERS,
+    Ours,
+    OursUnsealed,
+    _measure,
+    _pct,
+    interviews,
+)
+from bench.common import fresh_schema, use_a_bench_key
 from models.db import make_engine, normalize_url
 
 BLOCK = len(ANSWERS) * 100
-SCHEMAS = ("bench_step_new", "bench_step_before", "bench_step_async_commit", "bench_step_synced")
+SCHEMAS = ("bench_step_new", "bench_step_before", "bench_step_async_commit", "bench_step_synced",
+           "bench_step_unsealed")  # fmt: skip
 
 
 def _drop_schemas(base: str) -> None:
@@ -78,8 +89,12 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
         "postgres, turn synced": Ours(),
         "postgres, before": Ours(),
         "postgres, synchronous_commit=off": Ours(),
+        "sqlite, unsealed": OursUnsealed(),
+        "postgres, unsealed": OursUnsealed(),
     }
     await sides["sqlite"].open(tmp / "step.db")
+    await sides["sqlite, unsealed"].open(tmp / "unsealed.db")
+    await sides["postgres, unsealed"].open(tmp / "unused", fresh_schema(base, SCHEMAS[4]))
     await sides["sqlite, synchronous=FULL"].open(tmp / "full.db")
     _sqlite_full(sides["sqlite, synchronous=FULL"])
     await sides["postgres"].open(tmp / "unused", fresh_schema(base, SCHEMAS[0]))
@@ -117,6 +132,7 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=3000)
     args = parser.parse_args()
+    use_a_bench_key()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             times = asyncio.run(run(args.postgres, args.steps, Path(tmp)))
@@ -129,7 +145,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name, t in times.items():
         p50, p99 = statistics.median(t), _pct(t, 0.99)
-        target = "≤ 2× (issue 16)" if name == "postgres" else "—"
+        target = "≤ 2× (issues 16, 26)" if name == "postgres" else "—"
         print(
             f"| {name} | {p50:.3f} ms | {p99:.3f} ms | {p50 / base50:.2f}× | "
             f"{p99 / base99:.2f}× | {target} |"

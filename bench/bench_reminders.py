@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import datetime as dt
 import functools
+import json
 import multiprocessing
 import statistics
 import tempfile
@@ -32,13 +33,14 @@ from typing import Any
 import sqlalchemy as sa
 from telegram import Bot
 
+from bench.common import use_a_bench_key
 from bot.filing_actions import Reviewers
 from bot.tg import ui
 from bot.tg.delivery import call
 from bot.tg.reminders import Pacer, dispatch
 from bot.tg.transport import bot_request
 from dialogs.model import Context
-from models import migrate
+from models import migrate, sealed
 from models.db import make_engine, session_scope
 from models.reminders import claim_rows
 from models.repo import create_filing, get_or_create_applicant
@@ -81,6 +83,10 @@ def _fill(engine: sa.Engine, rows: int, due: int, filing_id: int) -> None:
         "attempts, created_at"
     )
     chunk = 20_000
+    # One sealed payload for every row (issue 26: the outbox's payloads are sealed).
+    payload = json.dumps(
+        sealed.seal_json(json.loads(PAYLOAD), context="outbox.payload"), separators=(",", ":")
+    )
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
@@ -99,7 +105,7 @@ def _fill(engine: sa.Engine, rows: int, due: int, filing_id: int) -> None:
                     at, status = NOW - dt.timedelta(days=1 + i % 300), "sent"
                 stamp = _sqlite_time(at) if sqlite else at
                 batch.append(("reminder", f"reminder:b:{i}", filing_id, 1, 100_000 + i % 50_000,
-                              stamp, PAYLOAD, status, 0, stamp))  # fmt: skip
+                              stamp, payload, status, 0, stamp))  # fmt: skip
             cur.executemany(sql, batch)
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
@@ -251,6 +257,7 @@ def main() -> None:
     parser.add_argument("--no-httpx", action="store_true", help="the dispatch on aiohttp only")
     parser.add_argument("--no-pacing", action="store_true", help="no paced dispatch")
     args = parser.parse_args()
+    use_a_bench_key()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_claim:
             claim_bench(f"sqlite:///{Path(tmp) / 'claim.db'}", args.rows)

@@ -1,6 +1,7 @@
 """Cost of one durable interview step through the real Application, against durable floors.
 
 Run: .venv/bin/python -m bench.bench_telegram [--steps 5000] [--conversations 1000]
+     [--steps-only]
 
 Target (issues 5 and 10): our step ≤ 1.5 × the floor at p50 and p99. A step is what a durable
 bot must do for one update: store it in the inbox (committed: that is when Telegram may be
@@ -14,6 +15,8 @@ told it arrived), then process it and mark it done with its effects, and reply.
   echo. SQLAlchemy Core, the same SQLite settings.
 - **Floor (sqlite3)**: the same with the standard library's sqlite3 module directly (what a
   hand-written bot would do; the SQLAlchemy floor adds ~90 µs of statement handling).
+- **Ours, unsealed** (issue 26): ours with the personal data stored in the clear, on a database
+  of its own (`models.sealed.unsealed_for_benchmarks`): the step with sealing beside without.
 
 Both go through a recording request (no sockets), in alternating blocks of 700 updates (both
 see the same moments of a machine whose speed drifts) and one after the other. Also: updates/s
@@ -37,13 +40,14 @@ import sqlalchemy as sa
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
+from bench.common import use_a_bench_key
 from bot.settings import Settings
 from bot.tg.app import build_application, open_services
 from bot.tg.inbox import InboxProcessor
 from bot.tg.ingest import poll
 from bot.tg.services import Services
 from documents.pool import DocumentRenderer
-from models import migrate
+from models import migrate, sealed
 from models.db import make_engine
 from rules.clock import system_clock
 from tests.fakes.bot_api import FakeBotAPI
@@ -112,6 +116,46 @@ class Ours:
     async def close(self) -> None:
         self.services.close()
         await self.app.shutdown()
+
+
+class OursUnsealed(Ours):
+    """beian as deployed, but its sealed columns store their values in the clear
+    (`models.sealed.unsealed_for_benchmarks`, on a database of its own): what sealing the
+    personal data (issue 26) adds to a step is this side against `Ours`."""
+
+    async def open(self, db: Path, url: str | None = None) -> None:
+        with sealed.unsealed_for_benchmarks():
+            await super().open(db, url)
+
+    async def step(self, raw: dict[str, Any]) -> None:
+        with sealed.unsealed_for_benchmarks():
+            await super().step(raw)
+
+
+class Sealing:
+    """Counts the values sealed and opened (`models.sealed.Keyring`) while inside."""
+
+    def __init__(self) -> None:
+        self.sealed = 0
+        self.opened = 0
+
+    def __enter__(self) -> Sealing:
+        ring = sealed.active()
+        self.ring, self.seal, self.open = ring, ring.seal, ring.open
+
+        def seal(data: bytes, aad: bytes) -> tuple[str, bytes]:
+            self.sealed += 1
+            return self.seal(data, aad)
+
+        def open_(kid: str, blob: bytes, aad: bytes, where: str) -> bytes:
+            self.opened += 1
+            return self.open(kid, blob, aad, where)
+
+        ring.seal, ring.open = seal, open_  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        del self.ring.seal, self.ring.open
 
 
 class FloorSQLAlchemy:
@@ -246,24 +290,39 @@ async def side_by_side(
     for name, floor in floors.items():
         await floor.open(tmp / f"{name}.db")
     block = len(ANSWERS) * 100 if alternate else 50 + steps + len(ANSWERS) * 100
-    total = 50 + steps + block
+    total = 50 + steps + block + 700
     ours_updates = interviews(total)
     floor_updates = [
         _update(i + 1, 20_000 + i % 100, ANSWERS[i % len(ANSWERS)]) for i in range(total)
     ]
+
+    def updates_of(side: Any) -> list[dict[str, Any]]:  # beian unsealed: the same interviews
+        return ours_updates if isinstance(side, Ours) else floor_updates
+
     await _measure(ours, ours_updates[:50])  # warm-up: imports, first queries
     for floor in floors.values():
-        await _measure(floor, floor_updates[:50])
+        await _measure(floor, updates_of(floor)[:50])
     ours.services.conversations.counts.clear()
     ours_ms: list[float] = []
     floor_ms: dict[str, list[float]] = {name: [] for name in floors}
+    cpu: dict[str, float] = {"ours": 0.0, **dict.fromkeys(floors, 0.0)}
     start = 50
     while len(ours_ms) < steps:
+        began = time.process_time()  # this process's CPU: steadier than the wall clock
         ours_ms += await _measure(ours, ours_updates[start : start + block])
+        cpu["ours"] += time.process_time() - began
         for name, floor in floors.items():
-            floor_ms[name] += await _measure(floor, floor_updates[start : start + block])
+            began = time.process_time()
+            floor_ms[name] += await _measure(floor, updates_of(floor)[start : start + block])
+            cpu[name] += time.process_time() - began
         start += block
     counts = dict(ours.services.conversations.counts)
+    for name, seconds in cpu.items():  # µs of CPU per step, over every block
+        counts[f"cpu {name}"] = seconds / len(ours_ms) * 1e6  # type: ignore[assignment]
+    with Sealing() as sealing:  # not timed: how many values a step seals and opens
+        await _measure(ours, ours_updates[start : start + 700])
+    counts["sealed per step"] = sealing.sealed / 700  # type: ignore[assignment]
+    counts["opened per step"] = sealing.opened / 700  # type: ignore[assignment]
     await ours.close()
     for floor in floors.values():
         await floor.close()
@@ -317,27 +376,57 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument(
+        "--steps-only", action="store_true", help="Only the step against its floors (no HTTP)."
+    )
     args = parser.parse_args()
+    use_a_bench_key()
 
     def floors() -> dict[str, Any]:
         return {
             "sqlalchemy": FloorSQLAlchemy(),
             "sqlite3": FloorSqlite3(),
             "sqlite3_full": FloorSqlite3("FULL"),
+            "unsealed": OursUnsealed(),
         }
 
+    rate = raw_rate = calls = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         ours_ms, floor_ms, counts = asyncio.run(side_by_side(Path(tmp) / "a", args.steps, floors()))
         apart = asyncio.run(side_by_side(Path(tmp) / "b", args.steps, floors(), alternate=False))
-        rate, calls = asyncio.run(through_fake_server(Path(tmp) / "fake.db", args.conversations))
-        raw_rate, _ = asyncio.run(
-            through_fake_server(Path(tmp) / "raw.db", args.conversations, rate_limited=False)
-        )
+        if not args.steps_only:
+            rate, calls = asyncio.run(
+                through_fake_server(Path(tmp) / "fake.db", args.conversations)
+            )
+            raw_rate, _ = asyncio.run(
+                through_fake_server(Path(tmp) / "raw.db", args.conversations, rate_limited=False)
+            )
     print(
         f"steps measured: {len(ours_ms)} per side and way (SQLite files, WAL); our turns in the "
         f"first run: {counts.get('quick', 0)} quick, "
-        f"{counts.get('whole', 0) + counts.get('missed', 0)} whole"
+        f"{counts.get('whole', 0) + counts.get('missed', 0)} whole; values sealed / opened per "
+        f"step: {counts.get('sealed per step', 0):.2f} / {counts.get('opened per step', 0):.2f}"
     )
+    print(
+        f"CPU per step (this process, every block of the first run): beian "
+        f"{counts['cpu ours']:.0f} µs, unsealed {counts['cpu unsealed']:.0f} µs (sealing adds "
+        f"{counts['cpu ours'] - counts['cpu unsealed']:+.0f} µs), SQLAlchemy floor "
+        f"{counts['cpu sqlalchemy']:.0f} µs"
+    )
+    print(
+        "| measure | beian step (sealed) | beian, unsealed | sealing adds | sealed / unsealed "
+        "| SQLAlchemy floor | sealed / floor | unsealed / floor | target |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    runs = (("alternating blocks of 700", ours_ms, floor_ms), ("one after the other", *apart[:2]))
+    for label, mine, bare in runs:
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            a, u, f = _pct(mine, q), _pct(bare["unsealed"], q), _pct(bare["sqlalchemy"], q)
+            print(
+                f"| {name}, {label} | {a:.3f} ms | {u:.3f} ms | {(a - u) * 1000:+.0f} µs | "
+                f"{a / u:.2f}× | {f:.3f} ms | {a / f:.2f}× | {u / f:.2f}× | ≤ 1.5× the floor |"
+            )
+    print()
     print(
         "| measure | beian step | floor: SQLAlchemy | ratio | floor: sqlite3 | ratio | "
         "floor: sqlite3, synchronous=FULL | target |"
@@ -358,9 +447,11 @@ def main() -> None:
         f"{statistics.mean(floor_ms['sqlite3']):.3f} ms | | "
         f"{statistics.mean(floor_ms['sqlite3_full']):.3f} ms | |"
     )
+    if args.steps_only:
+        return
     print(
         f"| {args.conversations} conversations × 2 updates via the fake server (HTTP, polling), "
-        f"AIORateLimiter on (as deployed) | {rate:.0f} updates/s ({calls} Bot API calls) |"
+        f"AIORateLimiter on (as deployed) | {rate:.0f} updates/s ({calls:.0f} Bot API calls) |"
     )
     print(f"| the same with the rate limiter off | {raw_rate:.0f} updates/s |")
 

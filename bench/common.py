@@ -1,8 +1,9 @@
 """What several benches build alike: a private-chat text update, a free local port, a fresh
-PostgreSQL schema."""
+PostgreSQL schema, a data key of the run's own."""
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from typing import Any
@@ -42,3 +43,13 @@ def fresh_schema(base: str, schema: str) -> str:
     admin.dispose()
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def use_a_bench_key() -> None:
+    """Seal with a key of this run's own (a bench's databases are thrown away after it), in
+    this process and in every `beian` it starts (BEIAN_DATA_KEY in the environment)."""
+    from models import sealed
+
+    key = sealed.encode_key(sealed.new_key())
+    os.environ["BEIAN_DATA_KEY"] = key
+    sealed.install(sealed.Keyring(sealed.parse_keys(key, origin="the bench"), origin="the bench"))

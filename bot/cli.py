@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli_keys import keys_app
 from bot.cli_ocr import ocr as ocr_command
 from bot.cli_operators import filings_app, reviewers_app
 from bot.cli_record import filings_record
@@ -45,6 +46,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(pack_app, name="pack")
 app.add_typer(reviewers_app, name="reviewers")
 app.add_typer(filings_app, name="filings")
+app.add_typer(keys_app, name="keys")
 # The bureau's desk (issue 28): the web console, its sign-in links, and outcomes from the CLI.
 app.command(name="console")(console_command)
 reviewers_app.command("login-link")(login_link)
@@ -267,8 +269,10 @@ def render_documents(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the database (DATABASE_URL) to the newest schema."""
+    from bot.cli_operators import use_keys
     from models import migrate
 
+    use_keys(_settings())
     url = _settings().database_url
     migrate.upgrade(url, revision)
     typer.echo(f"database at {migrate.display_url(url)} is at {revision}")
@@ -317,8 +321,9 @@ def chat(
 @contextmanager
 def _no_passport_crypto() -> Iterator[None]:
     """Import PTB without `cryptography`, which it loads for Telegram Passport whenever it is
-    installed (here only as pdfplumber's, for the tests). beian reads no Passport data, and
-    the bot's process would keep ~8 MB of OpenSSL and Rust bindings for nothing (issue 16)."""
+    installed. beian reads no Passport data, and the bot's process would keep PTB's Passport
+    modules for nothing (issue 16). beian's own sealing (issue 26) imports AES-GCM alone, when
+    the keyring is made, after this."""
     if "telegram" in sys.modules or "cryptography" in sys.modules:
         yield
         return
@@ -579,4 +584,12 @@ def main() -> None:
     except OSError as exc:  # a path or a device no verb foresaw: one line, not a traceback
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"beian: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except Exception as exc:  # a sealed value that does not open (altered, or another key)
+        from models.sealed import sealing_error
+
+        unopened = sealing_error(exc)
+        if unopened is None:
+            raise
+        print(f"beian: {unopened}", file=sys.stderr)
         raise SystemExit(1) from None

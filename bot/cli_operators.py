@@ -25,11 +25,24 @@ def _engine() -> Any:
     from models import migrate
     from models.db import make_engine
 
+    use_keys(_settings())
     url = _settings().database_url
     migrate.upgrade(url)
     engine = make_engine(url)
     seed_configured(engine, _settings(), _now())
     return engine
+
+
+def use_keys(settings: Any) -> None:
+    """Load the data key (BEIAN_DATA_KEY or the key file) for this run, or stop with one line
+    and exit 1: every command that opens the database reads sealed values."""
+    from bot.keys import KeySetupError, use
+
+    try:
+        use(settings)
+    except KeySetupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
 
 
 def _now() -> Any:

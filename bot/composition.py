@@ -50,11 +50,17 @@ def chat_main(
     settings: Settings, *, lang: Lang | None, out: Path, as_name: str | None, word: bool = False
 ) -> int:
     """Run the terminal chat; return its exit code."""
+    from bot.keys import KeySetupError, use
     from bot.reviewers import reviewers_of, seed_configured
     from bot.terminal import run_chat
 
     setup_logging(file=settings.data_dir() / "logs" / "beian.log")
     pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
+    try:
+        use(settings)  # the data key: before anything sealed is read or written
+    except KeySetupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     seed_configured(engine, settings, system_clock())

@@ -1,10 +1,11 @@
-"""Logging as a bureau would keep it: no token, no ID, passport or mobile number in full, no
-e-mail address.
+"""Logging as a bureau would keep it: no token, no key, no ID, passport or mobile number in
+full, no e-mail address.
 
 Every line (tracebacks included) goes through `mask` on its way out: a bot token becomes
-`<token>`, an ID, passport or mobile number keeps its last 4 characters (written together or
-spaced as people write them), an e-mail address keeps only its domain. Code logs ids and
-reasons, never what a person typed; the mask is the net under that rule.
+`<token>`, anything shaped like a data key `<key>`, an ID, passport or mobile number keeps its
+last 4 characters (written together or spaced as people write them), an e-mail address keeps
+only its domain. Code logs ids and reasons, never what a person typed; the mask is the net
+under that rule.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _PASSPORT = re.compile(r"(?<![0-9A-Za-z])[A-Z]{1,2}\d{7,10}(?![0-9A-Za-z])")
+# A data key (BEIAN_DATA_KEY, the key file: 32 bytes in base64, 43 or 44 characters), should
+# one ever reach a line: never printed by beian itself.
+_KEY = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{43}=?(?![A-Za-z0-9+/=_-])")
 # A number abroad as the interview stores it: +852 9123 4567, +1 650-253-0000.
 _ABROAD = re.compile(r"\+\d{1,3}(?:[ -]?\d){6,14}(?!\d)")
 # The same numbers as people space them: 138 0013 8000, 330106 19850612 0015 (or with "-").
@@ -42,6 +46,7 @@ def _keep_last4(match: re.Match[str]) -> str:
 def mask(text: str) -> str:
     """Hide secrets and personal numbers in `text` (the last 4 of a number are kept)."""
     text = _TOKEN.sub("<token>", text)
+    text = _KEY.sub("<key>", text)
     text = _EMAIL.sub("***@", text)
     text = _ID_SPACED.sub(_keep_last4, text)
     text = _MOBILE_SPACED.sub(_keep_last4, text)

@@ -82,8 +82,15 @@ class Settings(BaseSettings):
     wechat_api_base_url: str = "https://api.weixin.qq.com"
     wechat_public_url: str | None = None
     wechat_reminder_template: str | None = None
-    # Where logs (and, by default, the SQLite database) live.
+    # Where logs (and, by default, the SQLite database and the key file) live.
     beian_data_dir: Path | None = None
+    # The data key that seals personal data in the database (issue 26; README "The data
+    # key"): 32 bytes in URL-safe base64 (`beian keys generate`), or several separated by
+    # commas, the first sealing and the others only opening (a rotation). Unset: the key file.
+    beian_data_key: SecretStr | None = None
+    # The key file used when BEIAN_DATA_KEY is unset, created (0600) at the first start
+    # (default: beian.key in the data folder).
+    beian_key_file: Path | None = None
     # Photos of the licence and ID cards read on this machine (issue 30): "auto" where the
     # recogniser is installed, "off" never; the worker ends after this many idle seconds, and
     # a photo not read within the time-out (s) is refused (the worker is ended).
@@ -126,6 +133,10 @@ class Settings(BaseSettings):
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             return Path(url.database).parent
         return Path("data")
+
+    def key_file(self) -> Path:
+        """Return the key file's path: BEIAN_KEY_FILE, else beian.key in the data folder."""
+        return self.beian_key_file or self.data_dir() / "beian.key"
 
 
 # Values people leave in .env files; the last one is BotFather's documentation example.

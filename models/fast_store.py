@@ -18,13 +18,16 @@ from models import inbox
 from models.db import Prepared, Raw
 from models.interviews import Content, Extra, Saved, Stored, Write
 from models.tables import Applicant, InboxUpdate, Interview
-from models.types import JSONType, NullableJSON, UTCDateTime
+from models.types import JSONType, UTCDateTime
 
+_COLUMNS = Interview.__table__.c  # type: ignore[attr-defined]
+# Each value bound with its column's type: the answers and the flow are sealed on the way in
+# (models.sealed), as the ORM seals them.
 _CONTENT = {
     "question": sa.bindparam("question"),
-    "answers": sa.bindparam("answers", type_=JSONType),
+    "answers": sa.bindparam("answers", type_=_COLUMNS.answers.type),
     "history": sa.bindparam("history", type_=JSONType),
-    "flow": sa.bindparam("flow", type_=JSONType),
+    "flow": sa.bindparam("flow", type_=_COLUMNS.flow.type),
     "language": sa.bindparam("language"),
 }
 _ADVANCE = (
@@ -127,7 +130,8 @@ def _advance_done(_dialect: str) -> Any:
         )
         .values(
             done_at=sa.bindparam("now", type_=UTCDateTime()),
-            reply=sa.bindparam("reply", type_=NullableJSON),
+            payload=inbox.DROPPED,
+            reply=sa.bindparam("reply", type_=inbox.REPLY_TYPE),  # sealed (models.sealed)
         )
         .returning(col(InboxUpdate.update_id))
         .cte("done")

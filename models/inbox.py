@@ -6,6 +6,9 @@ the transaction of its effects. A chat's rows are processed by whichever instanc
 chat's claim (`chat_claim`), one at a time and in `update_id` order; different chats go in
 parallel on any instance. A redelivered update hits the primary key and is not stored again.
 
+An update's JSON is sealed while it waits (`models.sealed`: the column type) and dropped when
+it is marked done; the row's ids stay KEEP_DONE for de-duplication.
+
 These run on hot paths (every update), so they are statements compiled once per dialect and
 run on the DBAPI cursor (`models.db.Raw`), like the interview's quick statements.
 """
@@ -25,13 +28,17 @@ from sqlmodel import col
 
 from models.db import Prepared, Raw
 from models.tables import ChatClaim, InboxUpdate
-from models.types import JSONType, NullableJSON, UTCDateTime
+from models.types import UTCDateTime
 
 # Telegram keeps an unconfirmed update for 24 hours; a done row is kept twice that long, so a
 # late redelivery still finds it and is ignored.
 KEEP_DONE = dt.timedelta(hours=48)
 # Processing runs a row may be cut short by a crash before it is given up (and apologised for).
 MAX_ATTEMPTS = 3
+
+
+_PAYLOAD_TYPE = InboxUpdate.__table__.c.payload.type  # type: ignore[attr-defined]
+REPLY_TYPE = InboxUpdate.__table__.c.reply.type  # type: ignore[attr-defined]
 
 
 def _insert(dialect: str, model: Any) -> Any:
@@ -45,7 +52,7 @@ def _ingest(dialect: str) -> Any:
             bot_id=sa.bindparam("bot_id"),
             update_id=sa.bindparam("update_id"),
             chat_id=sa.bindparam("chat_id"),
-            payload=sa.bindparam("payload", type_=JSONType),
+            payload=sa.bindparam("payload", type_=_PAYLOAD_TYPE),  # sealed (models.sealed)
             received_at=sa.bindparam("now", type_=UTCDateTime()),
             done_at=None,
             attempts=0,
@@ -87,6 +94,9 @@ _PAYLOAD = sa.select(col(InboxUpdate.payload), col(InboxUpdate.attempts)).where(
     col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
     col(InboxUpdate.update_id) == sa.bindparam("update_id"),
 )
+# A processed update keeps its ids (a redelivery is refused) and loses its JSON: the empty
+# object, written as SQL (no sealing, nothing to hide), reads back as {} (`models.sealed`).
+DROPPED: sa.ColumnElement[Any] = sa.literal_column("'{}'")
 _DONE = (
     sa.update(InboxUpdate)
     .where(
@@ -96,7 +106,8 @@ _DONE = (
     )
     .values(
         done_at=sa.bindparam("now", type_=UTCDateTime()),
-        reply=sa.bindparam("reply", type_=NullableJSON),
+        payload=DROPPED,
+        reply=sa.bindparam("reply", type_=REPLY_TYPE),  # sealed (models.sealed)
     )
 )
 _SENT = (
@@ -114,7 +125,7 @@ _SET_REPLY = (
         col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
         col(InboxUpdate.update_id) == sa.bindparam("update_id"),
     )
-    .values(reply=sa.bindparam("reply", type_=NullableJSON))
+    .values(reply=sa.bindparam("reply", type_=REPLY_TYPE))
 )
 
 
@@ -318,8 +329,9 @@ def stored_update(raw: Raw, *, bot_id: int, update_id: int) -> tuple[dict[str, A
 def mark_done(
     raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime, reply: list[Any] | None = None
 ) -> bool:
-    """Mark an update done inside the caller's transaction, with the replies its turn is to
-    send (`reply`, cleared by `mark_sent`); False when it already was done."""
+    """Mark an update done inside the caller's transaction (its JSON dropped), with the
+    replies its turn is to send (`reply`, sealed, cleared by `mark_sent`); False when it
+    already was done."""
     values = {"bot_id": bot_id, "update_id": update_id, "now": now, "reply": reply}
     return raw.run(_prepared("done", raw.dialect), values) == 1
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from models import sealed
 from models.db import make_engine, normalize_url
 
 if TYPE_CHECKING:
@@ -83,16 +84,30 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-def upgrade_apart(url: str) -> None:
+_CHILD = """
+import os, sys
+from models import sealed
+from models.migrate import upgrade
+given = sys.stdin.read()
+if given:
+    sealed.install(sealed.Keyring(sealed.parse_keys(given, origin="keys"), origin="keys"))
+upgrade(os.environ["BEIAN_MIGRATE_URL"])
+"""
+
+
+def upgrade_apart(url: str, keyring: sealed.Keyring | None = None) -> None:
     """Migrate the database at `url` to the head in a child process, so that a long-running
     process (`beian serve`) never holds Alembic, Mako and Pygments (~10 MB it would keep for
-    nothing); at the head this is the same read as `upgrade`'s. The child's errors go to
-    stderr, and a failure is raised here."""
+    nothing); at the head this is the same read as `upgrade`'s. The child gets the data keys
+    on its standard input (a migration may seal rows: not in its environment, not in argv).
+    The child's errors go to stderr, and a failure is raised here."""
     if current_revision(url) == head_revision():
         return
-    code = "import os; from models.migrate import upgrade; upgrade(os.environ['BEIAN_MIGRATE_URL'])"
     env = {**os.environ, "BEIAN_MIGRATE_URL": url}  # not argv: `ps` would show a password
-    done = subprocess.run([sys.executable, "-c", code], env=env, check=False)  # noqa: S603
+    keys = keyring.written() if keyring is not None else ""
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", _CHILD], env=env, input=keys, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"migrating {display_url(url)} failed (exit {done.returncode})")
 

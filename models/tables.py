@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.types import JSONType, NullableJSON, UTCDateTime, enum_column_type
+from models.sealed import SealedBytes, SealedJSON, SealedText
+from models.types import JSONType, UTCDateTime, enum_column_type
 from rules.clock import system_clock
 from rules.enums import (
     DocumentKind,
@@ -41,7 +42,10 @@ class Applicant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)  # "telegram" | "terminal"
     external_id: str = Field(max_length=64)  # Telegram user id, or the terminal's --as name
-    display_name: str | None = Field(default=None, max_length=200)
+    # The Telegram name (sealed: it is most often a person's name).
+    display_name: str | None = Field(
+        default=None, sa_type=SealedText("applicant.display_name", 200)
+    )
     language: str = Field(default="zh", max_length=8)
     created_at: dt.datetime = _ts()
 
@@ -55,10 +59,11 @@ class Interview(SQLModel, table=True):
         default=InterviewStatus.ACTIVE, sa_type=enum_column_type(InterviewStatus)
     )
     question: str = Field(max_length=64)  # the id of the question being asked
-    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    history: list[Any] = Field(default_factory=list, sa_type=JSONType)
+    # Sealed (models.sealed): the answers, and the flow, which holds text being typed.
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=SealedJSON("interview.answers"))
+    history: list[Any] = Field(default_factory=list, sa_type=JSONType)  # question ids only
     # The conversation's own state besides the question: stage, pending aside, edit mode.
-    flow: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    flow: dict[str, Any] = Field(default_factory=dict, sa_type=SealedJSON("interview.flow"))
     language: str = Field(default="zh", max_length=8)
     version: int = Field(default=1)
     created_at: dt.datetime = _ts()
@@ -87,7 +92,7 @@ class Filing(SQLModel, table=True):
     steps: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     current_step: int = Field(default=1)
     connection_date: dt.date | None = None
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=SealedJSON("filing.data"))
     status: FilingStatus = Field(
         default=FilingStatus.PREPARED, sa_type=enum_column_type(FilingStatus), index=True
     )
@@ -133,13 +138,16 @@ class LifecycleEvent(SQLModel, table=True):
         default=None, sa_type=enum_column_type(FilingStatus), nullable=True
     )
     to_status: FilingStatus = Field(sa_type=enum_column_type(FilingStatus))
-    reason: str | None = Field(default=None, max_length=2000)
+    # Typed by a reviewer or an applicant: it may name a person or quote a number (sealed).
+    reason: str | None = Field(default=None, sa_type=SealedText("lifecycle_event.reason", 2000))
     at: dt.datetime = _ts()
     # Which event it was (rules.events: a lifecycle trigger's value, "prepare", "record_icon")
     # and its own data (a return's reasons, the number certified, …); an event that keeps the
     # status (a second change, the icon) is told apart by it. NULL: an older row not known.
     event: str | None = Field(default=None, max_length=40)
-    data: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    data: dict[str, Any] | None = Field(
+        default=None, sa_type=SealedJSON("lifecycle_event.data"), nullable=True
+    )
 
 
 class FilingVersion(SQLModel, table=True):
@@ -153,10 +161,13 @@ class FilingVersion(SQLModel, table=True):
     number: int  # 1 for the answers as first confirmed
     kind: str = Field(max_length=16)  # "created" | "amended" | "changed"
     actor: str = Field(max_length=100)
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, sa_type=SealedText("filing_version.reason", 2000))
     changed_on: dt.date | None = None  # a change: the day it happened (the clock's start)
-    changes: list[Any] = Field(default_factory=list, sa_type=JSONType)  # [{field, old, new}]
-    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # after it
+    # [{field, old, new}] and the answers after it: sealed.
+    changes: list[Any] = Field(default_factory=list, sa_type=SealedJSON("filing_version.changes"))
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_type=SealedJSON("filing_version.answers")
+    )
     at: dt.datetime = _ts()
 
 
@@ -185,7 +196,7 @@ class OutboxMessage(SQLModel, table=True):
     applicant_id: int | None = Field(default=None, foreign_key="applicant.id")
     chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     due_at: dt.datetime = Field(sa_type=UTCDateTime)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=SealedJSON("outbox.payload"))
     status: OutboxStatus = Field(
         default=OutboxStatus.PENDING, sa_type=enum_column_type(OutboxStatus)
     )
@@ -248,7 +259,7 @@ class GeneratedDocument(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     pages: int  # 0 for a Word copy: Word lays out its pages when it opens the file
     size: int
-    content: bytes = Field(sa_type=sa.LargeBinary)
+    content: bytes = Field(sa_type=SealedBytes("generated_document.content"))
     created_at: dt.datetime = _ts()
 
 
@@ -291,13 +302,15 @@ class InboxUpdate(SQLModel, table=True):
     bot_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
     update_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
     chat_id: int = Field(sa_type=sa.BigInteger)  # 0 for updates without a chat
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # The update's JSON, sealed while it waits; `{}` once processed (only the ids are kept,
+    # to refuse a redelivery).
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=SealedJSON("inbox.payload"))
     received_at: dt.datetime = _ts()
     done_at: dt.datetime | None = _ts(nullable=True)
     attempts: int = Field(default=0)  # processing runs cut short by a crash
     # What the turn is to send (a plan, `bot.tg.replies`), stored with the done mark and
     # cleared once sent; set on a done row only after a crash cut the sending short.
-    reply: list[Any] | None = Field(default=None, sa_type=NullableJSON, nullable=True)
+    reply: list[Any] | None = Field(default=None, sa_type=SealedJSON("inbox.reply"), nullable=True)
     # Where the row came from ("telegram", "wechat") and, where that channel's chat is not a
     # number, its address there (WeChat: the person's openid; `chat_id` is then a hash of it).
     channel: str = Field(

@@ -13,6 +13,7 @@ hear each other.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -21,8 +22,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from models import sealed
 from models.db import Prepared, Raw
 
+NOTE_CONTEXT = "inbox.note"  # the sealed JSON's associated data
 MAX_PAYLOAD = 7_900  # bytes; PostgreSQL refuses a NOTIFY payload of 8,000 or more
 _NOTIFY: dict[str, Prepared] = {}
 
@@ -43,20 +46,27 @@ def channel(schema: str) -> str:
 
 
 def note(bot_id: int, chat_id: int, update_id: int, raw: dict[str, Any] | None) -> str:
-    """Write a notification's payload (without the JSON when it would not fit)."""
+    """Write a notification's payload (without the JSON when it would not fit). The update's
+    JSON is sealed (`models.sealed`), as in the inbox: any session that LISTENs on the
+    database hears the notifications."""
     body: dict[str, Any] = {"b": bot_id, "c": chat_id, "u": update_id}
     if raw is not None:
-        whole = json.dumps({**body, "r": raw}, ensure_ascii=False, separators=(",", ":"))
+        hidden = sealed.seal_json(raw, context=NOTE_CONTEXT)
+        whole = json.dumps({**body, "s": hidden}, separators=(",", ":"))
         if len(whole.encode()) <= MAX_PAYLOAD:
             return whole
     return json.dumps(body, separators=(",", ":"))
 
 
 def read(payload: str) -> Note | None:
-    """Read a payload; None when it is not one of ours."""
+    """Read a payload; None when it is not one of ours (an update's JSON that does not open
+    is left out: the row is read back)."""
     try:
         body = json.loads(payload)
-        raw = body.get("r")
+        raw = None
+        if "s" in body:
+            with contextlib.suppress(sealed.SealError):
+                raw = sealed.open_json(body["s"], context=NOTE_CONTEXT)
         return Note(
             int(body["b"]), int(body["c"]), int(body["u"]), raw if isinstance(raw, dict) else None
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from bench.common import use_a_bench_key
 from bot.console.auth import create_link_token
 from models.db import session_scope
 from models.filings import add_reviewer
@@ -17,6 +18,7 @@ from tests.console.desk import CHROMIUM_ARGS, REVIEWER, Console, chromium, migra
 
 
 def main(out: Path) -> None:
+    use_a_bench_key()  # the example filings are sealed, here and in the desk's process
     folder = Path(tempfile.mkdtemp(prefix="beian-desk-"))
     engine = migrated(folder / "bot.db")
     with session_scope(engine) as session:

@@ -234,6 +234,24 @@ async def static(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@web.middleware
+async def unopened(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A sealed value that does not open (altered, or another key): one line in the log, a
+    page that says so — not a traceback."""
+    try:
+        return await handler(request)
+    except Exception as exc:
+        from models.sealed import sealing_error
+
+        error = sealing_error(exc)
+        if error is None:
+            raise
+        log.error("desk: %s %s: %s", request.method, request.path, error)
+        return web.Response(status=500, text=texts.UNOPENED, content_type="text/plain")
+
+
 def build_app(desk: Desk) -> web.Application:
     """Return the desk's application (its routes under /console)."""
     from bot.console import actions, views
@@ -245,6 +263,7 @@ def build_app(desk: Desk) -> web.Application:
     if desk.public_url:
         parts = urlsplit(desk.public_url)
         public_origin = f"{parts.scheme}://{parts.netloc}"
+    app.middlewares.append(unopened)
     app.middlewares.append(session_middleware(storage))
     app.middlewares.append(guard(public_origin))  # type: ignore[arg-type]
     add = app.router

@@ -65,3 +65,9 @@ OUTCOME_LABELS: dict[str, Text] = {
     "materials_received": t("收到材料", "materials received"),
     "certified": t("复审通过", "certified"),
 }
+# A sealed value that does not open (issue 26): said in both languages, the log names it.
+UNOPENED = (
+    "这份资料无法解密：数据库中的加密内容已被改动，或不是用本机的数据密钥加密的（详见日志）。\n"
+    "A sealed value could not be opened: it was altered, or sealed under a key this desk does "
+    "not hold (see the log).\n"
+)

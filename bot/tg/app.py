@@ -106,6 +106,9 @@ async def open_services(
     holder: str = "local",
 ) -> Services:
     """Open the database, the rules context and the renderer; set the command menus."""
+    from bot.keys import ensure
+
+    ensure(settings)  # the data key (`beian serve` loaded it before migrating)
     db = database_of(settings)
     glyphs: list[GlyphCoverage] = []  # filled once a render worker has loaded the fonts
     ocr = settings.ocr_worker()  # its process starts with the first photo
@@ -501,6 +504,13 @@ async def _replay(app: Application, chat_id: int, plan: list[Any]) -> None:  # t
 def serve(
     settings: Settings, token: str, webhook: Webhook | None, console: str | None = None
 ) -> int:
-    """Migrate the database, then run the bot; return the exit code."""
-    migrate.upgrade_apart(settings.database_url)
+    """Load the data key, migrate the database, then run the bot; return the exit code."""
+    from bot.keys import KeySetupError, use
+
+    try:
+        keyring = use(settings)
+    except KeySetupError as exc:
+        _fail(str(exc))
+        return 1
+    migrate.upgrade_apart(settings.database_url, keyring)
     return asyncio.run(run(settings, token, webhook, console))

@@ -34,6 +34,7 @@ from dialogs.model import Choice, Input, Reply, ShowFilings, Step
 from models.db import session_scope
 from models.filings import applicant_by_channel
 from models.repo import active_interview
+from models.sealed import sealing_error
 from rules.text import Lang
 
 log = logging.getLogger(__name__)
@@ -427,7 +428,11 @@ async def on_anything_else(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its update id; tell the person briefly, in their language."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("update %s failed", update_id, exc_info=context.error)
+    unopened = sealing_error(context.error)
+    if unopened is not None:  # the log says which value, the person hears the usual apology
+        log.error("update %s failed: %s", update_id, unopened)
+    else:
+        log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     user = update.effective_user

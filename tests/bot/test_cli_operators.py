@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.filing_actions import Reviewers, act
 from dialogs.model import Context
-from models import migrate
+from models import migrate, sealed
 from models.db import make_engine, session_scope
 from models.filings import redeem_invite
 from models.repo import create_filing, get_or_create_applicant
@@ -222,6 +223,11 @@ def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
     return found
 
 
+def _opened(payload: object) -> Any:
+    """An outbox payload as a raw query gives it: sealed (issue 26), opened here."""
+    return sealed.open_json(payload, context="outbox.payload")
+
+
 def test_a_change_from_the_cli_is_recorded_with_its_history_documents_and_card(
     url: str, pack: Pack, tmp_path: Path
 ) -> None:
@@ -253,7 +259,7 @@ def test_a_change_from_the_cli_is_recorded_with_its_history_documents_and_card(
     assert "change-report" in kinds and "filing-form" in kinds  # rendered by the CLI
     cards = _rows(url, "select chat_id, payload from outbox where kind = 'notice' "
                   "and status = 'pending'")  # fmt: skip
-    texts = [json.loads(str(p))["text"]["zh"] for chat, p in cards if chat == 55]
+    texts = [_opened(p)["text"]["zh"] for chat, p in cards if chat == 55]
     card = next(t for t in texts if t.startswith("变更报告"))
     assert "47.96.10.21" in card and "13900139001" not in card and "9001" in card
     code, text = run(url, "filings", "show", str(filing_id))
@@ -370,7 +376,5 @@ def test_an_individuals_credential_number_is_masked_on_the_card(
     assert code == 0, out
     assert new_id not in out  # the text output is masked too
     cards = _rows(url, "select payload from outbox where kind = 'notice' and chat_id = 55")
-    card = next(
-        t for t in (json.loads(str(p))["text"]["zh"] for (p,) in cards) if t.startswith("变更报告")
-    )
+    card = next(t for t in (_opened(p)["text"]["zh"] for (p,) in cards) if t.startswith("变更报告"))
     assert new_id not in card and "330106198506120015" not in card and new_id[-4:] in card

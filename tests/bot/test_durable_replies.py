@@ -12,6 +12,7 @@ killed one restarted under its own BEIAN_INSTANCE takes its chats and leases bac
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -141,7 +142,11 @@ class Stand:
     def show(self, filing_id: int = 1) -> dict[str, Any]:
         done = subprocess.run(
             [str(BEIAN), "filings", "show", str(filing_id), "--json"],
-            env={"DATABASE_URL": self.url, "PATH": "/usr/bin:/bin"},
+            env={
+                "DATABASE_URL": self.url,
+                "PATH": "/usr/bin:/bin",
+                "BEIAN_DATA_KEY": os.environ["BEIAN_DATA_KEY"],  # the bots' (tests/conftest.py)
+            },
             capture_output=True,
             text=True,
             check=False,

@@ -4,6 +4,7 @@ separate users, acting from their chats; refusals for whoever does not belong.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,7 +97,11 @@ def _beian(tmp_path: Path, *args: str) -> str:
     """Run the operators' CLI on the bot's database; return what it printed."""
     done = subprocess.run(
         [str(BEIAN), *args],
-        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PATH": "/usr/bin:/bin"},
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "PATH": "/usr/bin:/bin",
+            "BEIAN_DATA_KEY": os.environ["BEIAN_DATA_KEY"],  # the bot's (tests/conftest.py)
+        },
         capture_output=True,
         text=True,
         check=False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from bot.submission import filing_from
 from bot.tg import ui
 from bot.tg.reminders import Pacer, dispatch
 from dialogs.model import Context
-from models import migrate
+from models import migrate, sealed
 from models.db import make_engine, session_scope
 from models.filings import add_reviewer, deadline_dates
 from models.repo import create_filing, get_or_create_applicant
@@ -418,7 +419,8 @@ def test_beian_serve_sends_a_due_reminder_whose_button_records_the_submission(
         pending = db.execute(
             "select payload from outbox where kind = 'reminder' and status = 'pending'"
         ).fetchall()
-    assert not any('"filing"' in p for (p,) in pending)  # submitted: that series stopped
+    kinds = [sealed.open_json(p, context="outbox.payload")["kind"] for (p,) in pending]
+    assert "filing" not in kinds  # submitted: that series stopped
     assert sum("⏰" in c.params["text"] for c in fake.calls_of("sendMessage", USER)) == 1
 
 
@@ -427,6 +429,8 @@ def test_a_site_not_online_yet_starts_its_30_days_when_the_applicant_says_it_wen
 ) -> None:
     import sqlite3
 
+    from sqlmodel import select
+
     from tests.bot.test_filing_life_e2e import APPLICANT as USER
     from tests.bot.test_filing_life_e2e import _interview, _newest, _press, _wait_text
     from tests.fakes.driver import BotProcess
@@ -434,11 +438,14 @@ def test_a_site_not_online_yet_starts_its_30_days_when_the_applicant_says_it_wen
     bot = BotProcess(fake, tmp_path).start()
     try:
         _interview(fake, USER)
-        with sqlite3.connect(tmp_path / "bot.db") as db:  # as if it were not online yet
-            db.execute(
-                "update filing set connection_date = NULL, "
-                "data = json_set(data, '$.connection_date', NULL)"
-            )
+        engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+        with session_scope(engine) as session:  # as if it were not online yet (sealed data)
+            filing = session.exec(select(Filing)).one()
+            filing.connection_date = None
+            filing.data = {**filing.data, "connection_date": None}
+            session.add(filing)
+        engine.dispose()
+        with sqlite3.connect(tmp_path / "bot.db") as db:
             db.execute("update outbox set status = 'cancelled' where kind = 'reminder'")
         after = _newest(fake, USER)
         fake.push(fake.text_update(USER, "/status"))
@@ -454,7 +461,7 @@ def test_a_site_not_online_yet_starts_its_30_days_when_the_applicant_says_it_wen
         assert bot.stop() == 0, bot.output()
     with sqlite3.connect(tmp_path / "bot.db") as db:
         pending = [
-            p for (p,) in db.execute(
+            json.dumps(sealed.open_json(p, context="outbox.payload")) for (p,) in db.execute(
                 "select payload from outbox where kind = 'reminder' and status = 'pending'"
             )
         ]  # fmt: skip

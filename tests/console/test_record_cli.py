@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bot.cli import app
-from models import migrate
+from models import migrate, sealed
 from models.db import make_engine
 from tests.console.desk import APPLICANT, REVIEWER, seed
 
@@ -48,6 +48,11 @@ def rows(url: str, sql: str) -> list[Any]:
     return found
 
 
+def _opened(payload: Any) -> Any:
+    """An outbox payload as a raw query gives it: sealed (issue 26), opened here."""
+    return sealed.open_json(payload, context="outbox.payload")
+
+
 def test_a_return_is_recorded_as_the_operator_and_the_applicant_is_told(
     url: str, ids: dict[str, int]
 ) -> None:
@@ -60,10 +65,11 @@ def test_a_return_is_recorded_as_the_operator_and_the_applicant_is_told(
     last = rows(url, f"select actor, to_status, reason from lifecycle_event where filing_id="
                 f"{filing} order by id desc limit 1")  # fmt: skip
     assert last[0][:2] == ("operator:cli", "returned")
-    assert last[0][2].endswith("网站无法访问；材料不清晰")  # after 第1步（bureau）: two steps
+    reason = sealed.open_text(last[0][2], context="lifecycle_event.reason")  # sealed: typed
+    assert reason.endswith("网站无法访问；材料不清晰")  # after 第1步（bureau）: two steps
     told = rows(url, f"select payload from outbox where kind='notice' and chat_id={APPLICANT} "
                 f"and filing_id={filing} order by id desc limit 1")  # fmt: skip
-    assert "原因：网站无法访问；材料不清晰" in json.loads(told[0][0])["text"]["zh"]
+    assert "原因：网站无法访问；材料不清晰" in _opened(told[0][0])["text"]["zh"]
 
 
 def test_a_refused_event_is_one_line_exit_1_and_changes_nothing(
@@ -101,12 +107,14 @@ def test_a_certificate_and_the_icon_from_the_cli(url: str, ids: dict[str, int]) 
     assert code == 0 and json.loads(out)["ok"], out
     last = rows(url, f"select actor, reason from lifecycle_event where filing_id={filing} "
                 "order by id desc limit 1")  # fmt: skip
-    assert last == [("operator:cli", "已放置备案图标")]
+    assert last[0][0] == "operator:cli"
+    assert sealed.open_text(last[0][1], context="lifecycle_event.reason") == "已放置备案图标"
     told = rows(url, f"select payload from outbox where kind='notice' and chat_id={APPLICANT} "
                 f"and filing_id={filing} order by id desc limit 1")  # fmt: skip
-    assert "备案图标已放置" in json.loads(told[0][0])["text"]["zh"]
-    assert rows(url, f"select count(*) from outbox where filing_id={filing} and kind='reminder'"
-                " and status='pending' and payload like '%icon%'") == [(0,)]  # fmt: skip
+    assert "备案图标已放置" in _opened(told[0][0])["text"]["zh"]
+    pending = rows(url, f"select payload from outbox where filing_id={filing} and "
+                   "kind='reminder' and status='pending'")  # fmt: skip
+    assert not [p for (p,) in pending if "icon" in json.dumps(_opened(p))]
     code, _, err = record(url, str(filing), "icon-placed", "--on", "2026-11-28")
     assert code == 1 and "没有等待放置的备案图标" in err
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ class BotProcess:
         workdir: Path,
         *,
         webhook: list[str] | None = None,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         log_name: str = "serve.log",
     ):
         self.fake = fake
@@ -51,7 +52,8 @@ class BotProcess:
         self.log = workdir / log_name
 
     def env(self) -> dict[str, str]:
-        return {
+        """The bot's environment: this one, the fake server's, then `env` (None: unset)."""
+        merged: dict[str, str | None] = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": self.fake.base_url,
@@ -64,6 +66,7 @@ class BotProcess:
             "BEIAN_METRICS_LISTEN": "127.0.0.1:0",
             **self.extra_env,
         }
+        return {name: value for name, value in merged.items() if value is not None}
 
     def start(self) -> BotProcess:
         database = self.workdir / "bot.db"
