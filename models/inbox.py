@@ -144,7 +144,12 @@ def _unsent(one_chat: bool) -> Any:
     if one_chat:
         where.append(col(InboxUpdate.chat_id) == sa.bindparam("chat_id"))
     return (
-        sa.select(col(InboxUpdate.update_id), col(InboxUpdate.chat_id), col(InboxUpdate.reply))
+        sa.select(
+            col(InboxUpdate.update_id),
+            col(InboxUpdate.chat_id),
+            col(InboxUpdate.reply),
+            col(InboxUpdate.chat_ref),
+        )
         .select_from(InboxUpdate)
         .outerjoin(
             ChatClaim,
@@ -351,6 +356,7 @@ class Unsent:
     update_id: int
     chat_id: int
     reply: list[Any]
+    chat_ref: str | None = None  # the channel's own address of the chat (WeChat: the openid)
 
 
 def unsent(
@@ -369,7 +375,7 @@ def unsent(
     name = "unsent" if chat_id is None else "unsent_of_chat"
     rows = raw.fetch(_prepared(name, raw.dialect), values)
     raw.rollback()
-    return [Unsent(int(u), int(c), list(r)) for u, c, r in rows if r is not None]
+    return [Unsent(int(u), int(c), list(r), ref) for u, c, r, ref in rows if r is not None]
 
 
 def count_attempt(raw: Raw, *, bot_id: int, update_id: int) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -187,9 +188,26 @@ async def run(
     return 0
 
 
+def _keys(settings: Settings) -> Any:
+    """Load the data key (before anything sealed is read or written); None: refused, said."""
+    from bot.keys import KeySetupError, use
+    from bot.logs import mask
+
+    try:
+        return use(settings)
+    except KeySetupError as exc:
+        log.error(mask(str(exc)))
+        print(mask(str(exc)), file=sys.stderr)
+        return None
+
+
 def serve(settings: Settings, config: WeChatConfig, host: str, port: int) -> int:
-    """Migrate the database, then serve the WeChat channel; return the exit code."""
-    migrate.upgrade_apart(settings.database_url)
+    """Load the data key, migrate the database, then serve the WeChat channel; return the exit
+    code."""
+    keyring = _keys(settings)
+    if keyring is None:
+        return 1
+    migrate.upgrade_apart(settings.database_url, keyring)
     return asyncio.run(run(settings, config, host, port))
 
 
@@ -202,7 +220,10 @@ def serve_both(
     """Migrate, then serve WeChat and Telegram (`telegram(stop)`: its run) in one process on
     one loop until SIGINT/SIGTERM; return the first non-zero exit code (either one's failure
     stops the other)."""
-    migrate.upgrade_apart(settings.database_url)
+    keyring = _keys(settings)
+    if keyring is None:
+        return 1
+    migrate.upgrade_apart(settings.database_url, keyring)
 
     async def both() -> int:
         stop = asyncio.Event()

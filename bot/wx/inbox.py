@@ -208,10 +208,8 @@ class WeChatInbox:
         """Send a plan a crash left unsent, to the openid its row came from, then forget it
         (once, even if it fails: a reply is never sent in a loop)."""
         try:
-            found = await self.db.run(
-                lambda raw: inbox.stored_update(raw, bot_id=self.bot_id, update_id=row.update_id)
-            )
-            openid = str(found[0].get("openid", "")) if found is not None else ""
+            # The row's own address (its payload is dropped once done, `models.inbox`).
+            openid = row.chat_ref or ""
             if openid:
                 log.info("wechat message %s: its replies sent after a restart", row.update_id)
                 await self.send_plan(openid, row.reply)

@@ -151,6 +151,16 @@ def test_a_return_reason_over_500_characters_is_refused_whole_never_cut(
     code, out, _ = record(url, str(filing), "returned", "--on", "2026-11-27",
                           "--reason", "理" * 500)  # fmt: skip
     assert code == 0, out
-    reason = rows(url, f"select reason from lifecycle_event where filing_id={filing} "
-                       "order by id desc")[0][0]  # fmt: skip
-    assert "理" * 500 in reason
+    from sqlmodel import Session, col, select
+
+    from models.tables import LifecycleEvent
+
+    engine = make_engine(url)
+    with Session(engine) as session:  # the reason is sealed at rest: read through the model
+        reason = session.exec(
+            select(LifecycleEvent.reason)
+            .where(LifecycleEvent.filing_id == filing)
+            .order_by(col(LifecycleEvent.id).desc())
+        ).first()
+    engine.dispose()
+    assert reason is not None and "理" * 500 in reason
