@@ -172,6 +172,7 @@ async def run(
     await outbound.resume_deliveries(recovering=True)
     await channel.sweep()
     sweeper = asyncio.create_task(channel.sweep_forever())
+    listening = asyncio.create_task(channel.listen_forever())  # PostgreSQL: wake-ups
     sending = asyncio.create_task(outbound.forever(remind_every=settings.beian_remind_every))
     log.info("wechat callback on %s:%s%s as %s", host, server.bound_port, PATH, holder)
     try:
@@ -179,9 +180,9 @@ async def run(
     finally:
         await server.stop()
         await channel.drain()
-        sweeper.cancel()
-        sending.cancel()
-        await asyncio.gather(sweeper, sending, return_exceptions=True)
+        for task in (sweeper, listening, sending):
+            task.cancel()
+        await asyncio.gather(sweeper, listening, sending, return_exceptions=True)
         await db.settle()
         renderer.close()
         db.close()

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.chat_inbox import current_ticket
 from bot.conversation import Conversations, Who
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, retry_delivery
 from bot.filing_actions import Reviewers, describe, reopening
@@ -146,28 +147,25 @@ class WeChatChannel(WeChatInbox):
     async def _turn(self, incoming: Incoming, inp: Input) -> bool:
         ctx = replace(self.context(), buttons=False)  # choices are numbered lines to type
         key = (self.bot_id, incoming.key)
-        self._in_hand.add(incoming.key)
-        try:
-            turn = await self.conversations.turn(
-                Who(CHANNEL, incoming.openid, self.lang),
-                inp=inp,
-                ctx=ctx,
-                now=self.clock(),
-                inbox=key,
-                # the chat number plans the filing's reminders and notices (`bot.wx.outbound`)
-                effect_writer=submission_writer(
-                    ctx, self.holder, chat_number(incoming.openid), self.reviewers
-                ),
-                replies=plan_of,  # stored with the turn: a crash after the commit loses none
-            )
-            if turn is None:
-                return True  # answered before (another instance, or before a crash)
-            await self.send_plan(incoming.openid, plan_of(turn.step, turn.effects) or [])
-            self._sent.append(incoming.key)
-            self._flush_soon()
-            return True
-        finally:
-            self._in_hand.discard(incoming.key)
+        turn = await self.conversations.turn(
+            Who(CHANNEL, incoming.openid, self.lang),
+            inp=inp,
+            ctx=ctx,
+            now=self.clock(),
+            inbox=key,
+            # the chat number plans the filing's reminders and notices (`bot.wx.outbound`)
+            effect_writer=submission_writer(
+                ctx, self.holder, chat_number(incoming.openid), self.reviewers
+            ),
+            replies=plan_of,  # stored with the turn: a crash after the commit loses none
+        )
+        if turn is None:
+            return True  # answered before (another instance, or before a crash)
+        await self.send_plan(incoming.openid, plan_of(turn.step, turn.effects) or [])
+        ticket = current_ticket()
+        if ticket is not None:  # its stored replies are cleared in the next batch
+            ticket.replies = True
+        return True
 
     async def send_plan(self, openid: str, plan: Sequence[dict[str, Any]]) -> None:
         """Send a turn's planned replies to a person, in order: at once after its commit, or

@@ -164,7 +164,7 @@ def test_a_burst_waits_in_the_database_not_in_memory_and_none_is_lost(
 
         a.app.handlers[0][0].callback = watched
         await pa.accept(burst)
-        kept = len(pa._local)
+        kept = len(pa._kept.items)
         queued = len(pa._queued)
         await pa.idle()
         await a.close()
@@ -294,7 +294,7 @@ def test_the_holder_is_woken_at_once_with_the_update_another_instance_stored(
         await pa.idle()
         await pb.accept([_update(2, 42)])
         await pb.idle()  # b could not take the chat, and told a
-        assert not pb._local
+        assert not pb._kept.items
         for _ in range(100):
             if "a end 2" in log:
                 break
