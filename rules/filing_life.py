@@ -7,7 +7,7 @@ the new steps, the audit record (with the event and its data), the notices to se
 what) and the reminders to schedule or cancel — or a `Refusal` with its reason. The bot
 applies a decision in one transaction (status, audit, outbox rows); nothing here touches a
 database. The concerns live apart: the steps and their deadlines (`rules.filing_state`), who
-may act (`rules.who_acts`), each event's consequences (`rules.consequences`).
+may act (`rules.who_acts`), each event's move and consequences (on its class, `rules.events`).
 
 The status moves only through the `transitions` lifecycle (`rules.lifecycle.next_status`).
 Who decides a review outcome: when the step's bureau has reviewers registered, only they; when
@@ -23,13 +23,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rules.consequences import (
-    CONSEQUENCES,
-    Audience,
-    Moved,
-    Notice,
-    ReminderChange,
-)
 from rules.enums import FilingStatus
 from rules.events import (
     APPLICANT_EVENTS,
@@ -39,7 +32,11 @@ from rules.events import (
     RETURN_REASONS,
     SELF_REPORT_LABELS,
     Actor,
+    Audience,
     Event,
+    Moved,
+    Notice,
+    ReminderChange,
     ReportChange,
     Role,
     make_event,
@@ -57,7 +54,7 @@ from rules.filing_state import (
     not_changeable,
     steps_of_route,
 )
-from rules.lifecycle import FilingEvent, allowed_events, next_status
+from rules.lifecycle import allowed_events, next_status
 from rules.pack import Pack
 from rules.plan import date_text
 from rules.text import Text, t
@@ -95,7 +92,7 @@ __all__ = [  # the filing's life, as the rest of the product imports it
     "steps_of_route",
 ]
 
-S, E = FilingStatus, FilingEvent
+S = FilingStatus
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -152,16 +149,14 @@ def decide(
     assert dest is not None  # _refused said it applies
     self_reported = trigger in BUREAU_EVENTS and role is Role.APPLICANT
     new_step = event.applied(step, dest)
-    steps = tuple(new_step if s.order == step.order else s for s in state.steps)
-    if trigger is E.CANCEL:  # the site is closed: every bureau's step ends, not one
-        steps = tuple(replace(s, status=S.CANCELLED) for s in steps)
+    steps = event.steps_after(state, new_step)
     current = state.current
     later = [s for s in steps if s.order > step.order]
     if dest is S.CERTIFIED and later:
         current = later[0].order
     new_state = replace(state, steps=steps, current=current)
     moved = Moved(state, new_state, new_step, step.status, pack, calendar, today)
-    notices, reminders = CONSEQUENCES[type(event)](event, moved)
+    notices, reminders = event.consequences(moved)
     audit_reason = event.audit_reason
     if self_reported:
         audit_reason = "（申请人自报）" + (audit_reason or "")
@@ -221,11 +216,11 @@ def _decide_change(
         return refusal
     steps = []
     for s in state.steps:
-        dest = next_status(s.status, E.REPORT_CHANGE) if s.status in CHANGEABLE else None
+        dest = next_status(s.status, action.trigger) if s.status in CHANGEABLE else None
         steps.append(replace(s, status=dest) if dest is not None else s)
     after = replace(state, steps=tuple(steps))
     moved = Moved(state, after, state.step, state.status, pack, cal, today)
-    notices, reminders = CONSEQUENCES[ReportChange](action, moved)
+    notices, reminders = action.consequences(moved)
     return Decision(
         state=after,
         from_status=state.status,

@@ -9,16 +9,13 @@ the operator (the CLI) may do anything the lifecycle allows.
 from __future__ import annotations
 
 from rules.enums import FilingStatus
-from rules.events import APPLICANT_EVENTS, BUREAU_EVENTS, Role
+from rules.events import APPLICANT_EVENTS, BUREAU_EVENTS, EVENT_TYPES, Role
 from rules.filing_state import FilingState, StepState
-from rules.lifecycle import FilingEvent, next_status
-from rules.lifecycle import FilingEvent as E
+from rules.lifecycle import next_status
 from rules.text import Text, t
 
 
-def why_not_allowed(
-    step: StepState, event: FilingEvent, role: Role, reviewers: bool
-) -> Text | None:
+def why_not_allowed(step: StepState, event: str, role: Role, reviewers: bool) -> Text | None:
     """Say why `role` may not do `event` on `step`, or None when they may. `reviewers`:
     whether this city's bureau has reviewers registered."""
     if role is Role.OPERATOR:
@@ -41,17 +38,14 @@ def why_not_allowed(
     return None
 
 
-_CHANGE_REVIEW = (E.CERTIFY, E.RETURN)  # a reported change is accepted, or returned
-
-
 def acting_step(
-    state: FilingState, event: FilingEvent, role: Role | None = None, reviewers: bool = True
+    state: FilingState, event: str, role: Role | None = None, reviewers: bool = True
 ) -> StepState:
     """Return the step an event acts on: the step in progress, except for the review of a
     reported change, which acts on the step whose change awaits it when `role` may review
     it there (in a two-bureau route the first bureau reviews a change while the second
     step is in progress)."""
-    if event in _CHANGE_REVIEW:
+    if EVENT_TYPES[event].reviews_change():  # a reported change accepted, or returned
         for s in state.steps:
             if (
                 s.status is FilingStatus.CHANGE_REPORTED
@@ -61,11 +55,11 @@ def acting_step(
     return state.step
 
 
-def next_actions(state: FilingState, role: Role, reviewers: bool) -> list[FilingEvent]:
-    """Return the events `role` may do now, in lifecycle order: on the step in progress, and
-    the review of a change reported on an earlier step."""
+def next_actions(state: FilingState, role: Role, reviewers: bool) -> list[str]:
+    """Return the names of the events `role` may do now, in lifecycle order: on the step in
+    progress, and the review of a change reported on an earlier step."""
     found = []
-    for event in FilingEvent:
+    for event in EVENT_TYPES:
         step = acting_step(state, event, role, reviewers)
         if next_status(step.status, event) is None:
             continue

@@ -62,7 +62,7 @@ from models.filings import (
     stop_reminders,
 )
 from models.tables import Applicant, Filing
-from rules.events import EVENT_TYPES, Cancel, Certify, Event, Return
+from rules.events import EVENT_TYPES, Certify, Event, Return
 from rules.filing_life import (
     RETURN_REASONS,
     Actor,
@@ -169,7 +169,7 @@ async def _act_now(pressed: Pressed, event: Event | None = None) -> None:
         await answer(query)
         return
     if outcome.refusal is not None:
-        log.info("filing %s: %s by user %s refused", pressed.filing_id, event.trigger.value,
+        log.info("filing %s: %s by user %s refused", pressed.filing_id, event.name,
                  query.from_user.id)  # fmt: skip
         await answer(query, outcome.refusal.get(pressed.lang), True)
         await _refresh(pressed)
@@ -228,7 +228,8 @@ async def _offer_reasons(pressed: Pressed) -> None:
 
 
 async def _ask(pressed: Pressed) -> None:
-    """What must be typed: a return's reasons, the 公安备案号, why 注销, the online date."""
+    """What must be typed: an event's data (its prompt: a return's reasons, the 公安备案号,
+    why 注销), the online date."""
     await answer(pressed.query)
     ref = f"F{pressed.filing_id}.{pressed.version}.{pressed.code}"
     await ask_typed(pressed.context, pressed.message.chat.id, ref, pressed.lang)
@@ -319,10 +320,13 @@ async def _owned_or_refused(pressed: Pressed) -> bool:
 
 
 def _event_presses() -> dict[str, Press]:
-    """Every event's button: the events that need more than a press have their own handler;
-    the rest are recorded at once."""
-    own: dict[type[Event], Handler] = {Return: _offer_reasons, Certify: _ask, Cancel: _ask}
-    found = {CODES[e]: Press(kind, own.get(kind, _act_now)) for e, kind in EVENT_TYPES.items()}
+    """Every event's button, derived from its type: one with data to type asks for it (its
+    `prompt`), the rest are recorded at once; 退回整改 first offers its common reasons."""
+    found = {
+        CODES[e]: Press(kind, _ask if kind.prompt is not None else _act_now)
+        for e, kind in EVENT_TYPES.items()
+    }
+    found[CODES[E.RETURN]] = Press(Return, _offer_reasons)
     found[ACCEPT_CHANGE] = Press(Certify, _act_now)  # the filing keeps its number
     found[OWN_REASON] = Press(Return, _ask)
     found.update({code: Press(Return, _return_with_reason) for code in REASON_CODES})
@@ -369,7 +373,7 @@ def calendar_file(services: Services, filing_id: int, lang: Lang) -> tuple[str, 
 _NOT_NOW = t("这一步现在不能办理。", "This cannot be done now.")
 
 
-async def _may_act(pressed: Pressed, event: E) -> bool:
+async def _may_act(pressed: Pressed, event: str) -> bool:
     """Say whether the presser's role may do `event` on the filing now (the decision checks
     it again; a filing moved past the button's version is left to it, which says who moved
     it)."""

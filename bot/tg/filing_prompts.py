@@ -25,6 +25,7 @@ from bot.tg.filings import (
     LEGACY_CODES,
     ONLINE,
     OWN_REASON,
+    code_of,
     deliver_notices,
     filing_lines,
     handled,
@@ -39,7 +40,7 @@ from models.filings import applicant_by_channel, filings_of
 from models.tables import Filing
 from rules.dates import parse_date
 from rules.enums import FilingStatus
-from rules.events import Cancel, Certify, Event, Return
+from rules.events import EVENT_TYPES, Cancel, Certify, Event, Return
 from rules.filing_life import EVENT_LABELS, Actor, Role
 from rules.lifecycle import FilingEvent as E
 from rules.text import REASON_LIMIT, Lang, Text, t
@@ -47,36 +48,21 @@ from rules.text import REASON_LIMIT, Lang, Text, t
 log = logging.getLogger(__name__)
 
 REF = re.compile(r"⟨F(\d+)\.(\d+)\.([a-z0-9]+)⟩")
-# Presses whose action needs typed words, and the prompt (a ForceReply) that asks for them.
+# What each prompt's answer records (None: not a lifecycle event): every event with a
+# `prompt` (the data it carries), derived from its type — a return's typed reasons under their
+# own code (its button offers the common reasons first) — and the online date.
+_PROMPTED: dict[str, type[Event] | None] = {
+    **{code_of(k): k for k in EVENT_TYPES.values() if k.prompt is not None and k is not Return},
+    OWN_REASON: Return,
+    ONLINE: None,
+}
+# The prompt (a ForceReply) that asks for them.
 _PROMPTS: dict[str, Text] = {
-    OWN_REASON: t("请回复退回整改的原因：", "Reply with the reasons for the return:"),
-    CODES[E.CERTIFY]: t(
-        "请回复公安备案号和备案证编号，用空格分开（如：京公网安备11010502030143号 SL-2026-001）：",
-        "Reply with the filing number and the certificate number, separated by a space "
-        "(e.g. 京公网安备11010502030143号 SL-2026-001):",
-    ),
-    CODES[E.CANCEL]: t(
-        "注销（网站关闭）后这份备案只保留记录，不再提醒，并会生成注销情况书面说明。"
-        "确定注销请回复注销原因（如：网站已关闭）；注销日期默认今天，不是今天的请写在原因前，"
-        "如：2026-11-30 网站已关闭。",
-        "After cancelling (the site closed), the filing is kept for the record only, with no "
-        "more reminders, and a written cancellation statement is made. To cancel, reply with "
-        "the reason (e.g. the site is closed); the date is today unless you put one first, "
-        "e.g. 2026-11-30 site closed.",
-    ),
+    **{code: kind.prompt for code, kind in _PROMPTED.items() if kind and kind.prompt},
     ONLINE: t(
         "请回复网站开通（上线）的日期，如：2026-11-28；今天开通请回复“今天”。",
         "Reply with the day the site went online, e.g. 2026-11-28, or “today”.",
     ),
-}
-
-
-# What each prompt's answer records (None: not a lifecycle event).
-_PROMPTED: dict[str, type[Event] | None] = {
-    OWN_REASON: Return,
-    CODES[E.CERTIFY]: Certify,
-    CODES[E.CANCEL]: Cancel,
-    ONLINE: None,
 }
 
 
@@ -85,7 +71,9 @@ PROMPT_TTL = dt.timedelta(minutes=30)  # a prompt typed to later than this start
 # only a reviewer is asked (and the online date, refused politely when it is no date). Not
 # 注销: a stray message must never cancel a filing. In groups the bot (privacy mode on) sees
 # only replies to its messages, so there a reply is needed.
-_TYPED_WITHOUT_REPLY = {OWN_REASON, CODES[E.CERTIFY], ONLINE}
+_TYPED_WITHOUT_REPLY = {ONLINE} | {
+    code for code, kind in _PROMPTED.items() if kind is not None and kind.by_bureau
+}
 
 
 async def ask_typed(
@@ -137,7 +125,9 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     user = message.from_user
     assert user is not None
     lang = ui.language_of(user.language_code)
-    kind = _PROMPTED.get(code)
+    if code not in _PROMPTED:  # a prompt of a press no longer asked for
+        return False
+    kind = _PROMPTED[code]
     role = await role_of(services, user.id, message.chat.id, kind is not None and kind.by_bureau)
     if role is None:
         log.info("a reply by user %s refused: not a reviewer", user.id)
@@ -217,20 +207,18 @@ async def _answered(
 
 
 def _typed_event(code: str, text: str, actor: Actor, today: dt.date) -> Event | Text:
-    """The event a typed answer records: a return with its own reasons, a cancellation (its
-    date first, if any), or the certificate (公安备案号, then the certificate's number); or
-    what is wrong with the words."""
-    if code == OWN_REASON:
-        return Return(actor=actor, on=today, reasons=(text,))  # at most REASON_LIMIT: checked
-    if code == CODES[E.CANCEL]:
+    """The event a typed answer records, read by its type (`Event.read`: a return's own
+    reasons, the certificate's numbers, a field of the event's own) — a cancellation with its
+    date first, if any; or what is wrong with the words."""
+    kind = _PROMPTED[code]
+    assert kind is not None  # the online date is not an event
+    if kind is Cancel:
         read = read_cancellation(text, today)
         if isinstance(read, Text):
             return read
         on, reason = read
         return Cancel(actor=actor, on=on, reason=reason)
-    number, _, certificate = text.partition(" ")
-    return Certify(actor=actor, on=today, psb_number=number,
-                   certificate=certificate.strip()[:64] or None)  # fmt: skip
+    return kind.read(text, actor, today)  # a return's reasons: at most REASON_LIMIT, checked
 
 
 async def _online(services: Services, filing_id: int, user_id: int, text: str) -> Text:

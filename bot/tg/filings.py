@@ -48,6 +48,7 @@ from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
 from rules.events import EVENT_TYPES, Event
 from rules.filing_life import (
+    BUREAU_EVENTS,
     EVENT_LABELS,
     RETURN_REASONS,
     SELF_REPORT_LABELS,
@@ -80,7 +81,7 @@ def code_of(kind: type[Event]) -> str:
     return kind.__name__.lower()
 
 
-CODES: dict[E, str] = {e: code_of(kind) for e, kind in EVENT_TYPES.items()}
+CODES: dict[str, str] = {e: code_of(kind) for e, kind in EVENT_TYPES.items()}
 EVENTS = {code: event for event, code in CODES.items()}
 ACCEPT_CHANGE = f"{CODES[E.CERTIFY]}-kept"  # a reported change accepted: it keeps its number
 OWN_REASON = f"{CODES[E.RETURN]}own"  # a return with reasons typed in reply
@@ -152,9 +153,9 @@ def filing_lines(filing: Filing, services: Services, lang: Lang, *, masked: bool
 _CHANGE_ACCEPTED = button("变更审核通过", "Accept the change")
 
 
-def _code_of(event: E, status: FilingStatus) -> tuple[Text, str]:
+def _code_of(event: str, status: FilingStatus) -> tuple[Text, str]:
     """A button's label and code: a reported change is accepted with the filing's number."""
-    if event is E.CERTIFY and status is FilingStatus.CHANGE_REPORTED:
+    if event == E.CERTIFY and status is FilingStatus.CHANGE_REPORTED:
         return _CHANGE_ACCEPTED, ACCEPT_CHANGE
     return EVENT_LABELS[event], CODES[event]
 
@@ -175,13 +176,12 @@ def _applicant_buttons(filing: Filing, reviewers: bool, lang: Lang) -> list[tupl
     state = state_of(filing)
     events = next_actions(state, Role.APPLICANT, reviewers)
     self_report = not (state.step.local and reviewers)
-    own = (E.SUBMIT, E.RESUBMIT, E.CANCEL)  # the applicant's own acts, not the bureau's
     buttons = []
     for e in events:
-        if e is E.REPORT_CHANGE:
+        if e == E.REPORT_CHANGE:
             continue  # 信息变更 below: for any certified step, not only the one in progress
         label, code = _code_of(e, acting_step(state, e, Role.APPLICANT, reviewers).status)
-        if self_report and e not in own and label == EVENT_LABELS[e]:
+        if self_report and e in BUREAU_EVENTS and label == EVENT_LABELS[e]:
             label = SELF_REPORT_LABELS.get(e, label)  # the applicant records the bureau's word
         buttons.append((label.get(lang), code))
     if amendable(state):
