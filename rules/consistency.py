@@ -32,22 +32,36 @@ class Problem:
 
 def contradictions(answers: FilingAnswers, pack: Pack) -> list[Problem]:
     """Return every contradiction between the answers (empty when they agree)."""
-    problems: list[Problem] = []
+    return [
+        *_interactive_undeclared(answers),
+        *_elsewhere_is_here(answers, pack),
+        *_server_address_disagrees(answers, pack),
+    ]
+
+
+def _interactive_undeclared(answers: FilingAnswers) -> list[Problem]:
+    """An interactive service type chosen while "interactive services" says no."""
     website = answers.website
     interactive_types = [s for s in website.service_types if s in INTERACTIVE_SERVICE_TYPES]
-    if interactive_types and not website.interactive:
-        names = "、".join(interactive_types)
-        problems.append(
-            Problem(
-                "website.interactive",
-                t(
-                    f"服务类型“{names}”属于交互式服务（用户可以发布信息），“交互式服务”应选“是”。",
-                    f"The service type “{names}” is interactive (users can post): the site "
-                    "offers interactive services.",
-                ),
-            )
+    if not interactive_types or website.interactive:
+        return []
+    names = "、".join(interactive_types)
+    return [
+        Problem(
+            "website.interactive",
+            t(
+                f"服务类型“{names}”属于交互式服务（用户可以发布信息），“交互式服务”应选“是”。",
+                f"The service type “{names}” is interactive (users can post): the site "
+                "offers interactive services.",
+            ),
         )
+    ]
+
+
+def _elsewhere_is_here(answers: FilingAnswers, pack: Pack) -> list[Problem]:
+    """Maintenance or server said to be elsewhere, in a city that is this one."""
     city = pack.city.zh
+    problems = []
     for where, named in (
         ("maintenance", answers.maintenance_city),
         ("server", answers.server_city),
@@ -63,11 +77,15 @@ def contradictions(answers: FilingAnswers, pack: Pack) -> list[Problem]:
                     ),
                 )
             )
-    address_places = [
-        p for p in places_in(website.server_address) if p.rstrip("市") != city.rstrip("市")
-    ]
-    if answers.server is Location.LOCAL and address_places and city not in website.server_address:
-        problems.append(
+    return problems
+
+
+def _server_address_disagrees(answers: FilingAnswers, pack: Pack) -> list[Problem]:
+    """The server's address names another city than the one its location says."""
+    city, address = pack.city.zh, answers.website.server_address
+    address_places = [p for p in places_in(address) if p.rstrip("市") != city.rstrip("市")]
+    if answers.server is Location.LOCAL and address_places and city not in address:
+        return [
             Problem(
                 "server",
                 t(
@@ -77,21 +95,17 @@ def contradictions(answers: FilingAnswers, pack: Pack) -> list[Problem]:
                     f"to be in this city ({pack.city.en}). Where is it?",
                 ),
             )
-        )
-    if (
-        answers.server is Location.ELSEWHERE
-        and answers.server_city
-        and city in website.server_address
-        and answers.server_city not in website.server_address
-    ):
-        problems.append(
+        ]
+    named = answers.server_city
+    if answers.server is Location.ELSEWHERE and named and city in address and named not in address:
+        return [
             Problem(
                 "server",
                 t(
-                    f"服务器存放地址在本市（{city}），但服务器所在地选了外地（{answers.server_city}）。",
+                    f"服务器存放地址在本市（{city}），但服务器所在地选了外地（{named}）。",
                     f"The server's address is in this city, but the server was said to be in "
-                    f"{answers.server_city}.",
+                    f"{named}.",
                 ),
             )
-        )
-    return problems
+        ]
+    return []

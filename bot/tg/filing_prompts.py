@@ -32,7 +32,7 @@ from bot.tg.filings import (
     notices_plan,
     send_status,
 )
-from bot.tg.inbox import current_ticket
+from bot.tg.inbox import Ticket, current_ticket
 from bot.tg.services import BotContext, Services, services_of
 from dialogs.changing import read_cancellation
 from models.db import session_scope
@@ -146,8 +146,25 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         await reply(context.bot, message, event.get(lang))
         return True
     ticket = current_ticket()
+    outcome = await _record(services, filing_id, version, event, user.id, lang, ticket)
+    if not handled(ticket, outcome):  # else another instance answered it already
+        await _answered(context, message, event, outcome, ref, lang)
+    return True
+
+
+async def _record(
+    services: Services,
+    filing_id: int,
+    version: int,
+    event: Event,
+    user_id: int,
+    lang: Lang,
+    ticket: Ticket | None,
+) -> Any:
+    """Record a typed answer's event through `act` (off the event loop) on the version the
+    prompt was asked for, its inbox row marked done with the replies to send."""
     plan = partial(_reply_plan, f"✔ {event.label.get(lang)}")
-    outcome = await asyncio.to_thread(
+    return await asyncio.to_thread(
         lambda: act(
             services.db.engine,
             filing_id,
@@ -155,7 +172,7 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             ctx=services.context(),
             clock=services.clock,
             reviewers=services.reviewers,
-            applicant_external_id=str(user.id),
+            applicant_external_id=str(user_id),
             expected_version=version,
             holder=services.holder,
             lang=lang,
@@ -163,9 +180,6 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
             reply=plan,
         )
     )
-    if not handled(ticket, outcome):  # else another instance answered it already
-        await _answered(context, message, event, outcome, ref, lang)
-    return True
 
 
 def _reply_plan(said: str, notices: tuple[int, ...], delivery: int | None) -> list[Any]:
