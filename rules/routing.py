@@ -84,9 +84,29 @@ def route_filing(
         maintenance, maintenance_city = Location.LOCAL, None
     if server is Location.ELSEWHERE and is_this_city(server_city, pack):
         server, server_city = Location.LOCAL, None
+    if maintenance is Location.LOCAL:
+        return _maintained_here(server, server_city, pack)
+    maintenance_step = _elsewhere(1, RouteWhere.MAINTENANCE, maintenance_city, pack)
+    if server is Location.LOCAL:
+        second = RouteStep(2, RouteWhere.LOCAL, pack.bureau.name, pack=pack)
+        return Route(
+            True,
+            (maintenance_step, second),
+            t(
+                f"系统维护在外地、服务器在{pack.city.zh}：先到{maintenance_step.bureau.zh}备案，"
+                f"再到{pack.bureau.name.zh}备案。",
+                f"Maintained elsewhere, server in {pack.city.en}: first file with "
+                f"{maintenance_step.bureau.en}, then with {pack.bureau.name.en}.",
+            ),
+        )
+    return _neither_here(maintenance_step, maintenance_city, server_city, pack)
+
+
+def _maintained_here(server: Location, server_city: str | None, pack: Pack) -> Route:
+    """Maintained in this city: this city's bureau alone, or first when the server is away."""
     local = RouteStep(1, RouteWhere.LOCAL, pack.bureau.name, pack=pack)
     city = pack.city
-    if maintenance is Location.LOCAL and server is Location.LOCAL:
+    if server is Location.LOCAL:
         return Route(
             True,
             (local,),
@@ -96,31 +116,27 @@ def route_filing(
                 f"{pack.bureau.name.en}.",
             ),
         )
-    if maintenance is Location.LOCAL:
-        server_step = _elsewhere(2, RouteWhere.SERVER, server_city, pack)
-        return Route(
-            True,
-            (local, server_step),
-            t(
-                f"系统维护在{city.zh}、服务器在外地：先到{pack.bureau.name.zh}备案，"
-                f"再到{server_step.bureau.zh}备案。",
-                f"Maintained in {city.en}, server elsewhere: first file with "
-                f"{pack.bureau.name.en}, then with {server_step.bureau.en}.",
-            ),
-        )
-    maintenance_step = _elsewhere(1, RouteWhere.MAINTENANCE, maintenance_city, pack)
-    if server is Location.LOCAL:
-        second = RouteStep(2, RouteWhere.LOCAL, pack.bureau.name, pack=pack)
-        return Route(
-            True,
-            (maintenance_step, second),
-            t(
-                f"系统维护在外地、服务器在{city.zh}：先到{maintenance_step.bureau.zh}备案，"
-                f"再到{pack.bureau.name.zh}备案。",
-                f"Maintained elsewhere, server in {city.en}: first file with "
-                f"{maintenance_step.bureau.en}, then with {pack.bureau.name.en}.",
-            ),
-        )
+    server_step = _elsewhere(2, RouteWhere.SERVER, server_city, pack)
+    return Route(
+        True,
+        (local, server_step),
+        t(
+            f"系统维护在{city.zh}、服务器在外地：先到{pack.bureau.name.zh}备案，"
+            f"再到{server_step.bureau.zh}备案。",
+            f"Maintained in {city.en}, server elsewhere: first file with "
+            f"{pack.bureau.name.en}, then with {server_step.bureau.en}.",
+        ),
+    )
+
+
+def _neither_here(
+    maintenance_step: RouteStep,
+    maintenance_city: str | None,
+    server_city: str | None,
+    pack: Pack,
+) -> Route:
+    """Neither maintained nor served here: out of this bureau's scope, filed elsewhere."""
+    city = pack.city
     steps = [maintenance_step]
     same_city = maintenance_city is not None and maintenance_city == server_city
     if not same_city:
