@@ -201,61 +201,25 @@ def _known_procedure(
     )
     steps.append(_submit_step(submit_what, bureau, home, cal, today, dates, previous))
     own = dates if first else FilingDates()
-    when, dl = _dated(
-        PeriodKind.INITIAL_REVIEW, own.submitted_on, pack, cal, t("提交后", "of submission")
-    )
-    steps.append(
-        PlanStep(
-            t(
-                f"{bureau.zh}初审；登录系统查看结果，不合格的按要求整改后重新提交",
-                f"Initial review by {bureau.en}; check the result online and rectify if returned",
-            ),
-            when,
-            pack.periods.initial_review.basis,
-            dl,
-            bureau,
-        )
-    )
-    when, dl = _dated(
-        PeriodKind.MATERIALS,
-        own.initial_passed_on,
-        pack,
-        cal,
-        t("初审合格后", "after passing initial review"),
-    )
-    steps.append(
-        PlanStep(
-            t(
-                f"携带盖章（签字）材料到{bureau.zh}复审（见《复审材料清单》）",
-                f"Bring the stamped (signed) materials to {bureau.en} for re-review "
-                "(see the checklist)",
-            ),
-            when,
-            pack.periods.materials.basis,
-            dl,
-            bureau,
-        )
-    )
-    when, dl = _dated(
-        PeriodKind.RE_REVIEW,
-        own.materials_received_on,
-        pack,
-        cal,
-        t("收到材料后", "of receiving the materials"),
-    )
-    steps.append(
-        PlanStep(
-            t(
-                f"{bureau.zh}复审；合格的在备案表上盖章并颁发备案证",
-                f"Re-review by {bureau.en}; when passed it stamps the form and issues the "
-                "certificate",
-            ),
-            when,
-            pack.periods.re_review.basis,
-            dl,
-            bureau,
-        )
-    )
+    reviews = (
+        (PeriodKind.INITIAL_REVIEW, own.submitted_on, pack.periods.initial_review,
+         t("提交后", "of submission"),
+         t(f"{bureau.zh}初审；登录系统查看结果，不合格的按要求整改后重新提交",
+           f"Initial review by {bureau.en}; check the result online and rectify if returned")),
+        (PeriodKind.MATERIALS, own.initial_passed_on, pack.periods.materials,
+         t("初审合格后", "after passing initial review"),
+         t(f"携带盖章（签字）材料到{bureau.zh}复审（见《复审材料清单》）",
+           f"Bring the stamped (signed) materials to {bureau.en} for re-review "
+           "(see the checklist)")),
+        (PeriodKind.RE_REVIEW, own.materials_received_on, pack.periods.re_review,
+         t("收到材料后", "of receiving the materials"),
+         t(f"{bureau.zh}复审；合格的在备案表上盖章并颁发备案证",
+           f"Re-review by {bureau.en}; when passed it stamps the form and issues the "
+           "certificate")),
+    )  # fmt: skip
+    for kind, start, period, counted, what in reviews:
+        when, dl = _dated(kind, start, pack, cal, counted)
+        steps.append(PlanStep(what, when, period.basis, dl, bureau))
     return steps
 
 
