@@ -72,36 +72,11 @@ def apply_decision(
 ) -> LifecycleEvent:
     """Write `decision` for `filing` in the caller's transaction (see the module)."""
     assert filing.id is not None
-    state = decision.state
-    filing.steps = [s.to_json() for s in state.steps]
-    filing.current_step = state.current
-    filing.status = state.status
-    filing.updated_at = now
-    first = _first(state.steps)
-    stamps = {
-        "submitted_at": first.submitted_on,
-        "initial_review_passed_at": first.initial_passed_on,
-        "materials_received_at": first.materials_received_on,
-        "certified_at": first.certified_on,
-    }
-    for name, day in stamps.items():  # the columns keep the first step's dates, as moments
-        setattr(filing, name, _moment(day) if day else None)
-    certified = [s for s in state.steps if s.psb_number]
-    if certified:
-        filing.psb_number = certified[0].psb_number
-        filing.certificate_number = certified[0].certificate_number
-    if decision.to_status.value == "cancelled":
-        filing.cancelled_at = now
-    event = LifecycleEvent(
-        filing_id=filing.id,
-        actor=decision.actor,
-        from_status=decision.from_status,
-        to_status=decision.to_status,
-        reason=decision.reason,
-        at=now,
-        event=decision.event,
-        data=decision.data,
-    )
+    _take_state(filing, decision, now)
+    event = LifecycleEvent(filing_id=filing.id, actor=decision.actor, at=now,
+                           from_status=decision.from_status, to_status=decision.to_status,
+                           reason=decision.reason, event=decision.event,
+                           data=decision.data)  # fmt: skip
     session.add(filing)
     session.add(event)
     session.flush()  # StaleDataError here when another writer moved the filing first
@@ -111,16 +86,30 @@ def apply_decision(
         for chat in chats:
             if chat is not None:
                 add_notice(session, filing, notice, chat, event_id=event.id, now=now, index=i)
-    schedule_reminders(
-        session,
-        filing,
-        decision.reminders,
-        calendar=calendar,
-        now=now,
-        applicant_chat=applicant_chat,
-        today=today,
-    )
+    schedule_reminders(session, filing, decision.reminders, calendar=calendar, now=now,
+                       applicant_chat=applicant_chat, today=today)  # fmt: skip
     return event
+
+
+def _take_state(filing: Filing, decision: Decision, now: dt.datetime) -> None:
+    """Copy the decision's steps onto the filing's row (its columns keep the first step's)."""
+    state = decision.state
+    filing.steps = [s.to_json() for s in state.steps]
+    filing.current_step = state.current
+    filing.status = state.status
+    filing.updated_at = now
+    first = _first(state.steps)
+    stamps = {"submitted_at": first.submitted_on, "certified_at": first.certified_on,
+              "initial_review_passed_at": first.initial_passed_on,
+              "materials_received_at": first.materials_received_on}  # fmt: skip
+    for name, day in stamps.items():  # the columns keep the first step's dates, as moments
+        setattr(filing, name, _moment(day) if day else None)
+    certified = [s for s in state.steps if s.psb_number]
+    if certified:
+        filing.psb_number = certified[0].psb_number
+        filing.certificate_number = certified[0].certificate_number
+    if decision.to_status.value == "cancelled":
+        filing.cancelled_at = now
 
 
 def add_notice(
