@@ -227,81 +227,23 @@ class FastStore:
         now: dt.datetime,
         extra: Extra | None = None,
     ) -> Saved | None:
+        """Write the turn: one versioned UPDATE (or the applicant's and interview's INSERTs)
+        and the inbox row marked done, one commit; None when another writer moved first."""
         assert self.accepts(stored, write, extra)
-        raw, dialect = self.raw, self.raw.dialect
+        raw = self.raw
         try:
             values = {**_content_values(write.content), "now": now}
             values["status"] = write.status.value
             values["purge_after"] = write.purge_after
-            one_trip = (
-                raw.one_trip
-                and dialect.name == "postgresql"
-                and write.inbox is not None
-                and stored is not None
-                and stored.content is not None
-                and write.content.language == stored.content.language
-            )
-            if one_trip and stored is not None and stored.interview_id is not None:
-                assert write.inbox is not None
-                rows = raw.fetch_one(
-                    _prepared("advance_done", dialect),
-                    {
-                        **values,
-                        "interview_id": stored.interview_id,
-                        "expected_version": stored.version,
-                        "bot_id": write.inbox[0],
-                        "update_id": write.inbox[1],
-                        "turn_commit": raw.turn_commit,
-                        "reply": write.reply(None) if write.reply is not None else None,
-                    },
-                )
-                # Not moved: another version, or the update answered already (nothing was
-                # written). Moved but not marked (its row marked meanwhile): the turn counts.
-                if int(rows[0][0]) != 1:
-                    return None
-                return Saved(stored.applicant_id, stored.interview_id, stored.version + 1)
             if stored is not None and stored.interview_id is not None:
-                moved = raw.run(
-                    _prepared("advance", dialect),
-                    {
-                        **values,
-                        "interview_id": stored.interview_id,
-                        "expected_version": stored.version,
-                    },
-                )
-                if moved != 1:
-                    raw.rollback()
-                    return None
-                applicant_id, interview_id = stored.applicant_id, stored.interview_id
-                version = stored.version + 1
-                assert stored.content is not None
-                if write.content.language != stored.content.language:
-                    raw.run(
-                        _prepared("set_language", dialect),
-                        {"applicant_id": applicant_id, "language": write.content.language},
-                    )
+                if self._one_trip(stored, write):  # PostgreSQL: advance and mark in one statement
+                    return self._advance_and_mark(stored, write, values)
+                saved = self._advance(stored, write, values)
             else:
-                if stored is None:
-                    rows = raw.fetch(
-                        _prepared("new_applicant", dialect),
-                        {
-                            "channel": channel,
-                            "external_id": external_id,
-                            "display_name": display_name,
-                            "language": write.content.language,
-                            "now": now,
-                        },
-                    )
-                    if not rows:  # created meanwhile by another writer
-                        raw.rollback()
-                        return None
-                    applicant_id = int(rows[0][0])
-                else:
-                    applicant_id = stored.applicant_id
-                rows = raw.fetch(
-                    _prepared("new_interview", dialect), {**values, "applicant_id": applicant_id}
-                )
-                interview_id, version = int(rows[0][0]), 1
+                saved = self._create(channel, external_id, display_name, stored, write, values)
+            if saved is None:
+                raw.rollback()
+                return None
             reply = write.reply(None) if write.inbox is not None and write.reply else None
             if write.inbox is not None and not inbox.mark_done(
                 raw, bot_id=write.inbox[0], update_id=write.inbox[1], now=now, reply=reply
@@ -312,7 +254,93 @@ class FastStore:
         except BaseException:
             raw.rollback()
             raise
-        return Saved(applicant_id, interview_id, version)
+        return saved
+
+    def _one_trip(self, stored: Stored, write: Write) -> bool:
+        """Say whether the turn can be one statement: PostgreSQL, an update from the inbox,
+        the language unchanged."""
+        return (
+            self.raw.one_trip
+            and self.raw.dialect.name == "postgresql"
+            and write.inbox is not None
+            and stored.content is not None
+            and write.content.language == stored.content.language
+        )
+
+    def _advance_and_mark(
+        self, stored: Stored, write: Write, values: dict[str, Any]
+    ) -> Saved | None:
+        """Advance the interview and mark its update done in one statement (it commits)."""
+        raw = self.raw
+        assert write.inbox is not None
+        assert stored.interview_id is not None
+        rows = raw.fetch_one(
+            _prepared("advance_done", raw.dialect),
+            {
+                **values,
+                "interview_id": stored.interview_id,
+                "expected_version": stored.version,
+                "bot_id": write.inbox[0],
+                "update_id": write.inbox[1],
+                "turn_commit": raw.turn_commit,
+                "reply": write.reply(None) if write.reply is not None else None,
+            },
+        )
+        # Not moved: another version, or the update answered already (nothing was
+        # written). Moved but not marked (its row marked meanwhile): the turn counts.
+        if int(rows[0][0]) != 1:
+            return None
+        return Saved(stored.applicant_id, stored.interview_id, stored.version + 1)
+
+    def _advance(self, stored: Stored, write: Write, values: dict[str, Any]) -> Saved | None:
+        """The versioned UPDATE of a stored interview (and the applicant's language when it
+        changed); None when another writer moved it first."""
+        raw = self.raw
+        assert stored.interview_id is not None
+        assert stored.content is not None
+        params = {**values, "interview_id": stored.interview_id,
+                  "expected_version": stored.version}  # fmt: skip
+        if raw.run(_prepared("advance", raw.dialect), params) != 1:
+            return None
+        if write.content.language != stored.content.language:
+            raw.run(
+                _prepared("set_language", raw.dialect),
+                {"applicant_id": stored.applicant_id, "language": write.content.language},
+            )
+        return Saved(stored.applicant_id, stored.interview_id, stored.version + 1)
+
+    def _create(
+        self,
+        channel: str,
+        external_id: str,
+        display_name: str | None,
+        stored: Stored | None,
+        write: Write,
+        values: dict[str, Any],
+    ) -> Saved | None:
+        """A new interview (and a new applicant when none is stored); None when the
+        applicant was created meanwhile by another writer."""
+        raw = self.raw
+        if stored is None:
+            rows = raw.fetch(
+                _prepared("new_applicant", raw.dialect),
+                {
+                    "channel": channel,
+                    "external_id": external_id,
+                    "display_name": display_name,
+                    "language": write.content.language,
+                    "now": values["now"],
+                },
+            )
+            if not rows:  # created meanwhile by another writer
+                return None
+            applicant_id = int(rows[0][0])
+        else:
+            applicant_id = stored.applicant_id
+        rows = raw.fetch(
+            _prepared("new_interview", raw.dialect), {**values, "applicant_id": applicant_id}
+        )
+        return Saved(applicant_id, int(rows[0][0]), 1)
 
 
 # --- the ORM store ----------------------------------------------------------------------------
