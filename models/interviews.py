@@ -170,23 +170,12 @@ class OrmStore:
         now: dt.datetime,
         extra: Extra | None = None,
     ) -> Saved | None:
+        """Write the turn with the effects' rows (`extra`) in one transaction; None (nothing
+        written) when the interview moved on, the applicant appeared meanwhile, or the inbox
+        row was already done."""
         session = self.session
         try:
-            if stored is None:
-                applicant = Applicant(
-                    channel=channel,
-                    external_id=external_id,
-                    display_name=display_name,
-                    language=write.content.language,
-                    created_at=now,
-                )
-                session.add(applicant)
-                session.flush()
-            else:
-                found = session.get(Applicant, stored.applicant_id)
-                assert found is not None
-                applicant = found
-            assert applicant.id is not None
+            applicant = self._applicant(channel, external_id, display_name, stored, write, now)
             previous = (
                 session.get(Interview, stored.interview_id)
                 if stored is not None and stored.interview_id is not None
@@ -195,30 +184,9 @@ class OrmStore:
             if previous is not None and previous.version != stored.version:  # type: ignore[union-attr]
                 session.rollback()
                 return None
-            if previous is not None and write.purge_previous:
-                previous.answers, previous.history, previous.flow = {}, [], {}
-                previous.status, previous.purge_after = InterviewStatus.DONE, None
-                previous.version += 1
-                session.add(previous)
-            if previous is None or write.new_interview:
-                interview = Interview(applicant_id=applicant.id, question="", created_at=now)
-            else:
-                interview = previous
-            content = write.content
-            interview.question = content.question
-            interview.answers = dict(content.answers)
-            interview.history = list(content.history)
-            interview.flow = dict(content.flow)
-            interview.language = content.language
-            interview.status = write.status
-            interview.purge_after = write.purge_after
-            interview.updated_at = now
-            if interview is previous:
-                interview.version += 1
-            session.add(interview)
-            applicant.language = content.language
-            session.add(applicant)
+            interview = self._written(applicant, previous, write, now)
             session.flush()
+            assert applicant.id is not None
             assert interview.id is not None
             if write.inbox is not None and not _mark_done(session, write.inbox, now):
                 session.rollback()
@@ -234,6 +202,64 @@ class OrmStore:
             session.rollback()
             raise
         return Saved(applicant.id, interview.id, interview.version, result)
+
+    def _applicant(
+        self,
+        channel: str,
+        external_id: str,
+        display_name: str | None,
+        stored: Stored | None,
+        write: Write,
+        now: dt.datetime,
+    ) -> Applicant:
+        """The stored applicant, or a new one (flushed: IntegrityError when another writer
+        created it meanwhile)."""
+        if stored is not None:
+            found = self.session.get(Applicant, stored.applicant_id)
+            assert found is not None
+            return found
+        applicant = Applicant(
+            channel=channel,
+            external_id=external_id,
+            display_name=display_name,
+            language=write.content.language,
+            created_at=now,
+        )
+        self.session.add(applicant)
+        self.session.flush()
+        return applicant
+
+    def _written(
+        self, applicant: Applicant, previous: Interview | None, write: Write, now: dt.datetime
+    ) -> Interview:
+        """The interview as the turn leaves it (the previous one, or a new one beside it with
+        the previous purged when asked), and the applicant's language, added to the session."""
+        session = self.session
+        assert applicant.id is not None
+        if previous is not None and write.purge_previous:
+            previous.answers, previous.history, previous.flow = {}, [], {}
+            previous.status, previous.purge_after = InterviewStatus.DONE, None
+            previous.version += 1
+            session.add(previous)
+        if previous is None or write.new_interview:
+            interview = Interview(applicant_id=applicant.id, question="", created_at=now)
+        else:
+            interview = previous
+        content = write.content
+        interview.question = content.question
+        interview.answers = dict(content.answers)
+        interview.history = list(content.history)
+        interview.flow = dict(content.flow)
+        interview.language = content.language
+        interview.status = write.status
+        interview.purge_after = write.purge_after
+        interview.updated_at = now
+        if interview is previous:
+            interview.version += 1
+        session.add(interview)
+        applicant.language = content.language
+        session.add(applicant)
+        return interview
 
 
 def _mark_done(session: Session, key: InboxKey, now: dt.datetime) -> bool:
