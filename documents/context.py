@@ -139,28 +139,6 @@ def template_context(
     the checklist are in the applicant's language; the forms are Chinese."""
     pack = ctx.pack
     lang: Lang = ctx.lang if kind in TRANSLATED else "zh"
-    route = route_filing(
-        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
-    )
-    dates = FilingDates(
-        connection_date=answers.connection_date,
-        submitted_on=ctx.submitted_on,
-        initial_passed_on=ctx.initial_passed_on,
-        materials_received_on=ctx.materials_received_on,
-    )
-    plan = procedure_plan(pack, ctx.calendar, today=ctx.today, route=route, dates=dates)
-    bureaus = [_bureau(step, answers, lang) for step in route.steps]
-    addressed = next((b for b in bureaus if b["order"] == ctx.step), bureaus[0])
-    # The materials deadline is known once the first bureau's initial review is passed.
-    first = route.steps[0]
-    materials_deadline = (
-        compute_deadline(PeriodKind.MATERIALS, ctx.initial_passed_on, pack, ctx.calendar)
-        if ctx.initial_passed_on is not None and first.pack is not None
-        else None
-    )
-    change = ctx.change
-    change_period = change_period_text(pack.periods.change_report)
-    penalty = pack.penalty("not_filing")
     english = lang == "en"
     return {
         "title": TITLES[kind] if not english else TITLES_EN[kind],
@@ -175,6 +153,20 @@ def template_context(
         "answers": answers,
         "s": answers.subject,
         "w": answers.website,
+        **_answer_texts(answers, pack, lang),
+        **_route_values(answers, ctx, lang),
+        "materials_rule": _rule_text(pack, lang),
+        "change_period": change_period_text(pack.periods.change_report).zh,
+        "officer_is_signer": _same_person(answers),
+        "measures": answers.website.security_measures or [],
+        "policies": answers.website.security_policies or [],
+        **_recorded_values(answers, ctx),
+    }
+
+
+def _answer_texts(answers: FilingAnswers, pack: Pack, lang: Lang) -> dict[str, Any]:
+    """The answers' words as the forms write them: labels, the connection date, places."""
+    return {
         "individual": answers.subject_type is SubjectType.INDIVIDUAL,
         "subject_label": SUBJECT_LABELS[answers.subject_type].get(lang),
         "subject_labels": [(k.value, SUBJECT_LABELS[k].zh) for k in pack.subject_types],
@@ -185,37 +177,58 @@ def template_context(
         "connection_text": (
             date_text(answers.connection_date).get(lang)
             if answers.connection_date
-            else ("not online yet" if english else "尚未开通")
+            else ("not online yet" if lang == "en" else "尚未开通")
         ),
         "maintenance_text": _location_text(answers.maintenance, answers.maintenance_city, pack),
         "server_text": _location_text(answers.server, answers.server_city, pack),
+    }
+
+
+def _route_values(answers: FilingAnswers, ctx: DocumentContext, lang: Lang) -> dict[str, Any]:
+    """Where to file and when: the route, its bureaus, the plan, the materials' deadline."""
+    pack = ctx.pack
+    route = route_filing(
+        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
+    )
+    dates = FilingDates(
+        connection_date=answers.connection_date,
+        submitted_on=ctx.submitted_on,
+        initial_passed_on=ctx.initial_passed_on,
+        materials_received_on=ctx.materials_received_on,
+    )
+    plan = procedure_plan(pack, ctx.calendar, today=ctx.today, route=route, dates=dates)
+    bureaus = [_bureau(step, answers, lang) for step in route.steps]
+    penalty = pack.penalty("not_filing")
+    return {
         "route": route,
         "route_advice": route.advice.get(lang),
         "bureaus": bureaus,
-        "addressed": addressed,
+        "addressed": next((b for b in bureaus if b["order"] == ctx.step), bureaus[0]),
         "two_bureaus": len(bureaus) > 1,
         "plan": _plan_rows(plan, lang),
         "estimate_notes": [n.get(lang) for n in estimate_notes(plan)],
         "not_filing": {"text": penalty.text.get(lang), "basis": penalty.basis.get(lang)},
-        "materials_deadline": (
-            {
-                "due_text": by_day(materials_deadline.due).get(lang),
-                "rule": materials_deadline.rule.get(lang),
-                "estimate": materials_deadline.estimate,
-                "note": (
-                    materials_deadline.estimate_note.get(lang)
-                    if materials_deadline.estimate_note
-                    else ""
-                ),
-            }
-            if materials_deadline
-            else None
-        ),
-        "materials_rule": _rule_text(pack, lang),
-        "change_period": change_period.zh,
-        "officer_is_signer": _same_person(answers),
-        "measures": answers.website.security_measures or [],
-        "policies": answers.website.security_policies or [],
+        "materials_deadline": _materials_deadline(route.steps[0], ctx, lang),
+    }
+
+
+def _materials_deadline(first: RouteStep, ctx: DocumentContext, lang: Lang) -> Any:
+    """The materials' deadline, known once the first bureau's initial review is passed."""
+    if ctx.initial_passed_on is None or first.pack is None:
+        return None
+    due = compute_deadline(PeriodKind.MATERIALS, ctx.initial_passed_on, ctx.pack, ctx.calendar)
+    return {
+        "due_text": by_day(due.due).get(lang),
+        "rule": due.rule.get(lang),
+        "estimate": due.estimate,
+        "note": due.estimate_note.get(lang) if due.estimate_note else "",
+    }
+
+
+def _recorded_values(answers: FilingAnswers, ctx: DocumentContext) -> dict[str, Any]:
+    """What the filing's record adds: its number, a reported change, a cancellation."""
+    change = ctx.change
+    return {
         "filing_number": ctx.filing_number
         or answers.psb_number
         or (change.psb_number if change else None),
@@ -229,10 +242,7 @@ def template_context(
             else None
         ),
         "cancellation": (
-            {
-                "on_text": date_text(ctx.cancellation.on).zh,
-                "reason": ctx.cancellation.reason,
-            }
+            {"on_text": date_text(ctx.cancellation.on).zh, "reason": ctx.cancellation.reason}
             if ctx.cancellation
             else None
         ),
