@@ -22,7 +22,8 @@ The column types seal on the way in and open on the way out, for the ORM and for
 prepared statements alike (`models.db.Prepared` runs each column type's processors). Other code
 (a column the lead adds, a wake-up's payload) uses `seal_json` / `open_json` directly.
 
-The keyring in use is installed once per process (`install`; `bot.keys` builds it from
+The keys and the keyring live in `models.sealing_keys` (re-exported here). The keyring in
+use is installed once per process (`install`; `bot.keys` builds it from
 `BEIAN_DATA_KEY` or the key file). `cryptography` is imported when a keyring is made, not with
 this module: `beian serve` imports PTB first, with `cryptography` hidden (see `bot.cli`).
 """
@@ -31,199 +32,26 @@ from __future__ import annotations
 
 import binascii
 import contextlib
-import hashlib
 import json
-import os
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-KEY_BYTES = 32  # AES-256
-NONCE_BYTES = 12  # GCM's standard nonce: random per value (2^32 values per key are safe)
+from models.sealing_keys import ID_LENGTH
+from models.sealing_keys import KEY_BYTES as KEY_BYTES
+from models.sealing_keys import NONCE_BYTES as NONCE_BYTES
+from models.sealing_keys import RELOAD_EVERY as RELOAD_EVERY
+from models.sealing_keys import Keyring as Keyring
+from models.sealing_keys import SealError as SealError
+from models.sealing_keys import encode_key as encode_key
+from models.sealing_keys import key_id as key_id
+from models.sealing_keys import new_key as new_key
+from models.sealing_keys import parse_keys as parse_keys
+
 PREFIX = "s1:"  # sealed text and bytes: format 1
 _PREFIX_BYTES = PREFIX.encode()
-_ID_LENGTH = 8
-# A key's id: a hash of it (so the same key has the same id everywhere), never the key.
-_ID_SALT = b"beian data key id\x00"
-RELOAD_EVERY = 1.0  # s: how often a keyring from a file looks whether the file changed
-
-
-class SealError(Exception):
-    """A sealed value that cannot be opened (altered, or under a key this process lacks), a
-    value that should be sealed and is not, or no key loaded. Its message is one line naming
-    the column and the key id: never the value, never the key."""
-
-
-def key_id(key: bytes) -> str:
-    """Return the id a key's values carry (8 hex digits of a salted SHA-256 of the key)."""
-    return hashlib.sha256(_ID_SALT + key).hexdigest()[:_ID_LENGTH]
-
-
-def new_key() -> bytes:
-    """Return a fresh random key."""
-    return os.urandom(KEY_BYTES)
-
-
-def encode_key(key: bytes) -> str:
-    """Return a key as it is written (BEIAN_DATA_KEY, the key file): URL-safe base64, 44
-    characters."""
-    import base64
-
-    return base64.urlsafe_b64encode(key).decode("ascii")
-
-
-def parse_keys(text: str, *, origin: str) -> list[bytes]:
-    """Read keys written as `encode_key` writes them (the standard base64 alphabet and missing
-    padding are accepted too), separated by commas, spaces or lines; `#` starts a comment. The
-    first key seals, the others only open. A problem is one line naming `origin` and the key's
-    position, never the text."""
-    import base64
-
-    keys: list[bytes] = []
-    words = [
-        word
-        for line in text.splitlines()
-        for word in line.split("#", 1)[0].replace(",", " ").split()
-    ]
-    if not words:
-        raise SealError(f"{origin}: no key in it")
-    for position, word in enumerate(words, 1):
-        try:
-            padded = word + "=" * (-len(word) % 4)
-            key = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
-        except (binascii.Error, ValueError):
-            key = b""
-            size = "not base64"
-        else:
-            size = f"{len(key)} bytes"
-        if len(key) != KEY_BYTES:
-            which = f"key {position}" if len(words) > 1 else "the key"
-            raise SealError(
-                f"{origin}: {which} is not a data key ({size}; expected {KEY_BYTES} bytes in "
-                "base64, as `beian keys generate` prints)"
-            )
-        if key not in keys:
-            keys.append(key)
-    return keys
-
-
-# Random nonces drawn from the OS 256 at a time (one system call, not one per value: ~1.5 µs
-# each on the turn's path). `list.pop` is atomic, so threads never share one; a forked child
-# starts with none, never with its parent's.
-_NONCES: list[bytes] = []
-_NONCE_BATCH = 256
-
-
-def _nonce() -> bytes:
-    try:
-        return _NONCES.pop()
-    except IndexError:
-        pool = os.urandom(NONCE_BYTES * _NONCE_BATCH)
-        _NONCES.extend(
-            pool[i : i + NONCE_BYTES] for i in range(NONCE_BYTES, len(pool), NONCE_BYTES)
-        )
-        return pool[:NONCE_BYTES]
-
-
-os.register_at_fork(after_in_child=_NONCES.clear)
-
-
-class Keyring:
-    """The keys of this process: the first seals, every one opens what it sealed.
-
-    `reload`, when given, returns the keys as they are now (a key file changed by `beian keys
-    rotate` in another process) or None when nothing changed; it is asked at most every
-    RELOAD_EVERY seconds when sealing, and at once when a value names a key not held here.
-    """
-
-    def __init__(
-        self,
-        keys: Sequence[bytes],
-        *,
-        origin: str = "",
-        reload: Callable[[], Sequence[bytes] | None] | None = None,
-    ) -> None:
-        if not keys:
-            raise SealError(f"{origin or 'keyring'}: no key")
-        self.origin = origin
-        self._reload = reload
-        self._lock = threading.Lock()
-        self._next_look = time.monotonic() + RELOAD_EVERY
-        self._use(keys)
-
-    def _use(self, keys: Sequence[bytes]) -> None:
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        self._invalid = InvalidTag
-
-        ciphers = {key_id(key): AESGCM(key) for key in keys}
-        current = key_id(keys[0])
-        self._keys = list(keys)
-        # One assignment: a thread sealing meanwhile sees the old pair or the new one whole.
-        self._state = (current, ciphers)
-
-    def written(self) -> str:
-        """Return the keys as a key file writes them, the sealing one first: only to hand them
-        to a child process (`models.migrate.upgrade_apart`), never to show or log."""
-        return "".join(encode_key(key) + "\n" for key in self._keys)
-
-    @property
-    def current(self) -> str:
-        """The id of the key that seals."""
-        return self._state[0]
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """Every key id held, the sealing one first."""
-        current, ciphers = self._state
-        return (current, *(k for k in ciphers if k != current))
-
-    def refresh(self, *, now: float | None = None, force: bool = False) -> bool:
-        """Take the keys the reload gives, if they changed; True when they did."""
-        if self._reload is None:
-            return False
-        moment = time.monotonic() if now is None else now
-        if not force and moment < self._next_look:
-            return False
-        with self._lock:
-            self._next_look = moment + RELOAD_EVERY
-            keys = self._reload()
-            if not keys:
-                return False
-            self._use(keys)
-            return True
-
-    def seal(self, data: bytes, aad: bytes) -> tuple[str, bytes]:
-        """Seal `data` under the current key; return its id and nonce ‖ ciphertext ‖ tag."""
-        if self._reload is not None and time.monotonic() >= self._next_look:
-            self.refresh()
-        current, ciphers = self._state
-        nonce = _nonce()
-        return current, nonce + ciphers[current].encrypt(nonce, data, aad)
-
-    def open(self, kid: str, blob: bytes, aad: bytes, where: str) -> bytes:
-        """Open what `seal` returned; SealError (one line) when it does not open."""
-        cipher = self._state[1].get(kid)
-        if cipher is None and self.refresh(force=True):
-            cipher = self._state[1].get(kid)
-        if cipher is None:
-            held = ", ".join(self.ids)
-            raise SealError(
-                f"{where}: sealed under key {kid}, which this process does not hold "
-                f"(it holds {held}, from {self.origin or 'its keyring'})"
-            )
-        try:
-            return bytes(cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad))
-        except (self._invalid, ValueError) as exc:
-            raise SealError(
-                f"{where}: a value sealed under key {kid} does not open: it was altered (or "
-                "moved from another column)"
-            ) from exc
 
 
 def sealing_error(error: BaseException | None) -> SealError | None:
@@ -300,7 +128,7 @@ def _envelope_text(obj: Any, context: str) -> str:
 
 
 _HEAD, _MIDDLE = '{"k":"', '","v":"'
-_V_AT = len(_HEAD) + _ID_LENGTH + len(_MIDDLE)
+_V_AT = len(_HEAD) + ID_LENGTH + len(_MIDDLE)
 
 
 def open_json(stored: Any, *, context: str, keyring: Keyring | None = None) -> Any:
@@ -312,7 +140,7 @@ def open_json(stored: Any, *, context: str, keyring: Keyring | None = None) -> A
             and stored.endswith('"}')
             and stored[_V_AT - len(_MIDDLE) : _V_AT] == _MIDDLE
         ):
-            kid = stored[len(_HEAD) : len(_HEAD) + _ID_LENGTH]
+            kid = stored[len(_HEAD) : len(_HEAD) + ID_LENGTH]
             return _opened_json(kid, stored[_V_AT:-2], context, keyring)
         stored = json.loads(stored)
     if stored == {}:
@@ -342,7 +170,7 @@ def seal_bytes(data: bytes, *, context: str, keyring: Keyring | None = None) -> 
 def open_bytes(stored: bytes, *, context: str, keyring: Keyring | None = None) -> bytes:
     """Open what `seal_bytes` returned."""
     stored = bytes(stored)  # PostgreSQL gives a memoryview
-    end = len(PREFIX) + _ID_LENGTH
+    end = len(PREFIX) + ID_LENGTH
     if not stored.startswith(_PREFIX_BYTES) or stored[end : end + 1] != b":":
         raise SealError(f"{context}: a value that is not sealed")
     kid = stored[len(PREFIX) : end].decode("ascii", "replace")
@@ -357,7 +185,7 @@ def seal_text(text: str, *, context: str, keyring: Keyring | None = None) -> str
 
 def open_text(stored: str, *, context: str, keyring: Keyring | None = None) -> str:
     """Open what `seal_text` returned."""
-    end = len(PREFIX) + _ID_LENGTH
+    end = len(PREFIX) + ID_LENGTH
     if not stored.startswith(PREFIX) or stored[end : end + 1] != ":":
         raise SealError(f"{context}: a value that is not sealed")
     try:
@@ -376,7 +204,7 @@ def sealed_key_id(stored: Any) -> str | None:
         kid = stored.get("k")
         return kid if isinstance(kid, str) and len(stored) == 2 and "v" in stored else None
     if isinstance(stored, (bytes, memoryview)):
-        head = bytes(stored[: len(PREFIX) + _ID_LENGTH + 1])
+        head = bytes(stored[: len(PREFIX) + ID_LENGTH + 1])
         if head.startswith(_PREFIX_BYTES) and head.endswith(b":"):
             return head[len(PREFIX) : -1].decode("ascii", "replace")
     return None
