@@ -8,6 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from rules.clock import system_clock
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -46,4 +49,14 @@ def enum_column_type(enum_cls: type[enum.Enum]) -> sa.Enum:
         length=32,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
+    )
+
+
+def timestamp_field(*, nullable: bool = False, index: bool = False) -> Any:
+    """A UTC moment column: now (the system clock) by default, unless it may be empty."""
+    return Field(
+        default_factory=system_clock if not nullable else None,
+        sa_type=UTCDateTime,
+        nullable=nullable,
+        index=index,
     )
