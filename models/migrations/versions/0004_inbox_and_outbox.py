@@ -29,6 +29,8 @@ STATUS = sa.Enum(
 
 
 def upgrade() -> None:
+    """Bring the schema to this revision. Long on purpose: a migration is the schema as it
+    was that day, one statement after another, and is history — not refactored later."""
     op.create_table(
         'inbox',
         sa.Column('bot_id', sa.BigInteger(), nullable=False),

@@ -33,6 +33,8 @@ SUBJECTS = ('government', 'enterprise', 'individual', 'social_org', 'other')
 
 
 def upgrade() -> None:
+    """Bring the schema to this revision. Long on purpose: a migration is the schema as it
+    was that day, one statement after another, and is history — not refactored later."""
     op.add_column('filing', sa.Column('queue_version', sa.Integer(), nullable=True))
     op.create_index(
         'ix_filing_queue_stale', 'filing', ['id'], sqlite_where=STALE, postgresql_where=STALE
