@@ -55,7 +55,7 @@ class Action:
     """An action the reviewer may take now: its code, its label, what the form asks."""
 
     code: str  # pass | return | materials | certify | change_ok | change_return
-    event: E
+    event: str  # the event's name (rules.events.EVENT_TYPES)
     label: str
     asks_reasons: bool = False
     asks_numbers: bool = False
@@ -92,17 +92,17 @@ def actions_of(filing: Filing, lang: Lang) -> list[Action]:
         change = (
             acting_step(state, event, Role.REVIEWER, True).status is FilingStatus.CHANGE_REPORTED
         )
-        if event is E.PASS_INITIAL_REVIEW:
+        if event == E.PASS_INITIAL_REVIEW:
             found.append(Action("pass", event, EVENT_LABELS[event].get(lang)))
-        elif event is E.RECEIVE_MATERIALS:
+        elif event == E.RECEIVE_MATERIALS:
             found.append(Action("materials", event, EVENT_LABELS[event].get(lang)))
-        elif event is E.RETURN and change:
+        elif event == E.RETURN and change:
             found.append(Action("change_return", event, texts.CHANGE_RETURN.get(lang), True))
-        elif event is E.RETURN:
+        elif event == E.RETURN:
             found.append(Action("return", event, EVENT_LABELS[event].get(lang), True))
-        elif event is E.CERTIFY and change:
+        elif event == E.CERTIFY and change:
             found.append(Action("change_ok", event, texts.CHANGE_ACCEPT.get(lang)))
-        elif event is E.CERTIFY:
+        elif event == E.CERTIFY:
             found.append(Action("certify", event, EVENT_LABELS[event].get(lang), False, True))
     return found
 
