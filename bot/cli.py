@@ -532,16 +532,22 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
     from bot.tg import ui
     from bot.tg.reminders import Pacer, dispatch
     from bot.tg.transport import bot_request
+    from bot.wx.reminders import remind_once
     from rules.clock import system_clock
     from rules.pack import load_pack
 
+    pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
+    clock = (lambda: frozen) if (frozen := settings.beian_now) else system_clock
+    wechat = await remind_once(settings, engine, context=context_factory(settings, pack),
+                               clock=clock, worker=_remind_worker(settings))  # fmt: skip
     try:
         token = bot_token(settings)
     except TokenError as exc:
+        if wechat is not None:  # a WeChat-only deployment
+            return wechat
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     api = settings.telegram_api_base_url.rstrip("/")
-    pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
     request = bot_request(settings.beian_http_client, 32)  # sends go several at once
     async with Bot(
         token,
@@ -550,11 +556,11 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
         request=request,
         get_updates_request=request,  # never polls: no second client
     ) as bot:
-        return await dispatch(
+        counts = await dispatch(
             engine,
             bot,
             context=context_factory(settings, pack),
-            clock=(lambda: frozen) if (frozen := settings.beian_now) else system_clock,
+            clock=clock,
             worker=_remind_worker(settings),
             reviewers=reviewers_of(settings),
             button_key=ui.button_key(token),
@@ -562,6 +568,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
             pacer=Pacer(settings.beian_remind_rate or None),
             own=True,
         )
+    return wechat.added(counts) if wechat is not None else counts
 
 
 @app.command()
