@@ -57,6 +57,8 @@ AMEND, CHANGE, RESEND = "fix", "chg", "d"
 # What a reminder's action records (rules.reminder_kinds.PressAction.records), as a code.
 PRESS_CODES = {"submit": CODES[E.SUBMIT], "materials_handed": MATERIALS_HANDED,
                "icon_placed": ICON_PLACED}  # fmt: skip
+KNOWN_CODES = frozenset({*EVENT_CODES, ONLINE, ICON_PLACED, MATERIALS_HANDED, AMEND, CHANGE,
+                         RESEND})  # fmt: skip
 # Codes whose action needs typed words after the code.
 NEEDS_WORDS = frozenset({CODES[E.CERTIFY], CODES[E.CANCEL], ONLINE})
 _CHANGE_ACCEPTED = button("变更审核通过", "Accept the change")
@@ -73,9 +75,13 @@ class Asked:
 
 
 def read_ref(text: str) -> Asked | None:
-    """Read `F<filing>.<version>.<code>` (a link tapped, or typed) and the words after it."""
+    """Read `F<filing>.<version>.<code>` (a link tapped, or typed) and the words after it:
+    typed first, or after a link's label in brackets, and only a code this module knows (an
+    interview's answer such as a domain is never read as one)."""
     found = REF.search(text)
-    if found is None:
+    if found is None or found.group(3) not in KNOWN_CODES:
+        return None
+    if found.start() and text[found.start() - 1] not in "（(":
         return None
     words = text[found.end() :].strip().lstrip("）)").strip()
     return Asked(int(found.group(1)), int(found.group(2)), found.group(3), words)

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -46,7 +46,7 @@ from models.tables import Applicant
 from rules.enums import OutboxStatus
 from rules.plan import date_text
 from rules.reminder_kinds import KINDS, ReminderKind
-from rules.reminders import APPLICANT, quiet
+from rules.reminders import APPLICANT, REVIEWERS, quiet
 from rules.text import Lang, t
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,10 @@ class WeChatReminders:
                 return refused
         if not self.reminder_template:
             return refused
+        # worded without the sentence that names the link (a template message has none): the
+        # rules name a button only in a reminder to the applicant
+        plain = replace(due.reminder, to=REVIEWERS)
+        text = text_of(plain, due.filing, self.context(), today).get(due.lang)
         data = {
             "first": {"value": texts.REMINDER_TITLE.get(due.lang)},
             "keyword1": {"value": due.filing.site_name or ""},

@@ -99,7 +99,10 @@ def test_reminders_past_the_window_go_as_subscription_messages_then_template_one
         clock.at = dt.datetime(2026, 12, 2, 12, 5, tzinfo=SHANGHAI)
         before = len(fake.sent)
         assert await outbound.send_reminders() == 1
-        assert fake.sent[before].kind == "template"
+        template = fake.sent[before]
+        assert template.kind == "template"
+        assert "2026年12月2日" in template.text
+        assert "点“" not in template.text  # it names no button: it carries none
         assert ("subscription", 43101) in fake.refusals
         assert await outbound.send_reminders() == 0  # each once
         # neither set: failed with WeChat's code, not sent
