@@ -33,18 +33,18 @@ from models.db import session_scope
 from models.filings import state_of, stop_reminders
 from models.tables import Applicant, Filing
 from rules.dates import parse_date
-from rules.events import Cancel, Certify, Event, make_event
+from rules.events import Cancel, Certify, Event, Return, make_event
 from rules.filing_life import Actor, Role, next_actions
 from rules.lifecycle import FilingEvent as E
 from rules.reminder_kinds import ReminderKind
-from rules.text import Lang, Text
+from rules.text import REASON_LIMIT, Lang, Text
 
 if TYPE_CHECKING:
     from bot.wx.channel import WeChatChannel
 
 CHANNEL = "wechat"
 _ASK = {CODES[E.CERTIFY]: texts.ASK_CERTIFICATE, CODES[E.CANCEL]: texts.ASK_CANCEL,
-        ONLINE: texts.ASK_ONLINE}  # fmt: skip
+        CODES[E.RETURN]: texts.ASK_RETURN, ONLINE: texts.ASK_ONLINE}  # fmt: skip
 
 
 def _owned(channel: WeChatChannel, openid: str, filing_id: int) -> tuple[bool, bool, int]:
@@ -81,6 +81,10 @@ def _event(code: str, words: str, actor: Actor, today: dt.date) -> Event | Text:
         if isinstance(read, Text):
             return read
         return Cancel(actor=actor, on=read[0], reason=read[1])
+    if trigger is E.RETURN:  # the applicant records the bureau's return, with its reasons
+        if len(words) > REASON_LIMIT:
+            return texts.RETURN_TOO_LONG.format(limit=REASON_LIMIT, length=len(words))
+        return Return(actor=actor, on=today, reasons=(words,))
     if trigger is E.CERTIFY:
         number, _, certificate = words.partition(" ")
         return Certify(actor=actor, on=today, psb_number=number,

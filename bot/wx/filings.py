@@ -60,7 +60,7 @@ PRESS_CODES = {"submit": CODES[E.SUBMIT], "materials_handed": MATERIALS_HANDED,
 KNOWN_CODES = frozenset({*EVENT_CODES, ONLINE, ICON_PLACED, MATERIALS_HANDED, AMEND, CHANGE,
                          RESEND})  # fmt: skip
 # Codes whose action needs typed words after the code.
-NEEDS_WORDS = frozenset({CODES[E.CERTIFY], CODES[E.CANCEL], ONLINE})
+NEEDS_WORDS = frozenset({CODES[E.CERTIFY], CODES[E.CANCEL], CODES[E.RETURN], ONLINE})
 _CHANGE_ACCEPTED = button("变更审核通过", "Accept the change")
 
 

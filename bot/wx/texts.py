@@ -53,6 +53,16 @@ ASK_CERTIFICATE = t(
     "Send: {ref} the filing number and the certificate number, separated by a space, e.g. "
     "{ref} 京公网安备11010502030143号 SL-2026-001",
 )
+ASK_RETURN = t(
+    "请发送：{ref} 退回整改的原因（网安部门所说），如：{ref} 网站首页未放置备案号",
+    "Send: {ref} the reasons for the return (as the bureau gave them), e.g. {ref} no filing "
+    "number on the home page",
+)
+RETURN_TOO_LONG = t(
+    "退回原因最多{limit}字（这次是{length}字），还没有记录。请精简后再发送。",
+    "A return's reasons take at most {limit} characters (these have {length}); nothing was "
+    "recorded. Please shorten them and send again.",
+)
 ASK_CANCEL = t(
     "注销（网站关闭）后这份备案只保留记录，不再提醒，并会生成注销情况书面说明。确定注销请发送："
     "{ref} 注销原因，如：{ref} 网站已关闭；注销日期默认今天，不是今天的请写在原因前，"

@@ -172,6 +172,22 @@ def test_the_filings_actions_are_links_recorded_through_the_same_rules(
         # the documents again, as fresh links
         resend = _links(told)["重新发送文件"]
         assert "/wechat/files/" in await tap(ALICE, resend, 6)
+        # the bureau's outcomes, recorded by the applicant (no reviewer registered here)
+        told = await tap(ALICE, _links(told)["登记结果：初审已通过"], 10)
+        assert _filing(db, ALICE).status is FilingStatus.INITIAL_REVIEW_PASSED, told
+        told = await tap(ALICE, _links(told)["登记：材料已送达网安部门"], 11)
+        assert _filing(db, ALICE).status is FilingStatus.MATERIALS_RECEIVED, told
+        certify = _links(told)["登记结果：复审通过，已发证"]
+        asked = await tap(ALICE, certify, 12)  # the numbers are asked for
+        ref = re.search(r"F\d+\.\d+\.certify", certify)
+        assert ref is not None and f"{ref.group(0)} 公安备案号" in asked
+        told = await tap(ALICE, f"{ref.group(0)} 沪公网安备31010102030143号 SL-2026-001", 13)
+        filing = _filing(db, ALICE)  # the first bureau's step certified, the second's next
+        assert filing.psb_number == "沪公网安备31010102030143号", told
+        assert "已备案" in told
+        told = await tap(ALICE, _links(told)["已放置图标"], 14)
+        assert "已记录：备案图标已放置" in told
+        assert "已放置图标" not in _links(told)
         # typed by hand, words after the reference: a date that is no date is asked again
         filing = _filing(db, BOB)
         online = f"F{filing.id}.{filing.version}.on 明年某天"
