@@ -472,6 +472,7 @@ def remind(
     if dry_run:
         from bot.reminders import due_now
         from bot.reviewers import reviewers_of
+        from bot.wx.reminders import configured
 
         moment = settings.beian_now or _now()
         if at is not None:
@@ -491,6 +492,7 @@ def remind(
             worker=_remind_worker(settings),
             chats_of_reviewers=reviewers.chats(engine),
             supervisor_chat=settings.beian_supervisor_chat,
+            channels=("telegram", "wechat") if configured(settings) else ("telegram",),
         )
         lines = [
             f"#{r['filing']} → {r['to']} ({r['kind']}, {r['due']}): {r['text']}" for r in found

@@ -228,6 +228,12 @@ def subscribe_fields(raw: str | None) -> tuple[str, ...]:
     return found or DEFAULT_FIELDS
 
 
+def configured(settings: Settings) -> bool:
+    """Say whether WeChat is configured to send (an AppID and its AppSecret)."""
+    secret = settings.wechat_app_secret
+    return bool(settings.wechat_app_id and secret and secret.get_secret_value().strip())
+
+
 async def remind_once(
     settings: Settings,
     engine: sa.Engine,
@@ -239,11 +245,10 @@ async def remind_once(
     """`beian remind --once` for WeChat applicants: send every due reminder of theirs (its own
     rows first, as a run restarted under the same name); None when WeChat is not configured
     (no WECHAT_APP_ID or WECHAT_APP_SECRET)."""
-    secret = settings.wechat_app_secret.get_secret_value().strip() if (
-        settings.wechat_app_secret) else ""  # fmt: skip
-    if not settings.wechat_app_id or not secret:
+    if not configured(settings) or settings.wechat_app_secret is None:
         return None
-    api = WeChatApi(Client(settings.wechat_app_id, secret, settings.wechat_api_base_url))
+    secret = settings.wechat_app_secret.get_secret_value().strip()
+    api = WeChatApi(Client(settings.wechat_app_id or "", secret, settings.wechat_api_base_url))
     db = Database(engine=engine)
     try:
         sender = WeChatReminders(

@@ -225,7 +225,9 @@ def test_the_menus_chinese_and_english_for_clients_set_to_english(fake: FakeWeCh
 # --- `beian remind --once` ----------------------------------------------------------------------
 
 
-def _remind(fake: FakeWeChat, url: str, now: str, cwd: Path) -> subprocess.Popen[str]:
+def _remind(
+    fake: FakeWeChat, url: str, now: str, cwd: Path, how: str = "--once"
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -239,7 +241,7 @@ def _remind(fake: FakeWeChat, url: str, now: str, cwd: Path) -> subprocess.Popen
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.Popen(
-        [str(BEIAN), "remind", "--once", "--json"], cwd=cwd, env=env, text=True,
+        [str(BEIAN), "remind", how, "--json"], cwd=cwd, env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
 
@@ -259,6 +261,14 @@ def test_remind_once_sends_wechat_applicants_reminders_and_a_kill_repeats_none(
     finally:
         db.close()
     alice, bob = len(fake.texts_to(ALICE)), len(fake.texts_to(BOB))
+    # --dry-run shows the WeChat applicants' reminders --once is about to send
+    shown, err = _remind(fake, db_url, "2026-11-29T12:05:00+08:00", tmp_path,
+                         "--dry-run").communicate(timeout=120)  # fmt: skip
+    planned = json.loads(shown)
+    assert [(p["to"], p["kind"], p["due"]) for p in planned] == [
+        ("applicant", "filing", "2026-12-02")
+    ] * 2, err
+    assert len(fake.sent) == alice + bob  # nothing sent
     # Bob's reminder hangs in WeChat when the run is killed; Alice's went before it
     fake.hang.add(BOB)
     run = _remind(fake, db_url, "2026-11-29T12:05:00+08:00", tmp_path)
