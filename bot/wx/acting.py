@@ -47,18 +47,18 @@ _ASK = {CODES[E.CERTIFY]: texts.ASK_CERTIFICATE, CODES[E.CANCEL]: texts.ASK_CANC
         CODES[E.RETURN]: texts.ASK_RETURN, ONLINE: texts.ASK_ONLINE}  # fmt: skip
 
 
-def _owned(channel: WeChatChannel, openid: str, filing_id: int) -> tuple[bool, bool, int]:
-    """Say whether the filing is this person's, whether E.RECEIVE_MATERIALS is theirs to
-    record now, and the filing's version."""
+def _owned(channel: WeChatChannel, openid: str, filing_id: int) -> tuple[bool, bool]:
+    """Say whether the filing is this person's, and whether E.RECEIVE_MATERIALS is theirs to
+    record now (no reviewer of the city records it)."""
     reviewers = bool(channel.reviewers.ids(channel.db.engine))
     with session_scope(channel.db.engine) as session:
         filing = session.get(Filing, filing_id)
         applicant = session.get(Applicant, filing.applicant_id) if filing else None
         if filing is None or applicant is None:
-            return False, False, 0
+            return False, False
         mine = (applicant.channel, applicant.external_id) == (CHANNEL, openid)
         materials = E.RECEIVE_MATERIALS in next_actions(state_of(filing), Role.APPLICANT, reviewers)
-        return mine, materials, filing.version
+        return mine, materials
 
 
 def _may(channel: WeChatChannel, filing_id: int, version: int, event: E) -> bool:
@@ -101,7 +101,7 @@ async def perform(channel: WeChatChannel, incoming: Incoming, asked: Asked) -> b
         await channel.send_replies(openid, [{"text": text} for text in said if text])
         return False
 
-    mine, materials, _version = await asyncio.to_thread(_owned, channel, openid, asked.filing_id)
+    mine, materials = await asyncio.to_thread(_owned, channel, openid, asked.filing_id)
     if not mine:
         return await say(NOT_YOURS.get(lang))
     ref = ref_of(asked.filing_id, asked.version, asked.code)

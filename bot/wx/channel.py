@@ -4,9 +4,11 @@ commit.
 
 A typed answer, a menu click (a command), a subscribe (/start), or anything else (a voice
 note, a picture, what could not be read: asked to type the answer) becomes an interview
-input; /status and /documents once the interview is done show the filings and fresh links
-to their documents. A turn stores the plan of its replies with its commit (`plan_of`), and
-`send_plan(openid, plan)` sends it — the one function a recovery of stored replies calls.
+input; /status and /documents once the interview is done show the filings (each with the
+links of what the person can do with it: `bot.wx.filings`, done by `bot.wx.acting`) and
+fresh links to their documents. A turn stores the plan of its replies with its commit
+(`plan_of`), and `send_plan(openid, plan)` sends it — the one function a recovery of stored
+replies calls.
 """
 
 from __future__ import annotations
