@@ -192,7 +192,16 @@ def test_the_filings_actions_are_links_recorded_through_the_same_rules(
         filing = _filing(db, BOB)
         online = f"F{filing.id}.{filing.version}.on 明年某天"
         assert "没有看懂这个日期" in await tap(BOB, online, 7)
-        # /close_site: the filings that can be cancelled, with their link
+        # a return recorded by Bob, its reasons typed after the reference
+        told = await tap(BOB, _links(await status(BOB, 20))["已在备案系统提交"], 21)
+        returned = _links(told)["登记结果：被退回整改"]
+        assert "退回整改的原因" in await tap(BOB, returned, 22)
+        ref = re.search(r"F\d+\.\d+\.return", returned)
+        assert ref is not None
+        told = await tap(BOB, f"{ref.group(0)} 网站首页未放置备案号", 23)
+        assert _filing(db, BOB).status is FilingStatus.RETURNED, told
+        assert "修改信息" in _links(told)
+
         closing = await tap(BOB, "/close_site", 8)
         assert "注销" in closing and _links(closing)
 
