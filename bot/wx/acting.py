@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from bot.chat_inbox import current_ticket
 from bot.filing_actions import NOT_YOURS, act, record_icon, record_online
 from bot.wx import texts
 from bot.wx.filings import (
@@ -179,32 +180,29 @@ async def _record(
             found.append({"op": "notices", "ids": list(notices)})
         return [*found, {"op": "status", "lang": lang, "only": asked.filing_id}]
 
-    channel._in_hand.add(incoming.key)
-    try:
-        outcome = await asyncio.to_thread(
-            lambda: act(
-                channel.db.engine,
-                asked.filing_id,
-                event,
-                ctx=channel.context(),
-                clock=channel.clock,
-                reviewers=channel.reviewers,
-                applicant_external_id=incoming.openid,
-                expected_version=asked.version,
-                holder=channel.holder,
-                lang=lang,
-                inbox=(channel.bot_id, incoming.key),
-                reply=plan,
-            )
+    outcome = await asyncio.to_thread(
+        lambda: act(
+            channel.db.engine,
+            asked.filing_id,
+            event,
+            ctx=channel.context(),
+            clock=channel.clock,
+            reviewers=channel.reviewers,
+            applicant_external_id=incoming.openid,
+            expected_version=asked.version,
+            holder=channel.holder,
+            lang=lang,
+            inbox=(channel.bot_id, incoming.key),
+            reply=plan,
         )
-        if outcome.repeated:
-            return True  # answered before (another instance, or before a crash)
-        if outcome.refusal is not None:
-            await channel.send_replies(incoming.openid, [{"text": outcome.refusal.get(lang)}])
-            return False
-        await channel.send_plan(incoming.openid, plan(outcome.notices, outcome.delivery))
-        channel._sent.append(incoming.key)
-        channel._flush_soon()
-        return True
-    finally:
-        channel._in_hand.discard(incoming.key)
+    )
+    if outcome.repeated:
+        return True  # answered before (another instance, or before a crash)
+    if outcome.refusal is not None:
+        await channel.send_replies(incoming.openid, [{"text": outcome.refusal.get(lang)}])
+        return False
+    await channel.send_plan(incoming.openid, plan(outcome.notices, outcome.delivery))
+    ticket = current_ticket()
+    if ticket is not None:  # its stored replies are cleared in the next batch
+        ticket.replies = True
+    return True
