@@ -472,6 +472,7 @@ def remind(
     if dry_run:
         from bot.reminders import due_now
         from bot.reviewers import reviewers_of
+        from bot.wx.reminders import configured
 
         moment = settings.beian_now or _now()
         if at is not None:
@@ -491,6 +492,7 @@ def remind(
             worker=_remind_worker(settings),
             chats_of_reviewers=reviewers.chats(engine),
             supervisor_chat=settings.beian_supervisor_chat,
+            channels=("telegram", "wechat") if configured(settings) else ("telegram",),
         )
         lines = [
             f"#{r['filing']} → {r['to']} ({r['kind']}, {r['due']}): {r['text']}" for r in found
@@ -532,16 +534,22 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
     from bot.tg import ui
     from bot.tg.reminders import Pacer, dispatch
     from bot.tg.transport import bot_request
+    from bot.wx.reminders import remind_once
     from rules.clock import system_clock
     from rules.pack import load_pack
 
+    pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
+    clock = (lambda: frozen) if (frozen := settings.beian_now) else system_clock
+    wechat = await remind_once(settings, engine, context=context_factory(settings, pack),
+                               clock=clock, worker=_remind_worker(settings))  # fmt: skip
     try:
         token = bot_token(settings)
     except TokenError as exc:
+        if wechat is not None:  # a WeChat-only deployment
+            return wechat
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     api = settings.telegram_api_base_url.rstrip("/")
-    pack = load_pack(settings.beian_pack, settings.beian_pack_dir)
     request = bot_request(settings.beian_http_client, 32)  # sends go several at once
     async with Bot(
         token,
@@ -550,11 +558,11 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
         request=request,
         get_updates_request=request,  # never polls: no second client
     ) as bot:
-        return await dispatch(
+        counts = await dispatch(
             engine,
             bot,
             context=context_factory(settings, pack),
-            clock=(lambda: frozen) if (frozen := settings.beian_now) else system_clock,
+            clock=clock,
             worker=_remind_worker(settings),
             reviewers=reviewers_of(settings),
             button_key=ui.button_key(token),
@@ -562,6 +570,7 @@ async def _remind_once(settings: Any, engine: Any) -> Any:
             pacer=Pacer(settings.beian_remind_rate or None),
             own=True,
         )
+    return wechat.added(counts) if wechat is not None else counts
 
 
 @app.command()

@@ -23,7 +23,7 @@ from dialogs.model import Context
 from models import outbox
 from models.database import Database
 from models.db import session_scope
-from models.filings import state_of
+from models.filings import REMINDER, state_of
 from models.reminders import BATCH, SendingLease, claim_rows, due_rows
 from models.tables import Applicant, Filing, OutboxMessage
 from rules.enums import FilingStatus, OutboxStatus
@@ -186,6 +186,34 @@ def _judge_again(
         return replace(due, filing=filing)
 
 
+def _due_rows(session: Any, at: dt.datetime, worker: str | None, channel: str) -> list[Any]:
+    """The rows a run by `worker` of `channel`'s sender would lease at `at` (`due_rows` is
+    Telegram's), as (id, filing_id, chat_id, payload, attempts)."""
+    if channel == "telegram":
+        return due_rows(session, at, worker)
+    free = [col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < at]
+    if worker is not None:
+        free.append(col(OutboxMessage.claimed_by) == worker)
+    statement = (
+        sa.select(
+            col(OutboxMessage.id),
+            col(OutboxMessage.filing_id),
+            col(OutboxMessage.chat_id),
+            col(OutboxMessage.payload),
+            col(OutboxMessage.attempts),
+        )
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.due_at) <= at,
+            col(OutboxMessage.kind) == REMINDER,
+            col(OutboxMessage.channel) == channel,
+            sa.or_(*free),
+        )
+        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+    )
+    return list(session.execute(statement).all())
+
+
 def text_of(reminder: Reminder, filing: Filing, ctx: Context, today: dt.date) -> Text:
     """Write a reminder for its filing as it is now, on `today`."""
     steps = state_of(filing).steps
@@ -204,15 +232,17 @@ def due_now(
     worker: str | None = None,
     chats_of_reviewers: list[int] | None = None,
     supervisor_chat: int | None = None,
+    channels: tuple[str, ...] = ("telegram",),
 ) -> list[dict[str, Any]]:
     """What a dispatch by `worker` at `at` would send — the rows it would claim, less those it
     would close, each worded in its recipient's language as it would go — without sending or
-    marking anything: `beian remind --dry-run`. Nothing in the quiet hours."""
+    marking anything: `beian remind --dry-run`. Nothing in the quiet hours. `channels`: whose
+    rows (a WeChat applicant's reminders are sent by `bot.wx.reminders`)."""
     if quiet(at):
         return []
     who = reachable(chats_of_reviewers or [], supervisor_chat)
     with session_scope(engine) as session:
-        rows = due_rows(session, at, worker)
+        rows = [row for channel in channels for row in _due_rows(session, at, worker, channel)]
         jobs, _ = _sort_out(session, rows, local_day(at), ctx.calendar, who)
         session.rollback()  # read only
     found = []

@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     # token and EncodingAESKey entered in its server settings (the AES key: safe mode), its
     # AppID and AppSecret, the API's address (a stand-in in tests), the public URL its server
     # settings name (the documents' download links start there), and the template of the
-    # reminders sent once the 48-hour customer-service window has closed (unset: none).
+    # reminders sent once the 48-hour customer-service window has closed: a subscription
+    # message's template (订阅通知) and its keys for the site, what and by when, else a template
+    # message's (unset: none).
     wechat_token: SecretStr | None = None
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
@@ -82,6 +84,8 @@ class Settings(BaseSettings):
     wechat_api_base_url: str = "https://api.weixin.qq.com"
     wechat_public_url: str | None = None
     wechat_reminder_template: str | None = None
+    wechat_subscribe_template: str | None = None
+    wechat_subscribe_fields: str = "thing1,thing2,time3"
     # Where logs (and, by default, the SQLite database and the key file) live.
     beian_data_dir: Path | None = None
     # The data key that seals personal data in the database (issue 26; README "The data

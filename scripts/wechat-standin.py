@@ -9,13 +9,15 @@ wechat` on a free port with the stand-in's settings (WECHAT_API_BASE_URL pointin
 database in a temporary folder), follows the account as a person would (the subscribe
 event), and posts each line you type as that person's message, signed as WeChat signs (AES
 safe mode with --safe). What the channel sends back (customer-service messages) is printed.
-Type 进度 / 文件 / 变更 / 帮助 alone to tap the menu's item; Ctrl-D ends.
+Type 进度 / 文件 / 变更 / 帮助 alone to tap the menu's item; a message's links are shown as
+[label → what tapping it sends]: type that (or just the F…-reference) to tap it; Ctrl-D ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,7 +26,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tests.fakes.wechat import (
     AES_KEY,
     APP_ID,
@@ -36,6 +37,10 @@ from tests.fakes.wechat import (
     text_xml,
 )
 
+# A text link that sends a message when tapped (weixin://bizmsgmenu), as WeChat shows it.
+LINK = re.compile(
+    r'<a href="weixin://bizmsgmenu\?msgmenucontent=([^&"]+)&msgmenuid=\d+">([^<]+)</a>'
+)
 MENU = {"进度": "status", "文件": "documents", "变更": "change", "帮助": "help"}
 OPENID = "oStandInPerson00000000000001"
 
@@ -93,7 +98,7 @@ def main() -> int:
                     time.sleep(0.3)  # the turn's other messages
                     texts = fake.texts_to(OPENID)
                     for text in texts[seen:]:
-                        print(text, end="\n\n")
+                        print(LINK.sub(r"[\2 → \1]", text), end="\n\n")
                     seen = len(texts)
                     return
                 time.sleep(0.05)

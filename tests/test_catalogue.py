@@ -13,6 +13,8 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 CHINESE_ON_PURPOSE = {
     "dialogs.texts.WELCOME",  # “/lang zh 中文”: the way back to Chinese
     "bot.tg.filing_prompts._PROMPTS[certify]",  # an example 公安备案号, which is Chinese
+    "bot.wx.acting._ASK[certify]",  # the same example on WeChat
+    "bot.wx.texts.ASK_CERTIFICATE",
 }
 
 

@@ -1,5 +1,6 @@
-"""WeChat's API through wechatpy's client: the access token, customer-service and template
-messages, the menu. wechatpy's client is synchronous (requests): calls run in a thread.
+"""WeChat's API through wechatpy's client: the access token, customer-service, template and
+subscription messages, the menu (and the English one for clients set to English).
+wechatpy's client is synchronous (requests): calls run in a thread.
 
 wechatpy keeps the access token and fetches a new one when WeChat says it is invalid or
 expired (40001, 40014, 42001) and retries the call once. Its token request has WeChat's host
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from wechatpy.client import WeChatClient
@@ -24,6 +26,9 @@ TEXT_LIMIT = 2048  # bytes of UTF-8 in one customer-service text message (45002 
 # unfollowed: only a template (or subscription) message may reach them now.
 OUT_OF_WINDOW = 45015
 UNFOLLOWED = 43004
+NOT_SUBSCRIBED = 43101  # a subscription message the person has not (or no longer) accepted
+# WeChat busy (-1), too many calls (45009), or no answer (0, ours): the same send may go later.
+TRANSIENT = frozenset({0, -1, 45009})
 TIMEOUT = 10.0
 
 
@@ -95,9 +100,25 @@ class WeChatApi:
         """Send a template message (outside the 48-hour window)."""
         return await self._call(self.client.message.send_template, openid, template_id, data, url)
 
+    async def send_subscription(
+        self, openid: str, template_id: str, data: dict[str, Any]
+    ) -> SendResult:
+        """Send a subscription message (订阅通知, `message/subscribe/bizsend`): reaches a person
+        who accepted the template, whether or not they wrote in the last 48 hours."""
+        body = {"touser": openid, "template_id": template_id, "data": data}
+        return await self._call(partial(self.client.post, "message/subscribe/bizsend", data=body))
+
     async def create_menu(self, menu: dict[str, Any]) -> SendResult:
         """Set the account's custom menu (自定义菜单)."""
         return await self._call(self.client.menu.create, menu)
+
+    async def delete_menus(self) -> SendResult:
+        """Delete the account's menus, the default one and the personalised ones."""
+        return await self._call(self.client.menu.delete)
+
+    async def add_conditional_menu(self, menu: dict[str, Any]) -> SendResult:
+        """Add a personalised menu (个性化菜单) shown to the clients its `matchrule` names."""
+        return await self._call(self.client.menu.add_conditional, menu)
 
     async def _call(self, method: Any, *args: Any) -> SendResult:
         try:

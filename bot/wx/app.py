@@ -27,6 +27,7 @@ from bot.wx.api import Client, WeChatApi
 from bot.wx.channel import WeChatChannel
 from bot.wx.links import Links
 from bot.wx.outbound import Outbound
+from bot.wx.reminders import DEFAULT_FIELDS, subscribe_fields
 from bot.wx.server import PATH, CallbackServer
 from dialogs.engine import begin, handle
 from dialogs.model import Context, Input
@@ -55,6 +56,8 @@ class WeChatConfig:
     api_base: str
     public_url: str
     reminder_template: str | None
+    subscribe_template: str | None = None
+    subscribe_fields: tuple[str, ...] = DEFAULT_FIELDS
 
 
 def wechat_config(settings: Settings, listen: tuple[str, int]) -> WeChatConfig:
@@ -80,6 +83,8 @@ def wechat_config(settings: Settings, listen: tuple[str, int]) -> WeChatConfig:
         settings.wechat_api_base_url,
         public.rstrip("/").removesuffix(PATH),
         settings.wechat_reminder_template,
+        settings.wechat_subscribe_template,
+        subscribe_fields(settings.wechat_subscribe_fields),
     )
 
 
@@ -93,6 +98,27 @@ def menu(lang: Lang = "zh") -> dict[str, Any]:
 
     more = {"name": labels["more"].get(lang), "sub_button": [item("change"), item("help")]}
     return {"button": [item("status"), item("documents"), more]}
+
+
+def english_menu() -> dict[str, Any]:
+    """Return the personalised menu (个性化菜单) for WeChat clients set to English: the same
+    items in English (an account has one menu; WeChat picks this one by the client's
+    language)."""
+    return {**menu("en"), "matchrule": {"language": "en"}}
+
+
+async def set_menus(api: WeChatApi) -> None:
+    """Set the account's menus: the Chinese one and the English one (what an earlier start
+    set is deleted first, so personalised menus do not pile up); a refusal is logged."""
+    await api.delete_menus()
+    made = await api.create_menu(menu())
+    if not made.ok:
+        log.warning("wechat: the menu was not set (error %s: %s)", made.errcode, made.errmsg)
+        return
+    english = await api.add_conditional_menu(english_menu())
+    if not english.ok:
+        log.warning("wechat: the English menu was not set (error %s: %s); the English "
+                    "commands can still be typed", english.errcode, english.errmsg)  # fmt: skip
 
 
 # Answers that take a throwaway interview through the questions' first loads (the spec, the
@@ -162,10 +188,10 @@ async def run(
         renderer.close()
         db.close()
         return 1
-    made = await channel.api.create_menu(menu())
-    if not made.ok:
-        log.warning("wechat: the menu was not set (error %s: %s)", made.errcode, made.errmsg)
-    outbound = Outbound(channel, config.reminder_template)
+    await set_menus(channel.api)
+    outbound = Outbound(
+        channel, config.reminder_template, config.subscribe_template, config.subscribe_fields
+    )
     channel.notify = outbound.send_notices  # a change's deadline, right after its documents
     # What a crash left goes first: its deliveries (claimed before any message is taken),
     # then its inbox rows; notices and reminders follow on their own pace.

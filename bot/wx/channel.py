@@ -4,9 +4,11 @@ commit.
 
 A typed answer, a menu click (a command), a subscribe (/start), or anything else (a voice
 note, a picture, what could not be read: asked to type the answer) becomes an interview
-input; /status and /documents once the interview is done show the filings and fresh links
-to their documents. A turn stores the plan of its replies with its commit (`plan_of`), and
-`send_plan(openid, plan)` sends it — the one function a recovery of stored replies calls.
+input; /status and /documents once the interview is done show the filings (each with the
+links of what the person can do with it: `bot.wx.filings`, done by `bot.wx.acting`) and
+fresh links to their documents. A turn stores the plan of its replies with its commit
+(`plan_of`), and `send_plan(openid, plan)` sends it — the one function a recovery of stored
+replies calls.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from bot.deliveries import RenderSet, finish_delivery, prepare_documents, retry_
 from bot.filing_actions import Reviewers, describe, reopening
 from bot.submission import Submitted, submission_writer
 from bot.wx import texts
+from bot.wx.acting import perform
 from bot.wx.api import WeChatApi
+from bot.wx.filings import AMEND, CHANGE, CODES, action_lines, applicant_actions, read_ref
 from bot.wx.inbox import CHANNEL, WeChatInbox
 from bot.wx.links import Links
 from bot.wx.protocol import Incoming, chat_number
@@ -34,15 +38,18 @@ from dialogs.commands import Command, read_command
 from dialogs.model import Context, Input, Reply, ShowFilings, Step
 from documents.captions import caption
 from models.db import session_scope
-from models.filings import applicant_by_channel, filings_of
+from models.filings import applicant_by_channel, filings_of, state_of
 from models.repo import active_interview
 from models.tables import GeneratedDocument
 from rules.enums import DocumentKind
+from rules.filing_life import EVENT_LABELS
+from rules.lifecycle import FilingEvent
 from rules.text import Lang
 
 log = logging.getLogger(__name__)
 
 _REOPENING = {Command.CHANGE: "change", Command.AMEND: "amend"}
+_REOPENING_CODES = {AMEND: "/amend", CHANGE: "/change"}  # a filing's links that reopen it
 
 # A reply item as stored and sent: {"text": "..."} (one customer-service text each).
 ReplyItem = dict[str, Any]
@@ -124,9 +131,14 @@ class WeChatChannel(WeChatInbox):
         text = incoming.text or ""
         words = text.strip().split()
         first = words[0].lower().lstrip("/／") if words else ""
+        asked = read_ref(text)
+        if asked is not None and asked.code not in _REOPENING_CODES:
+            return await perform(self, incoming, asked)
+        if asked is not None:  # 修改信息 / 信息变更: the commands' own way
+            text = _REOPENING_CODES[asked.code]
+            words, first = [text], text.lstrip("/")
         if first == "close_site":
-            lang = await asyncio.to_thread(self._lang_of, incoming.openid)
-            await self.send_replies(incoming.openid, [{"text": texts.CLOSE_SITE.get(lang)}])
+            await self._close_site(incoming.openid)
             return False
         after = len(words) == 1 and first in ("status", "documents", "状态", "进度", "文件")
         if after and await self._after_the_interview(incoming.openid, first):
@@ -183,8 +195,8 @@ class WeChatChannel(WeChatInbox):
             elif op == "status":
                 only = part.get("only")
                 if only is not None:
-                    await self._send_status(openid, lang, only=int(only))
-                elif not await self._send_status(
+                    await self.send_status(openid, lang, only=int(only))
+                elif not await self.send_status(
                     openid, lang, newest_only=bool(part.get("newest_only"))
                 ):
                     await self.send_replies(openid, [{"text": texts.NEW_FILING.get(lang)}])
@@ -237,9 +249,12 @@ class WeChatChannel(WeChatInbox):
             return "en" if applicant is not None and applicant.language == "en" else "zh"
 
     def _status_lines(
-        self, openid: str, lang: Lang, newest_only: bool, only: int | None
+        self, openid: str, lang: Lang, newest_only: bool, only: int | None, cancel: bool = False
     ) -> list[str]:
+        """Each filing as it is now, with the links of what the person can do with it (the
+        text names only those); `cancel`: only the filings that can be cancelled."""
         ctx = self.context()
+        reviewers = bool(self.reviewers.ids(self.db.engine))
         with session_scope(self.db.engine) as session:
             applicant = applicant_by_channel(session, CHANNEL, openid)
             if applicant is None or applicant.id is None:
@@ -249,9 +264,20 @@ class WeChatChannel(WeChatInbox):
                 found = [f for f in found if f.id == only]
             elif newest_only:
                 found = found[:1]
-            return ["\n".join(describe(f, ctx, lang, masked=False)) for f in found]
+            shown = []
+            for filing in found:
+                if filing.id is None:
+                    continue
+                actions = applicant_actions(state_of(filing), reviewers)
+                if cancel and CODES[FilingEvent.CANCEL] not in {c for _, c in actions}:
+                    continue
+                labels = frozenset(label.get(lang) for label, _ in actions)
+                lines = describe(filing, ctx, lang, masked=False, buttons=labels)
+                lines += action_lines(filing.id, filing.version, actions, lang)
+                shown.append("\n".join(lines))
+            return shown
 
-    async def _send_status(
+    async def send_status(
         self, openid: str, lang: Lang, *, newest_only: bool = False, only: int | None = None
     ) -> bool:
         """Send the person's filings as they are now; False when they have none."""
@@ -261,12 +287,28 @@ class WeChatChannel(WeChatInbox):
         await self.send_replies(openid, [{"text": line} for line in lines])
         return True
 
-    def _documents_of_newest(self, openid: str) -> tuple[Lang, list[tuple[int, str, str]]] | None:
+    async def _close_site(self, openid: str) -> None:
+        """/close_site (注销): the filings that can be cancelled, with their 注销 link."""
+        lang = await asyncio.to_thread(self._lang_of, openid)
+        lines = await asyncio.to_thread(self._status_lines, openid, lang, False, None, True)
+        if not lines:
+            await self.send_replies(openid, [{"text": texts.NOTHING_TO_CLOSE.get(lang)}])
+            return
+        label = EVENT_LABELS[FilingEvent.CANCEL].get(lang)
+        head = texts.CLOSE_SITE.fill(lang, label=label)
+        await self.send_replies(openid, [{"text": head}, *({"text": line} for line in lines)])
+
+    def _documents_of_newest(
+        self, openid: str, filing_id: int | None = None
+    ) -> tuple[Lang, list[tuple[int, str, str]]] | None:
+        """The person's newest filing's documents (or those of `filing_id`, theirs)."""
         with session_scope(self.db.engine) as session:
             applicant = applicant_by_channel(session, CHANNEL, openid)
             if applicant is None or applicant.id is None:
                 return None
             found = filings_of(session, applicant.id)
+            if filing_id is not None:
+                found = [f for f in found if f.id == filing_id]
             if not found or found[0].id is None:
                 return None
             filing = found[0]
@@ -289,6 +331,19 @@ class WeChatChannel(WeChatInbox):
             ]
             return lang, documents
 
+    async def send_documents_of(self, openid: str, filing_id: int | None = None) -> None:
+        """Send fresh links to the documents of the person's newest filing (or `filing_id`)."""
+        found = await asyncio.to_thread(self._documents_of_newest, openid, filing_id)
+        if found is None or not found[1]:
+            lang = await asyncio.to_thread(self._lang_of, openid)
+            await self.send_replies(openid, [{"text": texts.NO_FILING.get(lang)}])
+            return
+        lang, documents = found
+        now = self.clock()
+        lines = [texts.DOCUMENTS.fill(lang, hours=self.links.hours)]
+        lines += [f"{what}\n{self.links.link(i, name, now)}" for i, name, what in documents]
+        await self.send_replies(openid, [{"text": "\n\n".join(lines)}])
+
     async def _after_the_interview(self, openid: str, word: str) -> bool:
         """/status and /documents once the interview is over (False: the interview answers)."""
 
@@ -302,19 +357,10 @@ class WeChatChannel(WeChatInbox):
         if await asyncio.to_thread(interviewing):
             return False
         if word in ("documents", "文件"):
-            found = await asyncio.to_thread(self._documents_of_newest, openid)
-            if found is None or not found[1]:
-                lang = await asyncio.to_thread(self._lang_of, openid)
-                await self.send_replies(openid, [{"text": texts.NO_FILING.get(lang)}])
-                return True
-            lang, documents = found
-            now = self.clock()
-            lines = [texts.DOCUMENTS.fill(lang, hours=self.links.hours)]
-            lines += [f"{what}\n{self.links.link(i, name, now)}" for i, name, what in documents]
-            await self.send_replies(openid, [{"text": "\n\n".join(lines)}])
+            await self.send_documents_of(openid)
             return True
         lang = await asyncio.to_thread(self._lang_of, openid)
-        if not await self._send_status(openid, lang):
+        if not await self.send_status(openid, lang):
             await self.send_replies(openid, [{"text": texts.NO_FILING.get(lang)}])
         return True
 

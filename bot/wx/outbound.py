@@ -4,10 +4,10 @@ Outbox rows for a WeChat applicant carry `channel = "wechat"` (`models.outbox.ad
 this sender claims them. A reviewer's outcome (on Telegram, the console or `beian filings
 record`) writes a notice row; it is sent as a customer-service message, its attachments as
 signed links. A reminder goes the same way while the person's 48-hour customer-service
-window is open; once it has closed (WeChat: 45015) it goes as a template message when
-`WECHAT_REMINDER_TEMPLATE` names one (first / keyword1 site / keyword2 deadline / remark
-text, linking nowhere), else it is marked failed with why. Nothing is sent in the quiet
-hours (21:00–08:00), like Telegram's dispatcher.
+window is open; once it has closed, as a subscription or a template message
+(`bot.wx.reminders`, also `beian remind --once`). A notice is followed by the links of what
+the applicant can do with the filing now (`bot.wx.filings`), as Telegram's notices carry
+buttons. Nothing is sent in the quiet hours (21:00–08:00), like Telegram's dispatcher.
 """
 
 from __future__ import annotations
@@ -22,18 +22,17 @@ from functools import partial
 from sqlmodel import col, select
 
 from bot.deliveries import DOCUMENTS
-from bot.reminders import claim, local_day, take, text_of
 from bot.wx import texts
-from bot.wx.api import OUT_OF_WINDOW, UNFOLLOWED, SendResult
 from bot.wx.channel import CHANNEL, WeChatChannel
+from bot.wx.filings import action_lines, applicant_actions
+from bot.wx.reminders import DEFAULT_FIELDS, WeChatReminders
 from documents.captions import caption
 from models import outbox
 from models.db import session_scope
-from models.filings import NOTICE
-from models.reminders import SendingLease
+from models.filings import NOTICE, state_of
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
 from rules.enums import DocumentKind, OutboxStatus
-from rules.reminders import APPLICANT, quiet
+from rules.reminders import APPLICANT
 from rules.text import Lang, Text
 
 log = logging.getLogger(__name__)
@@ -48,6 +47,8 @@ class Outbound:
 
     channel: WeChatChannel
     reminder_template: str | None = None
+    subscribe_template: str | None = None
+    subscribe_fields: tuple[str, ...] = DEFAULT_FIELDS
     _delivering: set[int] = field(default_factory=set)
 
     # --- notices -----------------------------------------------------------------------------
@@ -91,7 +92,8 @@ class Outbound:
         jobs = await asyncio.to_thread(self._claim_notices)
         sent = 0
         for row_id, openid, lang, text, attach, filing_id in jobs:
-            items = [{"text": text.get(lang)}]
+            actions = await asyncio.to_thread(self._actions, filing_id, lang)
+            items = [{"text": "\n\n".join(part for part in (text.get(lang), actions) if part)}]
             links = await asyncio.to_thread(self._links, filing_id, attach, lang)
             if links:
                 items.append({"text": links})
@@ -99,6 +101,18 @@ class Outbound:
             await asyncio.to_thread(self._finish, row_id, ok)
             sent += ok
         return sent
+
+    def _actions(self, filing_id: int | None, lang: Lang) -> str:
+        """The links of what the applicant can do with the filing now (a notice names them)."""
+        if filing_id is None:
+            return ""
+        reviewers = bool(self.channel.reviewers.ids(self.channel.db.engine))
+        with session_scope(self.channel.db.engine) as session:
+            filing = session.get(Filing, filing_id)
+            if filing is None or filing.id is None:
+                return ""
+            actions = applicant_actions(state_of(filing), reviewers)
+            return "\n".join(action_lines(filing.id, filing.version, actions, lang))
 
     def _links(self, filing_id: int | None, kinds: list[str], lang: Lang) -> str:
         if not kinds or filing_id is None:
@@ -140,58 +154,16 @@ class Outbound:
     # --- reminders ---------------------------------------------------------------------------
 
     async def send_reminders(self, *, own: bool = False) -> int:
-        """Send the due reminders of WeChat applicants; return how many went."""
+        """Send the due reminders of WeChat applicants (`bot.wx.reminders`); return how many
+        went."""
         channel = self.channel
-        now = channel.clock()
-        if quiet(now):
-            return 0
-        ctx = channel.context()
-        engine = channel.db.engine
-        jobs, _closed = await asyncio.to_thread(
-            claim, engine, channel.holder, now, calendar=ctx.calendar, who=APPLICANT_ONLY,
-            own=own, channel=CHANNEL,
+        sender = WeChatReminders(
+            channel.db, channel.api, channel.context, channel.clock, channel.holder,
+            reminder_template=self.reminder_template,
+            subscribe_template=self.subscribe_template,
+            subscribe_fields=self.subscribe_fields,
         )  # fmt: skip
-        lease = SendingLease(engine, channel.holder)
-        sent = 0
-        for job in jobs:
-            due = await take(channel.db, lease, job, channel.clock(), ctx.calendar, APPLICANT_ONLY)
-            if due is None:
-                continue
-            openid = await asyncio.to_thread(self._openid, due.filing.applicant_id)
-            today = local_day(channel.clock())
-            text = text_of(due.reminder, due.filing, ctx, today).get(due.lang)
-            result = await channel.api.send_text(openid or "", text)
-            if not result.ok and result.errcode in (OUT_OF_WINDOW, UNFOLLOWED):
-                result = await self._template(openid or "", due.filing, text, due.lang)
-            if result.ok:
-                await channel.db.run(lease.marking(due.row_id, channel.clock()))
-                sent += 1
-                continue
-            log.warning("reminder %s not sent: WeChat error %s", due.row_id, result.errcode)
-            await asyncio.to_thread(self._reminder_failed, due.row_id, result.errcode)
-        return sent
-
-    async def _template(self, openid: str, filing: Filing, text: str, lang: Lang) -> SendResult:
-        if not self.reminder_template:
-            return SendResult(False, OUT_OF_WINDOW, "window closed and no template set")
-        data = {
-            "first": {"value": texts.REMINDER_TITLE.get(lang)},
-            "keyword1": {"value": filing.site_name or ""},
-            "keyword2": {"value": text.split("\n")[0][:100]},
-            "remark": {"value": text[:200]},
-        }
-        return await self.channel.api.send_template(openid, self.reminder_template, data)
-
-    def _openid(self, applicant_id: int) -> str | None:
-        with session_scope(self.channel.db.engine) as session:
-            applicant = session.get(Applicant, applicant_id)
-            return applicant.external_id if applicant is not None else None
-
-    def _reminder_failed(self, row_id: int, errcode: int) -> None:
-        now = self.channel.clock()
-        with session_scope(self.channel.db.engine) as session:
-            outbox.finish(session, row_id, status=OutboxStatus.FAILED, now=now,
-                          error=f"wechat {errcode}")  # fmt: skip
+        return (await sender.send(own=own)).sent
 
     # --- documents a crash left ----------------------------------------------------------------
 

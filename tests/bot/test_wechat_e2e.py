@@ -1,7 +1,8 @@
 """The WeChat channel end to end: `beian serve --channel wechat` in a subprocess, driven by
 WeChat's side of the callback (signed posts, plain and safe mode) against the stand-in API
 (tests/fakes/wechat.py), which records what the person was sent and refuses what WeChat
-refuses."""
+refuses. The tests that store and recover (the interview, the kills, both channels in one
+process) run on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -49,8 +50,17 @@ def _free_port() -> int:
 class WeChatBot:
     """`beian serve --channel wechat` on a port of its own, pointed at the stand-in."""
 
-    def __init__(self, fake: FakeWeChat, workdir: Path, *, safe: bool, instance: str) -> None:
+    def __init__(
+        self,
+        fake: FakeWeChat,
+        workdir: Path,
+        *,
+        safe: bool,
+        instance: str,
+        database_url: str | None = None,
+    ) -> None:
         self.fake, self.workdir, self.safe, self.instance = fake, workdir, safe, instance
+        self.database_url = database_url or f"sqlite:///{workdir / 'bot.db'}"
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workdir / "wechat.log"
@@ -62,7 +72,7 @@ class WeChatBot:
     def env(self) -> dict[str, str]:
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{self.workdir / 'bot.db'}",
+            "DATABASE_URL": self.database_url,
             "BEIAN_TODAY": "2026-11-28",
             "BEIAN_PACK": "example",
             "BEIAN_REMIND_EVERY": "3600",  # reminders: tests/bot/test_wechat_outbound.py
@@ -79,8 +89,8 @@ class WeChatBot:
 
     def start(self, instance: str | None = None) -> WeChatBot:
         database = self.workdir / "bot.db"
-        if not database.exists():
-            _migrated_copy(database)
+        if self.database_url.startswith("sqlite") and not database.exists():
+            _migrated_copy(database)  # PostgreSQL: `serve` migrates it first
         env = {**self.env(), "BEIAN_INSTANCE": instance or self.instance}
         menus = len(self.fake.menus)
         with self.log.open("ab") as log:
@@ -113,12 +123,20 @@ class WeChatBot:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def inbox_rows(self) -> int:
-        engine = make_engine(f"sqlite:///{self.workdir / 'bot.db'}")
+        engine = make_engine(self.database_url)
         try:
             with engine.connect() as conn:
                 return int(conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one())
         finally:
             engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The bot's database: a SQLite file, or an empty PostgreSQL schema (TEST_DATABASE_URL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
 
 
 @pytest.fixture
@@ -155,9 +173,9 @@ def _interview(fake: FakeWeChat, poster: Poster, openid: str) -> str:
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
 def test_a_whole_interview_ends_with_the_documents_behind_signed_links(
-    fake: FakeWeChat, tmp_path: Path, safe: bool
+    fake: FakeWeChat, tmp_path: Path, safe: bool, database: str
 ) -> None:
-    bot = WeChatBot(fake, tmp_path, safe=safe, instance="wx-a").start()
+    bot = WeChatBot(fake, tmp_path, safe=safe, instance="wx-a", database_url=database).start()
     try:
         poster = Poster(bot.url, safe=safe)
         last = _interview(fake, poster, ALICE)
@@ -266,12 +284,12 @@ def test_safe_mode_refuses_a_message_sealed_with_another_key(
 
 
 def test_a_message_stored_before_a_kill_9_is_answered_after_the_restart(
-    fake: FakeWeChat, tmp_path: Path
+    fake: FakeWeChat, tmp_path: Path, database: str
 ) -> None:
     """The 200 comes after the row is committed: a process killed before it answered the
     message (here: the chat was held by the instance that is restarted) answers it after."""
-    bot = WeChatBot(fake, tmp_path, safe=False, instance="wx-a").start()
-    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    bot = WeChatBot(fake, tmp_path, safe=False, instance="wx-a", database_url=database).start()
+    engine = make_engine(database)
     try:
         until = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         with engine.begin() as conn:  # the chat is held by "wx-b" (a process about to die)
@@ -299,15 +317,16 @@ def test_a_message_stored_before_a_kill_9_is_answered_after_the_restart(
 
 
 def test_telegram_and_wechat_in_one_process_on_one_database(
-    fake: FakeWeChat, tmp_path: Path
+    fake: FakeWeChat, tmp_path: Path, database: str
 ) -> None:
     from tests.fakes.bot_api import FakeBotAPI
     from tests.fakes.driver import TOKEN as TELEGRAM_TOKEN
     from tests.fakes.driver import Person
 
     telegram = FakeBotAPI(TELEGRAM_TOKEN).start()
-    bot = WeChatBot(fake, tmp_path, safe=False, instance="both")
-    _migrated_copy(tmp_path / "bot.db")
+    bot = WeChatBot(fake, tmp_path, safe=False, instance="both", database_url=database)
+    if database.startswith("sqlite"):
+        _migrated_copy(tmp_path / "bot.db")
     env = {
         **bot.env(),
         "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
@@ -330,7 +349,7 @@ def test_telegram_and_wechat_in_one_process_on_one_database(
         _says(fake, Poster(bot.url), ALICE, event_xml(ALICE, "subscribe"), "备案")
         Person(telegram, 4242).says("事业单位", "网站系统在哪里维护")
         _says(fake, Poster(bot.url), ALICE, text_xml(ALICE, "个人", 77), "维护")
-        engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+        engine = make_engine(database)
         try:
             with engine.connect() as conn:
                 channels = conn.execute(
@@ -351,11 +370,11 @@ def test_telegram_and_wechat_in_one_process_on_one_database(
 
 
 def test_replies_of_a_turn_killed_while_sending_are_sent_after_the_restart(
-    fake: FakeWeChat, tmp_path: Path
+    fake: FakeWeChat, tmp_path: Path, database: str
 ) -> None:
     """The turn's replies are stored with its commit: a kill -9 while WeChat has not yet
     answered the send loses none of them; the restarted process sends them, once."""
-    bot = WeChatBot(fake, tmp_path, safe=False, instance="wx-a").start()
+    bot = WeChatBot(fake, tmp_path, safe=False, instance="wx-a", database_url=database).start()
     try:
         poster = Poster(bot.url)
         fake.hang.add(ALICE)

@@ -1,12 +1,18 @@
-"""A local stand-in for WeChat: its API server (token, customer-service and template
-messages, menu, media upload) and its side of the callback (signed posts, plain or safe mode).
+"""A local stand-in for WeChat: its API server (token, customer-service, template and
+subscription messages, the menu and the personalised menus, media upload) and its side of
+the callback (signed posts, plain or safe mode).
 
 It refuses what WeChat refuses, with WeChat's codes and texts: a wrong AppSecret (40125), an
 invalid or expired access_token (40001, 42001 — `expire_tokens()` makes every token handed
 out so far expire), a text of no content (44004) or over 2,048 bytes (45002), a message to a
 person whose 48-hour customer-service window has closed (45015; `close_window`), a menu
-with more than 3 first-level items or a name too long (40016, 40018), a media type an
-Official Account has no such thing as ("file": 40004). The callback side is written from
+with more than 3 first-level items or a name too long (40016, 40018), a personalised menu
+with no or an unknown match rule (40055 / 65303), a media type an Official Account has no
+such thing as ("file": 40004), a subscription message (订阅通知, `message/subscribe/bizsend`)
+to nobody (40003), of a template the account has not added (40037), to a person who has not
+accepted it (43101; `subscribe()`), or whose data do not fit its keys (47003: every key of
+the template, a thing at most 20 characters, a character_string 32, a phrase 5 Chinese
+characters, a time or date a date, no line breaks). The callback side is written from
 WeChat's documents, not with wechatpy (so the SDK is checked, not copied): the signature is
 SHA-1 of the sorted token, timestamp and nonce; safe mode is AES-256-CBC with the
 EncodingAESKey, IV its first 16 bytes, PKCS#7 to 32 bytes, over 16 random bytes, the
@@ -21,6 +27,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -48,7 +55,18 @@ ERRORS = {
     45002: "content size out of limit",
     45015: "response out of time limit or subscription is canceled",
     40037: "invalid template_id",
+    40003: "invalid openid",
+    43101: "user refuse to accept the msg",
+    47003: "argument invalid!",
+    65303: "there is no selfmenu, please create selfmenu first",
+    40055: "invalid matchrule",
 }
+# WeChat's limits on a subscription message's values by the key's type (the name less its
+# number).
+SUBSCRIBE_LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32,
+                    "symbol": 5, "phrase": 5, "name": 10}  # fmt: skip
+MENU_LANGUAGES = {"zh_CN", "zh_TW", "zh_HK", "en", "id", "ms", "es", "ko", "it", "ja", "pl",
+                  "pt", "ru", "th", "vi", "ar", "hi", "he", "tr", "de", "fr"}  # fmt: skip
 
 
 def _error(code: int) -> dict[str, Any]:
@@ -60,7 +78,7 @@ class Sent:
     """A message WeChat accepted for a person."""
 
     openid: str
-    kind: str  # "text" or "template"
+    kind: str  # "text", "template" or "subscription"
     text: str
     payload: dict[str, Any]
 
@@ -75,6 +93,12 @@ class FakeWeChat:
     refusals: list[tuple[str, int]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     menus: list[dict[str, Any]] = field(default_factory=list)
+    conditional_menus: list[dict[str, Any]] = field(default_factory=list)  # set now
+    # Subscription templates the account has added: id -> its keys (thing1, time2…).
+    subscribe_templates: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"TPL_SUBSCRIBE": ("thing1", "thing2", "time3")}
+    )
+    subscribed: set[tuple[str, str]] = field(default_factory=set)  # (openid, template id)
     uploads: list[tuple[str, int]] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)  # openids out of the 48-hour window
     # Customer-service messages to these openids are never answered (until taken out): a send
@@ -104,6 +128,9 @@ class FakeWeChat:
             app.router.add_post("/cgi-bin/message/custom/send", self._custom)
             app.router.add_post("/cgi-bin/message/template/send", self._template)
             app.router.add_post("/cgi-bin/menu/create", self._menu)
+            app.router.add_get("/cgi-bin/menu/delete", self._menu_delete)
+            app.router.add_post("/cgi-bin/menu/addconditional", self._menu_conditional)
+            app.router.add_post("/cgi-bin/message/subscribe/bizsend", self._subscription)
             app.router.add_post("/cgi-bin/media/upload", self._upload)
             self._runner = web.AppRunner(app, access_log=None)
             loop.run_until_complete(self._runner.setup())
@@ -204,25 +231,89 @@ class FakeWeChat:
             self.sent.append(Sent(body.get("touser", ""), "template", text, body))
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": next(self._counter)})
 
+    def subscribe(self, openid: str, template_id: str = "TPL_SUBSCRIBE") -> None:
+        """The person accepts the subscription template (as in the account's web page)."""
+        self.subscribed.add((openid, template_id))
+
+    async def _subscription(self, request: web.Request) -> web.Response:
+        self.calls.append("subscription")
+        code = self._checked_token(request)
+        if code:
+            return self._refuse("subscription", code)
+        body = json.loads(await request.read())
+        openid, template_id = body.get("touser", ""), body.get("template_id", "")
+        if not openid:
+            return self._refuse("subscription", 40003)
+        keys = self.subscribe_templates.get(template_id)
+        if keys is None:
+            return self._refuse("subscription", 40037)
+        data = body.get("data")
+        if not isinstance(data, dict) or set(data) != set(keys):
+            return self._refuse("subscription", 47003)
+        for key, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            if not _fits(key, value):
+                return self._refuse("subscription", 47003)
+        if (openid, template_id) not in self.subscribed:
+            return self._refuse("subscription", 43101)
+        text = "\n".join(str(data[key]["value"]) for key in keys)
+        with self._lock:
+            self.sent.append(Sent(openid, "subscription", text, body))
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _menu_delete(self, request: web.Request) -> web.Response:
+        self.calls.append("menu_delete")
+        code = self._checked_token(request)
+        if code:
+            return self._refuse("menu_delete", code)
+        self.conditional_menus.clear()
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _menu_conditional(self, request: web.Request) -> web.Response:
+        self.calls.append("menu_conditional")
+        code = self._checked_token(request)
+        if code:
+            return self._refuse("menu_conditional", code)
+        body = json.loads(await request.read())
+        rule = body.get("matchrule")
+        if not self.menus:
+            return self._refuse("menu_conditional", 65303)
+        if not isinstance(rule, dict) or not any(rule.values()):
+            return self._refuse("menu_conditional", 40055)
+        if "language" in rule and rule["language"] not in MENU_LANGUAGES:
+            return self._refuse("menu_conditional", 40055)
+        refused = self._menu_refusal(body.get("button", []))
+        if refused:
+            return self._refuse("menu_conditional", refused)
+        self.conditional_menus.append(body)
+        return web.json_response({"menuid": str(next(self._counter))})
+
     async def _menu(self, request: web.Request) -> web.Response:
         self.calls.append("menu")
         code = self._checked_token(request)
         if code:
             return self._refuse("menu", code)
         body = json.loads(await request.read())
-        buttons = body.get("button", [])
-        if not 1 <= len(buttons) <= 3:
-            return self._refuse("menu", 40016)
-        for button in buttons:
-            if len(button.get("name", "").encode()) > 16:
-                return self._refuse("menu", 40018)
-            subs = button.get("sub_button", [])
-            if len(subs) > 5:
-                return self._refuse("menu", 40016)
-            if any(len(s.get("name", "").encode()) > 60 for s in subs):
-                return self._refuse("menu", 40018)
+        refused = self._menu_refusal(body.get("button", []))
+        if refused:
+            return self._refuse("menu", refused)
         self.menus.append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    @staticmethod
+    def _menu_refusal(buttons: list[dict[str, Any]]) -> int:
+        """WeChat's code for a menu it refuses (0: none)."""
+        if not 1 <= len(buttons) <= 3:
+            return 40016
+        for button in buttons:
+            if len(button.get("name", "").encode()) > 16:
+                return 40018
+            subs = button.get("sub_button", [])
+            if len(subs) > 5:
+                return 40016
+            if any(len(s.get("name", "").encode()) > 60 for s in subs):
+                return 40018
+        return 0
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.calls.append("upload")
@@ -251,6 +342,21 @@ class FakeWeChat:
                 return found
             time.sleep(0.02)
         raise AssertionError(f"{count} messages expected for {openid}, got {self.texts_to(openid)}")
+
+
+def _fits(key: str, value: object) -> bool:
+    """Whether a subscription message's value fits its key's type as WeChat checks it."""
+    if not isinstance(value, str) or not value or "\n" in value:
+        return False
+    kind = re.sub(r"\d+$", "", key)
+    if kind in ("time", "date"):
+        return (
+            re.fullmatch(r"\d{4}(年\d{1,2}月\d{1,2}日|-\d{2}-\d{2})( \d{1,2}:\d{2})?", value)
+            is not None
+        )
+    if kind == "phrase" and not re.fullmatch(r"[\u4e00-\u9fff]+", value):
+        return False
+    return len(value) <= SUBSCRIBE_LIMITS.get(kind, 20)
 
 
 # --- the callback side ------------------------------------------------------------------------
