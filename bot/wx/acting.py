@@ -62,7 +62,7 @@ def _owned(channel: WeChatChannel, openid: str, filing_id: int) -> tuple[bool, b
         return mine, materials
 
 
-def _may(channel: WeChatChannel, filing_id: int, version: int, event: E) -> bool:
+def _may(channel: WeChatChannel, filing_id: int, version: int, event: str) -> bool:
     """Say whether the applicant may do `event` now (a filing moved past the link's version
     is left to `act`, which says who moved it)."""
     reviewers = bool(channel.reviewers.ids(channel.db.engine))
@@ -77,16 +77,16 @@ def _event(code: str, words: str, actor: Actor, today: dt.date) -> Event | Text:
     """The event a code records, with its typed words (a cancellation's reason, the
     certificate's numbers), or what is wrong with the words."""
     trigger = EVENT_CODES[code]
-    if trigger is E.CANCEL:
+    if trigger == E.CANCEL:
         read = read_cancellation(words, today)
         if isinstance(read, Text):
             return read
         return Cancel(actor=actor, on=read[0], reason=read[1])
-    if trigger is E.RETURN:  # the applicant records the bureau's return, with its reasons
+    if trigger == E.RETURN:  # the applicant records the bureau's return, with its reasons
         if len(words) > REASON_LIMIT:
             return texts.RETURN_TOO_LONG.format(limit=REASON_LIMIT, length=len(words))
         return Return(actor=actor, on=today, reasons=(words,))
-    if trigger is E.CERTIFY:
+    if trigger == E.CERTIFY:
         number, _, certificate = words.partition(" ")
         return Certify(actor=actor, on=today, psb_number=number,
                        certificate=certificate.strip()[:64] or None)  # fmt: skip

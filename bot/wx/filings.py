@@ -50,8 +50,8 @@ def code_of(kind: type[Event]) -> str:
     return kind.__name__.lower()
 
 
-EVENT_CODES: dict[str, E] = {code_of(kind): e for e, kind in EVENT_TYPES.items()}
-CODES: dict[E, str] = {e: code for code, e in EVENT_CODES.items()}
+EVENT_CODES: dict[str, str] = {code_of(kind): e for e, kind in EVENT_TYPES.items()}
+CODES: dict[str, str] = {e: code for code, e in EVENT_CODES.items()}
 ONLINE, ICON_PLACED, MATERIALS_HANDED = "on", "ic", "sm"
 AMEND, CHANGE, RESEND = "fix", "chg", "d"
 # What a reminder's action records (rules.reminder_kinds.PressAction.records), as a code.
@@ -108,11 +108,11 @@ def applicant_actions(state: FilingState, reviewers: bool) -> list[tuple[Text, s
     own = (E.SUBMIT, E.RESUBMIT, E.CANCEL)  # the applicant's own acts, not the bureau's
     found: list[tuple[Text, str]] = []
     for e in events:
-        if e is E.REPORT_CHANGE:
+        if e == E.REPORT_CHANGE:
             continue  # 信息变更 below: any certified step, not only the one in progress
         step = acting_step(state, e, Role.APPLICANT, reviewers)
         label = EVENT_LABELS[e]
-        if e is E.CERTIFY and step.status is FilingStatus.CHANGE_REPORTED:
+        if e == E.CERTIFY and step.status is FilingStatus.CHANGE_REPORTED:
             label = _CHANGE_ACCEPTED
         elif self_report and e not in own:
             label = SELF_REPORT_LABELS.get(e, label)  # the applicant records the bureau's word
