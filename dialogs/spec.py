@@ -9,6 +9,7 @@ and cached by it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache, cached_property
@@ -240,67 +241,75 @@ def load_spec(city_zh: str, city_en: str, subject_types: tuple[str, ...]) -> Spe
     fill = {"city": city_zh, "city_en": city_en}
 
     def options_of(spec: Any) -> tuple[Option, ...]:
-        if not spec:
-            return ()
-        if spec == "subject_types":
-            return _subject_options(subject_types, raw["option_sets"].get("subject_types", []))
-        if spec == "service_types":
-            return tuple(Option(k, v, value=v.zh) for k, v in SERVICE_TYPES.items())
-        items = raw["option_sets"][spec] if isinstance(spec, str) else spec
-        return tuple(
-            Option(
-                str(o["id"]),
-                _text(o["label"], **fill),
-                tuple(str(s).format(**fill) for s in o.get("synonyms", ())),
-                _text(o["hint"], **fill) if "hint" in o else None,
-                o.get("value"),
-            )
-            for o in items
-        )
+        return _options(spec, raw["option_sets"], subject_types, fill)
 
-    questions = []
-    for q in raw["questions"]:
-        kind = Kind(q.get("kind", "text"))
-        key = q["key"]
-        max_items = None
-        if kind in (Kind.MULTI, Kind.MULTI_CHOICE) and key.startswith("website."):
-            max_items = list_limit(Website, key.split(".", 1)[1])
-        questions.append(
-            Question(
-                id=q["id"],
-                stage=Stage(q["stage"]),
-                key=key,
-                label=_text(q["label"]),
-                prompt=_text(q["prompt"], **fill),
-                help=_text(q["help"], **fill),
-                example=_text(q["example"]),
-                kind=kind,
-                check=q.get("check"),
-                options=_stored_as(
-                    q.get("store"), options_of(q["options"]) if "options" in q else ()
-                ),
-                optional=bool(q.get("optional", False)),
-                applies_when=dict(q.get("applies", {})),
-                max_length=int(q.get("max_length", 200)),
-                max_items=max_items,
-                aliases=tuple(q.get("aliases", ())),
-                id_type_key=q.get("id_type_key"),
-                gather=bool(q.get("gather", True)),
-                suggests=q.get("suggests"),
-                variants={
-                    name: {**v, **({"options": options_of(v["options"])} if "options" in v else {})}
-                    for name, v in q.get("variants", {}).items()
-                },
-            )
-        )
+    questions = tuple(_question(q, options_of, fill) for q in raw["questions"])
     stages = tuple((Stage(s["id"]), _text(s["label"])) for s in raw["stages"])
     derive = tuple(
         Derivation(dict(d["when"]), dict(d.get("copy", {})), dict(d.get("suggest", {})))
         for d in raw.get("derive", ())
     )
-    spec = Spec(stages, tuple(questions), derive)
+    spec = Spec(stages, questions, derive)
     _check(spec)
     return spec
+
+
+def _options(
+    spec: Any, sets: dict[str, Any], subject_types: tuple[str, ...], fill: dict[str, str]
+) -> tuple[Option, ...]:
+    """Return a question's options: a named set, the pack's subject types, or listed."""
+    if not spec:
+        return ()
+    if spec == "subject_types":
+        return _subject_options(subject_types, sets.get("subject_types", []))
+    if spec == "service_types":
+        return tuple(Option(k, v, value=v.zh) for k, v in SERVICE_TYPES.items())
+    items = sets[spec] if isinstance(spec, str) else spec
+    return tuple(
+        Option(
+            str(o["id"]),
+            _text(o["label"], **fill),
+            tuple(str(s).format(**fill) for s in o.get("synonyms", ())),
+            _text(o["hint"], **fill) if "hint" in o else None,
+            o.get("value"),
+        )
+        for o in items
+    )
+
+
+def _question(
+    q: dict[str, Any], options_of: Callable[[Any], tuple[Option, ...]], fill: dict[str, str]
+) -> Question:
+    """Read one question of the YAML (its options and its variants' options resolved)."""
+    kind = Kind(q.get("kind", "text"))
+    key = q["key"]
+    max_items = None
+    if kind in (Kind.MULTI, Kind.MULTI_CHOICE) and key.startswith("website."):
+        max_items = list_limit(Website, key.split(".", 1)[1])
+    return Question(
+        id=q["id"],
+        stage=Stage(q["stage"]),
+        key=key,
+        label=_text(q["label"]),
+        prompt=_text(q["prompt"], **fill),
+        help=_text(q["help"], **fill),
+        example=_text(q["example"]),
+        kind=kind,
+        check=q.get("check"),
+        options=_stored_as(q.get("store"), options_of(q["options"]) if "options" in q else ()),
+        optional=bool(q.get("optional", False)),
+        applies_when=dict(q.get("applies", {})),
+        max_length=int(q.get("max_length", 200)),
+        max_items=max_items,
+        aliases=tuple(q.get("aliases", ())),
+        id_type_key=q.get("id_type_key"),
+        gather=bool(q.get("gather", True)),
+        suggests=q.get("suggests"),
+        variants={
+            name: {**v, **({"options": options_of(v["options"])} if "options" in v else {})}
+            for name, v in q.get("variants", {}).items()
+        },
+    )
 
 
 def _stored_as(store: str | None, options: tuple[Option, ...]) -> tuple[Option, ...]:
