@@ -1,4 +1,5 @@
-"""Answering the current question: typed or pressed, one value or a list, then moving on."""
+"""Answering: an input becomes the current question's answer (typed or pressed, one value or
+a list), or a refusal with the reason and an example; then the interview moves on."""
 
 from __future__ import annotations
 
@@ -6,15 +7,14 @@ import datetime as dt
 from typing import Any
 
 from dialogs import notices, texts
+from dialogs.asking import DONE, KEEP, SKIP
 from dialogs.machine import move, switch
 from dialogs.matching import match_option, match_options
 from dialogs.model import DATA_STAGES, Input, Mode, Stage
-from dialogs.nesting import build, question_for
-from dialogs.reading import Parsed, read_one, read_text_answer, too_many
+from dialogs.reading import read_text_answer, too_many
 from dialogs.spec import Kind, Option, Question, normalize
-from dialogs.turn import DONE, KEEP, SKIP, TurnBase
+from dialogs.turn import Part
 from rules.codes import ID_EXAMPLES
-from rules.consistency import contradictions
 from rules.fields import check_credential
 from rules.place_typos import closest_places
 from rules.routing import is_this_city
@@ -29,13 +29,13 @@ _ROUTING = (Stage.MAINTENANCE, Stage.SERVER)
 _LOCATION_OF_CITY = {"maintenance_city": "maintenance", "server_city": "server"}
 
 
-class AnsweringMixin(TurnBase):
+class Answering(Part):
     """Turn an input into the current question's answer."""
 
     def answer(self, inp: Input) -> None:
-        q = self.question()
+        q = self.core.question()
         if q is None:  # a question removed in a newer version: carry on from the next one
-            self.advance(None)
+            self.core.advance(None)
             return
         if inp.choice is not None:
             self.answer_pressed(q, inp.choice)
@@ -48,7 +48,7 @@ class AnsweringMixin(TurnBase):
             if q.kind in (Kind.MULTI, Kind.MULTI_CHOICE):
                 self.finish_collecting(q)
             else:  # "done" after a list is not the answer to the next question
-                self.ask([texts.NOT_COLLECTING.fill(self.lang, text=text.strip())])
+                self.core.ask([texts.NOT_COLLECTING.fill(self.lang, text=text.strip())])
         elif q.id_type_key and (kind := match_option(text, q.options, strict=True)) is not None:
             self.set_id_type(q, kind)
         elif q.kind in (Kind.CHOICE, Kind.YESNO):
@@ -90,7 +90,7 @@ class AnsweringMixin(TurnBase):
         sep = "、" if self.lang == "zh" else ", "
         listed = sep.join(f"{i}. {o.label.get(self.lang)}" for i, o in enumerate(q.options, 1))
         message = reason or texts.NOT_AN_OPTION.format(text=text.strip()[:40], options=listed)
-        self.ask([message.get(self.lang)])
+        self.core.ask([message.get(self.lang)])
 
     def answer_choices(self, q: Question, text: str) -> None:
         picked, unplaced = match_options(text, q.options)
@@ -114,13 +114,15 @@ class AnsweringMixin(TurnBase):
         if option_id in collected:
             collected.remove(option_id)
         elif q.max_items is not None and len(collected) >= q.max_items:
-            self.ask([texts.INVALID.fill(self.lang, reason=too_many(q.max_items).get(self.lang))])
+            self.core.ask(
+                [texts.INVALID.fill(self.lang, reason=too_many(q.max_items).get(self.lang))]
+            )
             return
         else:
             collected.append(option_id)
         self.s.collecting = collected
-        self._in_place = in_place
-        self.ask()
+        self.core.in_place = in_place
+        self.core.ask()
 
     def answer_date(self, q: Question, text: str) -> None:
         option = match_option(text, q.options, strict=True)
@@ -136,7 +138,7 @@ class AnsweringMixin(TurnBase):
         if q.key == "connection_date" and when > self.ctx.today:
             switch(self.s, "confirm_plan")
             self.s.pending_text = parsed.value
-            self.ask()
+            self.core.ask()
             return
         self.store(
             q, parsed.value, echo=Text(zh=notices.day(when, "zh"), en=notices.day(when, "en"))
@@ -152,7 +154,7 @@ class AnsweringMixin(TurnBase):
             if names:  # 航州: 杭州、沧州…, to pick
                 switch(self.s, "suggest")
                 self.s.choices, self.s.pending_text = names, text.strip()
-                self.ask()
+                self.core.ask()
                 return
         if not parsed.ok:
             assert parsed.error is not None
@@ -174,11 +176,11 @@ class AnsweringMixin(TurnBase):
         if len(values) == 1 and self.s.mode is Mode.ANSWERING and q.gather:
             switch(self.s, "collect")
             self.s.collecting = merged
-            self.ask()
+            self.core.ask()
             return
         if self.s.mode is Mode.COLLECTING:
             self.s.collecting = merged
-            self.ask()
+            self.core.ask()
             return
         self.store(q, merged, echo_list=True)
 
@@ -189,14 +191,14 @@ class AnsweringMixin(TurnBase):
         assert local is not None
         self.s.answers.pop(q.key, None)
         city = self.ctx.pack.city.get(self.lang)
-        self.say(texts.THIS_CITY.fill(self.lang, city=city, label=local.label.get(self.lang)))
+        self.core.say(texts.THIS_CITY.fill(self.lang, city=city, label=local.label.get(self.lang)))
         self.store(location, _value(location, local))
 
     def set_id_type(self, q: Question, kind: Option) -> None:
         assert q.id_type_key is not None
         self.s.answers[q.id_type_key] = kind.id
         self.s.answers.pop(q.key, None)  # a number of the old document type no longer fits
-        self.ask([texts.ID_TYPE_SET.fill(self.lang, type=kind.label.get(self.lang))])
+        self.core.ask([texts.ID_TYPE_SET.fill(self.lang, type=kind.label.get(self.lang))])
 
     def finish_collecting(self, q: Question) -> None:
         if self.s.collecting:
@@ -215,23 +217,23 @@ class AnsweringMixin(TurnBase):
             shown = ID_EXAMPLES.get(str(self.s.answers.get(q.id_type_key)), shown)
         example = texts.EXAMPLE.fill(self.lang, example=shown)
         lines.append(texts.TRY_AGAIN.fill(self.lang, example=example))
-        self.ask(lines)
+        self.core.ask(lines)
 
     def keep(self, q: Question) -> None:
         if self.s.mode is Mode.COLLECTING:
             switch(self.s, "settle")
         self.s.collecting = None
-        self._record(q)
+        self.core.record(q)
         self.after_answer(q)
 
     def skip(self) -> None:
-        q = self.question()
+        q = self.core.question()
         if self.s.state not in DATA_STAGES or q is None:
-            self.ask()
+            self.core.ask()
             return
         if not q.optional:
-            self.say(texts.NOT_OPTIONAL)
-            self.ask()
+            self.core.say(texts.NOT_OPTIONAL)
+            self.core.ask()
             return
         self.store(q, [] if q.kind is Kind.MULTI else None)
 
@@ -243,17 +245,19 @@ class AnsweringMixin(TurnBase):
         if self.s.mode is Mode.COLLECTING:
             switch(self.s, "settle")
         self.s.collecting = None
-        self.s.last_ref = self._ref  # an edit of this message may later be offered as the answer
+        self.s.last_ref = (
+            self.core.ref
+        )  # an edit of this message may later be offered as the answer
         if echo is not None:
-            self.say(texts.CHOSEN.fill(self.lang, label=echo.get(self.lang)))
+            self.core.say(texts.CHOSEN.fill(self.lang, label=echo.get(self.lang)))
         elif echo_list and isinstance(value, list) and value:
             from dialogs.review import show_value
 
             shown = show_value(q, value, self.lang, self.s.answers)
-            self.say(texts.LIST_KEPT.fill(self.lang, values=shown))
+            self.core.say(texts.LIST_KEPT.fill(self.lang, values=shown))
         if q.key == "subject_type" and old != value:
             self._recheck_credential()
-        self._record(q)
+        self.core.record(q)
         self.after_answer(q)
 
     def _record(self, q: Question) -> None:
@@ -274,20 +278,20 @@ class AnsweringMixin(TurnBase):
     def after_answer(self, q: Question) -> None:
         if q.key == "subject_type" and self.offers_previous():
             switch(self.s, "offer_previous")
-            self.ask()
+            self.core.ask()
             return
         if q.stage in _ROUTING and self._routing_settled():
             route = notices.route_of(self.s.answers, self.ctx)
             assert route is not None
-            self.say(notices.verdict(route, self.lang))
+            self.core.say(notices.verdict(route, self.lang))
             if not route.in_scope:
                 move(self.s, "next", out_of_scope=True)  # from the routing stage just answered
                 self.s.question = None
-                self.ask()
+                self.core.ask()
                 return
         if q.key in ("connection_date", "planned_online_date"):
-            self.say(notices.deadline_notice(self.s.answers, self.ctx, self.lang))
-        self.advance(q)
+            self.core.say(notices.deadline_notice(self.s.answers, self.ctx, self.lang))
+        self.core.advance(q)
 
     def offers_previous(self) -> bool:
         """/new after a filing: its unit and people fit this subject type, nothing is entered."""
@@ -300,52 +304,17 @@ class AnsweringMixin(TurnBase):
         """The routing questions are answered (then the verdict shows)."""
         if notices.route_of(self.s.answers, self.ctx) is None:
             return False
-        return not any(m.stage in _ROUTING for m in self.missing())
-
-    def advance(self, after: Question | None) -> None:
-        nxt = self.next_question(after)
-        if nxt is None:
-            self.arrive_at_summary()
-            return
-        self.go_to(nxt)
-        self.ask()
-
-    def arrive_at_summary(self) -> None:
-        """Check the answers as a whole; show the summary, or send to what must be fixed."""
-        answers, problems = build(self.s.answers, self.spec)
-        if answers is not None:
-            problems = contradictions(answers, self.ctx.pack)
-            head = texts.CONTRADICTION
-        else:
-            head = texts.SUMMARY_PROBLEMS
-        for problem in problems:
-            target = question_for(problem.field, self.spec, self.s.answers)
-            if target is None:
-                continue
-            lines = [head.get(self.lang), problem.message.get(self.lang)]
-            self.say("\n".join(lines))
-            self.go_to(target)
-            self.ask()
-            return
-        if problems:  # nothing to send the applicant to: show them all at the summary
-            self.say(
-                "\n".join([head.get(self.lang), *(p.message.get(self.lang) for p in problems)])
-            )
-        self.to_summary_stage()
-        self.ask()
+        return not any(m.stage in _ROUTING for m in self.core.missing())
 
     def reanswer(self, qid: str, text: str) -> None:
         """Answer an earlier question again with `text`, then go on from where we were."""
-        q = self.question(qid)
+        q = self.core.question(qid)
         if q is None:
-            self.ask()
+            self.core.ask()
             return
         self.s.collecting = None
-        self.go_to(q)
+        self.core.go_to(q)
         self.answer(Input.typed(text))
-
-    def read(self, q: Question, text: str) -> Parsed:
-        return read_one(text, q, self.s.answers, self.ctx.today)
 
 
 def _option(options: tuple[Option, ...], choice: str) -> Option | None:
@@ -357,9 +326,3 @@ def _value(q: Question, option: Option) -> Any:
     if q.kind is Kind.YESNO:
         return option.id == "yes"
     return option.id
-
-
-def _merged(collected: list[Any] | None, values: list[Any]) -> list[Any]:
-    """Return the values gathered so far with the new ones after them (no repeats)."""
-    merged = list(collected or [])
-    return merged + [v for v in values if v not in merged]

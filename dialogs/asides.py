@@ -1,18 +1,19 @@
-"""The confirmations the interview asks before it acts (cancel, restart, resume, use an edited
-message, a go-live date in the future), and how their answers are read."""
+"""Asides: the confirmations the interview asks before it acts (cancel, restart, resume, use an
+edited message, a go-live date in the future, reuse the last filing's people, a place's
+closest names), and how their answers are read."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from dialogs import notices, texts
-from dialogs.editing import LIST_OPTIONS
+from dialogs.answering import Answering
+from dialogs.asking import Aside, option_aside
 from dialogs.machine import move, switch
-from dialogs.matching import match_option
 from dialogs.model import Cancel, Choice, Input, InterviewState, Mode, Resume
-from dialogs.photos import PHOTO_OPTIONS, PhotosMixin
 from dialogs.reuse import reuse_lines
 from dialogs.spec import Option
+from dialogs.turn import Core, Part
 from rules.text import Text
 
 PLACE_PREFIX = "place:"
@@ -23,7 +24,7 @@ def _o(oid: str, label: Text, *synonyms: str) -> Option:
 
 
 # The choices of each confirmation; matched strictly (a near guess could delete data).
-ASIDE_OPTIONS: dict[Mode, tuple[Option, ...]] = {
+OPTIONS: dict[Mode, tuple[Option, ...]] = {
     Mode.CONFIRMING_CANCEL: (
         _o("keep", texts.CANCEL_KEEP, "确定", "是", "保留", "取消", "确定取消", "yes"),
         _o("delete", texts.CANCEL_DELETE, "删除", "删除资料", "取消并删除", "delete"),
@@ -56,149 +57,110 @@ ASIDE_OPTIONS: dict[Mode, tuple[Option, ...]] = {
         _o("yes", texts.PLANNED_YES, "是", "是的", "对", "计划", "yes"),
         _o("no", texts.PLANNED_NO, "不是", "否", "不", "重新填写", "no"),
     ),
-    Mode.CHANGING_LIST: LIST_OPTIONS,
     Mode.OFFERING_PREVIOUS: (
         _o("reuse", texts.REUSE_YES, "沿用", "是", "用", "好", "好的", "yes", "use", "use them"),
         _o("afresh", texts.REUSE_NO, "重新填写", "不用", "否", "不", "重新填", "no", "afresh"),
     ),
-    Mode.CONFIRMING_PHOTO: PHOTO_OPTIONS,
 }
 
 
-class AsidesMixin(PhotosMixin):
-    """Open an aside, ask it, and act on its answer."""
+class Asides(Part):
+    """Ask the confirmations and act on their answers."""
 
-    def open_aside(self, trigger: str) -> None:
-        if self.s.mode is Mode.COLLECTING:
-            self.s.collecting = None
-        switch(self.s, trigger)
-        self.ask()
+    def __init__(self, core: Core, answering: Answering) -> None:
+        super().__init__(core)
+        self.answering = answering  # an edited message, a planned date, a place: answers
+        acts = {
+            Mode.CONFIRMING_CANCEL: self.resolve_cancel,
+            Mode.CONFIRMING_RESTART: self.resolve_restart,
+            Mode.OFFERING_RESUME: self.resolve_resume,
+            Mode.OFFERING_EDIT: self.resolve_edit_offer,
+            Mode.CONFIRMING_PLAN: self.resolve_plan,
+            Mode.OFFERING_PREVIOUS: self.resolve_previous,
+        }
+        for mode, act in acts.items():
+            core.asides[mode] = option_aside(core, OPTIONS[mode], self.asking, act)
+        core.asides[Mode.SUGGESTING] = Aside(self.asking_suggestions, self.resolve_suggestion)
 
-    def asking_aside(self, lines: list[str]) -> list[Choice]:
-        if self.s.mode in (Mode.CHANGE_REASON, Mode.CONFIRMING_CHANGE):
-            return self.asking_change(lines)
-        editing = self.asking_edit(lines)
-        if editing is not None:
-            return editing
+    def asking(self, lines: list[str]) -> None:
+        """Add the question of the confirmation open now."""
         mode, lang = self.s.mode, self.lang
         if mode is Mode.CONFIRMING_CANCEL:
             lines.append(texts.CANCEL_ASK.get(lang))
         elif mode is Mode.CONFIRMING_RESTART:
             lines.append(texts.RESTART_ASK.get(lang))
         elif mode is Mode.OFFERING_RESUME:
-            lines.append(texts.RESUME_ASK.fill(lang, where=self.where()))
+            lines.append(texts.RESUME_ASK.fill(lang, where=self.core.where()))
         elif mode is Mode.OFFERING_EDIT:
-            q = self.question(self.s.history[-1]) if self.s.history else None
+            q = self.core.question(self.s.history[-1]) if self.s.history else None
             label = q.label.get(lang) if q else ""
             lines.append(texts.EDIT_OFFER.fill(lang, label=label, text=self.s.pending_text or ""))
         elif mode is Mode.CONFIRMING_PLAN:
             day = notices.day(dt.date.fromisoformat(self.s.pending_text or ""), lang)
             lines.append(texts.FUTURE_DATE.fill(lang, date=day))
-        elif mode is Mode.SUGGESTING:
-            return self.asking_suggestions(lines)
-        elif mode is Mode.CONFIRMING_PHOTO:
-            return self.asking_photo(lines)
         elif mode is Mode.OFFERING_PREVIOUS:
             lines.append(texts.REUSE_ASK.get(lang))
             lines += reuse_lines(self.s.reuse or {}, self.spec, lang)
             lines.append(texts.REUSE_AFTER.get(lang))
-        return self.choices(ASIDE_OPTIONS.get(mode, ()))
-
-    def resolve_aside(self, inp: Input) -> None:
-        mode = self.s.mode
-        if mode is Mode.CHOOSING_ITEM:
-            self.resolve_item(inp)
-            return
-        if mode is Mode.REMOVING_ITEMS:
-            self.resolve_removal(inp)
-            return
-        if mode is Mode.CHANGE_REASON:
-            self.resolve_change_reason(inp)
-            return
-        if mode is Mode.CONFIRMING_CHANGE:
-            self.resolve_change_confirmation(inp)
-            return
-        if mode is Mode.SUGGESTING:
-            self.resolve_suggestion(inp)
-            return
-        options = ASIDE_OPTIONS[mode]
-        chosen = inp.choice
-        if chosen is None and inp.text is not None:
-            option = match_option(inp.text, options, strict=True)
-            chosen = option.id if option else None
-        if chosen not in {o.id for o in options}:
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
-            return
-        {
-            Mode.CONFIRMING_CANCEL: self.resolve_cancel,
-            Mode.CONFIRMING_RESTART: self.resolve_restart,
-            Mode.OFFERING_RESUME: self.resolve_resume,
-            Mode.OFFERING_EDIT: self.resolve_edit_offer,
-            Mode.CONFIRMING_PLAN: self.resolve_plan,
-            Mode.CHANGING_LIST: self.resolve_list_change,
-            Mode.OFFERING_PREVIOUS: self.resolve_previous,
-            Mode.CONFIRMING_PHOTO: self.resolve_photo,
-        }[mode](str(chosen))
 
     def resolve_cancel(self, chosen: str) -> None:
         if chosen == "keep":
             switch(self.s, "pause")
-            self.effects.append(Cancel(delete=False))
-            self.say(texts.CANCELLED)
+            self.core.effects.append(Cancel(delete=False))
+            self.core.say(texts.CANCELLED)
         elif chosen == "delete":
-            self.s = InterviewState(lang=self.lang)
-            self.effects.append(Cancel(delete=True))
-            self.say(texts.DELETED)
+            self.core.s = InterviewState(lang=self.lang)
+            self.core.effects.append(Cancel(delete=True))
+            self.core.say(texts.DELETED)
         else:
             switch(self.s, "settle")
-            self.say(texts.GO_ON)
-            self.ask()
+            self.core.say(texts.GO_ON)
+            self.core.ask()
 
     def resolve_restart(self, chosen: str) -> None:
         if chosen == "yes":
             self.reset()
         else:
             switch(self.s, "settle")
-            self.say(texts.GO_ON)
-            self.ask()
+            self.core.say(texts.GO_ON)
+            self.core.ask()
 
     def resolve_resume(self, chosen: str) -> None:
-        self.effects.append(Resume())
+        self.core.effects.append(Resume())
         if chosen == "over":
             self.reset()
             return
         switch(self.s, "settle")
-        self.say(texts.GO_ON)
-        self.ask()
+        self.core.say(texts.GO_ON)
+        self.core.ask()
 
     def resolve_edit_offer(self, chosen: str) -> None:
         text, self.s.pending_text = self.s.pending_text, None
         switch(self.s, "settle")
         if chosen == "use" and text is not None and self.s.history:
-            self.reanswer(self.s.history[-1], text)
+            self.answering.reanswer(self.s.history[-1], text)
         else:
-            self.say(texts.GO_ON)
-            self.ask()
+            self.core.say(texts.GO_ON)
+            self.core.ask()
 
     def resolve_plan(self, chosen: str) -> None:
         planned, self.s.pending_text = self.s.pending_text, None
         switch(self.s, "settle")
-        q = self.question()
+        q = self.core.question()
         if chosen != "yes" or q is None or planned is None:
-            self.ask()
+            self.core.ask()
             return
         self.s.answers["planned_online_date"] = planned
         planned_q = self.spec.by_key["planned_online_date"]
-        self._record(planned_q)
-        self.store(q, None)  # not online yet: the deadline is dated from the planned day
+        self.core.record(planned_q)
+        self.answering.store(q, None)  # not online yet: the deadline is dated from the planned day
 
     def asking_suggestions(self, lines: list[str]) -> list[Choice]:
         names = self.s.choices or []
         sep = "、" if self.lang == "zh" else ", "
-        q = self.question()
+        q = self.core.question()
         if q is not None:
-            lines.append(self.progress(q))
+            lines.append(self.core.progress(q))
             lines.append(q.prompt.get(self.lang))
         text = self.s.pending_text or ""
         lines.append(texts.SUGGEST_PLACES.fill(self.lang, text=text, names=sep.join(names)))
@@ -214,12 +176,12 @@ class AsidesMixin(PhotosMixin):
             chosen = f"{PLACE_PREFIX}{int(word) - 1}"
         index = chosen[len(PLACE_PREFIX) :] if chosen and chosen.startswith(PLACE_PREFIX) else ""
         if chosen is not None and not (index.isdigit() and int(index) < len(names)):
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
+            self.core.say(texts.CHOICE_AGAIN)
+            self.core.ask()
             return
         self.s.choices = self.s.pending_text = None
         switch(self.s, "settle")
-        self.answer(Input.typed(names[int(index)] if index else word))
+        self.answering.answer(Input.typed(names[int(index)] if index else word))
 
     def resolve_previous(self, chosen: str) -> None:
         """The last filing's unit and people: taken (what is not answered yet), or not."""
@@ -228,24 +190,12 @@ class AsidesMixin(PhotosMixin):
         if chosen == "reuse":
             for key, value in reuse.items():
                 self.s.answers.setdefault(key, value)
-            self.say(texts.REUSED)
-        self.advance(self.spec.by_key["subject_type"])
+            self.core.say(texts.REUSED)
+        self.core.advance(self.spec.by_key["subject_type"])
 
     def reset(self) -> None:
         lang = self.lang
         move(self.s, "restart")
         switch(self.s, "reset")
-        self.s = InterviewState(lang=lang, asked=self.s.asked)
-        self.welcome()
-
-    def welcome(self) -> None:
-        raise NotImplementedError  # the engine greets
-
-    def asking_change(self, lines: list[str]) -> list[Choice]:
-        raise NotImplementedError  # the changing mixin asks a change's reason and diff
-
-    def resolve_change_reason(self, inp: Input) -> None:
-        raise NotImplementedError  # the changing mixin reads a change's reason
-
-    def resolve_change_confirmation(self, inp: Input) -> None:
-        raise NotImplementedError  # the changing mixin records or gives up a change
+        self.core.s = InterviewState(lang=lang, asked=self.s.asked)
+        self.core.welcome()

@@ -14,11 +14,12 @@ import datetime as dt
 import re
 
 from dialogs import texts
-from dialogs.commands import CommandsMixin
+from dialogs.asking import Aside
 from dialogs.machine import move, switch
 from dialogs.model import ChangeRequest, Choice, Finished, Input, Mode, Submit
 from dialogs.nesting import build
 from dialogs.review import change_lines
+from dialogs.turn import Core, Part
 from rules.changes import change_deadline, diff, flatten
 from rules.dates import parse_date
 from rules.names import check_plain_text
@@ -106,16 +107,23 @@ def read_cancellation(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
     return read[0], checked.normalized
 
 
-class ChangingMixin(CommandsMixin):
+class Changing(Part):
     """/change: reopen, diff, reason and date, confirm."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        core.asides[Mode.CHANGE_REASON] = Aside(self.asking_change, self.resolve_change_reason)
+        core.asides[Mode.CONFIRMING_CHANGE] = Aside(
+            self.asking_change, self.resolve_change_confirmation
+        )
 
     def begin_change(self, since: dt.date | None = None) -> None:
         move(self.s, "amend")  # DONE → SUMMARY, the confirmed answers open again
         self.s.changing_from = dict(self.s.answers)
         self.s.change_on = self.s.change_reason = None
         self.s.change_since = since.isoformat() if since is not None else None
-        self.say(texts.CHANGING)
-        self.ask()
+        self.core.say(texts.CHANGING)
+        self.core.ask()
 
     @property
     def changing(self) -> bool:
@@ -137,16 +145,16 @@ class ChangingMixin(CommandsMixin):
         """The summary's confirmation during a change: on to the reason, when anything changed."""
         assert self.s.changing_from is not None
         if self.s.answers.get("subject_type") != self.s.changing_from.get("subject_type"):
-            self.say(texts.CHANGE_SUBJECT_TYPE)
-            self.ask()
+            self.core.say(texts.CHANGE_SUBJECT_TYPE)
+            self.core.ask()
             return
         lines = self.changes()
         if not lines:
-            self.say(texts.NOTHING_CHANGED)
-            self.ask()
+            self.core.say(texts.NOTHING_CHANGED)
+            self.core.ask()
             return
         switch(self.s, "ask_change_reason")
-        self.ask()
+        self.core.ask()
 
     def asking_change(self, lines: list[str]) -> list[Choice]:
         lang = self.lang
@@ -178,8 +186,8 @@ class ChangingMixin(CommandsMixin):
         if inp.choice is not None and inp.choice.startswith(REASON_PREFIX):
             index = inp.choice[len(REASON_PREFIX) :]
             if not index.isdigit() or int(index) >= len(REASONS):
-                self.say(texts.CHOICE_AGAIN)
-                self.ask()
+                self.core.say(texts.CHOICE_AGAIN)
+                self.core.ask()
                 return
             on, reason = self.ctx.today, REASONS[int(index)].zh
         elif (
@@ -191,17 +199,17 @@ class ChangingMixin(CommandsMixin):
         elif inp.text is not None:
             read = self.read_reason(inp.text)
             if isinstance(read, Text):
-                self.say(read)
-                self.ask()
+                self.core.say(read)
+                self.core.ask()
                 return
             on, reason = read
         else:
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
+            self.core.say(texts.CHOICE_AGAIN)
+            self.core.ask()
             return
         self.s.change_on, self.s.change_reason = on.isoformat(), reason
         switch(self.s, "confirm_change")
-        self.ask()
+        self.core.ask()
 
     def read_reason(self, text: str) -> tuple[dt.date, str] | Text:
         """Read `[date] reason`: the date is today unless the message starts with one."""
@@ -227,18 +235,18 @@ class ChangingMixin(CommandsMixin):
         elif chosen == CHANGE_MORE:
             switch(self.s, "settle")
             self.s.change_on = self.s.change_reason = None
-            self.ask()
+            self.core.ask()
         elif chosen == CHANGE_DROP:
             self.give_up_change()
         else:
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
+            self.core.say(texts.CHOICE_AGAIN)
+            self.core.ask()
 
     def submit_change(self) -> None:
         answers, _ = build(self.s.answers, self.spec)
         if answers is None:  # cannot happen after the summary's checks; ask again to be safe
             switch(self.s, "settle")
-            self.arrive_at_summary()
+            self.core.arrive_at_summary()
             return
         on = dt.date.fromisoformat(self.s.change_on or self.ctx.today.isoformat())
         before, _ = build(self.s.changing_from or {}, self.spec)
@@ -253,13 +261,13 @@ class ChangingMixin(CommandsMixin):
         self.s.question = None
         self.s.changing_from = self.s.change_on = self.s.change_reason = None
         self.s.change_since = None
-        self.effects.append(Submit(answers, change=request))
-        self.say(texts.CHANGE_RECORDED)
+        self.core.effects.append(Submit(answers, change=request))
+        self.core.say(texts.CHANGE_RECORDED)
 
     def give_up_change(self) -> None:
         """Leave a change (or an amendment) unrecorded: the confirmed answers come back."""
         if self.s.mode is not Mode.ANSWERING:
-            self.leave_aside()
+            self.core.leave_aside()
         if self.s.changing_from is not None:
             self.s.answers = dict(self.s.changing_from)
         self.s.changing_from = self.s.change_on = self.s.change_reason = None
@@ -267,8 +275,5 @@ class ChangingMixin(CommandsMixin):
         self.s.amending = False
         move(self.s, "abandon")
         self.s.question = None
-        self.effects.append(Finished())
-        self.say(texts.CHANGE_DROPPED)
-
-    def leave_aside(self) -> None:
-        raise NotImplementedError  # the engine leaves its asides
+        self.core.effects.append(Finished())
+        self.core.say(texts.CHANGE_DROPPED)

@@ -1,5 +1,5 @@
-"""The commands available at every question (/back, /edit, /skip, /cancel, /status, …) and the
-words that mean them. The asides they open live in asides.py and editing.py."""
+"""Commands: the ones available at every question (/back, /edit, /skip, /cancel, /status, …)
+and the words that mean them. The asides they open live in asides.py and editing.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dialogs import notices, texts
-from dialogs.asides import AsidesMixin
+from dialogs.answering import Answering
+from dialogs.editing import Editing
 from dialogs.machine import switch
 from dialogs.model import (
     DATA_STAGES,
@@ -16,6 +17,7 @@ from dialogs.model import (
     Reply,
     Stage,
 )
+from dialogs.turn import Core, Part
 from rules.fields import fold
 
 
@@ -75,22 +77,27 @@ def read_command(text: str) -> CommandCall | None:
     return None
 
 
-class CommandsMixin(AsidesMixin):
+class Commands(Part):
     """Run the commands available at every question."""
+
+    def __init__(self, core: Core, answering: Answering, editing: Editing) -> None:
+        super().__init__(core)
+        self.answering = answering  # /skip
+        self.editing = editing  # /edit
 
     def command(self, call: CommandCall) -> None:
         if call.command is Command.LANG:
             self.switch_language(call.argument)
         elif call.command is Command.EDIT:
-            self.edit(call.argument)
+            self.editing.edit(call.argument)
         else:
             {
                 Command.START: self.start,
                 Command.NEW: self.start,
                 Command.BACK: self.back,
-                Command.SKIP: self.skip,
-                Command.CANCEL: lambda: self.open_aside("ask_cancel"),
-                Command.RESTART: lambda: self.open_aside("ask_restart"),
+                Command.SKIP: self.answering.skip,
+                Command.CANCEL: lambda: self.core.open_aside("ask_cancel"),
+                Command.RESTART: lambda: self.core.open_aside("ask_restart"),
                 Command.STATUS: self.status,
                 Command.HELP: self.help,
                 Command.AMEND: self.not_amendable,
@@ -98,12 +105,12 @@ class CommandsMixin(AsidesMixin):
             }[call.command]()
 
     def not_amendable(self) -> None:
-        self.ask([texts.NOTHING_TO_AMEND.get(self.lang)])
+        self.core.ask([texts.NOTHING_TO_AMEND.get(self.lang)])
 
     def start(self) -> None:
         if self.s.answers and self.s.mode is Mode.ANSWERING:
             switch(self.s, "offer_resume")
-        self.ask()
+        self.core.ask()
 
     def switch_language(self, argument: str) -> None:
         word = fold(argument).lower()
@@ -113,25 +120,28 @@ class CommandsMixin(AsidesMixin):
             self.s.lang = "zh"
         else:
             self.s.lang = "en" if self.lang == "zh" else "zh"
-        self.say(texts.SWITCHED)
-        self.ask()
+        self.core.say(texts.SWITCHED)
+        self.core.ask()
 
     def help(self) -> None:
-        q = self.question()
+        q = self.core.question()
         lines = []
         if self.s.mode is Mode.ANSWERING and self.s.state in DATA_STAGES and q is not None:
             lines.append(q.help.get(self.lang))
             lines.append(texts.EXAMPLE.fill(self.lang, example=q.example.get(self.lang)))
         lines.append(texts.COMMANDS.get(self.lang))
-        self.say("\n".join(lines))
-        self.ask()
+        self.core.say("\n".join(lines))
+        self.core.ask()
 
     def status(self) -> None:
         stage = self.s.state
         if stage is Stage.SUMMARY and self.s.mode is Mode.ANSWERING:
             self.s.asked += 1  # a short reminder with the summary's buttons, not the summary
-            choices = [Choice("confirm", texts.CONFIRM.get(self.lang), 1), *self.section_choices(2)]
-            self.replies.append(
+            choices = [
+                Choice("confirm", texts.CONFIRM.get(self.lang), 1),
+                *self.core.asking.section_choices(2),
+            ]
+            self.core.replies.append(
                 Reply(texts.SUMMARY_STATUS.get(self.lang), tuple(choices), str(self.s.asked))
             )
             return
@@ -141,7 +151,7 @@ class CommandsMixin(AsidesMixin):
         )
         lines = [
             texts.STATUS.fill(
-                self.lang, k=k, n=len(DATA_STAGES), stage=self.stage_label(), answered=answered
+                self.lang, k=k, n=len(DATA_STAGES), stage=self.core.stage_label(), answered=answered
             )
         ]
         route = notices.route_of(self.s.answers, self.ctx)
@@ -150,14 +160,8 @@ class CommandsMixin(AsidesMixin):
         deadline = notices.status_deadline(self.s.answers, self.ctx, self.lang)
         if deadline:
             lines.append(deadline)
-        self.say("\n".join(lines))
-        self.ask()
-
-    def stage_label(self) -> str:
-        from dialogs.turn import OTHER_STAGE_LABELS
-
-        label = self.spec.stage_labels.get(self.s.state) or OTHER_STAGE_LABELS[self.s.state]
-        return label.get(self.lang)
+        self.core.say("\n".join(lines))
+        self.core.ask()
 
     def back(self) -> None:
         if self.s.mode is Mode.COLLECTING:
@@ -166,10 +170,10 @@ class CommandsMixin(AsidesMixin):
         current = self.s.question if self.s.state in DATA_STAGES else None
         while self.s.history:
             qid = self.s.history.pop()
-            q = self.question(qid)
+            q = self.core.question(qid)
             if q is not None and qid != current and q.applies(self.s.answers):
-                self.go_to(q)
-                self.ask()
+                self.core.go_to(q)
+                self.core.ask()
                 return
-        self.say(texts.FIRST_QUESTION)
-        self.ask()
+        self.core.say(texts.FIRST_QUESTION)
+        self.core.ask()

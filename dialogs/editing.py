@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 from dialogs import texts
-from dialogs.answering import AnsweringMixin
+from dialogs.answering import Answering
+from dialogs.asking import BACK_TO_SUMMARY, DONE, KEEP, SECTION_PREFIX, Aside, option_aside
 from dialogs.machine import switch
 from dialogs.model import Choice, Input, Mode, Stage
 from dialogs.nesting import derived_from
 from dialogs.review import show_value
 from dialogs.spec import Kind, Option, Question, normalize
-from dialogs.turn import BACK_TO_SUMMARY, DONE, KEEP, SECTION_PREFIX
+from dialogs.turn import Core, Part
 from rules.fields import fold
 from rules.text import Text
 
@@ -25,8 +26,17 @@ LIST_OPTIONS: tuple[Option, ...] = (
 )
 
 
-class EditingMixin(AnsweringMixin):
+class Editing(Part):
     """Find what to change, and change lists item by item."""
+
+    def __init__(self, core: Core, answering: Answering) -> None:
+        super().__init__(core)
+        self.answering = answering  # stores a list changed, or keeps it
+        core.asides[Mode.CHOOSING_ITEM] = Aside(self.asking_item, self.resolve_item)
+        core.asides[Mode.REMOVING_ITEMS] = Aside(self.asking_removal, self.resolve_removal)
+        core.asides[Mode.CHANGING_LIST] = option_aside(
+            core, LIST_OPTIONS, self.asking_list_change, self.resolve_list_change
+        )
 
     def answered_questions(self) -> list[Question]:
         answers = self.s.answers
@@ -35,8 +45,8 @@ class EditingMixin(AnsweringMixin):
     def edit(self, argument: str) -> None:
         answered = self.answered_questions()
         if not answered:
-            self.say(texts.NOTHING_TO_EDIT)
-            self.ask()
+            self.core.say(texts.NOTHING_TO_EDIT)
+            self.core.ask()
             return
         if not argument:
             self.choose(None, [SECTION_PREFIX + s.value for s in self._sections()], texts.EDIT_PICK)
@@ -52,10 +62,10 @@ class EditingMixin(AnsweringMixin):
             return
         later = self.find_items(argument, list(self.spec.questions))
         if later:
-            self.say(texts.EDIT_NOT_YET.format(name=later[0].label.get(self.lang)))
-            self.ask()
+            self.core.say(texts.EDIT_NOT_YET.format(name=later[0].label.get(self.lang)))
+            self.core.ask()
             return
-        self.say(texts.EDIT_UNKNOWN.format(name=argument[:40]))
+        self.core.say(texts.EDIT_UNKNOWN.format(name=argument[:40]))
         self.choose(None, [SECTION_PREFIX + s.value for s in self._sections()], texts.EDIT_PICK)
 
     def edit_derived(self, argument: str, answered: list[Question]) -> bool:
@@ -68,7 +78,7 @@ class EditingMixin(AnsweringMixin):
             if found is None:
                 continue
             source, switch = found
-            source_label = self.spec.worded(source, self.subject_type).label
+            source_label = self.spec.worded(source, self.core.subject_type).label
             head = texts.EDIT_DERIVED.format(
                 name=q.label.get(self.lang), source=source_label.get(self.lang)
             )
@@ -86,7 +96,7 @@ class EditingMixin(AnsweringMixin):
         """Return the items `argument` names: by label, key, alias, or its section's label
         (`exact`: by a whole name only)."""
         word = normalize(argument)
-        worded = [self.spec.worded(q, self.subject_type) for q in among]
+        worded = [self.spec.worded(q, self.core.subject_type) for q in among]
         named = [q for q in worded if word in q.names or word == normalize(q.label.zh)]
         if named or exact:
             return named
@@ -112,49 +122,48 @@ class EditingMixin(AnsweringMixin):
             switch(self.s, "choose_item")
         self.s.choices = candidates
         self.s.pending_text = head.get(self.lang)
-        self.ask([prefix.get(self.lang)] if prefix else None)
+        self.core.ask([prefix.get(self.lang)] if prefix else None)
 
     def begin_edit(self, q: Question) -> None:
         if self.s.mode is Mode.CHOOSING_ITEM:
             switch(self.s, "settle")
         self.s.choices = self.s.pending_text = None
         if q.kind in (Kind.MULTI, Kind.MULTI_CHOICE) and self.s.answers.get(q.key):
-            self.go_to(q)
+            self.core.go_to(q)
             switch(self.s, "change_list")
-            self.ask()
+            self.core.ask()
             return
-        self.go_to(q)
-        self.ask()
+        self.core.go_to(q)
+        self.core.ask()
 
-    def asking_edit(self, lines: list[str]) -> list[Choice] | None:
-        """Ask what the editing modes wait for; None in any other mode."""
-        mode, lang = self.s.mode, self.lang
-        if mode is Mode.CHOOSING_ITEM:
-            lines.append(self.s.pending_text or texts.EDIT_ITEM.get(lang))
-            return self.item_choices()
-        if mode is Mode.REMOVING_ITEMS:
-            q = self.question()
-            assert q is not None
-            pick = texts.REMOVE_PICK if self.ctx.buttons else texts.REMOVE_TYPED
-            lines.append(pick.get(lang))
-            marked = set(self.s.collecting or ())
-            values = self.s.choices or []
-            choices = [
-                Choice(
-                    str(i),
-                    ("✅ " if str(i) in marked else "") + show_value(q, v, lang, self.s.answers),
-                    i + 1,
-                )
-                for i, v in enumerate(values)
-            ]
-            return [*choices, Choice(DONE, texts.DONE_ADDING.get(lang))]
-        if mode is Mode.CHANGING_LIST:
-            q = self.question()
-            assert q is not None
-            shown = show_value(q, self.s.answers.get(q.key), lang, self.s.answers)
-            lines.append(texts.LIST_MENU.fill(lang, label=q.label.get(lang), values=shown))
-            return self.choices(LIST_OPTIONS)
-        return None
+    def asking_item(self, lines: list[str]) -> list[Choice]:
+        lines.append(self.s.pending_text or texts.EDIT_ITEM.get(self.lang))
+        return self.item_choices()
+
+    def asking_removal(self, lines: list[str]) -> list[Choice]:
+        lang = self.lang
+        q = self.core.question()
+        assert q is not None
+        pick = texts.REMOVE_PICK if self.ctx.buttons else texts.REMOVE_TYPED
+        lines.append(pick.get(lang))
+        marked = set(self.s.collecting or ())
+        values = self.s.choices or []
+        choices = [
+            Choice(
+                str(i),
+                ("✅ " if str(i) in marked else "") + show_value(q, v, lang, self.s.answers),
+                i + 1,
+            )
+            for i, v in enumerate(values)
+        ]
+        return [*choices, Choice(DONE, texts.DONE_ADDING.get(lang))]
+
+    def asking_list_change(self, lines: list[str]) -> None:
+        lang = self.lang
+        q = self.core.question()
+        assert q is not None
+        shown = show_value(q, self.s.answers.get(q.key), lang, self.s.answers)
+        lines.append(texts.LIST_MENU.fill(lang, label=q.label.get(lang), values=shown))
 
     def item_choices(self) -> list[Choice]:
         lang = self.lang
@@ -164,7 +173,7 @@ class EditingMixin(AnsweringMixin):
                 stage = Stage(candidate[len(SECTION_PREFIX) :])
                 label = self.spec.stage_labels[stage].get(lang)
             else:
-                q = self.question(candidate)
+                q = self.core.question(candidate)
                 label = q.label.get(lang) if q else candidate
             choices.append(Choice(candidate, label, i))
         back = texts.BACK_TO_SUMMARY if self.s.state is Stage.SUMMARY else texts.GO_ON
@@ -179,21 +188,21 @@ class EditingMixin(AnsweringMixin):
         if chosen == BACK_TO_SUMMARY:
             switch(self.s, "settle")
             self.s.choices = self.s.pending_text = None
-            self.say(texts.GO_ON)
-            self.ask()
+            self.core.say(texts.GO_ON)
+            self.core.ask()
             return
         if chosen is None or chosen not in candidates:
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
+            self.core.say(texts.CHOICE_AGAIN)
+            self.core.ask()
             return
         if chosen.startswith(SECTION_PREFIX):
             stage = Stage(chosen[len(SECTION_PREFIX) :])
             items = [q.id for q in self.answered_questions() if q.stage is stage]
             self.s.choices = items
             self.s.pending_text = texts.EDIT_ITEM.get(self.lang)
-            self.ask()
+            self.core.ask()
             return
-        q = self.question(chosen)
+        q = self.core.question(chosen)
         assert q is not None
         self.begin_edit(q)
 
@@ -212,7 +221,7 @@ class EditingMixin(AnsweringMixin):
         return named[0].id if len(named) == 1 else None
 
     def resolve_list_change(self, chosen: str) -> None:
-        q = self.question()
+        q = self.core.question()
         assert q is not None
         current = list(self.s.answers.get(q.key) or [])
         if chosen == "add":
@@ -226,12 +235,12 @@ class EditingMixin(AnsweringMixin):
             self.s.answers.pop(q.key, None)
         else:
             switch(self.s, "settle")
-            self.keep(q)
+            self.answering.keep(q)
             return
-        self.ask()
+        self.core.ask()
 
     def resolve_removal(self, inp: Input) -> None:
-        q = self.question()
+        q = self.core.question()
         assert q is not None
         values = self.s.choices or []
         marked = list(self.s.collecting or [])
@@ -241,21 +250,21 @@ class EditingMixin(AnsweringMixin):
             elif inp.choice.isdigit() and int(inp.choice) < len(values):
                 marked.append(inp.choice)
             self.s.collecting = marked
-            self._in_place = True
-            self.ask()
+            self.core.in_place = True
+            self.core.ask()
             return
         if inp.text is not None and normalize(inp.text) not in ("完成", "done"):
             numbers = [p for p in re.split(r"\D+", fold(inp.text)) if p]
             marked = [str(int(n) - 1) for n in numbers if 0 < int(n) <= len(values)]
             if not marked:
-                self.say(texts.CHOICE_AGAIN)
-                self.ask()
+                self.core.say(texts.CHOICE_AGAIN)
+                self.core.ask()
                 return
         kept = [v for i, v in enumerate(values) if str(i) not in marked]
         if not kept:
             self.s.collecting = []
-            self.ask([texts.REMOVE_ALL.get(self.lang)])
+            self.core.ask([texts.REMOVE_ALL.get(self.lang)])
             return
         switch(self.s, "settle")
         self.s.choices = None
-        self.store(q, kept, echo_list=True)
+        self.answering.store(q, kept, echo_list=True)

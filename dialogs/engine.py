@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from dialogs import texts
-from dialogs.changing import ChangingMixin
-from dialogs.commands import Command, CommandCall, read_command
+from dialogs.answering import Answering
+from dialogs.asides import Asides
+from dialogs.asking import CONFIRM, SECTION_PREFIX
+from dialogs.changing import Changing
+from dialogs.commands import Command, CommandCall, Commands, read_command
+from dialogs.editing import Editing
 from dialogs.machine import move, switch
 from dialogs.model import (
     DATA_STAGES,
@@ -23,26 +27,12 @@ from dialogs.model import (
 )
 from dialogs.nesting import build
 from dialogs.notices import plan_text
+from dialogs.photos import Photos
 from dialogs.reuse import reusable
-from dialogs.turn import CONFIRM, SECTION_PREFIX
+from dialogs.turn import Core
 from rules.fields import broken_unicode
 from rules.text import Lang
 
-_ASIDES_WITH_CHOICES = (
-    Mode.CONFIRMING_CANCEL,
-    Mode.CONFIRMING_RESTART,
-    Mode.OFFERING_RESUME,
-    Mode.OFFERING_EDIT,
-    Mode.CONFIRMING_PLAN,
-    Mode.CHANGING_LIST,
-    Mode.CHOOSING_ITEM,
-    Mode.REMOVING_ITEMS,
-    Mode.CHANGE_REASON,
-    Mode.CONFIRMING_CHANGE,
-    Mode.OFFERING_PREVIOUS,
-    Mode.SUGGESTING,
-    Mode.CONFIRMING_PHOTO,
-)
 # During a change or an amendment these give it up (the confirmed answers come back); /start
 # and /new then go on as they do once the interview is done.
 _GIVING_UP = (Command.CANCEL, Command.RESTART, Command.START, Command.NEW)
@@ -57,15 +47,15 @@ _SUMMARY_WORDS = {
 def begin(ctx: Context, lang: Lang = "zh") -> Step:
     """Start a new interview: the welcome and the first question."""
     turn = Turn(InterviewState(lang=lang), ctx)
-    turn.welcome()
-    return turn.step()
+    turn.core.welcome()
+    return turn.core.step()
 
 
 def handle(state: InterviewState, inp: Input, ctx: Context) -> Step:
     """Advance `state` by one input; never raises on anything a user can send."""
     turn = Turn(state.copy(), ctx)
     turn.dispatch(inp)
-    return turn.step()
+    return turn.core.step()
 
 
 def asking(state: InterviewState) -> str:
@@ -73,70 +63,79 @@ def asking(state: InterviewState) -> str:
     return str(state.asked)
 
 
-class Turn(ChangingMixin):
-    """The interview's response to one input."""
+class Turn:
+    """The interview's response to one input: a shared core and the collaborators on it."""
 
-    def welcome(self) -> None:
-        move(self.s, "start")
-        first = self.next_question(None)
-        assert first is not None
-        self.s.question = first.id
-        self.say(texts.WELCOME)
-        self.ask()
+    def __init__(self, state: InterviewState, ctx: Context) -> None:
+        self.core = core = Core(state, ctx)
+        self.answering = Answering(core)
+        self.editing = Editing(core, self.answering)
+        self.photos = Photos(core)
+        self.asides = Asides(core, self.answering)
+        self.changing = Changing(core)
+        self.commands = Commands(core, self.answering, self.editing)
+
+    @property
+    def s(self) -> InterviewState:
+        return self.core.s
+
+    @property
+    def lang(self) -> Lang:
+        return self.core.lang
 
     def dispatch(self, inp: Input) -> None:
         if inp.question is not None and inp.question != asking(self.s):
-            self.stale = True
-            self.say(texts.STALE)
-            self.ask()
+            self.core.stale = True
+            self.core.say(texts.STALE)
+            self.core.ask()
             return
         if inp.text is not None and broken_unicode(inp.text):
-            self.say(texts.BROKEN_TEXT)
-            self.ask()
+            self.core.say(texts.BROKEN_TEXT)
+            self.core.ask()
             return
         if inp.edited:
             self.edited(inp)
             return
         if inp.photo is not None:
-            self.photo(inp.photo)
+            self.photos.photo(inp.photo)
             return
         if inp.text is None and inp.choice is None:  # a photo, sticker, file…: not an answer
             if self.s.state is Stage.WELCOME:
-                self.welcome()
+                self.core.welcome()
             else:
-                self.ask([texts.PLEASE_ANSWER.get(self.lang)])
+                self.core.ask([texts.PLEASE_ANSWER.get(self.lang)])
             return
         call = read_command(inp.text) if inp.text is not None else None
         if call is not None and call.command is Command.STATUS and self.s.state is Stage.DONE:
-            self.effects.append(ShowFilings())  # the filings as they are, not the interview's
+            self.core.effects.append(ShowFilings())  # the filings as they are, not the interview's
         elif call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
-            self.command(call)
+            self.commands.command(call)
         elif self.s.state is Stage.DONE:
             self.at_done(call, inp.since)
         elif self.s.state is Stage.WELCOME:
-            self.welcome()
+            self.core.welcome()
         elif self.s.mode is Mode.PAUSED:
             switch(self.s, "wake")
-            self.ask()
+            self.core.ask()
         elif call is not None and self.reopened and call.command in _GIVING_UP:
-            self.give_up_change()  # nothing changes; the interview is done again
+            self.changing.give_up_change()  # nothing changes; the interview is done again
             if call.command in (Command.START, Command.NEW):
                 self.at_done(call, None)
-        elif self.s.mode in _ASIDES_WITH_CHOICES:
+        elif self.s.mode in self.core.asides:
             if call is not None:
-                self.leave_aside()
-                self.command(call)
+                self.core.leave_aside()
+                self.commands.command(call)
             else:
-                self.resolve_aside(inp)
+                self.core.asides[self.s.mode].resolve(inp)
         elif call is not None:
-            self.command(call)
+            self.commands.command(call)
         elif self.s.state is Stage.SUMMARY:
             self.summary_choice(inp)
         elif self.s.state is Stage.OUT_OF_SCOPE:
-            self.ask()
+            self.core.ask()
         else:
-            self._ref = inp.ref if inp.choice is None else None
-            self.answer(inp)
+            self.core.ref = inp.ref if inp.choice is None else None
+            self.answering.answer(inp)
 
     def at_done(self, call: CommandCall | None, since: dt.date | None) -> None:
         """Once done: /amend, /change (dated no earlier than `since`), /start (the filings),
@@ -145,33 +144,28 @@ class Turn(ChangingMixin):
             move(self.s, "amend")
             self.s.amending = True
             self.s.changing_from = dict(self.s.answers)
-            self.effects.append(Resume())
-            self.say(texts.AMENDING)
-            self.arrive_at_summary()
+            self.core.effects.append(Resume())
+            self.core.say(texts.AMENDING)
+            self.core.arrive_at_summary()
         elif call is not None and call.command is Command.CHANGE:
-            self.effects.append(Resume())
-            self.begin_change(since)
+            self.core.effects.append(Resume())
+            self.changing.begin_change(since)
         elif call is not None and call.command is Command.START and not call.argument:
-            self.effects.append(ShowFilings())  # the filings, then how to begin another
-            self.say(texts.YOUR_FILINGS)
+            self.core.effects.append(ShowFilings())  # the filings, then how to begin another
+            self.core.say(texts.YOUR_FILINGS)
         elif call is not None and call.command in (Command.START, Command.NEW, Command.RESTART):
-            self.s = InterviewState(lang=self.lang, reuse=reusable(self.ctx.previous, self.spec))
-            self.welcome()
-            self.effects.append(NewInterview())
+            self.core.s = InterviewState(
+                lang=self.lang, reuse=reusable(self.core.ctx.previous, self.core.spec)
+            )
+            self.core.welcome()
+            self.core.effects.append(NewInterview())
         else:  # not "submitted": the filing may be only prepared; the channel tells which
-            self.say(texts.ALREADY_DONE)
-            self.effects.append(ShowFilings(newest_only=True))
-
-    def leave_aside(self) -> None:
-        """A command typed during an aside ends it (the question stays where it was)."""
-        self.s.choices = self.s.pending_text = None
-        if self.s.mode in (Mode.CHANGING_LIST, Mode.REMOVING_ITEMS):
-            self.s.collecting = None
-        switch(self.s, "settle")
+            self.core.say(texts.ALREADY_DONE)
+            self.core.effects.append(ShowFilings(newest_only=True))
 
     def edited(self, inp: Input) -> None:
         """An earlier message was edited: not an answer; offer it where it was the last one."""
-        last = self.question(self.s.history[-1]) if self.s.history else None
+        last = self.core.question(self.s.history[-1]) if self.s.history else None
         usable = (
             inp.ref is not None
             and inp.ref == self.s.last_ref
@@ -180,20 +174,20 @@ class Turn(ChangingMixin):
             and self.s.state in (*DATA_STAGES, Stage.SUMMARY)
         )
         if not usable:
-            self.say(texts.EDITS_NOT_READ)
-            self.ask()
+            self.core.say(texts.EDITS_NOT_READ)
+            self.core.ask()
             return
         if self.s.mode is Mode.COLLECTING:
             self.s.collecting = None
         switch(self.s, "offer_edit")
         self.s.pending_text = inp.text
-        self.ask()
+        self.core.ask()
 
     def summary_choice(self, inp: Input) -> None:
         chosen = inp.choice
         if chosen is None and inp.text is not None:
             word = inp.text.strip().lower()
-            sections = self.section_choices(numbered_from=2)
+            sections = self.core.asking.section_choices(numbered_from=2)
             if word == "1" or word in _SUMMARY_WORDS["confirm"]:
                 chosen = CONFIRM
             elif word.isdigit() and 2 <= int(word) < 2 + len(sections):
@@ -202,13 +196,15 @@ class Turn(ChangingMixin):
             self.confirm()
         elif chosen is not None and chosen.startswith(SECTION_PREFIX):
             stage = Stage(chosen[len(SECTION_PREFIX) :])
-            items = [q.id for q in self.answered_questions() if q.stage is stage]
-            self.choose(None, items, texts.EDIT_ITEM)
-        elif inp.text is not None and self.find_items(inp.text, self.answered_questions()):
-            self.edit(inp.text)  # "域名" at the summary: change that item
+            items = [q.id for q in self.editing.answered_questions() if q.stage is stage]
+            self.editing.choose(None, items, texts.EDIT_ITEM)
+        elif inp.text is not None and self.editing.find_items(
+            inp.text, self.editing.answered_questions()
+        ):
+            self.editing.edit(inp.text)  # "域名" at the summary: change that item
         else:
-            self.say(texts.CHOICE_AGAIN)
-            self.ask()
+            self.core.say(texts.CHOICE_AGAIN)
+            self.core.ask()
 
     @property
     def reopened(self) -> bool:
@@ -216,20 +212,20 @@ class Turn(ChangingMixin):
         return self.s.changing_from is not None or self.s.amending
 
     def confirm(self) -> None:
-        if self.changing:
-            self.confirm_change_edits()
+        if self.changing.changing:
+            self.changing.confirm_change_edits()
             return
-        answers, _ = build(self.s.answers, self.spec)
+        answers, _ = build(self.s.answers, self.core.spec)
         if answers is None:
-            self.arrive_at_summary()  # sends the applicant to what must be fixed
+            self.core.arrive_at_summary()  # sends the applicant to what must be fixed
             return
         move(self.s, "confirm")
         self.s.question = None
         amending, self.s.amending = self.s.amending, False
         self.s.changing_from = None
-        self.effects.append(Submit(answers, amends=amending))
+        self.core.effects.append(Submit(answers, amends=amending))
         if amending:  # the filing's plan goes on from its recorded dates (see /status)
-            self.say(texts.AMENDED)
+            self.core.say(texts.AMENDED)
             return
-        self.say(texts.SUBMITTED)
-        self.say(plan_text(answers, self.ctx, self.lang))
+        self.core.say(texts.SUBMITTED)
+        self.core.say(plan_text(answers, self.core.ctx, self.lang))

@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from dialogs import texts
-from dialogs.editing import EditingMixin
+from dialogs.asking import option_aside
 from dialogs.machine import switch
-from dialogs.model import DATA_STAGES, Choice, Mode, PhotoRead, Stage
+from dialogs.model import DATA_STAGES, Mode, PhotoRead, Stage
 from dialogs.reading import read_text_answer
 from dialogs.spec import Option, Question
+from dialogs.turn import Core, Part
 from rules.photo_fields import KIND_LABELS, field_label
 from rules.text import Text
 
@@ -74,26 +75,34 @@ def photo_hint(
     return None
 
 
-class PhotosMixin(EditingMixin):
+class Photos(Part):
     """Take a photo's fields as answers, once the applicant has seen and confirmed them."""
 
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        core.asides[Mode.CONFIRMING_PHOTO] = option_aside(
+            core, PHOTO_OPTIONS, self.asking_photo, self.resolve_photo
+        )
+
     def photo(self, photo: PhotoRead) -> None:
-        q = self.question()
+        q = self.core.question()
         answering = self.s.mode is Mode.ANSWERING and self.s.state in DATA_STAGES
         if not answering or q is None or self.s.state is Stage.SUBJECT_TYPE:
-            self.ask([texts.PLEASE_ANSWER.get(self.lang)])
+            self.core.ask([texts.PLEASE_ANSWER.get(self.lang)])
             return
         if photo.problem is not None:
-            self.ask([texts.PHOTO_PROBLEM.fill(self.lang, reason=photo.problem.get(self.lang))])
+            self.core.ask(
+                [texts.PHOTO_PROBLEM.fill(self.lang, reason=photo.problem.get(self.lang))]
+            )
             return
         if photo.kind == "business_license":
-            keys = licence_keys(self.subject_type)
+            keys = licence_keys(self.core.subject_type)
         elif photo.kind == "id_card":
-            keys = id_card_keys(q.key, self.subject_type)
+            keys = id_card_keys(q.key, self.core.subject_type)
         else:
             keys = {}
         if not keys:
-            self.ask([texts.PHOTO_NOT_HERE.get(self.lang)])
+            self.core.ask([texts.PHOTO_NOT_HERE.get(self.lang)])
             return
         values: dict[str, Any] = {}
         checked: list[str] = []
@@ -107,25 +116,25 @@ class PhotosMixin(EditingMixin):
             if name in photo.checked:
                 checked.append(key)
         if not values:
-            self.ask([texts.PHOTO_NOTHING.get(self.lang)])
+            self.core.ask([texts.PHOTO_NOTHING.get(self.lang)])
             return
         self.s.photo = {"kind": photo.kind, "values": values, "checked": checked, "unread": unread}
         switch(self.s, "confirm_photo")
-        self.ask()
+        self.core.ask()
 
     def _checked_value(self, key: str, read: str | None) -> Any:
         """Return the value as its question takes it, or None (not read, or refused)."""
         found = self.spec.by_key.get(key)
         if not read or found is None:
             return None
-        q = self.spec.worded(found, self.subject_type)
+        q = self.spec.worded(found, self.core.subject_type)
         if q.id_type_key and self.s.answers.get(q.id_type_key) not in (None, "resident_id"):
             return None  # another document than a resident ID is asked here
         answers = {k: v for k, v in self.s.answers.items() if k != key}
         parsed = read_text_answer(read, q, answers, self.ctx.today)
         return parsed.value if parsed.ok else None
 
-    def asking_photo(self, lines: list[str]) -> list[Choice]:
+    def asking_photo(self, lines: list[str]) -> None:
         pending = self.s.photo or {}
         lang = self.lang
         kind = pending.get("kind", "business_license")
@@ -135,7 +144,7 @@ class PhotosMixin(EditingMixin):
         checked = set(pending.get("checked", ()))
         for key, value in pending.get("values", {}).items():
             found = self.spec.by_key.get(key)
-            name = self.spec.worded(found, self.subject_type).label.get(lang) if found else key
+            name = self.spec.worded(found, self.core.subject_type).label.get(lang) if found else key
             lines.append(f"  {name}{colon}{value}{' ✔' if key in checked else ''}")
         unread = [field_label(kind, n).get(lang) for n in pending.get("unread", ())]
         if unread:
@@ -143,23 +152,22 @@ class PhotosMixin(EditingMixin):
             lines.append(texts.PHOTO_NOT_READ.fill(lang, labels=sep.join(unread)))
         note = texts.PHOTO_CHECK_NOTE if self.ctx.buttons else texts.PHOTO_CHECK_NOTE_PATH
         lines.append(note.get(lang))
-        return self.choices(PHOTO_OPTIONS)
 
     def resolve_photo(self, chosen: str) -> None:
         pending, self.s.photo = self.s.photo or {}, None
         switch(self.s, "settle")
-        current = self.question()
+        current = self.core.question()
         if chosen != "apply":
-            self.say(texts.PHOTO_DISCARDED)
-            self.ask()
+            self.core.say(texts.PHOTO_DISCARDED)
+            self.core.ask()
             return
         for key, value in pending.get("values", {}).items():
             self.s.answers[key] = value
             found = self.spec.by_key.get(key)
             if found is not None:
-                self._record(found)
-        self.say(texts.PHOTO_APPLIED)
+                self.core.record(found)
+        self.core.say(texts.PHOTO_APPLIED)
         if current is not None and current.key not in self.s.answers:
-            self.ask()  # the question asked before the photo is still to answer
+            self.core.ask()  # the question asked before the photo is still to answer
             return
-        self.advance(current)
+        self.core.advance(current)

@@ -1,4 +1,9 @@
-"""One turn's working state: what it says, how it asks, and how it moves between questions.
+"""One turn's shared core: the state, the context, what is said, and how the interview moves.
+
+Every collaborator of a turn (asking.py, answering.py, editing.py, photos.py, asides.py,
+commands.py, changing.py) holds this `Core` and nothing else of the turn; one that needs
+another is handed it by name (engine.py composes them). A `Core(state, ctx)` alone asks
+questions and the summary, so each collaborator can be driven without the engine.
 
 The flow has one rule: after an answer the interview asks the first question that applies and
 has no answer yet, in the order of questions.yaml (after the one just answered, else from the
@@ -11,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import chain
-from typing import Any
 
 from dialogs import texts
+from dialogs.asking import Aside, Asking
 from dialogs.machine import move, switch
 from dialogs.model import (
     DATA_STAGES,
@@ -26,13 +31,11 @@ from dialogs.model import (
     Stage,
     Step,
 )
-from dialogs.review import show_value, summary_lines
-from dialogs.spec import Kind, Option, Question, Spec, load_spec
-from rules.security import suggestion
+from dialogs.nesting import build, question_for
+from dialogs.spec import Option, Question, Spec, load_spec
+from rules.consistency import contradictions
 from rules.text import Lang, Text, t
 
-KEEP, SKIP, DONE = "_keep", "_skip", "_done"
-CONFIRM, SECTION_PREFIX, BACK_TO_SUMMARY = "confirm", "section:", "_summary"
 OTHER_STAGE_LABELS: dict[Stage, Text] = {
     Stage.SUMMARY: t("核对信息", "Checking the answers"),
     Stage.OUT_OF_SCOPE: t("不属于本市受理范围", "Not this city's case"),
@@ -48,8 +51,8 @@ def spec_for(ctx: Context) -> Spec:
     return load_spec(pack.city.zh, pack.city.en, types)
 
 
-class TurnBase:
-    """Accumulate replies and effects while one input is handled."""
+class Core:
+    """Hold one turn's state and output; ask, and move between questions."""
 
     def __init__(self, state: InterviewState, ctx: Context) -> None:
         self.s = state
@@ -58,8 +61,10 @@ class TurnBase:
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.stale = False
-        self._ref: str | None = None  # the message the answer being handled came in
-        self._in_place = False  # the next asking replaces the pressed message (a toggle)
+        self.ref: str | None = None  # the message the answer being handled came in
+        self.in_place = False  # the next asking replaces the pressed message (a toggle)
+        self.asides: dict[Mode, Aside] = {}  # each collaborator adds the asides it opens
+        self.asking = Asking(self)
 
     # --- output --------------------------------------------------------------------------
 
@@ -78,6 +83,15 @@ class TurnBase:
             Choice(o.id, o.label.get(self.lang), i + 1 if numbered else None)
             for i, o in enumerate(options)
         ]
+
+    def ask(self, prefix: list[str] | None = None) -> None:
+        """Ask whatever the interview waits for, with its choices."""
+        if not self.in_place:
+            self.s.asked += 1
+        lines = list(prefix or [])
+        choices = self.asking.asking(lines)
+        in_place, self.in_place = self.in_place, False
+        self.replies.append(Reply("\n".join(lines), tuple(choices), str(self.s.asked), in_place))
 
     # --- questions -----------------------------------------------------------------------
 
@@ -105,6 +119,27 @@ class TurnBase:
         start = 0 if after is None else self.spec.position[after.id] + 1
         return next(self.missing(chain(questions[start:], questions[:start])), None)
 
+    def record(self, q: Question) -> None:
+        """Note `q` as answered, for /back."""
+        if not self.s.history or self.s.history[-1] != q.id:
+            self.s.history.append(q.id)
+
+    def progress(self, q: Question) -> str:
+        k = DATA_STAGES.index(q.stage) + 1
+        label = self.spec.stage_labels[q.stage].get(self.lang)
+        return texts.PROGRESS.fill(self.lang, k=k, n=len(DATA_STAGES), section=label)
+
+    def stage_label(self) -> str:
+        label = self.spec.stage_labels.get(self.s.state) or OTHER_STAGE_LABELS[self.s.state]
+        return label.get(self.lang)
+
+    def where(self) -> str:
+        """Name where the interview is: the question's label, or the stage's."""
+        q = self.question()
+        if self.s.state in DATA_STAGES and q is not None:
+            return q.label.get(self.lang)
+        return self.stage_label()
+
     # --- moving --------------------------------------------------------------------------
 
     def go_to(self, q: Question) -> None:
@@ -127,145 +162,80 @@ class TurnBase:
         if self.s.mode is not Mode.ANSWERING:
             switch(self.s, "settle")
 
-    # --- asking --------------------------------------------------------------------------
-
-    def progress(self, q: Question) -> str:
-        k = DATA_STAGES.index(q.stage) + 1
-        label = self.spec.stage_labels[q.stage].get(self.lang)
-        return texts.PROGRESS.fill(self.lang, k=k, n=len(DATA_STAGES), section=label)
-
-    def where(self) -> str:
-        """Name where the interview is: the question's label, or the stage's."""
-        q = self.question()
-        if self.s.state in DATA_STAGES and q is not None:
-            return q.label.get(self.lang)
-        label = self.spec.stage_labels.get(self.s.state) or OTHER_STAGE_LABELS[self.s.state]
-        return label.get(self.lang)
-
-    def ask(self, prefix: list[str] | None = None) -> None:
-        """Ask whatever the interview waits for, with its choices."""
-        if not self._in_place:
-            self.s.asked += 1
-        lines = list(prefix or [])
-        choices = self.asking(lines)
-        in_place, self._in_place = self._in_place, False
-        self.replies.append(Reply("\n".join(lines), tuple(choices), str(self.s.asked), in_place))
-
-    def asking(self, lines: list[str]) -> list[Choice]:
-        """Add what is asked to `lines`; return the choices that answer it."""
-        mode = self.s.mode
-        if mode is not Mode.ANSWERING and mode is not Mode.COLLECTING:
-            return self.asking_aside(lines)
-        stage = self.s.state
-        if stage is Stage.SUMMARY:
-            return self.asking_summary(lines)
-        if stage is Stage.OUT_OF_SCOPE:
-            lines.append(texts.OUT_OF_SCOPE_AGAIN.get(self.lang))
-            return []
-        if stage is Stage.DONE:
-            lines.append(texts.DONE_ASK.get(self.lang))
-            return []
-        q = self.question()
-        if q is None:
-            return []
-        lines.append(self.progress(q))
-        lines.append(q.prompt.get(self.lang))
-        hint = self.photo_hint(q) if self.ctx.reads_photos else None
-        if hint is not None:
-            lines.append(hint.get(self.lang))
-        if q.suggests:
-            answers = self.s.answers
-            found = suggestion(
-                q.suggests, answers.get("subject_type"), answers.get("website.interactive")
-            )
-            lines += [f"{i}. {item.get(self.lang)}" for i, item in enumerate(found, 1)]
-        return self.question_choices(q, lines)
-
-    def question_choices(self, q: Question, lines: list[str]) -> list[Choice]:
-        lang, answers = self.lang, self.s.answers
-        hints = [f"{o.label.get(lang)}：{o.hint.get(lang)}" for o in q.options if o.hint]
-        lines += [h.replace("：", ": ") for h in hints] if lang == "en" else hints
-        if q.id_type_key:  # an ID number: the document buttons change its type
-            options = q.options
-            current = answers.get(q.id_type_key) or "resident_id"
-            choices = [
-                Choice(o.id, ("✅ " if o.id == current else "") + o.label.get(lang))
-                for o in options
-            ]
-        elif q.kind is Kind.MULTI_CHOICE:
-            selected = set(self.s.collecting or ())
-            choices = [
-                Choice(o.id, ("✅ " if o.id in selected else "") + o.label.get(lang), i + 1)
-                for i, o in enumerate(q.options)
-            ]
-        else:
-            choices = self.choices(q.options)
+    def open_aside(self, trigger: str) -> None:
+        """Open an aside (a list being gathered is dropped) and ask it."""
         if self.s.mode is Mode.COLLECTING:
-            collected = self.s.collecting or []
-            shown = show_value(q, collected, lang, answers) if collected else None
-            if q.kind is Kind.MULTI_CHOICE:
-                template = texts.SELECTED if self.ctx.buttons else texts.SELECTED_TYPED
-                if not shown:
-                    template = texts.NOTHING_SELECTED
-                lines.append(template.fill(lang, values=shown or ""))
-            else:
-                lines.append(texts.COLLECTED.fill(lang, values=shown or ""))
-            choices.append(Choice(DONE, texts.DONE_ADDING.get(lang)))
-        elif q.key in answers:
-            shown = show_value(q, answers[q.key], lang, answers)
-            lines.append(texts.CURRENT.fill(lang, value=shown))
-            choices.append(Choice(KEEP, texts.KEEP.get(lang)))
-        elif q.kind is Kind.MULTI_CHOICE:  # the same keyboard before and after the first tap
-            choices.append(Choice(DONE, texts.DONE_ADDING.get(lang)))
-        if q.optional and self.s.mode is not Mode.COLLECTING:
-            choices.append(Choice(SKIP, texts.SKIP.get(lang)))
-        return choices
+            self.s.collecting = None
+        switch(self.s, trigger)
+        self.ask()
 
-    def asking_summary(self, lines: list[str]) -> list[Choice]:
-        lang = self.lang
-        lines.append(texts.SUMMARY_HEAD.get(lang))
-        lines += summary_lines(self.s.answers, self.spec, lang)
-        undrawable = self.undrawable()
-        if undrawable:
-            lines.append(texts.UNDRAWABLE.fill(lang, chars=" ".join(undrawable)))
-        lines.append(texts.SUMMARY_ASK.get(lang))
-        choices = [Choice(CONFIRM, texts.CONFIRM.get(lang), 1)]
-        choices += self.section_choices(numbered_from=2)
-        return choices
+    def leave_aside(self) -> None:
+        """A command typed during an aside ends it (the question stays where it was)."""
+        self.s.choices = self.s.pending_text = None
+        if self.s.mode in (Mode.CHANGING_LIST, Mode.REMOVING_ITEMS):
+            self.s.collecting = None
+        switch(self.s, "settle")
 
-    def section_choices(self, numbered_from: int | None = None) -> list[Choice]:
-        answered = {q.stage for q in self.spec.questions if q.key in self.s.answers}
-        sections = [(stage, label) for stage, label in self.spec.stages if stage in answered]
-        return [
-            Choice(
-                SECTION_PREFIX + stage.value,
-                texts.SECTION.fill(self.lang, section=label.get(self.lang)),
-                numbered_from + i if numbered_from is not None else i + 1,
+    def welcome(self) -> None:
+        move(self.s, "start")
+        first = self.next_question(None)
+        assert first is not None
+        self.s.question = first.id
+        self.say(texts.WELCOME)
+        self.ask()
+
+    def advance(self, after: Question | None) -> None:
+        """Ask the next unanswered question after `after`; none left: the summary."""
+        nxt = self.next_question(after)
+        if nxt is None:
+            self.arrive_at_summary()
+            return
+        self.go_to(nxt)
+        self.ask()
+
+    def arrive_at_summary(self) -> None:
+        """Check the answers as a whole; show the summary, or send to what must be fixed."""
+        answers, problems = build(self.s.answers, self.spec)
+        if answers is not None:
+            problems = contradictions(answers, self.ctx.pack)
+            head = texts.CONTRADICTION
+        else:
+            head = texts.SUMMARY_PROBLEMS
+        for problem in problems:
+            target = question_for(problem.field, self.spec, self.s.answers)
+            if target is None:
+                continue
+            lines = [head.get(self.lang), problem.message.get(self.lang)]
+            self.say("\n".join(lines))
+            self.go_to(target)
+            self.ask()
+            return
+        if problems:  # nothing to send the applicant to: show them all at the summary
+            self.say(
+                "\n".join([head.get(self.lang), *(p.message.get(self.lang) for p in problems)])
             )
-            for i, (stage, label) in enumerate(sections)
-        ]
+        self.to_summary_stage()
+        self.ask()
 
-    def undrawable(self) -> list[str]:
-        """Return characters of the answers that no font of the PDFs can draw."""
-        if self.ctx.undrawable is None:
-            return []
-        strings: list[str] = []
-        for value in self.s.answers.values():
-            if isinstance(value, str):
-                strings.append(value)
-            elif isinstance(value, list):
-                strings += [v for v in value if isinstance(v, str)]
-        return self.ctx.undrawable(strings)
 
-    def asking_aside(self, lines: list[str]) -> list[Choice]:
-        raise NotImplementedError  # the commands mixin asks its asides
+class Part:
+    """A collaborator of the turn: it reaches the turn's state only through its `core`."""
 
-    def photo_hint(self, q: Question) -> Text | None:
-        """Say what photo fills `q` (this install reads photos), or None."""
-        from dialogs.photos import photo_hint
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
-        id_type = self.s.answers.get(q.id_type_key) if q.id_type_key else None
-        return photo_hint(q, self.subject_type, id_type, sent=self.ctx.buttons)
+    @property
+    def s(self) -> InterviewState:
+        return self.core.s
 
-    def answers_shown(self) -> dict[str, Any]:
-        return self.s.answers
+    @property
+    def ctx(self) -> Context:
+        return self.core.ctx
+
+    @property
+    def spec(self) -> Spec:
+        return self.core.spec
+
+    @property
+    def lang(self) -> Lang:
+        return self.core.lang
