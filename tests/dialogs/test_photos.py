@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dialogs import texts
 from dialogs.engine import handle
-from dialogs.model import Context, Input, InterviewState, Mode, PhotoRead
+from dialogs.model import Context, Input, InterviewState, Mode, PhotoRead, Stage
+from dialogs.photos import Photos
+from dialogs.turn import Core
 from rules.text import t
 from tests.dialogs.conftest import Run, shown
 from tests.dialogs.transcripts import ENTERPRISE, INDIVIDUAL
@@ -157,3 +160,48 @@ def test_the_terminal_asks_for_the_photos_path_and_says_no_copy_is_kept(
     assert "输入营业执照照片的文件路径可自动填写" in shown(step)
     step = handle(step.state, Input.photographed(LICENCE), terminal)
     assert "没有另存副本" in shown(step) and "识别后即删除" not in shown(step)
+
+
+# --- Photos alone, on a bare core -------------------------------------------------------------
+
+
+def _unit_core(context: Context) -> tuple[Core, Photos]:
+    state = InterviewState(
+        state=Stage.SUBJECT, question="subject_name", answers={"subject_type": "enterprise"}
+    )
+    core = Core(state, context)
+    return core, Photos(core)
+
+
+def test_alone_a_licence_read_waits_for_confirmation_with_its_checked_code(
+    context: Context,
+) -> None:
+    core, photos = _unit_core(context)
+    photos.photo(LICENCE)
+    assert core.s.mode is Mode.CONFIRMING_PHOTO
+    assert core.s.answers == {"subject_type": "enterprise"}  # nothing applied yet
+    reply = core.replies[-1]
+    assert "91330106MA2B3C4D5D ✔" in reply.text and "林云帆" in reply.text
+    assert [c.id for c in reply.choices] == ["apply", "discard"]
+
+
+def test_alone_an_applied_licence_fills_its_answers_and_asks_what_is_left(
+    context: Context,
+) -> None:
+    core, photos = _unit_core(context)
+    photos.photo(LICENCE)
+    core.asides[Mode.CONFIRMING_PHOTO].resolve(Input.typed("使用"))
+    answers = core.s.answers
+    assert answers["subject.name"] == "示例云帆科技有限公司"
+    assert answers["subject.credential_number"] == "91330106MA2B3C4D5D"
+    assert answers["subject.responsible.name"] == "林云帆"
+    assert "subject.address" not in answers  # not read: asked
+    assert core.s.mode is Mode.ANSWERING and core.s.question == "address"
+    assert texts.PHOTO_APPLIED.zh in shown(core.step())
+
+
+def test_alone_a_photo_at_the_subject_type_is_not_read(context: Context) -> None:
+    core = Core(InterviewState(state=Stage.SUBJECT_TYPE, question="subject_type"), context)
+    Photos(core).photo(LICENCE)
+    assert core.s.mode is Mode.ANSWERING and core.s.photo is None
+    assert core.replies[-1].text.startswith(texts.PLEASE_ANSWER.zh)

@@ -1,0 +1,108 @@
+"""Asking, alone on a bare core: how a question, a list being gathered, the summary and a
+registered aside are put into lines and choices."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dialogs import texts
+from dialogs.asking import CONFIRM, DONE, KEEP, SECTION_PREFIX, SKIP, Aside, picked
+from dialogs.model import DATA_STAGES, Choice, Context, Input, InterviewState, Mode, Stage
+from dialogs.turn import Core
+from tests.dialogs.parts import at_summary
+
+
+def test_a_question_is_asked_with_its_progress_prompt_and_numbered_options(
+    context: Context,
+) -> None:
+    core = Core(InterviewState(state=Stage.SUBJECT_TYPE, question="subject_type"), context)
+    core.ask()
+    (reply,) = core.replies
+    q = core.spec.by_id["subject_type"]
+    section = core.spec.stage_labels[Stage.SUBJECT_TYPE].zh
+    assert reply.text.splitlines()[:2] == [f"第1/{len(DATA_STAGES)}步 · {section}", q.prompt.zh]
+    assert [c.id for c in reply.choices] == [o.id for o in q.options]
+    assert [c.number for c in reply.choices] == list(range(1, len(q.options) + 1))
+    assert reply.question == "1" and core.s.asked == 1  # a button answers this asking only
+
+
+def test_an_answered_question_shows_its_answer_to_keep_and_an_optional_one_can_be_skipped(
+    context: Context,
+) -> None:
+    state = InterviewState(
+        state=Stage.SUBJECT,
+        question="phone",
+        answers={"subject_type": "enterprise", "subject.phone": "0571-88886666"},
+    )
+    core = Core(state, context)
+    core.ask()
+    (reply,) = core.replies
+    assert "当前答案：0571-88886666" in reply.text
+    assert [c.id for c in reply.choices][-2:] == [KEEP, SKIP]
+
+
+def test_options_toggled_so_far_are_ticked_while_gathering(context: Context) -> None:
+    state = InterviewState(
+        state=Stage.WEBSITE,
+        mode=Mode.COLLECTING,
+        question="languages",
+        answers={"subject_type": "enterprise"},
+        collecting=["en"],
+    )
+    core = Core(state, context)
+    choices = core.asking.asking(lines := [])
+    ticked = [c.id for c in choices if c.label.startswith("✅ ")]
+    assert ticked == ["en"]
+    assert choices[-1].id == DONE
+    assert any(line.startswith("已选：") for line in lines)
+
+
+def test_the_summary_offers_confirm_then_each_answered_section_numbered_from_two(
+    context: Context,
+) -> None:
+    core = Core(at_summary(context), context)
+    choices = core.asking.asking(lines := [])
+    assert lines[0] == texts.SUMMARY_HEAD.zh
+    assert "示例云帆科技有限公司" in "\n".join(lines)
+    assert choices[0] == Choice(CONFIRM, texts.CONFIRM.zh, 1)
+    sections = choices[1:]
+    assert all(c.id.startswith(SECTION_PREFIX) for c in sections)
+    assert [c.number for c in sections] == list(range(2, 2 + len(sections)))
+    assert SECTION_PREFIX + Stage.WEBSITE.value in {c.id for c in sections}
+
+
+def test_the_summary_names_characters_the_documents_cannot_draw(context: Context) -> None:
+    state = at_summary(context)
+    state.answers["subject.address"] = "示例路𠀀号"
+    drawn = replace(
+        context, undrawable=lambda strings: [c for s in strings for c in s if c == "𠀀"]
+    )
+    core = Core(state, drawn)
+    lines: list[str] = []
+    core.asking.asking(lines)
+    assert texts.UNDRAWABLE.fill("zh", chars="𠀀") in lines
+
+
+def test_an_aside_is_asked_by_the_collaborator_that_registered_it(context: Context) -> None:
+    core = Core(InterviewState(state=Stage.SUBJECT_TYPE, question="subject_type"), context)
+    core.asides[Mode.CONFIRMING_CANCEL] = Aside(
+        lambda lines: lines.append("确定取消吗？") or [Choice("no", "不")], lambda inp: None
+    )
+    core.open_aside("ask_cancel")
+    assert core.s.mode is Mode.CONFIRMING_CANCEL
+    assert core.replies[-1].text == "确定取消吗？"
+    assert [c.id for c in core.replies[-1].choices] == ["no"]
+
+
+def test_a_paused_interview_asks_nothing(context: Context) -> None:
+    state = InterviewState(state=Stage.SUBJECT_TYPE, question="subject_type", mode=Mode.PAUSED)
+    core = Core(state, context)
+    assert core.asking.asking(lines := []) == [] and lines == []
+
+
+def test_an_option_is_picked_by_its_button_or_its_exact_words_only(context: Context) -> None:
+    options = Core(InterviewState(), context).spec.by_id["interactive"].options
+    assert picked(options, Input(choice="yes")) == "yes"
+    assert picked(options, Input.typed("否")) == "no"
+    assert picked(options, Input(choice="maybe")) is None
+    assert picked(options, Input.typed("也许吧")) is None
