@@ -101,9 +101,7 @@ class Answering(Part):
         if len(ids) == 1:
             self.toggle(q, ids[0])  # one at a time, as the buttons do: gather until 完成
             return
-        merged = list(self.s.collecting or []) + [
-            i for i in ids if i not in (self.s.collecting or [])
-        ]
+        merged = _merged(self.s.collecting, ids)
         self.store(q, merged, echo_list=True)
 
     def toggle(self, q: Question, option_id: str, *, in_place: bool = False) -> None:
@@ -167,9 +165,7 @@ class Answering(Part):
         if not values:  # an optional list answered "none"
             self.store(q, [])
             return
-        merged = list(self.s.collecting or []) + [
-            v for v in values if v not in (self.s.collecting or [])
-        ]
+        merged = _merged(self.s.collecting, values)
         if q.max_items is not None and len(merged) > q.max_items:
             self.invalid(q, too_many(q.max_items))
             return
@@ -326,3 +322,9 @@ def _value(q: Question, option: Option) -> Any:
     if q.kind is Kind.YESNO:
         return option.id == "yes"
     return option.id
+
+
+def _merged(collected: list[Any] | None, values: list[Any]) -> list[Any]:
+    """Return the values gathered so far with the new ones after them (no repeats)."""
+    merged = list(collected or [])
+    return merged + [v for v in values if v not in merged]

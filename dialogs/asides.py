@@ -8,7 +8,7 @@ import datetime as dt
 
 from dialogs import notices, texts
 from dialogs.answering import Answering
-from dialogs.asking import Aside, option_aside
+from dialogs.asking import picked_or_asked
 from dialogs.machine import move, switch
 from dialogs.model import Cancel, Choice, Input, InterviewState, Mode, Resume
 from dialogs.reuse import reuse_lines
@@ -67,20 +67,35 @@ OPTIONS: dict[Mode, tuple[Option, ...]] = {
 class Asides(Part):
     """Ask the confirmations and act on their answers."""
 
+    MODES = (*OPTIONS, Mode.SUGGESTING)
+
     def __init__(self, core: Core, answering: Answering) -> None:
         super().__init__(core)
         self.answering = answering  # an edited message, a planned date, a place: answers
-        acts = {
+        core.register(self, self.MODES)
+
+    def ask_aside(self, lines: list[str]) -> list[Choice]:
+        if self.s.mode is Mode.SUGGESTING:
+            return self.asking_suggestions(lines)
+        self.asking(lines)
+        return self.core.choices(OPTIONS[self.s.mode])
+
+    def resolve_aside(self, inp: Input) -> None:
+        mode = self.s.mode
+        if mode is Mode.SUGGESTING:
+            self.resolve_suggestion(inp)
+            return
+        chosen = picked_or_asked(self.core, OPTIONS[mode], inp)
+        if chosen is None:
+            return
+        {
             Mode.CONFIRMING_CANCEL: self.resolve_cancel,
             Mode.CONFIRMING_RESTART: self.resolve_restart,
             Mode.OFFERING_RESUME: self.resolve_resume,
             Mode.OFFERING_EDIT: self.resolve_edit_offer,
             Mode.CONFIRMING_PLAN: self.resolve_plan,
             Mode.OFFERING_PREVIOUS: self.resolve_previous,
-        }
-        for mode, act in acts.items():
-            core.asides[mode] = option_aside(core, OPTIONS[mode], self.asking, act)
-        core.asides[Mode.SUGGESTING] = Aside(self.asking_suggestions, self.resolve_suggestion)
+        }[mode](chosen)
 
     def asking(self, lines: list[str]) -> None:
         """Add the question of the confirmation open now."""

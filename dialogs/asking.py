@@ -4,9 +4,7 @@ that the other collaborators register on the core."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from dialogs import texts
 from dialogs.matching import match_option
@@ -23,12 +21,17 @@ KEEP, SKIP, DONE = "_keep", "_skip", "_done"
 CONFIRM, SECTION_PREFIX, BACK_TO_SUMMARY = "confirm", "section:", "_summary"
 
 
-@dataclass(frozen=True)
-class Aside:
-    """An aside (a confirmation, a choice of items…): how it is asked and how it is answered."""
+class AsideOwner(Protocol):
+    """A collaborator that opens asides (a confirmation, a choice of items…): it registers
+    their modes on the core (`core.asides`), asks them and reads their answers."""
 
-    ask: Callable[[list[str]], list[Choice]]  # adds its lines; returns its choices
-    resolve: Callable[[Input], None]
+    def ask_aside(self, lines: list[str]) -> list[Choice]:
+        """Add the question of the aside open now to `lines`; return its choices."""
+        ...
+
+    def resolve_aside(self, inp: Input) -> None:
+        """Act on the answer to the aside open now."""
+        ...
 
 
 def picked(options: tuple[Option, ...], inp: Input) -> str | None:
@@ -41,28 +44,13 @@ def picked(options: tuple[Option, ...], inp: Input) -> str | None:
     return chosen if chosen in {o.id for o in options} else None
 
 
-def option_aside(
-    core: Core,
-    options: tuple[Option, ...],
-    head: Callable[[list[str]], None],
-    act: Callable[[str], None],
-) -> Aside:
-    """Return an aside answered by one of `options`: `head` adds its question, `act` takes
-    the option picked; anything else is asked again."""
-
-    def ask(lines: list[str]) -> list[Choice]:
-        head(lines)
-        return core.choices(options)
-
-    def resolve(inp: Input) -> None:
-        chosen = picked(options, inp)
-        if chosen is None:
-            core.say(texts.CHOICE_AGAIN)
-            core.ask()
-            return
-        act(chosen)
-
-    return Aside(ask, resolve)
+def picked_or_asked(core: Core, options: tuple[Option, ...], inp: Input) -> str | None:
+    """Return the option an input picks; when it picks none, say so and ask again (None)."""
+    chosen = picked(options, inp)
+    if chosen is None:
+        core.say(texts.CHOICE_AGAIN)
+        core.ask()
+    return chosen
 
 
 class Asking:
@@ -76,8 +64,8 @@ class Asking:
         core = self.core
         s, lang = core.s, core.lang
         if s.mode is not Mode.ANSWERING and s.mode is not Mode.COLLECTING:
-            aside = core.asides.get(s.mode)
-            return aside.ask(lines) if aside is not None else []  # paused: nothing to ask
+            owner = core.asides.get(s.mode)
+            return owner.ask_aside(lines) if owner is not None else []  # paused: nothing
         if s.state is Stage.SUMMARY:
             return self.asking_summary(lines)
         if s.state is Stage.OUT_OF_SCOPE:

@@ -14,7 +14,6 @@ import datetime as dt
 import re
 
 from dialogs import texts
-from dialogs.asking import Aside
 from dialogs.machine import move, switch
 from dialogs.model import ChangeRequest, Choice, Finished, Input, Mode, Submit
 from dialogs.nesting import build
@@ -110,12 +109,20 @@ def read_cancellation(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
 class Changing(Part):
     """/change: reopen, diff, reason and date, confirm."""
 
+    MODES = (Mode.CHANGE_REASON, Mode.CONFIRMING_CHANGE)
+
     def __init__(self, core: Core) -> None:
         super().__init__(core)
-        core.asides[Mode.CHANGE_REASON] = Aside(self.asking_change, self.resolve_change_reason)
-        core.asides[Mode.CONFIRMING_CHANGE] = Aside(
-            self.asking_change, self.resolve_change_confirmation
-        )
+        core.register(self, self.MODES)
+
+    def ask_aside(self, lines: list[str]) -> list[Choice]:
+        return self.asking_change(lines)
+
+    def resolve_aside(self, inp: Input) -> None:
+        if self.s.mode is Mode.CHANGE_REASON:
+            self.resolve_change_reason(inp)
+        else:
+            self.resolve_change_confirmation(inp)
 
     def begin_change(self, since: dt.date | None = None) -> None:
         move(self.s, "amend")  # DONE → SUMMARY, the confirmed answers open again

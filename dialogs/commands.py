@@ -146,9 +146,8 @@ class Commands(Part):
             )
             return
         k = DATA_STAGES.index(stage) + 1 if stage in DATA_STAGES else len(DATA_STAGES)
-        answered = sum(
-            1 for q in self.spec.questions if q.key in self.s.answers and q.applies(self.s.answers)
-        )
+        answers = self.s.answers
+        answered = sum(1 for q in self.spec.questions if q.key in answers and q.applies(answers))
         lines = [
             texts.STATUS.fill(
                 self.lang, k=k, n=len(DATA_STAGES), stage=self.core.stage_label(), answered=answered

@@ -7,7 +7,7 @@ import re
 
 from dialogs import texts
 from dialogs.answering import Answering
-from dialogs.asking import BACK_TO_SUMMARY, DONE, KEEP, SECTION_PREFIX, Aside, option_aside
+from dialogs.asking import BACK_TO_SUMMARY, DONE, KEEP, SECTION_PREFIX, picked_or_asked
 from dialogs.machine import switch
 from dialogs.model import Choice, Input, Mode, Stage
 from dialogs.nesting import derived_from
@@ -29,14 +29,28 @@ LIST_OPTIONS: tuple[Option, ...] = (
 class Editing(Part):
     """Find what to change, and change lists item by item."""
 
+    MODES = (Mode.CHOOSING_ITEM, Mode.REMOVING_ITEMS, Mode.CHANGING_LIST)
+
     def __init__(self, core: Core, answering: Answering) -> None:
         super().__init__(core)
         self.answering = answering  # stores a list changed, or keeps it
-        core.asides[Mode.CHOOSING_ITEM] = Aside(self.asking_item, self.resolve_item)
-        core.asides[Mode.REMOVING_ITEMS] = Aside(self.asking_removal, self.resolve_removal)
-        core.asides[Mode.CHANGING_LIST] = option_aside(
-            core, LIST_OPTIONS, self.asking_list_change, self.resolve_list_change
-        )
+        core.register(self, self.MODES)
+
+    def ask_aside(self, lines: list[str]) -> list[Choice]:
+        if self.s.mode is Mode.CHOOSING_ITEM:
+            return self.asking_item(lines)
+        if self.s.mode is Mode.REMOVING_ITEMS:
+            return self.asking_removal(lines)
+        self.asking_list_change(lines)
+        return self.core.choices(LIST_OPTIONS)
+
+    def resolve_aside(self, inp: Input) -> None:
+        if self.s.mode is Mode.CHOOSING_ITEM:
+            self.resolve_item(inp)
+        elif self.s.mode is Mode.REMOVING_ITEMS:
+            self.resolve_removal(inp)
+        elif (chosen := picked_or_asked(self.core, LIST_OPTIONS, inp)) is not None:
+            self.resolve_list_change(chosen)
 
     def answered_questions(self) -> list[Question]:
         answers = self.s.answers
@@ -96,7 +110,8 @@ class Editing(Part):
         """Return the items `argument` names: by label, key, alias, or its section's label
         (`exact`: by a whole name only)."""
         word = normalize(argument)
-        worded = [self.spec.worded(q, self.core.subject_type) for q in among]
+        spec, subject_type = self.spec, self.core.subject_type
+        worded = [spec.worded(q, subject_type) for q in among]
         named = [q for q in worded if word in q.names or word == normalize(q.label.zh)]
         if named or exact:
             return named

@@ -126,7 +126,7 @@ class Turn:
                 self.core.leave_aside()
                 self.commands.command(call)
             else:
-                self.core.asides[self.s.mode].resolve(inp)
+                self.core.resolve(inp)
         elif call is not None:
             self.commands.command(call)
         elif self.s.state is Stage.SUMMARY:

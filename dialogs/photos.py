@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from dialogs import texts
-from dialogs.asking import option_aside
+from dialogs.asking import picked_or_asked
 from dialogs.machine import switch
-from dialogs.model import DATA_STAGES, Mode, PhotoRead, Stage
+from dialogs.model import DATA_STAGES, Choice, Input, Mode, PhotoRead, Stage
 from dialogs.reading import read_text_answer
 from dialogs.spec import Option, Question
 from dialogs.turn import Core, Part
@@ -78,11 +78,19 @@ def photo_hint(
 class Photos(Part):
     """Take a photo's fields as answers, once the applicant has seen and confirmed them."""
 
+    MODES = (Mode.CONFIRMING_PHOTO,)
+
     def __init__(self, core: Core) -> None:
         super().__init__(core)
-        core.asides[Mode.CONFIRMING_PHOTO] = option_aside(
-            core, PHOTO_OPTIONS, self.asking_photo, self.resolve_photo
-        )
+        core.register(self, self.MODES)
+
+    def ask_aside(self, lines: list[str]) -> list[Choice]:
+        self.asking_photo(lines)
+        return self.core.choices(PHOTO_OPTIONS)
+
+    def resolve_aside(self, inp: Input) -> None:
+        if (chosen := picked_or_asked(self.core, PHOTO_OPTIONS, inp)) is not None:
+            self.resolve_photo(chosen)
 
     def photo(self, photo: PhotoRead) -> None:
         q = self.core.question()

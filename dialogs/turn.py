@@ -18,13 +18,14 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from dialogs import texts
-from dialogs.asking import Aside, Asking
+from dialogs.asking import AsideOwner, Asking
 from dialogs.machine import move, switch
 from dialogs.model import (
     DATA_STAGES,
     Choice,
     Context,
     Effect,
+    Input,
     InterviewState,
     Mode,
     Reply,
@@ -63,8 +64,16 @@ class Core:
         self.stale = False
         self.ref: str | None = None  # the message the answer being handled came in
         self.in_place = False  # the next asking replaces the pressed message (a toggle)
-        self.asides: dict[Mode, Aside] = {}  # each collaborator adds the asides it opens
-        self.asking = Asking(self)
+        self.asides: dict[Mode, AsideOwner] = {}  # each mode's owner registers itself
+
+    @property
+    def asking(self) -> Asking:
+        """Return how this turn asks (made when needed: it holds nothing of its own)."""
+        return Asking(self)
+
+    def register(self, owner: AsideOwner, modes: tuple[Mode, ...]) -> None:
+        """Let `owner` ask and answer the asides of `modes`."""
+        self.asides.update(dict.fromkeys(modes, owner))
 
     # --- output --------------------------------------------------------------------------
 
@@ -169,6 +178,10 @@ class Core:
         switch(self.s, trigger)
         self.ask()
 
+    def resolve(self, inp: Input) -> None:
+        """Hand an input to the owner of the aside open now."""
+        self.asides[self.s.mode].resolve_aside(inp)
+
     def leave_aside(self) -> None:
         """A command typed during an aside ends it (the question stays where it was)."""
         self.s.choices = self.s.pending_text = None
@@ -223,18 +236,12 @@ class Part:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self.ctx: Context = core.ctx  # the same for the whole turn
+        self.spec: Spec = core.spec
 
     @property
     def s(self) -> InterviewState:
-        return self.core.s
-
-    @property
-    def ctx(self) -> Context:
-        return self.core.ctx
-
-    @property
-    def spec(self) -> Spec:
-        return self.core.spec
+        return self.core.s  # a new interview may replace it during the turn
 
     @property
     def lang(self) -> Lang:

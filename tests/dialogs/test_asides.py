@@ -28,7 +28,7 @@ def test_cancel_keeping_the_answers_pauses(context: Context) -> None:
     core = _asides(context, _subject())
     core.open_aside("ask_cancel")
     assert texts.CANCEL_ASK.zh in said(core)
-    core.asides[Mode.CONFIRMING_CANCEL].resolve(Input.typed("保留"))
+    core.resolve(Input.typed("保留"))
     assert core.s.mode is Mode.PAUSED and core.s.answers["subject.name"]
     assert core.effects == [Cancel(delete=False)]
     assert texts.CANCELLED.zh in said(core)
@@ -37,7 +37,7 @@ def test_cancel_keeping_the_answers_pauses(context: Context) -> None:
 def test_cancel_deleting_leaves_a_blank_interview(context: Context) -> None:
     core = _asides(context, _subject())
     core.open_aside("ask_cancel")
-    core.asides[Mode.CONFIRMING_CANCEL].resolve(Input.typed("删除"))
+    core.resolve(Input.typed("删除"))
     assert core.s == InterviewState()
     assert core.effects == [Cancel(delete=True)]
 
@@ -45,7 +45,7 @@ def test_cancel_deleting_leaves_a_blank_interview(context: Context) -> None:
 def test_a_near_guess_is_not_taken_the_question_is_asked_again(context: Context) -> None:
     core = _asides(context, _subject())
     core.open_aside("ask_restart")
-    core.asides[Mode.CONFIRMING_RESTART].resolve(Input.typed("大概吧"))
+    core.resolve(Input.typed("大概吧"))
     assert core.s.mode is Mode.CONFIRMING_RESTART and core.s.answers["subject.name"]
     assert texts.CHOICE_AGAIN.zh in said(core)
     assert texts.RESTART_ASK.zh in core.replies[-1].text
@@ -55,7 +55,7 @@ def test_restart_begins_again_and_keeps_counting_askings(context: Context) -> No
     core = _asides(context, _subject())
     core.open_aside("ask_restart")
     asked = core.s.asked
-    core.asides[Mode.CONFIRMING_RESTART].resolve(Input.typed("确定"))
+    core.resolve(Input.typed("确定"))
     assert core.s.answers == {} and core.s.state is Stage.SUBJECT_TYPE
     assert core.s.asked == asked + 1  # an older button stays stale
     assert texts.WELCOME.zh in said(core)
@@ -65,7 +65,7 @@ def test_resume_goes_on_where_the_interview_stopped(context: Context) -> None:
     core = _asides(context, _subject())
     core.open_aside("offer_resume")
     assert texts.RESUME_ASK.fill("zh", where=core.where()) in said(core)
-    core.asides[Mode.OFFERING_RESUME].resolve(Input.typed("继续"))
+    core.resolve(Input.typed("继续"))
     assert core.effects == [Resume()]
     assert core.s.mode is Mode.ANSWERING and core.s.question == "credential"
 
@@ -75,7 +75,7 @@ def test_an_edited_message_used_answers_its_question_again(context: Context) -> 
     core.s.pending_text = "示例海帆科技有限公司"
     core.open_aside("offer_edit")
     assert "示例海帆科技有限公司" in said(core)
-    core.asides[Mode.OFFERING_EDIT].resolve(Input.typed("用新内容"))
+    core.resolve(Input.typed("用新内容"))
     assert core.s.answers["subject.name"] == "示例海帆科技有限公司"
     assert core.s.question == "credential"  # and on from there
 
@@ -90,7 +90,7 @@ def test_a_planned_go_live_is_stored_and_the_connection_left_open(context: Conte
     core.s.pending_text = "2026-12-15"
     core.open_aside("confirm_plan")
     assert "2026年12月15日还没到" in said(core)
-    core.asides[Mode.CONFIRMING_PLAN].resolve(Input.typed("是"))
+    core.resolve(Input.typed("是"))
     assert core.s.answers["planned_online_date"] == "2026-12-15"
     assert core.s.answers["connection_date"] is None
     assert core.s.mode is Mode.ANSWERING and core.s.state is Stage.SUBJECT
@@ -106,6 +106,6 @@ def test_a_suggested_place_is_taken_by_its_number(context: Context) -> None:
     core.s.choices, core.s.pending_text = ["杭州", "沧州"], "航州"
     core.open_aside("suggest")
     assert [c.label for c in core.replies[-1].choices] == ["杭州", "沧州"]
-    core.asides[Mode.SUGGESTING].resolve(Input.typed("1"))
+    core.resolve(Input.typed("1"))
     assert core.s.answers["server_city"] == "杭州"
     assert core.s.mode is Mode.ANSWERING and core.s.choices is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dialogs import texts
-from dialogs.asking import CONFIRM, DONE, KEEP, SECTION_PREFIX, SKIP, Aside, picked
+from dialogs.asking import CONFIRM, DONE, KEEP, SECTION_PREFIX, SKIP, picked
 from dialogs.model import DATA_STAGES, Choice, Context, Input, InterviewState, Mode, Stage
 from dialogs.turn import Core
 from tests.dialogs.parts import at_summary
@@ -83,15 +83,32 @@ def test_the_summary_names_characters_the_documents_cannot_draw(context: Context
     assert texts.UNDRAWABLE.fill("zh", chars="𠀀") in lines
 
 
-def test_an_aside_is_asked_by_the_collaborator_that_registered_it(context: Context) -> None:
+class _Cancelling:
+    """The least an aside's owner is: it asks the aside and reads its answer."""
+
+    def __init__(self, core: Core) -> None:
+        self.core, self.heard = core, []
+        core.asides[Mode.CONFIRMING_CANCEL] = self
+
+    def ask_aside(self, lines: list[str]) -> list[Choice]:
+        lines.append("确定取消吗？")
+        return [Choice("no", "不")]
+
+    def resolve_aside(self, inp: Input) -> None:
+        self.heard.append(inp)
+
+
+def test_an_aside_is_asked_and_answered_by_the_owner_that_registered_it(
+    context: Context,
+) -> None:
     core = Core(InterviewState(state=Stage.SUBJECT_TYPE, question="subject_type"), context)
-    core.asides[Mode.CONFIRMING_CANCEL] = Aside(
-        lambda lines: lines.append("确定取消吗？") or [Choice("no", "不")], lambda inp: None
-    )
+    owner = _Cancelling(core)
     core.open_aside("ask_cancel")
     assert core.s.mode is Mode.CONFIRMING_CANCEL
     assert core.replies[-1].text == "确定取消吗？"
     assert [c.id for c in core.replies[-1].choices] == ["no"]
+    core.resolve(Input.typed("不"))
+    assert owner.heard == [Input.typed("不")]
 
 
 def test_a_paused_interview_asks_nothing(context: Context) -> None:

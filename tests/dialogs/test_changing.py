@@ -50,11 +50,11 @@ def test_a_change_is_shown_old_to_new_dated_and_recorded(context: Context) -> No
     assert texts.CHANGE_DIFF.zh in reply.text
     assert "47.96.12.34" in reply.text and "47.96.12.35" in reply.text
     assert reply.choices[0].id == f"{REASON_PREFIX}0"
-    core.asides[Mode.CHANGE_REASON].resolve(Input.typed("11月20日 更换服务器"))
+    core.resolve(Input.typed("11月20日 更换服务器"))
     assert core.s.mode is Mode.CONFIRMING_CHANGE
     assert core.s.change_on == "2026-11-20" and core.s.change_reason == "更换服务器"
     assert "2026年11月20日" in core.replies[-1].text
-    core.asides[Mode.CONFIRMING_CHANGE].resolve(Input(choice=CHANGE_OK))
+    core.resolve(Input(choice=CHANGE_OK))
     (effect,) = core.effects
     assert isinstance(effect, Submit) and effect.change is not None
     assert effect.change.on == dt.date(2026, 11, 20) and effect.change.reason == "更换服务器"
@@ -69,7 +69,7 @@ def test_a_reason_dated_before_the_certification_is_asked_again(context: Context
     core, changing = _changing(context, since=dt.date(2026, 11, 25))
     core.s.answers["website.name"] = "云帆官网"
     changing.confirm_change_edits()
-    core.asides[Mode.CHANGE_REASON].resolve(Input.typed("2026-11-20 网站改名"))
+    core.resolve(Input.typed("2026-11-20 网站改名"))
     assert core.s.mode is Mode.CHANGE_REASON and core.s.change_reason is None
     assert "变更日期不能早于备案完成的日期" in said(core)
     assert core.s.answers["website.name"] == "云帆官网"  # the edits stay
@@ -79,8 +79,8 @@ def test_giving_up_puts_the_confirmed_answers_back(context: Context) -> None:
     core, changing = _changing(context)
     core.s.answers["website.name"] = "云帆官网"
     changing.confirm_change_edits()
-    core.asides[Mode.CHANGE_REASON].resolve(Input(choice=f"{REASON_PREFIX}3"))
-    core.asides[Mode.CONFIRMING_CHANGE].resolve(Input(choice=CHANGE_DROP))
+    core.resolve(Input(choice=f"{REASON_PREFIX}3"))
+    core.resolve(Input(choice=CHANGE_DROP))
     assert core.s.answers["website.name"] == "云帆科技官网"
     assert core.s.state is Stage.DONE and core.s.mode is Mode.ANSWERING
     assert core.effects == [Finished()]

@@ -33,7 +33,7 @@ def test_a_name_several_items_share_asks_which_one(context: Context) -> None:
     reply = core.replies[-1]
     assert reply.text == texts.EDIT_WHICH.format(name="手机").zh
     assert [c.id for c in reply.choices] == [*core.s.choices, BACK_TO_SUMMARY]
-    core.asides[Mode.CHOOSING_ITEM].resolve(Input.typed("2"))
+    core.resolve(Input.typed("2"))
     assert core.s.mode is Mode.ANSWERING and core.s.question == "officer_mobile"
 
 
@@ -43,7 +43,7 @@ def test_edit_alone_offers_the_answered_sections_then_their_items(context: Conte
     assert texts.EDIT_PICK.zh in said(core)
     section = SECTION_PREFIX + Stage.PEOPLE.value
     assert section in (core.s.choices or [])
-    core.asides[Mode.CHOOSING_ITEM].resolve(Input(choice=section))
+    core.resolve(Input(choice=section))
     assert core.s.mode is Mode.CHOOSING_ITEM
     people = [q.id for q in core.spec.questions if q.stage is Stage.PEOPLE]
     assert core.s.choices and set(core.s.choices) <= set(people)
@@ -68,11 +68,11 @@ def test_a_list_item_is_removed_and_the_rest_stored(context: Context) -> None:
     editing.edit("域名")
     assert core.s.mode is Mode.CHANGING_LIST
     assert "域名目前是：www.yunfan.example.cn、yunfan.example.cn" in said(core)
-    core.asides[Mode.CHANGING_LIST].resolve(Input.typed("删除"))
+    core.resolve(Input.typed("删除"))
     assert core.s.mode is Mode.REMOVING_ITEMS
-    core.asides[Mode.REMOVING_ITEMS].resolve(Input(choice="0"))  # a tap marks it
+    core.resolve(Input(choice="0"))  # a tap marks it
     assert core.s.collecting == ["0"] and core.replies[-1].in_place
-    core.asides[Mode.REMOVING_ITEMS].resolve(Input(choice=DONE))
+    core.resolve(Input(choice=DONE))
     assert core.s.answers["website.domains"] == ["yunfan.example.cn"]
     assert core.s.mode is Mode.ANSWERING
 
@@ -80,7 +80,7 @@ def test_a_list_item_is_removed_and_the_rest_stored(context: Context) -> None:
 def test_removing_every_item_is_refused(context: Context) -> None:
     core, editing = _editing(context)
     editing.edit("域名")
-    core.asides[Mode.CHANGING_LIST].resolve(Input.typed("删除"))
-    core.asides[Mode.REMOVING_ITEMS].resolve(Input.typed("1、2"))
+    core.resolve(Input.typed("删除"))
+    core.resolve(Input.typed("1、2"))
     assert texts.REMOVE_ALL.zh in said(core)
     assert core.s.answers["website.domains"] == ["www.yunfan.example.cn", "yunfan.example.cn"]

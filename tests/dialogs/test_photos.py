@@ -190,7 +190,7 @@ def test_alone_an_applied_licence_fills_its_answers_and_asks_what_is_left(
 ) -> None:
     core, photos = _unit_core(context)
     photos.photo(LICENCE)
-    core.asides[Mode.CONFIRMING_PHOTO].resolve(Input.typed("使用"))
+    core.resolve(Input.typed("使用"))
     answers = core.s.answers
     assert answers["subject.name"] == "示例云帆科技有限公司"
     assert answers["subject.credential_number"] == "91330106MA2B3C4D5D"
