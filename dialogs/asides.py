@@ -77,7 +77,7 @@ class Asides(Part):
     def ask_aside(self, lines: list[str]) -> list[Choice]:
         if self.s.mode is Mode.SUGGESTING:
             return self.asking_suggestions(lines)
-        self.asking(lines)
+        self.asking_confirmation(lines)
         return self.core.choices(OPTIONS[self.s.mode])
 
     def resolve_aside(self, inp: Input) -> None:
@@ -97,7 +97,7 @@ class Asides(Part):
             Mode.OFFERING_PREVIOUS: self.resolve_previous,
         }[mode](chosen)
 
-    def asking(self, lines: list[str]) -> None:
+    def asking_confirmation(self, lines: list[str]) -> None:
         """Add the question of the confirmation open now."""
         mode, lang = self.s.mode, self.lang
         if mode is Mode.CONFIRMING_CANCEL:

@@ -1,4 +1,4 @@
-"""Changing answers: /edit finds the item (by label, section or synonym, asking when several
+"""Editing: /edit finds the item (by label, section or synonym, asking when several
 match), and a list is changed by adding, removing or replacing items."""
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from dialogs import texts
 from dialogs.asking import CONFIRM, DONE, KEEP, SECTION_PREFIX, SKIP, picked
+from dialogs.engine import Turn
 from dialogs.model import DATA_STAGES, Choice, Context, Input, InterviewState, Mode, Stage
 from dialogs.turn import Core
 from tests.dialogs.parts import at_summary
@@ -123,3 +124,11 @@ def test_an_option_is_picked_by_its_button_or_its_exact_words_only(context: Cont
     assert picked(options, Input.typed("否")) == "no"
     assert picked(options, Input(choice="maybe")) is None
     assert picked(options, Input.typed("也许吧")) is None
+
+
+def test_every_aside_of_a_turn_has_one_owner(context: Context) -> None:
+    turn = Turn(InterviewState(), context)
+    owned = set(turn.core.asides)
+    assert owned == set(Mode) - {Mode.ANSWERING, Mode.COLLECTING, Mode.PAUSED}
+    parts = (turn.editing, turn.photos, turn.asides, turn.changing)
+    assert sorted(m for p in parts for m in p.MODES) == sorted(owned)  # none claimed twice
