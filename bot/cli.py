@@ -6,27 +6,20 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import StrEnum
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from bot.cli_applicant import chat, check, deadline, materials, render_documents, route
+from bot.cli_common import _output_folder, _settings
 from bot.cli_keys import keys_app
 from bot.cli_ocr import ocr as ocr_command
 from bot.cli_operators import filings_app, reviewers_app
 from bot.cli_record import filings_record
+from bot.cli_serve import serve
 from bot.console.cli import console as console_command
 from bot.console.cli import login_link
-from bot.settings import Settings
-from rules.enums import CHECK_NAMES, DocumentKind, Location, PeriodKind, SubjectType
-from rules.text import Lang
-
-if TYPE_CHECKING:
-    from rules.pack import Pack
 
 # Each verb imports what it needs when it runs: `beian --help`, `route`, `check` and
 # `deadline` start in a fraction of a second instead of loading WeasyPrint and SQLAlchemy.
@@ -53,217 +46,19 @@ reviewers_app.command("login-link")(login_link)
 filings_app.command("record")(filings_record)
 # Photos of a licence or an ID card, read on this machine (issue 30).
 app.command(name="ocr")(ocr_command)
-
-FieldName = StrEnum("FieldName", {name: name for name in CHECK_NAMES})  # type: ignore[misc]
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help="zh (default) or en.")]
-
-
-@cache
-def _settings() -> Settings:
-    """Return the settings, read from the environment once per run of `beian`; a value that
-    is not valid is one line per problem (never the value: it may be a secret), exit 2."""
-    from pydantic import ValidationError
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]).upper()
-            typer.echo(f"{name}: {error['msg']}", err=True)
-        raise typer.Exit(2) from exc
+# The applicant's verbs (bot.cli_applicant) and the bot's (bot.cli_serve), in the order of
+# `beian --help`.
+for verb in (route, deadline, materials, check):
+    app.command()(verb)
+app.command(name="render")(render_documents)
+app.command()(chat)
+app.command()(serve)
 
 
 @app.callback()
 def _each_run() -> None:
     # Settings are read afresh by each run (one process may run several: tests, scripts).
     _settings.cache_clear()
-
-
-def _lang(lang: Lang | None) -> Lang:
-    return lang or _settings().beian_lang
-
-
-def _today() -> dt.date:
-    """Return today in Asia/Shanghai, or the day BEIAN_TODAY freezes."""
-    from rules.clock import today_local
-
-    return _settings().beian_today or today_local()
-
-
-def _pack() -> Pack:
-    from rules.pack import PackError, load_pack
-
-    try:
-        return load_pack(_settings().beian_pack, _settings().beian_pack_dir)
-    except PackError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-
-
-def _output_folder(out: Path, option: str = "--out") -> None:
-    """Create `out` for the files a verb writes, or stop with one line (exit 1)."""
-    from bot.files import OutputFolderError, prepare_folder
-
-    try:
-        prepare_folder(out)
-    except OutputFolderError as exc:
-        typer.echo(f"{option}: cannot write to {exc}", err=True)
-        raise typer.Exit(1) from exc
-
-
-def _out(as_json: bool, payload: Any, lines: list[str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-    else:
-        typer.echo("\n".join(lines))
-
-
-@app.command()
-def route(
-    subject: Annotated[SubjectType, typer.Option(help="Who runs the site.")],
-    maintenance: Annotated[Location, typer.Option(help="Where system maintenance is.")],
-    server: Annotated[Location, typer.Option(help="Where the server is hosted.")],
-    maintenance_city: Annotated[str | None, typer.Option(help="City of maintenance.")] = None,
-    server_city: Annotated[str | None, typer.Option(help="City of the server.")] = None,
-    as_json: JsonOpt = False,
-    lang: LangOpt = None,
-) -> None:
-    """Say which bureau(s) to file with, and in which order."""
-    from bot import present
-    from rules.materials import SUBJECT_LABELS
-    from rules.routing import route_filing
-
-    language = _lang(lang)
-    verdict = route_filing(maintenance, server, _pack(), maintenance_city, server_city)
-    lines = [f"{SUBJECT_LABELS[subject].get(language)}", *present.route_lines(verdict, language)]
-    _out(as_json, present.route_json(verdict, language), lines)
-
-
-@app.command()
-def deadline(
-    kind: Annotated[PeriodKind, typer.Argument(help="Which clock.")],
-    start: Annotated[str, typer.Option("--from", help="Start date, e.g. 2026-11-28.")],
-    as_json: JsonOpt = False,
-    lang: LangOpt = None,
-) -> None:
-    """Compute a deadline on the Chinese working-day calendar."""
-    from bot import present
-    from rules.dates import check_date
-    from rules.deadlines import compute_deadline
-    from rules.workdays import WorkdayCalendar
-
-    language = _lang(lang)
-    parsed = check_date(start, _today())
-    if not parsed.valid or parsed.normalized is None:
-        message = parsed.error.get(language) if parsed.error else start
-        raise typer.BadParameter(message, param_hint="--from")
-    pack = _pack()
-    result = compute_deadline(
-        kind, dt.date.fromisoformat(parsed.normalized), pack, WorkdayCalendar(pack.calendar)
-    )
-    _out(as_json, present.deadline_json(result, language), present.deadline_lines(result, language))
-
-
-@app.command()
-def materials(
-    subject: Annotated[SubjectType, typer.Option(help="Who runs the site.")],
-    as_json: JsonOpt = False,
-    lang: LangOpt = None,
-) -> None:
-    """List what to bring to re-review."""
-    from bot import present
-    from rules.materials import SUBJECT_LABELS, materials_for
-
-    language = _lang(lang)
-    items = materials_for(subject, _pack())
-    lines = [SUBJECT_LABELS[subject].get(language)]
-    lines += [present.material_line(i, m, language) for i, m in enumerate(items, 1)]
-    _out(as_json, [present.material_json(m, language) for m in items], lines)
-
-
-@app.command()
-def check(
-    field: Annotated[FieldName, typer.Argument(help="Which field.")],
-    value: Annotated[str, typer.Argument(help="What the applicant typed.")],
-    as_json: JsonOpt = False,
-    lang: LangOpt = None,
-) -> None:
-    """Check one field; exit 0 when valid, 1 when not."""
-    from bot import present
-    from rules.fields import check_field
-
-    language = _lang(lang)
-    result = check_field(str(field.value), value, _today())
-    if result.valid:
-        line = f"✓ {result.normalized}"
-    else:
-        line = f"✗ {result.error.get(language) if result.error else ''}"
-    _out(as_json, present.check_json(result, language), [line])
-    if not result.valid:
-        raise typer.Exit(1)
-
-
-@app.command(name="render")
-def render_documents(
-    answers_file: Annotated[Path, typer.Option("--answers", help="Answers as JSON or YAML.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the documents into.")],
-    kind: Annotated[
-        list[DocumentKind] | None, typer.Option("--kind", help="Only these (repeatable).")
-    ] = None,
-    change_file: Annotated[
-        Path | None, typer.Option("--change", help="Change report (JSON/YAML) for change-report.")
-    ] = None,
-    formats: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            help="pdf, docx or pdf,docx: Word copies of the filing form, the notice and the "
-            "checklist.",
-        ),
-    ] = "pdf",
-    as_json: JsonOpt = False,
-    lang: LangOpt = None,
-) -> None:
-    """Render the applicant's documents as PDF files (and editable Word copies)."""
-    from bot.documents_io import (
-        load_render_inputs,
-        no_word_copy,
-        read_formats,
-        report,
-        write_documents,
-    )
-    from documents.model import RENDERED_BY_DEFAULT, DocumentContext
-    from rules.workdays import WorkdayCalendar
-
-    language = _lang(lang)
-    chosen = read_formats(formats)
-    if chosen is None:
-        raise typer.BadParameter(f"{formats!r}: pdf, docx or pdf,docx", param_hint="--format")
-    pack = _pack()
-    problems, answers, change = load_render_inputs(answers_file, change_file, language)
-    if problems or answers is None:
-        typer.echo("\n".join(problems), err=True)
-        raise typer.Exit(1)
-    _output_folder(out)
-    ctx = DocumentContext(
-        pack=pack,
-        today=_today(),
-        calendar=WorkdayCalendar(pack.calendar),
-        change=change,
-        lang=language,
-    )
-    try:
-        written = write_documents(kind or list(RENDERED_BY_DEFAULT), answers, ctx, out, chosen)
-    except OSError as exc:  # the folder was fine a moment ago: full, or taken away
-        typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(1) from exc
-    lines, warnings = report(written, language)
-    for note in [*no_word_copy(kind or [], chosen, language), *warnings]:
-        typer.echo(note, err=True)
-    keys = ("kind", "path", "pages", "bytes", "format")
-    _out(as_json, [{k: d[k] for k in keys} for d in written], lines)
 
 
 @db_app.command("upgrade")
@@ -292,157 +87,6 @@ def pack_check(
         raise typer.Exit(1) from exc
     marker = " (EXAMPLE data — replace before production)" if pack.example else ""
     typer.echo(f"ok: {pack.pack_id} — {pack.city.zh}{marker}")
-
-
-@app.command()
-def chat(
-    lang: LangOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs.")] = Path("out"),
-    as_name: Annotated[
-        str | None, typer.Option("--as", help="Who is chatting (keeps their interview apart).")
-    ] = None,
-    word: Annotated[
-        bool, typer.Option("--word", help="Also write editable Word copies (.docx) of the forms.")
-    ] = False,
-) -> None:
-    """Run the interview in this terminal (one answer per line; piped input works)."""
-    from bot.composition import chat_main
-    from bot.files import folder_problem
-
-    problem = folder_problem(out)  # said now, not after the whole interview
-    if problem is not None:
-        typer.echo(f"--out: cannot write to {problem}", err=True)
-        raise typer.Exit(1)
-    _pack()  # a pack that cannot be read: one line, exit 2
-
-    raise typer.Exit(chat_main(_settings(), lang=lang, out=out, as_name=as_name, word=word))
-
-
-@contextmanager
-def _no_passport_crypto() -> Iterator[None]:
-    """Import PTB without `cryptography`, which it loads for Telegram Passport whenever it is
-    installed. beian reads no Passport data, and the bot's process would keep PTB's Passport
-    modules for nothing (issue 16). beian's own sealing (issue 26) imports AES-GCM alone, when
-    the keyring is made, after this."""
-    if "telegram" in sys.modules or "cryptography" in sys.modules:
-        yield
-        return
-    sys.modules["cryptography"] = None  # type: ignore[assignment]  # its import fails
-    try:
-        yield
-    finally:
-        del sys.modules["cryptography"]  # anything later may import it as usual
-
-
-@app.command()
-def serve(
-    webhook_url: Annotated[
-        str | None, typer.Option("--webhook-url", help="Public HTTPS URL Telegram posts to.")
-    ] = None,
-    listen: Annotated[
-        str, typer.Option("--listen", help="HOST:PORT the webhook server binds.")
-    ] = "0.0.0.0:8443",
-    secret_token: Annotated[
-        str | None,
-        typer.Option("--secret-token", help="Checked on every webhook request (required)."),
-    ] = None,
-    console: Annotated[
-        str | None, typer.Option("--console", help="HOST:PORT: serve the bureau's desk too.")
-    ] = None,
-    channel: Annotated[
-        str,
-        typer.Option(
-            "--channel",
-            help="telegram, wechat (the Official Account's callback on --listen at /wechat), "
-            "or telegram,wechat (one process; WeChat on --wechat-listen).",
-        ),
-    ] = "telegram",
-    wechat_listen: Annotated[
-        str,
-        typer.Option(
-            "--wechat-listen", help="HOST:PORT of WeChat's callback with telegram,wechat."
-        ),
-    ] = "0.0.0.0:8080",
-) -> None:
-    """Run the Telegram bot (long polling, or a webhook server with --webhook-url), or the
-    WeChat Official Account's callback server (--channel wechat)."""
-    from bot.logs import setup_logging
-    from bot.settings import TokenError, bot_token
-
-    channels = {c.strip().lower() for c in channel.split(",") if c.strip()}
-    if channels == {"wechat"}:
-        _serve_wechat(listen)
-        return
-    if not channels or not channels <= {"telegram", "wechat"}:
-        raise typer.BadParameter("use telegram, wechat or telegram,wechat", param_hint="--channel")
-    wechat = _wechat_config(wechat_listen) if "wechat" in channels else None
-
-    with _no_passport_crypto():
-        from bot.tg.app import Webhook
-        from bot.tg.app import serve as run
-
-    settings = _settings()
-    try:
-        token = bot_token(settings)
-    except TokenError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    _pack()  # a pack that cannot be read: one line, exit 2, before anything is contacted
-    webhook = None
-    if webhook_url is not None:
-        if not secret_token:
-            typer.echo("--secret-token is required with --webhook-url.", err=True)
-            raise typer.Exit(2)
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8443", param_hint="--listen")
-        webhook = Webhook(webhook_url, host, int(port), secret_token)
-        try:
-            settings.metrics_address()
-        except ValueError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from exc
-    setup_logging()  # stderr, masked: the service manager keeps it
-    if wechat is not None:
-        from bot.tg.app import run as run_telegram
-        from bot.wx.app import serve_both
-
-        config, at = wechat
-        raise typer.Exit(
-            serve_both(
-                settings,
-                config,
-                at,
-                lambda stop: run_telegram(settings, token, webhook, console, stop=stop),
-            )
-        )
-    raise typer.Exit(run(settings, token, webhook, console))
-
-
-def _wechat_config(listen: str, option: str = "--wechat-listen") -> tuple[Any, tuple[str, int]]:
-    """Check the WECHAT_* settings and the callback's HOST:PORT (exit 2, one line, if wrong)."""
-    from bot.wx.app import SettingsError, wechat_config
-
-    host, _, port = listen.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not host or not port.isdigit() or int(port) > 65535:
-        raise typer.BadParameter("use HOST:PORT, e.g. 0.0.0.0:8080", param_hint=option)
-    try:
-        return wechat_config(_settings(), (host, int(port))), (host, int(port))
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-
-
-def _serve_wechat(listen: str) -> None:
-    """`beian serve --channel wechat`: check the WECHAT_* settings, then serve."""
-    from bot.logs import setup_logging
-    from bot.wx.app import serve as run
-
-    config, (host, port) = _wechat_config(listen, "--listen")
-    _pack()
-    setup_logging()
-    raise typer.Exit(run(_settings(), config, host, port))
 
 
 @app.command()

@@ -21,7 +21,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 
 def _settings() -> Any:
-    from bot.cli import _settings as settings
+    from bot.cli_common import _settings as settings
 
     return settings()
 

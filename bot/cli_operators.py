@@ -20,7 +20,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 def _engine() -> Any:
     """The database of DATABASE_URL, migrated, with BEIAN_REVIEWERS' ids registered (the CLI
     reads the same list of reviewers as the bot, whatever this shell's environment says)."""
-    from bot.cli import _settings
+    from bot.cli_common import _settings
     from bot.reviewers import seed_configured
     from models import migrate
     from models.db import make_engine
@@ -74,7 +74,7 @@ def reviewers_list(as_json: JsonOpt = False) -> None:
     """List the active reviewers (BEIAN_REVIEWERS' among them) and who cannot be reached."""
     from sqlmodel import col, select
 
-    from bot.cli import _settings
+    from bot.cli_common import _settings
     from models.db import session_scope
     from models.reviewers import unreachable
     from models.tables import Reviewer
@@ -144,7 +144,7 @@ def reviewers_invite(
     name: Annotated[str, typer.Option("--name", help="Who the invite is for.")] = "",
 ) -> None:
     """Print a one-time link (valid 24 h) that makes whoever opens it a reviewer."""
-    from bot.cli import _settings
+    from bot.cli_common import _settings
     from models.db import session_scope
     from models.filings import create_invite
 
@@ -234,7 +234,7 @@ def filings_export(
     copies) into a folder."""
     from sqlmodel import col, select
 
-    from bot.cli import _output_folder
+    from bot.cli_common import _output_folder
     from models.db import session_scope
     from models.filings import filing_json
     from models.tables import GeneratedDocument
@@ -263,7 +263,7 @@ def filings_export(
 
 
 def _context() -> Any:
-    from bot.cli import _pack, _settings
+    from bot.cli_common import _pack, _settings
     from bot.composition import context_factory
 
     return _settings(), context_factory(_settings(), _pack())()  # a bad pack: one line, exit 2

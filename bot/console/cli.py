@@ -54,7 +54,7 @@ def console(
     import asyncio
     import signal
 
-    from bot.cli import _settings
+    from bot.cli_common import _settings
     from bot.cli_operators import _engine
     from bot.console.app import run_console
     from bot.logs import setup_logging
@@ -89,7 +89,7 @@ def login_link(
     ] = None,
 ) -> None:
     """Print a one-time sign-in link to the desk for a registered reviewer (valid 15 minutes)."""
-    from bot.cli import _settings
+    from bot.cli_common import _settings
     from bot.cli_operators import _engine, _now
     from bot.console.auth import create_link_token
 

@@ -193,9 +193,9 @@ def test_serve_imports_the_bot_without_passport_cryptography() -> None:
     installed; `beian serve` reads no Passport data and keeps it out (issue 16's memory)."""
     code = (
         "import sys\n"
-        "from bot.cli import _no_passport_crypto\n"
+        "from bot.cli_serve import _no_passport_crypto\n"
         "with _no_passport_crypto():\n"
-        "    import bot.tg.app\n"
+        "    import bot.tg.serving\n"
         "from telegram._passport import credentials\n"
         "print('cryptography' in sys.modules, credentials.CRYPTO_INSTALLED)\n"
         "import cryptography\n"  # and it imports as usual afterwards
