@@ -77,61 +77,24 @@ def report_change_in(
     """Record a change of `filing` to `answers` in the caller's transaction (see the module).
     `holder`: the instance that sends the documents right away (else the sweep sends them)."""
     assert filing.id is not None
-    old = FilingAnswers.model_validate(filing.data)
-    new_json = answers.model_dump(mode="json")
-    changes = tuple(diff(old.model_dump(mode="json"), new_json))
-    if not changes:
+    change = _what_changes(filing, answers, ctx)
+    if change is None:
         return ChangeOutcome(refusal=NOTHING_CHANGED)
-    spec = spec_for(ctx)
-    flat = flatten(new_json)
-    advice = route_advice(old, answers, ctx.pack)
-    detail, card = (
-        _lines(changes, spec, flat, private=private, advice=advice) for private in (False, True)
-    )
     reviewers = reviewer_ids(session)
     chats = [review_chat] if review_chat is not None else sorted(reviewers)
+    detail, card = change.lines(private=False), change.lines(private=True)
     action = ReportChange(actor=who, on=on, reason=reason.strip(), detail=detail, card_detail=card)
-    decision = decide(
-        state_of(filing),
-        action,
-        pack=ctx.pack,
-        calendar=ctx.calendar,
-        now=now,
-        reviewers=bool(reviewers),
-        today=ctx.today,
-    )
+    decision = decide(state_of(filing), action, pack=ctx.pack, calendar=ctx.calendar, now=now,
+                      reviewers=bool(reviewers), today=ctx.today)  # fmt: skip
     if isinstance(decision, Refusal):
         return ChangeOutcome(refusal=decision.reason)
-    applicant = session.get(Applicant, filing.applicant_id)
-    chat = applicant_chat(applicant)
+    chat = applicant_chat(session.get(Applicant, filing.applicant_id))
     take_answers(filing, answers, now)
-    apply_decision(
-        session,
-        filing,
-        decision,
-        now=now,
-        applicant_chat=chat,
-        review_chats=chats,
-        calendar=ctx.calendar,
-        today=ctx.today,
-    )
-    add_version(
-        session,
-        filing,
-        kind="changed",
-        actor=who.audit,
-        now=now,
-        changes=[c.to_json() for c in changes],
-        reason=reason.strip(),
-        changed_on=on,
-    )
-    # the written report lists every item (the chat's lines abbreviate long lists)
-    label = field_label(spec, answers.subject_type.value)
-    value = field_value(spec, flat, budget=None)
-    items = [
-        {"field": f[:100], "old": o[:1000], "new": n[:1000]}
-        for f, o, n in change_rows(changes, label, value, lang="zh")
-    ][:100]
+    apply_decision(session, filing, decision, now=now, applicant_chat=chat, review_chats=chats,
+                   calendar=ctx.calendar, today=ctx.today)  # fmt: skip
+    add_version(session, filing, kind="changed", actor=who.audit, now=now,
+                changes=[c.to_json() for c in change.changes], reason=reason.strip(),
+                changed_on=on)  # fmt: skip
     delivery = add_delivery(
         session,
         filing,
@@ -141,22 +104,59 @@ def report_change_in(
         now=now,
         holder=holder,
         lang=lang,
-        change={
-            "changed_on": on.isoformat(),
-            "reason": reason.strip()[:2000],
-            "items": items,
-            "psb_number": filing.psb_number,
-        },
+        change=change.written_report(filing, answers, on, reason),
     )
     return ChangeOutcome(
-        changes=changes,
+        changes=change.changes,
         deadline=change_deadline(on, ctx.pack, ctx.calendar),
-        advice=advice,
+        advice=change.advice,
         delivery=delivery,
         notices=pending_notice_ids(session, filing.id),
         status=filing.status.value,
         told=decision.notices[0].text if decision.notices else None,
     )
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What a change changes: its rows, the new answers flattened, the questions that word
+    them, and advice when the route changes."""
+
+    changes: tuple[FieldChange, ...]
+    flat: dict[str, Any]
+    spec: Any
+    advice: Text | None
+
+    def lines(self, private: bool) -> Text:
+        """The change's lines for the applicant, or (`private`: numbers masked) the card."""
+        return _lines(self.changes, self.spec, self.flat, private=private, advice=self.advice)
+
+    def written_report(
+        self, filing: Filing, answers: FilingAnswers, on: dt.date, reason: str
+    ) -> dict[str, Any]:
+        """The change report's data: every item (the chat's lines abbreviate long lists)."""
+        label = field_label(self.spec, answers.subject_type.value)
+        value = field_value(self.spec, self.flat, budget=None)
+        items = [
+            {"field": f[:100], "old": o[:1000], "new": n[:1000]}
+            for f, o, n in change_rows(self.changes, label, value, lang="zh")
+        ][:100]
+        return {
+            "changed_on": on.isoformat(),
+            "reason": reason.strip()[:2000],
+            "items": items,
+            "psb_number": filing.psb_number,
+        }
+
+
+def _what_changes(filing: Filing, answers: FilingAnswers, ctx: Context) -> _Change | None:
+    """Compare `answers` with the filing's; None when nothing changes."""
+    old = FilingAnswers.model_validate(filing.data)
+    new_json = answers.model_dump(mode="json")
+    changes = tuple(diff(old.model_dump(mode="json"), new_json))
+    if not changes:
+        return None
+    return _Change(changes, flatten(new_json), spec_for(ctx), route_advice(old, answers, ctx.pack))
 
 
 def _lines(

@@ -15,8 +15,9 @@ from bot.cli_applicant import chat, check, deadline, materials, render_documents
 from bot.cli_common import _output_folder, _settings
 from bot.cli_keys import keys_app
 from bot.cli_ocr import ocr as ocr_command
-from bot.cli_operators import filings_app, reviewers_app
+from bot.cli_operators import filings_app
 from bot.cli_record import filings_record
+from bot.cli_reviewers import reviewers_app
 from bot.cli_serve import serve
 from bot.console.cli import console as console_command
 from bot.console.cli import login_link

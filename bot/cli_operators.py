@@ -1,4 +1,5 @@
-"""Operators' commands: `beian reviewers …` and `beian filings …` (issue 12).
+"""Operators' commands: `beian filings …` (issue 12), and what they share with `beian
+reviewers …` (bot.cli_reviewers).
 
 Each opens the database of DATABASE_URL (migrated first), does one thing in one transaction,
 and prints text or, with `--json`, the documented JSON.
@@ -12,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-reviewers_app = typer.Typer(help="Bureau reviewers.", no_args_is_help=True, rich_markup_mode=None)
 filings_app = typer.Typer(help="Filings.", no_args_is_help=True, rich_markup_mode=None)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -53,108 +53,6 @@ def _now() -> Any:
 
 def _print(as_json: bool, payload: Any, lines: list[str]) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2) if as_json else "\n".join(lines))
-
-
-@reviewers_app.command("add")
-def reviewers_add(
-    telegram_id: Annotated[int, typer.Argument(help="The reviewer's Telegram user id.")],
-    name: Annotated[str, typer.Option("--name", help="The reviewer's name.")],
-) -> None:
-    """Register a reviewer of this city's bureau."""
-    from models.db import session_scope
-    from models.filings import add_reviewer
-
-    with session_scope(_engine()) as session:
-        add_reviewer(session, telegram_id, name.strip()[:100], _now())
-    typer.echo(f"reviewer {telegram_id} ({name}) added")
-
-
-@reviewers_app.command("list")
-def reviewers_list(as_json: JsonOpt = False) -> None:
-    """List the active reviewers (BEIAN_REVIEWERS' among them) and who cannot be reached."""
-    from sqlmodel import col, select
-
-    from bot.cli_common import _settings
-    from models.db import session_scope
-    from models.reviewers import unreachable
-    from models.tables import Reviewer
-
-    settings = _settings()
-    with session_scope(_engine()) as session:
-        rows = session.exec(
-            select(Reviewer).where(col(Reviewer.active)).order_by(col(Reviewer.id))
-        ).all()
-        marks = unreachable(session)
-        found: list[dict[str, Any]] = [
-            {
-                "telegram_id": r.telegram_chat_id,
-                "name": r.name,
-                "source": r.source,
-                "reachable": r.telegram_chat_id not in marks,
-                "unreachable_since": _since(marks.get(r.telegram_chat_id)),
-                "last_failure": _failure(marks.get(r.telegram_chat_id)),
-            }
-            for r in rows
-        ]
-    lines = [
-        f"{r['telegram_id']}  {r['name']}  ({r['source']})" + _unreached(r["unreachable_since"],
-                                                                        r["last_failure"])
-        for r in found
-    ] or ["no reviewers"]  # fmt: skip
-    for setting, chat in (
-        ("BEIAN_REVIEW_CHAT", settings.beian_review_chat),
-        ("BEIAN_SUPERVISOR_CHAT", settings.beian_supervisor_chat),
-    ):
-        if chat is not None:
-            mark = marks.get(chat)
-            lines.append(f"{chat}  ({setting})" + _unreached(_since(mark), _failure(mark)))
-    _print(as_json, found, lines)
-
-
-def _since(mark: Any) -> str | None:
-    return mark.since.isoformat(timespec="seconds") if mark is not None else None
-
-
-def _failure(mark: Any) -> str | None:
-    if mark is None:
-        return None
-    return f"{mark.error} ({mark.failures}x, last {mark.last_at:%Y-%m-%d %H:%M} UTC)"
-
-
-def _unreached(since: str | None, failure: str | None) -> str:
-    return f"  CANNOT BE REACHED since {since}: {failure}" if since else ""
-
-
-@reviewers_app.command("remove")
-def reviewers_remove(telegram_id: Annotated[int, typer.Argument()]) -> None:
-    """Stop a reviewer acting on filings (their past actions stay in the audit trail)."""
-    from models.db import session_scope
-    from models.filings import remove_reviewer
-
-    with session_scope(_engine()) as session:
-        removed = remove_reviewer(session, telegram_id)
-    if not removed:
-        typer.echo(f"no active reviewer {telegram_id}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"reviewer {telegram_id} removed")
-
-
-@reviewers_app.command("invite")
-def reviewers_invite(
-    name: Annotated[str, typer.Option("--name", help="Who the invite is for.")] = "",
-) -> None:
-    """Print a one-time link (valid 24 h) that makes whoever opens it a reviewer."""
-    from bot.cli_common import _settings
-    from models.db import session_scope
-    from models.filings import create_invite
-
-    with session_scope(_engine()) as session:
-        code = create_invite(session, name.strip()[:100], _now())
-    typer.echo(f"/start review-{code}")
-    username = _settings().beian_bot_username
-    if username:
-        typer.echo(f"https://t.me/{username.lstrip('@')}?start=review-{code}")
-    typer.echo("valid for 24 hours, once")
 
 
 def _filing_or_exit(session: Any, filing_id: int) -> Any:
@@ -331,18 +229,41 @@ def filings_change(
     as_json: JsonOpt = False,
 ) -> None:
     """Report a change of a certified filing (the chat's checks; nothing changes on a problem)."""
-    from pydantic import ValidationError
-
-    from bot.changes import report_change_in
     from bot.deliveries import prepare_documents, render_in_process
-    from models.db import session_scope
-    from models.filings import state_of
-    from rules.changes import apply_changes
-    from rules.filing_life import Actor, Role, changeable, not_changeable
 
     settings, ctx = _context()
     problems, on, reason, values = _change_problems(_read_change(file), ctx.today)
     engine = _engine()
+    outcome, problems = _record_change(engine, filing_id, values, problems, on=on, reason=reason,
+                                       ctx=ctx, review_chat=settings.beian_review_chat)  # fmt: skip
+    if problems or outcome is None:
+        _print(as_json, {"id": filing_id, "ok": False, "problems": problems}, problems)
+        raise typer.Exit(1)
+    if outcome.delivery is not None:  # rendered here; sent to the applicant by the bot
+        prepare_documents(engine, outcome.delivery, render_in_process, ctx, _now())
+    _print(as_json, *_change_recorded(filing_id, outcome, on, reason, ctx))
+
+
+def _record_change(
+    engine: Any,
+    filing_id: int,
+    values: dict[str, Any],
+    problems: list[str],
+    *,
+    on: Any,
+    reason: str,
+    ctx: Any,
+    review_chat: int | None,
+) -> tuple[Any, list[str]]:
+    """Check the change against the filing and record it, all in one transaction; return the
+    outcome (None when not recorded) and every problem (the file's too): with any, nothing is
+    written."""
+    from bot.changes import report_change_in
+    from models.db import session_scope
+    from models.filings import state_of
+    from rules.filing_life import Actor, Role, changeable, not_changeable
+
+    problems = list(problems)
     outcome = None
     with session_scope(engine) as session:
         filing = _filing_or_exit(session, filing_id)
@@ -351,15 +272,8 @@ def filings_change(
             problems.append(not_changeable(state.status).zh)
         checked = None
         if values:  # the fields are checked whatever else is wrong: every problem at once
-            try:
-                checked = apply_changes(filing.data, values, ctx.pack)
-            except ValidationError:  # stored before today's checks: not the file's problem
-                problems.append(
-                    f"#{filing_id}: the stored answers do not pass today's checks "
-                    "(see beian filings show); the change cannot be applied to them"
-                )
-            else:
-                problems += list(checked.problems)
+            checked, wrong = _changed_answers(filing, filing_id, values, ctx)
+            problems += wrong
         if not problems:
             assert checked is not None
             assert checked.answers is not None
@@ -372,16 +286,39 @@ def filings_change(
                 who=Actor(Role.OPERATOR, "cli"),
                 ctx=ctx,
                 now=_now(),
-                review_chat=settings.beian_review_chat,
+                review_chat=review_chat,
             )
             if outcome.refusal is not None:
                 problems.append(outcome.refusal.zh)
                 session.rollback()
-    if problems or outcome is None:
-        _print(as_json, {"id": filing_id, "ok": False, "problems": problems}, problems)
-        raise typer.Exit(1)
-    if outcome.delivery is not None:  # rendered here; sent to the applicant by the bot
-        prepare_documents(engine, outcome.delivery, render_in_process, ctx, _now())
+    return outcome, problems
+
+
+def _changed_answers(
+    filing: Any, filing_id: int, values: dict[str, Any], ctx: Any
+) -> tuple[Any, list[str]]:
+    """The filing's answers with `values` set, checked as the chat checks them, and what is
+    wrong with them."""
+    from pydantic import ValidationError
+
+    from rules.changes import apply_changes
+
+    try:
+        checked = apply_changes(filing.data, values, ctx.pack)
+    except ValidationError:  # stored before today's checks: not the file's problem
+        return None, [
+            f"#{filing_id}: the stored answers do not pass today's checks "
+            "(see beian filings show); the change cannot be applied to them"
+        ]
+    return checked, list(checked.problems)
+
+
+def _change_recorded(
+    filing_id: int, outcome: Any, on: Any, reason: str, ctx: Any
+) -> tuple[dict[str, Any], list[str]]:
+    """What `filings change` prints once the change is recorded: its JSON and its lines."""
+    from bot.logs import mask
+
     deadline = outcome.deadline
     payload = {
         "id": filing_id,
@@ -394,13 +331,11 @@ def filings_change(
         "deadline_confirmed": ctx.pack.periods.change_report.confirmed,
         "route_advice": outcome.advice.zh if outcome.advice else None,
     }
-    from bot.logs import mask
-
     lines = [f"#{filing_id} change recorded ({outcome.status}); report by {payload['deadline']}"]
     lines += [mask(f"  {c['field']}: {c['old']!r} → {c['new']!r}") for c in payload["changes"]]
     if outcome.advice is not None:
         lines.append(outcome.advice.zh)
-    _print(as_json, payload, lines)
+    return payload, lines
 
 
 @filings_app.command("cancel")

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from rules.text import REASON_LIMIT, Lang
+
+if TYPE_CHECKING:
+    from rules.enums import FilingStatus
+    from rules.filing_life import Actor
 
 
 class Recorded(StrEnum):
@@ -46,7 +51,14 @@ def _event(recorded: Recorded) -> Any:
     }.get(recorded)
 
 
-def _refuse(filing_id: int, why: str, as_json: bool) -> None:
+def _operator() -> Actor:
+    """The actor the audit names: the operator, at the command line."""
+    from rules.filing_life import Actor, Role
+
+    return Actor(Role.OPERATOR, "cli")
+
+
+def _refuse(filing_id: int, why: str, as_json: bool) -> NoReturn:
     if as_json:
         typer.echo(
             json.dumps({"id": filing_id, "ok": False, "problems": [why]}, ensure_ascii=False)
@@ -92,13 +104,8 @@ def filings_record(
 ) -> None:
     """Record what the bureau (or the applicant) did, as the chat's buttons do: the same checks;
     a refused event changes nothing (one line, exit 1); the applicant is told by the bot."""
-    from bot.cli_operators import _context, _engine, _now
-    from bot.filing_actions import act, record_icon
-    from bot.reviewers import reviewers_of
-    from models.db import session_scope
-    from models.filings import state_of
-    from models.tables import Applicant, Filing
-    from rules.filing_life import STATUS_LABELS, Actor, Role, make_event
+    from bot.cli_operators import _context, _engine
+    from rules.filing_life import STATUS_LABELS, make_event
 
     settings, ctx = _context()
     language: Lang = lang or settings.beian_lang
@@ -106,61 +113,100 @@ def filings_record(
         day = dt.date.fromisoformat(on)
     except ValueError:
         _refuse(filing_id, f"--on: not a date (YYYY-MM-DD): {on}", as_json)
+    asked = _Asked(filing_id, recorded, day, language, as_json)
     engine = _engine()
-    with session_scope(engine) as session:
-        filing = session.get(Filing, filing_id)
-        if filing is None:
-            _refuse(filing_id, f"no filing {filing_id}", as_json)
-        assert filing is not None
-        applicant = session.get(Applicant, filing.applicant_id)
-        state, version = state_of(filing), filing.version
-        who = (applicant.channel, applicant.external_id) if applicant else ("", "")
-    operator = Actor(Role.OPERATOR, "cli")
+    state, version, who = _as_it_is(engine, asked)
     too_long = next((r for r in reason or () if len(r.strip()) > REASON_LIMIT), None)
     if too_long is not None:  # never cut: the applicant would read half a reason as whole
         length = len(too_long.strip())
-        why = f"--reason: at most {REASON_LIMIT} characters (this one has {length}); not recorded"
-        _refuse(filing_id, why, as_json)
+        asked.refuse(
+            f"--reason: at most {REASON_LIMIT} characters (this one has {length}); not recorded"
+        )
     if recorded is Recorded.ICON_PLACED:
-        if day > ctx.today:
-            _refuse(filing_id, "日期不能在将来。" if language == "zh" else
-                    "The date cannot be in the future.", as_json)  # fmt: skip
-        from bot.filing_actions import ICON_RECORDED
-
-        said = record_icon(engine, filing_id, channel=who[0], external_id=who[1], on=day,
-                           clock=_now, actor=operator.audit, notify=True)  # fmt: skip
-        if said != ICON_RECORDED:
-            _refuse(filing_id, said.get(language), as_json)
+        _icon_placed(asked, engine, who, ctx.today)
         status = state.status
     else:
         event = _event(recorded)
         wrong = _which_review(state, event, recorded, language)
         if wrong is not None:
-            _refuse(filing_id, wrong, as_json)
+            asked.refuse(wrong)
         typed = make_event(
             event,
-            operator,
+            _operator(),
             day,
             step=step,
             reasons=tuple(r.strip() for r in reason or () if r.strip()),
             psb_number=psb_number,
             certificate=(certificate or "").strip()[:64] or None,
         )
-        outcome = act(
-            engine,
-            filing_id,
-            typed,
-            ctx=ctx,
-            clock=_now,
-            reviewers=reviewers_of(settings),
-            expected_version=version,  # what was checked above is what is decided on
-        )
-        if outcome.decision is None:
-            _refuse(filing_id, (outcome.refusal.get(language) if outcome.refusal else "refused"),
-                    as_json)  # fmt: skip
-        assert outcome.decision is not None
-        status = outcome.decision.to_status
+        status = _decided(asked, engine, typed, version, ctx, settings)
     payload = {"id": filing_id, "ok": True, "event": recorded.value, "on": day.isoformat(),
                "status": status.value}  # fmt: skip
     line = f"#{filing_id} {recorded.value} {day.isoformat()}: {STATUS_LABELS[status].get(language)}"
     typer.echo(json.dumps(payload, ensure_ascii=False) if as_json else line)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What `filings record` was asked to record, and how to answer."""
+
+    filing_id: int
+    recorded: Recorded
+    day: dt.date
+    lang: Lang
+    as_json: bool
+
+    def refuse(self, why: str) -> NoReturn:
+        """Say why nothing was recorded (one line), exit 1."""
+        _refuse(self.filing_id, why, self.as_json)
+
+
+def _as_it_is(engine: Any, asked: _Asked) -> tuple[Any, int, tuple[str, str]]:
+    """The filing's state and version now, and its applicant's channel and id."""
+    from models.db import session_scope
+    from models.filings import state_of
+    from models.tables import Applicant, Filing
+
+    with session_scope(engine) as session:
+        filing = session.get(Filing, asked.filing_id)
+        if filing is None:
+            asked.refuse(f"no filing {asked.filing_id}")
+        applicant = session.get(Applicant, filing.applicant_id)
+        who = (applicant.channel, applicant.external_id) if applicant else ("", "")
+        return state_of(filing), filing.version, who
+
+
+def _icon_placed(asked: _Asked, engine: Any, who: tuple[str, str], today: dt.date) -> None:
+    """Record the day the filing's number and icon went on the site, or refuse."""
+    from bot.cli_operators import _now
+    from bot.filing_actions import ICON_RECORDED, record_icon
+
+    if asked.day > today:
+        future = "日期不能在将来。" if asked.lang == "zh" else "The date cannot be in the future."
+        asked.refuse(future)
+    said = record_icon(engine, asked.filing_id, channel=who[0], external_id=who[1], on=asked.day,
+                       clock=_now, actor=_operator().audit, notify=True)  # fmt: skip
+    if said != ICON_RECORDED:
+        asked.refuse(said.get(asked.lang))
+
+
+def _decided(
+    asked: _Asked, engine: Any, typed: Any, version: int, ctx: Any, settings: Any
+) -> FilingStatus:
+    """Apply the event through the chat's own path; its new status, or refuse."""
+    from bot.cli_operators import _now
+    from bot.filing_actions import act
+    from bot.reviewers import reviewers_of
+
+    outcome = act(
+        engine,
+        asked.filing_id,
+        typed,
+        ctx=ctx,
+        clock=_now,
+        reviewers=reviewers_of(settings),
+        expected_version=version,  # what was checked above is what is decided on
+    )
+    if outcome.decision is None:
+        asked.refuse(outcome.refusal.get(asked.lang) if outcome.refusal else "refused")
+    return outcome.decision.to_status

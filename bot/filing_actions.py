@@ -145,19 +145,7 @@ def act(
             apply_decision(session, filing, result, now=now, applicant_chat=chat,
                            review_chats=review_chats, calendar=ctx.calendar,
                            today=ctx.today)  # fmt: skip
-            delivery = None
-            if isinstance(event, Cancel):  # the written statement the bureau asks for
-                delivery = add_delivery(
-                    session,
-                    filing,
-                    key="cancellation",
-                    kinds=(DocumentKind.CANCELLATION,),
-                    chat_id=chat,
-                    now=now,
-                    holder=holder,
-                    lang=lang,
-                    cancellation={"on": event.on.isoformat(), "reason": event.reason[:500]},
-                )
+            delivery = _statement(session, filing, event, chat, now, holder, lang)
             notices = pending_notice_ids(session, filing_id)
             if inbox is not None:
                 plan = reply(notices, delivery) if reply is not None else None
@@ -168,6 +156,32 @@ def act(
     except StaleDataError:
         with session_scope(engine) as session:
             return Outcome(None, _moved_on(session, filing_id, event.actor))
+
+
+def _statement(
+    session: Session,
+    filing: Filing,
+    event: Event,
+    chat: int | None,
+    now: dt.datetime,
+    holder: str | None,
+    lang: Lang,
+) -> int | None:
+    """A cancellation's written statement, the one the bureau asks for: its delivery's id
+    (None for any other event)."""
+    if not isinstance(event, Cancel):
+        return None
+    return add_delivery(
+        session,
+        filing,
+        key="cancellation",
+        kinds=(DocumentKind.CANCELLATION,),
+        chat_id=chat,
+        now=now,
+        holder=holder,
+        lang=lang,
+        cancellation={"on": event.on.isoformat(), "reason": event.reason[:500]},
+    )
 
 
 def _actor_checked(

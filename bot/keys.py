@@ -359,19 +359,47 @@ def rotate(
     or the rotation could not finish (the old key is then kept)."""
     source = source_of(settings)
     load(settings, create=False)  # KeySetupError: no key, or one that is not a key
-    if source.env:
-        assert settings.beian_data_key is not None
-        keys = _parse(settings.beian_data_key.get_secret_value(), ENV)
-        new = False
-    else:
-        keys = read_file(source.path)
-        new = len(keys) == 1
-        if new:  # a rotation begins; with several keys, one cut short is taken up
-            keys = [sealed.new_key(), *keys]
-            write_file(source.path, keys)
-            say(f"new key {sealed.key_id(keys[0])} written to {source.path}")
+    keys, new = _keys_to_rotate(settings, source, say)
     keyring = Keyring(keys, origin=str(source))
     current = keyring.current
+    _refuse_keys_not_held(engine, keyring, source)
+    sealed.install(keyring)
+    result = Rotation(current, [k for k in keyring.ids if k != current], new_key=new)
+    if source.env and len(keys) == 1 and not_current(engine, current) == 0:
+        raise KeySetupError(
+            f"nothing to rotate: {ENV} holds one key ({current}) and every value is sealed "
+            f"under it. Put a new key first ({ENV}=NEW,{current}; `beian keys generate` "
+            "prints one), restart the bot with it, and run this again"
+        )
+    _reseal_all(engine, keyring, result, pause=pause, after_batch=after_batch)
+    if not source.env and len(keys) > 1:
+        write_file(source.path, [keys[0]])
+    sealed.install(Keyring([keys[0]], origin=str(source), reload=None if source.env else _watch(
+        source.path)))  # fmt: skip
+    return result
+
+
+def _keys_to_rotate(
+    settings: Settings, source: KeySource, say: Callable[[str], None]
+) -> tuple[list[bytes], bool]:
+    """The keys of the rotation, the new one first, and whether it was made now: the key file
+    gets a new key before its only one (with several, a rotation cut short is taken up);
+    BEIAN_DATA_KEY holds the operator's."""
+    if source.env:
+        assert settings.beian_data_key is not None
+        return _parse(settings.beian_data_key.get_secret_value(), ENV), False
+    keys = read_file(source.path)
+    if len(keys) != 1:
+        return keys, False
+    keys = [sealed.new_key(), *keys]
+    write_file(source.path, keys)
+    say(f"new key {sealed.key_id(keys[0])} written to {source.path}")
+    return keys, True
+
+
+def _refuse_keys_not_held(engine: sa.Engine, keyring: Keyring, source: KeySource) -> None:
+    """Stop before anything changes when the database holds values sealed under a key the
+    keyring does not hold (resealing the rest would leave them unopenable)."""
     unknown = {
         kid
         for per_key in counts(engine).values()
@@ -383,33 +411,31 @@ def rotate(
             f"values sealed under key {', '.join(sorted(unknown))} are in the database, and "
             f"{source} does not hold it: nothing rotated (they would be lost)"
         )
-    sealed.install(keyring)
-    result = Rotation(current, [k for k in keyring.ids if k != current], new_key=new)
-    if source.env and len(keys) == 1 and not_current(engine, current) == 0:
-        raise KeySetupError(
-            f"nothing to rotate: {ENV} holds one key ({current}) and every value is sealed "
-            f"under it. Put a new key first ({ENV}=NEW,{current}; `beian keys generate` "
-            "prints one), restart the bot with it, and run this again"
-        )
+
+
+def _reseal_all(
+    engine: sa.Engine,
+    keyring: Keyring,
+    result: Rotation,
+    *,
+    pause: float,
+    after_batch: Callable[[str, int], None] | None,
+) -> None:
+    """Seal every value again under the current key, pass after pass while a running bot
+    still seals under the old one; KeySetupError when some remain after ROTATION_PASSES."""
     for attempt in range(ROTATION_PASSES):
         result.resealed += reseal(engine, keyring, after_batch=after_batch)
-        result.remaining = not_current(engine, current)
+        result.remaining = not_current(engine, keyring.current)
         if result.remaining == 0:
-            break
+            return
         if attempt + 1 < ROTATION_PASSES:  # a running bot still sealing under the old key
             time.sleep(pause)
-    if result.remaining:
-        raise KeySetupError(
-            f"{result.remaining} values are still sealed under "
-            f"{', '.join(result.retired)} after {ROTATION_PASSES} passes: a bot is still "
-            "sealing under the old key (started with another key file or BEIAN_DATA_KEY?). "
-            "Restart it with the new key and run this again; the old key is kept"
-        )
-    if not source.env and len(keys) > 1:
-        write_file(source.path, [keys[0]])
-    sealed.install(Keyring([keys[0]], origin=str(source), reload=None if source.env else _watch(
-        source.path)))  # fmt: skip
-    return result
+    raise KeySetupError(
+        f"{result.remaining} values are still sealed under "
+        f"{', '.join(result.retired)} after {ROTATION_PASSES} passes: a bot is still "
+        "sealing under the old key (started with another key file or BEIAN_DATA_KEY?). "
+        "Restart it with the new key and run this again; the old key is kept"
+    )
 
 
 def wipe_free_pages(engine: sa.Engine) -> bool:

@@ -19,6 +19,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from bot.filing_actions import Reviewers
 from bot.settings import Settings
@@ -86,14 +87,7 @@ def card_refused(
         if row is None:
             return []
         active = reviewer_ids(session)
-        if chat_id == reviewers.review_chat:
-            role = "review_chat"
-        elif chat_id in active:
-            role = "reviewer"
-        elif chat_id == reviewers.supervisor_chat:
-            role = "supervisor"
-        else:
-            role = "chat"
+        role = _role_of(chat_id, active, reviewers)
         mark_unreachable(session, chat_id, role, error, now)
         blocked = set(unreachable(session))
         reachable = sorted(active - blocked - {chat_id})
@@ -104,24 +98,7 @@ def card_refused(
         else:  # the group (or a chat no longer configured): each reviewer privately
             targets = list(reachable) or [reviewers.supervisor_chat]
         sent_to = [t for t in targets if t is not None and t != chat_id]
-        added: list[int] = []
-        prefix = row.dedupe_key.rsplit(":", 1)[0]  # notice:<event>:<notice>, then the chat
-        for target in sent_to:
-            new_id = outbox.add(
-                session,
-                OutboxMessage(
-                    kind=row.kind,
-                    dedupe_key=f"{prefix}:{target}",  # one copy per chat, however often asked
-                    filing_id=row.filing_id,
-                    applicant_id=row.applicant_id,
-                    chat_id=target,
-                    due_at=now,
-                    payload=dict(row.payload),
-                    created_at=now,
-                ),
-            )
-            if new_id is not None:
-                added.append(new_id)
+        added = _copies(session, row, sent_to, now)
     if sent_to:
         then = "sent instead to " + ", ".join(map(str, sent_to))
     elif role == "supervisor":
@@ -131,6 +108,42 @@ def card_refused(
     else:
         then = "nobody else can be reached (no reviewer, and BEIAN_SUPERVISOR_CHAT is not set)"
     log.warning("card %s refused in %s %s (%s); %s", row_id, _ROLES[role], chat_id, error, then)
+    return added
+
+
+def _role_of(chat_id: int, active: set[int], reviewers: Reviewers) -> str:
+    """What a chat is to the bureau: its review chat, a reviewer's, the supervisor's, or other."""
+    if chat_id == reviewers.review_chat:
+        return "review_chat"
+    if chat_id in active:
+        return "reviewer"
+    if chat_id == reviewers.supervisor_chat:
+        return "supervisor"
+    return "chat"
+
+
+def _copies(
+    session: Session, row: OutboxMessage, targets: list[int], now: dt.datetime
+) -> list[int]:
+    """Add a copy of the card `row` for each chat of `targets`; return the new rows' ids."""
+    added: list[int] = []
+    prefix = row.dedupe_key.rsplit(":", 1)[0]  # notice:<event>:<notice>, then the chat
+    for target in targets:
+        new_id = outbox.add(
+            session,
+            OutboxMessage(
+                kind=row.kind,
+                dedupe_key=f"{prefix}:{target}",  # one copy per chat, however often asked
+                filing_id=row.filing_id,
+                applicant_id=row.applicant_id,
+                chat_id=target,
+                due_at=now,
+                payload=dict(row.payload),
+                created_at=now,
+            ),
+        )
+        if new_id is not None:
+            added.append(new_id)
     return added
 
 

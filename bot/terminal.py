@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -104,150 +104,206 @@ def run_chat(
 ) -> int:
     """Chat until the interview is submitted or the input ends; return the exit code.
     `reviewers`: where a change's cards go (the bot sends them)."""
-    interactive = stdin.isatty()
     who = Who(CHANNEL, external_id, lang)
-
-    def emit(text: str) -> None:
-        stdout.write(text + "\n")
-        stdout.flush()
-
-    def say(text: Text) -> None:
-        emit(text.get(current_lang))
-
-    def turn(text: str, since: dt.date | None = None) -> Turn | None:
-        ctx = replace(context(), buttons=False)  # choices are numbered lines to type
-        try:
-            inp = Input.typed(text, since=since)
-            path = photo_path(text) if ocr is not None else None
-            if ocr is not None and path is not None:  # a photo of the licence or an ID card
-                inp = Input.photographed(
-                    read_photo_file(
-                        ocr, path, engine=engine, channel=CHANNEL, external_id=external_id
-                    )
-                )
-            with session_scope(engine) as session:
-                return take_turn_in_session(
-                    session,
-                    who,
-                    inp,
-                    ctx,
-                    clock(),
-                    effect_writer=submission_writer(ctx, HOLDER, None, reviewers),
-                )
-        except Exception:
-            log.exception("turn failed for a terminal applicant")
-            say(SORRY)
-            return None
-
-    def deliver(delivery_id: int) -> None:
-        ctx = context()
-        documents = prepare_documents(engine, delivery_id, render_set, ctx, clock())
-        if documents is None:
-            return
-        emit(WRITTEN.get(current_lang))
-        for doc in documents.documents:
-            path = out / doc.filename
-            write_private(path, doc.pdf)
-            emit(f"  {path}")
-        copies = (
-            word_copies(engine, documents.filing_id, write_word, ctx, clock()) if word else None
-        )
-        for _, name, content in copies.documents if copies else []:  # `beian chat --word`
-            write_private(out / name, content)
-            emit(f"  {out / name}")
-        for text in documents.after:
-            emit(text)
-        finish_delivery(engine, delivery_id, clock())
-
-    def show_filings(applicant_id: int, effects: Iterable[object]) -> None:
-        show = next((e for e in effects if isinstance(e, ShowFilings)), None)
-        if show is None:
-            return
-        ctx = context()
-        with session_scope(engine) as session:
-            found = filings_of(session, applicant_id)
-            for filing in found[:1] if show.newest_only else found:
-                emit("\n".join(describe(filing, ctx, current_lang, masked=False)))
-
-    current_lang: Lang = lang
-    stage: Stage | None = None
-    succeeded = failed = 0
-    refused_out = False  # the documents could not be written where --out says
+    chat = TerminalChat(engine, context, clock, render_set, who, lang, out, stdout, reviewers,
+                        word, ocr)  # fmt: skip
+    interactive = stdin.isatty()
     try:
-        first = turn("/start")
-        if first is not None:
-            succeeded += 1
-            current_lang, stage = first.step.state.lang, first.step.state.state
-            for reply in first.step.replies:
-                emit(format_reply(reply))
-            show_filings(first.applicant_id, first.step.effects)
-            left = undelivered(engine, first.applicant_id)
-            if left and writable(out) is None:
-                for delivery_id in left:  # a previous run could not write them
-                    deliver(delivery_id)
-        else:
-            failed += 1
+        chat.begin()
         while True:
             if interactive:
                 stdout.write("> ")
                 stdout.flush()
             line = stdin.readline()
             if not line:
-                if stage is not Stage.DONE:
-                    say(SAVED)
+                if chat.stage is not Stage.DONE:
+                    chat.say(SAVED)
                 break
             text = line.rstrip("\r\n")
             if not interactive:
-                emit(f"> {text}")
-            if not text.strip():
-                continue
-            # At the summary the next answer may confirm: the folder must take the files.
-            if stage is Stage.SUMMARY and (why := writable(out)) is not None:
-                say(CANNOT_WRITE.format(out=str(out), why=why))
-                refused_out = True
-                continue
-            words = text.split()
-            if words and words[0].lower().lstrip("/／") == "close_site":
-                say(CLOSE_ON_THE_CLI)
-                continue
-            command = read_command(text)
-            reopen = _REOPENING.get(command.command) if command is not None else None
-            since = None
-            if reopen is not None:
-                may = reopening(engine, CHANNEL, external_id, reopen)
-                if may.refusal is not None:
-                    say(may.refusal)
-                    continue
-                since = may.since
-            result = turn(text, since)
-            if result is None:
-                failed += 1
-                continue
-            succeeded += 1
-            current_lang, stage = result.step.state.lang, result.step.state.state
-            replies = list(result.step.replies)
-            submitted = result.effects if isinstance(result.effects, Submitted) else None
-            if submitted is not None and submitted.refusal is not None:
-                say(submitted.refusal)  # a change refused when it was written: nothing stored
-                continue
-            if submitted is not None and submitted.delivery_id is not None:
-                emit(format_reply(replies[0]))
-                try:
-                    deliver(submitted.delivery_id)
-                except OSError as exc:
-                    log.exception("writing the documents failed")
-                    say(CANNOT_WRITE.format(out=str(out), why=exc.strerror or "error"))
-                    return 1
-                if submitted.told is not None:  # a change: its deadline and what to do
-                    say(submitted.told)
-                return 0
-            for reply in replies:
-                emit(format_reply(reply))
-            show_filings(result.applicant_id, result.step.effects)
+                chat.emit(f"> {text}")
+            code = chat.answer(text)
+            if code is not None:
+                return code
     except KeyboardInterrupt:
-        emit("")
-        say(SAVED)
+        chat.emit("")
+        chat.say(SAVED)
         return 130
-    if refused_out and stage is not Stage.DONE:
-        return 1
-    return 1 if failed and not succeeded else 0
+    return chat.exit_code()
+
+
+@dataclass
+class TerminalChat:
+    """One applicant's chat in this terminal: the turns, what they show, the documents written
+    into `out`, and how the chat has gone so far (for the exit code)."""
+
+    engine: sa.Engine
+    context: Callable[[], Context]
+    clock: Callable[[], dt.datetime]
+    render_set: RenderSet
+    who: Who  # its `lang`: the one a new interview starts in (`--lang`)
+    lang: Lang  # the interview's language, as its last turn left it
+    out: Path
+    stdout: TextIO
+    reviewers: Reviewers | None = None
+    word: bool = False
+    ocr: OcrWorker | None = None
+    stage: Stage | None = None
+    succeeded: int = 0
+    failed: int = 0
+    refused_out: bool = False  # the documents could not be written where --out says
+
+    def emit(self, text: str) -> None:
+        """Print a line now."""
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def say(self, text: Text) -> None:
+        """Print a sentence in the interview's language."""
+        self.emit(text.get(self.lang))
+
+    def begin(self) -> None:
+        """Greet (or resume), show the applicant's filings, and write what a run before could
+        not."""
+        first = self.turn("/start")
+        if first is None:
+            self.failed += 1
+            return
+        self.took(first)
+        for reply in first.step.replies:
+            self.emit(format_reply(reply))
+        self.show_filings(first.applicant_id, first.step.effects)
+        left = undelivered(self.engine, first.applicant_id)
+        if left and writable(self.out) is None:
+            for delivery_id in left:  # a previous run could not write them
+                self.deliver(delivery_id)
+
+    def answer(self, text: str) -> int | None:
+        """Take one typed line; return the exit code when the chat is over."""
+        if not text.strip():
+            return None
+        # At the summary the next answer may confirm: the folder must take the files.
+        if self.stage is Stage.SUMMARY and (why := writable(self.out)) is not None:
+            self.say(CANNOT_WRITE.format(out=str(self.out), why=why))
+            self.refused_out = True
+            return None
+        words = text.split()
+        if words and words[0].lower().lstrip("/／") == "close_site":
+            self.say(CLOSE_ON_THE_CLI)
+            return None
+        refusal, since = self.reopening(text)
+        if refusal is not None:
+            self.say(refusal)
+            return None
+        result = self.turn(text, since)
+        if result is None:
+            self.failed += 1
+            return None
+        self.took(result)
+        return self.show(result)
+
+    def reopening(self, text: str) -> tuple[Text | None, dt.date | None]:
+        """For /change and /amend: why the answers may not be reopened, or since when."""
+        command = read_command(text)
+        reopen = _REOPENING.get(command.command) if command is not None else None
+        if reopen is None:
+            return None, None
+        may = reopening(self.engine, CHANNEL, self.who.external_id, reopen)
+        return may.refusal, may.since
+
+    def took(self, result: Turn) -> None:
+        """Count a turn that went through, and follow its language and stage."""
+        self.succeeded += 1
+        self.lang, self.stage = result.step.state.lang, result.step.state.state
+
+    def show(self, result: Turn) -> int | None:
+        """Print a turn's replies; a submission writes its documents and ends the chat (its
+        exit code)."""
+        replies = list(result.step.replies)
+        submitted = result.effects if isinstance(result.effects, Submitted) else None
+        if submitted is not None and submitted.refusal is not None:
+            self.say(submitted.refusal)  # a change refused when it was written: nothing stored
+            return None
+        if submitted is not None and submitted.delivery_id is not None:
+            self.emit(format_reply(replies[0]))
+            try:
+                self.deliver(submitted.delivery_id)
+            except OSError as exc:
+                log.exception("writing the documents failed")
+                self.say(CANNOT_WRITE.format(out=str(self.out), why=exc.strerror or "error"))
+                return 1
+            if submitted.told is not None:  # a change: its deadline and what to do
+                self.say(submitted.told)
+            return 0
+        for reply in replies:
+            self.emit(format_reply(reply))
+        self.show_filings(result.applicant_id, result.step.effects)
+        return None
+
+    def exit_code(self) -> int:
+        """The input ended: 1 when nothing went through or the documents had nowhere to go."""
+        if self.refused_out and self.stage is not Stage.DONE:
+            return 1
+        return 1 if self.failed and not self.succeeded else 0
+
+    def turn(self, text: str, since: dt.date | None = None) -> Turn | None:
+        """Take one input through the interview (a photo's path: the photo, read); None when
+        it failed (said, and logged)."""
+        ctx = replace(self.context(), buttons=False)  # choices are numbered lines to type
+        try:
+            inp = Input.typed(text, since=since)
+            path = photo_path(text) if self.ocr is not None else None
+            if self.ocr is not None and path is not None:  # a photo of the licence or an ID
+                inp = Input.photographed(
+                    read_photo_file(
+                        self.ocr, path, engine=self.engine, channel=CHANNEL,
+                        external_id=self.who.external_id,
+                    )
+                )  # fmt: skip
+            with session_scope(self.engine) as session:
+                return take_turn_in_session(
+                    session,
+                    self.who,
+                    inp,
+                    ctx,
+                    self.clock(),
+                    effect_writer=submission_writer(ctx, HOLDER, None, self.reviewers),
+                )
+        except Exception:
+            log.exception("turn failed for a terminal applicant")
+            self.say(SORRY)
+            return None
+
+    def deliver(self, delivery_id: int) -> None:
+        """Write a delivery's documents (and, with --word, the Word copies) into `out`."""
+        ctx = self.context()
+        documents = prepare_documents(self.engine, delivery_id, self.render_set, ctx, self.clock())
+        if documents is None:
+            return
+        self.emit(WRITTEN.get(self.lang))
+        for doc in documents.documents:
+            path = self.out / doc.filename
+            write_private(path, doc.pdf)
+            self.emit(f"  {path}")
+        copies = (
+            word_copies(self.engine, documents.filing_id, write_word, ctx, self.clock())
+            if self.word
+            else None
+        )
+        for _, name, content in copies.documents if copies else []:  # `beian chat --word`
+            write_private(self.out / name, content)
+            self.emit(f"  {self.out / name}")
+        for text in documents.after:
+            self.emit(text)
+        finish_delivery(self.engine, delivery_id, self.clock())
+
+    def show_filings(self, applicant_id: int, effects: Iterable[object]) -> None:
+        """List the applicant's filings when the turn asks for them (/status)."""
+        show = next((e for e in effects if isinstance(e, ShowFilings)), None)
+        if show is None:
+            return
+        ctx = self.context()
+        with session_scope(self.engine) as session:
+            found = filings_of(session, applicant_id)
+            for filing in found[:1] if show.newest_only else found:
+                self.emit("\n".join(describe(filing, ctx, self.lang, masked=False)))

@@ -20,6 +20,7 @@ from bot.filing_actions import act
 from models.db import session_scope
 from models.tables import ConsoleReveal, Filing
 from rules.filing_life import RETURN_REASONS, Actor, Role, make_event
+from rules.text import Lang, Text
 
 log = logging.getLogger(__name__)
 
@@ -82,51 +83,23 @@ async def act_on(request: web.Request) -> web.Response:
     form = await request.post()
     ctx = desk.context()
     code = str(form.get("action") or "")
-    typed: dict[str, Any] = {
-        k: str(form.get(k) or "") for k in ("on", "reason_text", "psb_number", "certificate")
-    }
-    typed["reasons"] = [str(r) for r in form.getall("reason", [])]
-    typed["action"] = code
+    typed = _typed(form, code)
     version = str(form.get("version") or "")
     on = _day(form.get("on"), ctx.today)
     if not version.isdigit():
         raise web.HTTPBadRequest(text="no version")
     if on is None:
         return await show_filing(request, status=422, error=texts.BAD_DATE.get(lang), typed=typed)
-
-    def offered() -> Any:
-        with session_scope(desk.engine) as session:
-            filing = session.get(Filing, wanted)
-            if filing is None:
-                return None
-            return {a.code: a for a in actions_of(filing, lang)}, filing.version
-
-    found = await asyncio.to_thread(offered)
+    found = await asyncio.to_thread(_offered, desk, wanted, lang)
     if found is None:
         raise web.HTTPNotFound(text="no such filing")
     choices, current = found
     chosen = choices.get(code)
-    if chosen is None and current == int(version):
-        return await show_filing(request, status=422, error=texts.UNKNOWN_ACTION.get(lang),
-                                 typed=typed)  # fmt: skip
-    from bot.console.filing_view import Action as Offered
-
-    event = chosen.event if chosen is not None else _event_of(code)
-    if event is None:
-        return await show_filing(request, status=422, error=texts.UNKNOWN_ACTION.get(lang),
-                                 typed=typed)  # fmt: skip
-    assert chosen is None or isinstance(chosen, Offered)
-    reasons = _reasons(form, lang) if code in ("return", "change_return") else ()
-    if code in ("return", "change_return") and not reasons:
-        return await show_filing(request, status=422, error=texts.NO_REASON.get(lang), typed=typed)
-    numbers: dict[str, Any] = {}
-    if code == "certify":
-        numbers = {
-            "psb_number": typed["psb_number"].strip(),
-            "certificate": typed["certificate"].strip()[:64] or None,
-        }
-    typed_event = make_event(event, Actor(Role.REVIEWER, str(reviewer)), on, reasons=reasons,
-                             **numbers)  # fmt: skip
+    asked = _event_asked(code, chosen, current == int(version), form, typed, lang)
+    if isinstance(asked, Text):
+        return await show_filing(request, status=422, error=asked.get(lang), typed=typed)
+    event, data = asked
+    typed_event = make_event(event, Actor(Role.REVIEWER, str(reviewer)), on, **data)
     outcome = await asyncio.to_thread(
         lambda: act(
             desk.engine,
@@ -146,12 +119,63 @@ async def act_on(request: web.Request) -> web.Response:
             return await show_filing(request, status=409, error=error)
         return await show_filing(request, status=422, error=outcome.refusal.get(lang), typed=typed)
     log.info("desk: %s on filing %s by reviewer %s", code, wanted, reviewer)
-    if desk.notify is not None and outcome.notices:
-        await desk.notify(outcome.notices)  # inside `beian serve`: sent now
-    session = await get_session(request)
     label = chosen.label if chosen is not None else code
+    return await _recorded(request, wanted, label, outcome.notices, lang)
+
+
+def _typed(form: Any, code: str) -> dict[str, Any]:
+    """What the form held, to fill it in again after a refusal."""
+    typed: dict[str, Any] = {
+        k: str(form.get(k) or "") for k in ("on", "reason_text", "psb_number", "certificate")
+    }
+    typed["reasons"] = [str(r) for r in form.getall("reason", [])]
+    typed["action"] = code
+    return typed
+
+
+def _offered(desk: Any, wanted: int, lang: Lang) -> tuple[dict[str, Any], int] | None:
+    """The actions the filing's page offers now, by code, and its version (None: no filing)."""
+    with session_scope(desk.engine) as session:
+        filing = session.get(Filing, wanted)
+        if filing is None:
+            return None
+        return {a.code: a for a in actions_of(filing, lang)}, filing.version
+
+
+def _event_asked(
+    code: str, chosen: Any, current: bool, form: Any, typed: dict[str, Any], lang: str
+) -> tuple[Any, dict[str, Any]] | Text:
+    """The event the form asks for and its data, or why it cannot be asked. `chosen`: the
+    action offered under `code` (None when the page is no longer current, or never offered
+    it); `current`: the filing has not moved since the page was shown."""
+    from bot.console.filing_view import Action as Offered
+
+    if chosen is None and current:
+        return texts.UNKNOWN_ACTION
+    event = chosen.event if chosen is not None else _event_of(code)
+    if event is None:
+        return texts.UNKNOWN_ACTION
+    assert chosen is None or isinstance(chosen, Offered)
+    reasons = _reasons(form, lang) if code in ("return", "change_return") else ()
+    if code in ("return", "change_return") and not reasons:
+        return texts.NO_REASON
+    data: dict[str, Any] = {"reasons": reasons}
+    if code == "certify":
+        data["psb_number"] = typed["psb_number"].strip()
+        data["certificate"] = typed["certificate"].strip()[:64] or None
+    return event, data
+
+
+async def _recorded(
+    request: web.Request, wanted: int, label: str, notices: tuple[int, ...], lang: Lang
+) -> web.Response:
+    """Send the notices now (inside `beian serve`), say what was recorded, show the filing."""
+    desk = desk_of(request)
+    if desk.notify is not None and notices:
+        await desk.notify(notices)  # inside `beian serve`: sent now
+    session = await get_session(request)
     said = texts.RECORDED.fill(lang, label=label)
-    if outcome.notices:
+    if notices:
         said += " " + texts.NOTIFIED.get(lang)
     session["flash"] = said
     raise web.HTTPSeeOther(f"/console/filings/{wanted}")
