@@ -105,9 +105,7 @@ def remind(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Reminders: send the due ones once (`--once`), or list them (`--dry-run [--at T]`)."""
-    import asyncio
-
-    from bot.cli_operators import _context, _engine, _now
+    from bot.cli_operators import _context, _engine
 
     if once == dry_run:
         typer.echo("give --once or --dry-run", err=True)
@@ -115,36 +113,46 @@ def remind(
     settings, ctx = _context()
     engine = _engine()
     if dry_run:
-        from bot.reminders import due_now
-        from bot.reviewers import reviewers_of
-        from bot.wx.reminders import configured
-
-        moment = settings.beian_now or _now()
-        if at is not None:
-            try:
-                moment = dt.datetime.fromisoformat(at)
-            except ValueError as exc:
-                raise typer.BadParameter(
-                    "an ISO moment with its offset", param_hint="--at"
-                ) from exc
-            if moment.tzinfo is None:
-                raise typer.BadParameter("give the offset, e.g. +08:00", param_hint="--at")
-        reviewers = reviewers_of(settings)
-        found = due_now(
-            engine,
-            moment,
-            ctx,
-            worker=_remind_worker(settings),
-            chats_of_reviewers=reviewers.chats(engine),
-            supervisor_chat=settings.beian_supervisor_chat,
-            channels=("telegram", "wechat") if configured(settings) else ("telegram",),
-        )
-        lines = [
-            f"#{r['filing']} → {r['to']} ({r['kind']}, {r['due']}): {r['text']}" for r in found
-        ]
-        typer.echo(json.dumps(found, ensure_ascii=False, indent=2) if as_json else "\n".join(
-            lines or ["nothing due"]))  # fmt: skip
+        _remind_dry_run(settings, ctx, engine, at, as_json)
         return
+    _remind_send(settings, engine, as_json)
+
+
+def _remind_dry_run(settings: Any, ctx: Any, engine: Any, at: str | None, as_json: bool) -> None:
+    """List what `remind --once` would send at `at` (default now), sending nothing."""
+    from bot.cli_operators import _now
+    from bot.reminders import due_now
+    from bot.reviewers import reviewers_of
+    from bot.wx.reminders import configured
+
+    moment = settings.beian_now or _now()
+    if at is not None:
+        try:
+            moment = dt.datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise typer.BadParameter("an ISO moment with its offset", param_hint="--at") from exc
+        if moment.tzinfo is None:
+            raise typer.BadParameter("give the offset, e.g. +08:00", param_hint="--at")
+    reviewers = reviewers_of(settings)
+    found = due_now(
+        engine,
+        moment,
+        ctx,
+        worker=_remind_worker(settings),
+        chats_of_reviewers=reviewers.chats(engine),
+        supervisor_chat=settings.beian_supervisor_chat,
+        channels=("telegram", "wechat") if configured(settings) else ("telegram",),
+    )
+    lines = [f"#{r['filing']} → {r['to']} ({r['kind']}, {r['due']}): {r['text']}" for r in found]
+    typer.echo(json.dumps(found, ensure_ascii=False, indent=2) if as_json else "\n".join(
+        lines or ["nothing due"]))  # fmt: skip
+
+
+def _remind_send(settings: Any, engine: Any, as_json: bool) -> None:
+    """Send the due reminders once; print the counts (one line on a refused token or an
+    unreachable Bot API, for cron's mail)."""
+    import asyncio
+
     from telegram.error import InvalidToken, TelegramError
 
     from bot.tg.transport import TOKEN_REFUSED, unreachable

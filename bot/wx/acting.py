@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.chat_inbox import current_ticket
@@ -108,42 +109,12 @@ async def perform(channel: WeChatChannel, incoming: Incoming, asked: Asked) -> b
     ref = ref_of(asked.filing_id, asked.version, asked.code)
     if asked.code in NEEDS_WORDS and not asked.words:
         return await say(_ASK[asked.code].fill(lang, ref=ref))
-    ctx, engine = channel.context(), channel.db.engine
+    ctx = channel.context()
     if asked.code == RESEND:
         await channel.send_documents_of(openid, asked.filing_id)
         return False
-    if asked.code == ONLINE:
-        day = parse_date(asked.words, ctx.today)
-        if not isinstance(day, dt.date):
-            return await say(day.get(lang), texts.ASK_ONLINE.fill(lang, ref=ref))
-        told = await asyncio.to_thread(
-            lambda: record_online(
-                engine,
-                asked.filing_id,
-                channel=CHANNEL,
-                external_id=openid,
-                on=day,
-                ctx=ctx,
-                clock=channel.clock,
-            )
-        )
-        await say(told.get(lang))
-        await channel.send_status(openid, lang, only=asked.filing_id)
-        return False
-    if asked.code == ICON_PLACED:
-        told = await asyncio.to_thread(
-            lambda: record_icon(
-                engine,
-                asked.filing_id,
-                channel=CHANNEL,
-                external_id=openid,
-                on=ctx.today,
-                clock=channel.clock,
-            )
-        )
-        await say(told.get(lang))
-        await channel.send_status(openid, lang, only=asked.filing_id)
-        return False
+    if asked.code in (ONLINE, ICON_PLACED):
+        return await _note(channel, openid, asked, lang, say)
     code = asked.code
     if code == MATERIALS_HANDED:
         if not materials:  # the bureau confirms the receipt: only its reminders stop
@@ -159,6 +130,38 @@ async def perform(channel: WeChatChannel, incoming: Incoming, asked: Asked) -> b
     if isinstance(event, Text):
         return await say(event.get(lang), _ASK[code].fill(lang, ref=ref))
     return await _record(channel, incoming, asked, event, lang)
+
+
+async def _note(
+    channel: WeChatChannel,
+    openid: str,
+    asked: Asked,
+    lang: Lang,
+    say: Callable[..., Awaitable[bool]],
+) -> bool:
+    """Record what the applicant notes without a lifecycle event (the site online on a day,
+    the icon placed), say what was recorded, then show the filing as it is now."""
+    ctx, engine = channel.context(), channel.db.engine
+    if asked.code == ONLINE:
+        day = parse_date(asked.words, ctx.today)
+        if not isinstance(day, dt.date):
+            ref = ref_of(asked.filing_id, asked.version, asked.code)
+            return await say(day.get(lang), texts.ASK_ONLINE.fill(lang, ref=ref))
+        online_on = day
+
+        def record() -> Text:
+            return record_online(engine, asked.filing_id, channel=CHANNEL, external_id=openid,
+                                 on=online_on, ctx=ctx, clock=channel.clock)  # fmt: skip
+    else:
+
+        def record() -> Text:
+            return record_icon(engine, asked.filing_id, channel=CHANNEL, external_id=openid,
+                               on=ctx.today, clock=channel.clock)  # fmt: skip
+
+    told = await asyncio.to_thread(record)
+    await say(told.get(lang))
+    await channel.send_status(openid, lang, only=asked.filing_id)
+    return False
 
 
 def _stop_materials(channel: WeChatChannel, filing_id: int) -> None:
