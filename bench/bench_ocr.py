@@ -1,6 +1,8 @@
 """Reading photos of licences and ID cards (issue 30): speed, memory and field accuracy.
 
-Run: .venv/bin/python -m bench.bench_ocr [--count 10] [--seed 30]
+Run: .venv/bin/python -m bench.bench_ocr [--count 10] [--seed 30] [--compare | --baseline]
+(--compare: the recogniser's settings before the speed work (`BASELINE`) beside today's, two
+workers, alternating photo by photo so that both see the same load; --baseline: only those.)
 Generates `count` licences and `count` ID cards (tests/fakes/photos.py), each clean and with
 every degradation (rotation, blur, JPEG 50, perspective, uneven light, and all of them at
 once), sends each as a JPEG (quality 90) to one warm worker, and prints: first-use start-up,
@@ -17,9 +19,10 @@ import resource
 import statistics
 import time
 
-from bot.ocr.worker import OcrWorker
+from bot.ocr.worker import BASELINE, OcrWorker, Tuning
+from rules.photo_fields import KINDS
 from tests.fakes.photos import BENCH_DEGRADATIONS, samples
-from tests.ocr.accuracy import measure
+from tests.ocr.accuracy import Tally, measure
 
 
 def _mib(value: int | None) -> str:
@@ -80,54 +83,92 @@ def _caller_rss() -> str:
         return done.stdout.strip() or done.stderr.strip()[-200:]
 
 
+def _side(name: str) -> OcrWorker:
+    return OcrWorker(timeout=120, tuning=BASELINE if name == "baseline" else Tuning())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--seed", type=int, default=30)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--compare",
+        action="store_true",
+        help="the settings before the speed work beside today's, alternating photo by photo",
+    )
+    which.add_argument("--baseline", action="store_true", help="only the settings before")
     args = parser.parse_args()
-    load = os.getloadavg()[0]
-    print(f"load average at start: {load:.1f} on {os.cpu_count()} cores")
+    sides = ["baseline", "optimised"] if args.compare else []
+    sides = sides or (["baseline"] if args.baseline else ["optimised"])
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)")
+    print(f"{os.cpu_count()} cores; sides: " + ", ".join(f"{n} {_side(n).tuning}" for n in sides))
 
-    worker = OcrWorker(timeout=120)  # the bench measures; it does not refuse slow photos
-    started = time.perf_counter()
-    worker.warm()
-    startup = time.perf_counter() - started
-    print(f"first-use start-up (process, models, warm-up run): {startup:.2f} s")
-    print(f"worker RSS after start-up: {_mib(worker.rss_bytes())}")
+    workers = {name: _side(name) for name in sides}
+    for name, worker in workers.items():
+        started = time.perf_counter()
+        worker.warm()
+        startup = time.perf_counter() - started
+        print(
+            f"{name}: first-use start-up (process, models, warm-up run) {startup:.2f} s, "
+            f"worker RSS after it {_mib(worker.rss_bytes())}"
+        )
 
-    degradations = tuple(BENCH_DEGRADATIONS)
-    rows = []
+    rows: dict[str, dict[tuple[str, str, str], Tally]] = {name: {} for name in sides}
+    latency: list[tuple[str, str, list[float], float]] = []
     try:
-        for kind in ("business_license", "id_card"):
-            photos = samples(kind, args.count, seed=args.seed, degradations=degradations)
-            times: list[float] = []
-            cpu_before = _cpu_seconds(worker.pid)
-            tallies = measure(worker, photos, times=times)
-            cpu = (_cpu_seconds(worker.pid) - cpu_before) / len(times)
-            p50, p95 = statistics.median(times), _percentile(times, 0.95)
+        for kind in KINDS:
+            every = tuple(BENCH_DEGRADATIONS)
+            photos = samples(kind, args.count, seed=args.seed, degradations=every)
+            times: dict[str, list[float]] = {name: [] for name in sides}
+            cpu = dict.fromkeys(sides, 0.0)
+            for i, photo in enumerate(photos):
+                # Each side goes first every other photo: the same load for both.
+                order = sides if i % 2 == 0 else sides[::-1]
+                for name in order:
+                    worker = workers[name]
+                    before = _cpu_seconds(worker.pid)
+                    measure(worker, [photo], times=times[name], into=rows[name])
+                    cpu[name] += _cpu_seconds(worker.pid) - before
+            for name in sides:
+                latency.append((kind, name, times[name], cpu[name] / len(times[name])))
+            print(f"{kind}: {len(photos)} photos a side; load now {os.getloadavg()[0]:.1f}")
+        for name, worker in workers.items():
             print(
-                f"{kind}: {len(times)} photos, p50 {p50:.2f} s, p95 {p95:.2f} s, "
-                f"max {max(times):.2f} s; worker CPU {cpu:.2f} s a photo; "
-                f"load now {os.getloadavg()[0]:.1f}"
+                f"{name}: worker RSS now {_mib(worker.rss_bytes())}, "
+                f"peak {_mib(worker.rss_bytes('VmHWM'))}"
             )
-            for (k, condition, field), tally in sorted(tallies.items()):
-                rows.append((k, condition, field, tally))
-        print(f"worker RSS now: {_mib(worker.rss_bytes())}, peak {_mib(worker.rss_bytes('VmHWM'))}")
         main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         print(f"this (bench) process's peak RSS: {_mib(main_rss)} (every photo drawn here)")
         print(f"a caller's RSS before / after reading one photo: {_caller_rss()}")
     finally:
-        worker.close()
-    print("\n| kind | condition | field | right | not found | wrong |")
-    print("|---|---|---|---|---|---|")
-    for kind, condition, field, tally in rows:
+        for worker in workers.values():
+            worker.close()
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+
+    print("\n| kind | side | photos | p50 | p95 | max | worker CPU a photo |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, name, values, cpu_each in latency:
         print(
-            f"| {kind} | {condition} | {field} | {tally.right}/{tally.total} | "
-            f"{tally.missing} | {tally.wrong} |"
+            f"| {kind} | {name} | {len(values)} | {statistics.median(values):.2f} s | "
+            f"{_percentile(values, 0.95):.2f} s | {max(values):.2f} s | {cpu_each:.2f} s |"
         )
-    wrong = [(k, c, f, t.wrong_examples) for k, c, f, t in rows if t.wrong]
-    for example in wrong:
-        print("wrong:", example)
+    print("\n| kind | condition | field | " + " | ".join(sides) + " |")
+    print("|---|---|---|" + "---|" * len(sides))
+    for key in sorted(rows[sides[0]]):
+        cells = []
+        for name in sides:
+            tally = rows[name][key]
+            cells.append(
+                f"{tally.right}/{tally.total} ({tally.missing} not found, {tally.wrong} wrong)"
+            )
+        print(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(cells) + " |")
+    for name in sides:
+        for key, tally in sorted(rows[name].items()):
+            if tally.wrong:
+                print("wrong:", name, key, tally.wrong_examples)
 
 
 if __name__ == "__main__":

@@ -1,26 +1,33 @@
-"""`beian ocr PATH`: read a photo of a business licence or an ID card, on this machine."""
+"""`beian ocr PATH`: read a photo of a business licence or an ID card (either side), on this
+machine."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rules.text import Lang
+
+if TYPE_CHECKING:
+    from rules.photo_fields import Kind
 
 
 def ocr(
     path: Annotated[Path, typer.Argument(help="A photo (JPEG, PNG, WebP, BMP; ≤10 MB).")],
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="business_license or id_card (default: detected)."),
+        typer.Option(
+            "--kind",
+            help="business_license, id_card (photo side) or id_card_back (default: detected).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     lang: Annotated[str | None, typer.Option("--lang", help="zh (default) or en.")] = None,
 ) -> None:
-    """Read a business licence (营业执照) or an ID card's front (身份证) from a photo."""
+    """Read a business licence (营业执照) or an ID card (身份证, either side) from a photo."""
     from bot.ocr.images import MAX_BYTES, PhotoError
     from bot.ocr.worker import OcrWorker
     from bot.settings import Settings
@@ -59,15 +66,13 @@ def ocr(
     typer.echo("\n".join(lines))
 
 
-def _kind(kind: str | None) -> Literal["business_license", "id_card"] | None:
-    if kind == "business_license":
-        return "business_license"
-    if kind == "id_card":
-        return "id_card"
-    return None
+def _kind(kind: str | None) -> Kind | None:
+    from rules.photo_fields import KINDS
+
+    return next((k for k in KINDS if k == kind), None)
 
 
-def reading_kind_label(kind: Literal["business_license", "id_card"], lang: Lang) -> str:
+def reading_kind_label(kind: Kind, lang: Lang) -> str:
     from rules.photo_fields import KIND_LABELS
 
     return KIND_LABELS[kind].get(lang)

@@ -1,5 +1,6 @@
-"""The fields of a business licence (营业执照) or an ID card's front (居民身份证), from the lines
-of text a recogniser read on its photo. Pure: the recogniser runs elsewhere (bot/ocr/).
+"""The fields of a business licence (营业执照), an ID card's front (居民身份证, 人像面) or its back
+(国徽面: issuing authority and validity), from the lines of text a recogniser read on its
+photo. Pure: the recogniser runs elsewhere (bot/ocr/).
 
 Codes are trusted only when their check character validates. A credit code may be repaired
 only where a letter the code never uses was read (O→0, I→1, Z→2, S→5, V→U): those cannot be
@@ -9,6 +10,7 @@ measured, that picked a valid but wrong code in 16% of cases.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -16,10 +18,13 @@ from typing import Literal
 from rules.codes import check_id_card, check_uscc
 from rules.text import Text, t
 
-Kind = Literal["business_license", "id_card"]
-KINDS: tuple[Kind, ...] = ("business_license", "id_card")
+Kind = Literal["business_license", "id_card", "id_card_back"]
+KINDS: tuple[Kind, ...] = ("business_license", "id_card", "id_card_back")
 LICENCE_FIELDS = ("uscc", "name", "legal_representative", "address", "type", "established")
 ID_CARD_FIELDS = ("name", "sex", "ethnicity", "birth", "address", "id_number")
+# valid_until: a date, or "长期" (no end: issued at 46 or older).
+ID_CARD_BACK_FIELDS = ("issuer", "valid_from", "valid_until")
+NO_END = "长期"
 # Fields with a check character: returned only when it validates.
 CHECKED_FIELDS = ("uscc", "id_number")
 
@@ -74,6 +79,11 @@ _ID_LABELS = {
     "address": ("住址",),
     "id_number": ("公民身份号码", "公民身份证号码", "身份号码"),
 }
+_ID_BACK_LABELS = {"issuer": ("签发机关",), "validity": ("有效期限", "有效期")}
+# 2015.03.12-2035.03.12 or 2015.03.12-长期; the dots may be read as commas or not at all, the
+# dash as 一 or ~.
+_BACK_DATE = r"(\d{4})[.,·]?(\d{2})[.,·]?(\d{2})"
+_VALIDITY = re.compile(_BACK_DATE + r"[-－—–~～一至]+(?:" + _BACK_DATE + "|(长期))")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 # Full-width digits, letters and colons as ASCII; other punctuation（as in a unit's name）stays.
 _FULL_WIDTH = str.maketrans(
@@ -105,6 +115,8 @@ def detect_kind(lines: list[TextLine]) -> Kind | None:
         return "business_license"
     if any(word in text for word in ("公民身份号码", "民族", "住址", "身份号码")):
         return "id_card"
+    if any(word in text for word in ("签发机关", "有效期限")):
+        return "id_card_back"
     if _ID_CANDIDATE.search(text.upper()):
         return "id_card"
     if _USCC_CANDIDATE.search(text.upper()):
@@ -119,6 +131,8 @@ def read_fields(lines: list[TextLine], kind: Kind | None = None) -> Reading | No
         return None
     if found == "business_license":
         return _licence(lines)
+    if found == "id_card_back":
+        return _id_card_back(lines)
     return _id_card(lines)
 
 
@@ -285,6 +299,56 @@ def _id_card(lines: list[TextLine]) -> Reading:
     return Reading("id_card", fields, confidence)
 
 
+def _id_card_back(lines: list[TextLine]) -> Reading:
+    fields: dict[str, str | None] = dict.fromkeys(ID_CARD_BACK_FIELDS)
+    confidence: dict[str, float] = {}
+    rows = _segments(rows_of(lines), _ID_BACK_LABELS)
+    for i, segment in enumerate(rows):
+        if segment.name == "issuer" and segment.text and fields["issuer"] is None:
+            text, score = _continued(rows, i)
+            fields["issuer"], confidence["issuer"] = text, round(score, 3)
+    # The validity: on its labelled row first, else anywhere (it has a shape of its own).
+    labelled = [g for g in rows if g.name == "validity"]
+    for segment in [*labelled, *rows]:
+        validity = _validity(segment.text)
+        if validity is not None:
+            fields["valid_from"], fields["valid_until"] = validity
+            confidence["valid_from"] = confidence["valid_until"] = round(segment.score, 3)
+            break
+    return Reading("id_card_back", fields, confidence)
+
+
+def _validity(text: str) -> tuple[str, str] | None:
+    """Return (from, until) of `text` when both are dates (or until is 长期); else None."""
+    found = _VALIDITY.search(text)
+    if found is None:
+        return None
+    start = _real_date(*found.groups()[:3])
+    end = NO_END if found.group(7) else _real_date(*found.groups()[3:6])
+    if start is None or end is None or (end != NO_END and end <= start):
+        return None
+    return start, end
+
+
+def _real_date(year: str, month: str, day: str) -> str | None:
+    try:
+        return dt.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def validity_matches(reading: Reading) -> bool:
+    """Say whether an ID card's validity is one a card is issued with: 5, 10 or 20 years to
+    the day, or 长期."""
+    start, end = reading.fields.get("valid_from"), reading.fields.get("valid_until")
+    if not start or not end:
+        return False
+    if end == NO_END:
+        return True
+    years = int(end[:4]) - int(start[:4])
+    return years in (5, 10, 20) and end[4:] == start[4:]
+
+
 def _continued(rows: list[_Segment], i: int) -> tuple[str, float]:
     """An address may wrap: the unlabelled segments of the next rows that start where its
     value starts (its column) belong to it."""
@@ -325,6 +389,7 @@ def birth_matches(reading: Reading) -> bool:
 KIND_LABELS: dict[Kind, Text] = {
     "business_license": t("营业执照", "business licence"),
     "id_card": t("居民身份证（人像面）", "resident ID card (photo side)"),
+    "id_card_back": t("居民身份证（国徽面）", "resident ID card (emblem side)"),
 }
 FIELD_LABELS: dict[str, Text] = {
     "uscc": t("统一社会信用代码", "Unified social credit code"),
@@ -337,6 +402,9 @@ FIELD_LABELS: dict[str, Text] = {
     "ethnicity": t("民族", "Ethnicity"),
     "birth": t("出生", "Born"),
     "id_number": t("公民身份号码", "ID number"),
+    "issuer": t("签发机关", "Issued by"),
+    "valid_from": t("有效期限（起）", "Valid from"),
+    "valid_until": t("有效期限（止）", "Valid until"),
 }
 ID_CARD_NAME = t("姓名", "Name")
 NOT_READ = t("（未能识别）", "(not read)")
@@ -352,7 +420,10 @@ def field_label(kind: Kind, key: str) -> Text:
 
 
 def checked(reading: Reading, key: str) -> bool:
-    """Say whether a field's value is confirmed by a check character (✔)."""
+    """Say whether a field's value is confirmed (✔): by its check character, or by agreeing
+    with another field (the birth date with the ID number, a validity of the lengths issued)."""
     if key in CHECKED_FIELDS:
         return reading.fields.get(key) is not None
+    if key in ("valid_from", "valid_until"):
+        return validity_matches(reading)
     return key == "birth" and birth_matches(reading)

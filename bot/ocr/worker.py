@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Literal
 
 from bot.ocr.images import Photo, PhotoError, check_photo
-from rules.photo_fields import Kind, Reading, TextLine, read_fields
+from rules.photo_fields import Kind, Reading, TextLine, detect_kind, read_fields
 from rules.text import t
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,9 @@ TIMED_OUT = t(
     "Reading the photo took too long (over 10 s); send a clearer photo.",
 )
 NOT_RECOGNISED = t(
-    "没能从照片中认出营业执照或身份证（人像面）的文字，请在光线充足处正对证件重拍。",
-    "No business licence or ID card (photo side) could be read in this photo; take it again "
-    "facing the document in good light.",
+    "没能从照片中认出营业执照或身份证的文字，请在光线充足处正对证件重拍。",
+    "No business licence or ID card could be read in this photo; take it again facing the "
+    "document in good light.",
 )
 UNAVAILABLE = t(
     "照片识别暂时不可用。",
@@ -58,21 +58,63 @@ class PhotoReading:
     sha256: str
 
 
-def _serve(conn: Connection, threads: int) -> None:
+@dataclass(frozen=True)
+class Tuning:
+    """How the recogniser runs. The defaults are what bench/RESULTS.md measured fastest with
+    no field read less often; `BASELINE` is how it ran before (the benchmark compares them).
+
+    - `det_side`: the longest side detection sees (larger photos are scaled down for it; the
+      text boxes are still cut from the photo for recognition). None: rapidocr's default,
+      which scales only up (shortest side ≥ 736), so a 1,600 px licence was detected at full
+      size — three quarters of a licence's time.
+    - `threads`: onnxruntime's threads. One leaves the other core to the bot, and on a busy
+      machine two threads waiting on each other were slower than one.
+    - `cls`: "when_needed" reads without the upside-down classifier and reads again with it
+      only when the text is no document's (a photo taken upside down); "always" runs it on
+      every text box.
+    """
+
+    det_side: int | None = 960
+    threads: int = 1
+    cls: Literal["always", "when_needed"] = "when_needed"
+
+
+BASELINE = Tuning(det_side=None, threads=2, cls="always")
+
+
+def _engine(tuning: Tuning) -> Any:
+    from rapidocr import RapidOCR
+
+    params: dict[str, Any] = {
+        "Global.log_level": "warning",
+        "EngineConfig.onnxruntime.intra_op_num_threads": tuning.threads,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    }
+    if tuning.det_side is not None:
+        params |= {"Det.limit_type": "max", "Det.limit_side_len": tuning.det_side}
+    return RapidOCR(params=params)
+
+
+def _recognise(engine: Any, data: bytes, tuning: Tuning) -> list[tuple[Any, ...]]:
+    """Return the photo's text lines; without the classifier first when it is not needed."""
+    import zhconv
+
+    if tuning.cls == "always":
+        return _lines(engine(data), zhconv.convert)
+    lines = _lines(engine(data, use_cls=False), zhconv.convert)
+    if detect_kind([TextLine(*row) for row in lines]) is None:
+        # The classifier only turns text boxes upside down: text that needs it was photographed
+        # upside down, so the page's rows are turned back as well.
+        lines = _lines(engine(data, use_cls=True), zhconv.convert, upside_down=True)
+    return lines
+
+
+def _serve(conn: Connection, tuning: Tuning) -> None:
     """The worker's loop: bytes in, the text lines (simplified Chinese) out."""
     import logging as worker_logging
 
-    import zhconv
-    from rapidocr import RapidOCR
-
     worker_logging.getLogger("RapidOCR").setLevel(worker_logging.WARNING)
-    engine = RapidOCR(
-        params={
-            "Global.log_level": "warning",
-            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-        }
-    )
+    engine = _engine(tuning)
     _warm_up(engine)
     try:
         conn.send(("ready", None))
@@ -84,7 +126,7 @@ def _serve(conn: Connection, threads: int) -> None:
         except (EOFError, OSError):
             return  # the bot ended this worker
         try:
-            reply: tuple[str, Any] = ("ok", _lines(engine(data), zhconv.convert))
+            reply: tuple[str, Any] = ("ok", _recognise(engine, data, tuning))
         except Exception as exc:
             reply = ("error", type(exc).__name__)
         try:
@@ -93,16 +135,19 @@ def _serve(conn: Connection, threads: int) -> None:
             return
 
 
-def _lines(result: Any, simplified: Callable[[str, str], str]) -> list[tuple[Any, ...]]:
+def _lines(
+    result: Any, simplified: Callable[[str, str], str], *, upside_down: bool = False
+) -> list[tuple[Any, ...]]:
     """Return each piece of text found: simplified Chinese, score, box centre, height and left
     edge — in the page's own axes: a tilted photo's boxes are turned back by their median
-    slope, so the pieces of one printed line share a height again."""
+    slope (and half a turn more when it was taken upside down), so the pieces of one printed
+    line share a height again, and rows read top to bottom."""
     boxes = [
         [(float(p[0]), float(p[1])) for p in box]
         for box in (result.boxes if result.boxes is not None else [])
     ]
     slopes = sorted(math.atan2(b[1][1] - b[0][1], b[1][0] - b[0][0]) for b in boxes if b)
-    angle = slopes[len(slopes) // 2] if slopes else 0.0
+    angle = (slopes[len(slopes) // 2] if slopes else 0.0) + (math.pi if upside_down else 0.0)
     cos, sin = math.cos(-angle), math.sin(-angle)
     lines: list[tuple[Any, ...]] = []
     for box, text, score in zip(boxes, result.txts or (), result.scores or (), strict=False):
@@ -141,13 +186,13 @@ class OcrWorker:
         *,
         timeout: float = TIMEOUT_SECONDS,
         idle: float = IDLE_SECONDS,
-        threads: int = 2,
-        serve: Callable[[Connection, int], None] | None = None,
+        tuning: Tuning | None = None,
+        serve: Callable[[Connection, Tuning], None] | None = None,
     ) -> None:
         self.timeout = timeout
         self._serve = serve or _serve  # tests: a worker that answers slowly or never
         self.idle = idle
-        self.threads = threads
+        self.tuning = tuning or Tuning()
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -169,7 +214,7 @@ class OcrWorker:
         context = multiprocessing.get_context("spawn")  # never fork a process with threads
         parent, child = context.Pipe()
         process = context.Process(
-            target=self._serve, args=(child, self.threads), name="beian-ocr", daemon=True
+            target=self._serve, args=(child, self.tuning), name="beian-ocr", daemon=True
         )
         process.start()
         child.close()

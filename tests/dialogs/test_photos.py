@@ -117,6 +117,21 @@ def test_a_photo_where_it_fills_nothing_says_where_it_would(run: Run, context: C
     assert step.state.mode is Mode.ANSWERING
 
 
+def test_an_id_cards_back_at_a_persons_question_asks_for_the_photo_side(
+    run: Run, context: Context
+) -> None:
+    state = _at(run, "网络安全负责人的姓名")
+    back = PhotoRead(
+        kind="id_card_back",
+        fields={"issuer": "杭州市公安局西湖分局", "valid_from": "2016-03-01"},
+    )
+    step = handle(state, Input.photographed(back), context)
+    assert "这是身份证的国徽面" in shown(step) and "请发送人像面" in shown(step)
+    assert step.state.mode is Mode.ANSWERING and step.state.answers == state.answers
+    elsewhere = handle(_at(run, "网站叫什么名字"), Input.photographed(back), context)
+    assert "这里用不上这张照片" in shown(elsewhere)  # no ID card is asked for there
+
+
 def test_an_unreadable_photo_says_why_and_asks_again(run: Run, context: Context) -> None:
     state = _at(run, "开办单位的全称")
     problem = PhotoRead(problem=t("照片太大（超过10 MB），请压缩后再发。", "Too large."))

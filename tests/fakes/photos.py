@@ -1,6 +1,6 @@
-"""Photos of invented business licences and ID cards, drawn with Pillow and the installed CJK
-font, clean and degraded as phone photos are (rotation, blur, JPEG 50, perspective, uneven
-light). The tests use a few; bench/bench_ocr.py measures many."""
+"""Photos of invented business licences and ID cards (front and back), drawn with Pillow and
+the installed CJK font, clean and degraded as phone photos are (rotation, blur, JPEG 50,
+perspective, uneven light). The tests use a few; bench/bench_ocr.py measures many."""
 
 from __future__ import annotations
 
@@ -114,6 +114,23 @@ def id_fields(rng: random.Random) -> dict[str, str]:
     }
 
 
+def id_back_fields(rng: random.Random) -> dict[str, str]:
+    """Invent an ID card's back: the police office that issued it, and its validity (10 or 20
+    years to the day, 5 for the young, or 长期)."""
+    import re
+
+    _, region = rng.choice(_PLACES)
+    city, district = re.fullmatch(r"(?:.+?省)?(.+?市)(.+?)区", region).groups()  # type: ignore[union-attr]
+    year, month, day = rng.randint(2006, 2025), rng.randint(1, 12), rng.randint(1, 28)
+    years = rng.choice((5, 10, 10, 20, 20, 0))
+    start = f"{year:04d}-{month:02d}-{day:02d}"
+    return {
+        "issuer": f"{city}公安局{district}分局",
+        "valid_from": start,
+        "valid_until": f"{year + years:04d}{start[4:]}" if years else "长期",
+    }
+
+
 def _chinese_date(iso: str, spaced: bool = False) -> str:
     y, m, d = (int(p) for p in iso.split("-"))
     return f"{y} 年 {m} 月 {d} 日" if spaced else f"{y}年{m:02d}月{d:02d}日"
@@ -201,6 +218,24 @@ def draw_id_card(fields: dict[str, str]) -> Image.Image:
     return image
 
 
+def draw_id_card_back(fields: dict[str, str]) -> Image.Image:
+    """Draw an ID card's back (国徽面): the emblem's place, the title, issuer and validity."""
+    image = Image.new("RGB", (1100, 700), (226, 236, 242))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((10, 10, 1090, 690), radius=40, outline=(150, 170, 190), width=4)
+    draw.ellipse((70, 60, 250, 240), fill=(200, 60, 50))  # where the national emblem is
+    draw.text((330, 90), "中华人民共和国", font=_font(56), fill=(20, 20, 20))
+    draw.text((290, 210), "居 民 身 份 证", font=_font(80), fill=(20, 20, 20))
+    label, value = (40, 40, 40), (10, 10, 10)
+    draw.text((230, 480), "签发机关", font=_font(32), fill=label)
+    draw.text((410, 478), fields["issuer"], font=_font(34), fill=value)
+    draw.text((230, 570), "有效期限", font=_font(32), fill=label)
+    until = fields["valid_until"].replace("-", ".")
+    validity = f"{fields['valid_from'].replace('-', '.')}-{until}"
+    draw.text((410, 568), validity, font=_font(34), fill=value)
+    return image
+
+
 # --- the ways a phone photo differs from a scan ------------------------------------------------
 
 
@@ -269,9 +304,12 @@ def samples(
         if kind == "business_license":  # the two layouts in turn
             fields = licence_fields(rng)
             image = (draw_licence, draw_licence_two_columns)[i % 2](fields)
-        else:
+        elif kind == "id_card":
             fields = id_fields(rng)
             image = draw_id_card(fields)
+        else:
+            fields = id_back_fields(rng)
+            image = draw_id_card_back(fields)
         out.append(Sample(kind, fields, image, f"{kind}-{i}-clean"))
         for name in degradations:
             degrade = BENCH_DEGRADATIONS[name]

@@ -4,7 +4,6 @@ how many not found, and how many wrong."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.ocr.images import PhotoError
@@ -33,13 +32,17 @@ def condition(sample: Sample) -> str:
 
 
 def measure(
-    worker: OcrWorker, samples: list[Sample], *, times: list[float] | None = None
+    worker: OcrWorker,
+    samples: list[Sample],
+    *,
+    times: list[float] | None = None,
+    into: dict[tuple[str, str, str], Tally] | None = None,
 ) -> dict[tuple[str, str, str], Tally]:
     """Read every sample (as a JPEG at quality 90, as a phone sends it); tally its fields by
-    (kind, condition, field). `times` gets each read's seconds."""
+    (kind, condition, field). `times` gets each read's seconds; `into`: tallies to add to."""
     import time
 
-    tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
+    tallies: dict[tuple[str, str, str], Tally] = into if into is not None else {}
     for sample in samples:
         started = time.perf_counter()
         try:
@@ -49,7 +52,7 @@ def measure(
         if times is not None:
             times.append(time.perf_counter() - started)
         for name, truth in sample.fields.items():
-            tally = tallies[(sample.kind, condition(sample), name)]
+            tally = tallies.setdefault((sample.kind, condition(sample), name), Tally())
             got = fields.get(name)
             if got == truth:
                 tally.right += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rules.photo_fields import (
     TextLine,
+    checked,
     checked_id_number,
     detect_kind,
     read_fields,
@@ -113,3 +114,44 @@ def test_a_two_column_licence_is_split_at_its_labels_and_spaced_labels_joined() 
     assert reading.fields["established"] == "2009-05-18"
     assert reading.fields["address"] == "广东省深圳市南山区建设大道132号23层"
     assert reading.fields["uscc"] == CODE
+
+
+def test_an_id_cards_back_gives_its_issuer_and_validity_and_its_kind_is_detected() -> None:
+    lines = [
+        _line("中华人民共和国", 100, 500),
+        _line("居民身份证", 220, 500),
+        _line("签发机关", 480, 290),
+        _line("福州市公安局鼓楼分局", 480, 560),
+        _line("有效期限", 570, 290),
+        _line("2016.03.01-2036.03.01", 570, 560),
+    ]
+    assert detect_kind(lines) == "id_card_back"
+    reading = read_fields(lines)
+    assert reading is not None and reading.kind == "id_card_back"
+    assert reading.fields == {
+        "issuer": "福州市公安局鼓楼分局",
+        "valid_from": "2016-03-01",
+        "valid_until": "2036-03-01",
+    }
+    assert checked(reading, "valid_until") and checked(reading, "valid_from")
+    assert reading.as_json()["kind"] == "id_card_back"
+
+
+def test_a_validity_is_read_as_printed_or_misread_and_never_as_an_impossible_date() -> None:
+    def validity(text: str) -> tuple[str | None, str | None]:
+        reading = read_fields([_line("签发机关 某市公安局", 100), _line(text, 200)])
+        assert reading is not None
+        return reading.fields["valid_from"], reading.fields["valid_until"]
+
+    assert validity("有效期限 2016.03.01-长期") == ("2016-03-01", "长期")
+    assert validity("有效期限2016,03.01一2026.03.01") == ("2016-03-01", "2026-03-01")
+    assert validity("有效期限 20160301-20260301") == ("2016-03-01", "2026-03-01")
+    assert validity("有效期限 2016.02.30-2026.02.30") == (None, None)  # no such day
+    assert validity("有效期限 2026.03.01-2016.03.01") == (None, None)  # ends before it starts
+    assert validity("有效期限 2016.03.01") == (None, None)  # its end not read
+
+
+def test_a_validity_not_issued_as_such_is_returned_without_its_check() -> None:
+    reading = read_fields([_line("有效期限 2016.03.01-2027.03.01", 100)])
+    assert reading is not None and reading.fields["valid_until"] == "2027-03-01"
+    assert not checked(reading, "valid_until")  # 11 years: a card is issued for 5, 10 or 20
