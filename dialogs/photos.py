@@ -20,7 +20,7 @@ from dialogs.reading import read_text_answer
 from dialogs.spec import Option, Question
 from dialogs.turn import Core, Part
 from rules.photo_fields import KIND_LABELS, field_label
-from rules.text import Text, t
+from rules.text import Text
 
 PHOTO_OPTIONS = (
     Option("apply", texts.PHOTO_APPLY, ("使用", "用", "是", "对", "确认", "好", "yes", "use")),
@@ -40,13 +40,6 @@ INDIVIDUAL_KEYS = {
     "id_number": "subject.credential_number",
     "address": "subject.address",
 }
-# The back answers no question (nothing asks for the issuer or the validity): at a question an
-# ID card fills, the applicant is told which side fills it.
-ID_CARD_BACK_HERE = t(
-    "这是身份证的国徽面，这里用不上：请发送人像面（印有姓名和公民身份号码的一面）。",
-    "This is the ID card's emblem side, which fills nothing here: send the photo side (the one "
-    "with the name and the ID number).",
-)
 # These questions say a photo can fill them (when this install reads photos).
 _LICENCE_HINTED = set(LICENCE_KEYS.values()) - {"subject.responsible.name"}  # an ID card's
 
@@ -115,7 +108,7 @@ class Photos(Part):
         elif photo.kind == "id_card":
             keys = id_card_keys(q.key, self.core.subject_type)
         elif photo.kind == "id_card_back" and id_card_keys(q.key, self.core.subject_type):
-            self.core.ask([ID_CARD_BACK_HERE.get(self.lang)])
+            self.core.ask([texts.ID_CARD_BACK_HERE.get(self.lang)])
             return
         else:
             keys = {}

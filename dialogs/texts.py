@@ -374,6 +374,13 @@ PHOTO_HINT_ID_PATH = t(
     "输入身份证（人像面）照片的文件路径可自动填写。",
     "Type the file path of a photo of the ID card (photo side) to fill this in.",
 )
+# The back answers no question (nothing asks for the issuer or the validity): at a question an
+# ID card fills, the applicant is told which side fills it.
+ID_CARD_BACK_HERE = t(
+    "这是身份证的国徽面，这里用不上：请发送人像面（印有姓名和公民身份号码的一面）。",
+    "This is the ID card's emblem side, which fills nothing here: send the photo side (the one "
+    "with the name and the ID number).",
+)
 PHOTO_READ = t("从{kind}照片中识别到：", "Read from the photo of the {kind}:")
 PHOTO_CHECK_NOTE = t(
     "✔ 表示号码的校验位核验通过。请逐项核对。照片在本机识别，识别后即删除，没有保存。",
