@@ -1,6 +1,6 @@
 """What a filing button does on Telegram (issue 12; a table since issue 27): one handler per
 button code — the codes of the lifecycle's events derived from their types
-(`bot.tg.filings.code_of`), the applicant's notes beside them. Presses that need typed words
+(`rules.events.code_of`), the applicant's notes beside them. Presses that need typed words
 ask for them (`bot.tg.filing_prompts`).
 
 A press is checked before its handler runs: who presses (a reviewer recording a bureau's

@@ -25,7 +25,6 @@ from bot.tg.filings import (
     LEGACY_CODES,
     ONLINE,
     OWN_REASON,
-    code_of,
     deliver_notices,
     filing_lines,
     handled,
@@ -40,7 +39,7 @@ from models.filings import applicant_by_channel, filings_of
 from models.tables import Filing
 from rules.dates import parse_date
 from rules.enums import FilingStatus
-from rules.events import EVENT_TYPES, Cancel, Certify, Event, Return
+from rules.events import EVENT_TYPES, Cancel, Certify, Event, Return, code_of
 from rules.filing_life import EVENT_LABELS, Actor, Role
 from rules.lifecycle import FilingEvent as E
 from rules.text import REASON_LIMIT, Lang, Text, t

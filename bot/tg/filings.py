@@ -46,7 +46,7 @@ from models.filings import (
 from models.reviewers import mark_reached
 from models.tables import Applicant, Filing, GeneratedDocument, OutboxMessage
 from rules.enums import DocumentKind, FilingStatus, OutboxStatus
-from rules.events import EVENT_TYPES, Event
+from rules.events import EVENT_TYPES, code_of
 from rules.filing_life import (
     BUREAU_EVENTS,
     EVENT_LABELS,
@@ -74,11 +74,6 @@ from rules.text import Lang, Text, button, t
 
 log = logging.getLogger(__name__)
 PREFIX = "F"
-
-
-def code_of(kind: type[Event]) -> str:
-    """Return the button code of an event type: its name (Submit → "submit")."""
-    return kind.__name__.lower()
 
 
 CODES: dict[str, str] = {e: code_of(kind) for e, kind in EVENT_TYPES.items()}

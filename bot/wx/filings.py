@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from models.tables import Filing
 from rules.enums import FilingStatus
-from rules.events import EVENT_TYPES, Event
+from rules.events import EVENT_TYPES, code_of
 from rules.filing_life import (
     EVENT_LABELS,
     SELF_REPORT_LABELS,
@@ -43,11 +43,6 @@ from rules.standing import (
 from rules.text import Lang, Text, button
 
 REF = re.compile(r"F(\d{1,12})\.(\d{1,9})\.([a-z][a-z_-]{0,20})")
-
-
-def code_of(kind: type[Event]) -> str:
-    """An event's code: its type's name (Submit → "submit"), as on Telegram."""
-    return kind.__name__.lower()
 
 
 EVENT_CODES: dict[str, str] = {code_of(kind): e for e, kind in EVENT_TYPES.items()}

@@ -55,6 +55,7 @@ __all__ = [
     "Return",
     "Role",
     "Submit",
+    "code_of",
     "make_event",
 ]
 
@@ -73,6 +74,12 @@ SELF_REPORT_LABELS: dict[str, Text] = {
 # Outcomes the bureau decides (a reviewer records them, or the applicant self-reports them).
 BUREAU_EVENTS = frozenset(e for e, kind in EVENT_TYPES.items() if kind.by_bureau)
 APPLICANT_EVENTS = frozenset(EVENT_TYPES) - BUREAU_EVENTS
+
+
+def code_of(kind: type[Event]) -> str:
+    """Return an event type's code in a button or a link, on every channel: its name
+    (Submit → "submit")."""
+    return kind.__name__.lower()
 
 
 def make_event(
