@@ -16,12 +16,14 @@ run on the DBAPI cursor (`models.db.Raw`), like the interview's quick statements
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -119,6 +121,27 @@ _SENT = (
     )
     .values(reply=None)
 )
+
+
+def _sent_all(dialect: str) -> Any:
+    """Clear the replies of many updates in one statement (one round trip): their ids as an
+    array on PostgreSQL, as a JSON list read by `json_each` on SQLite."""
+    if dialect == "postgresql":
+        ids: Any = sa.any_(sa.bindparam("ids", type_=ARRAY(sa.BigInteger)))
+        chosen = col(InboxUpdate.update_id) == ids
+    else:
+        listed: Any = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.bindparam("ids"))
+        )
+        chosen = col(InboxUpdate.update_id).in_(listed)
+    return (
+        sa.update(InboxUpdate)
+        .where(col(InboxUpdate.bot_id) == sa.bindparam("bot_id"), chosen)
+        .where(col(InboxUpdate.reply).is_not(None))
+        .values(reply=None)
+    )
+
+
 _SET_REPLY = (
     sa.update(InboxUpdate)
     .where(
@@ -214,6 +237,7 @@ _BUILDERS: dict[str, Callable[[str], Any]] = {
     "payload": lambda _d: _PAYLOAD,
     "done": lambda _d: _DONE,
     "sent": lambda _d: _SENT,
+    "sent_all": _sent_all,
     "set_reply": lambda _d: _SET_REPLY,
     "unsent": lambda _d: _unsent(False),
     "unsent_of_chat": lambda _d: _unsent(True),
@@ -343,9 +367,11 @@ def mark_done(
 
 def mark_sent(raw: Raw, *, bot_id: int, update_ids: list[int]) -> None:
     """Forget the replies of these updates (they were sent) and commit."""
-    statement = _prepared("sent", raw.dialect)
-    for update_id in update_ids:
-        raw.run(statement, {"bot_id": bot_id, "update_id": update_id})
+    if len(update_ids) == 1:
+        raw.run(_prepared("sent", raw.dialect), {"bot_id": bot_id, "update_id": update_ids[0]})
+    elif update_ids:
+        ids = update_ids if raw.dialect.name == "postgresql" else json.dumps(update_ids)
+        raw.run(_prepared("sent_all", raw.dialect), {"bot_id": bot_id, "ids": ids})
     raw.commit()
 
 
