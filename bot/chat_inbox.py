@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from bot.chat_inbox_io import (
     _CURRENT,
     FLUSH_AFTER,
+    Claims,
     GroupCommit,
     Kept,
     SentReplies,
@@ -79,18 +80,20 @@ class ChatInbox(Generic[Item]):
     _kept: Kept[Item] = field(default_factory=Kept)  # stored here, not processed yet
     _queued: dict[int, None] = field(default_factory=dict)  # chats past `max_chats`, in order
     _channel: str | None = None  # PostgreSQL: where instances wake each other (`listen`)
-    _held: dict[int, dt.datetime] = field(default_factory=dict)  # chat -> our claim's end
     _semaphore: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
     _stopping: bool = False
     _purged_at: dt.datetime | None = None
     _in_hand: set[int] = field(default_factory=set)  # messages being processed here now
+    _turnover: int = 0  # chats' works begun or ended: what a read before them may miss
     _sent: SentReplies = field(init=False)  # their replies sent: to clear (`flush_sent`)
+    _claims: Claims = field(init=False)
     _writer: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:
         self._semaphore = asyncio.Semaphore(self.max_concurrent)
         self._sent = SentReplies(self.db, self.bot_id)
         self._writer = GroupCommit(self.db, self.bot_id, self.clock)
+        self._claims = Claims(self.db, self.bot_id, self.holder, lambda: self.lease)
 
     # --- the channel's adapter ---------------------------------------------------------------
 
@@ -121,7 +124,15 @@ class ChatInbox(Generic[Item]):
         that were new (a redelivery is logged and skipped)."""
         if not arrived:
             return []
-        new = await self._writer.insert([row for _, row in arrived])
+        waiting: list[int] | None = None
+        if len(arrived) == 1 and self._writer.alone():  # a webhook's message: its chat's
+            turnover = self._turnover  # waiting ids come with the insert (one trip less)
+            stored, waiting = await self._writer.insert_one(arrived[0][1])
+            new = {arrived[0][1].update_id} if stored else set()
+            if self._turnover != turnover:  # a chat's work began or ended meanwhile (the
+                waiting = None  # insert waited in a thread): what was read may be done
+        else:
+            new = await self._writer.insert([row for _, row in arrived])
         fresh: list[int] = []
         for item, row in arrived:
             if row.update_id not in new:
@@ -132,13 +143,14 @@ class ChatInbox(Generic[Item]):
             new.discard(row.update_id)  # an id twice in one batch is new once
             fresh.append(row.update_id)
             self._kept.keep(row, item, self.max_local)
-            self.wake(row.chat_id)
+            self.wake(row.chat_id, waiting)
         return sorted(fresh)
 
     # --- processing --------------------------------------------------------------------------
 
-    def wake(self, chat_id: int) -> None:
-        """Make sure the chat's waiting messages get processed (here, if we hold it)."""
+    def wake(self, chat_id: int, waiting: list[int] | None = None) -> None:
+        """Make sure the chat's waiting messages get processed (here, if we hold it);
+        `waiting`: its waiting ids, just read (used only by a chat not in hand)."""
         if self._stopping:
             return
         work = self._chats.get(chat_id)
@@ -149,8 +161,9 @@ class ChatInbox(Generic[Item]):
             self._queued[chat_id] = None  # started when a chat in hand is finished
             return
         self._queued.pop(chat_id, None)
-        work = _ChatWork()
+        work = _ChatWork(waiting=waiting)
         self._chats[chat_id] = work
+        self._turnover += 1
         work.task = asyncio.create_task(self._run_chat(chat_id, work), name=f"inbox:{chat_id}")
 
     async def _run_chat(self, chat_id: int, work: _ChatWork) -> None:
@@ -159,11 +172,8 @@ class ChatInbox(Generic[Item]):
                 work.more = False
                 # Not holding the chat, this instance may find another does: the notes that
                 # would tell it go with the claim's attempt, in the same trip.
-                fresh = chat_id not in self._held
-                notes = self._notes(chat_id) if fresh else []
-                found = await self.db.run(
-                    partial(self._claimed_pending, chat_id, self.clock(), notes, fresh)
-                )
+                fresh = chat_id not in self._claims.held
+                found = await self._look(chat_id, work, fresh)
                 if found is None:  # another instance holds the chat: it processes these rows
                     self._hand_over(chat_id)
                     return
@@ -186,8 +196,22 @@ class ChatInbox(Generic[Item]):
             )
         finally:
             self._chats.pop(chat_id, None)
+            self._turnover += 1
             if self._queued and not self._stopping:
                 self.wake(next(iter(self._queued)))
+
+    async def _look(
+        self, chat_id: int, work: _ChatWork, fresh: bool
+    ) -> tuple[list[int], list[inbox.Unsent]] | None:
+        """The chat's waiting ids (and a crash's unsent replies) as `_claimed_pending` gives
+        them; without a trip when they came with the insert that woke the chat and the
+        chat is held here with no renewal due (nothing else can have processed them)."""
+        waiting, work.waiting = work.waiting, None
+        now = self.clock()
+        if waiting is not None and not fresh and not self._claims.renewal_due(chat_id, now):
+            return waiting, []
+        notes = self._notes(chat_id) if fresh else []
+        return await self.db.run(partial(self._claimed_pending, chat_id, now, notes, fresh))
 
     def _claimed_pending(
         self, chat_id: int, now: dt.datetime, notes: list[str], fresh: bool, raw: Raw
@@ -197,7 +221,8 @@ class ChatInbox(Generic[Item]):
         another instance's crash) — the replies left unsent on its done rows; None when
         another instance holds it, which is then sent `notes` (PostgreSQL). One trip to the
         database: run by `Database.run`, on the loop on SQLite."""
-        if self._renewal_due(chat_id, now) and not self._claim(chat_id, now, raw):
+        claims = self._claims
+        if claims.renewal_due(chat_id, now) and not claims.claim(chat_id, now, raw):
             channel = self._channel
             if channel is not None and notes:
                 wakeups.send(raw, channel, notes)
@@ -227,35 +252,12 @@ class ChatInbox(Generic[Item]):
                 lambda raw: inbox.mark_sent(raw, bot_id=self.bot_id, update_ids=[row.update_id])
             )
 
-    def _renewal_due(self, chat_id: int, now: dt.datetime) -> bool:
-        until = self._held.get(chat_id)
-        return until is None or until - now <= self.lease / 2
-
-    def _claim(self, chat_id: int, now: dt.datetime, raw: Raw) -> bool:
-        """Take or renew the chat's claim; remember until when it is ours (or that it is not)."""
-        held = inbox.claim_chat(
-            raw, bot_id=self.bot_id, chat_id=chat_id, holder=self.holder, now=now, lease=self.lease
-        )
-        if held:
-            self._held[chat_id] = now + self.lease
-        else:
-            self._held.pop(chat_id, None)
-        return held
-
-    async def _still_held(self, chat_id: int) -> bool:
-        """Renew the chat's claim when half of it is gone; False when another instance took
-        the chat meanwhile (an overloaded instance's batch outlived its lease)."""
-        now = self.clock()
-        if not self._renewal_due(chat_id, now):
-            return True
-        return await self.db.run(partial(self._claim, chat_id, now))
-
     async def _process(self, chat_id: int, key: int) -> bool:
         """Process one waiting message; False (nothing done) when the chat is no longer ours."""
         async with self._semaphore:
             # Checked once this message's turn has come (it may have waited here long): a
             # chat is processed by one instance at a time, in order.
-            if not await self._still_held(chat_id):
+            if not await self._claims.still_held(chat_id, self.clock()):
                 return False
             item = self._kept.take(key)
             if item is None and self._kept.only_stored(chat_id, key):
@@ -330,11 +332,8 @@ class ChatInbox(Generic[Item]):
         return item
 
     async def _mark_done(self, key: int) -> None:
-        def done(raw: Raw) -> None:
-            inbox.mark_done(raw, bot_id=self.bot_id, update_id=key, now=self.clock())
-            raw.commit()
-
-        await self.db.run(done)
+        now = self.clock()
+        await self.db.run(lambda raw: inbox.finish(raw, bot_id=self.bot_id, update_id=key, now=now))
 
     # --- between instances (PostgreSQL) ------------------------------------------------------
 
@@ -354,8 +353,7 @@ class ChatInbox(Generic[Item]):
         found = wakeups.read(payload)
         if found is None or found.bot_id != self.bot_id or self._stopping:
             return
-        until = self._held.get(found.chat_id)
-        if until is None or until <= self.clock():
+        if not self._claims.holds(found.chat_id, self.clock()):
             return  # not ours (any more): the sweep of whoever holds it finds the row
         kept = self._kept.items
         if found.raw is not None and found.update_id not in kept and len(kept) < self.max_local:
@@ -395,16 +393,14 @@ class ChatInbox(Generic[Item]):
         )
         for row in unsent:  # a crash's replies: sent by whoever takes the chat, first
             if self._mine_to_send(row) and row.chat_id not in chats:
-                self._held.pop(row.chat_id, None)  # taken afresh: its replies are read then
+                self._claims.held.pop(row.chat_id, None)  # taken afresh: its replies are read then
                 chats.append(row.chat_id)
         woken = 0
         for chat_id in chats:
             if chat_id not in self._chats:
                 self.wake(chat_id)
                 woken += 1
-        for chat_id, until in list(self._held.items()):
-            if until <= now and chat_id not in self._chats:
-                del self._held[chat_id]
+        self._claims.forget_ended(now, self._chats.__contains__)
         if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
             self._purged_at = now
             removed = await self.db.run(lambda raw: inbox.purge_done(raw, now=now))
@@ -440,11 +436,4 @@ class ChatInbox(Generic[Item]):
             await asyncio.wait(tasks)
         with contextlib.suppress(Exception):
             await self.flush_sent()
-        held = list(self._held)
-        self._held.clear()
-        for chat_id in held:
-            with contextlib.suppress(Exception):
-                await self.db.run(partial(self._release, chat_id))
-
-    def _release(self, chat_id: int, raw: Raw) -> None:
-        inbox.release_chat(raw, bot_id=self.bot_id, chat_id=chat_id, holder=self.holder)
+        await self._claims.release_all()

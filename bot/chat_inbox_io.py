@@ -5,6 +5,7 @@ processed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -45,6 +46,67 @@ def current_ticket() -> Ticket | None:
 class _ChatWork:
     task: asyncio.Task[None] | None = None
     more: bool = False  # woken again while working: look once more before stopping
+    # The chat's waiting ids, read with the insert that woke it (`GroupCommit.insert_one`):
+    # its first look needs no trip of its own.
+    waiting: list[int] | None = None
+
+
+@dataclass
+class Claims:
+    """The chats this instance holds (`models.inbox.claim_chat`) and until when: taken when a
+    chat is first processed here, renewed when half the lease is gone, given up on drain."""
+
+    db: Database
+    bot_id: int
+    holder: str
+    lease_of: Callable[[], dt.timedelta]  # the processor's lease (a test may shorten it)
+    held: dict[int, dt.datetime] = field(default_factory=dict)  # chat -> our claim's end
+
+    def holds(self, chat_id: int, now: dt.datetime) -> bool:
+        """Say whether our claim on the chat is still running."""
+        until = self.held.get(chat_id)
+        return until is not None and until > now
+
+    def renewal_due(self, chat_id: int, now: dt.datetime) -> bool:
+        """Say whether the chat must be claimed (again) before its next message."""
+        until = self.held.get(chat_id)
+        return until is None or until - now <= self.lease_of() / 2
+
+    def claim(self, chat_id: int, now: dt.datetime, raw: Raw) -> bool:
+        """Take or renew the chat's claim; remember until when it is ours (or that it is not)."""
+        lease = self.lease_of()
+        held = inbox.claim_chat(
+            raw, bot_id=self.bot_id, chat_id=chat_id, holder=self.holder, now=now, lease=lease
+        )
+        if held:
+            self.held[chat_id] = now + lease
+        else:
+            self.held.pop(chat_id, None)
+        return held
+
+    async def still_held(self, chat_id: int, now: dt.datetime) -> bool:
+        """Renew the chat's claim when half of it is gone; False when another instance took
+        the chat meanwhile (an overloaded instance's batch outlived its lease)."""
+        if not self.renewal_due(chat_id, now):
+            return True
+        return await self.db.run(partial(self.claim, chat_id, now))
+
+    def forget_ended(self, now: dt.datetime, busy: Callable[[int], bool]) -> None:
+        """Forget the claims that ran out on chats not being worked on."""
+        for chat_id, until in list(self.held.items()):
+            if until <= now and not busy(chat_id):
+                del self.held[chat_id]
+
+    async def release_all(self) -> None:
+        """Give every claim up (another instance may take the chats at once)."""
+        held = list(self.held)
+        self.held.clear()
+        for chat_id in held:
+            with contextlib.suppress(Exception):
+                await self.db.run(partial(self._release, chat_id))
+
+    def _release(self, chat_id: int, raw: Raw) -> None:
+        inbox.release_chat(raw, bot_id=self.bot_id, chat_id=chat_id, holder=self.holder)
 
 
 @dataclass
@@ -73,6 +135,21 @@ class GroupCommit:
             self._storing = asyncio.create_task(self._store_arrived(), name="inbox:store")
         fresh = await asyncio.gather(*waiting)
         return {row.update_id for row, new in zip(rows, fresh, strict=True) if new}
+
+    def alone(self) -> bool:
+        """Say whether a row stored now is stored in the caller's very step (on the loop's
+        connection, no batch being written)."""
+        return self.db.inline and self._storing is None
+
+    async def insert_one(self, row: inbox.Received) -> tuple[bool, list[int]]:
+        """Store one row (committed when this returns); return whether it was new and its
+        chat's waiting ids (read in the same trip on PostgreSQL)."""
+        return await self.db.run(partial(self._ingest_one, row, self.clock()))
+
+    def _ingest_one(
+        self, row: inbox.Received, now: dt.datetime, raw: Raw
+    ) -> tuple[bool, list[int]]:
+        return inbox.ingest_one(raw, bot_id=self.bot_id, update=row, now=now)
 
     def _ingest(self, rows: list[inbox.Received], now: dt.datetime, raw: Raw) -> list[int]:
         return inbox.ingest(raw, bot_id=self.bot_id, updates=rows, now=now)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
-from models import inbox
+from models import inbox, inbox_statements
 from models.db import Prepared, Raw
 from models.interviews import Content, Extra, Saved, Stored, Write
 from models.tables import Applicant, InboxUpdate, Interview
@@ -130,8 +130,8 @@ def _advance_done(_dialect: str) -> Any:
         )
         .values(
             done_at=sa.bindparam("now", type_=UTCDateTime()),
-            payload=inbox.DROPPED,
-            reply=sa.bindparam("reply", type_=inbox.REPLY_TYPE),  # sealed (models.sealed)
+            payload=inbox_statements.DROPPED,
+            reply=sa.bindparam("reply", type_=inbox_statements.REPLY_TYPE),  # sealed
         )
         .returning(col(InboxUpdate.update_id))
         .cte("done")

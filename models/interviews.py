@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import inbox
+from models import inbox_statements
 from models.tables import Applicant, Filing, InboxUpdate, Interview
 from rules.enums import InterviewStatus
 
@@ -271,7 +271,7 @@ def mark_inbox_done(
 ) -> bool:
     """Mark an update done in the session's transaction, with the replies its handling is to
     send (cleared once sent); False when it was done already (handled elsewhere)."""
-    prepared = inbox._prepared("done", session.get_bind().dialect)
+    prepared = inbox_statements.prepared("done", session.get_bind().dialect)
     result = session.connection().exec_driver_sql(
         prepared.sql,
         prepared.params({"bot_id": key[0], "update_id": key[1], "now": now, "reply": reply}),
@@ -282,7 +282,7 @@ def mark_inbox_done(
 def _set_reply(session: Session, key: InboxKey, reply: list[Any] | None) -> None:
     if reply is None:
         return
-    prepared = inbox._prepared("set_reply", session.get_bind().dialect)
+    prepared = inbox_statements.prepared("set_reply", session.get_bind().dialect)
     session.connection().exec_driver_sql(
         prepared.sql, prepared.params({"bot_id": key[0], "update_id": key[1], "reply": reply})
     )

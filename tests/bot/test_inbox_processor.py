@@ -312,3 +312,28 @@ def test_the_holder_is_woken_at_once_with_the_update_another_instance_stored(
     with engine.connect() as conn:
         attempts = conn.execute(sa.text("SELECT attempts FROM inbox WHERE update_id = 2")).one()
     assert attempts[0] == 0  # processed from the note, not read back from the row
+
+
+def test_a_held_chats_waiting_rows_read_with_an_insert_are_answered_in_order(
+    instances: Two, engine: sa.Engine
+) -> None:
+    """The ids an insert reads back (one trip less a step) include what another instance
+    stored for the chat meanwhile: the older row is answered first, not left to the sweep."""
+    a, _, log, _ = instances
+
+    async def play() -> None:
+        pa = await a.open()
+        await pa.accept([_update(1, 42)])  # a holds the chat now
+        await pa.idle()
+        with engine.connect() as conn:  # stored elsewhere, nobody told a
+            raw = Raw(conn)
+            inbox.ingest(raw, bot_id=1, updates=[inbox.Received(2, 42, _update(2, 42))],
+                         now=system_clock())  # fmt: skip
+        await pa.accept([_update(3, 42)])
+        await pa.idle()
+        await a.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1", "a end 1", "a start 2", "a end 2", "a start 3", "a end 3"]
+    with engine.connect() as conn:
+        assert inbox.pending_ids(Raw(conn), bot_id=1, chat_id=42) == []
