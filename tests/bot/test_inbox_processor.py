@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from typing import Any
 
@@ -337,3 +338,34 @@ def test_a_held_chats_waiting_rows_read_with_an_insert_are_answered_in_order(
     assert log == ["a start 1", "a end 1", "a start 2", "a end 2", "a start 3", "a end 3"]
     with engine.connect() as conn:
         assert inbox.pending_ids(Raw(conn), bot_id=1, chat_id=42) == []
+
+
+def test_waiting_ids_read_while_the_chats_work_ran_are_not_trusted(
+    instances: Two, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An insert that waited (in a worker thread, the database busy) while the chat's work
+    answered what it had read: those ids are done by then; the chat reads them afresh (not
+    taken up again, each answered once, no done row read back as a broken update)."""
+    a, _, log, _ = instances
+
+    async def play() -> None:
+        pa = await a.open()
+        await pa.accept([_update(1, 42)])  # a holds the chat
+        await pa.idle()
+        stored_alone = pa._writer.insert_one
+
+        async def insert_then_wait(row: inbox.Received) -> tuple[bool, list[int]]:
+            found = await stored_alone(row)  # 2 and 3 waiting, as read with 3's insert
+            await pa.idle()  # meanwhile the chat's work answers both and ends
+            return found
+
+        await pa.accept([_update(2, 42)])  # the chat's work starts (it reads 2 and 3)
+        pa._writer.insert_one = insert_then_wait  # type: ignore[method-assign]
+        await pa.accept([_update(3, 42)])
+        await pa.idle()
+        await a.close()
+
+    with caplog.at_level(logging.INFO, logger="bot.chat_inbox"):
+        asyncio.run(play())
+    assert log == ["a start 1", "a end 1", "a start 2", "a end 2", "a start 3", "a end 3"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
