@@ -14,8 +14,9 @@ turn's transaction, the reply to a recording request). Sides, each on a database
 - **sqlite, synchronous=FULL**: every commit synced to disk, the durability PostgreSQL's
   default (`synchronous_commit=on`) gives: the like-for-like baseline.
 - **postgres**: as deployed now: the hot path on the loop's own connection (no thread hop),
-  psycopg's server-side prepared statements after 5 uses, no ping per checkout, the turn's
-  commit not waiting for the disk (the inbox insert's still does: `models.fast_store`).
+  psycopg's server-side prepared statements after 5 uses (kept: no read ends with a ROLLBACK),
+  no ping per checkout, the update stored with its chat's waiting ids in one statement, the
+  turn's commit not waiting for the disk (the inbox insert's still does: `models.fast_store`).
 - **postgres, turn synced**: as deployed, but the turn's commit synced too
   (`Database.turn_commit = "on"`, as before that change): two flushes per step.
 - **postgres, before**: the code's configuration before: every statement in a worker thread
