@@ -108,8 +108,15 @@ def ingest_one(
         if new:
             waiting.add(update.update_id)
         return new, sorted(waiting)[:limit]
-    new = raw.write_one(_prepared("ingest", raw.dialect), values) == 1
-    return new, pending_ids(raw, bot_id=bot_id, chat_id=update.chat_id, limit=limit)
+    # SQLite: both in one transaction, so that work run again after a failed read (a busy
+    # database: `Database.run`) finds the update not stored yet, not a duplicate.
+    new = raw.run(_prepared("ingest", raw.dialect), values) == 1
+    rows = raw.fetch(
+        _prepared("pending_ids", raw.dialect),
+        {"bot_id": bot_id, "chat_id": update.chat_id, "limit": limit},
+    )
+    raw.commit()
+    return new, [int(row[0]) for row in rows]
 
 
 def claim_chat(

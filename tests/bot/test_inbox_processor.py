@@ -369,3 +369,33 @@ def test_waiting_ids_read_while_the_chats_work_ran_are_not_trusted(
         asyncio.run(play())
     assert log == ["a start 1", "a end 1", "a start 2", "a end 2", "a start 3", "a end 3"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+
+
+def test_an_update_whose_waiting_ids_could_not_be_read_is_stored_once_and_answered(
+    instances: Two, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite busy at the read that follows the insert: the work is run again (in a thread)
+    and must find the update new, not "a duplicate" left to the sweep."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL stores the update and reads the ids in one statement")
+    a, _, log, _ = instances
+    fetch = Raw.fetch
+    failed: list[str] = []
+
+    def busy_once(raw: Raw, prepared: Any, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if not failed and "done_at IS NULL ORDER BY" in prepared.sql:
+            failed.append(prepared.sql)
+            raise raw.errors.OperationalError("database is locked")
+        return fetch(raw, prepared, values)
+
+    async def play() -> list[int]:
+        pa = await a.open()
+        monkeypatch.setattr(Raw, "fetch", busy_once)
+        new, _ = await pa.accept([_update(1, 42)])
+        await pa.idle()
+        await a.close()
+        return new
+
+    assert asyncio.run(play()) == [1]
+    assert log == ["a start 1", "a end 1"]
+    assert failed  # the read did fail once
