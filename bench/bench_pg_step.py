@@ -45,6 +45,7 @@ from bench.bench_telegram import (
     ANSWERS,
     Ours,
     OursUnsealed,
+    Sealing,
     _measure,
     _pct,
     interviews,
@@ -109,7 +110,7 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     # how much of the step is PostgreSQL's sync per commit. Not what beian recommends.
     unsynced = fresh_schema(base, SCHEMAS[2]) + "%20-csynchronous_commit%3Doff"
     await sides["postgres, synchronous_commit=off"].open(tmp / "unused", unsynced)
-    updates = interviews(50 + steps + BLOCK)
+    updates = interviews(50 + steps + 2 * BLOCK)
     for side in sides.values():
         await _measure(side, updates[:50])  # warm-up: first queries, statements prepared
     times: dict[str, list[float]] = {name: [] for name in sides}
@@ -118,6 +119,11 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
         for name, side in sides.items():
             times[name] += await _measure(side, updates[start : start + BLOCK])
         start += BLOCK
+    for name in ("sqlite", "postgres"):  # encryption timed where the step does it
+        with Sealing() as sealing:
+            await _measure(sides[name], updates[start : start + BLOCK])
+        adds = (sealing.sealing - sealing.json) / BLOCK * 1e6
+        print(f"{name}: encryption per step, timed in place ({BLOCK} steps): {adds:.1f} µs")
     for name, side in sides.items():
         counts = side.services.conversations.counts
         print(f"{name}: turns {dict(counts)}; database {dict(side.services.db.counts)}")
