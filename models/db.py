@@ -155,6 +155,22 @@ class Prepared:
         ]
 
 
+class Statements:
+    """Named statements, each built for a dialect and compiled (`Prepared`) on first use."""
+
+    def __init__(self, builders: dict[str, Callable[[str], Any]]) -> None:
+        self._builders = builders
+        self._compiled: dict[tuple[str, str], Prepared] = {}
+
+    def __call__(self, name: str, dialect: sa.Dialect) -> Prepared:
+        """Return the statement `name` compiled for `dialect`."""
+        key = (name, dialect.name)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = Prepared(self._builders[name](dialect.name), dialect)
+        return found
+
+
 class Raw:
     """A DBAPI connection and its dialect, for prepared statements on the hot path.
 

@@ -6,7 +6,6 @@ it answers is marked done in the same transaction."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from models import inbox, inbox_statements
-from models.db import Prepared, Raw
+from models.db import Raw, Statements
 from models.interviews import Content, Extra, Saved, Stored, Write
 from models.tables import Applicant, InboxUpdate, Interview
 from models.types import JSONType, UTCDateTime
@@ -144,23 +143,16 @@ def _advance_done(_dialect: str) -> Any:
     )
 
 
-_BUILDERS: dict[str, Callable[[str], Any]] = {
-    "advance": lambda _d: _ADVANCE,
-    "advance_done": _advance_done,
-    "set_language": lambda _d: _SET_LANGUAGE,
-    "find": lambda _d: _FIND,
-    "new_applicant": _new_applicant,
-    "new_interview": lambda _d: _NEW_INTERVIEW,
-}
-_PREPARED: dict[tuple[str, str], Prepared] = {}
-
-
-def _prepared(name: str, dialect: sa.Dialect) -> Prepared:
-    key = (name, dialect.name)
-    found = _PREPARED.get(key)
-    if found is None:
-        found = _PREPARED[key] = Prepared(_BUILDERS[name](dialect.name), dialect)
-    return found
+_prepared = Statements(
+    {
+        "advance": lambda _d: _ADVANCE,
+        "advance_done": _advance_done,
+        "set_language": lambda _d: _SET_LANGUAGE,
+        "find": lambda _d: _FIND,
+        "new_applicant": _new_applicant,
+        "new_interview": lambda _d: _NEW_INTERVIEW,
+    }
+)
 
 
 def _content_values(content: Content) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
-from models.db import Prepared
+from models.db import Statements
 from models.tables import ChatClaim, InboxUpdate
 from models.types import UTCDateTime
 
@@ -218,30 +217,23 @@ _PURGE = sa.delete(InboxUpdate).where(
     col(InboxUpdate.done_at) < sa.bindparam("before", type_=UTCDateTime())
 )
 
-_BUILDERS: dict[str, Callable[[str], Any]] = {
-    "ingest": _ingest,
-    "ingest_waiting": _ingest_waiting,
-    "claim": _claim,
-    "pending_ids": lambda _d: _PENDING_IDS,
-    "payload": lambda _d: _PAYLOAD,
-    "done": lambda _d: _DONE,
-    "sent": lambda _d: _SENT,
-    "sent_all": _sent_all,
-    "set_reply": lambda _d: _SET_REPLY,
-    "unsent": lambda _d: _unsent(False),
-    "unsent_of_chat": lambda _d: _unsent(True),
-    "attempt": lambda _d: _ATTEMPT,
-    "release": lambda _d: _RELEASE,
-    "waiting_chats": lambda _d: _WAITING_CHATS,
-    "pending_count": lambda _d: _PENDING_COUNT,
-    "purge": lambda _d: _PURGE,
-}
-_PREPARED: dict[tuple[str, str], Prepared] = {}
-
-
-def prepared(name: str, dialect: sa.Dialect) -> Prepared:
-    key = (name, dialect.name)
-    found = _PREPARED.get(key)
-    if found is None:
-        found = _PREPARED[key] = Prepared(_BUILDERS[name](dialect.name), dialect)
-    return found
+prepared = Statements(
+    {
+        "ingest": _ingest,
+        "ingest_waiting": _ingest_waiting,
+        "claim": _claim,
+        "pending_ids": lambda _d: _PENDING_IDS,
+        "payload": lambda _d: _PAYLOAD,
+        "done": lambda _d: _DONE,
+        "sent": lambda _d: _SENT,
+        "sent_all": _sent_all,
+        "set_reply": lambda _d: _SET_REPLY,
+        "unsent": lambda _d: _unsent(False),
+        "unsent_of_chat": lambda _d: _unsent(True),
+        "attempt": lambda _d: _ATTEMPT,
+        "release": lambda _d: _RELEASE,
+        "waiting_chats": lambda _d: _WAITING_CHATS,
+        "pending_count": lambda _d: _PENDING_COUNT,
+        "purge": lambda _d: _PURGE,
+    }
+)
