@@ -2,7 +2,8 @@
 then processed chat by chat, each chat's in the order they were stored.
 
 `accept` (the adapter's) stores messages and commits before the caller acknowledges them
-(Telegram's 200 or next getUpdates offset, WeChat's "success"), then wakes their chat. A chat
+(Telegram's 200 or next getUpdates offset, WeChat's "success"), then wakes their chat; on
+SQLite a quiet chat's message is stored with its turn instead (`bot.answer_first`). A chat
 is processed by the instance holding its claim (`models.inbox`), kept a while after the chat
 goes quiet, so a person's next messages find their interview still in memory. A sweep picks
 up what no wake-up announced: a crash's messages, rows another instance stored for a chat held
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from bot.answer_first import AnswerFirst
 from bot.chat_inbox_io import (
     _CURRENT,
     FLUSH_AFTER,
@@ -87,6 +89,8 @@ class ChatInbox(Generic[Item]):
     _turnover: int = 0  # chats' works begun or ended: what a read before them may miss
     _sent: SentReplies = field(init=False)  # their replies sent: to clear (`flush_sent`)
     _claims: Claims = field(init=False)
+    answer_first: bool = True  # False: every message stored before it is answered (benches)
+    _first: AnswerFirst = field(default_factory=AnswerFirst)
     _writer: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:
@@ -124,6 +128,8 @@ class ChatInbox(Generic[Item]):
         that were new (a redelivery is logged and skipped)."""
         if not arrived:
             return []
+        if len(arrived) == 1 and await self._first.answer(self, *arrived[0]):
+            return [arrived[0][1].update_id]
         waiting: list[int] | None = None
         if len(arrived) == 1 and self._writer.alone():  # a webhook's message: its chat's
             turnover = self._turnover  # waiting ids come with the insert (one trip less)
@@ -273,6 +279,7 @@ class ChatInbox(Generic[Item]):
         """Answer one message under its ticket; mark it done unless its turn did."""
         ticket = Ticket((self.bot_id, key))
         token = _CURRENT.set(ticket)
+        held = inbox.hold_unstored(record := self._first.begin(key))
         started = time.perf_counter()
         self._in_hand.add(key)
         done = False
@@ -283,14 +290,15 @@ class ChatInbox(Generic[Item]):
             await self.apologise_for(chat_id, item)
         finally:
             _CURRENT.reset(token)
+            inbox.release_unstored(held)
             if ticket.replies and not ticket.unsent:  # sent: forget them
                 self._sent.add(key)
             self._in_hand.discard(key)
             if self.metrics is not None:
                 self.metrics.step_seconds.observe(time.perf_counter() - started)
                 self.metrics.updates.labels("processed").inc()
-        if not (done or ticket.done):
-            await self._mark_done(key)
+        if not (done or ticket.done) or (record is not None and not record.stored):
+            await self._mark_done(key, record)  # (answered first, nothing written: stored now)
 
     def _parsed(self, key: int, payload: dict[str, Any]) -> Item | None:
         try:
@@ -331,9 +339,9 @@ class ChatInbox(Generic[Item]):
         log.info("%s %s recovered from the inbox (attempt %s)", self.what, key, attempts + 1)
         return item
 
-    async def _mark_done(self, key: int) -> None:
-        now = self.clock()
-        await self.db.run(lambda raw: inbox.finish(raw, bot_id=self.bot_id, update_id=key, now=now))
+    async def _mark_done(self, key: int, record: inbox.Unstored | None = None) -> None:
+        finish = partial(inbox.finish, bot_id=self.bot_id, update_id=key, now=self.clock())
+        await self.db.run(partial(finish, record=record), stores_update=True)
 
     # --- between instances (PostgreSQL) ------------------------------------------------------
 

@@ -347,7 +347,7 @@ class Conversations:
                 replies=replies,
             )
 
-        result: Turn | Retry | None = await self.db.run(quick)
+        result: Turn | Retry | None = await self.db.run(quick, stores_update=True)
         if result is Retry.RETRY:
             self.counts["missed" if known is not None else "whole"] += 1
             result = await asyncio.to_thread(

@@ -27,6 +27,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from models import inbox
 from models.db import Raw, make_engine
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Database:
         self._raw: Raw | None = None
         self._commits = 0
         self._checkpoint: asyncio.Future[None] | None = None
+        inbox.flush_at_checkout(self.engine)
 
     def loop_connection(self) -> Raw:
         """Return the SQLite connection used on the event loop (never waits for a lock)."""
@@ -117,12 +119,16 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
-    async def run(self, work: Callable[[Raw], T]) -> T:
+    async def run(self, work: Callable[[Raw], T], *, stores_update: bool = False) -> T:
         """Run `work` (which commits or rolls back itself): on the loop when SQLite is free,
-        otherwise in a worker thread. `work` must be safe to run again after a rollback."""
+        otherwise in a worker thread. `work` must be safe to run again after a rollback.
+        An update in hand not stored yet (`models.inbox.Unstored`) is stored first, unless
+        `work` writes it itself (`stores_update`: an interview turn)."""
         if self.inline:
             raw = self.loop_connection()
             try:
+                if not stores_update:
+                    inbox.flush_unstored(raw)
                 result = work(raw)
             except raw.errors.OperationalError as exc:  # locked, slow or lost: off the loop
                 if _broken(raw):

@@ -192,6 +192,7 @@ class Raw:
         self.dbapi: Any = dbapi
         self._cursor = dbapi.cursor()
         self.errors: Any = conn.dialect.loaded_dbapi
+        self._after_commit: list[Callable[[], None]] = []
 
     def run(self, prepared: Prepared, values: dict[str, Any]) -> int:
         """Run `prepared` with `values`; return the rows it touched."""
@@ -236,12 +237,21 @@ class Raw:
         it; return its rows."""
         return self._alone(lambda: prepared.fetch(self._cursor, values), self.commit)
 
+    def after_commit(self, call: Callable[[], None]) -> None:
+        """Call `call` once the transaction commits (never if it is rolled back)."""
+        self._after_commit.append(call)
+
     def commit(self) -> None:
         """Commit the transaction."""
         self._dbapi.commit()
+        if self._after_commit:
+            calls, self._after_commit = self._after_commit, []
+            for call in calls:
+                call()
 
     def rollback(self) -> None:
         """Roll the transaction back."""
+        self._after_commit.clear()
         self._dbapi.rollback()
 
 

@@ -16,11 +16,17 @@ interview's quick statements.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
+import threading
+import weakref
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
 
 from models.db import Raw
 from models.inbox_statements import prepared as _prepared
@@ -157,15 +163,30 @@ def mark_done(
 ) -> bool:
     """Mark an update done inside the caller's transaction (its JSON dropped), with the
     replies its turn is to send (`reply`, sealed, cleared by `mark_sent`); False when it
-    already was done."""
+    already was done. The update in hand not stored yet (`Unstored`) is written done."""
     values = {"bot_id": bot_id, "update_id": update_id, "now": now, "reply": reply}
-    return raw.run(_prepared("done", raw.dialect), values) == 1
+    found = unstored()
+    if found is None or found.key != (bot_id, update_id):
+        return raw.run(_prepared("done", raw.dialect), values) == 1
+    values.update(_unstored_values(found))
+    if raw.run(_prepared("done_unstored", raw.dialect), values) != 1:
+        return False
+    raw.after_commit(found.set_stored)
+    return True
 
 
-def finish(raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime) -> None:
-    """Mark an update done on its own (one no turn marked) and commit."""
+def finish(
+    raw: Raw, *, bot_id: int, update_id: int, now: dt.datetime, record: Unstored | None = None
+) -> None:
+    """Mark an update done on its own (one no turn marked) and commit; `record`: the update
+    was answered before it was stored, and is written done now unless stored meanwhile."""
     values = {"bot_id": bot_id, "update_id": update_id, "now": now, "reply": None}
-    raw.write_one(_prepared("done", raw.dialect), values)
+    if record is None or record.stored:
+        raw.write_one(_prepared("done", raw.dialect), values)
+        return
+    values.update(_unstored_values(record))
+    raw.write_one(_prepared("done_unstored", raw.dialect), values)
+    record.set_stored()
 
 
 def mark_sent(raw: Raw, *, bot_id: int, update_ids: list[int]) -> None:
@@ -234,3 +255,113 @@ def backlog(raw: Raw, *, bot_id: int) -> tuple[int, dt.datetime | None]:
 def purge_done(raw: Raw, *, now: dt.datetime) -> int:
     """Delete updates done longer ago than KEEP_DONE and commit; return how many."""
     return raw.write_one(_prepared("purge", raw.dialect), {"before": now - KEEP_DONE})
+
+
+# --- answered before stored ------------------------------------------------------------------
+
+
+class Unstored:
+    """An update answered before it is stored (`bot.chat_inbox`: on SQLite, one update of a
+    quiet chat held here). Its turn writes its row done in the turn's own transaction
+    (`mark_done`): one commit a step instead of two. Any other work on the database while it
+    is in hand stores it first (`flush_unstored`; `flush_at_checkout` for pooled
+    connections), so every other path finds its row as it always did. It is acknowledged
+    (the webhook's 200, the next getUpdates offset) only once `stored`."""
+
+    def __init__(self, bot_id: int, row: Received, arrived: dt.datetime) -> None:
+        self.bot_id, self.row, self.arrived = bot_id, row, arrived
+        self.key = (bot_id, row.update_id)
+        self.stored = False  # its row is committed (waiting, or done with its turn)
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        self.settled: asyncio.Future[None] = self._loop.create_future()  # stored, or given up
+
+    def set_stored(self) -> None:
+        """Note that its row is committed (from any thread)."""
+        if self.stored:
+            return
+        self.stored = True
+        if threading.get_ident() == self._thread:
+            self.settle()
+        else:
+            self._loop.call_soon_threadsafe(self.settle)
+
+    def settle(self, *_: Any) -> None:
+        """Wake whoever waits on `settled` (stored; or its chat's work ended without it)."""
+        if not self.settled.done():
+            self.settled.set_result(None)
+
+
+_UNSTORED: ContextVar[Unstored | None] = ContextVar("beian_inbox_unstored", default=None)
+
+
+def unstored() -> Unstored | None:
+    """Return the update in hand that is not stored yet (None when there is none)."""
+    found = _UNSTORED.get()
+    return None if found is None or found.stored else found
+
+
+def hold_unstored(record: Unstored | None) -> Token[Unstored | None]:
+    """Make `record` the update in hand for what runs in this context (tasks and threads
+    started from it included); `release_unstored` ends it."""
+    return _UNSTORED.set(record)
+
+
+def release_unstored(token: Token[Unstored | None]) -> None:
+    _UNSTORED.reset(token)
+
+
+def _unstored_values(record: Unstored) -> dict[str, Any]:
+    row = record.row
+    return {"chat_id": row.chat_id, "channel": row.channel, "chat_ref": row.chat_ref}
+
+
+def flush_unstored(raw: Raw) -> None:
+    """Store the update in hand that is not stored yet (waiting, committed), before other
+    work: a path that does not write it done with its turn finds its row as always."""
+    found = unstored()
+    if found is not None:
+        store_unstored(raw, found)
+
+
+def store_unstored(raw: Raw, record: Unstored) -> None:
+    """Store an update answered first as waiting (committed) unless it is stored already."""
+    if not record.stored:
+        values = _values(record.bot_id, record.row, record.arrived)
+        raw.write_one(_prepared("ingest", raw.dialect), values)
+        record.set_stored()
+
+
+_FLUSHING: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def flush_at_checkout(engine: sa.Engine) -> None:
+    """Make every connection checked out of `engine`'s pool store the update in hand first
+    (`flush_unstored`): ORM sessions and worker threads (which inherit the context)."""
+    if engine in _FLUSHING:
+        return
+    _FLUSHING.add(engine)
+    dialect = engine.dialect
+
+    def hook(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        found = unstored()
+        if found is None:
+            return
+        cursor = dbapi_connection.cursor()
+        try:
+            _prepared("ingest", dialect).run(
+                cursor, _values(found.bot_id, found.row, found.arrived)
+            )
+        finally:
+            cursor.close()
+        dbapi_connection.commit()
+        found.set_stored()
+
+    sa.event.listen(engine, "checkout", hook)
+
+
+def known(raw: Raw, *, bot_id: int, update_id: int, chat_id: int) -> bool:
+    """Say whether the update is stored already (a redelivery) or a message of its chat waits
+    (read only): either way it is to be stored before it is answered."""
+    values = {"bot_id": bot_id, "update_id": update_id, "chat_id": chat_id}
+    return bool(raw.read(_prepared("known", raw.dialect), values)[0][0])

@@ -52,6 +52,50 @@ def _ingest_waiting(dialect: str) -> Any:
     )
 
 
+def _done_unstored(dialect: str) -> Any:
+    """An update answered before it was stored (`models.inbox.Unstored`) written done, with
+    its replies, in its turn's transaction; or, when it was stored meanwhile (a flush), marked
+    done like `_DONE`. No row is touched when it is done already (a redelivery)."""
+    insert = _insert(dialect, InboxUpdate).values(
+        bot_id=sa.bindparam("bot_id"),
+        update_id=sa.bindparam("update_id"),
+        chat_id=sa.bindparam("chat_id"),
+        payload=DROPPED,
+        received_at=sa.bindparam("now", type_=UTCDateTime()),
+        done_at=sa.bindparam("now", type_=UTCDateTime()),
+        attempts=0,
+        channel=sa.bindparam("channel"),
+        chat_ref=sa.bindparam("chat_ref"),
+        reply=sa.bindparam("reply", type_=REPLY_TYPE),  # sealed (models.sealed)
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["bot_id", "update_id"],
+        set_={
+            "done_at": insert.excluded.done_at,
+            "payload": DROPPED,
+            "reply": insert.excluded.reply,
+        },
+        where=col(InboxUpdate.done_at).is_(None),
+    )
+
+
+# Whether an update is to be stored before it is answered (`bot.answer_first`): it is stored
+# already (a redelivery), or a message of its chat waits (answered first, in order).
+_KNOWN = sa.select(
+    sa.or_(
+        sa.exists().where(
+            col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+            col(InboxUpdate.update_id) == sa.bindparam("update_id"),
+        ),
+        sa.exists().where(
+            col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+            col(InboxUpdate.chat_id) == sa.bindparam("chat_id"),
+            col(InboxUpdate.done_at).is_(None),
+        ),
+    )
+)
+
+
 def _claim(dialect: str) -> Any:
     insert = _insert(dialect, ChatClaim).values(
         bot_id=sa.bindparam("bot_id"),
@@ -225,6 +269,8 @@ prepared = Statements(
         "pending_ids": lambda _d: _PENDING_IDS,
         "payload": lambda _d: _PAYLOAD,
         "done": lambda _d: _DONE,
+        "done_unstored": _done_unstored,
+        "known": lambda _d: _KNOWN,
         "sent": lambda _d: _SENT,
         "sent_all": _sent_all,
         "set_reply": lambda _d: _SET_REPLY,

@@ -1,0 +1,86 @@
+"""A quiet chat's message answered before it is stored (`models.inbox.Unstored`): its row is
+written with its turn's commit, one commit a step instead of two (issue 26's step target).
+
+Only on SQLite (one instance; several need PostgreSQL), for a chat this instance holds with
+no work in hand, and after one read: the message is not stored already (a redelivery) and no
+message of its chat waits (a failed chat's, or one another process stored: they go first).
+It is still acknowledged only once its row is committed: with its turn, or stored first by
+any other work on the database (`models.inbox.flush_unstored`), or marked done after a
+handler that wrote nothing; if its chat's work ends without it (the instance stopping), it is
+stored as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from models import inbox
+
+if TYPE_CHECKING:
+    from bot.chat_inbox import ChatInbox
+
+
+# How long a message answered first may go unacknowledged while its handler has written
+# nothing yet (its turn commits within milliseconds): then it is stored waiting, and its turn
+# marks that row done as any other.
+ACK_WITHIN = 1.0  # seconds
+
+
+@dataclass
+class AnswerFirst:
+    """The messages of one inbox processor answered before they are stored."""
+
+    unstored: dict[int, inbox.Unstored] = field(default_factory=dict)  # until their turn
+
+    def may(self, processor: ChatInbox[Any], row: inbox.Received) -> bool:
+        """Say whether `row` may be answered before it is stored, as far as this instance
+        knows: SQLite, its chat held here with no work in hand, nothing being stored, room to
+        keep it."""
+        p, chat_id = processor, row.chat_id
+        return (
+            p.answer_first
+            and p.db.sqlite
+            and p._writer.alone()
+            and not p._stopping
+            and chat_id not in p._chats
+            and chat_id not in p._queued
+            and len(p._chats) < p.max_chats
+            and len(p._kept.items) < p.max_local
+            and not p._claims.renewal_due(chat_id, p.clock())
+        )
+
+    async def answer(self, processor: ChatInbox[Any], item: Any, row: inbox.Received) -> bool:
+        """Answer `row` first when it may be; return True once it is stored (it may then be
+        acknowledged). False, nothing stored, when it is to be stored as usual."""
+        if not self.may(processor, row):
+            return False
+        known = partial(
+            inbox.known, bot_id=processor.bot_id, update_id=row.update_id, chat_id=row.chat_id
+        )
+        if await processor.db.run(known):
+            return False
+        if not self.may(processor, row):  # the read waited in a thread (a busy database)
+            return False
+        record = inbox.Unstored(processor.bot_id, row, processor.clock())
+        self.unstored[row.update_id] = record
+        processor._kept.keep(row, item, processor.max_local)
+        processor.wake(row.chat_id, [row.update_id])
+        work = processor._chats.get(row.chat_id)
+        if work is not None and work.task is not None:
+            work.task.add_done_callback(record.settle)
+            try:  # a handler that waits long before its first write (a 429's retry_after)
+                await asyncio.wait_for(asyncio.shield(record.settled), ACK_WITHIN)
+            except TimeoutError:  # is not kept from its acknowledgement: stored waiting now
+                await processor.db.run(partial(inbox.store_unstored, record=record))
+        if record.stored:
+            return True
+        self.unstored.pop(row.update_id, None)  # its chat's work ended without it
+        processor._kept.take(row.update_id)
+        return False
+
+    def begin(self, key: int) -> inbox.Unstored | None:
+        """A message's turn begins: return it when it was answered before it was stored."""
+        return self.unstored.pop(key, None)

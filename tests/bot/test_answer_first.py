@@ -1,0 +1,205 @@
+"""A quiet chat's message answered before it is stored (`bot.answer_first`, SQLite): stored
+with its turn's commit, acknowledged only once stored, stored first by any other work, a
+redelivery still refused. Real `Application`s over a real database (`Instance`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from telegram import Update
+
+from bot import answer_first
+from models import inbox, migrate
+from models.db import make_engine
+from tests.bot.test_inbox_processor import Instance, _update
+
+
+def _row(engine: sa.Engine, update_id: int) -> tuple[Any, ...] | None:
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT done_at, payload FROM inbox WHERE bot_id = 1 AND update_id = :u"),
+            {"u": update_id},
+        ).first()
+    return None if found is None else tuple(found)
+
+
+class Probe(Instance):
+    """An instance whose handler reads its row through a pooled connection (as the ORM's
+    paths do) and fails on the ids in `failing`."""
+
+    def __init__(self, engine: sa.Engine, log: list[str]) -> None:
+        super().__init__("a", engine, log, {})
+        self.engine = engine
+        self.seen: dict[int, tuple[Any, ...] | None] = {}
+        self.failing: set[int] = set()
+        self.reads = True
+        self.pause: dict[int, float] = {}  # seconds before its first use of the database
+
+    async def handle(self, update: Update, _context: Any) -> None:
+        self.log.append(f"a start {update.update_id}")
+        if update.update_id in self.pause:
+            await asyncio.sleep(self.pause[update.update_id])
+            self.log.append(f"a waited {update.update_id}")
+        if self.reads:
+            self.seen[update.update_id] = await asyncio.to_thread(
+                _row, self.engine, update.update_id
+            )
+        if update.update_id in self.failing:
+            raise RuntimeError("a bug")
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    """SQLite: answering first is for one instance (several need PostgreSQL, tested below)."""
+    url = f"sqlite:///{tmp_path / 'beian.db'}"
+    migrate.upgrade(url)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+
+
+def _stored_alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The updates stored on their own before being answered (`inbox.ingest_one`)."""
+    stored: list[int] = []
+    ingest_one = inbox.ingest_one
+
+    def counting(raw: Any, **kwargs: Any) -> Any:
+        stored.append(kwargs["update"].update_id)
+        return ingest_one(raw, **kwargs)
+
+    monkeypatch.setattr(inbox, "ingest_one", counting)
+    return stored
+
+
+def test_a_quiet_held_chats_message_is_stored_with_its_turn_not_before(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log: list[str] = []
+    a = Probe(engine, log)
+    stored_alone = _stored_alone(monkeypatch)
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])  # the chat's first message: stored, then answered
+        await p.idle()
+        assert stored_alone == [1]
+        await p.accept([_update(2, 42)])  # held here and quiet: answered first
+        assert _row(engine, 2) is not None  # acknowledged only once stored
+        await p.idle()
+        done = _row(engine, 2)
+        assert done is not None and done[0] is not None and done[1] == "{}"
+        assert stored_alone == [1], "the second message was stored before it was answered"
+        assert await p.accept([_update(2, 42)]) == ([], 0)  # a redelivery: refused
+        await p.idle()
+        await a.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1", "a start 2"]
+    # The handler reads the database through a pooled connection: the row was stored first
+    # (waiting), so every path finds the row it always did.
+    assert a.seen[2] is not None and a.seen[2][0] is None
+
+
+def test_a_message_answered_first_whose_handler_fails_is_stored_done_before_its_ack(
+    engine: sa.Engine,
+) -> None:
+    log: list[str] = []
+    a = Probe(engine, log)
+    a.failing.add(2)
+    a.reads = False  # its handler fails before it touches the database
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])
+        await p.idle()
+        await p.accept([_update(2, 42)])
+        done = _row(engine, 2)
+        assert done is not None and done[0] is not None  # stored done before the ack
+        assert done[1] == "{}"  # its JSON never written
+        await p.idle()
+        await a.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1", "a start 2"]
+
+
+def test_a_message_answered_first_is_stored_as_usual_when_its_chat_is_lost(
+    engine: sa.Engine,
+) -> None:
+    log: list[str] = []
+    a = Probe(engine, log)
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])
+        await p.idle()
+
+        async def lost(_chat_id: int, _now: Any) -> bool:
+            return False  # another instance took the chat meanwhile
+
+        p._claims.still_held = lost  # type: ignore[method-assign]
+        assert await p.accept([_update(2, 42)]) == ([2], 0)
+        waiting = _row(engine, 2)
+        assert waiting is not None and waiting[0] is None  # stored before the ack, waiting
+        await p.idle()
+        await a.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1"]  # not answered here: its holder answers it
+
+
+def test_a_message_answered_first_is_acknowledged_without_waiting_for_a_slow_handler(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answer_first, "ACK_WITHIN", 0.1)
+    log: list[str] = []
+    a = Probe(engine, log)
+    a.pause[2] = 1.0  # a handler that waits before it writes (a 429's retry_after, say)
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])
+        await p.idle()
+        assert await p.accept([_update(2, 42)]) == ([2], 0)
+        assert log == ["a start 1", "a start 2"]  # acknowledged while its handler waits
+        waiting = _row(engine, 2)
+        assert waiting is not None and waiting[0] is None  # stored waiting: acknowledged
+        await p.idle()
+        done = _row(engine, 2)
+        assert done is not None and done[0] is not None  # then marked done as any other
+        await a.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1", "a start 2", "a waited 2"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_every_message_is_stored_before_it_is_answered(
+    postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrate.upgrade(postgres_schema_url)
+    engine = make_engine(postgres_schema_url)
+    log: list[str] = []
+    a = Probe(engine, log)
+    stored_alone = _stored_alone(monkeypatch)
+
+    async def play() -> None:
+        p = await a.open()
+        for update_id in (1, 2):
+            await p.accept([_update(update_id, 42)])
+            await p.idle()
+        await a.close()
+
+    try:
+        asyncio.run(play())
+    finally:
+        engine.dispose()
+    # Another instance may store a message of the chat at any moment: each is stored first.
+    assert stored_alone == [1, 2]
+    assert a.seen[2] is not None and a.seen[2][0] is None  # waiting while answered
+    assert log == ["a start 1", "a start 2"]
