@@ -11,6 +11,9 @@ turn's transaction, the reply to a recording request). Sides, each on a database
 
 - **sqlite**: as deployed by default (WAL, `synchronous=NORMAL`: a commit survives a crash of
   the process, not of the machine — no sync per commit).
+- **sqlite, stored first**: as deployed before issue 26's last change: every update stored
+  (committed) on its own before it is answered; now a quiet chat's is stored with its turn
+  (`bot.answer_first`, SQLite only).
 - **sqlite, synchronous=FULL**: every commit synced to disk, the durability PostgreSQL's
   default (`synchronous_commit=on`) gives: the like-for-like baseline.
 - **postgres**: as deployed now: the hot path on the loop's own connection (no thread hop),
@@ -44,6 +47,7 @@ import sqlalchemy as sa
 from bench.bench_telegram import (
     ANSWERS,
     Ours,
+    OursStoredFirst,
     OursUnsealed,
     Sealing,
     _measure,
@@ -86,6 +90,7 @@ def _sqlite_full(ours: Ours) -> None:
 async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     sides: dict[str, Ours] = {
         "sqlite": Ours(),
+        "sqlite, stored first": OursStoredFirst(),
         "sqlite, synchronous=FULL": Ours(),
         "postgres": Ours(),
         "postgres, turn synced": Ours(),
@@ -95,6 +100,7 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
         "postgres, unsealed": OursUnsealed(),
     }
     await sides["sqlite"].open(tmp / "step.db")
+    await sides["sqlite, stored first"].open(tmp / "first.db")
     await sides["sqlite, unsealed"].open(tmp / "unsealed.db")
     await sides["postgres, unsealed"].open(tmp / "unused", fresh_schema(base, SCHEMAS[4]))
     await sides["sqlite, synchronous=FULL"].open(tmp / "full.db")
@@ -157,6 +163,11 @@ def main() -> None:
             f"| {name} | {p50:.3f} ms | {p99:.3f} ms | {p50 / base50:.2f}× | "
             f"{p99 / base99:.2f}× | {target} |"
         )
+    first, pg = (
+        statistics.median(times["sqlite, stored first"]),
+        statistics.median(times["postgres"]),
+    )
+    print(f"postgres p50 / sqlite stored first p50 (before bot.answer_first): {pg / first:.2f}×")
 
 
 if __name__ == "__main__":

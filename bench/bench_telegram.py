@@ -15,6 +15,9 @@ told it arrived), then process it and mark it done with its effects, and reply.
   echo. SQLAlchemy Core, the same SQLite settings.
 - **Floor (sqlite3)**: the same with the standard library's sqlite3 module directly (what a
   hand-written bot would do; the SQLAlchemy floor adds ~90 µs of statement handling).
+- **Ours, stored first** (issue 26): ours with every update stored on its own before it is
+  answered (`ChatInbox.answer_first = False`), as before a quiet chat's message was stored with
+  its turn (`bot.answer_first`).
 - **Ours, unsealed** (issue 26): ours with the personal data stored in the clear, on a database
   of its own (`models.sealed.unsealed_for_benchmarks`): the step with sealing beside without.
 
@@ -130,6 +133,15 @@ class OursUnsealed(Ours):
     async def step(self, raw: dict[str, Any]) -> None:
         with sealed.unsealed_for_benchmarks():
             await super().step(raw)
+
+
+class OursStoredFirst(Ours):
+    """beian as deployed before `bot.answer_first`: every update stored (committed) on its
+    own before it is answered, then its turn committed: two commits a step."""
+
+    async def open(self, db: Path, url: str | None = None) -> None:
+        await super().open(db, url)
+        self.processor.answer_first = False
 
 
 class Sealing:
@@ -412,6 +424,7 @@ def main() -> None:
             "sqlite3": FloorSqlite3(),
             "sqlite3_full": FloorSqlite3("FULL"),
             "unsealed": OursUnsealed(),
+            "stored first": OursStoredFirst(),
         }
 
     rate = raw_rate = calls = 0.0
@@ -455,6 +468,19 @@ def main() -> None:
             print(
                 f"| {name}, {label} | {a:.3f} ms | {u:.3f} ms | {(a - u) * 1000:+.0f} µs | "
                 f"{a / u:.2f}× | {f:.3f} ms | {a / f:.2f}× | {u / f:.2f}× | ≤ 1.5× the floor |"
+            )
+    print()
+    print(
+        "| measure | beian step (stored with its turn) | beian, stored first | SQLAlchemy floor "
+        "| with its turn / floor | stored first / floor | target |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for label, mine, bare in runs:
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            a, b, f = _pct(mine, q), _pct(bare["stored first"], q), _pct(bare["sqlalchemy"], q)
+            print(
+                f"| {name}, {label} | {a:.3f} ms | {b:.3f} ms | {f:.3f} ms | {a / f:.2f}× | "
+                f"{b / f:.2f}× | ≤ 1.5× |"
             )
     print()
     print(
