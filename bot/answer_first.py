@@ -5,9 +5,10 @@ Only on SQLite (one instance; several need PostgreSQL), for a chat this instance
 no work in hand, and after one read: the message is not stored already (a redelivery) and no
 message of its chat waits (a failed chat's, or one another process stored: they go first).
 It is still acknowledged only once its row is committed: with its turn, or stored first by
-any other work on the database (`models.inbox.flush_unstored`), or marked done after a
-handler that wrote nothing; if its chat's work ends without it (the instance stopping), it is
-stored as usual.
+any other work on the database in a worker thread or through `Database.run`
+(`models.inbox.flush_unstored`), or marked done after a handler that wrote nothing, or stored
+waiting after ACK_WITHIN; if its chat's work ends without it (the instance stopping, the
+claim lost), it is stored as usual.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ if TYPE_CHECKING:
 
 
 # How long a message answered first may go unacknowledged while its handler has written
-# nothing yet (its turn commits within milliseconds): then it is stored waiting, and its turn
-# marks that row done as any other.
-ACK_WITHIN = 1.0  # seconds
+# nothing yet (an interview turn commits within a millisecond or two; a handler that sends
+# first waits for Telegram): then it is stored waiting, and marked done as any other. Long
+# polling fetches nothing meanwhile, so this is short.
+ACK_WITHIN = 0.05  # seconds
 
 
 @dataclass
@@ -69,17 +71,23 @@ class AnswerFirst:
         processor._kept.keep(row, item, processor.max_local)
         processor.wake(row.chat_id, [row.update_id])
         work = processor._chats.get(row.chat_id)
-        if work is not None and work.task is not None:
-            work.task.add_done_callback(record.settle)
-            try:  # a handler that waits long before its first write (a 429's retry_after)
-                await asyncio.wait_for(asyncio.shield(record.settled), ACK_WITHIN)
-            except TimeoutError:  # is not kept from its acknowledgement: stored waiting now
-                await processor.db.run(partial(inbox.store_unstored, record=record))
-        if record.stored:
-            return True
-        self.unstored.pop(row.update_id, None)  # its chat's work ended without it
-        processor._kept.take(row.update_id)
-        return False
+        if work is None or work.task is None:  # not woken (cannot be: `may` said so)
+            self._ended(processor, record)
+            return False
+        work.task.add_done_callback(lambda _: self._ended(processor, record))
+        try:  # a handler that sends before its first write (a refusal, /help, a 429's wait)
+            await asyncio.wait_for(asyncio.shield(record.settled), ACK_WITHIN)
+        except TimeoutError:  # does not hold up its acknowledgement: stored waiting now
+            await processor.db.run(partial(inbox.store_unstored, record=record))
+        return record.stored
+
+    def _ended(self, processor: ChatInbox[Any], record: inbox.Unstored) -> None:
+        """Its chat's work ended: if that was without it (stopping, the claim lost), forget
+        it here (`answer` then stores it as usual)."""
+        if not record.stored:
+            self.unstored.pop(record.row.update_id, None)
+            processor._kept.take(record.row.update_id)
+        record.settle()
 
     def begin(self, key: int) -> inbox.Unstored | None:
         """A message's turn begins: return it when it was answered before it was stored."""

@@ -175,7 +175,8 @@ class ChatInbox(Generic[Item]):
     async def _run_chat(self, chat_id: int, work: _ChatWork) -> None:
         try:
             while not self._stopping:
-                work.more = False
+                if work.waiting is None:  # a look at the database: what woke it so far is in
+                    work.more = False  # (the ids it was woken with: look once more after)
                 # Not holding the chat, this instance may find another does: the notes that
                 # would tell it go with the claim's attempt, in the same trip.
                 fresh = chat_id not in self._claims.held

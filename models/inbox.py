@@ -273,7 +273,7 @@ class Unstored:
         self.key = (bot_id, row.update_id)
         self.stored = False  # its row is committed (waiting, or done with its turn)
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.get_ident()
+        self.loop_thread = threading.get_ident()
         self.settled: asyncio.Future[None] = self._loop.create_future()  # stored, or given up
 
     def set_stored(self) -> None:
@@ -281,7 +281,7 @@ class Unstored:
         if self.stored:
             return
         self.stored = True
-        if threading.get_ident() == self._thread:
+        if threading.get_ident() == self.loop_thread:
             self.settle()
         else:
             self._loop.call_soon_threadsafe(self.settle)
@@ -313,7 +313,12 @@ def release_unstored(token: Token[Unstored | None]) -> None:
 
 def _unstored_values(record: Unstored) -> dict[str, Any]:
     row = record.row
-    return {"chat_id": row.chat_id, "channel": row.channel, "chat_ref": row.chat_ref}
+    return {
+        "chat_id": row.chat_id,
+        "channel": row.channel,
+        "chat_ref": row.chat_ref,
+        "arrived": record.arrived,
+    }
 
 
 def flush_unstored(raw: Raw) -> None:
@@ -345,7 +350,10 @@ def flush_at_checkout(engine: sa.Engine) -> None:
 
     def hook(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         found = unstored()
-        if found is None:
+        if found is None or threading.get_ident() == found.loop_thread:
+            # On the event loop only reads check connections out (every write of an inbox row
+            # runs in a worker thread or on `Database.run`'s connection, which never waits
+            # for a lock): a write here could hold the whole loop for busy_timeout.
             return
         cursor = dbapi_connection.cursor()
         try:

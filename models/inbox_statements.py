@@ -61,7 +61,7 @@ def _done_unstored(dialect: str) -> Any:
         update_id=sa.bindparam("update_id"),
         chat_id=sa.bindparam("chat_id"),
         payload=DROPPED,
-        received_at=sa.bindparam("now", type_=UTCDateTime()),
+        received_at=sa.bindparam("arrived", type_=UTCDateTime()),
         done_at=sa.bindparam("now", type_=UTCDateTime()),
         attempts=0,
         channel=sa.bindparam("channel"),

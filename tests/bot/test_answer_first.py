@@ -20,9 +20,13 @@ from tests.bot.test_inbox_processor import Instance, _update
 
 
 def _row(engine: sa.Engine, update_id: int) -> tuple[Any, ...] | None:
+    """(done_at, payload, received_at) of an update's inbox row, through a pooled connection."""
     with engine.connect() as conn:
         found = conn.execute(
-            sa.text("SELECT done_at, payload FROM inbox WHERE bot_id = 1 AND update_id = :u"),
+            sa.text(
+                "SELECT done_at, payload, received_at FROM inbox "
+                "WHERE bot_id = 1 AND update_id = :u"
+            ),
             {"u": update_id},
         ).first()
     return None if found is None else tuple(found)
@@ -38,6 +42,7 @@ class Probe(Instance):
         self.seen: dict[int, tuple[Any, ...] | None] = {}
         self.failing: set[int] = set()
         self.reads = True
+        self.on_loop = False  # read on the event loop itself (as some handlers do)
         self.pause: dict[int, float] = {}  # seconds before its first use of the database
 
     async def handle(self, update: Update, _context: Any) -> None:
@@ -45,7 +50,9 @@ class Probe(Instance):
         if update.update_id in self.pause:
             await asyncio.sleep(self.pause[update.update_id])
             self.log.append(f"a waited {update.update_id}")
-        if self.reads:
+        if self.reads and self.on_loop:
+            self.seen[update.update_id] = _row(self.engine, update.update_id)
+        elif self.reads:
             self.seen[update.update_id] = await asyncio.to_thread(
                 _row, self.engine, update.update_id
             )
@@ -176,6 +183,93 @@ def test_a_message_answered_first_is_acknowledged_without_waiting_for_a_slow_han
 
     asyncio.run(play())
     assert log == ["a start 1", "a start 2", "a waited 2"]
+
+
+def test_a_read_on_the_event_loop_does_not_write_the_message_answered_first(
+    engine: sa.Engine,
+) -> None:
+    """A write there could hold the whole loop for SQLite's busy_timeout (another writer)."""
+    log: list[str] = []
+    a = Probe(engine, log)
+    a.on_loop = True
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])
+        await p.idle()
+        await p.accept([_update(2, 42)])
+        await p.idle()
+        await a.close()
+
+    asyncio.run(play())
+    assert a.seen[2] is None  # read on the loop: not stored by it
+    done = _row(engine, 2)
+    assert done is not None and done[0] is not None  # stored done once answered
+    assert log == ["a start 1", "a start 2"]
+
+
+def test_a_message_answered_first_keeps_its_arrival_time(engine: sa.Engine) -> None:
+    log: list[str] = []
+    a = Probe(engine, log)
+    a.reads = False
+    a.pause[2] = 0.02
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])
+        await p.idle()
+        await p.accept([_update(2, 42)])
+        await p.idle()
+        await a.close()
+
+    asyncio.run(play())
+    done = _row(engine, 2)
+    assert done is not None and done[0] is not None
+    assert done[2] < done[0]  # received before it was done (not stamped when done)
+
+
+def test_a_burst_for_a_chat_whose_work_has_not_begun_is_answered_without_the_sweep(
+    engine: sa.Engine,
+) -> None:
+    log: list[str] = []
+    a = Probe(engine, log)
+    a.reads = False
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])
+        await p.idle()
+        await asyncio.gather(*(p.accept([_update(i, 42)]) for i in range(2, 8)))
+        await p.idle()  # no sweep: the chat's first look reads what arrived before it began
+        await a.close()
+
+    asyncio.run(play())
+    assert log == [f"a start {i}" for i in range(1, 8)]
+
+
+def test_a_cancelled_acknowledgement_leaves_nothing_behind(engine: sa.Engine) -> None:
+    log: list[str] = []
+    a = Probe(engine, log)
+
+    async def play() -> None:
+        p = await a.open()
+        await p.accept([_update(1, 42)])
+        await p.idle()
+
+        async def lost(_chat_id: int, _now: Any) -> bool:
+            return False  # another instance took the chat: its work ends without the message
+
+        p._claims.still_held = lost  # type: ignore[method-assign]
+        waiting = asyncio.ensure_future(p.accept([_update(2, 42)]))
+        await asyncio.sleep(0)
+        waiting.cancel()  # the webhook's client went away
+        await p.idle()
+        assert p._first.unstored == {}
+        assert p._kept.items == {}
+        await a.close()
+
+    asyncio.run(play())
+    assert log == ["a start 1"]
 
 
 @pytest.mark.postgres
