@@ -74,10 +74,14 @@ class AnswerFirst:
         if work is None or work.task is None:  # not woken (cannot be: `may` said so)
             self._ended(processor, record)
             return False
-        work.task.add_done_callback(lambda _: self._ended(processor, record))
-        try:  # a handler that sends before its first write (a refusal, /help, a 429's wait)
-            await asyncio.wait_for(asyncio.shield(record.settled), ACK_WITHIN)
-        except TimeoutError:  # does not hold up its acknowledgement: stored waiting now
+        task = work.task
+        task.add_done_callback(lambda _: self._ended(processor, record))
+        # A handler that sends before its first write (a refusal, /help, a 429's wait) does
+        # not hold up the acknowledgement: past ACK_WITHIN it is stored waiting.
+        late = asyncio.get_running_loop().call_later(ACK_WITHIN, record.settle)
+        await record.settled
+        late.cancel()
+        if not record.stored and not task.done():
             await processor.db.run(partial(inbox.store_unstored, record=record))
         return record.stored
 
