@@ -1,7 +1,7 @@
 """Cost of one durable interview step through the real Application, against durable floors.
 
 Run: .venv/bin/python -m bench.bench_telegram [--steps 5000] [--conversations 1000]
-     [--steps-only]
+     [--steps-only | --stored-first-only]
 
 Target (issues 5 and 10): our step ≤ 1.5 × the floor at p50 and p99. A step is what a durable
 bot must do for one update: store it in the inbox (committed: that is when Telegram may be
@@ -415,8 +415,24 @@ def main() -> None:
     parser.add_argument(
         "--steps-only", action="store_true", help="Only the step against its floors (no HTTP)."
     )
+    parser.add_argument(
+        "--stored-first-only",
+        action="store_true",
+        help="Only beian against itself storing every update first, and the SQLAlchemy floor.",
+    )
     args = parser.parse_args()
     use_a_bench_key()
+    if args.stored_first_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            sides = {"stored first": OursStoredFirst(), "sqlalchemy": FloorSQLAlchemy()}
+            mine, bare, counts = asyncio.run(side_by_side(Path(tmp), args.steps, sides))
+        first, floor = _pct(bare["stored first"], 0.5), _pct(bare["sqlalchemy"], 0.5)
+        print(
+            f"p50 with its turn {_pct(mine, 0.5):.3f} ms, stored first {first:.3f} ms, "
+            f"floor {floor:.3f} ms: {_pct(mine, 0.5) / floor:.2f}× against {first / floor:.2f}×"
+            f"; CPU {counts['cpu ours']:.0f} against {counts['cpu stored first']:.0f} µs a step"
+        )
+        return
 
     def floors() -> dict[str, Any]:
         return {
