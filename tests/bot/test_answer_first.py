@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from telegram import Update
 
 from bot import answer_first
+from bot.tg.inbox import InboxProcessor
 from models import inbox, migrate
 from models.db import make_engine
 from tests.bot.test_inbox_processor import Instance, _update
@@ -44,6 +45,14 @@ class Probe(Instance):
         self.reads = True
         self.on_loop = False  # read on the event loop itself (as some handlers do)
         self.pause: dict[int, float] = {}  # seconds before its first use of the database
+
+    async def holding_chat_42(self) -> InboxProcessor:
+        """Open, and answer chat 42's first message (stored, then answered): the chat is
+        then held here and quiet."""
+        processor = await self.open()
+        await processor.accept([_update(1, 42)])
+        await processor.idle()
+        return processor
 
     async def handle(self, update: Update, _context: Any) -> None:
         self.log.append(f"a start {update.update_id}")
@@ -91,9 +100,7 @@ def test_a_quiet_held_chats_message_is_stored_with_its_turn_not_before(
     stored_alone = _stored_alone(monkeypatch)
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])  # the chat's first message: stored, then answered
-        await p.idle()
+        p = await a.holding_chat_42()
         assert stored_alone == [1]
         await p.accept([_update(2, 42)])  # held here and quiet: answered first
         assert _row(engine, 2) is not None  # acknowledged only once stored
@@ -121,9 +128,7 @@ def test_a_message_answered_first_whose_handler_fails_is_stored_done_before_its_
     a.reads = False  # its handler fails before it touches the database
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])
-        await p.idle()
+        p = await a.holding_chat_42()
         await p.accept([_update(2, 42)])
         done = _row(engine, 2)
         assert done is not None and done[0] is not None  # stored done before the ack
@@ -142,14 +147,12 @@ def test_a_message_answered_first_is_stored_as_usual_when_its_chat_is_lost(
     a = Probe(engine, log)
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])
-        await p.idle()
+        p = await a.holding_chat_42()
 
         async def lost(_chat_id: int, _now: Any) -> bool:
             return False  # another instance took the chat meanwhile
 
-        p._claims.still_held = lost  # type: ignore[method-assign]
+        p._claims.still_held = lost  # type: ignore[method-assign,assignment]
         assert await p.accept([_update(2, 42)]) == ([2], 0)
         waiting = _row(engine, 2)
         assert waiting is not None and waiting[0] is None  # stored before the ack, waiting
@@ -169,9 +172,7 @@ def test_a_message_answered_first_is_acknowledged_without_waiting_for_a_slow_han
     a.pause[2] = 1.0  # a handler that waits before it writes (a 429's retry_after, say)
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])
-        await p.idle()
+        p = await a.holding_chat_42()
         assert await p.accept([_update(2, 42)]) == ([2], 0)
         assert log == ["a start 1", "a start 2"]  # acknowledged while its handler waits
         waiting = _row(engine, 2)
@@ -194,9 +195,7 @@ def test_a_read_on_the_event_loop_does_not_write_the_message_answered_first(
     a.on_loop = True
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])
-        await p.idle()
+        p = await a.holding_chat_42()
         await p.accept([_update(2, 42)])
         await p.idle()
         await a.close()
@@ -215,9 +214,7 @@ def test_a_message_answered_first_keeps_its_arrival_time(engine: sa.Engine) -> N
     a.pause[2] = 0.02
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])
-        await p.idle()
+        p = await a.holding_chat_42()
         await p.accept([_update(2, 42)])
         await p.idle()
         await a.close()
@@ -236,9 +233,7 @@ def test_a_burst_for_a_chat_whose_work_has_not_begun_is_answered_without_the_swe
     a.reads = False
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])
-        await p.idle()
+        p = await a.holding_chat_42()
         await asyncio.gather(*(p.accept([_update(i, 42)]) for i in range(2, 8)))
         await p.idle()  # no sweep: the chat's first look reads what arrived before it began
         await a.close()
@@ -252,14 +247,12 @@ def test_a_cancelled_acknowledgement_leaves_nothing_behind(engine: sa.Engine) ->
     a = Probe(engine, log)
 
     async def play() -> None:
-        p = await a.open()
-        await p.accept([_update(1, 42)])
-        await p.idle()
+        p = await a.holding_chat_42()
 
         async def lost(_chat_id: int, _now: Any) -> bool:
             return False  # another instance took the chat: its work ends without the message
 
-        p._claims.still_held = lost  # type: ignore[method-assign]
+        p._claims.still_held = lost  # type: ignore[method-assign,assignment]
         waiting = asyncio.ensure_future(p.accept([_update(2, 42)]))
         await asyncio.sleep(0)
         waiting.cancel()  # the webhook's client went away
