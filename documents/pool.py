@@ -123,14 +123,21 @@ class DocumentRenderer:
 
     def close(self) -> None:
         """Stop the workers. Callers finish their renders first; a worker still starting up
-        (loading fonts, ~3 s) is stopped rather than waited for."""
+        (loading fonts, ~3 s) is stopped rather than waited for.
+
+        The pool's manager thread is waited for too: left running, it closes its wake-up pipe
+        while the interpreter's exit hook writes to it, and the process ends with a traceback
+        (``OSError: Bad file descriptor`` from ``concurrent.futures.process._python_exit``)."""
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        manager = getattr(self._pool, "_executor_manager_thread", None)
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
                 process.terminate()
         for process in processes:
             process.join(5)
+        if manager is not None:
+            manager.join(5)
 
     def __enter__(self) -> DocumentRenderer:
         return self
