@@ -43,7 +43,10 @@ def _private_file(path: Path) -> None:
     """Make the database's folder (0700) and keep its files readable by their owner only."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if name.exists():
+        # The WAL and shared-memory files come and go with another process's connections:
+        # one removed between the look and the chmod is no error (SQLite makes them anew
+        # with the database file's mode).
+        with contextlib.suppress(FileNotFoundError):
             name.chmod(0o600)
 
 

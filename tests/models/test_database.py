@@ -193,3 +193,26 @@ def test_beian_db_inline_chooses_where_the_hot_path_runs(tmp_path: Path) -> None
     finally:
         for db in chosen.values():
             db.close()
+
+
+def test_a_wal_file_gone_while_the_engine_is_made_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's last connection removes the -wal and -shm files when it closes: one
+    gone between the look and the chmod made `make_engine` raise (FileNotFoundError, seen
+    when instances started at once). The files that are there are still made the owner's."""
+    path = tmp_path / "data" / "beian.db"
+    first = make_engine(f"sqlite:///{path}")
+    with first.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+    first.dispose()  # the last connection: -wal and -shm removed
+    path.chmod(0o644)
+    real_exists = Path.exists
+
+    def looks_there(self: Path, *args: Any, **kwargs: Any) -> bool:
+        return self.name.endswith(("-wal", "-shm")) or real_exists(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "exists", looks_there)  # seen there, gone by the chmod
+    engine = make_engine(f"sqlite:///{path}")
+    engine.dispose()
+    assert path.stat().st_mode & 0o777 == 0o600
