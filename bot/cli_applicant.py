@@ -12,9 +12,11 @@ from typing import Annotated
 import typer
 
 from bot.cli_common import JsonOpt, LangOpt, _lang, _out, _output_folder, _pack, _settings, _today
+from rules.codes import ID_TYPES
 from rules.enums import CHECK_NAMES, DocumentKind, Location, PeriodKind, SubjectType
 
 FieldName = StrEnum("FieldName", {name: name for name in CHECK_NAMES})  # type: ignore[misc]
+IdDocument = StrEnum("IdDocument", {name: name for name in ID_TYPES})  # type: ignore[misc]
 
 
 def route(
@@ -63,6 +65,13 @@ def deadline(
 
 def materials(
     subject: Annotated[SubjectType, typer.Option(help="Who runs the site.")],
+    id_type: Annotated[
+        IdDocument | None,
+        typer.Option(
+            help="An individual's identity document (the copy to bring is named after it); "
+            "default: the resident ID card."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
 ) -> None:
@@ -71,7 +80,7 @@ def materials(
     from rules.materials import SUBJECT_LABELS, materials_for
 
     language = _lang(lang)
-    items = materials_for(subject, _pack())
+    items = materials_for(subject, _pack(), id_type.value if id_type is not None else None)
     lines = [SUBJECT_LABELS[subject].get(language)]
     lines += [present.material_line(i, m, language) for i, m in enumerate(items, 1)]
     _out(as_json, [present.material_json(m, language) for m in items], lines)

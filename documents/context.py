@@ -99,7 +99,7 @@ def _bureau(step: RouteStep, answers: FilingAnswers, lang: Lang) -> dict[str, An
                 "copies": m.copies,
                 "requirement": requirement(m).get(lang),
             }
-            for m in materials_for(answers.subject_type, pack)
+            for m in materials_for(answers.subject_type, pack, answers.subject.credential_type)
         ]
     return {
         "order": step.order,

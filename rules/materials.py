@@ -15,9 +15,38 @@ SUBJECT_LABELS: dict[SubjectType, Text] = {
 }
 
 
-def materials_for(subject: SubjectType, pack: Pack) -> list[Material]:
-    """Return the items `subject` brings to re-review, in the pack's order."""
-    return pack.materials.of(subject)
+# The copy of a person's identity document, by the document they filed with (the pack's item
+# marked `identity` names the resident ID card, the usual one).
+_IDENTITY_COPIES: dict[str, tuple[Text, Text]] = {
+    "passport": (
+        t("本人护照复印件", "Copy of your passport"),
+        t("个人资料页（含照片页）", "Personal data page (with the photo)"),
+    ),
+    "hk_macao_permit": (
+        t("本人港澳居民来往内地通行证复印件", "Copy of your Home Return Permit"),
+        t("正反面复印在同一页", "Both sides on one page"),
+    ),
+    "tw_permit": (
+        t("本人台湾居民来往大陆通行证复印件", "Copy of your Mainland Travel Permit"),
+        t("正反面复印在同一页", "Both sides on one page"),
+    ),
+    "foreign_permanent": (
+        t("本人外国人永久居留身份证复印件", "Copy of your Foreign Permanent Residence ID"),
+        t("正反面复印在同一页", "Both sides on one page"),
+    ),
+}
+
+
+def materials_for(subject: SubjectType, pack: Pack, id_type: str | None = None) -> list[Material]:
+    """Return the items `subject` brings to re-review, in the pack's order; `id_type`: the
+    document an individual filed with (the copy of it is named so; None: the pack's
+    wording, a resident ID card)."""
+    items = pack.materials.of(subject)
+    copy = _IDENTITY_COPIES.get(id_type or "")
+    if copy is None:
+        return items
+    item, note = copy
+    return [m.model_copy(update={"item": item, "note": note}) if m.identity else m for m in items]
 
 
 def requirement(material: Material) -> Text:

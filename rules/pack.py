@@ -70,6 +70,9 @@ class Material(_Strict):
     stamp: bool = False
     sign: bool = False
     note: Text | None = None
+    # The person's own identity document (an individual's): named after the document they
+    # filed with (a passport holder is not told to bring a resident ID card).
+    identity: bool = False
 
 
 class Materials(_Strict):

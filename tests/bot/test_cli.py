@@ -130,6 +130,13 @@ def test_materials_in_english_and_as_text() -> None:
     assert code == 0 and "2份" in text and "加盖公章" in text
 
 
+def test_materials_name_the_identity_document_an_individual_files_with() -> None:
+    code, text = run("materials", "--subject", "individual", "--id-type", "passport")
+    assert code == 0 and "本人护照复印件" in text and "居民身份证" not in text
+    code, text = run("materials", "--subject", "individual")
+    assert code == 0 and "本人居民身份证复印件" in text
+
+
 def test_check_exits_0_when_valid_1_when_not_2_on_usage_errors() -> None:
     code, out = run("check", "domain", "https://www.例子.中国/", "--json")
     assert code == 0

@@ -155,6 +155,29 @@ def test_the_checklist_lists_the_pack_items_for_the_subject(subject: str) -> Non
     assert ("加盖公章" in text) is (subject != "individual")
 
 
+def test_a_passport_holder_is_told_to_bring_a_copy_of_the_passport() -> None:
+    """An individual who filed with a passport has no resident ID card to copy: the
+    checklist names the passport (and its data page), as the form does."""
+    answers = load_example("individual")
+    person = answers.subject.responsible.model_copy(
+        update={"id_type": "passport", "id_number": "E12345678"}
+    )
+    subject = answers.subject.model_copy(
+        update={
+            "credential_type": "passport",
+            "credential_number": "E12345678",
+            "responsible": person,
+        }
+    )
+    ctx = DocumentContext(pack=load_pack("example"), today=dt.date(2026, 11, 28))
+    passport = answers.model_copy(update={"subject": subject})
+    text = squeeze("".join(page_texts(render(DocumentKind.CHECKLIST, passport, ctx).pdf)))
+    assert "本人护照复印件" in text and "个人资料页" in text
+    assert "居民身份证" not in text
+    resident = squeeze("".join(page_texts(rendered("individual", DocumentKind.CHECKLIST).pdf)))
+    assert "本人居民身份证复印件" in resident and "护照" not in resident
+
+
 def test_the_guide_dates_each_step_and_states_the_penalty() -> None:
     text = squeeze("".join(page_texts(rendered("enterprise", DocumentKind.GUIDE).pdf)))
     # Online 2026-11-20: day 30 is Sunday 12/20, so the filing is due Monday 12/21.

@@ -47,6 +47,31 @@ def test_every_subject_brings_four_items_with_two_copies_of_the_form(subject: Su
     assert items[1].stamp is organisation
 
 
+@pytest.mark.parametrize(
+    ("id_type", "named"),
+    [
+        (None, "本人居民身份证复印件"),
+        ("resident_id", "本人居民身份证复印件"),
+        ("passport", "本人护照复印件"),
+        ("hk_macao_permit", "本人港澳居民来往内地通行证复印件"),
+        ("tw_permit", "本人台湾居民来往大陆通行证复印件"),
+        ("foreign_permanent", "本人外国人永久居留身份证复印件"),
+    ],
+)
+def test_an_individual_brings_a_copy_of_the_document_they_filed_with(
+    id_type: str | None, named: str
+) -> None:
+    pack = load_pack("example")
+    items = materials_for(SubjectType.INDIVIDUAL, pack, id_type)
+    assert [i.item.zh for i in items].count(named) == 1
+    assert len(items) == 4 and items[1].sign
+    assert all("居民身份证" not in i.item.zh for i in items) is (named != "本人居民身份证复印件")
+    # a unit's list does not change with a person's document
+    assert materials_for(SubjectType.ENTERPRISE, pack, id_type) == materials_for(
+        SubjectType.ENTERPRISE, pack
+    )
+
+
 def test_not_filing_is_punished_by_warning_or_shutdown_and_never_a_fine() -> None:
     penalty = load_pack("example").penalty("not_filing")
     assert "警告" in penalty.text.zh and "六个月" in penalty.text.zh

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from rules.names import check_city
@@ -45,14 +43,3 @@ def test_near_sounds_follow_and_nothing_far_is_suggested() -> None:
 def test_renamed_divisions_are_known_places() -> None:
     for name in ("大连", "大连市", "旅大", "东丽区"):
         assert check_city(name).valid, name
-
-
-def test_a_suggestion_takes_well_under_a_millisecond_or_two() -> None:
-    closest_places("航州")  # the index is built once, at the first refusal
-    typed = ["航州", "苏洲", "城都", "福洲", "贵洋", "沈杨", "青到", "扬洲", "广洲", "西凝"]
-    start = time.perf_counter()
-    for _ in range(5):
-        for name in typed:
-            closest_places(name)
-    each = (time.perf_counter() - start) / (5 * len(typed))
-    assert each < 0.002, f"{each * 1000:.2f} ms"
