@@ -247,11 +247,28 @@ def main() -> None:
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"beian: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
         raise SystemExit(1) from None
-    except Exception as exc:  # a sealed value that does not open (altered, or another key)
-        from models.sealed import sealing_error
-
-        unopened = sealing_error(exc)
-        if unopened is None:
+    except Exception as exc:
+        line = _one_line(exc)
+        if line is None:
             raise
-        print(f"beian: {unopened}", file=sys.stderr)
+        print(f"beian: {line}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _one_line(exc: Exception) -> str | None:
+    """Say in one line what an error no verb foresaw means (None: a bug, left to show)."""
+    from models.sealed import sealing_error
+
+    unopened = sealing_error(exc)  # a sealed value that does not open (altered, another key)
+    if unopened is not None:
+        return str(unopened)
+    if isinstance(exc, OverflowError):  # an id past what the database holds
+        return "a number is too large (ids are at most 9223372036854775807)"
+    import sqlalchemy.exc as sa_exc
+
+    if isinstance(exc, (sa_exc.ArgumentError, sa_exc.NoSuchModuleError)):
+        return "DATABASE_URL is not a database URL (sqlite:///FILE or postgresql://…)"
+    if isinstance(exc, sa_exc.DBAPIError):  # unreachable, refused, not a database file
+        first = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
+        return f"the database cannot be used: {first[0]}"
+    return None

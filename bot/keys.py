@@ -46,6 +46,7 @@ HEADER = (
     "# The first key seals; any after it only opens what it sealed (a rotation under way).\n"
 )
 ROTATION_PASSES = 30  # passes of `rotate` over rows a running bot sealed under the old key
+MAX_KEY_FILE = 64 * 1024  # bytes: a header and a line per key (a few hundred keys at most)
 
 
 class KeySetupError(Exception):
@@ -77,14 +78,16 @@ def _parse(text: str, origin: str) -> list[bytes]:
 
 def read_file(path: Path) -> list[bytes]:
     """Return the keys of a key file (KeySetupError: unreadable, or not keys)."""
+    from rules.files import UnreadableFileError, read_bytes
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bounded, regular files only: a FIFO or /dev/zero named by BEIAN_KEY_FILE is refused,
+        # not waited on or read for ever (a key file holds a few lines).
+        text = read_bytes(path, MAX_KEY_FILE).decode("utf-8")
     except UnicodeDecodeError:
         raise KeySetupError(f"the key file {path} is not a key file (not text)") from None
-    except OSError as exc:
-        raise KeySetupError(
-            f"the key file {path} cannot be read: {exc.strerror or type(exc).__name__}"
-        ) from None
+    except UnreadableFileError as exc:
+        raise KeySetupError(f"the key file cannot be read: {exc}") from None
     return _parse(text, f"the key file {path}")
 
 
@@ -183,7 +186,7 @@ def load(settings: Settings, *, create: bool = True) -> Keyring:
             path,
         )
         return Keyring([key], origin=str(source), reload=_watch(path))
-    mode = file_mode(path)
+    mode = file_mode(path) if path.is_file() else None  # anything else: refused when read
     if mode is not None and mode & 0o077:
         log.warning("the key file %s can be read by others (mode %o): chmod 600 it", path, mode)
     return Keyring(read_file(path), origin=str(source), reload=_watch(path))

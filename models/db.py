@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,14 +41,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _private_file(path: Path) -> None:
-    """Make the database's folder (0700) and keep its files readable by their owner only."""
+    """Make the database's folder (0700) and keep its files readable by their owner only.
+    Only regular files are touched: a URL naming a folder or a device (/dev/zero) is refused
+    (OSError, one line), never chmod-ed."""
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        raise OSError(errno.EINVAL, "not a database file (a folder, a device or a FIFO)", str(path))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         # The WAL and shared-memory files come and go with another process's connections:
         # one removed between the look and the chmod is no error (SQLite makes them anew
         # with the database file's mode).
         with contextlib.suppress(FileNotFoundError):
-            name.chmod(0o600)
+            if name.is_file() and (name == path or not name.is_symlink()):
+                name.chmod(0o600)
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> sa.Engine:

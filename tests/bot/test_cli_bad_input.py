@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,70 @@ def test_a_pack_path_that_cannot_be_read_is_one_line_and_exit_2(
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == "/dev/zero: not a regular file (a device, FIFO or socket)"
+
+
+def _without_key(environ: Mapping[str, str], env: Mapping[str, str]) -> dict[str, str]:
+    """The environment, without the tests' data key when a key file is what is tried."""
+    if "BEIAN_KEY_FILE" not in env:
+        return dict(environ)
+    return {k: v for k, v in environ.items() if k != "BEIAN_DATA_KEY"}
+
+
+def _with(place: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BEIAN), *args],
+        cwd=place,
+        env={**_without_key(os.environ, env), "BEIAN_DATA_DIR": str(place / "data"), **env},
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("sqlite:///{place}/folder", "not a database file"),
+        ("sqlite:///{place}/fifo", "not a database file"),
+        ("sqlite:///{place}/afile", "file is not a database"),
+        ("foo://x", "DATABASE_URL is not a database URL"),
+        ("notaurl", "DATABASE_URL is not a database URL"),
+        ("postgresql://someone:secretpw@127.0.0.1:1/x", "the database cannot be used"),
+    ],
+    ids=["folder", "fifo", "text-file", "scheme", "not-a-url", "unreachable"],
+)
+def test_a_database_url_that_cannot_be_used_is_one_line(place: Path, url: str, why: str) -> None:
+    """A mistyped DATABASE_URL was a traceback (and a folder or device it named was chmod-ed
+    to 0600 first); the password of a URL is never printed."""
+    folder_mode = (place / "folder").stat().st_mode
+    (place / "afile").write_text("not a database, " * 200, encoding="utf-8")
+    done = _with(place, {"DATABASE_URL": url.format(place=place)}, "filings", "list")
+    _one_line(done, why)
+    assert "secretpw" not in done.stderr
+    assert (place / "folder").stat().st_mode == folder_mode
+
+
+@pytest.mark.parametrize(("path", "why"), [("/dev/zero", "not a regular file"),
+                                           ("fifo", "not a regular file"),
+                                           ("folder", "is a folder")])  # fmt: skip
+def test_a_key_file_that_is_not_a_file_is_refused_not_read_for_ever(
+    place: Path, path: str, why: str
+) -> None:
+    """BEIAN_KEY_FILE=/dev/zero was read without end (gigabytes in seconds); a FIFO hung."""
+    env = {"DATABASE_URL": f"sqlite:///{place / 'k.db'}", "BEIAN_KEY_FILE": path}
+    _one_line(_with(place, env, "filings", "list"), "the key file cannot be read", why)
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ("filings", "show", "99999999999999999999999"),
+        ("reviewers", "add", "9223372036854775808", "--name", "x"),
+    ],
+    ids=["filings-show", "reviewers-add"],
+)
+def test_an_id_too_large_for_the_database_is_one_line(place: Path, verb: tuple[str, ...]) -> None:
+    done = _with(place, {"DATABASE_URL": f"sqlite:///{place / 'n.db'}"}, *verb)
+    _one_line(done, "too large")

@@ -207,12 +207,34 @@ def test_a_wal_file_gone_while_the_engine_is_made_is_no_error(
         conn.execute(sa.text("SELECT 1"))
     first.dispose()  # the last connection: -wal and -shm removed
     path.chmod(0o644)
-    real_exists = Path.exists
+    real_is_file = Path.is_file
 
-    def looks_there(self: Path, *args: Any, **kwargs: Any) -> bool:
-        return self.name.endswith(("-wal", "-shm")) or real_exists(self, *args, **kwargs)
+    def looks_there(self: Path) -> bool:
+        return self.name.endswith(("-wal", "-shm")) or real_is_file(self)
 
-    monkeypatch.setattr(Path, "exists", looks_there)  # seen there, gone by the chmod
+    monkeypatch.setattr(Path, "is_file", looks_there)  # seen there, gone by the chmod
     engine = make_engine(f"sqlite:///{path}")
     engine.dispose()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("where", ["folder", "fifo"])
+def test_a_database_url_naming_a_folder_or_a_device_is_refused_and_left_as_it_was(
+    tmp_path: Path, where: str
+) -> None:
+    """`DATABASE_URL=sqlite:////dev/zero` chmod-ed the device to 0600 (as root, for every
+    user) and a folder to 0600 (no longer enterable) before failing with a traceback. (A
+    FIFO stands for the device here: a test that chmod-ed /dev/zero when failing would break
+    the machine it runs on.)"""
+    import os
+    import stat
+
+    path = tmp_path / f"{where}.db"
+    if where == "folder":
+        path.mkdir(mode=0o755)
+    else:
+        os.mkfifo(path, 0o644)
+    before = stat.S_IMODE(path.stat().st_mode)
+    with pytest.raises(OSError, match="not a database file"):
+        make_engine(f"sqlite:///{path}")
+    assert stat.S_IMODE(path.stat().st_mode) == before
