@@ -172,10 +172,10 @@ def _read_change(path: Path) -> dict[str, Any]:
     that cannot be read (missing, a folder, a device, over 1 MB, not YAML) is one line, exit 1."""
     import yaml
 
-    from rules.files import UnreadableFileError, read_text
+    from rules.files import UnreadableFileError, load_yaml, read_text
 
     try:
-        raw = yaml.safe_load(read_text(path))  # JSON is YAML
+        raw = load_yaml(read_text(path))  # JSON is YAML
     except UnreadableFileError as exc:
         typer.echo(f"--file: cannot read {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -13,7 +13,7 @@ from documents.model import ChangeReport, DocumentContext, document_jobs
 from documents.render import render
 from rules.answers import FilingAnswers, answer_problems
 from rules.enums import DocumentKind
-from rules.files import UnreadableFileError, read_text
+from rules.files import UnreadableFileError, load_yaml, read_text
 from rules.text import Lang
 
 
@@ -26,7 +26,7 @@ def read_data(path: Path) -> tuple[Any, str | None]:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text), None
-        return yaml.safe_load(text), None
+        return load_yaml(text), None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         return None, f"{path}: " + " ".join(str(exc).split())  # YAML's own is several lines
     except RecursionError:

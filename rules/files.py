@@ -10,7 +10,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 MAX_TEXT_FILE = 1024 * 1024  # answers, a change, a pack: a few KB each
 
@@ -68,3 +70,29 @@ def _why(exc: OSError) -> str:
 
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML (or JSON) safely. A date the calendar does not have (2026-02-30) stays the
+    text it was, for the validation to refuse with the file's other problems: PyYAML's own
+    date would raise ValueError (a traceback) before anything else was looked at."""
+    import yaml
+
+    return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader
+
+
+@cache
+def _loader() -> Any:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+        try:
+            return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+        except ValueError:
+            return loader.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    return Loader

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.enums import PeriodKind, SubjectType
-from rules.files import UnreadableFileError, read_text
+from rules.files import UnreadableFileError, load_yaml, read_text
 from rules.text import Text
 
 PACKS_DIR = Path(__file__).parent / "packs"
@@ -210,7 +210,7 @@ def _load_one(path: Path) -> Pack:
         known = ", ".join(sorted(p.stem for p in PACKS_DIR.glob("*.yaml")))
         raise PackError(f"{path}: no such pack file (shipped packs: {known})")
     try:
-        raw = yaml.safe_load(read_text(path))
+        raw = load_yaml(read_text(path))
     except UnreadableFileError as exc:
         raise PackError(str(exc)) from exc
     except yaml.YAMLError as exc:

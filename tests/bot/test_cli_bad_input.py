@@ -82,6 +82,15 @@ def test_render_with_answers_or_a_change_it_cannot_read(place: Path, path: str, 
     assert not (place / "out").exists()
 
 
+def test_render_with_answers_holding_an_impossible_date_lists_it(place: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("2026-11-25", "2026-02-30")
+    (place / "answers.yaml").write_text(text, encoding="utf-8")
+    done = beian(place, "render", "--answers", "answers.yaml", "--out", "out")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "connection_date" in done.stderr + done.stdout
+    assert not (place / "out").exists()
+
+
 OUT_FOLDERS = [
     ("afile", "exists and is not a folder"),
     ("afile/below", "is not a folder"),

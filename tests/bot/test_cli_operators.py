@@ -291,6 +291,18 @@ def test_an_invalid_change_lists_every_problem_exits_1_and_changes_nothing(
     assert code == 1 and "reason" in out and "set" in out
 
 
+def test_an_impossible_date_is_listed_with_the_files_other_problems(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack)
+    change = _change_file(tmp_path, "changed_on: 2026-02-30\nreason: x\nset: [1]\nbogus: 1\n")
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change, "--json")
+    assert code == 1 and "Traceback" not in out, out
+    problems = json.loads(out)["problems"]
+    for name in ("changed_on", "set", "bogus"):
+        assert any(name in p for p in problems), (name, problems)
+
+
 def test_a_change_of_a_filing_not_certified_lists_the_files_problems_too(
     url: str, pack: Pack, tmp_path: Path
 ) -> None:
@@ -339,6 +351,8 @@ def test_a_cancellation_from_the_cli_stops_the_reminders(url: str, pack: Pack) -
     [
         ('changed_on: 20261127\nreason: x\nset: {"website.ips": ["47.96.10.21"]}\n', "changed_on"),
         ('changed_on: null\nreason: x\nset: {"website.ips": ["47.96.10.21"]}\n', "changed_on"),
+        ('changed_on: 2026-02-30\nreason: x\nset: {"website.ips": ["47.96.10.21"]}\n',
+         "changed_on"),  # a day the calendar has not: YAML's own date raised (a traceback)
         ('changed_on: 2026-11-27 10:00:00\nreason: x\nset: {"website.ips": ["1.2.3.4"]}\n',
          "changed_on"),
         ('reason: "' + "长" * 501 + '"\nset: {"website.ips": ["47.96.10.21"]}\n', "reason"),

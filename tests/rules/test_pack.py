@@ -122,6 +122,14 @@ def test_calendar_overrides_must_be_of_their_year_and_not_contradict(tmp_path: P
     assert "both as holiday and as working day" in str(_error(tmp_path, data))
 
 
+def test_a_day_the_calendar_has_not_is_a_problem_listed_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "pack.yaml"
+    path.write_text("calendar: {2027: {holidays: [2027-02-30]}}\n", encoding="utf-8")
+    with pytest.raises(PackError) as raised:
+        load_pack(str(path))
+    assert "calendar.2027.holidays.0" in str(raised.value) and "city" in str(raised.value)
+
+
 def test_unreadable_files_give_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PackError, match=r"no such pack file.*example"):
         load_pack("atlantis")
