@@ -133,6 +133,7 @@ def filings_export(
     from sqlmodel import col, select
 
     from bot.cli_common import _output_folder
+    from bot.files import write_private
     from models.db import session_scope
     from models.filings import filing_json
     from models.tables import GeneratedDocument
@@ -147,11 +148,12 @@ def filings_export(
         ).all()
         latest = {d.filename: d.content for d in documents}  # a later render replaces one
     try:
-        (out / f"filing-{filing_id}.json").write_text(
-            json.dumps(shown, ensure_ascii=False, indent=2), encoding="utf-8"
+        write_private(
+            out / f"filing-{filing_id}.json",
+            json.dumps(shown, ensure_ascii=False, indent=2).encode("utf-8"),
         )
         for name, content in latest.items():
-            (out / name).write_bytes(content)
+            write_private(out / name, content)
     except OSError as exc:  # the folder was fine a moment ago: full, or taken away
         typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from exc

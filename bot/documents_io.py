@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.files import write_private
 from documents.model import ChangeReport, DocumentContext, document_jobs
 from documents.render import render
 from rules.answers import FilingAnswers, answer_problems
@@ -104,7 +105,7 @@ def write_documents(
     written: list[dict[str, Any]] = []
     for doc in rendered:
         path = out / doc.filename
-        path.write_bytes(doc.pdf)
+        write_private(path, doc.pdf)
         written.append(
             {
                 "kind": doc.kind.value,
@@ -117,7 +118,7 @@ def write_documents(
         )
     for word in words:
         path = out / word.filename
-        path.write_bytes(word.docx)
+        write_private(path, word.docx)
         written.append(
             {
                 "kind": word.kind.value,

@@ -7,6 +7,8 @@ render, the database read) was done.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -48,3 +50,19 @@ def prepare_folder(path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise OutputFolderError(f"{path}: {exc.strerror or type(exc).__name__}") from exc
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (0600: documents and exports hold ID numbers),
+    whole: written aside and renamed over `path`, so that a file there before (of any mode)
+    is replaced, not rewritten in place keeping its mode, and a symbolic link there is
+    replaced, not followed to wherever it points."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

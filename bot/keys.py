@@ -12,9 +12,9 @@ database checks that its keys open the newest value of each sealed column (`use`
 stops the start, rather than failing every turn later.
 
 `beian keys rotate` puts a new key first (in the key file; with BEIAN_DATA_KEY, the operator
-does), seals every value again under it while the old key still opens what is not done yet
-(a running bot re-reads a changed key file within a second, and at once when it meets a key it
-does not hold), and then removes the old key from the key file.
+does), seals every value again under it while the old key still opens what is not done yet (a
+running bot re-reads a changed key file within a second, at once when it meets a key it does
+not hold), and then removes the old key from the key file.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ HEADER = (
     "# The first key seals; any after it only opens what it sealed (a rotation under way).\n"
 )
 ROTATION_PASSES = 30  # passes of `rotate` over rows a running bot sealed under the old key
-MAX_KEY_FILE = 64 * 1024  # bytes: a header and a line per key (a few hundred keys at most)
 
 
 class KeySetupError(Exception):
@@ -77,17 +76,15 @@ def _parse(text: str, origin: str) -> list[bytes]:
 
 
 def read_file(path: Path) -> list[bytes]:
-    """Return the keys of a key file (KeySetupError: unreadable, or not keys)."""
+    """Return the keys of a key file (KeySetupError: unreadable, or not keys). Bounded (64 KB),
+    a regular file only: a FIFO or /dev/zero is refused, not waited on or read for ever."""
     from rules.files import UnreadableFileError, read_bytes
 
     try:
-        # Bounded, regular files only: a FIFO or /dev/zero named by BEIAN_KEY_FILE is refused,
-        # not waited on or read for ever (a key file holds a few lines).
-        text = read_bytes(path, MAX_KEY_FILE).decode("utf-8")
-    except UnicodeDecodeError:
-        raise KeySetupError(f"the key file {path} is not a key file (not text)") from None
-    except UnreadableFileError as exc:
-        raise KeySetupError(f"the key file cannot be read: {exc}") from None
+        text = read_bytes(path, 64 * 1024).decode("utf-8")
+    except (UnicodeDecodeError, UnreadableFileError) as exc:
+        why = f"{path}: not text" if isinstance(exc, UnicodeDecodeError) else exc
+        raise KeySetupError(f"the key file cannot be read: {why}") from None
     return _parse(text, f"the key file {path}")
 
 

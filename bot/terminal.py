@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 
 from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
+from bot.files import write_private
 from bot.filing_actions import Reviewers, describe, reopening
 from bot.ocr.reading import photo_path, read_photo_file
 from bot.ocr.worker import OcrWorker
@@ -77,14 +77,6 @@ def writable(out: Path) -> str | None:
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return None
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file only its owner can read (0600): the documents hold ID numbers."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(data)
-    os.chmod(path, 0o600)
 
 
 def run_chat(

@@ -163,6 +163,23 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     assert (out / "办理指引-云帆科技官网.pdf").read_bytes() == b"%PDF-1.7"
     exported = json.loads((out / f"filing-{filing_id}.json").read_text(encoding="utf-8"))
     assert exported["answers"]["subject"]["responsible"]["id_number"] == "330106198506120015"
+    # Exported again over a file someone opened up (0644) and a link to a file elsewhere: the
+    # files are replaced whole, the owner's only, and the link's target is left untouched.
+    export = out / f"filing-{filing_id}.json"
+    export.chmod(0o644)
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("mine", encoding="utf-8")
+    elsewhere.chmod(0o644)
+    guide = out / "办理指引-云帆科技官网.pdf"
+    guide.unlink()
+    guide.symlink_to(elsewhere)
+    assert run(url, "filings", "export", str(filing_id), "--out", str(out))[0] == 0
+    for path in (export, guide):
+        assert not path.is_symlink() and path.stat().st_mode & 0o777 == 0o600, path
+    assert guide.read_bytes() == b"%PDF-1.7"
+    assert elsewhere.read_text(encoding="utf-8") == "mine"
+    assert elsewhere.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # nothing left aside
 
 
 # --- changes and cancellation (issue 14) ------------------------------------------------------
