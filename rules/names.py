@@ -89,12 +89,12 @@ def check_unit_name(text: str, max_length: int = 200) -> FieldResult:
 def check_city(text: str) -> FieldResult:
     """Check a city (or county, province) of China: one the division table knows, or a
     foreign city written in letters."""
-    from rules.places import is_known_place
+    from rules.places import is_known_place, is_outside_mainland
 
     name = _words(text)
     if not name:
         return _empty()
-    if is_known_place(name):
+    if is_known_place(name) or is_outside_mainland(name):  # 香港, 新加坡, 境外: no bureau there
         return ok(name.replace(" ", ""))
     if re.fullmatch(r"[A-Za-z][A-Za-z .'\-]{1,59}", name) and not re.search(r"\d", name):
         return ok(name)  # a foreign city, or a Chinese one in pinyin: not checked further

@@ -119,6 +119,53 @@ def is_known_place(text: str) -> bool:
     return False
 
 
+# Where the mainland's public-security filing has no bureau: Hong Kong, Macao, Taiwan and
+# abroad, by the names people give a server's (or a maintainer's) place. A name in letters
+# stays a city (pinyin of a mainland one, or a foreign one: not told apart).
+_OUTSIDE = frozenset(
+    "境外 海外 国外 外国 境外服务器 海外服务器 国外服务器 港澳台 "  # noqa: SIM905 - readable
+    "香港 澳门 台湾 台北 台中 台南 高雄 基隆 臺灣 臺北 "
+    "新加坡 日本 东京 大阪 韩国 首尔 美国 洛杉矶 旧金山 硅谷 圣何塞 西雅图 纽约 弗吉尼亚 "
+    "俄勒冈 达拉斯 芝加哥 加拿大 多伦多 温哥华 英国 伦敦 德国 法兰克福 法国 巴黎 荷兰 "
+    "阿姆斯特丹 爱尔兰 都柏林 澳大利亚 悉尼 墨尔本 印度 孟买 泰国 曼谷 马来西亚 吉隆坡 "
+    "印度尼西亚 印尼 雅加达 菲律宾 马尼拉 越南 胡志明市 河内 阿联酋 迪拜 俄罗斯 莫斯科 "
+    "巴西 圣保罗 南非 约翰内斯堡 土耳其 伊斯坦布尔 瑞典 斯德哥尔摩 瑞士 苏黎世 意大利 米兰 "
+    "西班牙 马德里 波兰 华沙 芬兰 赫尔辛基 以色列 沙特 利雅得 新西兰 奥克兰 蒙古 乌兰巴托 "
+    "哈萨克斯坦 阿拉木图".split()
+)
+_OUTSIDE_SUFFIX = re.compile(r"(特别行政区|地区|省|市|州|国|服务器|机房)$")
+# The same in English (compared without case, spaces or dots): the English chat's answers.
+_OUTSIDE_LATIN = frozenset(
+    "abroad overseas outsidechina outsidethemainland hongkong hk macau macao taiwan taipei "  # noqa: SIM905 - readable
+    "singapore japan tokyo osaka korea seoul usa us unitedstates america losangeles "
+    "sanfrancisco siliconvalley sanjose seattle newyork virginia oregon dallas chicago canada "
+    "toronto vancouver uk unitedkingdom london germany frankfurt france paris netherlands "
+    "amsterdam ireland dublin australia sydney melbourne india mumbai thailand bangkok "
+    "malaysia kualalumpur indonesia jakarta philippines manila vietnam hanoi hochiminhcity "
+    "uae dubai russia moscow brazil saopaulo southafrica johannesburg turkey istanbul "
+    "sweden stockholm switzerland zurich italy milan spain madrid poland warsaw finland "
+    "helsinki israel saudiarabia riyadh newzealand auckland mongolia ulaanbaatar".split()
+)
+
+
+def is_outside_mainland(text: str | None) -> bool:
+    """Say whether a place someone named is outside the mainland (Hong Kong, Macao, Taiwan,
+    abroad), where no 公安网安部门 takes a filing."""
+    name = re.sub(r"[\s（）()]", "", text or "")
+    if re.sub(r"[.\-']", "", name).lower() in _OUTSIDE_LATIN:
+        return True
+    while name and name not in _OUTSIDE:
+        shorter = _OUTSIDE_SUFFIX.sub("", name)
+        if shorter == name:
+            break
+        name = shorter
+    if name in _OUTSIDE:
+        return True
+    # 美国洛杉矶, 日本东京, 香港九龙: a country or region, then a place in it (not a mainland
+    # place that happens to begin so: none of the division table's names does).
+    return any(name.startswith(o) for o in _OUTSIDE) and not is_known_place(name)
+
+
 _STREET = re.compile(r"[路街道巷弄里村镇乡]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from rules.enums import Location, RouteWhere
 from rules.pack import Pack
+from rules.places import is_outside_mainland
 from rules.text import Text, t
 
 
@@ -84,6 +85,9 @@ def route_filing(
         maintenance, maintenance_city = Location.LOCAL, None
     if server is Location.ELSEWHERE and is_this_city(server_city, pack):
         server, server_city = Location.LOCAL, None
+    abroad = _abroad(maintenance, maintenance_city, server, server_city, pack)
+    if abroad is not None:
+        return abroad
     if maintenance is Location.LOCAL:
         return _maintained_here(server, server_city, pack)
     maintenance_step = _elsewhere(1, RouteWhere.MAINTENANCE, maintenance_city, pack)
@@ -155,5 +159,65 @@ def _neither_here(
             f"Neither maintenance nor server is in {city.en}, so {pack.bureau.name.en} does not "
             f"accept this filing. Ask and file with {maintenance_step.bureau.en}{then_en}. "
             f"The {days}-day limit from going online still applies.",
+        ),
+    )
+
+
+def _abroad(
+    maintenance: Location,
+    maintenance_city: str | None,
+    server: Location,
+    server_city: str | None,
+    pack: Pack,
+) -> Route | None:
+    """A place outside the mainland (Hong Kong, Macao, Taiwan, abroad) has no 公安网安部门 to
+    file with: the route keeps the mainland's place(s) only. The notice does not speak of it
+    (its two-bureau order assumes a mainland city), so the advice says whose word counts.
+    None: both places are on the mainland (the notice's cases)."""
+    server_out = server is Location.ELSEWHERE and is_outside_mainland(server_city)
+    kept_out = maintenance is Location.ELSEWHERE and is_outside_mainland(maintenance_city)
+    if not server_out and not kept_out:
+        return None
+    name, city = pack.bureau.name, pack.city
+    if server_out and kept_out:
+        return Route(
+            False,
+            (),
+            t(
+                f"网站系统维护地（{maintenance_city}）和服务器（{server_city}）都在境外，"
+                f"不属于{name.zh}受理范围。网站面向境内提供服务的，请向网站开办者所在地的"
+                "公安网安部门咨询。",
+                f"Both maintenance ({maintenance_city}) and server ({server_city}) are outside "
+                f"the mainland, so {name.en} does not accept this filing. If the site serves "
+                "the mainland, ask the cyber-security department where its operator is.",
+            ),
+        )
+    outside, where = (server_city, "服务器") if server_out else (maintenance_city, "网站系统维护地")
+    where_en = "the server" if server_out else "maintenance"
+    other, other_city = (maintenance, maintenance_city) if server_out else (server, server_city)
+    if other is Location.LOCAL:
+        step = RouteStep(1, RouteWhere.LOCAL, name, pack=pack)
+        in_scope = True
+    else:
+        kind = RouteWhere.MAINTENANCE if server_out else RouteWhere.SERVER
+        step = _elsewhere(1, kind, other_city, pack)
+        in_scope = False
+    note = t(
+        f"{where}在境外（{outside}），那里没有受理备案的公安网安部门，只需到{step.bureau.zh}"
+        f"办理备案。本市通知未规定{where}在境外的情形，以{step.bureau.zh}的意见为准。",
+        f"{where_en.capitalize()} is outside the mainland ({outside}), where no public "
+        f"security cyber-security department takes filings: file only with {step.bureau.en}. "
+        f"The city notice does not speak of this case; {step.bureau.en} has the last word.",
+    )
+    if in_scope:
+        return Route(True, (step,), note)
+    days = pack.periods.filing.days
+    return Route(
+        False,
+        (step,),
+        t(
+            f"{note.zh}这不属于{name.zh}受理范围。仍需在网站开通之日起{days}日内办理备案手续。",
+            f"{note.en} This is not {name.en}'s to accept ({city.en} is neither place). The "
+            f"{days}-day limit from going online still applies.",
         ),
     )

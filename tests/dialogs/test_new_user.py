@@ -172,6 +172,23 @@ def test_a_city_must_be_a_place_of_china_or_a_name_in_letters(run: Run) -> None:
     assert state.answers["maintenance_city"] == "余杭区"
 
 
+def test_a_server_abroad_is_taken_and_files_with_this_city_alone(run: Run) -> None:
+    """新加坡 was refused (「没有找到」) and 香港 routed to a 「服务器托管地（香港）的公安网安
+    部门」 that does not exist: an overseas server could not get past the question truthfully."""
+    for where in ("新加坡", "香港", "境外"):
+        state, _, texts = run(
+            [
+                ("企业", "维护"),
+                ("本市", "服务器放在哪里"),
+                ("/help", "新加坡"),  # the help says how to answer for a server abroad
+                ("外地", "哪个城市"),
+                (where, ("境外", "只需到示例市公安局")),
+            ]
+        )
+        assert state.answers["server_city"] == where
+        assert not any("服务器托管地" in text for text in texts), texts
+
+
 def test_elsewhere_then_this_citys_name_is_this_city(run: Run) -> None:
     state, _, _ = run(
         [

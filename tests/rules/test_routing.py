@@ -59,3 +59,33 @@ def test_out_of_scope_says_what_to_do_instead(pack: Pack) -> None:
 def test_out_of_scope_in_one_other_city_names_one_bureau(pack: Pack) -> None:
     route = route_filing(E, E, pack, maintenance_city="广州", server_city="广州")
     assert [s.where for s in route.steps] == [W.MAINTENANCE]
+
+
+@pytest.mark.parametrize("where", ["香港", "新加坡", "境外", "Singapore", "台北市", "美国洛杉矶"])
+def test_a_server_outside_the_mainland_adds_no_bureau_there(pack: Pack, where: str) -> None:
+    """There is no 公安网安部门 in Hong Kong or abroad: a site maintained here files here only
+    (it was sent to 「服务器托管地（香港）的公安网安部门」, which does not exist)."""
+    from rules.names import check_city
+
+    assert check_city(where).valid, where  # an answer the question takes
+    route = route_filing(Location.LOCAL, Location.ELSEWHERE, pack, server_city=where)
+    assert route.in_scope and [s.where for s in route.steps] == [RouteWhere.LOCAL]
+    assert "境外" in route.advice.zh and "以" in route.advice.zh  # whose word counts
+    assert "服务器托管地" not in route.advice.zh and "outside the mainland" in route.advice.en
+
+
+def test_outside_the_mainland_on_one_side_keeps_the_mainland_side_only(pack: Pack) -> None:
+    kept_in_shanghai = route_filing(Location.ELSEWHERE, Location.ELSEWHERE, pack, "上海", "东京")
+    assert not kept_in_shanghai.in_scope
+    assert [(s.where, s.city) for s in kept_in_shanghai.steps] == [(RouteWhere.MAINTENANCE, "上海")]
+    kept_in_hk = route_filing(Location.ELSEWHERE, Location.LOCAL, pack, "香港")
+    assert kept_in_hk.in_scope and [s.where for s in kept_in_hk.steps] == [RouteWhere.LOCAL]
+    both = route_filing(Location.ELSEWHERE, Location.ELSEWHERE, pack, "香港", "新加坡")
+    assert not both.in_scope and both.steps == () and "都在境外" in both.advice.zh
+
+
+def test_a_mainland_county_that_sounds_foreign_is_still_a_mainland_place(pack: Pack) -> None:
+    """新北 is 常州's 新北区, not Taiwan's 新北市; a city in pinyin stays a city."""
+    for city in ("新北", "Hangzhou"):
+        route = route_filing(Location.LOCAL, Location.ELSEWHERE, pack, server_city=city)
+        assert [s.where for s in route.steps] == [RouteWhere.LOCAL, RouteWhere.SERVER], city
