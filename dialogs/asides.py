@@ -142,6 +142,9 @@ class Asides(Part):
 
     def resolve_resume(self, chosen: str) -> None:
         self.core.effects.append(Resume())
+        if chosen == "over" and self.s.answers:  # a stray "2" clears nothing unasked
+            self.core.open_aside("ask_restart")
+            return
         if chosen == "over":
             self.reset()
             return

@@ -94,6 +94,8 @@ def _mode_transitions() -> list[dict[str, Any]]:
         {"trigger": "collect", "source": Mode.ANSWERING, "dest": Mode.COLLECTING},
         {"trigger": "ask_cancel", "source": waiting, "dest": Mode.CONFIRMING_CANCEL},
         {"trigger": "ask_restart", "source": waiting, "dest": Mode.CONFIRMING_RESTART},
+        # "Start over" at the resume offer with answers kept: asked once more, as /restart is.
+        {"trigger": "ask_restart", "source": Mode.OFFERING_RESUME, "dest": Mode.CONFIRMING_RESTART},
         {"trigger": "pause", "source": Mode.CONFIRMING_CANCEL, "dest": Mode.PAUSED},
         {"trigger": "wake", "source": Mode.PAUSED, "dest": Mode.OFFERING_RESUME},
         {"trigger": "offer_resume", "source": Mode.ANSWERING, "dest": Mode.OFFERING_RESUME},

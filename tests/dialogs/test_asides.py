@@ -70,6 +70,25 @@ def test_resume_goes_on_where_the_interview_stopped(context: Context) -> None:
     assert core.s.mode is Mode.ANSWERING and core.s.question == "credential"
 
 
+def test_start_over_at_the_resume_offer_asks_before_clearing_the_answers(
+    context: Context,
+) -> None:
+    """A stray "2" (a pasted answer list's next line) at the resume offer cleared every answer
+    without a word; it now asks as /restart does, and "no" keeps them all."""
+    core = _asides(context, _subject())
+    answers = dict(core.s.answers)
+    core.open_aside("offer_resume")
+    core.resolve(Input.typed("2"))  # 重新开始, by its number
+    assert core.s.mode is Mode.CONFIRMING_RESTART and core.s.answers == answers
+    assert texts.RESTART_ASK.zh in core.replies[-1].text
+    core.resolve(Input.typed("不"))
+    assert core.s.answers == answers and core.s.question == "credential"
+    core.open_aside("offer_resume")
+    core.resolve(Input.typed("重新开始"))
+    core.resolve(Input.typed("确定"))
+    assert core.s.answers == {} and core.s.state is Stage.SUBJECT_TYPE
+
+
 def test_an_edited_message_used_answers_its_question_again(context: Context) -> None:
     core = _asides(context, _subject())
     core.s.pending_text = "示例海帆科技有限公司"
