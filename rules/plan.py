@@ -152,12 +152,14 @@ def _submit_step(
     previous: RouteStep | None,
 ) -> PlanStep:
     """The application to a bureau: due 30 days after going online (Art. 12), the second one
-    too (every site in this city is under the rule), after the first is complete."""
+    too (every site in this city is under the rule), after the first: the notice sets the
+    order (先到…备案登记，再到…备案登记), not that the first be complete — which, with its
+    reviews of up to 13 working days, would not fit in the same 30 days."""
     if previous is None:
         when, deadline, late = _filing_when(home, cal, today, dates, None)
         consequence = _consequence(home) if late else None
         return PlanStep(what, when, home.periods.filing.basis, deadline, bureau, late, consequence)
-    after = t(f"第{previous.order}步完成后", f"after step {previous.order} is complete")
+    after = t(f"在第{previous.order}步之后", f"after step {previous.order}")
     # Only the first filing's dates are known: the second is dated from going online only.
     own = FilingDates(connection_date=dates.connection_date)
     when, deadline, late = _filing_when(home, cal, today, own, after)
@@ -167,8 +169,8 @@ def _submit_step(
     )
     return PlanStep(
         t(
-            f"第{previous.order}步（{previous.bureau.zh}）备案完成后，{what.zh}",
-            f"After step {previous.order} ({previous.bureau.en}) is complete: "
+            f"在第{previous.order}步（{previous.bureau.zh}）之后，{what.zh}",
+            f"After step {previous.order} ({previous.bureau.en}): "
             f"{what.en[0].lower()}{what.en[1:]}",
         ),
         when,

@@ -505,7 +505,7 @@ def test_the_plan_at_the_end_names_each_bureau_and_dates_nothing_not_yet_begun(
     # The second bureau is under the same 30 days from going online (办法 Art. 12).
     second_filing = next(line for line in steps if "第1步（" in line)
     due = {"enterprise": "2026年12月21日", "government": "2026年12月2日"}[subject]
-    assert f"第1步完成后办理，最迟于{due}（含当日）" in second_filing, second_filing
+    assert f"在第1步之后办理，最迟于{due}（含当日）" in second_filing, second_filing
     assert "尽快办理" not in second_filing
 
 

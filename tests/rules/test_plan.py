@@ -96,8 +96,9 @@ def test_a_two_bureau_plan_names_both_filings_in_route_order(
     order = [0 if first in b else 1 for b in bureaus]
     assert order == sorted(order)  # every step of the first bureau comes before the second's
     between = next(s for s in steps if s.bureau is not None and second in s.bureau.zh)
-    assert between.what.zh.startswith("第1步（") and "备案完成后" in between.what.zh
-    assert between.when.zh == "第1步完成后办理，最迟于2026年12月21日（含当日）"  # Art. 12 too
+    assert between.what.zh.startswith("在第1步（") and "之后" in between.what.zh
+    assert "完成后" not in between.what.zh + between.when.zh  # the notice sets an order only
+    assert between.when.zh == "在第1步之后办理，最迟于2026年12月21日（含当日）"  # Art. 12 too
     assert between.deadline is not None and between.deadline.due == dt.date(2026, 12, 21)
     assert "系统维护地与服务器所在地不同的" in between.basis.zh
     assert "第十二条" in between.basis.zh or "30" in between.basis.zh
@@ -129,13 +130,13 @@ def test_a_late_filer_is_told_how_late_and_what_the_law_provides(pack: Pack) -> 
 def test_a_late_second_filing_is_told_how_late_too(pack: Pack) -> None:
     """The city's own 30 days do not disappear when the route starts elsewhere."""
     steps = plan(pack, Location.ELSEWHERE, Location.LOCAL, "上海", None, **_online_sep_1())
-    second = next(s for s in steps if s.what.zh.startswith("第1步（"))
+    second = next(s for s in steps if s.what.zh.startswith("在第1步（"))
     assert second.overdue_days == 51
-    assert second.when.zh == "第1步完成后办理，尽快办理（已逾期51天：期限为2026年10月8日）"
+    assert second.when.zh == "在第1步之后办理，尽快办理（已逾期51天：期限为2026年10月8日）"
     assert second.consequence is not None and "第二十三条" in second.consequence.zh
     not_online = next(s for s in plan(pack, Location.ELSEWHERE, Location.LOCAL, "上海", None)
-                      if s.what.zh.startswith("第1步（"))  # fmt: skip
-    assert not_online.when.zh == "第1步完成后办理，网站开通之日起30日内"
+                      if s.what.zh.startswith("在第1步（"))  # fmt: skip
+    assert not_online.when.zh == "在第1步之后办理，网站开通之日起30日内"
 
 
 def _online_sep_1() -> dict[str, dt.date]:
