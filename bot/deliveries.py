@@ -31,6 +31,7 @@ from models.db import session_scope
 from models.tables import Filing, GeneratedDocument, OutboxMessage
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind, OutboxStatus, SubjectType
+from rules.events import Cancel
 from rules.text import Lang
 
 RenderSet = Callable[
@@ -254,3 +255,31 @@ def undelivered(engine: sa.Engine, applicant_id: int) -> list[int]:
             )
         )
         return [int(i) for i in rows if i is not None]
+
+
+def cancellation_statement(
+    session: Session,
+    filing: Filing,
+    event: object,
+    chat: int | None,
+    now: dt.datetime,
+    holder: str | None,
+    lang: Lang,
+    *,
+    filed: bool,
+) -> int | None:
+    """A cancellation's written statement, the one the bureau asks for: its delivery's id
+    (None for any other event, and for a filing never submitted: no bureau to hand it to)."""
+    if not isinstance(event, Cancel) or not filed:
+        return None
+    return add_delivery(
+        session,
+        filing,
+        key="cancellation",
+        kinds=(DocumentKind.CANCELLATION,),
+        chat_id=chat,
+        now=now,
+        holder=holder,
+        lang=lang,
+        cancellation={"on": event.on.isoformat(), "reason": event.reason[:500]},
+    )

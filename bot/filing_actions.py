@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from bot.deliveries import add_delivery
+from bot.deliveries import cancellation_statement
 from bot.filing_status import describe as describe  # its home since issue 27
 from bot.wx.ids import chat_number
 from dialogs.model import Context
@@ -37,8 +37,8 @@ from models.interviews import InboxKey, mark_inbox_done
 from models.repo import latest_interview
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
 from rules.deadlines import compute_deadline
-from rules.enums import DocumentKind, FilingStatus, PeriodKind
-from rules.events import RECORD_ICON, Cancel
+from rules.enums import FilingStatus, PeriodKind
+from rules.events import RECORD_ICON
 from rules.filing_life import (
     STATUS_LABELS,
     Actor,
@@ -137,7 +137,8 @@ def act(
             assert filing is not None
             if expected_version is not None and filing.version != expected_version:
                 return Outcome(None, _moved_on(session, filing_id, event.actor))
-            result = decide(state_of(filing), event, pack=ctx.pack, calendar=ctx.calendar,
+            before = state_of(filing)
+            result = decide(before, event, pack=ctx.pack, calendar=ctx.calendar,
                             now=now, reviewers=bool(reviewer_set), today=ctx.today)  # fmt: skip
             if isinstance(result, Refusal):
                 return Outcome(None, result.reason)
@@ -145,7 +146,10 @@ def act(
             apply_decision(session, filing, result, now=now, applicant_chat=chat,
                            review_chats=review_chats, calendar=ctx.calendar,
                            today=ctx.today)  # fmt: skip
-            delivery = _statement(session, filing, event, chat, now, holder, lang)
+            filed = any(step.status is not FilingStatus.PREPARED for step in before.steps)
+            delivery = cancellation_statement(
+                session, filing, event, chat, now, holder, lang, filed=filed
+            )
             notices = pending_notice_ids(session, filing_id)
             if inbox is not None:
                 plan = reply(notices, delivery) if reply is not None else None
@@ -156,32 +160,6 @@ def act(
     except StaleDataError:
         with session_scope(engine) as session:
             return Outcome(None, _moved_on(session, filing_id, event.actor))
-
-
-def _statement(
-    session: Session,
-    filing: Filing,
-    event: Event,
-    chat: int | None,
-    now: dt.datetime,
-    holder: str | None,
-    lang: Lang,
-) -> int | None:
-    """A cancellation's written statement, the one the bureau asks for: its delivery's id
-    (None for any other event)."""
-    if not isinstance(event, Cancel):
-        return None
-    return add_delivery(
-        session,
-        filing,
-        key="cancellation",
-        kinds=(DocumentKind.CANCELLATION,),
-        chat_id=chat,
-        now=now,
-        holder=holder,
-        lang=lang,
-        cancellation={"on": event.on.isoformat(), "reason": event.reason[:500]},
-    )
 
 
 def _actor_checked(

@@ -274,7 +274,15 @@ class Cancel(Event):
             f"已记录注销{every.zh}。请在备案系统中办理注销{hand_in.zh}",
             f"Cancellation recorded{every.en}. Cancel it in the filing system{hand_in.en}",
         )
+        if not told:  # never submitted anywhere: nothing to cancel with a bureau
+            text = t(
+                "已记录注销。这份备案还没有向任何网安部门提交过，不用在备案系统中办理注销，"
+                "也没有书面说明要交；以后不会再提醒。",
+                "Cancellation recorded. This filing was never submitted to any department: "
+                "there is nothing to cancel in the filing system and no statement to hand in; "
+                "no more reminders will come.",
+            )
         notices = [moved.update(text)]
-        if any(s.local for s in moved.after.steps):
+        if told and any(s.local for s in moved.after.steps):
             notices.append(Notice(Audience.REVIEWERS, "card", self.label, moved.step.order))
         return notices, reminders

@@ -188,9 +188,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PSB = "京公网安备11010502030143号"
 
 
-def _certified(url: str, pack: Pack, *, up_to: FilingEvent = FilingEvent.CERTIFY) -> int:
+def _certified(url: str, pack: Pack, *, up_to: FilingEvent | None = FilingEvent.CERTIFY) -> int:
     """The individual example, submitted, passed, materials received and certified (or as far
-    as `up_to`)."""
+    as `up_to`; None: prepared only, never submitted)."""
     import yaml
 
     from bot.submission import filing_from
@@ -206,10 +206,14 @@ def _certified(url: str, pack: Pack, *, up_to: FilingEvent = FilingEvent.CERTIFY
         row.interview_id = None
         filing_id = create_filing(session=s, filing=row, actor="applicant:1", now=NOW).id or 0
     for event in (
-        FilingEvent.SUBMIT,
-        FilingEvent.PASS_INITIAL_REVIEW,
-        FilingEvent.RECEIVE_MATERIALS,
-        FilingEvent.CERTIFY,
+        ()
+        if up_to is None
+        else (
+            FilingEvent.SUBMIT,
+            FilingEvent.PASS_INITIAL_REVIEW,
+            FilingEvent.RECEIVE_MATERIALS,
+            FilingEvent.CERTIFY,
+        )
     ):
         outcome = act(
             engine,
@@ -361,6 +365,24 @@ def test_a_cancellation_from_the_cli_stops_the_reminders(url: str, pack: Pack) -
     assert shown["status"] == "cancelled" and shown["events"][-1]["reason"] == "网站已关闭"
     code, out = run(url, "filings", "cancel", str(filing_id), "--reason", "again")
     assert code == 1  # cancelled already
+
+
+def test_cancelling_a_filing_never_submitted_makes_no_statement_for_a_bureau(
+    url: str, pack: Pack
+) -> None:
+    """Nothing was filed anywhere: a 《注销情况书面说明》 to the bureau (with a blank 公安备案号
+    and "take the icon down") and "cancel it in the filing system" were both false."""
+    filing_id = _certified(url, pack, up_to=None)
+    code, out = run(url, "filings", "cancel", str(filing_id), "--reason", "网站已关闭", "--json")
+    assert code == 0, out
+    kinds = [r[0] for r in _rows(url, "select kind from generated_document")]
+    assert "cancellation" not in kinds
+    told = [
+        _opened(p)["text"]["zh"]
+        for (p,) in _rows(url, "select payload from outbox where kind = 'notice'")
+    ]
+    assert any("还没有向任何网安部门提交过" in t for t in told), told
+    assert not any("请在备案系统中办理注销" in t or t.startswith("注销") for t in told), told
 
 
 @pytest.mark.parametrize(
