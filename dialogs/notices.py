@@ -120,7 +120,10 @@ def status_deadline(answers: dict[str, Any], ctx: Context, lang: Lang) -> str | 
     deadline = filing_deadline(dt.date.fromisoformat(raw), ctx.pack, ctx.calendar)
     left = deadline.days_left(ctx.today)
     template = texts.STATUS_DEADLINE if left >= 0 else texts.STATUS_OVERDUE
-    return template.fill(lang, due=day(deadline.due, lang), days=abs(left))
+    due = day(deadline.due, lang)
+    if deadline.estimate:  # a year whose holidays are not published: as the plan says
+        due += "（估算）" if lang == "zh" else " (estimate)"
+    return template.fill(lang, due=due, days=abs(left))
 
 
 def plan_text(answers: FilingAnswers, ctx: Context, lang: Lang) -> str:

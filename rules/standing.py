@@ -93,10 +93,13 @@ def deadline_line(
         kind, start = PeriodKind.FILING, state.connection_date
     else:
         return None
-    due = compute_deadline(kind, start, pack, cal).due
+    deadline = compute_deadline(kind, start, pack, cal)
+    due = deadline.due
     working = pack.periods.of(kind).unit == "working"
     left = _days_left(due, today, working, cal)
     by = by_day(due)
+    if deadline.estimate:  # a year whose holidays are not published: say so, as the plan does
+        by = t(f"{by.zh}（估算）", f"{by.en} (estimate)")
     return t(f"{what.zh}：{by.zh}，{left.zh}", f"{what.en[:1].upper()}{what.en[1:]} {by.en}: "
              f"{left.en}")  # fmt: skip
 

@@ -4,11 +4,12 @@ Each test replays the words that went wrong and checks the reply the applicant n
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
-from dialogs.model import Mode, Stage
+from dialogs.model import Context, Mode, Stage
 from tests.dialogs.conftest import Run
 from tests.dialogs.transcripts import ENTERPRISE, GOVERNMENT, INDIVIDUAL, Transcript
 
@@ -328,3 +329,17 @@ def test_the_welcome_says_what_to_have_at_hand_and_every_question_its_step(run: 
         assert thing in texts[0]
     assert "第1/7步 · 主体类型" in texts[0]
     assert "第2/7步 · 维护地" in texts[1]
+
+
+def test_status_marks_a_filing_deadline_in_an_unpublished_year_as_an_estimate(
+    context: Context,
+) -> None:
+    from dataclasses import replace
+
+    from dialogs.notices import status_deadline
+
+    later = replace(context, today=dt.date(2027, 1, 10))
+    said = status_deadline({"connection_date": "2027-01-05"}, later, "zh")
+    assert said is not None and "（估算）" in said and "还剩" in said
+    known = status_deadline({"connection_date": "2026-11-20"}, context, "zh")
+    assert known is not None and "估算" not in known

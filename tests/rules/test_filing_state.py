@@ -43,3 +43,25 @@ def test_the_texts_promise_the_retention_the_code_keeps() -> None:
     days = KEEP_CANCELLED_INTERVIEW.days
     for text in (texts.CANCEL_ASK, texts.CANCEL_KEEP, texts.CANCELLED):
         assert f"{days}天" in text.zh and f"{days} days" in text.en
+
+
+def test_a_clock_in_a_year_without_published_holidays_is_marked_an_estimate() -> None:
+    """/status said 「你送材料的期限：最迟于2027年1月4日（含当日）」 as firm, though the plan
+    marks the same date （估算）: 2027's holidays were not published."""
+    from rules.pack import load_pack
+    from rules.standing import deadline_line
+    from rules.workdays import WorkdayCalendar
+
+    pack = load_pack("example")
+    cal = WorkdayCalendar(pack.calendar)
+    bureau = t("示例市公安局", "Example PSB")
+
+    def line(passed: dt.date) -> str:
+        step = StepState(1, True, bureau, S.INITIAL_REVIEW_PASSED,
+                         submitted_on=passed, initial_passed_on=passed)  # fmt: skip
+        said = deadline_line(FilingState((step,)), pack, cal, passed)
+        assert said is not None
+        return said.zh
+
+    assert "（估算）" in line(dt.date(2026, 12, 28))  # its 5 working days end in 2027
+    assert "（估算）" not in line(dt.date(2026, 11, 30))  # within 2026: known
