@@ -33,6 +33,7 @@ from rules.events import (
     SELF_REPORT_LABELS,
     Actor,
     Audience,
+    Cancel,
     Event,
     Moved,
     Notice,
@@ -202,6 +203,18 @@ def _refused(step: StepState, event: Event, reviewers: bool, today: dt.date) -> 
         return Refusal(why)
     if event.on > today:
         return Refusal(t("日期不能在将来。", "The date cannot be in the future."))
+    last = max(
+        (d for d in (step.submitted_on, step.initial_passed_on, step.materials_received_on,
+                     step.certified_on) if d is not None),
+        default=None,
+    )  # fmt: skip
+    if last is not None and event.on < last and not isinstance(event, Cancel):
+        return Refusal(
+            t(
+                f"日期不能早于这一步上次记录的日期（{last.isoformat()}）。",
+                f"The date cannot be before the step's last recorded date ({last.isoformat()}).",
+            )
+        )
     wrong = event.check(step)
     return Refusal(wrong) if wrong is not None else None
 

@@ -326,3 +326,16 @@ def test_a_change_on_the_first_step_is_reviewed_while_the_second_is_in_progress(
     assert "已审核通过这次变更" in accepted.notices[0].text.zh
     # the applicant's own next acts are still on step 2
     assert E.PASS_INITIAL_REVIEW in next_actions(accepted.state, Role.APPLICANT, True)
+
+
+def test_an_event_dated_before_the_steps_last_one_is_refused(pack: Pack) -> None:
+    """`filings record 2 initial-passed --on 2026-11-01` after a submission on 12-01 was taken:
+    the deadlines and the audit trail are built from these dates."""
+    day = NOW.date()
+    submitted = ok(go(pack, FilingState((LOCAL,)), E.SUBMIT, on=day)).state
+    earlier = go(pack, submitted, E.PASS_INITIAL_REVIEW, REVIEWER, on=day - dt.timedelta(days=3))
+    assert isinstance(earlier, Refusal) and "不能早于" in earlier.reason.zh
+    same_day = go(pack, submitted, E.PASS_INITIAL_REVIEW, REVIEWER, on=day)
+    assert isinstance(same_day, Decision)
+    closed = go(pack, submitted, E.CANCEL, on=day - dt.timedelta(days=3), reason="网站已关闭")
+    assert isinstance(closed, Decision)  # the site may have closed before the last record
