@@ -90,9 +90,12 @@ def _server_address_disagrees(answers: FilingAnswers, pack: Pack) -> list[Proble
                 "server",
                 t(
                     f"服务器存放地址在{address_places[0]}，但服务器所在地选了本市（{city}）。"
-                    f"请确认服务器在哪里。",
+                    f"请确认服务器在哪里：服务器不在本市的，选“外地”；已搬到本市的，"
+                    f"请发送“/edit 服务器存放地址”改地址。",
                     f"The server's address is in {address_places[0]}, but the server was said "
-                    f"to be in this city ({pack.city.en}). Where is it?",
+                    f"to be in this city ({pack.city.en}). Where is it? If it is elsewhere, "
+                    f"choose elsewhere; if it moved here, send “/edit Server location” to "
+                    f"change the address.",
                 ),
             )
         ]

@@ -343,3 +343,20 @@ def test_status_marks_a_filing_deadline_in_an_unpublished_year_as_an_estimate(
     assert said is not None and "（估算）" in said and "还剩" in said
     known = status_deadline({"connection_date": "2026-11-20"}, context, "zh")
     assert known is not None and "估算" not in known
+
+
+def test_a_server_moved_here_is_told_which_answer_to_fix(run: Run) -> None:
+    """Choosing 本市 for a server whose address is in 杭州 looped on 「请确认服务器在哪里」
+    with no word of the address, the answer that had to change."""
+    lines = [(said, "") for said, _ in until("请核对你的全部信息")]
+    state, _, _ = run(
+        [
+            *lines,
+            ("/edit 服务器所在地", "网站服务器放在哪里"),
+            ("本市", ("这些回答互相矛盾", "/edit 服务器存放地址")),
+            ("/edit 服务器存放地址", "服务器存放的物理地址"),
+            ("示例市示例区云帆路88号云帆大厦机房", "请核对你的全部信息"),
+        ]
+    )
+    assert state.answers["server"] == "local"
+    assert "示例市" in state.answers["website.server_address"]
