@@ -67,7 +67,15 @@ def _filing_or_exit(session: Any, filing_id: int) -> Any:
 
 @filings_app.command("list")
 def filings_list(
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only this status: prepared, submitted, initial_review_passed, returned, "
+            "resubmitted, materials_received, certified, change_reported, cancelled "
+            "(- for _ also).",
+        ),
+    ] = None,
     bureau: Annotated[
         str | None, typer.Option("--bureau", help="local or outside: the step in progress.")
     ] = None,
@@ -76,9 +84,16 @@ def filings_list(
     """List filings, newest first."""
     from models.db import session_scope
     from models.filings import list_filings, state_of
+    from rules.enums import FilingStatus
 
     if bureau not in (None, "local", "outside"):
         raise typer.BadParameter("local or outside", param_hint="--bureau")
+    if status is not None:
+        status = status.strip().lower().replace("-", "_")
+        if status not in {s.value for s in FilingStatus}:  # a traceback with the SQL, before
+            raise typer.BadParameter(
+                ", ".join(s.value for s in FilingStatus), param_hint="--status"
+            )
     with session_scope(_engine()) as session:
         rows = list_filings(session, status, bureau)
         payload = [

@@ -149,6 +149,10 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     assert [(f["id"], f["status"]) for f in listed] == [(filing_id, "submitted")]
     assert json.loads(run(url, "filings", "list", "--status", "prepared", "--json")[1]) == []
     assert json.loads(run(url, "filings", "list", "--bureau", "outside", "--json")[1]) == []
+    code, out = run(url, "filings", "list", "--status", "bogus")  # was a traceback with the SQL
+    assert code == 2 and "Traceback" not in out and "materials_received" in out
+    code, out = run(url, "filings", "list", "--status", "Submitted", "--json")  # as typed
+    assert code == 0 and [f["id"] for f in json.loads(out)] == [filing_id]
     shown = json.loads(run(url, "filings", "show", str(filing_id), "--json")[1])
     assert [e["to"] for e in shown["events"]] == ["prepared", "submitted"]
     assert [e["event"] for e in shown["events"]] == ["prepare", "submit"]
