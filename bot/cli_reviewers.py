@@ -15,16 +15,25 @@ reviewers_app = typer.Typer(help="Bureau reviewers.", no_args_is_help=True, rich
 
 @reviewers_app.command("add")
 def reviewers_add(
-    telegram_id: Annotated[int, typer.Argument(help="The reviewer's Telegram user id.")],
+    telegram_id: Annotated[
+        # A person's Telegram id is positive (a group's is negative): cards go to a person.
+        int, typer.Argument(help="The reviewer's Telegram user id.", min=1, max=2**63 - 1)
+    ],
     name: Annotated[str, typer.Option("--name", help="The reviewer's name.")],
 ) -> None:
     """Register a reviewer of this city's bureau."""
+    import re
+
     from models.db import session_scope
     from models.filings import add_reviewer
 
+    # No control characters (a terminal escape, a line break) in what lists and cards show.
+    shown = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", name).split())[:100]
+    if not shown:
+        raise typer.BadParameter("the reviewer's name is empty", param_hint="--name")
     with session_scope(_engine()) as session:
-        add_reviewer(session, telegram_id, name.strip()[:100], _now())
-    typer.echo(f"reviewer {telegram_id} ({name}) added")
+        add_reviewer(session, telegram_id, shown, _now())
+    typer.echo(f"reviewer {telegram_id} ({shown}) added")
 
 
 @reviewers_app.command("list")

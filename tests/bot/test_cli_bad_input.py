@@ -213,9 +213,9 @@ def test_a_key_file_that_is_not_a_file_is_refused_not_read_for_ever(
     "verb",
     [
         ("filings", "show", "99999999999999999999999"),
-        ("reviewers", "add", "9223372036854775808", "--name", "x"),
+        ("reviewers", "remove", "9223372036854775808"),
     ],
-    ids=["filings-show", "reviewers-add"],
+    ids=["filings-show", "reviewers-remove"],
 )
 def test_an_id_too_large_for_the_database_is_one_line(place: Path, verb: tuple[str, ...]) -> None:
     done = _with(place, {"DATABASE_URL": f"sqlite:///{place / 'n.db'}"}, *verb)

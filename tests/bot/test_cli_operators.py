@@ -93,6 +93,16 @@ def test_reviewers_are_added_listed_and_removed(url: str) -> None:
         {k: r[k] for k in ("telegram_id", "name", "source")} for r in listed
     ]
     assert run(url, "reviewers", "remove", "9101")[0] == 0
+    # a group's (negative) or no id, an empty name, a terminal escape in a name: refused, or
+    # stored without what would break a list or a card
+    assert run(url, "reviewers", "add", "0", "--name", "x")[0] == 2
+    assert run(url, "reviewers", "add", "--name", "x", "--", "-5")[0] == 2
+    assert run(url, "reviewers", "add", "9102", "--name", " ")[0] == 2
+    assert run(url, "reviewers", "add", "9102", "--name", "李\x1b[31m审\n核")[0] == 0
+    names = {
+        r["telegram_id"]: r["name"] for r in json.loads(run(url, "reviewers", "list", "--json")[1])
+    }
+    assert names[9102] == "李 [31m审 核" and 0 not in names and -5 not in names
     assert run(url, "reviewers", "remove", "9101")[0] == 1  # not an active reviewer any more
     assert all(r["telegram_id"] != 9101 for r in json.loads(run(url, "reviewers", "list",
                                                                 "--json")[1]))  # fmt: skip
