@@ -129,7 +129,8 @@ class Commands(Part):
         if self.s.mode is Mode.ANSWERING and self.s.state in DATA_STAGES and q is not None:
             lines.append(q.help.get(self.lang))
             lines.append(texts.EXAMPLE.fill(self.lang, example=q.example.get(self.lang)))
-        lines.append(texts.COMMANDS.get(self.lang))
+        filed = self.s.state is Stage.DONE
+        lines.append((texts.COMMANDS_FILED if filed else texts.COMMANDS).get(self.lang))
         self.core.say("\n".join(lines))
         self.core.ask()
 

@@ -34,6 +34,13 @@ COMMANDS = t(
     "(e.g. “/edit domains”), /status, /cancel, /restart, /lang. Once filed: /change to report "
     "a change, /close_site to cancel, /new for another site.",
 )
+# After the confirmation: the questions' commands (/back, /skip, /edit) no longer apply.
+COMMANDS_FILED = t(
+    "可用命令：/status 备案进度和期限、/change 信息变更、/close_site 网站关闭注销、"
+    "/new 新的网站备案、/lang 切换语言。",
+    "Commands: /status (the filing's progress and deadlines), /change to report a change, "
+    "/close_site to cancel, /new for another site, /lang.",
+)
 EXAMPLE = t("例如：{example}", "For example: {example}")
 CURRENT = t(
     "当前答案：{value}。直接发送新的答案修改，或选择“保留原答案”。",

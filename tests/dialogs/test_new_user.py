@@ -360,3 +360,12 @@ def test_a_server_moved_here_is_told_which_answer_to_fix(run: Run) -> None:
     )
     assert state.answers["server"] == "local"
     assert "示例市" in state.answers["website.server_address"]
+
+
+def test_help_after_the_confirmation_names_only_what_works_then(run: Run) -> None:
+    """After the confirmation /help still offered /back, /skip and /edit, which only showed the
+    status again: a message names only commands that do something."""
+    _, _, texts = run([*[(said, "") for said, _ in ENTERPRISE], ("/help", "/change")])
+    assert "/back" not in texts[-1] and "/skip" not in texts[-1] and "/edit" not in texts[-1]
+    _, _, asking = run([("企业", "维护"), ("/help", "/back")])  # while answering: all of them
+    assert "/edit" in asking[-1]
