@@ -28,7 +28,7 @@ def ocr(
     lang: Annotated[str | None, typer.Option("--lang", help="zh (default) or en.")] = None,
 ) -> None:
     """Read a business licence (营业执照) or an ID card (身份证, either side) from a photo."""
-    from bot.ocr.images import MAX_BYTES, PhotoError
+    from bot.ocr.images import MAX_BYTES, TOO_LARGE, PhotoError
     from bot.ocr.worker import OcrWorker
     from bot.settings import Settings
     from rules.files import UnreadableFileError, read_bytes
@@ -40,8 +40,10 @@ def ocr(
     settings = Settings()
     language: Lang = "en" if (lang or settings.beian_lang) == "en" else "zh"
     try:
-        data = read_bytes(path, MAX_BYTES + 1)  # one more: the photo check says "too large"
+        data = read_bytes(path, MAX_BYTES)
     except UnreadableFileError as exc:
+        if str(exc).endswith("larger than 10 MB"):  # said as the chat says it, in its language
+            exc = UnreadableFileError(f"{path}: {TOO_LARGE.get(language)}")
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     worker = OcrWorker(timeout=settings.beian_ocr_timeout)

@@ -194,3 +194,18 @@ def test_beian_ocr_refuses_a_file_that_is_no_image_in_one_line(tmp_path: Path) -
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [f"{path}: {NOT_AN_IMAGE.zh}"]
+
+
+def test_beian_ocr_refuses_a_photo_over_10_mb_as_the_chat_does(tmp_path: Path) -> None:
+    """A 12 MB file was refused as 「larger than 10485761 bytes」 (in English, the wrong
+    number); one byte over the limit got the chat's words. Now both get them."""
+    from bot.ocr.images import MAX_BYTES, TOO_LARGE
+
+    for size in (MAX_BYTES + 1, 12 * 1024 * 1024):
+        path = tmp_path / f"big-{size}.jpg"
+        path.write_bytes(b"\xff" * size)
+        done = subprocess.run(
+            [str(BEIAN), "ocr", str(path)], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.strip().splitlines() == [f"{path}: {TOO_LARGE.zh}"]
