@@ -153,8 +153,7 @@ def filings_export(
     from models.filings import filing_json
     from models.tables import GeneratedDocument
 
-    _output_folder(out)
-    with session_scope(_engine()) as session:
+    with session_scope(_engine()) as session:  # no filing: no folder made for it
         shown = filing_json(session, _filing_or_exit(session, filing_id))
         documents = session.exec(
             select(GeneratedDocument)
@@ -162,6 +161,7 @@ def filings_export(
             .order_by(col(GeneratedDocument.id))
         ).all()
         latest = {d.filename: d.content for d in documents}  # a later render replaces one
+    _output_folder(out)
     try:
         write_private(
             out / f"filing-{filing_id}.json",

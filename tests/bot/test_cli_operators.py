@@ -172,6 +172,8 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     code, text = run(url, "filings", "show", str(filing_id))
     assert code == 0 and shown["events"][1]["actor"] in text
     assert run(url, "filings", "show", "999")[0] == 1
+    assert run(url, "filings", "export", "999", "--out", str(tmp_path / "none"))[0] == 1
+    assert not (tmp_path / "none").exists()  # no folder made for a filing that is not there
     out = tmp_path / "export"
     assert run(url, "filings", "export", str(filing_id), "--out", str(out))[0] == 0
     assert (out / "办理指引-云帆科技官网.pdf").read_bytes() == b"%PDF-1.7"
