@@ -148,11 +148,15 @@ def filings_export(
     from sqlmodel import col, select
 
     from bot.cli_common import _output_folder
-    from bot.files import write_private
+    from bot.files import folder_problem, write_private
     from models.db import session_scope
     from models.filings import filing_json
     from models.tables import GeneratedDocument
 
+    problem = folder_problem(out)  # refused before anything is read; made once it is
+    if problem is not None:
+        typer.echo(f"--out: cannot write to {problem}", err=True)
+        raise typer.Exit(1)
     with session_scope(_engine()) as session:  # no filing: no folder made for it
         shown = filing_json(session, _filing_or_exit(session, filing_id))
         documents = session.exec(
