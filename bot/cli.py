@@ -108,7 +108,7 @@ def remind(
     from bot.cli_operators import _context, _engine
 
     if once == dry_run:
-        typer.echo("give --once or --dry-run", err=True)
+        typer.echo("give --once or --dry-run" + (", not both" if once else ""), err=True)
         raise typer.Exit(2)
     settings, ctx = _context()
     engine = _engine()

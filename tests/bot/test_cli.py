@@ -210,3 +210,11 @@ def test_serve_imports_the_bot_without_passport_cryptography() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "True"]
+
+
+def test_remind_asks_for_one_way_and_says_both_is_not_it(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    code, out = run("remind", env=env)
+    assert code == 2 and "give --once or --dry-run" in out and "not both" not in out
+    code, out = run("remind", "--once", "--dry-run", env=env)
+    assert code == 2 and "give --once or --dry-run, not both" in out
