@@ -163,6 +163,8 @@ def render_documents(
     lines, warnings = report(written, language)
     for note in [*no_word_copy(kind or [], chosen, language), *warnings]:
         typer.echo(note, err=True)
+    if not written:  # e.g. --kind guide --format docx: the guide has no Word copy
+        raise typer.Exit(1)
     keys = ("kind", "path", "pages", "bytes", "format")
     _out(as_json, [{k: d[k] for k in keys} for d in written], lines)
 

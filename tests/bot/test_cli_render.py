@@ -83,6 +83,9 @@ def test_render_writes_word_copies_beside_the_pdfs_with_the_same_names(tmp_path:
     assert only.exit_code == 0, only.output
     assert [p.name for p in (tmp_path / "w").iterdir()] == ["复审材料清单-云帆科技官网.docx"]
     assert "guide：没有Word版，只有PDF。" in only.stderr
+    nothing = runner.invoke(app, ["render", "--answers", answers, "--out", str(tmp_path / "g"),
+                                  "--format", "docx", "--kind", "guide"])  # fmt: skip
+    assert nothing.exit_code == 1 and "没有Word版" in nothing.stderr  # nothing written: not 0
     refused = runner.invoke(app, ["render", "--answers", answers, "--out", str(out), "--format",
                                   "doc"])  # fmt: skip
     assert refused.exit_code == 2 and "--format" in refused.output
