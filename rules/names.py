@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from rules.checking import FieldResult, _empty, _refusing_hidden, bad, ok
 
@@ -71,6 +72,11 @@ def check_unit_name(text: str, max_length: int = 200) -> FieldResult:
         return _empty()
     if len(name) > max_length:
         return bad(f"太长了，最多{max_length}字。", f"Too long; at most {max_length} characters.")
+    if any(unicodedata.category(c) == "So" for c in name):  # 😀, ★: not in a registered name
+        return bad(
+            "名称里不能有表情或符号（如😀★），请按证照上的名称填写。",
+            "A name cannot hold emoji or symbols (such as 😀 ★): enter it as registered.",
+        )
     letters = re.sub(r"[\d\s\W_]", "", name)
     if (
         name.lower() in _YES_NO_NONE

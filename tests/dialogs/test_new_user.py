@@ -158,6 +158,7 @@ def test_picking_from_an_ambiguous_edit_opens_the_item(run: Run) -> None:
         ("在哪家服务商注册", "m.yunfan.example.cn", "这是域名"),
         ("开办单位的全称", "云帆。示例。中国", "这是域名"),  # dots as people type them
         ("开办单位的全称", "yunfan․example․cn", "这是域名"),  # one dot leader: NFKC "."
+        ("开办单位的全称", "示例云帆科技有限公司😀", "不能有表情或符号"),  # was on the forms
     ],
 )
 def test_implausible_names_are_refused(run: Run, at: str, said: str, reason: str) -> None:
