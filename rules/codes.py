@@ -318,6 +318,12 @@ def check_person_id(text: str, id_type: str | None, today: dt.date | None = None
     number = _squeeze(text).upper()
     if not number:
         return _empty()
+    if id_type == "passport" and len(number) == 18 and check_id_card(number, today).valid:
+        return bad(  # a resident ID passes as 5–20 letters and digits: say which it is
+            "这是居民身份证号码。证件是居民身份证的，证件类型请选“居民身份证”；否则请填写护照号码。",
+            "That is a resident ID number. If the document is a resident ID card, choose that "
+            "type; otherwise enter the passport number.",
+        )
     checks = {
         "passport": _check_passport,
         "hk_macao_permit": _check_hk_macao_permit,

@@ -31,7 +31,10 @@ _YES_NO_NONE = {
 _PERSON_CJK = re.compile(
     r"[\u3400-\u9fff\U00020000-\U0003134f]{1,20}(?:[·•．.][\u3400-\u9fff]{1,20})*"
 )
-_PERSON_LATIN = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-. ]{0,59}")
+# Latin letters of every language that writes with them (Latin-1, Extended-A/B and Additional:
+# María José, Nguyễn Văn An, Łukasz), combining accents included.
+_LATIN_LETTER = "A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ"
+_PERSON_LATIN = re.compile(f"[{_LATIN_LETTER}][{_LATIN_LETTER}\u0300-\u036f'’\\-. ]{{0,59}}")
 
 
 def _words(text: str) -> str:
@@ -54,8 +57,9 @@ def check_person_name(text: str) -> FieldResult:
     compact = name.replace(" ", "")
     if _PERSON_CJK.fullmatch(compact) and len(compact) >= 2:
         return ok(compact)
-    if _PERSON_LATIN.fullmatch(name) and len(name) >= 2:
-        return ok(name)
+    latin = unicodedata.normalize("NFKC", name)  # Ｌｉｎ Ｙｕｎｆａｎ typed full-width: Lin Yunfan
+    if _PERSON_LATIN.fullmatch(latin) and len(latin) >= 2:
+        return ok(latin)
     return bad(
         "姓名只能包含汉字（少数民族或外国人名可用“·”分隔），或证件上的英文字母。",
         "A name holds Chinese characters (parts separated by ·), or the letters in the passport.",

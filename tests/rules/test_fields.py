@@ -431,3 +431,28 @@ def test_the_credential_depends_on_the_subject_type() -> None:
     assert check_credential("91330106MA2B3C4D5D", "enterprise").valid
     assert check_credential("12345678-8", "government").valid
     assert not check_credential("12345678-8", "enterprise").valid
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Nguyễn Văn An", "Nguyễn Văn An"),  # was refused (Latin Extended Additional)
+        ("Łukasz Nowak", "Łukasz Nowak"),
+        ("Ｌｉｎ Ｙｕｎｆａｎ", "Lin Yunfan"),  # full-width letters, as a Chinese keyboard gives
+        ("María José", "María José"),
+    ],
+)
+def test_a_foreign_name_in_any_latin_letters_is_taken(typed: str, kept: str) -> None:
+    from rules.names import check_person_name
+
+    result = check_person_name(typed)
+    assert result.valid and result.normalized == kept
+    assert not check_person_name("John × Doe").valid  # a sign is not a letter
+
+
+def test_a_resident_id_number_given_as_a_passport_is_refused_with_the_way_out() -> None:
+    from rules.codes import check_person_id
+
+    refused = check_person_id("11010519491231002X", "passport")
+    assert not refused.valid and refused.error is not None and "居民身份证" in refused.error.zh
+    assert check_person_id("E12345678", "passport").valid
