@@ -28,16 +28,16 @@ def ocr(
     lang: Annotated[str | None, typer.Option("--lang", help="zh (default) or en.")] = None,
 ) -> None:
     """Read a business licence (营业执照) or an ID card (身份证, either side) from a photo."""
+    from bot.cli_common import _settings
     from bot.ocr.images import MAX_BYTES, TOO_LARGE, PhotoError
     from bot.ocr.worker import OcrWorker
-    from bot.settings import Settings
     from rules.files import UnreadableFileError, read_bytes
     from rules.photo_fields import KINDS, NOT_READ, checked, field_label
 
     if kind is not None and kind not in KINDS:
         typer.echo(f"--kind: {kind} is not one of {', '.join(KINDS)}", err=True)
         raise typer.Exit(2)
-    settings = Settings()
+    settings = _settings()  # a setting that is not valid: one line, exit 2
     language: Lang = "en" if (lang or settings.beian_lang) == "en" else "zh"
     try:
         data = read_bytes(path, MAX_BYTES)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -42,15 +42,15 @@ class Settings(BaseSettings):
     # Reminders: the chat overdue reviews are escalated to (unset: none), the dispatcher's pace
     # (messages/s overall; 0: no pacing) and how often `beian serve` looks for due ones (s).
     beian_supervisor_chat: int | None = None
-    beian_remind_rate: float = 25.0
-    beian_remind_every: float = 60.0
+    beian_remind_rate: float = Field(default=25.0, ge=0)
+    beian_remind_every: float = Field(default=60.0, gt=0)
     # The bot's pace (messages/s over the whole bot: Telegram's limit is 30, less the network's
     # jitter, which bunches messages up on the way: measured at the server, 28/s gave up to
     # 33 in one second) and where it is
     # kept: "shared" in the database, one pace for every instance on the same token; "local"
     # in this process; "auto" shares it on PostgreSQL (where several instances run); "off"
     # sends unpaced (benchmarks, or a Bot API server of your own that does not limit).
-    beian_send_rate: float = 25.0
+    beian_send_rate: float = Field(default=25.0, gt=0)
     beian_rate_limit: Literal["auto", "local", "shared", "off"] = "auto"
     # Where the hot path's statements run: "on" the event loop's own connection (no thread
     # hop; a statement that would wait goes to a thread), "off" always in worker threads
@@ -110,8 +110,20 @@ class Settings(BaseSettings):
             return None
         return OcrWorker(idle=self.beian_ocr_idle, timeout=self.beian_ocr_timeout)
 
+    @field_validator("beian_reviewers")
+    @classmethod
+    def _reviewers_are_ids(cls, value: str) -> str:
+        """Refuse an entry that is no id: ignored, it left the bureau without reviewer cards."""
+        parts = (part.strip() for part in value.replace("，", ",").split(","))
+        wrong = [p for p in parts if p and not p.lstrip("-").isdigit()]
+        if wrong:
+            raise ValueError(
+                f"{wrong[0][:40]!r} is not a Telegram user id (numbers, comma-separated)"
+            )
+        return value
+
     def reviewer_ids(self) -> list[int]:
-        """Return BEIAN_REVIEWERS as ids (anything that is not a number is ignored)."""
+        """Return BEIAN_REVIEWERS as ids (checked when the settings are read)."""
         parts = self.beian_reviewers.replace("，", ",").split(",")
         return [int(p) for p in (part.strip() for part in parts) if p.lstrip("-").isdigit()]
 

@@ -220,3 +220,18 @@ def test_a_key_file_that_is_not_a_file_is_refused_not_read_for_ever(
 def test_an_id_too_large_for_the_database_is_one_line(place: Path, verb: tuple[str, ...]) -> None:
     done = _with(place, {"DATABASE_URL": f"sqlite:///{place / 'n.db'}"}, *verb)
     _one_line(done, "too large")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("BEIAN_REVIEWERS", "55,abc"), ("BEIAN_SEND_RATE", "-5"), ("BEIAN_REMIND_EVERY", "0")],
+)
+def test_a_reviewer_list_or_a_pace_that_is_no_number_stops_with_one_line(
+    place: Path, name: str, value: str
+) -> None:
+    """BEIAN_REVIEWERS=abc was ignored without a word: no reviewer card went anywhere."""
+    env = {name: value, "DATABASE_URL": f"sqlite:///{place / 's.db'}"}
+    done = _with(place, env, "reviewers", "list")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{name}:"), lines
