@@ -143,9 +143,9 @@ def not_changeable(status: FilingStatus) -> Text:
         return t("这份备案已注销，只保留记录。", "This filing is cancelled: kept for the record.")
     return t(
         f"这份备案现在是“{STATUS_LABELS[status].zh}”：取得公安备案号后才能报告变更"
-        "（被退回时请用“修改信息”）。",
+        "（被退回时请发送 /amend 修改）。",  # /amend works in every chat; a button not in all
         f"This filing is “{STATUS_LABELS[status].en}”: a change is reported once it is "
-        "certified (when it is returned, use “Fix the details”).",
+        "certified (when it is returned, send /amend to fix it).",
     )
 
 

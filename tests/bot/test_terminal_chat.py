@@ -266,6 +266,7 @@ def test_a_second_run_lists_the_filing_and_reports_a_change(tmp_path: Path) -> N
     assert first.returncode == 0, first.stderr
     early = _chat(tmp_path, ["/change"], "--as", "blogger")
     assert "取得公安备案号后才能报告变更" in early.stdout  # not certified yet: told why
+    assert "/amend" in early.stdout and "修改信息" not in early.stdout  # no such button here
     _certify_all(tmp_path)
     change = ["/change", "/edit 网站名称", "小吉的笔记", "确认", "网站改名", "1"]
     done = _chat(tmp_path, change, "--as", "blogger")
