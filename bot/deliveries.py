@@ -31,7 +31,7 @@ from models.db import session_scope
 from models.tables import Filing, GeneratedDocument, OutboxMessage
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind, OutboxStatus, SubjectType
-from rules.events import Cancel
+from rules.events import Cancel, Event
 from rules.text import Lang
 
 RenderSet = Callable[
@@ -260,7 +260,7 @@ def undelivered(engine: sa.Engine, applicant_id: int) -> list[int]:
 def cancellation_statement(
     session: Session,
     filing: Filing,
-    event: object,
+    event: Event,
     chat: int | None,
     now: dt.datetime,
     holder: str | None,

@@ -56,6 +56,7 @@ from rules.filing_life import (
     decide,
     not_changeable,
 )
+from rules.filing_state import filed_steps
 from rules.plan import date_text
 from rules.reminder_kinds import ReminderKind
 from rules.standing import icon_due
@@ -146,9 +147,8 @@ def act(
             apply_decision(session, filing, result, now=now, applicant_chat=chat,
                            review_chats=review_chats, calendar=ctx.calendar,
                            today=ctx.today)  # fmt: skip
-            filed = any(step.status is not FilingStatus.PREPARED for step in before.steps)
             delivery = cancellation_statement(
-                session, filing, event, chat, now, holder, lang, filed=filed
+                session, filing, event, chat, now, holder, lang, filed=bool(filed_steps(before))
             )
             notices = pending_notice_ids(session, filing_id)
             if inbox is not None:

@@ -131,6 +131,12 @@ def amendable(state: FilingState) -> bool:
     return state.step.status is S.RETURNED
 
 
+def filed_steps(state: FilingState) -> tuple[StepState, ...]:
+    """Return the steps submitted to their bureau at some point (not merely prepared): the
+    bureaus a cancellation is told to, with a written statement."""
+    return tuple(s for s in state.steps if s.status is not S.PREPARED)
+
+
 def awaits_online(state: FilingState) -> bool:
     """Say whether the site's going online may be recorded: it had no connection date when
     confirmed (not online yet) and nothing is submitted."""

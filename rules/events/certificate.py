@@ -24,7 +24,7 @@ from rules.events.base import (
     day,
 )
 from rules.events.review import Submit
-from rules.filing_state import CHANGEABLE, FilingState, StepState, due_of
+from rules.filing_state import CHANGEABLE, FilingState, StepState, due_of, filed_steps
 from rules.plan import change_period_text
 from rules.reminder_kinds import ReminderKind as K
 from rules.text import Text, button, t
@@ -257,7 +257,7 @@ class Cancel(Event):
     def consequences(self, moved: Moved) -> Effects:
         """Every kind of reminder stops on every step; the bureaus are told."""
         reminders = [ReminderChange(kind, s.order) for s in moved.after.steps for kind in K]
-        told = [s for s in moved.before.steps if s.status is not S.PREPARED]  # filed there
+        told = filed_steps(moved.before)
         every = (
             t("（每一步都已注销）", " (every step)") if len(moved.after.steps) > 1 else t("", "")
         )
