@@ -1,9 +1,15 @@
 """A quiet chat's message answered before it is stored (`models.inbox.Unstored`): its row is
 written with its turn's commit, one commit a step instead of two (issue 26's step target).
 
-Only on SQLite (one instance; several need PostgreSQL), for a chat this instance holds with
-no work in hand, and after one read: the message is not stored already (a redelivery) and no
-message of its chat waits (a failed chat's, or one another process stored: they go first).
+For a chat this instance holds with no work in hand. On SQLite after one read: the message is
+not stored already (a redelivery) and no message of its chat waits (a failed chat's, or one
+another process stored: they go first). On PostgreSQL, where other instances store a chat's
+messages at any moment, without it: the turn's own statement checks both
+(`models.fast_store`), and so does any other work of its handler that stores it first
+(`models.inbox.flush_unstored`): behind an earlier message of its chat, its handler is stopped
+before it writes (`models.inbox.StoreFirst`) and both are processed in order; a redelivery of a
+message done already writes nothing (a handler that only sends, /help, may answer it again:
+a crash between a commit and its acknowledgement, the replies in flight).
 It is still acknowledged only once its row is committed: with its turn, or stored first by
 any other work on the database in a worker thread or through `Database.run`
 (`models.inbox.flush_unstored`), or marked done after a handler that wrote nothing, or stored
@@ -14,6 +20,7 @@ claim lost), it is stored as usual.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,12 +30,15 @@ from models import inbox
 if TYPE_CHECKING:
     from bot.chat_inbox import ChatInbox
 
+log = logging.getLogger(__name__)
+
 
 # How long a message answered first may go unacknowledged while its handler has written
 # nothing yet (an interview turn commits within a millisecond or two; a handler that sends
 # first waits for Telegram): then it is stored waiting, and marked done as any other. Long
 # polling fetches nothing meanwhile, so this is short.
 ACK_WITHIN = 0.05  # seconds
+RECENT = 4096  # messages processed here remembered (a redelivery to this instance)
 
 
 @dataclass
@@ -36,15 +46,17 @@ class AnswerFirst:
     """The messages of one inbox processor answered before they are stored."""
 
     unstored: dict[int, inbox.Unstored] = field(default_factory=dict)  # until their turn
+    # The messages processed here lately (PostgreSQL, no read first: a redelivery to the
+    # instance that answered it is stored first, as usual, and refused there).
+    recent: dict[int, None] = field(default_factory=dict)
 
     def may(self, processor: ChatInbox[Any], row: inbox.Received) -> bool:
         """Say whether `row` may be answered before it is stored, as far as this instance
-        knows: SQLite, its chat held here with no work in hand, nothing being stored, room to
+        knows: its chat held here with no work in hand, nothing being stored, room to
         keep it."""
         p, chat_id = processor, row.chat_id
         return (
             p.answer_first
-            and p.db.sqlite
             and p._writer.alone()
             and not p._stopping
             and chat_id not in p._chats
@@ -52,6 +64,7 @@ class AnswerFirst:
             and len(p._chats) < p.max_chats
             and len(p._kept.items) < p.max_local
             and not p._claims.renewal_due(chat_id, p.clock())
+            and row.update_id not in self.recent
         )
 
     async def answer(self, processor: ChatInbox[Any], item: Any, row: inbox.Received) -> bool:
@@ -62,11 +75,13 @@ class AnswerFirst:
         known = partial(
             inbox.known, bot_id=processor.bot_id, update_id=row.update_id, chat_id=row.chat_id
         )
-        if await processor.db.run(known):
+        if processor.db.sqlite and await processor.db.run(known):
             return False
         if not self.may(processor, row):  # the read waited in a thread (a busy database)
             return False
         record = inbox.Unstored(processor.bot_id, row, processor.clock())
+        if not processor.db.sqlite:  # no read first: checked when stored (`inbox.StoreFirst`)
+            record.flush = partial(processor.db.run, _nothing)  # (`Database.run` stores it)
         self.unstored[row.update_id] = record
         processor._kept.keep(row, item, processor.max_local)
         processor.wake(row.chat_id, [row.update_id])
@@ -93,6 +108,23 @@ class AnswerFirst:
             processor._kept.take(record.row.update_id)
         record.settle()
 
+    def again(self, processor: ChatInbox[Any], record: inbox.Unstored, item: Any) -> None:
+        """Its handler was stopped (PostgreSQL: `models.inbox.StoreFirst`): stored behind an
+        earlier message of its chat, it is processed after that one, from memory."""
+        row = record.row
+        log.info("update %s: processed after an earlier message of its chat", row.update_id)
+        processor._kept.keep(row, item, processor.max_local)
+        work = processor._chats.get(row.chat_id)
+        if work is not None:  # (it is: this runs in its chat's work) the chat is looked at again
+            work.more = True
+
     def begin(self, key: int) -> inbox.Unstored | None:
         """A message's turn begins: return it when it was answered before it was stored."""
+        self.recent[key] = None
+        if len(self.recent) > RECENT:
+            del self.recent[next(iter(self.recent))]
         return self.unstored.pop(key, None)
+
+
+def _nothing(_raw: Any) -> None:
+    """Work that only stores the update in hand (`models.database.Database.run` does that)."""

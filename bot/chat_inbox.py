@@ -2,8 +2,8 @@
 then processed chat by chat, each chat's in the order they were stored.
 
 `accept` (the adapter's) stores messages and commits before the caller acknowledges them
-(Telegram's 200 or next getUpdates offset, WeChat's "success"), then wakes their chat; on
-SQLite a quiet chat's message is stored with its turn instead (`bot.answer_first`). A chat
+(Telegram's 200 or next getUpdates offset, WeChat's "success"), then wakes their chat; a
+quiet chat's message is stored with its turn instead (`bot.answer_first`). A chat
 is processed by the instance holding its claim (`models.inbox`), kept a while after the chat
 goes quiet, so a person's next messages find their interview still in memory. A sweep picks
 up what no wake-up announced: a crash's messages, rows another instance stored for a chat held
@@ -286,19 +286,23 @@ class ChatInbox(Generic[Item]):
         done = False
         try:
             done = await self.handle(item)
+        except inbox.StoreFirst:
+            pass  # behind an earlier message of its chat: processed again after it (below)
         except Exception:
             log.exception("%s %s failed", self.what, key)
             await self.apologise_for(chat_id, item)
         finally:
             _CURRENT.reset(token)
-            inbox.release_unstored(held)
+            inbox.release_unstored(held, record)
             if ticket.replies and not ticket.unsent:  # sent: forget them
                 self._sent.add(key)
             self._in_hand.discard(key)
             if self.metrics is not None:
                 self.metrics.step_seconds.observe(time.perf_counter() - started)
                 self.metrics.updates.labels("processed").inc()
-        if not (done or ticket.done) or (record is not None and not record.stored):
+        if record is not None and record.requeue:
+            self._first.again(self, record, item)
+        elif not (done or ticket.done) or (record is not None and not record.stored):
             await self._mark_done(key, record)  # (answered first, nothing written: stored now)
 
     def _parsed(self, key: int, payload: dict[str, Any]) -> Item | None:
@@ -352,9 +356,7 @@ class ChatInbox(Generic[Item]):
         return [] if self._channel is None else self._kept.notes(self.bot_id, chat_id, self.chat_of)
 
     def _hand_over(self, chat_id: int) -> None:
-        """Forget the messages stored here for a chat another instance holds (it was told):
-        a round-robin load balancer costs the holder no sweep's delay and this one no
-        memory."""
+        """Forget the messages stored here for a chat another instance holds (it was told)."""
         self._kept.forget_chat(chat_id, self.chat_of)
 
     def _woken(self, payload: str) -> None:

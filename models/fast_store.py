@@ -143,10 +143,71 @@ def _advance_done(_dialect: str) -> Any:
     )
 
 
+def _advance_stored(_dialect: str) -> Any:
+    """PostgreSQL: the turn of an update answered before it was stored (`bot.answer_first`),
+    with the update's row written done, in one statement whose commit is synced (it is what
+    the sender is told: the webhook's 200 waits for it). The interview moves only when the
+    update is not done already (a redelivery) and no earlier message of its chat waits (another
+    instance stored one: it goes first). Returns (moved, done)."""
+    table = InboxUpdate.__table__.c  # type: ignore[attr-defined]
+    same = (
+        col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+        col(InboxUpdate.done_at).is_(None),
+    )
+    done_before = sa.exists().where(
+        col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+        col(InboxUpdate.update_id) == sa.bindparam("update_id"),
+        col(InboxUpdate.done_at).is_not(None),
+    )
+    earlier = sa.exists().where(
+        *same,
+        col(InboxUpdate.chat_id) == sa.bindparam("chat_id"),
+        col(InboxUpdate.update_id) < sa.bindparam("update_id"),
+    )
+    moved = _ADVANCE.where(~done_before, ~earlier).returning(col(Interview.id)).cte("moved")
+
+    def typed(name: str, column: str) -> Any:  # a SELECT list's parameter has no type of its own
+        return sa.cast(sa.bindparam(name, type_=table[column].type), table[column].type)
+
+    row = sa.select(
+        typed("bot_id", "bot_id"),
+        typed("update_id", "update_id"),
+        typed("chat_id", "chat_id"),
+        inbox_statements.DROPPED,
+        typed("arrived", "received_at"),
+        typed("now", "done_at"),
+        sa.literal(0),
+        typed("channel", "channel"),
+        typed("chat_ref", "chat_ref"),
+        typed("reply", "reply"),  # sealed
+    ).where(sa.exists(sa.select(moved.c.id)))
+    names = ["bot_id", "update_id", "chat_id", "payload", "received_at", "done_at",
+             "attempts", "channel", "chat_ref", "reply"]  # fmt: skip
+    insert = postgresql_insert(InboxUpdate).from_select(names, row)
+    done = (
+        insert.on_conflict_do_update(
+            index_elements=["bot_id", "update_id"],
+            set_={
+                "done_at": insert.excluded.done_at,
+                "payload": inbox_statements.DROPPED,
+                "reply": insert.excluded.reply,
+            },
+            where=col(InboxUpdate.done_at).is_(None),
+        )
+        .returning(col(InboxUpdate.update_id))
+        .cte("done")
+    )
+    return sa.select(
+        sa.select(sa.func.count()).select_from(moved).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(done).scalar_subquery(),
+    )
+
+
 _prepared = Statements(
     {
         "advance": lambda _d: _ADVANCE,
         "advance_done": _advance_done,
+        "advance_stored": _advance_stored,
         "set_language": lambda _d: _SET_LANGUAGE,
         "find": lambda _d: _FIND,
         "new_applicant": _new_applicant,
@@ -223,12 +284,17 @@ class FastStore:
         and the inbox row marked done, one commit; None when another writer moved first."""
         assert self.accepts(stored, write, extra)
         raw = self.raw
+        one_trip = stored is not None and self._one_trip(stored, write)
+        if not one_trip and raw.dialect.name == "postgresql":
+            inbox.flush_unstored(raw)  # answered first: stored now, checked for order
+        elif write.inbox is not None:
+            inbox.in_order(write.inbox)  # (behind an earlier message: stopped, nothing written)
         try:
             values = {**_content_values(write.content), "now": now}
             values["status"] = write.status.value
             values["purge_after"] = write.purge_after
             if stored is not None and stored.interview_id is not None:
-                if self._one_trip(stored, write):  # PostgreSQL: advance and mark in one statement
+                if one_trip:  # PostgreSQL: advance and mark in one statement
                     return self._advance_and_mark(stored, write, values)
                 saved = self._advance(stored, write, values)
             else:
@@ -255,6 +321,7 @@ class FastStore:
             self.raw.one_trip
             and self.raw.dialect.name == "postgresql"
             and write.inbox is not None
+            and stored.interview_id is not None
             and stored.content is not None
             and write.content.language == stored.content.language
         )
@@ -266,20 +333,27 @@ class FastStore:
         raw = self.raw
         assert write.inbox is not None
         assert stored.interview_id is not None
-        rows = raw.fetch_one(
-            _prepared("advance_done", raw.dialect),
-            {
-                **values,
-                "interview_id": stored.interview_id,
-                "expected_version": stored.version,
-                "bot_id": write.inbox[0],
-                "update_id": write.inbox[1],
-                "turn_commit": raw.turn_commit,
-                "reply": write.reply(None) if write.reply is not None else None,
-            },
-        )
-        # Not moved: another version, or the update answered already (nothing was
-        # written). Moved but not marked (its row marked meanwhile): the turn counts.
+        params = {
+            **values,
+            "interview_id": stored.interview_id,
+            "expected_version": stored.version,
+            "bot_id": write.inbox[0],
+            "update_id": write.inbox[1],
+            "reply": write.reply(None) if write.reply is not None else None,
+        }
+        record = inbox.unstored()
+        if record is not None and record.key == write.inbox:  # answered first: stored now
+            params.update(inbox.unstored_values(record))
+            rows = raw.fetch_one(_prepared("advance_stored", raw.dialect), params)
+            if int(rows[0][0]) == 1:
+                record.set_stored()  # (done by it, or by whoever answered it meanwhile)
+        else:
+            params["turn_commit"] = raw.turn_commit
+            rows = raw.fetch_one(_prepared("advance_done", raw.dialect), params)
+        # Not moved: another version, the update answered already, or (answered first) an
+        # earlier message of its chat waits: nothing was written; the ORM's turn stores the
+        # update first (`models.inbox.flush_at_checkout`), in order. Moved but not marked
+        # (its row marked meanwhile): the turn counts.
         if int(rows[0][0]) != 1:
             return None
         return Saved(stored.applicant_id, stored.interview_id, stored.version + 1)

@@ -22,6 +22,7 @@ import json
 import re
 import threading
 import weakref
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
@@ -165,10 +166,11 @@ def mark_done(
     replies its turn is to send (`reply`, sealed, cleared by `mark_sent`); False when it
     already was done. The update in hand not stored yet (`Unstored`) is written done."""
     values = {"bot_id": bot_id, "update_id": update_id, "now": now, "reply": reply}
+    in_order((bot_id, update_id))
     found = unstored()
     if found is None or found.key != (bot_id, update_id):
         return raw.run(_prepared("done", raw.dialect), values) == 1
-    values.update(_unstored_values(found))
+    values.update(unstored_values(found))
     if raw.run(_prepared("done_unstored", raw.dialect), values) != 1:
         return False
     raw.after_commit(found.set_stored)
@@ -184,7 +186,7 @@ def finish(
     if record is None or record.stored:
         raw.write_one(_prepared("done", raw.dialect), values)
         return
-    values.update(_unstored_values(record))
+    values.update(unstored_values(record))
     raw.write_one(_prepared("done_unstored", raw.dialect), values)
     record.set_stored()
 
@@ -261,17 +263,24 @@ def purge_done(raw: Raw, *, now: dt.datetime) -> int:
 
 
 class Unstored:
-    """An update answered before it is stored (`bot.chat_inbox`: on SQLite, one update of a
-    quiet chat held here). Its turn writes its row done in the turn's own transaction
-    (`mark_done`): one commit a step instead of two. Any other work on the database while it
-    is in hand stores it first (`flush_unstored`; `flush_at_checkout` for pooled
-    connections), so every other path finds its row as it always did. It is acknowledged
-    (the webhook's 200, the next getUpdates offset) only once `stored`."""
+    """An update answered before it is stored (`bot.answer_first`: one update of a quiet chat
+    held here). Its turn writes its row done in the turn's own transaction (`mark_done`;
+    PostgreSQL: `models.fast_store._advance_stored`): one commit a step instead of two. Any
+    other work on the database while it is in hand stores it first (`flush_unstored`;
+    `flush_at_checkout` for pooled connections), so every other path finds its row as it
+    always did. It is acknowledged (the webhook's 200, the next getUpdates offset) only once
+    `stored`."""
 
     def __init__(self, bot_id: int, row: Received, arrived: dt.datetime) -> None:
         self.bot_id, self.row, self.arrived = bot_id, row, arrived
         self.key = (bot_id, row.update_id)
         self.stored = False  # its row is committed (waiting, or done with its turn)
+        # PostgreSQL: stored by its handler's first other work or first message sent
+        # (`flush`), behind an earlier message of its chat (another instance stored it,
+        # `requeue`: processed again after it) or done already (a redelivery, `repeated`):
+        # the handler is stopped (`StoreFirst`). `closed`: its handling ended.
+        self.requeue = self.repeated = self.closed = False
+        self.flush: Callable[[], Awaitable[Any]] | None = None
         self._loop = asyncio.get_running_loop()
         self.loop_thread = threading.get_ident()
         self.settled: asyncio.Future[None] = self._loop.create_future()  # stored, or given up
@@ -295,6 +304,37 @@ class Unstored:
 _UNSTORED: ContextVar[Unstored | None] = ContextVar("beian_inbox_unstored", default=None)
 
 
+class StoreFirst(Exception):  # noqa: N818 (an instruction, not an error)
+    """Stops the handler of an update answered before it was stored (PostgreSQL) once it is
+    found behind an earlier message of its chat, which another instance stored (the inbox
+    processes that message first, then this one again: `bot.chat_inbox`), or done already (a
+    redelivery: nothing more to do). Raised before the handler writes or sends anything."""
+
+
+def in_order(key: tuple[int, int]) -> None:
+    """Raise `StoreFirst` when the update in hand, `key`, is to wait for an earlier message of
+    its chat or was done already: called where a handler marks its update done."""
+    found = _UNSTORED.get()
+    if found is None or found.key != key or found.closed:
+        return
+    if found.requeue:
+        raise StoreFirst(f"update {key[1]} is behind an earlier message of its chat")
+    if found.repeated:
+        raise StoreFirst(f"update {key[1]} was answered before (a redelivery)")
+
+
+async def before_effect() -> None:
+    """Store the update in hand answered first (PostgreSQL) before its handler's first message
+    goes out, checked as any other work stores it (`StoreFirst`); called by the channels'
+    senders (`bot.tg.effects`, `bot.wx.api`)."""
+    found = _UNSTORED.get()
+    if found is None or found.closed:
+        return
+    if not found.stored and found.flush is not None:
+        await found.flush()  # (raises StoreFirst itself when it is to wait)
+    in_order(found.key)
+
+
 def unstored() -> Unstored | None:
     """Return the update in hand that is not stored yet (None when there is none)."""
     found = _UNSTORED.get()
@@ -307,11 +347,15 @@ def hold_unstored(record: Unstored | None) -> Token[Unstored | None]:
     return _UNSTORED.set(record)
 
 
-def release_unstored(token: Token[Unstored | None]) -> None:
+def release_unstored(token: Token[Unstored | None], record: Unstored | None = None) -> None:
+    """End what `hold_unstored` began; `record`'s handling is over (tasks it started that
+    still hold it no longer check its order)."""
     _UNSTORED.reset(token)
+    if record is not None:
+        record.closed = True
 
 
-def _unstored_values(record: Unstored) -> dict[str, Any]:
+def unstored_values(record: Unstored) -> dict[str, Any]:
     row = record.row
     return {
         "chat_id": row.chat_id,
@@ -323,18 +367,40 @@ def _unstored_values(record: Unstored) -> dict[str, Any]:
 
 def flush_unstored(raw: Raw) -> None:
     """Store the update in hand that is not stored yet (waiting, committed), before other
-    work: a path that does not write it done with its turn finds its row as always."""
-    found = unstored()
-    if found is not None:
-        store_unstored(raw, found)
+    work: a path that does not write it done with its turn finds its row as always. Raise
+    `StoreFirst` when it is found behind an earlier message of its chat (PostgreSQL)."""
+    found = _UNSTORED.get()
+    if found is None:
+        return
+    if not found.stored:
+        store_unstored(raw, found, check=True)
+    in_order(found.key)
 
 
-def store_unstored(raw: Raw, record: Unstored) -> None:
-    """Store an update answered first as waiting (committed) unless it is stored already."""
-    if not record.stored:
-        values = _values(record.bot_id, record.row, record.arrived)
+def store_unstored(raw: Raw, record: Unstored, *, check: bool = False) -> None:
+    """Store an update answered first as waiting (committed) unless it is stored already;
+    `check` (its handler's own work, PostgreSQL): note whether an earlier message of its chat
+    waits (`requeue`)."""
+    if record.stored:
+        return
+    values = _values(record.bot_id, record.row, record.arrived)
+    if raw.dialect.name == "postgresql":
+        rows = raw.fetch_one(_prepared("ingest_waiting", raw.dialect), {**values, "limit": 1})
+        if check:
+            _checked(record, rows[0])
+    else:
         raw.write_one(_prepared("ingest", raw.dialect), values)
-        record.set_stored()
+    record.set_stored()
+
+
+def _checked(record: Unstored, row: tuple[Any, ...]) -> None:
+    """Note, from `ingest_waiting`'s row (stored or not, the chat's first waiting id, done
+    before), whether the update was stored now behind an earlier waiting message of its chat
+    or was done already."""
+    stored, waiting, done_before = row
+    first = int(waiting[0]) if waiting else None
+    record.requeue = int(stored) == 1 and first is not None and first < record.row.update_id
+    record.repeated = bool(done_before)
 
 
 _FLUSHING: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
@@ -356,10 +422,13 @@ def flush_at_checkout(engine: sa.Engine) -> None:
             # for a lock): a write here could hold the whole loop for busy_timeout.
             return
         cursor = dbapi_connection.cursor()
+        values = _values(found.bot_id, found.row, found.arrived)
         try:
-            _prepared("ingest", dialect).run(
-                cursor, _values(found.bot_id, found.row, found.arrived)
-            )
+            if dialect.name == "postgresql":  # its handler's work: in order (`in_order`)
+                rows = _prepared("ingest_waiting", dialect).fetch(cursor, {**values, "limit": 1})
+                _checked(found, rows[0])
+            else:
+                _prepared("ingest", dialect).run(cursor, values)
         finally:
             cursor.close()
         dbapi_connection.commit()

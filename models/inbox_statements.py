@@ -43,12 +43,18 @@ def _ingest(dialect: str) -> Any:
 
 def _ingest_waiting(dialect: str) -> Any:
     """PostgreSQL: one update stored and its chat's waiting ids read in the same round trip
-    (the statement's snapshot precedes the insert: the new row is not among them)."""
+    (the statement's snapshot precedes the insert: the new row is not among them), and
+    whether it was done already (a redelivery)."""
     stored = _ingest(dialect).returning(col(InboxUpdate.update_id)).cte("stored")
     waiting = _PENDING_IDS.subquery("waiting")
     return sa.select(
         sa.select(sa.func.count()).select_from(stored).scalar_subquery(),
         sa.select(sa.func.array_agg(waiting.c.update_id)).scalar_subquery(),
+        sa.exists().where(
+            col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
+            col(InboxUpdate.update_id) == sa.bindparam("update_id"),
+            col(InboxUpdate.done_at).is_not(None),
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import inbox_statements
+from models import inbox, inbox_statements
 from models.tables import Applicant, Filing, InboxUpdate, Interview
 from rules.enums import InterviewStatus
 
@@ -270,7 +270,10 @@ def mark_inbox_done(
     session: Session, key: InboxKey, now: dt.datetime, reply: list[Any] | None = None
 ) -> bool:
     """Mark an update done in the session's transaction, with the replies its handling is to
-    send (cleared once sent); False when it was done already (handled elsewhere)."""
+    send (cleared once sent); False when it was done already (handled elsewhere). Raises
+    `models.inbox.StoreFirst` (nothing written) when an update answered first is behind an
+    earlier message of its chat."""
+    inbox.in_order(key)
     prepared = inbox_statements.prepared("done", session.get_bind().dialect)
     result = session.connection().exec_driver_sql(
         prepared.sql,

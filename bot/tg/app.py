@@ -31,6 +31,7 @@ from bot.reviewers import reviewers_of
 from bot.settings import Settings
 from bot.tg import handlers, ui
 from bot.tg.console_link import CONSOLE, on_console
+from bot.tg.effects import StoredBeforeSending
 from bot.tg.ratelimit import SharedRateLimiter, bot_id_of
 from bot.tg.services import CONTEXT_TYPES, Services
 from bot.tg.transport import bot_request
@@ -119,8 +120,13 @@ def build_application(
         .updater(None)
         .context_types(CONTEXT_TYPES)
     )
+    limiter = None
     if rate_limited and settings.beian_rate_limit != "off":  # off: benches measure cost
-        builder = builder.rate_limiter(rate_limiter(settings, token))
+        limiter = rate_limiter(settings, token)
+    if _backend(settings) == "postgresql":  # an update answered first is stored before its
+        limiter = StoredBeforeSending(limiter)  # first message goes out (`bot.tg.effects`)
+    if limiter is not None:
+        builder = builder.rate_limiter(limiter)
     if request is not None:  # benchmarks: a recording request instead of sockets
         builder = builder.request(request).get_updates_request(request)
     else:  # PTB's sizes: replies, cards and reminders in parallel; one long poll at a time
@@ -138,8 +144,7 @@ def rate_limiter(settings: Settings, token: str) -> BaseRateLimiter[Any]:
     "shared", or "auto" on PostgreSQL), else this process's own."""
     mode = settings.beian_rate_limit
     if mode == "auto":
-        backend = make_url(normalize_url(settings.database_url)).get_backend_name()
-        mode = "local" if backend == "sqlite" else "shared"
+        mode = "local" if _backend(settings) == "sqlite" else "shared"
     if mode == "shared":
         return SharedRateLimiter(
             settings.database_url,
@@ -185,3 +190,7 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
         ]
     )
     app.add_error_handler(handlers.on_error)
+
+
+def _backend(settings: Settings) -> str:
+    return str(make_url(normalize_url(settings.database_url)).get_backend_name())

@@ -31,6 +31,7 @@ from bot.tg.inbox import current_ticket
 from bot.tg.services import BotContext, Services, services_of
 from dialogs.commands import Command, read_command
 from dialogs.model import Choice, Input, Reply, ShowFilings, Step
+from models import inbox
 from models.db import session_scope
 from models.filings import applicant_by_channel
 from models.repo import active_interview
@@ -428,6 +429,8 @@ async def on_anything_else(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its update id; tell the person briefly, in their language."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, inbox.StoreFirst):
+        return  # not a failure: processed again after an earlier message (`bot.chat_inbox`)
     unopened = sealing_error(context.error)
     if unopened is not None:  # the log says which value, the person hears the usual apology
         log.error("update %s failed: %s", update_id, unopened)

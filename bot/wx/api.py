@@ -18,6 +18,8 @@ from typing import Any
 from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from models import inbox
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://api.weixin.qq.com"
@@ -121,6 +123,7 @@ class WeChatApi:
         return await self._call(self.client.menu.add_conditional, menu)
 
     async def _call(self, method: Any, *args: Any) -> SendResult:
+        await inbox.before_effect()  # an update answered first is stored before it is answered
         try:
             await asyncio.to_thread(method, *args)
         except WeChatClientException as exc:
