@@ -96,15 +96,15 @@ class AnswerFirst:
         late = asyncio.get_running_loop().call_later(ACK_WITHIN, record.settle)
         await record.settled
         late.cancel()
-        if not record.stored and not task.done():
-            await processor.db.run(partial(inbox.store_unstored, record=record))
+        if not record.stored and not task.done():  # checked: its handler's next work stops
+            await processor.db.run(partial(inbox.store_unstored, record=record, check=True))
         return record.stored
 
     def _ended(self, processor: ChatInbox[Any], record: inbox.Unstored) -> None:
-        """Its chat's work ended: if that was without it (stopping, the claim lost), forget
-        it here (`answer` then stores it as usual)."""
+        """Its chat's work ended: forget it here; if that was without it (stopping, the claim
+        lost), `answer` then stores it as usual."""
+        self.unstored.pop(record.row.update_id, None)
         if not record.stored:
-            self.unstored.pop(record.row.update_id, None)
             processor._kept.take(record.row.update_id)
         record.settle()
 

@@ -395,12 +395,13 @@ def store_unstored(raw: Raw, record: Unstored, *, check: bool = False) -> None:
 
 def _checked(record: Unstored, row: tuple[Any, ...]) -> None:
     """Note, from `ingest_waiting`'s row (stored or not, the chat's first waiting id, done
-    before), whether the update was stored now behind an earlier waiting message of its chat
-    or was done already."""
-    stored, waiting, done_before = row
-    first = int(waiting[0]) if waiting else None
-    record.requeue = int(stored) == 1 and first is not None and first < record.row.update_id
-    record.repeated = bool(done_before)
+    before), whether the update was done already or is behind an earlier waiting message of
+    its chat (a flag once set stays: any later check of the handler's stops it)."""
+    _stored, waiting, done_before = row
+    if done_before:
+        record.repeated = True
+    elif waiting and int(waiting[0]) < record.row.update_id:
+        record.requeue = True
 
 
 _FLUSHING: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
@@ -413,18 +414,26 @@ def flush_at_checkout(engine: sa.Engine) -> None:
         return
     _FLUSHING.add(engine)
     dialect = engine.dialect
+    postgresql = dialect.name == "postgresql"
 
     def hook(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        found = unstored()
-        if found is None or threading.get_ident() == found.loop_thread:
-            # On the event loop only reads check connections out (every write of an inbox row
-            # runs in a worker thread or on `Database.run`'s connection, which never waits
-            # for a lock): a write here could hold the whole loop for busy_timeout.
+        found = _UNSTORED.get()
+        if found is None or found.closed:
             return
+        if not found.stored and (postgresql or threading.get_ident() != found.loop_thread):
+            # (SQLite: on the event loop only reads check connections out — every write of an
+            # inbox row runs in a worker thread or on `Database.run`'s connection, which never
+            # waits for a lock — and a write here could hold the whole loop for busy_timeout.)
+            _store_on(dbapi_connection, found)
+        # PostgreSQL: behind an earlier message, or a redelivery: no work of its handler's
+        # goes on (the connection is closed by the pool, once).
+        in_order(found.key)
+
+    def _store_on(dbapi_connection: Any, found: Unstored) -> None:
         cursor = dbapi_connection.cursor()
         values = _values(found.bot_id, found.row, found.arrived)
         try:
-            if dialect.name == "postgresql":  # its handler's work: in order (`in_order`)
+            if postgresql:  # its handler's work: in order (`in_order`)
                 rows = _prepared("ingest_waiting", dialect).fetch(cursor, {**values, "limit": 1})
                 _checked(found, rows[0])
             else:

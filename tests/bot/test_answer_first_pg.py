@@ -143,21 +143,57 @@ def test_a_redelivery_of_a_message_done_already_moves_nothing(
     assert _interview_of(engine, "9").answers == {"subject_type": "enterprise"}
 
 
-class Reader(Probe):
-    """A handler that uses the database on the loop first (`Database.run`, as the bot's
-    handlers do), then goes on."""
+def _note(engine: sa.Engine, update_id: int) -> None:
+    """A handler's own write, through a pooled connection (as the ORM's paths write)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO note (update_id) VALUES (:u)"), {"u": update_id})
+
+
+def _notes(engine: sa.Engine) -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT update_id FROM note ORDER BY id")).scalars())
+
+
+class Worker(Probe):
+    """A handler whose first work is `first`: a read on the loop (`Database.run`, as the bot's
+    handlers read), a write in a worker thread (the ORM's sessions) or one on the loop itself
+    (a few handlers'); after `pause` seconds (past ACK_WITHIN: the message is then stored by
+    its acknowledgement, checked, before that work)."""
+
+    def __init__(self, engine: sa.Engine, log: list[str], first: str, pause: float) -> None:
+        super().__init__(engine, log)
+        self.first, self.wait = first, pause
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE note (id serial PRIMARY KEY, update_id int)"))
 
     async def handle(self, update: Update, _context: Any) -> None:
-        self.log.append(f"a start {update.update_id}")
-        await self.db.run(partial(inbox.backlog, bot_id=1))
-        self.log.append(f"a end {update.update_id}")
+        key = update.update_id
+        self.log.append(f"a start {key}")
+        await asyncio.sleep(self.wait if key > 1 else 0)
+        if self.first == "read on the loop":
+            await self.db.run(partial(inbox.backlog, bot_id=1))
+        elif self.first == "write in a thread":
+            await asyncio.to_thread(_note, self.engine, key)
+        else:
+            _note(self.engine, key)
+        self.log.append(f"a end {key}")
 
 
+@pytest.mark.parametrize(
+    ("first", "pause"),
+    [
+        ("read on the loop", 0.0),
+        ("write in a thread", 0.0),
+        ("write on the loop", 0.0),
+        ("read on the loop", 0.2),  # stored by its acknowledgement first (ACK_WITHIN)
+        ("write in a thread", 0.2),
+    ],
+)
 def test_the_processor_answers_the_earlier_message_first_then_the_one_stopped(
-    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, first: str, pause: float
 ) -> None:
     log: list[str] = []
-    a = Reader(engine, log)
+    a = Worker(engine, log, first, pause)
     stored_alone = _stored_alone(monkeypatch)
 
     async def play() -> None:
@@ -174,10 +210,12 @@ def test_the_processor_answers_the_earlier_message_first_then_the_one_stopped(
     assert stored_alone == [1]  # 3 was stored by its handler's first work, not before
     assert log == [
         "a start 1", "a end 1",
-        "a start 3",  # stopped at its first use of the database: 2 waits
+        "a start 3",  # stopped at its first work: 2 waits
         "a start 2", "a end 2",
         "a start 3", "a end 3",
     ]  # fmt: skip
+    if first != "read on the loop":
+        assert _notes(engine) == [1, 2, 3]  # each written once, in order
     for update_id in (1, 2, 3):
         row = _row(engine, update_id)
         assert row is not None and row[0] is not None
