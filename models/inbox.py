@@ -348,8 +348,7 @@ def hold_unstored(record: Unstored | None) -> Token[Unstored | None]:
 
 
 def release_unstored(token: Token[Unstored | None], record: Unstored | None = None) -> None:
-    """End what `hold_unstored` began; `record`'s handling is over (tasks it started that
-    still hold it no longer check its order)."""
+    """End what `hold_unstored` began; `record`'s handling is over (no more checks)."""
     _UNSTORED.reset(token)
     if record is not None:
         record.closed = True
@@ -394,9 +393,8 @@ def store_unstored(raw: Raw, record: Unstored, *, check: bool = False) -> None:
 
 
 def _checked(record: Unstored, row: tuple[Any, ...]) -> None:
-    """Note, from `ingest_waiting`'s row (stored or not, the chat's first waiting id, done
-    before), whether the update was done already or is behind an earlier waiting message of
-    its chat (a flag once set stays: any later check of the handler's stops it)."""
+    """Note from `ingest_waiting`'s row whether the update was done already or is behind an
+    earlier waiting message of its chat (a flag once set stays: every later check stops it)."""
     _stored, waiting, done_before = row
     if done_before:
         record.repeated = True
@@ -425,9 +423,7 @@ def flush_at_checkout(engine: sa.Engine) -> None:
             # inbox row runs in a worker thread or on `Database.run`'s connection, which never
             # waits for a lock — and a write here could hold the whole loop for busy_timeout.)
             _store_on(dbapi_connection, found)
-        # PostgreSQL: behind an earlier message, or a redelivery: no work of its handler's
-        # goes on (the connection is closed by the pool, once).
-        in_order(found.key)
+        in_order(found.key)  # (PostgreSQL: stopped here; the pool closes this connection)
 
     def _store_on(dbapi_connection: Any, found: Unstored) -> None:
         cursor = dbapi_connection.cursor()
