@@ -10,7 +10,7 @@ from dialogs import texts
 from dialogs.model import Stage
 from dialogs.spec import Kind, Question, Spec
 from rules.changes import FieldChange, change_rows, shown
-from rules.codes import ID_TYPES
+from rules.codes import ID_TYPES, unit_credential_label
 from rules.plan import date_text
 from rules.text import LIST_SHOWN, Lang, Text, listing, t
 
@@ -82,8 +82,11 @@ def section_lines(
         if q.key.startswith("_") and value in (False, "other"):
             continue  # someone else: their own lines follow
         shown_q = spec.worded(q, subject_type)
+        label = shown_q.label
+        if q.key == "subject.credential_number" and subject_type != "individual":
+            label = unit_credential_label(str(value))  # an organisation code is named so
         value = _same_as(shown_q, value, spec, answers, lang)
-        lines.append(f"  {shown_q.label.get(lang)}{colon}{value}")
+        lines.append(f"  {label.get(lang)}{colon}{value}")
     return lines
 
 

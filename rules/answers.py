@@ -19,7 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from rules.codes import ID_TYPES, check_org_or_uscc, check_person_id
+from rules.codes import ID_TYPES, check_org_or_uscc, check_person_id, unit_credential_label
 from rules.contacts import check_service_phone
 from rules.enums import Location, SubjectType
 from rules.fields import (
@@ -237,9 +237,7 @@ class FilingAnswers(_Answers):
         """Name the subject's credential the way the form does."""
         if self.subject_type is SubjectType.INDIVIDUAL:
             return ID_TYPES[self.subject.credential_type or "resident_id"] + t("号码", " number")
-        if len(self.subject.credential_number) == 10:
-            return t("组织机构代码", "Organisation code")
-        return t("统一社会信用代码", "Unified social credit code")
+        return unit_credential_label(self.subject.credential_number)
 
 
 def list_limit(model: type[BaseModel], name: str) -> int | None:

@@ -245,6 +245,14 @@ def check_credential(
     return result
 
 
+def unit_credential_label(number: str) -> Text:
+    """Name a unit's credential as the form does: the organisation code (a government body's,
+    written XXXXXXXX-X) or the unified social credit code."""
+    if len(number) == 10:
+        return t("组织机构代码", "Organisation code")
+    return t("统一社会信用代码", "Unified social credit code")
+
+
 # --- a person's identity document --------------------------------------------------------------
 
 

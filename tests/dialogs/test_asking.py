@@ -9,6 +9,7 @@ from dialogs import texts
 from dialogs.asking import CONFIRM, DONE, KEEP, SECTION_PREFIX, SKIP, picked
 from dialogs.engine import Turn
 from dialogs.model import DATA_STAGES, Choice, Context, Input, InterviewState, Mode, Stage
+from dialogs.review import summary_lines
 from dialogs.turn import Core
 from tests.dialogs.parts import at_summary
 
@@ -132,3 +133,22 @@ def test_every_aside_of_a_turn_has_one_owner(context: Context) -> None:
     assert owned == set(Mode) - {Mode.ANSWERING, Mode.COLLECTING, Mode.PAUSED}
     parts = (turn.editing, turn.photos, turn.asides, turn.changing)
     assert sorted(m for p in parts for m in p.MODES) == sorted(owned)  # none claimed twice
+
+
+def test_the_summary_names_a_government_body_s_organisation_code_as_such(
+    context: Context,
+) -> None:
+    """The question asks for the credit code or, for a government body, the older
+    organisation code: the summary names the one given, as the form does."""
+    spec = Core(InterviewState(state=Stage.SUBJECT_TYPE, question="subject_type"), context).spec
+    answers = {
+        "subject_type": "government",
+        "subject.name": "示例市图书馆",
+        "subject.credential_number": "12345678-8",
+    }
+    lines = summary_lines(answers, spec, "zh")
+    assert "  组织机构代码：12345678-8" in lines
+    assert not any(line.startswith("  统一社会信用代码") for line in lines)
+    assert "  Organisation code: 12345678-8" in summary_lines(answers, spec, "en")
+    answers["subject.credential_number"] = "12330100MB1234567B"
+    assert "  统一社会信用代码：12330100MB1234567B" in summary_lines(answers, spec, "zh")
