@@ -242,7 +242,37 @@ def check_credential(
     if not result.valid and subject_type == SubjectType.GOVERNMENT:
         org = check_org_code(text)
         return org if org.valid else result
+    if result.valid and result.normalized is not None:
+        return _registered_as(result, subject_type)
     return result
+
+
+# A credit code's first character names the authority that registered the unit (GB
+# 32100-2015): 1 机构编制 (organs, public institutions), 5 民政 (social organisations), 9 市场
+# 监管 (enterprises). Only the pairs that cannot be right are refused.
+_NOT_THEIRS: dict[str, dict[str, Text]] = {
+    SubjectType.GOVERNMENT: {"9": t("企业（市场监管部门登记）", "an enterprise's")},
+    SubjectType.SOCIAL_ORG: {"9": t("企业（市场监管部门登记）", "an enterprise's")},
+    SubjectType.ENTERPRISE: {
+        "1": t("机关、事业单位（机构编制部门登记）", "a public body's"),
+        "5": t("社会组织（民政部门登记）", "a social organisation's"),
+    },
+}
+
+
+def _registered_as(result: FieldResult, subject_type: str | None) -> FieldResult:
+    """Refuse a valid credit code that another kind of unit holds (its first character)."""
+    code = result.normalized or ""
+    whose = _NOT_THEIRS.get(subject_type or "", {}).get(code[:1])
+    if whose is None:
+        return result
+    return bad(
+        f"这个代码以{code[0]}开头，是{whose.zh}的统一社会信用代码，与所选的开办主体类型不符。"
+        "请核对证书上的代码；若是主体类型选错了，请发送“/edit 开办主体类型”修改。",
+        f"A code starting with {code[0]} is {whose.en} credit code, which does not fit the "
+        "subject type chosen. Please check the code on the certificate; if the subject type "
+        "is wrong, send “/edit subject type” to change it.",
+    )
 
 
 def unit_credential_label(number: str) -> Text:

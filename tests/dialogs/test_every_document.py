@@ -93,6 +93,8 @@ class Applicant:
         self.typed["subject_name"] = "林小吉" if individual else "示例云帆科技有限公司"
         if subject_type == "government":
             self.typed["credential"] = "12330100MB1234567B"
+        elif subject_type == "social_org":  # registered with 民政: its code starts with 5
+            self.typed["credential"] = "51330100MJ1234567Q"
         elif not individual:
             self.typed["credential"] = "91330106MA2B3C4D5D"
         step = begin(ctx)

@@ -141,3 +141,26 @@ def test_characters_the_pdfs_cannot_draw_are_named_before_the_summary(
     assert f"无法显示（会是空白）：{blank}" in shown(step)
     without = handle(state, Input.typed("/status"), context)
     assert "无法显示" not in shown(without)
+
+
+@pytest.mark.parametrize(
+    ("subject_type", "code", "whose"),
+    [
+        ("社会团体", "91330106MA2B3C4D5D", "企业（市场监管部门登记）"),
+        ("企业", "12330100MB1234567B", "机关、事业单位"),
+        ("企业", "51330100MJ1234567Q", "社会组织（民政部门登记）"),
+    ],
+)
+def test_a_credit_code_another_kind_of_unit_holds_is_refused_with_the_way_to_fix_either(
+    run: Run, subject_type: str, code: str, whose: str
+) -> None:
+    """A credit code's first character names who registered the unit: a 社会团体 with an
+    enterprise's 91… code, or an enterprise with a public body's 12… code, cannot be right."""
+    before = [(subject_type if q == "subject_type" else said, ())
+              for (said, _), q in zip(ENTERPRISE.until("credential"), ENTERPRISE.asked,
+                                      strict=False)]  # fmt: skip
+    state, _, _ = run(before)
+    run([
+        (code, (whose, "与所选的开办主体类型不符", "/edit 开办主体类型")),
+        ("/edit 开办主体类型", "网站是以什么身份开办的"),
+    ], state)  # fmt: skip
