@@ -27,6 +27,10 @@ _ANY_DAY = dt.date(2026, 1, 1)  # a name that reads as a date on some day is not
 _YES_NO_NONE = {
     "是", "否", "是的", "不是", "对", "不对", "有", "无", "没有", "不", "不知道", "好", "好的",
     "yes", "no", "none", "ok", "n/a", "na", "null",
+    # what a person types meaning to go on, not a name (a button's word typed)
+    "确认", "确定", "完成", "下一步", "继续", "跳过", "提交", "取消", "返回", "同上", "暂无",
+    "不清楚", "不确定", "未知", "confirm", "done", "next", "continue", "skip", "submit",
+    "cancel", "back", "unknown",
 }  # fmt: skip
 _PERSON_CJK = re.compile(
     r"[\u3400-\u9fff\U00020000-\U0003134f]{1,20}(?:[·•．.][\u3400-\u9fff]{1,20})*"

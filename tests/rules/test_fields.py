@@ -456,3 +456,14 @@ def test_a_resident_id_number_given_as_a_passport_is_refused_with_the_way_out() 
     refused = check_person_id("11010519491231002X", "passport")
     assert not refused.valid and refused.error is not None and "居民身份证" in refused.error.zh
     assert check_person_id("E12345678", "passport").valid
+
+
+@pytest.mark.parametrize("typed", ["确认", "完成", "下一步", "跳过", "同上", "Confirm", "next"])
+def test_a_word_meant_to_go_on_is_not_taken_as_a_unit_s_name(typed: str) -> None:
+    """「确认」 typed at the registrar's question was stored as the registrar's name."""
+    from rules.names import check_unit_name
+
+    result = check_unit_name(typed)
+    assert not result.valid and result.error is not None
+    assert "不像是名称" in result.error.zh
+    assert check_unit_name("确认科技有限公司").valid  # a name that holds such a word is one
