@@ -13,7 +13,13 @@ from rules import fields
 from rules.codes import check_org_or_uscc, check_person_id
 from rules.contacts import check_service_phone
 from rules.fields import FieldResult, check_field, fold
-from rules.names import check_city, check_person_name, check_plain_text, check_unit_name
+from rules.names import (
+    check_address,
+    check_city,
+    check_person_name,
+    check_plain_text,
+    check_unit_name,
+)
 from rules.text import Text, t
 
 
@@ -39,6 +45,7 @@ _NONE_WORDS = {"无", "没有", "none", "no", "n/a", "na", "否", "不", "没", 
 _OTHER_CHECKS: dict[str, Callable[[str], FieldResult]] = {
     "person-name": check_person_name,
     "unit-name": check_unit_name,
+    "address": check_address,
     "city": check_city,
     "service-phone": check_service_phone,
     "org-or-uscc": check_org_or_uscc,
@@ -60,7 +67,7 @@ def _what_it_is(text: str, check: str | None, today: dt.date) -> Text | None:
     """Say what a wrong value is, when it is the answer to another question."""
     if check == "ip" and check_field("domain", text, today).valid:
         return _A_DOMAIN
-    plain = check in (None, "unit-name", "person-name", "city")
+    plain = check in (None, "unit-name", "person-name", "city", "address")
     if plain and "@" in text and check_field("email", text, today).valid:
         return _AN_EMAIL
     return None

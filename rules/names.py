@@ -99,6 +99,34 @@ def check_unit_name(text: str, max_length: int = 200) -> FieldResult:
     return ok(name)
 
 
+_CODE_LIKE = re.compile(r"[A-Za-z]{0,2}\d{5,}[A-Za-z]?")  # E12345678, 13800138000, an ID
+
+
+def check_address(text: str, max_length: int = 1000) -> FieldResult:
+    """Check an address (a unit's, a server's): words with letters, not a number, an ID or
+    passport number, an e-mail, a date or a yes/no."""
+    from rules.dates import parse_date
+
+    plain = check_plain_text(text, max_length)
+    if not plain.valid or plain.normalized is None:
+        return plain
+    address = plain.normalized
+    letters = re.sub(r"[\d\s\W_]", "", address)
+    if (
+        address.lower() in _YES_NO_NONE
+        or len(letters) < 2
+        or _CODE_LIKE.fullmatch(re.sub(r"[\s\-]", "", address))
+        or "@" in address
+        or isinstance(parse_date(address, _ANY_DAY), dt.date)
+    ):
+        return bad(
+            "这不像是地址。请写到门牌号，如“示例市示例区云帆路88号”。",
+            "That does not look like an address. Enter it down to the house number, e.g. "
+            "88 Yunfan Road, Example District.",
+        )
+    return plain
+
+
 @_refusing_hidden
 def check_city(text: str) -> FieldResult:
     """Check a city (or county, province) of China: one the division table knows, or a

@@ -164,3 +164,9 @@ def test_a_credit_code_another_kind_of_unit_holds_is_refused_with_the_way_to_fix
         (code, (whose, "与所选的开办主体类型不符", "/edit 开办主体类型")),
         ("/edit 开办主体类型", "网站是以什么身份开办的"),
     ], state)  # fmt: skip
+
+
+def test_the_address_question_refuses_a_passport_number_and_asks_again(run: Run) -> None:
+    """「E12345678」 was stored as the unit's postal address and printed on the forms."""
+    state, _, _ = run([(said, ()) for said, _ in ENTERPRISE.until("address")])
+    run([("E12345678", ("不像是地址", "通信地址")), ("示例市示例区云帆路88号", "邮政编码")], state)

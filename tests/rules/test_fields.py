@@ -467,3 +467,28 @@ def test_a_word_meant_to_go_on_is_not_taken_as_a_unit_s_name(typed: str) -> None
     assert not result.valid and result.error is not None
     assert "不像是名称" in result.error.zh
     assert check_unit_name("确认科技有限公司").valid  # a name that holds such a word is one
+
+
+@pytest.mark.parametrize(
+    ("typed", "valid"),
+    [
+        ("E12345678", False),  # a passport number
+        ("13800138000", False),  # a mobile
+        ("110101199003071234", False),  # an ID number
+        ("lin@example.cn", False),
+        ("确认", False),
+        ("2026-11-20", False),
+        ("示例市示例区云帆路88号", True),
+        ("88 Yunfan Road, Example District", True),
+        ("浙江省杭州市余杭区（阿里云华东1）", True),
+        ("cn-hangzhou", True),
+    ],
+)
+def test_an_address_has_words_not_a_number_of_another_kind(typed: str, valid: bool) -> None:
+    """「E12345678」 was stored as a unit's postal address."""
+    from rules.names import check_address
+
+    result = check_address(typed)
+    assert result.valid is valid
+    if not valid:
+        assert result.error is not None and "不像是地址" in result.error.zh
