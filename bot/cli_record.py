@@ -31,6 +31,7 @@ class Recorded(StrEnum):
     CHANGE_APPROVED = "change-approved"
     CHANGE_RETURNED = "change-returned"
     ICON_PLACED = "icon-placed"
+    ONLINE = "online"  # a site filed before it went online went online (its 30 days start)
 
 
 _CHANGE_REVIEW = {Recorded.CHANGE_APPROVED, Recorded.CHANGE_RETURNED}
@@ -122,8 +123,12 @@ def filings_record(
         asked.refuse(
             f"--reason: at most {REASON_LIMIT} characters (this one has {length}); not recorded"
         )
+    told = ""
     if recorded is Recorded.ICON_PLACED:
         _icon_placed(asked, engine, who, ctx.today)
+        status = state.status
+    elif recorded is Recorded.ONLINE:
+        told = "\n" + _online(asked, engine, who, state, ctx)
         status = state.status
     else:
         event = _event(recorded)
@@ -143,7 +148,7 @@ def filings_record(
     payload = {"id": filing_id, "ok": True, "event": recorded.value, "on": day.isoformat(),
                "status": status.value}  # fmt: skip
     line = f"#{filing_id} {recorded.value} {day.isoformat()}: {STATUS_LABELS[status].get(language)}"
-    typer.echo(json.dumps(payload, ensure_ascii=False) if as_json else line)
+    typer.echo(json.dumps(payload, ensure_ascii=False) if as_json else line + told)
 
 
 @dataclass(frozen=True)
@@ -181,13 +186,36 @@ def _icon_placed(asked: _Asked, engine: Any, who: tuple[str, str], today: dt.dat
     from bot.cli_operators import _now
     from bot.filing_actions import ICON_RECORDED, record_icon
 
-    if asked.day > today:
-        future = "日期不能在将来。" if asked.lang == "zh" else "The date cannot be in the future."
-        asked.refuse(future)
+    _not_to_come(asked, today)
     said = record_icon(engine, asked.filing_id, channel=who[0], external_id=who[1], on=asked.day,
                        clock=_now, actor=_operator().audit, notify=True)  # fmt: skip
     if said != ICON_RECORDED:
         asked.refuse(said.get(asked.lang))
+
+
+def _online(asked: _Asked, engine: Any, who: tuple[str, str], state: Any, ctx: Any) -> str:
+    """Record the day a site filed before it went online went online (the chat's own path:
+    its deadline and reminders planned), or refuse; return the deadline as the applicant
+    would be told it."""
+    from bot.cli_operators import _now
+    from bot.filing_actions import NOT_YOURS, ONLINE_ALREADY, record_online
+    from rules.filing_life import awaits_online
+
+    _not_to_come(asked, ctx.today)
+    if not awaits_online(state):
+        asked.refuse(ONLINE_ALREADY.get(asked.lang))
+    said = record_online(engine, asked.filing_id, channel=who[0], external_id=who[1],
+                         on=asked.day, ctx=ctx, clock=_now)  # fmt: skip
+    if said in (ONLINE_ALREADY, NOT_YOURS):  # recorded meanwhile by another
+        asked.refuse(said.get(asked.lang))
+    return said.get(asked.lang)
+
+
+def _not_to_come(asked: _Asked, today: dt.date) -> None:
+    """Refuse a day to come (what has not happened cannot be recorded)."""
+    if asked.day > today:
+        future = "日期不能在将来。" if asked.lang == "zh" else "The date cannot be in the future."
+        asked.refuse(future)
 
 
 def _decided(

@@ -164,3 +164,37 @@ def test_a_return_reason_over_500_characters_is_refused_whole_never_cut(
         ).first()
     engine.dispose()
     assert reason is not None and "理" * 500 in reason
+
+
+def test_a_site_filed_before_it_went_online_is_recorded_online_from_the_cli(
+    url: str, ids: dict[str, int]
+) -> None:
+    """The terminal chat has no 网站已开通 button: whoever runs it records the day here, and the
+    30 days (and their reminders) start from it."""
+    from sqlmodel import Session
+
+    from models.tables import Filing
+
+    filing = ids["prepared"]
+    engine = make_engine(url)
+    with Session(engine) as session:  # filed before the site went online
+        row = session.get(Filing, filing)
+        assert row is not None
+        row.connection_date = None
+        row.data = {**row.data, "connection_date": None}
+        session.add(row)
+        session.commit()
+    engine.dispose()
+    code, _, err = record(url, str(filing), "online", "--on", "2026-11-29")
+    assert code == 1 and "日期不能在将来" in err
+    code, out, _ = record(url, str(filing), "online", "--on", "2026-11-26")
+    assert code == 0, out
+    assert out.startswith(f"#{filing} online 2026-11-26")
+    assert "已记录：网站于2026年11月26日开通" in out
+    assert "2026年12月28日" in out  # the 30th day a Saturday: the next working day
+    assert rows(url, f"select connection_date from filing where id={filing}") == [("2026-11-26",)]
+    pending = rows(url, f"select payload from outbox where filing_id={filing} and "
+                   "kind='reminder' and status='pending'")  # fmt: skip
+    assert any('"2026-12-28"' in json.dumps(_opened(p)) for (p,) in pending)
+    code, _, err = record(url, str(filing), "online", "--on", "2026-11-26")
+    assert code == 1 and "已经有开通日期" in err and len(err.strip().splitlines()) == 1
