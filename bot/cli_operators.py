@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_common import LangOpt
+
 filings_app = typer.Typer(help="Filings.", no_args_is_help=True, rich_markup_mode=None)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -55,14 +57,35 @@ def _print(as_json: bool, payload: Any, lines: list[str]) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2) if as_json else "\n".join(lines))
 
 
-def _filing_or_exit(session: Any, filing_id: int) -> Any:
+def _filing_or_exit(session: Any, filing_id: int, lang: Any = None) -> Any:
+    from bot.cli_common import _lang
     from models.tables import Filing
 
     filing = session.get(Filing, filing_id)
     if filing is None:
-        typer.echo(f"no filing {filing_id}", err=True)
+        zh = _lang(lang) == "zh"
+        typer.echo(f"没有备案 #{filing_id}" if zh else f"no filing {filing_id}", err=True)
         raise typer.Exit(1)
     return filing
+
+
+def _event_label(event: str | None, lang: Any) -> str:
+    """An audited event as people read it (its name where it has no label: prepare, …)."""
+    from rules.filing_life import EVENT_LABELS
+    from rules.lifecycle import FilingEvent
+
+    try:
+        return EVENT_LABELS[FilingEvent(event or "")].get(lang)
+    except (ValueError, KeyError):
+        return event or "?"
+
+
+def _label(status: str, lang: Any) -> str:
+    """A status as people read it (the JSON keeps the value)."""
+    from rules.enums import FilingStatus
+    from rules.filing_life import STATUS_LABELS
+
+    return STATUS_LABELS[FilingStatus(status)].get(lang)
 
 
 @filings_app.command("list")
@@ -80,8 +103,10 @@ def filings_list(
         str | None, typer.Option("--bureau", help="local or outside: the step in progress.")
     ] = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """List filings, newest first."""
+    from bot.cli_common import _lang
     from models.db import session_scope
     from models.filings import list_filings, state_of
     from rules.enums import FilingStatus
@@ -107,30 +132,46 @@ def filings_list(
             }
             for f in rows
         ]
-    lines = [f"#{p['id']}  {p['status']}  {p['site_name']}  第{p['current_step']}步 {p['bureau']}"
-             for p in payload]  # fmt: skip
-    _print(as_json, payload, lines or ["no filings"])
+        bureaus = [state_of(f).step.bureau for f in rows]
+    said = _lang(lang)
+    lines = [
+        f"#{f.id}  {_label(f.status.value, said)}  {f.site_name}  "
+        + (f"第{f.current_step}步 {b.zh}" if said == "zh" else f"step {f.current_step} {b.en}")
+        for f, b in zip(rows, bureaus, strict=True)
+    ]
+    _print(as_json, payload, lines or ["没有备案" if said == "zh" else "no filings"])
 
 
 @filings_app.command("show")
-def filings_show(filing_id: Annotated[int, typer.Argument()], as_json: JsonOpt = False) -> None:
+def filings_show(
+    filing_id: Annotated[int, typer.Argument()], as_json: JsonOpt = False, lang: LangOpt = None
+) -> None:
     """Show a filing with its steps and its audit trail."""
+    from bot.cli_common import _lang
     from bot.logs import mask
     from models.db import session_scope
     from models.filings import filing_json
 
+    said = _lang(lang)
+    zh = said == "zh"
     with session_scope(_engine()) as session:
-        shown = filing_json(session, _filing_or_exit(session, filing_id))
-    lines = [f"#{shown['id']}  {shown['site_name']}  {shown['status']}"]
-    lines += [f"  第{s['order']}步 {s['bureau']['zh']}: {s['status']}" for s in shown["steps"]]
+        shown = filing_json(session, _filing_or_exit(session, filing_id, said))
+    lines = [f"#{shown['id']}  {shown['site_name']}  {_label(shown['status'], said)}"]
     lines += [
-        f"  {e['at']}  {e['actor']}  {e['event'] or '?'}: {e['from'] or '-'} → {e['to']}  "
+        (f"  第{s['order']}步 {s['bureau']['zh']}：" if zh
+         else f"  step {s['order']} {s['bureau']['en']}: ") + _label(s["status"], said)
+        for s in shown["steps"]
+    ]  # fmt: skip
+    lines += [
+        f"  {e['at']}  {e['actor']}  {_event_label(e['event'], said)}: "
+        f"{_label(e['from'], said) if e['from'] else '-'} → {_label(e['to'], said)}  "
         f"{e['reason'] or ''}"
         for e in shown["events"]
     ]
-    lines.append("history:")
+    lines.append("历史：" if zh else "history:")
     for v in shown["history"]:
-        when = f" (changed on {v['changed_on']})" if v["changed_on"] else ""
+        changed = v["changed_on"]
+        when = (f"（变更日期 {changed}）" if zh else f" (changed on {changed})") if changed else ""
         lines.append(f"  v{v['version']} {v['kind']}  {v['at']}  {v['actor']}{when}  "
                      f"{v['reason'] or ''}")  # fmt: skip
         lines += [f"      {c['field']}: {c['old']!r} → {c['new']!r}" for c in v["changes"]]

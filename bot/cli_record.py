@@ -113,7 +113,8 @@ def filings_record(
     try:
         day = dt.date.fromisoformat(on)
     except ValueError:
-        _refuse(filing_id, f"--on: not a date (YYYY-MM-DD): {on}", as_json)
+        _refuse(filing_id, f"--on：不是日期（YYYY-MM-DD）：{on}" if language == "zh"
+                else f"--on: not a date (YYYY-MM-DD): {on}", as_json)  # fmt: skip
     asked = _Asked(filing_id, recorded, day, language, as_json)
     engine = _engine()
     state, version, who = _as_it_is(engine, asked)
@@ -121,7 +122,10 @@ def filings_record(
     if too_long is not None:  # never cut: the applicant would read half a reason as whole
         length = len(too_long.strip())
         asked.refuse(
-            f"--reason: at most {REASON_LIMIT} characters (this one has {length}); not recorded"
+            f"--reason：原因最多{REASON_LIMIT}字（这条{length}字），未记录。"
+            if language == "zh"
+            else f"--reason: at most {REASON_LIMIT} characters (this one has {length}); "
+            "not recorded"
         )
     told = ""
     if recorded is Recorded.ICON_PLACED:
@@ -175,7 +179,8 @@ def _as_it_is(engine: Any, asked: _Asked) -> tuple[Any, int, tuple[str, str]]:
     with session_scope(engine) as session:
         filing = session.get(Filing, asked.filing_id)
         if filing is None:
-            asked.refuse(f"no filing {asked.filing_id}")
+            asked.refuse(f"没有备案 #{asked.filing_id}" if asked.lang == "zh"
+                         else f"no filing {asked.filing_id}")  # fmt: skip
         applicant = session.get(Applicant, filing.applicant_id)
         who = (applicant.channel, applicant.external_id) if applicant else ("", "")
         return state_of(filing), filing.version, who

@@ -171,7 +171,18 @@ def test_filings_list_show_and_export(url: str, tmp_path: Path, pack: Pack) -> N
     assert shown["steps"][0]["submitted_on"] == "2026-11-30"
     code, text = run(url, "filings", "show", str(filing_id))
     assert code == 0 and shown["events"][1]["actor"] in text
-    assert run(url, "filings", "show", "999")[0] == 1
+    # The text is for people: Chinese by default, English with --lang en (the JSON keeps values)
+    assert "已提交，待初审" in text and "历史：" in text and "submitted" not in text
+    assert "已在备案系统提交: 已生成文件，待提交 → 已提交，待初审" in text
+    english = run(url, "filings", "show", str(filing_id), "--lang", "en")[1]
+    assert "submitted, awaiting initial review" in english and "history:" in english
+    listed_text = run(url, "filings", "list")[1]
+    assert f"#{filing_id}  已提交，待初审" in listed_text and "第1步" in listed_text
+    assert "step 1" in run(url, "filings", "list", "--lang", "en")[1]
+    assert run(url, "filings", "list", "--status", "certified")[1].strip() == "没有备案"
+    code, missing = run(url, "filings", "show", "999")
+    assert code == 1 and "没有备案 #999" in missing
+    assert "no filing 999" in run(url, "filings", "show", "999", "--lang", "en")[1]
     assert run(url, "filings", "export", "999", "--out", str(tmp_path / "none"))[0] == 1
     assert not (tmp_path / "none").exists()  # no folder made for a filing that is not there
     out = tmp_path / "export"

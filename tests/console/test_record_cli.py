@@ -146,7 +146,14 @@ def test_a_return_reason_over_500_characters_is_refused_whole_never_cut(
     code, out, err = record(url, str(filing), "returned", "--on", "2026-11-27",
                             "--reason", "理" * 501)  # fmt: skip
     assert code == 1
-    assert "at most 500 characters (this one has 501)" in err + out
+    assert "原因最多500字（这条501字），未记录" in err + out
+    code, out, err = record(url, str(filing), "returned", "--on", "2026-11-27",
+                            "--reason", "理" * 501, "--lang", "en")  # fmt: skip
+    assert code == 1 and "at most 500 characters (this one has 501)" in err + out
+    code, _, err = record(url, "999", "returned", "--on", "2026-11-27", "--reason", "x")
+    assert code == 1 and "没有备案 #999" in err
+    code, _, err = record(url, str(filing), "returned", "--on", "27.11", "--reason", "x")
+    assert code == 1 and "不是日期" in err
     assert rows(url, f"select status from filing where id={filing}")[0][0] != "returned"
     code, out, _ = record(url, str(filing), "returned", "--on", "2026-11-27",
                           "--reason", "理" * 500)  # fmt: skip
