@@ -118,15 +118,7 @@ def filings_record(
     asked = _Asked(filing_id, recorded, day, language, as_json)
     engine = _engine()
     state, version, who = _as_it_is(engine, asked)
-    too_long = next((r for r in reason or () if len(r.strip()) > REASON_LIMIT), None)
-    if too_long is not None:  # never cut: the applicant would read half a reason as whole
-        length = len(too_long.strip())
-        asked.refuse(
-            f"--reason：原因最多{REASON_LIMIT}字（这条{length}字），未记录。"
-            if language == "zh"
-            else f"--reason: at most {REASON_LIMIT} characters (this one has {length}); "
-            "not recorded"
-        )
+    _reasons_fit(asked, reason or [])
     told = ""
     if recorded is Recorded.ICON_PLACED:
         _icon_placed(asked, engine, who, ctx.today)
@@ -168,6 +160,20 @@ class _Asked:
     def refuse(self, why: str) -> NoReturn:
         """Say why nothing was recorded (one line), exit 1."""
         _refuse(self.filing_id, why, self.as_json)
+
+
+def _reasons_fit(asked: _Asked, reasons: list[str]) -> None:
+    """Refuse a reason over REASON_LIMIT: never cut (the applicant would read half of it as
+    the whole)."""
+    too_long = next((r for r in reasons if len(r.strip()) > REASON_LIMIT), None)
+    if too_long is not None:
+        length = len(too_long.strip())
+        asked.refuse(
+            f"--reason：原因最多{REASON_LIMIT}字（这条{length}字），未记录。"
+            if asked.lang == "zh"
+            else f"--reason: at most {REASON_LIMIT} characters (this one has {length}); "
+            "not recorded"
+        )
 
 
 def _as_it_is(engine: Any, asked: _Asked) -> tuple[Any, int, tuple[str, str]]:
