@@ -15,35 +15,16 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.tg import ui
-from dialogs.engine import begin, handle
-from dialogs.model import Context, Input
 from models import inbox, migrate
 from models.db import Raw, make_engine
 from models.tables import InboxUpdate
 from rules.pack import Pack
-from rules.workdays import WorkdayCalendar
-from tests.bot.test_instances import _free_port, fake  # noqa: F401 (a fixture)
+from tests.bot.test_instances import _expected, _free_port, fake  # noqa: F401 (a fixture)
 from tests.fakes.bot_api import BOT_USER, FakeBotAPI
 from tests.fakes.driver import BotProcess
 
 USER = 9301
 AGAIN = "processed after an earlier message of its chat"
-
-
-def _messages(pack: Pack, said: list[str]) -> list[str]:
-    """The texts the bot sends for `said`, in order (the dialogs engine's own)."""
-    ctx = Context(
-        pack=pack,
-        calendar=WorkdayCalendar(pack.calendar),
-        today=dt.date(2026, 11, 28),
-        reads_photos=True,  # as the bot on this install: its questions offer photos
-    )
-    step = begin(ctx)
-    messages = [text for text, _ in ui.merge_replies(list(step.replies))]
-    for text in said[1:]:
-        step = handle(step.state, Input.typed(text), ctx)
-        messages += [text for text, _ in ui.merge_replies(list(step.replies))]
-    return messages
 
 
 async def _post(url: str, update: dict[str, Any]) -> None:
@@ -83,7 +64,7 @@ def test_a_message_answered_first_waits_for_one_stored_just_before_it(
                 inbox.ingest(Raw(conn), bot_id=BOT_USER["id"], updates=[received],
                              now=dt.datetime.now(dt.UTC))  # fmt: skip
             asyncio.run(_post(url, later))
-            expected = _messages(pack, said)
+            expected = _expected(pack, said)[1]
             count = len(expected)
             fake.wait_until(lambda n=count: len(fake.calls_of("sendMessage", USER)) >= n)
             if AGAIN in bot.log.read_text():

@@ -43,8 +43,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _expected(pack: Pack) -> tuple[dict[str, Any], list[str]]:
-    """Return the answers and, in order, the messages the bot sends for SAID."""
+def _expected(pack: Pack, said: list[str] = SAID) -> tuple[dict[str, Any], list[str]]:
+    """Return the answers and, in order, the messages the bot sends for `said`."""
     ctx = Context(
         pack=pack,
         calendar=WorkdayCalendar(pack.calendar),
@@ -53,7 +53,7 @@ def _expected(pack: Pack) -> tuple[dict[str, Any], list[str]]:
     )
     step = begin(ctx)
     messages = [text for text, _ in ui.merge_replies(list(step.replies))]
-    for text in SAID[1:]:
+    for text in said[1:]:
         step = handle(step.state, Input.typed(text), ctx)
         messages += [text for text, _ in ui.merge_replies(list(step.replies))]
     return step.state.answers, messages
