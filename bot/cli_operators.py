@@ -390,10 +390,18 @@ def _change_recorded(
         "reason": reason,
         "changes": [c.to_json() for c in outcome.changes],
         "deadline": deadline.due.isoformat() if deadline else None,
+        "deadline_estimate": bool(deadline and deadline.estimate),  # holidays not published
         "deadline_confirmed": ctx.pack.periods.change_report.confirmed,
         "route_advice": outcome.advice.zh if outcome.advice else None,
     }
-    lines = [f"#{filing_id} change recorded ({outcome.status}); report by {payload['deadline']}"]
+    flag = (
+        " (estimate: that year's holidays are not published)"
+        if deadline and deadline.estimate
+        else ""
+    )
+    lines = [
+        f"#{filing_id} change recorded ({outcome.status}); report by {payload['deadline']}{flag}"
+    ]
     lines += [mask(f"  {c['field']}: {c['old']!r} → {c['new']!r}") for c in payload["changes"]]
     if outcome.advice is not None:
         lines.append(outcome.advice.zh)

@@ -190,6 +190,11 @@ def check_postcode(text: str) -> FieldResult:
         return _empty()
     if not re.fullmatch(r"\d{6}", code):
         return bad("邮政编码应为6位数字，如100000。", "A postcode has 6 digits, e.g. 100000.")
+    if code.startswith("00"):  # the first two digits name the province: none is 00
+        return bad(
+            "邮政编码的前两位是省份代码，不会是00。请核对，如北京100000、杭州310000。",
+            "A postcode's first two digits name the province, never 00: e.g. 100000 (Beijing).",
+        )
     return ok(code)
 
 

@@ -458,3 +458,25 @@ def test_an_individuals_credential_number_is_masked_on_the_card(
     cards = _rows(url, "select payload from outbox where kind = 'notice' and chat_id = 55")
     card = next(t for t in (_opened(p)["text"]["zh"] for (p,) in cards) if t.startswith("变更报告"))
     assert new_id not in card and "330106198506120015" not in card and new_id[-4:] in card
+
+
+def test_a_change_s_deadline_in_a_year_without_published_holidays_is_marked_an_estimate(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """`filings change` printed a 2027 date as firm; /status and the plan mark it （估算）."""
+    filing_id = _certified(url, pack)
+    change = _change_file(
+        tmp_path,
+        'changed_on: 2026-12-18\nreason: 更换服务器\nset: {"website.ips": ["47.96.10.21"]}\n',
+    )
+    env = {"DATABASE_URL": url, "BEIAN_REVIEWERS": "55", "BEIAN_TODAY": "2026-12-20"}
+    done = runner.invoke(app, ["filings", "change", str(filing_id), "--file", change], env=env)
+    assert done.exit_code == 0, done.output
+    assert "report by 2027-" in done.output and "(estimate" in done.output
+    again = _change_file(
+        tmp_path, 'changed_on: 2026-12-19\nreason: 再换\nset: {"website.ips": ["47.96.10.22"]}\n'
+    )
+    shown = runner.invoke(
+        app, ["filings", "change", str(filing_id), "--file", again, "--json"], env=env
+    )
+    assert json.loads(shown.output)["deadline_estimate"] is True, shown.output

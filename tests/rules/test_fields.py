@@ -317,6 +317,10 @@ def test_postcodes_have_six_digits() -> None:
     assert check_field("postcode", "１００ ０００").normalized == "100000"
     assert not check_field("postcode", "10000").valid
     assert not check_field("postcode", "10000a").valid
+    for none in ("000000", "001234"):  # no province is 00: 000000 was valid
+        refused = check_field("postcode", none)
+        assert not refused.valid and refused.error is not None and "省份" in refused.error.zh
+    assert check_field("postcode", "010010").valid  # 呼和浩特: a leading 0 is fine
 
 
 # --- dates --------------------------------------------------------------------------------------
