@@ -14,6 +14,7 @@ import typer
 from bot.cli_common import JsonOpt, LangOpt, _lang, _out, _output_folder, _pack, _settings, _today
 from rules.codes import ID_TYPES
 from rules.enums import CHECK_NAMES, DocumentKind, Location, PeriodKind, SubjectType
+from rules.text import Lang
 
 FieldName = StrEnum("FieldName", {name: name for name in CHECK_NAMES})  # type: ignore[misc]
 IdDocument = StrEnum("IdDocument", {name: name for name in ID_TYPES})  # type: ignore[misc]
@@ -34,9 +35,26 @@ def route(
     from rules.routing import route_filing
 
     language = _lang(lang)
+    maintenance_city = _city(maintenance_city, "--maintenance-city", language)
+    server_city = _city(server_city, "--server-city", language)
     verdict = route_filing(maintenance, server, _pack(), maintenance_city, server_city)
     lines = [f"{SUBJECT_LABELS[subject].get(language)}", *present.route_lines(verdict, language)]
     _out(as_json, present.route_json(verdict, language), lines)
+
+
+def _city(typed: str | None, option: str, lang: Lang) -> str | None:
+    """A city as the interview takes it (this city, a known place, or a foreign one in
+    letters), or a usage error saying why."""
+    from rules.names import check_city
+    from rules.routing import is_this_city
+
+    if typed is None or is_this_city(typed, _pack()):  # this city, by any of its names
+        return typed
+    checked = check_city(typed)
+    if not checked.valid or checked.normalized is None:
+        message = checked.error.get(lang) if checked.error else typed
+        raise typer.BadParameter(message, param_hint=option)
+    return checked.normalized
 
 
 def deadline(

@@ -218,3 +218,17 @@ def test_remind_asks_for_one_way_and_says_both_is_not_it(tmp_path: Path) -> None
     assert code == 2 and "give --once or --dry-run" in out and "not both" not in out
     code, out = run("remind", "--once", "--dry-run", env=env)
     assert code == 2 and "give --once or --dry-run, not both" in out
+
+
+def test_route_refuses_a_city_it_does_not_know_as_the_interview_does() -> None:
+    """`route --server-city` took any text and named a bureau after it (「火星市」)."""
+    code, out = run(
+        "route", "--subject", "enterprise", "--maintenance", "local",
+        "--server", "elsewhere", "--server-city", "火星市",
+    )  # fmt: skip
+    assert code == 2 and "没有找到“火星市”这个城市" in out and "--server-city" in out
+    data = run_json(
+        "route", "--subject", "enterprise", "--maintenance", "local",
+        "--server", "elsewhere", "--server-city", "Singapore",
+    )  # fmt: skip
+    assert isinstance(data, dict) and len(data["steps"]) == 1  # abroad: no second bureau
