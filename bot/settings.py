@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,6 +111,32 @@ class Settings(BaseSettings):
             return None
         return OcrWorker(idle=self.beian_ocr_idle, timeout=self.beian_ocr_timeout)
 
+    @field_validator("beian_bot_username")
+    @classmethod
+    def _a_bots_username(cls, value: str | None) -> str | None:
+        """A bot's @username (5–32 letters, digits or _, ending in "bot"), with or without @:
+        anything else printed t.me links that open nothing."""
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", name) or not name.lower().endswith(
+            "bot"
+        ):
+            raise ValueError(
+                f"{name[:40]!r} is not a bot's username (letters, digits, _; ends in bot)"
+            )
+        return name
+
+    @field_validator("beian_console_url")
+    @classmethod
+    def _a_web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        problem = web_address_problem(value.strip())
+        if problem is not None:
+            raise ValueError(problem)
+        return value.strip()
+
     @field_validator("beian_reviewers")
     @classmethod
     def _reviewers_are_ids(cls, value: str) -> str:
@@ -182,3 +209,11 @@ def bot_token(settings: Settings) -> str:
             "(expected digits, a colon, and at least 30 letters, digits, - or _)."
         )
     return token
+
+
+def web_address_problem(value: str) -> str | None:
+    """Say why `value` is not a web address (http or https, with a host); None when it is."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{value[:60]!r} is not a web address (http:// or https:// and a host)"
+    return None

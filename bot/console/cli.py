@@ -92,8 +92,12 @@ def login_link(
     from bot.cli_common import _settings
     from bot.cli_operators import _engine, _now
     from bot.console.auth import create_link_token
+    from bot.settings import web_address_problem
 
     settings = _settings()
+    problem = web_address_problem(base_url) if base_url else None
+    if problem is not None:  # said before a token is made
+        raise typer.BadParameter(problem, param_hint="--base-url")
     token = create_link_token(_engine(), user_id, _now())
     if token is None:
         typer.echo(f"{user_id} is not a registered reviewer (beian reviewers add)", err=True)

@@ -224,7 +224,14 @@ def test_an_id_too_large_for_the_database_is_one_line(place: Path, verb: tuple[s
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("BEIAN_REVIEWERS", "55,abc"), ("BEIAN_SEND_RATE", "-5"), ("BEIAN_REMIND_EVERY", "0")],
+    [
+        ("BEIAN_REVIEWERS", "55,abc"),
+        ("BEIAN_SEND_RATE", "-5"),
+        ("BEIAN_REMIND_EVERY", "0"),
+        ("BEIAN_BOT_USERNAME", "my bot!"),  # printed t.me links that open nothing
+        ("BEIAN_BOT_USERNAME", "@beian_helper"),  # a bot's username ends in "bot"
+        ("BEIAN_CONSOLE_URL", "desk.example.cn"),  # sign-in links with no scheme
+    ],
 )
 def test_a_reviewer_list_or_a_pace_that_is_no_number_stops_with_one_line(
     place: Path, name: str, value: str
@@ -235,3 +242,16 @@ def test_a_reviewer_list_or_a_pace_that_is_no_number_stops_with_one_line(
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{name}:"), lines
+
+
+def test_a_bot_username_with_its_at_sign_and_a_login_link_s_base_url_are_checked(
+    place: Path,
+) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{place / 'u.db'}", "BEIAN_BOT_USERNAME": "@BeianHelperBot"}
+    done = _with(place, env, "reviewers", "invite")
+    assert done.returncode == 0 and "https://t.me/BeianHelperBot?start=review-" in done.stdout
+    added = _with(place, env, "reviewers", "add", "55", "--name", "王")
+    assert added.returncode == 0, added.stderr
+    done = _with(place, env, "reviewers", "login-link", "55", "--base-url", "desk.example.cn")
+    assert done.returncode == 2 and "not a web address" in done.stderr
+    assert "Traceback" not in done.stderr and "valid for" not in done.stdout
