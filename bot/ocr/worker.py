@@ -87,7 +87,10 @@ def _engine(tuning: Tuning) -> Any:
     from rapidocr import RapidOCR
 
     params: dict[str, Any] = {
-        "Global.log_level": "warning",
+        # "The text detection result is empty" (a photo without text) is a warning to it, and
+        # a normal answer to us (the person is asked for another photo): its own log lines
+        # went to stderr, colour codes and all, before `beian ocr`'s one line.
+        "Global.log_level": "error",
         "EngineConfig.onnxruntime.intra_op_num_threads": tuning.threads,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
     }
@@ -119,7 +122,7 @@ def _serve(conn: Connection, tuning: Tuning) -> None:
     """The worker's loop: bytes in, the text lines (simplified Chinese) out."""
     import logging as worker_logging
 
-    worker_logging.getLogger("RapidOCR").setLevel(worker_logging.WARNING)
+    worker_logging.getLogger("RapidOCR").setLevel(worker_logging.ERROR)
     engine = _engine(tuning)
     _warm_up(engine)
     try:

@@ -209,3 +209,17 @@ def test_beian_ocr_refuses_a_photo_over_10_mb_as_the_chat_does(tmp_path: Path) -
         )
         assert done.returncode == 1 and "Traceback" not in done.stderr
         assert done.stderr.strip().splitlines() == [f"{path}: {TOO_LARGE.zh}"]
+
+
+def test_beian_ocr_on_a_photo_without_text_says_one_line_not_the_reader_s_own_log(
+    tmp_path: Path,
+) -> None:
+    """RapidOCR's own colour-coded warnings ("The text detection result is empty") reached
+    stderr before the one line."""
+    path = tmp_path / "blank.png"
+    Image.new("RGB", (800, 600), "white").save(path)
+    done = subprocess.run(
+        [str(BEIAN), "ocr", str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"{path}: {NOT_RECOGNISED.zh}"], done.stderr
