@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import LangOpt
+from bot.cli_common import LangOpt, _lang
+from bot.cli_texts import _change_recorded, _event_label, _label
 
 filings_app = typer.Typer(help="Filings.", no_args_is_help=True, rich_markup_mode=None)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -58,7 +59,6 @@ def _print(as_json: bool, payload: Any, lines: list[str]) -> None:
 
 
 def _filing_or_exit(session: Any, filing_id: int, lang: Any = None) -> Any:
-    from bot.cli_common import _lang
     from models.tables import Filing
 
     filing = session.get(Filing, filing_id)
@@ -67,25 +67,6 @@ def _filing_or_exit(session: Any, filing_id: int, lang: Any = None) -> Any:
         typer.echo(f"没有备案 #{filing_id}" if zh else f"no filing {filing_id}", err=True)
         raise typer.Exit(1)
     return filing
-
-
-def _event_label(event: str | None, lang: Any) -> str:
-    """An audited event as people read it (its name where it has no label: prepare, …)."""
-    from rules.filing_life import EVENT_LABELS
-    from rules.lifecycle import FilingEvent
-
-    try:
-        return EVENT_LABELS[FilingEvent(event or "")].get(lang)
-    except (ValueError, KeyError):
-        return event or "?"
-
-
-def _label(status: str, lang: Any) -> str:
-    """A status as people read it (the JSON keeps the value)."""
-    from rules.enums import FilingStatus
-    from rules.filing_life import STATUS_LABELS
-
-    return STATUS_LABELS[FilingStatus(status)].get(lang)
 
 
 @filings_app.command("list")
@@ -106,7 +87,6 @@ def filings_list(
     lang: LangOpt = None,
 ) -> None:
     """List filings, newest first."""
-    from bot.cli_common import _lang
     from models.db import session_scope
     from models.filings import list_filings, state_of
     from rules.enums import FilingStatus
@@ -147,7 +127,6 @@ def filings_show(
     filing_id: Annotated[int, typer.Argument()], as_json: JsonOpt = False, lang: LangOpt = None
 ) -> None:
     """Show a filing with its steps and its audit trail."""
-    from bot.cli_common import _lang
     from bot.logs import mask
     from models.db import session_scope
     from models.filings import filing_json
@@ -183,6 +162,7 @@ def filings_show(
 def filings_export(
     filing_id: Annotated[int, typer.Argument()],
     out: Annotated[Path, typer.Option("--out", help="Folder for the answers and the PDFs.")],
+    lang: LangOpt = None,
 ) -> None:
     """Write a filing's answers (JSON, with its audit trail) and its latest PDFs (and Word
     copies) into a folder."""
@@ -194,12 +174,14 @@ def filings_export(
     from models.filings import filing_json
     from models.tables import GeneratedDocument
 
+    zh = _lang(lang) == "zh"
     problem = folder_problem(out)  # refused before anything is read; made once it is
     if problem is not None:
-        typer.echo(f"--out: cannot write to {problem}", err=True)
+        typer.echo(f"--out：无法写入 {problem}" if zh else f"--out: cannot write to {problem}",
+                   err=True)  # fmt: skip
         raise typer.Exit(1)
     with session_scope(_engine()) as session:  # no filing: no folder made for it
-        shown = filing_json(session, _filing_or_exit(session, filing_id))
+        shown = filing_json(session, _filing_or_exit(session, filing_id, lang))
         documents = session.exec(
             select(GeneratedDocument)
             .where(GeneratedDocument.filing_id == filing_id)
@@ -215,11 +197,18 @@ def filings_export(
         for name, content in latest.items():
             write_private(out / name, content)
     except OSError as exc:  # the folder was fine a moment ago: full, or taken away
-        typer.echo(f"--out: cannot write to {out}: {exc.strerror or exc}", err=True)
+        why = exc.strerror or exc
+        said = f"--out：无法写入 {out}：{why}" if zh else f"--out: cannot write to {out}: {why}"
+        typer.echo(said, err=True)
         raise typer.Exit(1) from exc
     words = sum(1 for name in latest if name.endswith(".docx"))  # asked for in the chat
-    also = f", {words} Word cop{'y' if words == 1 else 'ies'}" if words else ""
-    typer.echo(f"{out / f'filing-{filing_id}.json'} and {len(latest) - words} PDF(s){also}")
+    written, pdfs = out / f"filing-{filing_id}.json", len(latest) - words
+    if zh:
+        also = f"、{words}份Word副本" if words else ""
+        typer.echo(f"已写入 {written} 和 {pdfs}份PDF{also}")
+    else:
+        also = f", {words} Word cop{'y' if words == 1 else 'ies'}" if words else ""
+        typer.echo(f"{written} and {pdfs} PDF(s){also}")
 
 
 def _context() -> Any:
@@ -289,6 +278,7 @@ def filings_change(
         Path, typer.Option("--file", help="CHANGE.yaml or .json: {changed_on, reason, set}.")
     ],
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Report a change of a certified filing (the chat's checks; nothing changes on a problem)."""
     from bot.deliveries import prepare_documents, render_in_process
@@ -303,7 +293,7 @@ def filings_change(
         raise typer.Exit(1)
     if outcome.delivery is not None:  # rendered here; sent to the applicant by the bot
         prepare_documents(engine, outcome.delivery, render_in_process, ctx, _now())
-    _print(as_json, *_change_recorded(filing_id, outcome, on, reason, ctx))
+    _print(as_json, *_change_recorded(filing_id, outcome, on, reason, ctx, _lang(lang)))
 
 
 def _record_change(
@@ -375,44 +365,12 @@ def _changed_answers(
     return checked, list(checked.problems)
 
 
-def _change_recorded(
-    filing_id: int, outcome: Any, on: Any, reason: str, ctx: Any
-) -> tuple[dict[str, Any], list[str]]:
-    """What `filings change` prints once the change is recorded: its JSON and its lines."""
-    from bot.logs import mask
-
-    deadline = outcome.deadline
-    payload = {
-        "id": filing_id,
-        "ok": True,
-        "status": outcome.status,
-        "changed_on": on.isoformat(),
-        "reason": reason,
-        "changes": [c.to_json() for c in outcome.changes],
-        "deadline": deadline.due.isoformat() if deadline else None,
-        "deadline_estimate": bool(deadline and deadline.estimate),  # holidays not published
-        "deadline_confirmed": ctx.pack.periods.change_report.confirmed,
-        "route_advice": outcome.advice.zh if outcome.advice else None,
-    }
-    flag = (
-        " (estimate: that year's holidays are not published)"
-        if deadline and deadline.estimate
-        else ""
-    )
-    lines = [
-        f"#{filing_id} change recorded ({outcome.status}); report by {payload['deadline']}{flag}"
-    ]
-    lines += [mask(f"  {c['field']}: {c['old']!r} → {c['new']!r}") for c in payload["changes"]]
-    if outcome.advice is not None:
-        lines.append(outcome.advice.zh)
-    return payload, lines
-
-
 @filings_app.command("cancel")
 def filings_cancel(
     filing_id: Annotated[int, typer.Argument()],
     reason: Annotated[str, typer.Option("--reason", help="Why the filing is cancelled (注销).")],
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Cancel a filing (注销): reminders stop, the reviewers and the applicant are told."""
     from bot.deliveries import prepare_documents, render_in_process
@@ -422,17 +380,21 @@ def filings_cancel(
     from rules.filing_life import Actor, Role
 
     settings, ctx = _context()
+    said = _lang(lang)
     if not reason.strip():
-        typer.echo("--reason: the reason is required", err=True)
+        required = (
+            "--reason：请写明注销的原因" if said == "zh" else "--reason: the reason is required"
+        )
+        typer.echo(required, err=True)
         raise typer.Exit(1)
     engine = _engine()
     cancel = Cancel(actor=Actor(Role.OPERATOR, "cli"), on=ctx.today, reason=reason.strip()[:500])
     outcome = act(engine, filing_id, cancel, ctx=ctx, clock=_now, reviewers=reviewers_of(settings))
     if outcome.refusal is not None:
         _print(as_json, {"id": filing_id, "ok": False, "problems": [outcome.refusal.zh]},
-               [outcome.refusal.zh])  # fmt: skip
+               [outcome.refusal.get(said)])  # fmt: skip
         raise typer.Exit(1)
     if outcome.delivery is not None:
         prepare_documents(engine, outcome.delivery, render_in_process, ctx, _now())
     _print(as_json, {"id": filing_id, "ok": True, "status": "cancelled"},
-           [f"#{filing_id} cancelled"])  # fmt: skip
+           [f"#{filing_id} 已注销" if said == "zh" else f"#{filing_id} cancelled"])  # fmt: skip

@@ -472,7 +472,11 @@ def test_a_change_s_deadline_in_a_year_without_published_holidays_is_marked_an_e
     env = {"DATABASE_URL": url, "BEIAN_REVIEWERS": "55", "BEIAN_TODAY": "2026-12-20"}
     done = runner.invoke(app, ["filings", "change", str(filing_id), "--file", change], env=env)
     assert done.exit_code == 0, done.output
-    assert "report by 2027-" in done.output and "(estimate" in done.output
+    assert "报告期限 2027-" in done.output and "（估算" in done.output
+    english = runner.invoke(
+        app, ["filings", "show", str(filing_id), "--lang", "en"], env=env
+    ).output
+    assert "history:" in english
     again = _change_file(
         tmp_path, 'changed_on: 2026-12-19\nreason: 再换\nset: {"website.ips": ["47.96.10.22"]}\n'
     )

@@ -95,5 +95,8 @@ def test_the_word_button_sends_editable_copies_and_documents_offers_both(
         ).fetchall()
     assert kept == [("docx", 3), ("pdf", 4)]  # pressed twice, the same copies kept once
     printed = _beian(tmp_path, "filings", "export", "1", "--out", str(tmp_path / "export"))
-    assert "and 4 PDF(s), 3 Word copies" in printed
+    assert "和 4份PDF、3份Word副本" in printed
+    again = _beian(tmp_path, "filings", "export", "1", "--out", str(tmp_path / "export"),
+                   "--lang", "en")  # fmt: skip
+    assert "and 4 PDF(s), 3 Word copies" in again
     assert sorted(p.name for p in (tmp_path / "export").glob("*.docx")) == sorted(NAMES)

@@ -1,0 +1,60 @@
+"""What the `beian filings` verbs print for people (their JSON keeps the values): statuses and
+events by their labels, in the language asked for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules.text import Lang
+
+
+def _event_label(event: str | None, lang: Any) -> str:
+    """An audited event as people read it (its name where it has no label: prepare, …)."""
+    from rules.filing_life import EVENT_LABELS
+    from rules.lifecycle import FilingEvent
+
+    try:
+        return EVENT_LABELS[FilingEvent(event or "")].get(lang)
+    except (ValueError, KeyError):
+        return event or "?"
+
+
+def _label(status: str, lang: Any) -> str:
+    """A status as people read it (the JSON keeps the value)."""
+    from rules.enums import FilingStatus
+    from rules.filing_life import STATUS_LABELS
+
+    return STATUS_LABELS[FilingStatus(status)].get(lang)
+
+
+def _change_recorded(
+    filing_id: int, outcome: Any, on: Any, reason: str, ctx: Any, lang: Lang
+) -> tuple[dict[str, Any], list[str]]:
+    """What `filings change` prints once the change is recorded: its JSON and its lines."""
+    from bot.logs import mask
+
+    deadline = outcome.deadline
+    payload = {
+        "id": filing_id,
+        "ok": True,
+        "status": outcome.status,
+        "changed_on": on.isoformat(),
+        "reason": reason,
+        "changes": [c.to_json() for c in outcome.changes],
+        "deadline": deadline.due.isoformat() if deadline else None,
+        "deadline_estimate": bool(deadline and deadline.estimate),  # holidays not published
+        "deadline_confirmed": ctx.pack.periods.change_report.confirmed,
+        "route_advice": outcome.advice.zh if outcome.advice else None,
+    }
+    due, estimate = payload["deadline"], bool(deadline and deadline.estimate)
+    if lang == "zh":
+        flag = "（估算：当年节假日安排尚未公布）" if estimate else ""
+        status = _label(outcome.status, lang)
+        lines = [f"#{filing_id} 变更已记录（{status}）；报告期限 {due}{flag}"]
+    else:
+        flag = " (estimate: that year's holidays are not published)" if estimate else ""
+        lines = [f"#{filing_id} change recorded ({outcome.status}); report by {due}{flag}"]
+    lines += [mask(f"  {c['field']}: {c['old']!r} → {c['new']!r}") for c in payload["changes"]]
+    if outcome.advice is not None:
+        lines.append(outcome.advice.get(lang))
+    return payload, lines
