@@ -5,11 +5,11 @@ For a chat this instance holds with no work in hand. On SQLite after one read: t
 not stored already (a redelivery) and no message of its chat waits (a failed chat's, or one
 another process stored: they go first). On PostgreSQL, where other instances store a chat's
 messages at any moment, without it: the turn's own statement checks both
-(`models.fast_store`), and so does any other work of its handler that stores it first
-(`models.inbox.flush_unstored`): behind an earlier message of its chat, its handler is stopped
-before it writes (`models.inbox.StoreFirst`) and both are processed in order; a redelivery of a
-message done already writes nothing (a handler that only sends, /help, may answer it again:
-a crash between a commit and its acknowledgement, the replies in flight).
+(`models.fast_store`), and so does whatever else stores it first — any other work of its
+handler on the database (`models.inbox.flush_unstored`, the pool's checkout), its first
+message sent (`bot.tg.effects`, `bot.wx.api`), its acknowledgement after ACK_WITHIN: behind an
+earlier message of its chat, or a redelivery of one done already, its handler is stopped
+before it writes or sends (`models.inbox.StoreFirst`), and the chat is processed in order.
 It is still acknowledged only once its row is committed: with its turn, or stored first by
 any other work on the database in a worker thread or through `Database.run`
 (`models.inbox.flush_unstored`), or marked done after a handler that wrote nothing, or stored
