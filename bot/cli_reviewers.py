@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_common import LangOpt, _lang
 from bot.cli_operators import JsonOpt, _engine, _now, _print
 
 reviewers_app = typer.Typer(help="Bureau reviewers.", no_args_is_help=True, rich_markup_mode=None)
@@ -20,6 +21,7 @@ def reviewers_add(
         int, typer.Argument(help="The reviewer's Telegram user id.", min=1, max=2**63 - 1)
     ],
     name: Annotated[str, typer.Option("--name", help="The reviewer's name.")],
+    lang: LangOpt = None,
 ) -> None:
     """Register a reviewer of this city's bureau."""
     import re
@@ -29,15 +31,18 @@ def reviewers_add(
 
     # No control characters (a terminal escape, a line break) in what lists and cards show.
     shown = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", name).split())[:100]
+    zh = _lang(lang) == "zh"
     if not shown:
-        raise typer.BadParameter("the reviewer's name is empty", param_hint="--name")
+        empty = "审核员的姓名是空的" if zh else "the reviewer's name is empty"
+        raise typer.BadParameter(empty, param_hint="--name")
     with session_scope(_engine()) as session:
         add_reviewer(session, telegram_id, shown, _now())
-    typer.echo(f"reviewer {telegram_id} ({shown}) added")
+    typer.echo(f"已添加审核员 {telegram_id}（{shown}）" if zh
+               else f"reviewer {telegram_id} ({shown}) added")  # fmt: skip
 
 
 @reviewers_app.command("list")
-def reviewers_list(as_json: JsonOpt = False) -> None:
+def reviewers_list(as_json: JsonOpt = False, lang: LangOpt = None) -> None:
     """List the active reviewers (BEIAN_REVIEWERS' among them) and who cannot be reached."""
     from sqlmodel import col, select
 
@@ -63,18 +68,19 @@ def reviewers_list(as_json: JsonOpt = False) -> None:
             }
             for r in rows
         ]
+    said = _lang(lang)
     lines = [
-        f"{r['telegram_id']}  {r['name']}  ({r['source']})" + _unreached(r["unreachable_since"],
-                                                                        r["last_failure"])
+        f"{r['telegram_id']}  {r['name']}  ({r['source']})"
+        + _unreached(r["unreachable_since"], r["last_failure"], said)
         for r in found
-    ] or ["no reviewers"]  # fmt: skip
+    ] or ["没有审核员" if said == "zh" else "no reviewers"]
     for setting, chat in (
         ("BEIAN_REVIEW_CHAT", settings.beian_review_chat),
         ("BEIAN_SUPERVISOR_CHAT", settings.beian_supervisor_chat),
     ):
         if chat is not None:
             mark = marks.get(chat)
-            lines.append(f"{chat}  ({setting})" + _unreached(_since(mark), _failure(mark)))
+            lines.append(f"{chat}  ({setting})" + _unreached(_since(mark), _failure(mark), said))
     _print(as_json, found, lines)
 
 
@@ -88,27 +94,34 @@ def _failure(mark: Any) -> str | None:
     return f"{mark.error} ({mark.failures}x, last {mark.last_at:%Y-%m-%d %H:%M} UTC)"
 
 
-def _unreached(since: str | None, failure: str | None) -> str:
-    return f"  CANNOT BE REACHED since {since}: {failure}" if since else ""
+def _unreached(since: str | None, failure: str | None, lang: str) -> str:
+    if not since:
+        return ""
+    if lang == "zh":
+        return f"  无法送达（自 {since} 起）：{failure}"
+    return f"  CANNOT BE REACHED since {since}: {failure}"
 
 
 @reviewers_app.command("remove")
-def reviewers_remove(telegram_id: Annotated[int, typer.Argument()]) -> None:
+def reviewers_remove(telegram_id: Annotated[int, typer.Argument()], lang: LangOpt = None) -> None:
     """Stop a reviewer acting on filings (their past actions stay in the audit trail)."""
     from models.db import session_scope
     from models.filings import remove_reviewer
 
     with session_scope(_engine()) as session:
         removed = remove_reviewer(session, telegram_id)
+    zh = _lang(lang) == "zh"
     if not removed:
-        typer.echo(f"no active reviewer {telegram_id}", err=True)
+        typer.echo(f"没有在任的审核员 {telegram_id}" if zh else f"no active reviewer {telegram_id}",
+                   err=True)  # fmt: skip
         raise typer.Exit(1)
-    typer.echo(f"reviewer {telegram_id} removed")
+    typer.echo(f"已移除审核员 {telegram_id}" if zh else f"reviewer {telegram_id} removed")
 
 
 @reviewers_app.command("invite")
 def reviewers_invite(
     name: Annotated[str, typer.Option("--name", help="Who the invite is for.")] = "",
+    lang: LangOpt = None,
 ) -> None:
     """Print a one-time link (valid 24 h) that makes whoever opens it a reviewer."""
     from bot.cli_common import _settings
@@ -121,4 +134,4 @@ def reviewers_invite(
     username = _settings().beian_bot_username
     if username:
         typer.echo(f"https://t.me/{username.lstrip('@')}?start=review-{code}")
-    typer.echo("valid for 24 hours, once")
+    typer.echo("24小时内有效，只能用一次" if _lang(lang) == "zh" else "valid for 24 hours, once")

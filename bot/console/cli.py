@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rules.text import Lang
+
 if TYPE_CHECKING:
     from bot.console.app import Desk, Notify
     from bot.settings import Settings
@@ -87,9 +89,10 @@ def login_link(
             "BEIAN_CONSOLE_URL, else http://127.0.0.1:8080).",
         ),
     ] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="zh (default) or en.")] = None,
 ) -> None:
     """Print a one-time sign-in link to the desk for a registered reviewer (valid 15 minutes)."""
-    from bot.cli_common import _settings
+    from bot.cli_common import _lang, _settings
     from bot.cli_operators import _engine, _now
     from bot.console.auth import create_link_token
     from bot.settings import web_address_problem
@@ -98,10 +101,13 @@ def login_link(
     problem = web_address_problem(base_url) if base_url else None
     if problem is not None:  # said before a token is made
         raise typer.BadParameter(problem, param_hint="--base-url")
+    zh = _lang(lang) == "zh"
     token = create_link_token(_engine(), user_id, _now())
     if token is None:
-        typer.echo(f"{user_id} is not a registered reviewer (beian reviewers add)", err=True)
+        typer.echo(f"{user_id} 不是已登记的审核员（beian reviewers add）" if zh
+                   else f"{user_id} is not a registered reviewer (beian reviewers add)",
+                   err=True)  # fmt: skip
         raise typer.Exit(1)
     base = base_url or public_url(settings)
-    typer.echo("valid for 15 minutes, once:")
+    typer.echo("15分钟内有效，只能用一次：" if zh else "valid for 15 minutes, once:")
     typer.echo(link_for(base, token))

@@ -82,7 +82,13 @@ def _filing(url: str) -> int:
 
 
 def test_reviewers_are_added_listed_and_removed(url: str) -> None:
-    assert run(url, "reviewers", "add", "9101", "--name", "王审核")[0] == 0
+    code, out = run(url, "reviewers", "add", "9101", "--name", "王审核")
+    assert code == 0 and "已添加审核员 9101（王审核）" in out  # Chinese by default
+    code, out = run(url, "reviewers", "add", "9103", "--name", "Lin", "--lang", "en")
+    assert code == 0 and "reviewer 9103 (Lin) added" in out
+    assert "已移除审核员 9103" in run(url, "reviewers", "remove", "9103")[1]
+    assert "没有在任的审核员 9103" in run(url, "reviewers", "remove", "9103")[1]
+    assert "24小时内有效" in run(url, "reviewers", "invite")[1]
     code, out = run(url, "reviewers", "list", "--json")
     assert code == 0
     listed = json.loads(out)

@@ -210,7 +210,9 @@ def test_a_review_group_that_refuses_the_card_sends_it_to_the_reviewers_privatel
         assert fake.chat_messages(SUPERVISOR) == []  # the reviewers were reached
         shown = _reviewers(bot)
         line = next(line for line in shown.splitlines() if str(GROUP) in line)
-        assert "BEIAN_REVIEW_CHAT" in line and "CANNOT BE REACHED" in line and "kicked" in line
+        assert "BEIAN_REVIEW_CHAT" in line and "无法送达" in line and "kicked" in line
+        english = _reviewers(bot, "--lang", "en")
+        assert "CANNOT BE REACHED" in next(x for x in english.splitlines() if str(GROUP) in x)
     finally:
         assert bot.stop() == 0, bot.output()
     log = bot.output()
