@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 from typing import TYPE_CHECKING
 
 from documents.coverage import Ranges
@@ -62,15 +63,23 @@ class DocumentRenderer:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or min(4, os.cpu_count() or 1)
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["documents.lifeline"])  # ends with this process
+        # the first ends the fork server with this process; the second loads what workers share
+        context.set_forkserver_preload(["documents.lifeline", "documents.preload"])
+        # Started here, from this thread: the parent-death signal follows the thread that
+        # started the server, and a pool first used from a worker thread (`coverage`, `warm`,
+        # `render_blocking`) would lose its server when that thread ends.
+        forkserver.ensure_running()
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_warm_up
         )
 
     async def coverage(self) -> Ranges:
-        """Return the fonts' coverage, worked out in a worker (this process loads no font)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, _coverage_ranges)
+        """Return the fonts' coverage, worked out in a worker (this process loads no font).
+
+        Asked first, at the bot's start: the submission that starts the fork server waits for
+        its preload (~1 s), so it is made from a thread, not the event loop."""
+        future = await asyncio.to_thread(self._pool.submit, _coverage_ranges)
+        return await asyncio.wrap_future(future)
 
     def warm(self) -> None:
         """Start every worker now (each loads fonts and templates), without waiting for them:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from concurrent.futures.process import _ExecutorManagerThread
 
@@ -27,3 +29,32 @@ def test_closing_the_pool_leaves_no_manager_thread_behind() -> None:
         assert started, "the pool starts a manager thread when work is submitted"
         renderer.close()
         assert not [t for t in started if t.is_alive()]
+
+
+_FIRST_USED_FROM_A_THREAD = """
+import asyncio, threading, time
+from documents.pool import DocumentRenderer
+
+renderer = DocumentRenderer(workers=1)
+first = threading.Thread(target=renderer.warm)  # as the bot warms its workers, from a thread
+first.start()
+first.join()
+time.sleep(1.0)  # the thread is gone
+print(len(asyncio.run(renderer.coverage())))
+renderer.close()
+"""
+
+
+def test_a_pool_first_used_from_a_thread_still_renders_after_the_thread_ends() -> None:
+    """The fork server dies with the thread that started it (Linux's parent-death signal
+    follows the thread): the pool starts it itself, from the thread that makes the pool.
+    Run in a process of its own: a fork server already running here would hide it."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_USED_FROM_A_THREAD],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) > 100  # the fonts' coverage, as ranges

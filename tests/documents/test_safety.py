@@ -9,8 +9,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
 import pytest
+from fontTools.ttLib import TTCollection, TTFont
 from weasyprint import HTML
 
+from documents import fonts
 from documents.fetcher import STATIC_DIR, StaticOnlyFetcher
 from documents.fonts import covered_codepoints
 from documents.model import document_jobs
@@ -137,3 +139,21 @@ def test_the_pool_renders_a_whole_set_off_the_event_loop(ctx: DocumentContext) -
     pages = asyncio.run(go())
     jobs = document_jobs(list(DocumentKind), answers, ctx)
     assert pages == [render(k, answers, c).pages for k, c in jobs]
+
+
+def test_the_fonts_coverage_is_the_code_points_fonttools_maps_to_named_glyphs() -> None:
+    """`covered_codepoints` reads each cmap without naming its glyphs (fast): what it finds is
+    what fontTools finds reading the same fonts in full, for a collection and a single font."""
+    files = fonts._font_files()
+    collection = next(f for f in files if f.endswith(".ttc"))  # WenQuanYi
+    single = next(f for f in files if f.endswith("HanaMinA.ttf"))
+    expected: set[int] = set()
+    for font in [*TTCollection(collection).fonts, TTFont(single)]:
+        named = font.getBestCmap()
+        assert named and all(isinstance(name, str) for name in named.values())
+        expected |= set(named)
+    found = set().union(*(fonts._code_points(f) for f in TTCollection(collection, lazy=True)))
+    found |= fonts._code_points(TTFont(single, lazy=True))
+    assert found == expected
+    assert {0x6C49, 0x3D58} <= found  # 汉 (WenQuanYi), 㵘 (HanaMin)
+    assert expected <= covered_codepoints()
