@@ -20,10 +20,8 @@ from rules.enums import DocumentKind
 
 
 def _warm_up() -> None:
-    """Load fonts, the stylesheet and the templates once per worker process."""
-    from documents.lifeline import die_with_parent
-
-    die_with_parent()  # the fork server's parent-death signal is not inherited by its children
+    """Load fonts, the stylesheet and the templates once per worker process (it already dies
+    with the fork server: `documents.lifeline`)."""
     from documents import context, fonts
     from documents import render as render_module
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 import threading
@@ -58,3 +59,31 @@ def test_a_pool_first_used_from_a_thread_still_renders_after_the_thread_ends() -
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) > 100  # the fonts' coverage, as ranges
+
+
+_FORKED = """
+import ctypes, os, signal
+import documents.lifeline  # as the fork server preloads it
+
+libc = ctypes.CDLL(None, use_errno=True)
+read, write = os.pipe()
+child = os.fork()
+if child == 0:  # a worker, as the fork server forks it, before anything of its own has run
+    found = ctypes.c_int(0)
+    libc.prctl(2, ctypes.byref(found))  # PR_GET_PDEATHSIG
+    os.write(write, str(found.value).encode())
+    os._exit(0)
+os.waitpid(child, 0)
+print(os.read(read, 16).decode())
+"""
+
+
+def test_a_worker_dies_with_its_fork_server_from_the_moment_it_is_forked() -> None:
+    """The parent-death signal is not inherited over fork: a worker forked by the fork server
+    asks for it at once, not at its warm-up (after reading its orders and the main module,
+    a second or more in which a killed bot left it running with no parent)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKED], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) == signal.SIGKILL
