@@ -74,8 +74,9 @@ class DocumentRenderer:
     async def coverage(self) -> Ranges:
         """Return the fonts' coverage, worked out in a worker (this process loads no font).
 
-        Asked first, at the bot's start: the submission that starts the fork server waits for
-        its preload (~1 s), so it is made from a thread, not the event loop."""
+        Asked first, at the bot's start: the submission that starts a worker waits until the
+        fork server has loaded what it preloads (~1 s), so it is made from a thread, not the
+        event loop."""
         future = await asyncio.to_thread(self._pool.submit, _coverage_ranges)
         return await asyncio.wrap_future(future)
 

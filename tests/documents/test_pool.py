@@ -32,6 +32,15 @@ def test_closing_the_pool_leaves_no_manager_thread_behind() -> None:
         assert not [t for t in started if t.is_alive()]
 
 
+def _last_number(script: str) -> int:
+    """Run `script` in a Python process of its own; return the last number it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout.split()[-1])
+
+
 _FIRST_USED_FROM_A_THREAD = """
 import asyncio, threading, time
 from documents.pool import DocumentRenderer
@@ -50,15 +59,7 @@ def test_a_pool_first_used_from_a_thread_still_renders_after_the_thread_ends() -
     """The fork server dies with the thread that started it (Linux's parent-death signal
     follows the thread): the pool starts it itself, from the thread that makes the pool.
     Run in a process of its own: a fork server already running here would hide it."""
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_USED_FROM_A_THREAD],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout.split()[-1]) > 100  # the fonts' coverage, as ranges
+    assert _last_number(_FIRST_USED_FROM_A_THREAD) > 100  # the fonts' coverage, as ranges
 
 
 _FORKED = """
@@ -82,8 +83,4 @@ def test_a_worker_dies_with_its_fork_server_from_the_moment_it_is_forked() -> No
     """The parent-death signal is not inherited over fork: a worker forked by the fork server
     asks for it at once, not at its warm-up (after reading its orders and the main module,
     a second or more in which a killed bot left it running with no parent)."""
-    done = subprocess.run(
-        [sys.executable, "-c", _FORKED], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout.split()[-1]) == signal.SIGKILL
+    assert _last_number(_FORKED) == signal.SIGKILL
