@@ -79,6 +79,7 @@ def chat_main(
             render_set=render_in_process,
             external_id=as_name or _user_name(),
             lang=lang or settings.beian_lang,
+            switch_lang=lang is not None,
             out=out,
             word=word,
             stdin=sys.stdin,

@@ -93,22 +93,24 @@ def run_chat(
     reviewers: Reviewers | None = None,
     word: bool = False,
     ocr: OcrWorker | None = None,
+    switch_lang: bool = False,
 ) -> int:
     """Chat until the interview is submitted or the input ends; return the exit code.
-    `reviewers`: where a change's cards go (the bot sends them)."""
+    `reviewers`: where a change's cards go (the bot sends them). `switch_lang`: `lang` was
+    asked for (--lang), so an interview kept in the other language goes on in this one."""
     who = Who(CHANNEL, external_id, lang)
     chat = TerminalChat(engine, context, clock, render_set, who, lang, out, stdout, reviewers,
                         word, ocr)  # fmt: skip
     interactive = stdin.isatty()
     try:
-        chat.begin()
+        chat.begin(switch_lang)
         while True:
             if interactive:
                 stdout.write("> ")
                 stdout.flush()
             line = stdin.readline()
             if not line:
-                if chat.stage is not Stage.DONE:
+                if chat.unfinished():
                     chat.say(SAVED)
                 break
             text = line.rstrip("\r\n")
@@ -119,7 +121,8 @@ def run_chat(
                 return code
     except KeyboardInterrupt:
         chat.emit("")
-        chat.say(SAVED)
+        if chat.unfinished():
+            chat.say(SAVED)
         return 130
     return chat.exit_code()
 
@@ -141,6 +144,7 @@ class TerminalChat:
     word: bool = False
     ocr: OcrWorker | None = None
     stage: Stage | None = None
+    answered: bool = False  # the interview holds answers (what "saved" would keep)
     succeeded: int = 0
     failed: int = 0
     refused_out: bool = False  # the documents could not be written where --out says
@@ -154,10 +158,14 @@ class TerminalChat:
         """Print a sentence in the interview's language."""
         self.emit(text.get(self.lang))
 
-    def begin(self) -> None:
+    def begin(self, switch_lang: bool = False) -> None:
         """Greet (or resume), show the applicant's filings, and write what a run before could
-        not."""
+        not. `switch_lang`: a kept interview in another language than --lang switches to it."""
         first = self.turn("/start")
+        if first is not None and switch_lang and first.step.state.lang != self.who.lang:
+            switched = self.turn(f"/lang {self.who.lang}")  # says so, and asks again
+            if switched is not None:
+                first = replace(switched, step=replace(switched.step, effects=first.step.effects))
         if first is None:
             self.failed += 1
             return
@@ -207,6 +215,14 @@ class TerminalChat:
         """Count a turn that went through, and follow its language and stage."""
         self.succeeded += 1
         self.lang, self.stage = result.step.state.lang, result.step.state.state
+        self.answered = bool(result.step.state.answers)
+
+    def unfinished(self) -> bool:
+        """An interview is under way and kept for the next run (not one just deleted, not a
+        welcome with nothing typed yet, not a filing already confirmed)."""
+        if self.stage is Stage.DONE:
+            return False
+        return self.answered or self.stage not in (None, Stage.WELCOME)
 
     def show(self, result: Turn) -> int | None:
         """Print a turn's replies; a submission writes its documents and ends the chat (its
@@ -241,7 +257,8 @@ class TerminalChat:
     def turn(self, text: str, since: dt.date | None = None) -> Turn | None:
         """Take one input through the interview (a photo's path: the photo, read); None when
         it failed (said, and logged)."""
-        ctx = replace(self.context(), buttons=False)  # choices are numbered lines to type
+        # Choices are numbered lines to type; 注销 is an operator's command here.
+        ctx = replace(self.context(), buttons=False, close_site=False)
         try:
             inp = Input.typed(text, since=since)
             path = photo_path(text) if self.ocr is not None else None

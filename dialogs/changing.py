@@ -152,7 +152,9 @@ class Changing(Part):
         """The summary's confirmation during a change: on to the reason, when anything changed."""
         assert self.s.changing_from is not None
         if self.s.answers.get("subject_type") != self.s.changing_from.get("subject_type"):
-            self.core.say(texts.CHANGE_SUBJECT_TYPE)
+            ctx = self.core.ctx
+            close = texts.CLOSE_NAMED_IN_CHAT if ctx.close_site else texts.CLOSE_NAMED_IN_TERMINAL
+            self.core.say(texts.CHANGE_SUBJECT_TYPE.fill(self.lang, close=close.get(self.lang)))
             self.core.ask()
             return
         lines = self.changes()

@@ -130,7 +130,9 @@ class Commands(Part):
             lines.append(q.help.get(self.lang))
             lines.append(texts.EXAMPLE.fill(self.lang, example=q.example.get(self.lang)))
         filed = self.s.state is Stage.DONE
-        lines.append((texts.COMMANDS_FILED if filed else texts.COMMANDS).get(self.lang))
+        close = texts.CLOSE_IN_CHAT if self.core.ctx.close_site else texts.CLOSE_IN_TERMINAL
+        listed = texts.COMMANDS_FILED if filed else texts.COMMANDS
+        lines.append(listed.fill(self.lang, close=close.get(self.lang)))
         self.core.say("\n".join(lines))
         self.core.ask()
 

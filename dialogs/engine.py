@@ -34,7 +34,8 @@ from rules.fields import broken_unicode
 from rules.text import Lang
 
 # During a change or an amendment these give it up (the confirmed answers come back); /start
-# and /new then go on as they do once the interview is done.
+# with an argument and /new then go on as they do once the interview is done. A bare /start
+# goes on with the change: it is what a terminal sends when it is run again.
 _GIVING_UP = (Command.CANCEL, Command.RESTART, Command.START, Command.NEW)
 _SUMMARY_WORDS = {
     "confirm": (
@@ -118,9 +119,7 @@ class Turn:
             switch(self.s, "wake")
             self.core.ask()
         elif call is not None and self.reopened and call.command in _GIVING_UP:
-            self.changing.give_up_change()  # nothing changes; the interview is done again
-            if call.command in (Command.START, Command.NEW):
-                self.at_done(call, None)
+            self.reopened_call(call)
         elif self.s.mode in self.core.asides:
             if call is not None:
                 self.core.leave_aside()
@@ -136,6 +135,18 @@ class Turn:
         else:
             self.core.ref = inp.ref if inp.choice is None else None
             self.answering.answer(inp)
+
+    def reopened_call(self, call: CommandCall) -> None:
+        """A command that would leave a change or an amendment: a bare /start (a terminal's
+        next run, a tap to wake the bot) goes on with it, its edits kept; the others give it
+        up, and /start with an argument and /new then go on as once the interview is done."""
+        if call.command is Command.START and not call.argument:
+            self.core.say(texts.REOPENED_KEPT_AMEND if self.s.amending else texts.REOPENED_KEPT)
+            self.core.ask()
+            return
+        self.changing.give_up_change()  # nothing changes; the interview is done again
+        if call.command in (Command.START, Command.NEW):
+            self.at_done(call, None)
 
     def at_done(self, call: CommandCall | None, since: dt.date | None) -> None:
         """Once done: /amend, /change (dated no earlier than `since`), /start (the filings),

@@ -319,5 +319,7 @@ class Context:
     undrawable: Callable[[Iterable[str]], list[str]] | None = None
     # This install reads photos of the licence and ID cards (the questions say so).
     reads_photos: bool = False
+    # The channel takes /close_site (a terminal does not: 注销 is `beian filings cancel` there).
+    close_site: bool = True
     # Results worked out during one step (a context lives for one step).
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

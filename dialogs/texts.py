@@ -29,17 +29,28 @@ COMMANDS = t(
     "可用命令：/back 返回上一题（原答案保留）、/skip 跳过选填项、"
     "/edit 修改某一项（如“/edit 域名”）、/status 进度、/cancel 取消、/restart 重新开始、"
     "/lang 切换语言。也可以直接说“返回”“取消”“帮助”。"
-    "备案后：/change 信息变更、/close_site 网站关闭注销、/new 新的网站备案。",
+    "备案后：/change 信息变更、{close}、/new 新的网站备案。",
     "Commands: /back (previous question, answer kept), /skip (optional items), /edit an item "
     "(e.g. “/edit domains”), /status, /cancel, /restart, /lang. Once filed: /change to report "
-    "a change, /close_site to cancel, /new for another site.",
+    "a change, {close}, /new for another site.",
 )
 # After the confirmation: the questions' commands (/back, /skip, /edit) no longer apply.
 COMMANDS_FILED = t(
-    "可用命令：/status 备案进度和期限、/change 信息变更、/close_site 网站关闭注销、"
+    "可用命令：/status 备案进度和期限、/change 信息变更、{close}、"
     "/new 新的网站备案、/lang 切换语言。",
     "Commands: /status (the filing's progress and deadlines), /change to report a change, "
-    "/close_site to cancel, /new for another site, /lang.",
+    "{close}, /new for another site, /lang.",
+)
+# How the commands' list and the subject type's refusal name 注销: a command in a chat, the
+# operator's command in a terminal (which has no /close_site: `bot.terminal`).
+CLOSE_IN_CHAT = t("/close_site 网站关闭注销", "/close_site to cancel")
+CLOSE_IN_TERMINAL = t(
+    "注销用 beian filings cancel 备案编号 --reason 原因",
+    "beian filings cancel ID --reason R to cancel",
+)
+CLOSE_NAMED_IN_CHAT = t("/close_site", "/close_site")
+CLOSE_NAMED_IN_TERMINAL = t(
+    "beian filings cancel 备案编号 --reason 原因", "beian filings cancel ID --reason R"
 )
 EXAMPLE = t("例如：{example}", "For example: {example}")
 CURRENT = t(
@@ -323,6 +334,16 @@ CHANGE_DROPPED = t(
     "已放弃，备案信息保持不变。发送 /status 查看备案。",
     "Given up: the filing's details stay as they were. Send /status to see the filing.",
 )
+REOPENED_KEPT = t(
+    "变更还没有报告，已做的修改都还在。请继续，或发送 /cancel 放弃变更。",
+    "The change is not reported yet; your edits so far are kept. Go on, or send /cancel to give "
+    "up the change.",
+)
+REOPENED_KEPT_AMEND = t(
+    "修改还没有确认，已做的修改都还在。请继续，或发送 /cancel 放弃修改。",
+    "The amendment is not confirmed yet; your edits so far are kept. Go on, or send /cancel to "
+    "give it up.",
+)
 SUGGEST_PLACES = t(
     "没有找到“{text}”。你是说：{names}？请点选，或重新输入。",
     "No place called “{text}”. Did you mean: {names}? Pick one, or type it again.",
@@ -349,8 +370,8 @@ YOUR_FILINGS = t(
     "Your filings are below. To file another site, send /new.",
 )
 CHANGE_SUBJECT_TYPE = t(
-    "开办主体类型不能通过变更修改：请注销这份备案（/close_site），再为新的主体重新备案（/new）。",
-    "The subject type cannot be changed by a change report: cancel this filing (/close_site) "
+    "开办主体类型不能通过变更修改：请注销这份备案（{close}），再为新的主体重新备案（/new）。",
+    "The subject type cannot be changed by a change report: cancel this filing ({close}) "
     "and file again for the new subject (/new).",
 )
 CHANGE_BEFORE_CERTIFIED = t(

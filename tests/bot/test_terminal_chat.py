@@ -163,6 +163,12 @@ def test_end_of_input_says_how_to_continue(tmp_path: Path) -> None:
     assert done.stdout.rstrip().endswith("已保存，再次运行 `beian chat` 继续。")
 
 
+def test_deleting_the_answers_does_not_then_say_they_are_saved(tmp_path: Path) -> None:
+    done = _chat(tmp_path, ["企业", "本市", "/cancel", "2"], "--as", "q")
+    assert "已取消，你的资料已删除" in done.stdout
+    assert "已保存" not in done.stdout, done.stdout[-400:]
+
+
 def test_ctrl_c_says_how_to_continue_and_exits_130(tmp_path: Path) -> None:
     import io
 
@@ -264,14 +270,18 @@ def _certify_all(tmp_path: Path) -> None:
 def test_a_second_run_lists_the_filing_and_reports_a_change(tmp_path: Path) -> None:
     first = _chat(tmp_path, [said for said, _ in INDIVIDUAL], "--as", "blogger")
     assert first.returncode == 0, first.stderr
-    early = _chat(tmp_path, ["/change"], "--as", "blogger")
+    early = _chat(tmp_path, ["/change", "/help"], "--as", "blogger")
+    assert "/close_site" not in early.stdout  # not a command here: the operator's is named
+    assert "注销用 beian filings cancel 备案编号 --reason 原因" in early.stdout
     assert "取得公安备案号后才能报告变更" in early.stdout  # not certified yet: told why
     assert "/amend" in early.stdout and "修改信息" not in early.stdout  # no such button here
     _certify_all(tmp_path)
-    change = ["/change", "/edit 网站名称", "小吉的笔记", "确认", "网站改名", "1"]
-    done = _chat(tmp_path, change, "--as", "blogger")
+    begun = _chat(tmp_path, ["/change", "/edit 网站名称", "小吉的笔记"], "--as", "blogger")
+    assert "你的备案如下" in begun.stdout and "#1 小𠮷的笔记" in begun.stdout  # at the start
+    assert begun.stdout.rstrip().endswith("已保存，再次运行 `beian chat` 继续。")
+    done = _chat(tmp_path, ["确认", "网站改名", "1"], "--as", "blogger")  # the next run goes on
     assert done.returncode == 0, done.stderr
-    assert "你的备案如下" in done.stdout and "#1 小𠮷的笔记" in done.stdout  # at the start
+    assert "变更还没有报告，已做的修改都还在" in done.stdout and "已放弃" not in done.stdout
     assert "网站名称：小𠮷的笔记 → 小吉的笔记" in done.stdout
     assert "已记录变更" in done.stdout and "最迟于2026年12月28日（含当日）" in done.stdout
     written = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
@@ -298,3 +308,13 @@ def test_new_in_a_second_chat_offers_the_last_filings_unit_and_people(tmp_path: 
     assert "已选：单位门户网站。可以继续回复序号" in first.stdout
     forms = sorted(p.name for p in (tmp_path / "out").glob("备案表-*.pdf"))
     assert any("云帆商城" in name or "示例云帆科技有限公司" in name for name in forms)
+
+
+def test_lang_asked_for_switches_a_kept_interview_to_it(tmp_path: Path) -> None:
+    _chat(tmp_path, ["企业", "本市"], "--as", "q")  # begun in Chinese
+    again = _chat(tmp_path, [], "--lang", "en", "--as", "q")
+    assert "Switched to English." in again.stdout, again.stdout
+    assert "你上次的填写" not in again.stdout and "已保存" not in again.stdout
+    assert again.stdout.rstrip().endswith("Saved. Run `beian chat` again to continue.")
+    kept = _chat(tmp_path, [], "--as", "q")  # no --lang: the interview's own language
+    assert kept.stdout.rstrip().endswith("Saved. Run `beian chat` again to continue.")

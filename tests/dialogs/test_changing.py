@@ -91,7 +91,8 @@ def test_a_subject_type_cannot_be_changed(context: Context) -> None:
     core, changing = _changing(context)
     core.s.answers["subject_type"] = "individual"
     changing.confirm_change_edits()
-    assert texts.CHANGE_SUBJECT_TYPE.zh in said(core) and core.s.mode is Mode.ANSWERING
+    assert texts.CHANGE_SUBJECT_TYPE.fill("zh", close="/close_site") in said(core)
+    assert core.s.mode is Mode.ANSWERING
 
 
 def test_a_dated_reason_is_read_with_today_by_default() -> None:

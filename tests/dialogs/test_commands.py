@@ -82,7 +82,8 @@ def test_help_gives_the_question_s_help_example_and_the_commands(context: Contex
     q = core.question()
     assert q is not None
     text = core.replies[0].text
-    assert q.help.zh in text and q.example.zh in text and texts.COMMANDS.zh in text
+    assert q.help.zh in text and q.example.zh in text
+    assert texts.COMMANDS.fill("zh", close=texts.CLOSE_IN_CHAT.zh) in text
 
 
 def test_status_counts_the_answers_and_names_the_step(context: Context) -> None:

@@ -522,18 +522,30 @@ def test_a_confirmed_interview_reopens_at_the_summary_to_amend_its_filing(run: R
     _, _, said = run([("/amend", "还没有确认")])  # nothing confirmed yet: nothing to amend
 
 
-def test_start_or_new_during_a_change_gives_it_up_first(run: Run) -> None:
+def test_start_during_a_change_keeps_it_and_new_gives_it_up(run: Run) -> None:
+    """A bare /start (what a terminal sends when run again, what a Telegram user taps to wake
+    the bot) used to give the change up and lose its edits; it goes on with it now."""
     state, effects, _ = run(
         [
             *INDIVIDUAL,
             ("/change", "信息变更"),
             ("/edit 网站名称", "网站叫什么名字"),
             ("小吉的笔记", "请核对"),
-            ("/start", ("已放弃，备案信息保持不变", "你的备案如下")),
+            ("/start", ("变更还没有报告，已做的修改都还在", "请核对")),
+        ]
+    )
+    assert state.answers["website.name"] == "小吉的笔记" and state.changing_from is not None
+    state, effects, _ = run(
+        [
+            *INDIVIDUAL,
+            ("/change", "信息变更"),
+            ("/edit 网站名称", "网站叫什么名字"),
+            ("小吉的笔记", "请核对"),
+            ("/cancel", "已放弃，备案信息保持不变"),
         ]
     )
     assert state.answers["website.name"] == "小𠮷的笔记" and state.state is Stage.DONE
-    assert isinstance(effects[-2], Finished) and isinstance(effects[-1], ShowFilings)
+    assert isinstance(effects[-1], Finished)
     state, effects, _ = run(
         [*INDIVIDUAL, ("/change", "信息变更"), ("/new", ("已放弃", "你好！我是备案助手"))]
     )
