@@ -18,6 +18,7 @@ from rules.names import (
     check_city,
     check_person_name,
     check_plain_text,
+    check_statement,
     check_unit_name,
 )
 from rules.text import Text, t
@@ -45,6 +46,7 @@ _NONE_WORDS = {"无", "没有", "none", "no", "n/a", "na", "否", "不", "没", 
 _OTHER_CHECKS: dict[str, Callable[[str], FieldResult]] = {
     "person-name": check_person_name,
     "unit-name": check_unit_name,
+    "statement": check_statement,
     "address": check_address,
     "city": check_city,
     "service-phone": check_service_phone,
@@ -124,7 +126,7 @@ def read_list(text: str, question: Question, answers: dict[str, Any], today: dt.
     """Read one or more values of a list question (a list of the new values)."""
     if question.optional and normalize(text) in _NONE_WORDS:
         return Parsed([])
-    phrases = question.check in (None, "unit-name", "person-name", "city")
+    phrases = question.check in (None, "unit-name", "person-name", "city", "statement")
     parts = split_phrases(text) if phrases else split_values(text)
     if question.max_items is not None and len(parts) > question.max_items:
         return Parsed(error=too_many(question.max_items))

@@ -88,6 +88,8 @@ def check_unit_name(text: str, max_length: int = 200) -> FieldResult:
     letters = re.sub(r"[\d\s\W_]", "", name)
     if (
         name.lower() in _YES_NO_NONE
+        or name.startswith(("/", "／"))  # a command mistyped, or a path: not a name
+        or _FILING_NUMBER.search(name) is not None
         or len(letters) < 2
         or isinstance(parse_date(name, _ANY_DAY), dt.date)
         or "@" in name
@@ -97,6 +99,32 @@ def check_unit_name(text: str, max_length: int = 200) -> FieldResult:
             "That does not look like a name. Enter the full name, e.g. Example Tech Co., Ltd.",
         )
     return ok(name)
+
+
+_FILING_NUMBER = re.compile(r"(ICP|公网安)备", re.IGNORECASE)  # 京ICP备…号: not a name
+_STATEMENT_WORDS = re.compile(r"[A-Za-z\u3400-\u9fff]{2,}")
+
+
+@_refusing_hidden
+def check_statement(text: str, max_length: int = 1000) -> FieldResult:
+    """Check one measure, management system or approval the 备案表 states: words saying
+    something, not a number, a phone number, a yes/no or a button's word typed."""
+    found = check_plain_text(text, max_length)
+    if not found.valid:
+        return found
+    said = str(found.normalized)
+    if said.lower() in _YES_NO_NONE or said in ("确认无误", "确认提交", "采用建议", "自己填写"):
+        return bad(
+            f"“{said}”不是一条具体内容。请写出来，如“部署防火墙”，写完回复“完成”。",
+            f"“{said}” says nothing the form can state. Write it out (e.g. a firewall), then "
+            "reply “done”.",
+        )
+    if not _STATEMENT_WORDS.search(said) or "@" in said:
+        return bad(
+            "这不像是一条措施、制度或许可：请用文字写出具体内容，如“部署防火墙”。",
+            "That does not read as a measure, a system or a licence: write it out in words.",
+        )
+    return found
 
 
 _CODE_LIKE = re.compile(r"[A-Za-z]{0,2}\d{5,}[A-Za-z]?")  # E12345678, 13800138000, an ID
