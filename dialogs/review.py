@@ -12,6 +12,7 @@ from dialogs.spec import Kind, Question, Spec
 from rules.changes import FieldChange, change_rows, shown
 from rules.codes import ID_TYPES, unit_credential_label
 from rules.plan import date_text
+from rules.security import suggestion
 from rules.text import LIST_SHOWN, Lang, Text, listing, t
 
 
@@ -85,8 +86,12 @@ def section_lines(
         label = shown_q.label
         if q.key == "subject.credential_number" and subject_type != "individual":
             label = unit_credential_label(str(value))  # an organisation code is named so
-        value = _same_as(shown_q, value, spec, answers, lang)
-        lines.append(f"  {label.get(lang)}{colon}{value}")
+        shown_value = _same_as(shown_q, value, spec, answers, lang)
+        lines.append(f"  {label.get(lang)}{colon}{shown_value}")
+        if q.suggests and value == "suggested":  # what the form will state, item by item:
+            # the suggestion follows the answers (an interactive site's has more items)
+            found = suggestion(q.suggests, subject_type, answers.get("website.interactive"))
+            lines += [f"    {i}. {item.get(lang)}" for i, item in enumerate(found, 1)]
     return lines
 
 

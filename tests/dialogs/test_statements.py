@@ -23,7 +23,9 @@ def test_what_says_nothing_is_not_a_measure(typed: str) -> None:
     assert not check_statement(typed).valid
 
 
-@pytest.mark.parametrize("typed", ["部署防火墙", "日志留存六个月", "WAF", "ICP许可证 京B2-20260001"])
+@pytest.mark.parametrize(
+    "typed", ["部署防火墙", "日志留存六个月", "WAF", "ICP许可证 京B2-20260001"]
+)
 def test_measures_and_licences_in_words_are_kept(typed: str) -> None:
     assert check_statement(typed).normalized == typed
 
@@ -46,3 +48,30 @@ def test_the_form_s_own_lists_are_checked_as_statements(pack: Pack) -> None:
     approvals = spec.by_key["website.pre_approvals"]
     assert read_list("无", approvals, {}, TODAY).value == []  # none is still "none"
     assert not read_list("2", approvals, {}, TODAY).ok
+
+
+def test_the_summary_lists_the_suggested_items_the_form_will_state(pack: Pack) -> None:
+    """The summary said only 「采用建议」: a site made interactive later (a forum picked) got
+    the interactive items in its 备案表 without ever being shown them."""
+    from dialogs.model import Stage
+    from dialogs.review import section_lines
+    from rules.enums import SubjectType
+    from rules.security import suggested_measures, suggested_policies
+
+    spec = load_spec(pack.city.zh, pack.city.en, tuple(s.value for s in pack.subject_types))
+    answers = {"subject_type": "enterprise", "_measures": "suggested", "_policies": "suggested"}
+
+    def shown(interactive: bool) -> str:
+        both = {**answers, "website.interactive": interactive}
+        return "\n".join(section_lines(both, spec, Stage.WEBSITE, "zh", "enterprise"))
+
+    for interactive in (False, True):
+        lines = shown(interactive)
+        items = [
+            *suggested_measures(SubjectType.ENTERPRISE, interactive),
+            *suggested_policies(SubjectType.ENTERPRISE, interactive),
+        ]
+        assert all(item.zh in lines for item in items)
+    plain = suggested_measures(SubjectType.ENTERPRISE, False)
+    more = [m for m in suggested_measures(SubjectType.ENTERPRISE, True) if m not in plain]
+    assert more and more[0].zh not in shown(False)
