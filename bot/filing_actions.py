@@ -58,8 +58,9 @@ from rules.filing_life import (
 )
 from rules.filing_state import filed_steps
 from rules.plan import date_text
-from rules.reminder_kinds import ReminderKind
-from rules.standing import icon_due
+from rules.reminder_kinds import APPLICANT, ReminderKind
+from rules.reminders import series
+from rules.standing import icon_due, online_recorded
 from rules.text import Lang, Text, t
 
 NOT_YOURS = t("没有找到这份备案。", "No such filing.")
@@ -295,16 +296,14 @@ def record_online(
         change = {"field": "connection_date", "old": None, "new": on.isoformat()}
         add_version(session, filing, kind="online", actor=f"applicant:{applicant.id}", now=now,
                     changes=[change], reason="网站已开通")  # fmt: skip
-        plan_filing_reminders(session, filing, ctx, now, applicant_chat(applicant))
+        chat = applicant_chat(applicant)
+        plan_filing_reminders(session, filing, ctx, now, chat)
     due = compute_deadline(PeriodKind.FILING, on, ctx.pack, ctx.calendar)
-    left = (due.due - ctx.today).days
-    day, due_day = date_text(on).zh, date_text(due.due).zh
-    return t(
-        f"已记录：网站于{day}开通。请最迟于{due_day}（含当日）在备案系统提交备案"
-        f"（开通之日起30日内，还剩{left}天），期间会按时提醒你。",
-        f"Recorded: the site went online on {on.isoformat()}. File in the filing system on or "
-        f"before {due.due.isoformat()} ({left} days left); you will be reminded.",
+    reminded = chat is not None and any(
+        r.to == APPLICANT
+        for r in series(ReminderKind.FILING, 1, due.due, ctx.calendar, today=ctx.today)
     )
+    return online_recorded(on, due, ctx.today, reminded)
 
 
 ICON_RECORDED = t(
@@ -314,6 +313,15 @@ ICON_ALREADY = t(
     "这份备案没有等待放置的备案图标（尚未备案完成，或已经记录过）。",
     "This filing has no icon waiting (not certified yet, or already recorded).",
 )
+
+
+def icon_before(certified: dt.date) -> Text:
+    """The refusal of an icon dated before the filing was certified."""
+    day = date_text(certified)
+    return t(
+        f"放置图标的日期不能早于备案完成（发证）的日期（{day.zh}）。",
+        f"The icon cannot be dated before the filing was certified ({day.en}).",
+    )
 
 
 def record_icon(
@@ -345,6 +353,9 @@ def record_icon(
         if not icon_due(state):
             return ICON_ALREADY
         waiting = (FilingStatus.CERTIFIED, FilingStatus.CHANGE_REPORTED)
+        certified = max((s.certified_on for s in state.steps if s.certified_on), default=None)
+        if certified is not None and on < certified:  # the icon comes with the certificate
+            return icon_before(certified)
         filing.steps = [
             (
                 replace(s, icon_placed_on=on) if s.status in waiting and not s.icon_placed_on else s

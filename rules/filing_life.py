@@ -205,7 +205,7 @@ def _refused(step: StepState, event: Event, reviewers: bool, today: dt.date) -> 
         return Refusal(t("日期不能在将来。", "The date cannot be in the future."))
     last = max(
         (d for d in (step.submitted_on, step.initial_passed_on, step.materials_received_on,
-                     step.certified_on) if d is not None),
+                     step.certified_on, step.returned_on) if d is not None),
         default=None,
     )  # fmt: skip
     if last is not None and event.on < last and not isinstance(event, Cancel):

@@ -35,6 +35,7 @@ class StepState:
     certificate_number: str | None = None
     reasons: tuple[str, ...] = ()  # the last return's reasons
     icon_placed_on: dt.date | None = None  # the applicant placed the filing icon (certified)
+    returned_on: dt.date | None = None  # the last return (a resubmission is not dated before)
 
     def to_json(self) -> dict[str, Any]:
         """Return the step as stored in `filing.steps`."""
@@ -75,6 +76,7 @@ _DATES = (
     "materials_received_on",
     "certified_on",
     "icon_placed_on",
+    "returned_on",
 )
 
 

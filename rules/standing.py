@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rules.deadlines import compute_deadline
+from rules.deadlines import Deadline, compute_deadline
 from rules.enums import FilingStatus, PeriodKind
 from rules.filing_life import EVENT_LABELS, FilingState, StepState
 from rules.lifecycle import FilingEvent
@@ -216,4 +216,35 @@ def icon_line(step: StepState, lang: Lang, buttons: frozenset[str]) -> str | Non
     return (
         "Filing icon: not placed yet. Download the icon and query link from the filing system "
         f"and place the linked icon at the bottom of the home page.{placed}"
+    )
+
+
+def online_recorded(on: dt.date, due: Deadline, today: dt.date, reminded: bool) -> Text:
+    """What the applicant is told when a site's online date is recorded late (`beian filings
+    record ID online`, the chat's button): its 30 days to file, the days left or how late it
+    is, and reminders only when some are planned (a terminal applicant has none, and none is
+    planned for a day gone by)."""
+    day, last = date_text(on), date_text(due.due)
+    if due.estimate:
+        last = t(f"{last.zh}（估算）", f"{last.en} (estimate)")
+    if due.due < today:
+        late = (today - due.due).days
+        return t(
+            f"已记录：网站于{day.zh}开通。开通之日起30日内应提交备案，期限是{last.zh}（含当日），"
+            f"已逾期{late}天：请尽快在备案系统提交备案。",
+            f"Recorded: the site went online on {day.en}. The 30 days to file ended on "
+            f"{last.en}, {late} days ago: file in the filing system as soon as you can.",
+        )
+    days = (due.due - today).days
+    left = (
+        t("今天是最后一天", "today is the last day")
+        if days == 0
+        else t(f"还剩{days}天", f"{days} days left")
+    )
+    after = t("期间会按时提醒你。", " You will be reminded.") if reminded else t("", "")
+    return t(
+        f"已记录：网站于{day.zh}开通。请最迟于{last.zh}（含当日）在备案系统提交备案"
+        f"（开通之日起30日内，{left.zh}）。{after.zh}",
+        f"Recorded: the site went online on {day.en}. File in the filing system on or before "
+        f"{last.en} ({left.en}).{after.en}",
     )

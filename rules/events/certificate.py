@@ -59,10 +59,15 @@ class ReceiveMaterials(Event):
             return [moved.update(text)], reminders
         due = due_of(PeriodKind.RE_REVIEW, on, moved.pack, moved.cal)
         reminders.append(ReminderChange(K.RE_REVIEW, step.order, due))
+        gone = (
+            t("这一天已过，请向网安部门询问复审结果。", " That day has passed: ask the bureau.")
+            if due < moved.today  # recorded late
+            else t("", "")
+        )
         text = t(
-            f"{bureau.zh}已于{day(on).zh}收到材料，应最迟于{day(due).zh}（含当日）完成复审。",
+            f"{bureau.zh}已于{day(on).zh}收到材料，应最迟于{day(due).zh}（含当日）完成复审。{gone.zh}",
             f"{bureau.en} received the materials on {day(on).en}; re-review is due "
-            f"on or before {day(due).en}.",
+            f"on or before {day(due).en}.{gone.en}",
         )
         return [moved.update(text), *moved.card(self.label)], reminders
 

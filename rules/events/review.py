@@ -28,11 +28,16 @@ def _submitted(event: Event, moved: Moved) -> Effects:
     reminders = [ReminderChange(K.FILING, step.order), ReminderChange(K.SECOND_BUREAU, step.order)]
     if step.local:
         due = due_of(PeriodKind.INITIAL_REVIEW, on, pack, cal)
+        then = (
+            t("请届时登录系统查看结果。", "check the result in the system then.")
+            if due >= moved.today  # recorded late, the day may be gone: not "then"
+            else t("这一天已过，请登录系统查看结果。", "that day has passed: check the result now.")
+        )
         text = t(
             f"已记录：{day(on).zh}在备案系统提交。{bureau.zh}应最迟于{day(due).zh}（含当日）完成初审"
-            f"（提交后{pack.periods.initial_review.days}个工作日内），请届时登录系统查看结果。",
+            f"（提交后{pack.periods.initial_review.days}个工作日内），{then.zh}",
             f"Recorded: submitted on {day(on).en}. {bureau.en} completes initial "
-            f"review on or before {day(due).en}; check the result in the system then.",
+            f"review on or before {day(due).en}; {then.en}",
         )
         notices.append(moved.update(text))
         reminders.append(ReminderChange(K.INITIAL_REVIEW, step.order, due))
@@ -93,11 +98,20 @@ class PassInitial(Event):
             return [moved.update(text)], reminders
         due = due_of(PeriodKind.MATERIALS, on, pack, moved.cal)
         reminders.append(ReminderChange(K.MATERIALS, step.order, due))
+        late = (moved.today - due).days  # recorded late: the day may be gone
+        when = (
+            t(f"请最迟于{day(due).zh}（含当日）", f"on or before {day(due).en}")
+            if late <= 0
+            else t(
+                f"送材料的期限是{day(due).zh}（含当日），已逾期{late}天：请尽快",
+                f"as soon as you can (they were due on {day(due).en}, {late} days ago)",
+            )
+        )
         text = t(
-            f"初审通过（{day(on).zh}）。请最迟于{day(due).zh}（含当日）携带盖章（签字）材料到{bureau.zh}复审"
+            f"初审通过（{day(on).zh}）。{when.zh}携带盖章（签字）材料到{bureau.zh}复审"
             f"（{pack.bureau.address.zh}，{pack.bureau.office_hours.zh}），材料见《复审材料清单》。",
             f"Initial review passed ({day(on).en}). Bring the stamped (signed) materials "
-            f"to {bureau.en} on or before {day(due).en} ({pack.bureau.address.en}, "
+            f"to {bureau.en} {when.en} ({pack.bureau.address.en}, "
             f"{pack.bureau.office_hours.en}); see the checklist.",
         )
         checklist = moved.update(text, attach=("checklist",))  # again, with the date known
@@ -124,7 +138,7 @@ class Return(Event):
 
     def applied(self, step: StepState, dest: FilingStatus) -> StepState:
         """Keep the reasons (the applicant's status shows them)."""
-        return replace(step, status=dest, reasons=self.reasons)
+        return replace(step, status=dest, reasons=self.reasons, returned_on=self.on)
 
     @property
     def audit_reason(self) -> str | None:

@@ -70,6 +70,10 @@ def test_a_return_is_recorded_as_the_operator_and_the_applicant_is_told(
     told = rows(url, f"select payload from outbox where kind='notice' and chat_id={APPLICANT} "
                 f"and filing_id={filing} order by id desc limit 1")  # fmt: skip
     assert "原因：网站无法访问；材料不清晰" in _opened(told[0][0])["text"]["zh"]
+    code, _, err = record(url, str(filing), "resubmitted", "--on", "2026-11-26")
+    assert code == 1 and "日期不能早于这一步上次记录的日期（2026-11-27）" in err, err
+    code, out, _ = record(url, str(filing), "resubmitted", "--on", "2026-11-27")
+    assert code == 0, out
 
 
 def test_a_refused_event_is_one_line_exit_1_and_changes_nothing(
@@ -103,6 +107,8 @@ def test_a_certificate_and_the_icon_from_the_cli(url: str, ids: dict[str, int]) 
     assert rows(url, f"select psb_number, certificate_number from filing where id={filing}") == [
         ("京公网安备11010502030145号", "SL-9")
     ]
+    code, _, err = record(url, str(filing), "icon-placed", "--on", "2026-11-26")
+    assert code == 1 and "不能早于备案完成（发证）的日期（2026年11月27日）" in err, err
     code, out, _ = record(url, str(filing), "icon-placed", "--on", "2026-11-28", "--json")
     assert code == 0 and json.loads(out)["ok"], out
     last = rows(url, f"select actor, reason from lifecycle_event where filing_id={filing} "

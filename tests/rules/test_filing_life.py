@@ -106,10 +106,12 @@ def test_the_whole_procedure_with_reviewers_dates_each_next_step(pack: Pack) -> 
     ]
     assert ("filing", None) in [(r.kind, r.due) for r in submitted.reminders]  # cancelled
     passed = ok(go(pack, submitted.state, E.PASS_INITIAL_REVIEW, REVIEWER, on=dt.date(2026, 12, 2)))
-    told = passed.notices[0].text.zh
-    assert "最迟于2026年12月9日（含当日）" in told and pack.bureau.address.zh in told
+    told = passed.notices[0].text.zh  # recorded on 12-10: the materials' day is gone
+    assert "送材料的期限是2026年12月9日（含当日），已逾期1天：请尽快携带" in told
+    assert pack.bureau.address.zh in told and "请最迟于" not in told
+    assert "这一天已过，请登录系统查看结果" in submitted.notices[0].text.zh  # 12-04 is gone
     received = ok(go(pack, passed.state, E.RECEIVE_MATERIALS, REVIEWER, on=dt.date(2026, 12, 4)))
-    assert "最迟于2026年12月9日（含当日）完成复审" in received.notices[0].text.zh
+    assert "最迟于2026年12月9日（含当日）完成复审。这一天已过" in received.notices[0].text.zh
     bad = go(pack, received.state, E.CERTIFY, REVIEWER, psb_number="京公网安备123号")
     assert isinstance(bad, Refusal)
     done = ok(
@@ -339,3 +341,22 @@ def test_an_event_dated_before_the_steps_last_one_is_refused(pack: Pack) -> None
     assert isinstance(same_day, Decision)
     closed = go(pack, submitted, E.CANCEL, on=day - dt.timedelta(days=3), reason="网站已关闭")
     assert isinstance(closed, Decision)  # the site may have closed before the last record
+
+
+def test_outcomes_recorded_on_their_day_give_the_days_to_come(pack: Pack) -> None:
+    """Recorded the day they happen, the notices give the next deadline as one to meet."""
+    cal = WorkdayCalendar(pack.calendar)
+
+    def on_the_day(state: FilingState, event: str, day: dt.date, actor: Actor) -> Decision:
+        decided = decide(state, _event(event, actor, day, psb_number=None), pack=pack,
+                         calendar=cal, now=NOW, reviewers=True, today=day)  # fmt: skip
+        return ok(decided)
+
+    submitted = on_the_day(FilingState((LOCAL,)), E.SUBMIT, dt.date(2026, 11, 27), APPLICANT)
+    assert "请届时登录系统查看结果" in submitted.notices[0].text.zh
+    passed = on_the_day(submitted.state, E.PASS_INITIAL_REVIEW, dt.date(2026, 12, 2), REVIEWER)
+    told = passed.notices[0].text.zh
+    assert "请最迟于2026年12月9日（含当日）携带" in told and "逾期" not in told
+    received = on_the_day(passed.state, E.RECEIVE_MATERIALS, dt.date(2026, 12, 4), REVIEWER)
+    assert "已过" not in received.notices[0].text.zh
+
