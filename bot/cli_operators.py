@@ -239,12 +239,21 @@ def _read_change(path: Path) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _change_problems(raw: dict[str, Any], today: Any) -> tuple[list[str], Any, str, dict[str, Any]]:
+def _change_problems(
+    raw: dict[str, Any], today: Any, said: str
+) -> tuple[list[str], Any, str, dict[str, Any]]:
+    """The change file's own problems, in the language asked for (`said`), and its date,
+    reason and values."""
     import datetime as dt
 
+    zh = said == "zh"
     problems = []
     unknown = sorted(set(raw) - {"changed_on", "reason", "set"})
-    problems += [f"{k}: not a key of a change (changed_on, reason, set)" for k in unknown]
+    problems += [
+        f"{k}：不是变更文件的键（可用：changed_on、reason、set）" if zh
+        else f"{k}: not a key of a change (changed_on, reason, set)"
+        for k in unknown
+    ]  # fmt: skip
     import contextlib
 
     from rules.names import check_plain_text
@@ -254,20 +263,25 @@ def _change_problems(raw: dict[str, Any], today: Any) -> tuple[list[str], Any, s
         with contextlib.suppress(ValueError):
             on = dt.date.fromisoformat(on)
     if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
-        problems.append(f"changed_on: not a date (YYYY-MM-DD): {on!r}")
+        problems.append(f"changed_on：不是日期（YYYY-MM-DD）：{on!r}" if zh
+                        else f"changed_on: not a date (YYYY-MM-DD): {on!r}")  # fmt: skip
         on = today
     elif on > today:
-        problems.append("changed_on: the change date cannot be in the future")
+        problems.append("changed_on：变更日期不能在将来" if zh
+                        else "changed_on: the change date cannot be in the future")  # fmt: skip
     reason = raw.get("reason")
     checked = check_plain_text(reason, 500) if isinstance(reason, str) else None
     if checked is None or not checked.valid or not checked.normalized:
-        why = checked.error.en if checked is not None and checked.error else "required"
-        problems.append(f"reason: the reason for the change (up to 500 characters): {why}")
+        error = checked.error if checked is not None and checked.error else None
+        why = error.get("zh" if zh else "en") if error else ("必填" if zh else "required")
+        long = "reason: the reason for the change (up to 500 characters)"
+        problems.append(f"reason：变更原因（500字以内）：{why}" if zh else f"{long}: {why}")
     else:
         reason = checked.normalized
     values = raw.get("set")
     if not isinstance(values, dict) or not values:
-        problems.append("set: the fields to change, {dotted.path: value}, are required")
+        needed = "set: the fields to change, {dotted.path: value}, are required"
+        problems.append("set：请写明要变更的字段 {字段路径: 新值}" if zh else needed)
     return problems, on, str(reason or ""), values if isinstance(values, dict) else {}
 
 
@@ -284,10 +298,12 @@ def filings_change(
     from bot.deliveries import prepare_documents, render_in_process
 
     settings, ctx = _context()
-    problems, on, reason, values = _change_problems(_read_change(file), ctx.today)
+    said = _lang(lang)
+    problems, on, reason, values = _change_problems(_read_change(file), ctx.today, said)
     engine = _engine()
     outcome, problems = _record_change(engine, filing_id, values, problems, on=on, reason=reason,
-                                       ctx=ctx, review_chat=settings.beian_review_chat)  # fmt: skip
+                                       ctx=ctx, review_chat=settings.beian_review_chat,
+                                       said=said)  # fmt: skip
     if problems or outcome is None:
         _print(as_json, {"id": filing_id, "ok": False, "problems": problems}, problems)
         raise typer.Exit(1)
@@ -306,6 +322,7 @@ def _record_change(
     reason: str,
     ctx: Any,
     review_chat: int | None,
+    said: Any = "zh",
 ) -> tuple[Any, list[str]]:
     """Check the change against the filing and record it, all in one transaction; return the
     outcome (None when not recorded) and every problem (the file's too): with any, nothing is
@@ -321,10 +338,10 @@ def _record_change(
         filing = _filing_or_exit(session, filing_id)
         state = state_of(filing)
         if not changeable(state):
-            problems.append(not_changeable(state.status).zh)
+            problems.append(not_changeable(state.status).get(said))
         checked = None
         if values:  # the fields are checked whatever else is wrong: every problem at once
-            checked, wrong = _changed_answers(filing, filing_id, values, ctx)
+            checked, wrong = _changed_answers(filing, filing_id, values, ctx, said)
             problems += wrong
         if not problems:
             assert checked is not None
@@ -341,13 +358,13 @@ def _record_change(
                 review_chat=review_chat,
             )
             if outcome.refusal is not None:
-                problems.append(outcome.refusal.zh)
+                problems.append(outcome.refusal.get(said))
                 session.rollback()
     return outcome, problems
 
 
 def _changed_answers(
-    filing: Any, filing_id: int, values: dict[str, Any], ctx: Any
+    filing: Any, filing_id: int, values: dict[str, Any], ctx: Any, said: Any = "zh"
 ) -> tuple[Any, list[str]]:
     """The filing's answers with `values` set, checked as the chat checks them, and what is
     wrong with them."""
@@ -356,10 +373,12 @@ def _changed_answers(
     from rules.changes import apply_changes
 
     try:
-        checked = apply_changes(filing.data, values, ctx.pack)
+        checked = apply_changes(filing.data, values, ctx.pack, said)
     except ValidationError:  # stored before today's checks: not the file's problem
         return None, [
-            f"#{filing_id}: the stored answers do not pass today's checks "
+            f"#{filing_id}：存储的答案未通过现行检查（见 beian filings show），无法在其上变更"
+            if said == "zh"
+            else f"#{filing_id}: the stored answers do not pass today's checks "
             "(see beian filings show); the change cannot be applied to them"
         ]
     return checked, list(checked.problems)

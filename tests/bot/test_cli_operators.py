@@ -490,3 +490,28 @@ def test_a_change_s_deadline_in_a_year_without_published_holidays_is_marked_an_e
         app, ["filings", "change", str(filing_id), "--file", again, "--json"], env=env
     )
     assert json.loads(shown.output)["deadline_estimate"] is True, shown.output
+
+
+def test_a_change_files_problems_are_told_in_the_language_asked_for(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """Problems of the file came in English under the default Chinese, and the field checks
+    and the status in Chinese under --lang en."""
+    import re
+
+    filing_id = _certified(url, pack)
+    change = _change_file(
+        tmp_path, 'changed_on: 2099-01-01\nset: {"nope.x": 1, "website.ips": ["999.1.1.1"]}\n'
+    )
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 4, lines  # the date, the reason, the unknown field, the bad IP
+    for line in lines:  # each in Chinese after its key
+        assert re.search(r"[\u4e00-\u9fff]", line), line
+        assert not re.search(r"\b(the|not|cannot|required|no such)\b", line), line
+    code, out = run(url, "filings", "change", str(filing_id), "--file", change, "--lang", "en")
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 4, lines
+    assert not [line for line in lines if re.search(r"[\u4e00-\u9fff]", line)], lines
