@@ -228,8 +228,10 @@ NO_FILING_YET = t(
     "还没有已确认的备案。发送 /start 开始填写。", "No confirmed filing yet. Send /start to begin."
 )
 NOT_AMENDABLE = t(
-    "这份备案现在不能修改（只有被退回、且没有正在进行的新填写时才可以）。",
-    "This filing cannot be changed now (only when returned, with no newer interview going on).",
+    "这份备案现在不能修改（只有尚未提交或被退回、且没有正在进行的新填写时才可以；"
+    "备案完成后请用 /change 报告变更）。",
+    "This filing cannot be fixed now (only before it is submitted or when returned, with no "
+    "newer interview going on; once certified, report a change with /change).",
 )
 
 

@@ -16,13 +16,14 @@ from bot.changes import report_change_in, take_answers
 from bot.deliveries import add_delivery
 from bot.filing_actions import Reviewers, plan_filing_reminders
 from dialogs.model import Context, Step, Submit
-from models.filings import add_version
+from models.filings import add_version, state_of
 from models.repo import create_filing
 from models.tables import Filing, Interview
 from rules.answers import FilingAnswers
 from rules.changes import apply_changes, diff
 from rules.enums import DocumentKind
 from rules.filing_life import Actor, Role
+from rules.filing_state import steps_of_route, unsubmitted
 from rules.routing import route_filing
 from rules.text import Text, t
 
@@ -85,15 +86,24 @@ def filing_from(
 
 
 def _amended(
-    session: Session, submit: Submit, interview_id: int, actor: str, now: dt.datetime
+    session: Session,
+    submit: Submit,
+    interview_id: int,
+    actor: str,
+    now: dt.datetime,
+    ctx: Context,
 ) -> Filing | None:
     """The interview's own filing with the fixed answers (its status stays: the applicant
-    resubmits in the filing system, then says so); None when it has none."""
+    resubmits in the filing system, then says so); None when it has none. A filing not yet
+    submitted anywhere takes the route of its fixed answers (where it is filed may change)."""
     filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
     if filing is None:
         return None
     before = dict(filing.data)
     take_answers(filing, submit.answers, now)
+    if unsubmitted(state_of(filing)):
+        filing.route = route_json(submit.answers, ctx)
+        filing.steps = [s.to_json() for s in steps_of_route(filing.route)]
     changes = [c.to_json() for c in diff(before, filing.data)]
     session.add(filing)
     add_version(session, filing, kind="amended", actor=actor, now=now, changes=changes)
@@ -189,7 +199,9 @@ def submission_writer(  # type: ignore[no-untyped-def]
             ids = (applicant_id, interview_id)
             return _changed(session, submit, step, ctx, ids, now, holder, reviewers or Reviewers())
         actor = f"applicant:{applicant_id}"
-        amended = _amended(session, submit, interview_id, actor, now) if submit.amends else None
+        amended = (
+            _amended(session, submit, interview_id, actor, now, ctx) if submit.amends else None
+        )
         filing = amended or create_filing(
             session=session,
             filing=filing_from(submit.answers, ctx, applicant_id, interview_id),

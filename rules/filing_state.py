@@ -128,9 +128,15 @@ def change_since(state: FilingState) -> dt.date | None:
 
 
 def amendable(state: FilingState) -> bool:
-    """Say whether the applicant may fix the filing's answers ("修改信息"): only while the
-    step in progress is returned for rectification."""
-    return state.step.status is S.RETURNED
+    """Say whether the applicant may fix the filing's answers ("修改信息"): while the step in
+    progress is returned for rectification, or before anything was submitted anywhere (a
+    typo in the drafts: new ones are made, the route worked out again)."""
+    return state.step.status is S.RETURNED or unsubmitted(state)
+
+
+def unsubmitted(state: FilingState) -> bool:
+    """Say whether no step was submitted to its bureau yet (every step only prepared)."""
+    return all(s.status is S.PREPARED for s in state.steps)
 
 
 def filed_steps(state: FilingState) -> tuple[StepState, ...]:

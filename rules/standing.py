@@ -182,6 +182,12 @@ def _prepared(state: FilingState, step: StepState, lang: Lang, buttons: frozense
         else f"Not submitted to {bureau} yet. Submit the application in the filing system"
         f"{submitted}."
     )
+    if all(s.status is S.PREPARED for s in state.steps):  # nothing filed: a typo is fixed here
+        fix = _press(AMEND_LABEL, buttons, lang, "信息有误的，点“{label}”改好后重新生成文件。",
+                     "Something wrong? “{label}” fixes it and makes new documents.")  # fmt: skip
+        typed = t("信息有误的，发送 /amend 改好后重新生成文件。",
+                  "Something wrong? Send /amend to fix it and make new documents.")  # fmt: skip
+        lines.append(fix or typed.get(lang))
     return "\n".join(lines)
 
 

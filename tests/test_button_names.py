@@ -65,7 +65,7 @@ def _quotes() -> list[tuple[str, str, str]]:
 def test_the_sources_quote_buttons_at_all() -> None:
     """The scan finds what it looks for (a scan that finds nothing would pass anything)."""
     quoted = {name for _, _, name in _quotes()}
-    assert {"确认无误", "整改后重新提交", "Keep"} <= quoted
+    assert {"确认无误", "保留原答案", "Keep"} <= quoted
 
 
 @pytest.mark.parametrize(("where", "lang", "name"), _quotes())

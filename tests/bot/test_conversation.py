@@ -145,3 +145,27 @@ def test_two_applicants_do_not_share_an_interview(
     with Session(engine) as session:
         rows = session.exec(select(Interview).order_by(Interview.id)).all()  # type: ignore[arg-type]
         assert [r.answers["subject_type"] for r in rows] == ["enterprise", "individual"]
+
+
+def test_a_filing_not_submitted_yet_takes_the_route_of_its_amended_answers(
+    engine: sa.Engine, db_url: str, pack: object, cal: object
+) -> None:
+    """Before anything is submitted, /amend fixes the answers and, when the server moved, where
+    it is filed: the steps are worked out again (a returned filing keeps its own)."""
+    ctx = Context(pack=pack, calendar=cal, today=TODAY)  # type: ignore[arg-type]
+    _turn(db_url, ctx, "/start")
+    for said, _ in ENTERPRISE:  # maintained here, server in 杭州: two bureaus
+        _turn(db_url, ctx, said)
+    with Session(engine) as session:
+        (filing,) = session.exec(select(Filing)).all()
+        assert len(filing.steps) == 2
+    for said in ("/amend", "/edit 服务器存放地址", "示例市示例区数据港路1号",
+                 "/edit 服务器所在地", "本市"):  # fmt: skip
+        _turn(db_url, ctx, said)
+    text, result = _turn(db_url, ctx, "确认")
+    assert "已按修改生成新的文件" in text and "整改后重新提交”" not in text
+    assert isinstance(result.effects, Submitted)
+    with Session(engine) as session:
+        (filing,) = session.exec(select(Filing)).all()
+        assert len(filing.steps) == 1 and filing.status is FilingStatus.PREPARED
+        assert [s["local"] for s in filing.steps] == [True]

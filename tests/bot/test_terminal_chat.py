@@ -318,3 +318,19 @@ def test_lang_asked_for_switches_a_kept_interview_to_it(tmp_path: Path) -> None:
     assert again.stdout.rstrip().endswith("Saved. Run `beian chat` again to continue.")
     kept = _chat(tmp_path, [], "--as", "q")  # no --lang: the interview's own language
     assert kept.stdout.rstrip().endswith("Saved. Run `beian chat` again to continue.")
+
+
+def test_a_filing_not_submitted_yet_is_fixed_with_amend_and_its_drafts_made_again(
+    tmp_path: Path,
+) -> None:
+    """A typo in the drafts had no fix before the submission: /amend said only a returned
+    filing could be fixed, /change that it was not certified."""
+    first = _chat(tmp_path, [said for said, _ in INDIVIDUAL], "--as", "blogger")
+    assert first.returncode == 0, first.stderr
+    status = _chat(tmp_path, ["/status"], "--as", "blogger")
+    assert "信息有误的，发送 /amend 改好后重新生成文件" in status.stdout
+    fixed = _chat(tmp_path, ["/amend", "/edit 网站名称", "小吉的笔记", "确认"], "--as", "blogger")
+    assert fixed.returncode == 0, fixed.stdout[-1500:]
+    assert "不能修改" not in fixed.stdout and "文件已保存" in fixed.stdout
+    (form,) = (tmp_path / "out").glob("备案表-*小吉的笔记*.pdf")  # the new drafts
+    assert "小吉的笔记" in squeeze("".join(page_texts(form.read_bytes())))

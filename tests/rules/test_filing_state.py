@@ -17,9 +17,9 @@ BUREAU = t("示例市公安局", "Example PSB")
 
 
 @pytest.mark.parametrize("status", list(S))
-def test_only_a_returned_filing_may_be_amended(status: S) -> None:
+def test_only_a_returned_filing_or_one_not_submitted_may_be_amended(status: S) -> None:
     state = FilingState((StepState(1, True, BUREAU, status),))
-    assert amendable(state) is (status is S.RETURNED)
+    assert amendable(state) is (status in (S.RETURNED, S.PREPARED))
 
 
 def test_amending_looks_at_the_step_in_progress() -> None:
@@ -27,6 +27,8 @@ def test_amending_looks_at_the_step_in_progress() -> None:
     second = StepState(2, False, t("杭州网安", "Hangzhou"), S.RETURNED)
     assert amendable(FilingState((first, second), current=2))
     assert not amendable(FilingState((first, StepState(2, False, BUREAU, S.SUBMITTED)), 2))
+    # the second step not submitted yet, but the first certified: not "nothing submitted"
+    assert not amendable(FilingState((first, StepState(2, False, BUREAU, S.PREPARED)), 2))
 
 
 @pytest.mark.parametrize("status", list(S))
