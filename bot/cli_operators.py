@@ -113,11 +113,19 @@ def filings_list(
             for f in rows
         ]
         bureaus = [state_of(f).step.bureau for f in rows]
+        reported = [  # a change waiting on a step before the one in progress
+            [s.order for s in state_of(f).steps
+             if s.status is FilingStatus.CHANGE_REPORTED and s.order != f.current_step]
+            for f in rows
+        ]  # fmt: skip
     said = _lang(lang)
+    changed = _label(FilingStatus.CHANGE_REPORTED.value, said)
+    note = "（第{n}步：{changed}）" if said == "zh" else " (step {n}: {changed})"
     lines = [
         f"#{f.id}  {_label(f.status.value, said)}  {f.site_name}  "
         + (f"第{f.current_step}步 {b.zh}" if said == "zh" else f"step {f.current_step} {b.en}")
-        for f, b in zip(rows, bureaus, strict=True)
+        + "".join(note.format(n=n, changed=changed) for n in steps)
+        for f, b, steps in zip(rows, bureaus, reported, strict=True)
     ]
     _print(as_json, payload, lines or ["没有备案" if said == "zh" else "no filings"])
 

@@ -28,7 +28,7 @@ from models.tables import (
     Reviewer,
     ReviewerInvite,
 )
-from rules.enums import OutboxStatus
+from rules.enums import FilingStatus, OutboxStatus
 from rules.filing_life import (
     Audience,
     Decision,
@@ -394,11 +394,19 @@ def list_filings(
     session: Session, status: str | None = None, bureau: str | None = None
 ) -> list[Filing]:
     """Return filings, newest first, optionally of one status and one kind of bureau in
-    progress (`local`: this city's step; `outside`: a bureau elsewhere)."""
+    progress (`local`: this city's step; `outside`: a bureau elsewhere). A reported change
+    is waiting on a certified step, which need not be the one in progress (a two-bureau
+    filing whose second step is still to submit): `change_reported` finds it on any step."""
     query = select(Filing).order_by(col(Filing.id).desc())
-    if status:
+    reported = status == FilingStatus.CHANGE_REPORTED.value
+    if reported:  # the filing's own status, or a step before the one in progress
+        query = query.where((col(Filing.status) == status) | (col(Filing.current_step) > 1))
+    elif status:
         query = query.where(Filing.status == status)
     rows = list(session.exec(query))
+    if reported:
+        rows = [f for f in rows if any(s.status is FilingStatus.CHANGE_REPORTED
+                                       for s in state_of(f).steps)]  # fmt: skip
     if bureau:
         want_local = bureau == "local"
         rows = [f for f in rows if state_of(f).step.local == want_local]
