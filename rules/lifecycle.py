@@ -15,11 +15,17 @@ __all__ = ["LIFECYCLE", "FilingEvent", "allowed_events", "lifecycle_diagram", "n
 
 
 def _transitions() -> list[dict[str, Any]]:
-    """One transition per event type; one that keeps the status is reflexive ("=")."""
-    return [
-        {"trigger": name, "source": list(kind.sources), "dest": kind.dest or "="}
-        for name, kind in EVENT_TYPES.items()
-    ]
+    """One transition per event type (one that keeps the status is reflexive, "="), and one
+    per source its `dest_from` sends elsewhere."""
+    found = []
+    for name, kind in EVENT_TYPES.items():
+        usual = [s for s in kind.sources if s not in kind.dest_from]
+        found.append({"trigger": name, "source": usual, "dest": kind.dest or "="})
+        found += [
+            {"trigger": name, "source": [source], "dest": dest}
+            for source, dest in kind.dest_from.items()
+        ]
+    return found
 
 
 def _kwargs() -> dict[str, Any]:

@@ -136,6 +136,8 @@ class Event:
     label: ClassVar[Text]  # its button, and the cards' and the audit's word for it
     sources: ClassVar[tuple[FilingStatus, ...]]  # the statuses it applies in
     dest: ClassVar[FilingStatus | None] = None  # where it moves the step (None: it stays)
+    # Sources it moves elsewhere than `dest` (a returned change goes back to certified).
+    dest_from: ClassVar[dict[FilingStatus, FilingStatus]] = {}
     by_bureau: ClassVar[bool] = False  # an outcome the bureau decides (a reviewer records it)
     self_report_label: ClassVar[Text | None] = None  # the applicant recording the bureau's word
     prompt: ClassVar[Text | None] = None  # the words a press asks for (its data), if any

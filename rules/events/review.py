@@ -10,6 +10,7 @@ with data to type, its fields and a `prompt`. See DESIGN.md, "The filing's life"
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from rules.enums import FilingStatus, PeriodKind
 from rules.events.base import Effects, Event, FilingEvent, Moved, Notice, ReminderChange, day
@@ -128,6 +129,9 @@ class Return(Event):
     label = button("退回整改", "Return for rectification")
     sources = (*_UNDER_REVIEW, S.MATERIALS_RECEIVED, S.CHANGE_REPORTED)
     dest = S.RETURNED
+    # A returned change leaves the filing certified, its number kept: the change is to be
+    # fixed and reported again (/change), not the whole filing reviewed again.
+    dest_from: ClassVar[dict[FilingStatus, FilingStatus]] = {S.CHANGE_REPORTED: S.CERTIFIED}
     by_bureau = True
     self_report_label = button("登记结果：被退回整改", "Record: returned for rectification")
     prompt = t("请回复退回整改的原因：", "Reply with the reasons for the return:")
@@ -150,6 +154,14 @@ class Return(Event):
         order, bureau, again = moved.step.order, moved.step.bureau, Resubmit.label
         reminders = [ReminderChange(K.INITIAL_REVIEW, order), ReminderChange(K.RE_REVIEW, order)]
         reasons = "；".join(self.reasons)
+        if moved.was is S.CHANGE_REPORTED:  # the change, not the filing
+            text = t(
+                f"{bureau.zh}退回了这次变更，原因：{reasons}。备案仍然有效，公安备案号不变。"
+                "请按原因改正后重新报告变更（/change）。",
+                f"{bureau.en} returned the change: {reasons}. The filing stays certified with "
+                "its number. Fix what the reasons name and report the change again (/change).",
+            )
+            return [moved.update(text), *moved.card(self.label)], reminders
         text = t(
             f"{bureau.zh}退回整改，原因：{reasons}。请修改后在备案系统重新提交，并在这里点“{again.zh}”。",
             f"{bureau.en} returned the filing for rectification: {reasons}. "

@@ -140,7 +140,17 @@ def test_a_change_under_review_is_named_as_one(url: str, ids: dict[str, int]) ->
     code, out, _ = record(url, str(tea), "change-returned", "--on", "2026-11-27", "--reason",
                           "变更说明不完整", "--json")  # fmt: skip
     assert code == 0 and json.loads(out)["ok"], out
-    assert rows(url, f"select steps from filing where id={tea}")[0][0].count("returned") >= 1
+    # the change was returned, not the filing: it stays certified with its number
+    assert json.loads(out)["status"] == "certified"
+    before = rows(url, f"select psb_number from filing where id={tea}")
+    steps = rows(url, f"select steps from filing where id={tea}")[0][0]
+    first = (json.loads(steps) if isinstance(steps, str) else steps)[0]
+    assert first["status"] == "certified" and first["returned_on"] == "2026-11-27"
+    assert before[0][0]
+    told = rows(url, f"select payload from outbox where kind='notice' and chat_id={APPLICANT} "
+                f"and filing_id={tea} order by id desc limit 1")  # fmt: skip
+    said = _opened(told[0][0])["text"]["zh"]
+    assert "退回了这次变更，原因：变更说明不完整" in said and "公安备案号不变" in said
 
 
 def test_a_return_reason_over_500_characters_is_refused_whole_never_cut(

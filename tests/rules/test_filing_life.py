@@ -359,4 +359,3 @@ def test_outcomes_recorded_on_their_day_give_the_days_to_come(pack: Pack) -> Non
     assert "请最迟于2026年12月9日（含当日）携带" in told and "逾期" not in told
     received = on_the_day(passed.state, E.RECEIVE_MATERIALS, dt.date(2026, 12, 4), REVIEWER)
     assert "已过" not in received.notices[0].text.zh
-
