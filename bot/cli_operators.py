@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli_common import LangOpt, _lang
-from bot.cli_texts import _change_recorded, _event_label, _label
+from bot.cli_texts import _change_recorded, _event_label, _label, _reason, _version_kind
 
 filings_app = typer.Typer(help="Filings.", no_args_is_help=True, rich_markup_mode=None)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -152,15 +152,15 @@ def filings_show(
     lines += [
         f"  {e['at']}  {e['actor']}  {_event_label(e['event'], said)}: "
         f"{_label(e['from'], said) if e['from'] else '-'} → {_label(e['to'], said)}  "
-        f"{e['reason'] or ''}"
+        f"{_reason(e['reason'], said)}"
         for e in shown["events"]
     ]
     lines.append("历史：" if zh else "history:")
     for v in shown["history"]:
         changed = v["changed_on"]
         when = (f"（变更日期 {changed}）" if zh else f" (changed on {changed})") if changed else ""
-        lines.append(f"  v{v['version']} {v['kind']}  {v['at']}  {v['actor']}{when}  "
-                     f"{v['reason'] or ''}")  # fmt: skip
+        lines.append(f"  v{v['version']} {_version_kind(v['kind'], said)}  {v['at']}  "
+                     f"{v['actor']}{when}  {_reason(v['reason'], said)}")  # fmt: skip
         lines += [f"      {c['field']}: {c['old']!r} → {c['new']!r}" for c in v["changes"]]
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2) if as_json else mask(
         "\n".join(lines)))  # fmt: skip

@@ -5,18 +5,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.text import Lang
+from rules.text import Lang, t
+
+# What is audited outside the lifecycle machine (`rules.events.PREPARE`, `RECORD_ICON`), and
+# the kinds of a filing's versions, as people read them; the fixed reasons those records are
+# written with (Chinese) are their label already, not said again in English.
+_OTHER_EVENTS = {
+    "prepare": t("生成文件", "documents made"),
+    "record_icon": t("已放置备案图标", "icon placed"),
+}
+_VERSION_KINDS = {
+    "created": t("确认", "confirmed"),
+    "amended": t("修改", "amended"),
+    "changed": t("变更", "changed"),
+    "online": t("网站开通", "went online"),
+}
+_FIXED_REASONS = frozenset({"已放置备案图标", "网站已开通"})
 
 
 def _event_label(event: str | None, lang: Any) -> str:
-    """An audited event as people read it (its name where it has no label: prepare, …)."""
+    """An audited event as people read it (its name where it has none)."""
     from rules.filing_life import EVENT_LABELS
     from rules.lifecycle import FilingEvent
 
+    if event in _OTHER_EVENTS:
+        return _OTHER_EVENTS[event].get(lang)
     try:
         return EVENT_LABELS[FilingEvent(event or "")].get(lang)
     except (ValueError, KeyError):
         return event or "?"
+
+
+def _version_kind(kind: str, lang: Any) -> str:
+    """A filing version's kind as people read it (its name where it has none)."""
+    found = _VERSION_KINDS.get(kind)
+    return found.get(lang) if found is not None else kind
+
+
+def _reason(reason: str | None, lang: Any) -> str:
+    """A recorded reason as shown: what people typed as it is; not the fixed reasons the
+    records are written with (their event or kind says it, in the language asked for)."""
+    return "" if not reason or reason in _FIXED_REASONS else reason
 
 
 def _label(status: str, lang: Any) -> str:

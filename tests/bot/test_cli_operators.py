@@ -317,7 +317,7 @@ def test_a_change_from_the_cli_is_recorded_with_its_history_documents_and_card(
     card = next(t for t in texts if t.startswith("变更报告"))
     assert "47.96.10.21" in card and "13900139001" not in card and "9001" in card
     code, text = run(url, "filings", "show", str(filing_id))
-    assert "v2 changed" in text and "website.ips" in text and "13900139001" not in text
+    assert "v2 变更" in text and "website.ips" in text and "13900139001" not in text
 
 
 def test_an_invalid_change_lists_every_problem_exits_1_and_changes_nothing(

@@ -123,6 +123,15 @@ def test_a_certificate_and_the_icon_from_the_cli(url: str, ids: dict[str, int]) 
     assert not [p for (p,) in pending if "icon" in json.dumps(_opened(p))]
     code, _, err = record(url, str(filing), "icon-placed", "--on", "2026-11-28")
     assert code == 1 and "没有等待放置的备案图标" in err
+    env = {"DATABASE_URL": url, "BEIAN_TODAY": "2026-11-28"}
+    shown = runner.invoke(app, ["filings", "show", str(filing), "--lang", "en"], env=env).stdout
+    assert "  icon placed: " in shown and "  documents made: - →" in shown
+    assert "已放置备案图标" not in shown and "record_icon" not in shown, shown
+    assert " v1 confirmed " in shown, shown
+    shown = runner.invoke(app, ["filings", "show", str(filing)], env=env).stdout
+    assert "  已放置备案图标: " in shown and "  生成文件: - →" in shown, shown
+    assert "record_icon" not in shown and "prepare" not in shown and " v1 确认 " in shown
+    assert shown.count("已放置备案图标") == 1  # the label, not the same words again
 
 
 def test_a_change_under_review_is_named_as_one(url: str, ids: dict[str, int]) -> None:
