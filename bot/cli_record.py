@@ -119,6 +119,7 @@ def filings_record(
     engine = _engine()
     state, version, who = _as_it_is(engine, asked)
     _reasons_fit(asked, reason or [])
+    _numbers_fit(asked, psb_number, certificate)
     told = ""
     if recorded is Recorded.ICON_PLACED:
         _icon_placed(asked, engine, who, ctx.today)
@@ -138,7 +139,7 @@ def filings_record(
             step=step,
             reasons=tuple(r.strip() for r in reason or () if r.strip()),
             psb_number=psb_number,
-            certificate=(certificate or "").strip()[:64] or None,
+            certificate=(certificate or "").strip() or None,
         )
         status = _decided(asked, engine, typed, version, ctx, settings)
     payload = {"id": filing_id, "ok": True, "event": recorded.value, "on": day.isoformat(),
@@ -160,6 +161,20 @@ class _Asked:
     def refuse(self, why: str) -> NoReturn:
         """Say why nothing was recorded (one line), exit 1."""
         _refuse(self.filing_id, why, self.as_json)
+
+
+def _numbers_fit(asked: _Asked, psb_number: str | None, certificate: str | None) -> None:
+    """A certification names its 公安备案号; a certificate's number is one line, not too long
+    (it was cut at 64 characters, and kept a line break): else refuse, naming the option."""
+    from rules.events.certificate import certificate_problem
+
+    zh = asked.lang == "zh"
+    if asked.recorded is Recorded.CERTIFIED and not (psb_number or "").strip():
+        asked.refuse("--psb-number：复审通过须填写公安备案号" if zh
+                     else "--psb-number: a certification needs the filing number")  # fmt: skip
+    wrong = certificate_problem((certificate or "").strip())
+    if wrong is not None:
+        asked.refuse(f"--certificate：{wrong.zh}" if zh else f"--certificate: {wrong.en}")
 
 
 def _reasons_fit(asked: _Asked, reasons: list[str]) -> None:

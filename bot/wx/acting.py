@@ -90,7 +90,7 @@ def _event(code: str, words: str, actor: Actor, today: dt.date) -> Event | Text:
     if trigger == E.CERTIFY:
         number, _, certificate = words.partition(" ")
         return Certify(actor=actor, on=today, psb_number=number,
-                       certificate=certificate.strip()[:64] or None)  # fmt: skip
+                       certificate=certificate.strip() or None)  # fmt: skip
     return make_event(trigger, actor, today)
 
 

@@ -72,6 +72,20 @@ class ReceiveMaterials(Event):
         return [moved.update(text), *moved.card(self.label)], reminders
 
 
+CERTIFICATE_LIMIT = 64  # characters of a 备案证 number
+
+
+def certificate_problem(number: str | None) -> Text | None:
+    """Say what is wrong with a certificate's number (None: nothing, or none given)."""
+    if not number or (len(number) <= CERTIFICATE_LIMIT and number.isprintable()):
+        return None
+    return t(
+        f"备案证编号应为一行、最多{CERTIFICATE_LIMIT}个字符（这个{len(number)}个）。",
+        f"A certificate number is one line of at most {CERTIFICATE_LIMIT} characters (this one "
+        f"has {len(number)}).",
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Certify(Event):
     """The bureau certified the site (复审合格，发证) with its 公安备案号 — or accepted a
@@ -97,10 +111,14 @@ class Certify(Event):
         """The 公安备案号, then the certificate's number (if any)."""
         number, _, certificate = words.strip().partition(" ")
         return cls(actor=actor, on=today, psb_number=number,
-                   certificate=certificate.strip()[:64] or None)  # fmt: skip
+                   certificate=certificate.strip() or None)  # fmt: skip
 
     def check(self, step: StepState) -> Text | None:
-        """The number must be valid, unless the step keeps the one it has."""
+        """The number must be valid, unless the step keeps the one it has; a certificate's
+        number is one line of at most CERTIFICATE_LIMIT characters (kept whole, never cut)."""
+        wrong = certificate_problem(self.certificate)
+        if wrong is not None:
+            return wrong
         if step.psb_number and not self.psb_number:
             return None
         checked = check_psb_number(self.psb_number or "")

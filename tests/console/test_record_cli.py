@@ -101,6 +101,13 @@ def test_a_refused_event_is_one_line_exit_1_and_changes_nothing(
 
 def test_a_certificate_and_the_icon_from_the_cli(url: str, ids: dict[str, int]) -> None:
     filing = ids["certify"]
+    code, _, err = record(url, str(filing), "certified", "--on", "2026-11-27")
+    assert code == 1 and "--psb-number：复审通过须填写公安备案号" in err, err
+    psb = "京公网安备11010502030145号"
+    for bad in ("SL\n9", "S" * 65):
+        code, _, err = record(url, str(filing), "certified", "--on", "2026-11-27",
+                              "--psb-number", psb, "--certificate", bad)  # fmt: skip
+        assert code == 1 and "--certificate：备案证编号应为一行、最多64个字符" in err, err
     code, out, _ = record(url, str(filing), "certified", "--on", "2026-11-27", "--psb-number",
                           "京公网安备11010502030145号", "--certificate", "SL-9")  # fmt: skip
     assert code == 0 and out.startswith(f"#{filing} certified 2026-11-27"), out

@@ -359,3 +359,14 @@ def test_outcomes_recorded_on_their_day_give_the_days_to_come(pack: Pack) -> Non
     assert "请最迟于2026年12月9日（含当日）携带" in told and "逾期" not in told
     received = on_the_day(passed.state, E.RECEIVE_MATERIALS, dt.date(2026, 12, 4), REVIEWER)
     assert "已过" not in received.notices[0].text.zh
+
+
+def test_a_certificate_number_of_two_lines_or_too_long_is_refused_not_cut(pack: Pack) -> None:
+    """The desk, the chat and WeChat cut it at 64 characters and kept a line break."""
+    received = FilingState((replace(LOCAL, status=S.MATERIALS_RECEIVED),))
+    psb = "京公网安备11010502030143号"
+    for certificate in ("SL\n9", "S" * 65):
+        refused = go(pack, received, E.CERTIFY, REVIEWER, psb_number=psb, certificate=certificate)
+        assert isinstance(refused, Refusal) and "备案证编号应为一行" in refused.reason.zh
+    done = ok(go(pack, received, E.CERTIFY, REVIEWER, psb_number=psb, certificate="S" * 64))
+    assert done.state.step.certificate_number == "S" * 64
