@@ -95,6 +95,8 @@ def deadline_line(
         return None
     deadline = compute_deadline(kind, start, pack, cal)
     due = deadline.due
+    if kind is PeriodKind.FILING and step.order > 1 and due < today:
+        return _after_the_first(state, step, due)
     working = pack.periods.of(kind).unit == "working"
     left = _days_left(due, today, working, cal)
     by = by_day(due)
@@ -102,6 +104,28 @@ def deadline_line(
         by = t(f"{by.zh}（估算）", f"{by.en} (estimate)")
     return t(f"{what.zh}：{by.zh}，{left.zh}", f"{what.en[:1].upper()}{what.en[1:]} {by.en}: "
              f"{left.en}")  # fmt: skip
+
+
+def _after_the_first(state: FilingState, step: StepState, due: dt.date) -> Text:
+    """A later step's application once the 30 days from going online are over: the route's
+    order made it wait for the step before (its certificate), so the days are not counted as
+    the applicant's delay; the facts are said, and what to do now."""
+    before = next((s for s in state.steps if s.order == step.order - 1), None)
+    last = date_text(due)
+    if before is not None and before.certified_on is not None:
+        cert = date_text(before.certified_on)
+        return t(
+            f"提交备案申请：第{before.order}步已于{cert.zh}发证，请尽快向{step.bureau.zh}提交"
+            f"（开通之日起30日为{last.zh}，已过）",
+            f"The application: step {before.order} was certified on {cert.en}; submit to "
+            f"{step.bureau.en} as soon as you can (the 30 days from going online ended on "
+            f"{last.en})",
+        )
+    return t(
+        f"提交备案申请：请尽快向{step.bureau.zh}提交（开通之日起30日为{last.zh}，已过）",
+        f"The application: submit to {step.bureau.en} as soon as you can (the 30 days from "
+        f"going online ended on {last.en})",
+    )
 
 
 def next_step(

@@ -67,3 +67,24 @@ def test_a_clock_in_a_year_without_published_holidays_is_marked_an_estimate() ->
 
     assert "（估算）" in line(dt.date(2026, 12, 28))  # its 5 working days end in 2027
     assert "（估算）" not in line(dt.date(2026, 11, 30))  # within 2026: known
+
+
+def test_a_second_step_waiting_for_the_first_is_not_told_it_is_overdue() -> None:
+    """Step 1 submitted in time and certified after the 30 days: step 2 could not start before
+    (the route's order), and /status said 「已逾期8天」 as if the applicant were late."""
+    from rules.pack import load_pack
+    from rules.standing import deadline_line
+    from rules.workdays import WorkdayCalendar
+
+    pack = load_pack("example")
+    cal = WorkdayCalendar(pack.calendar)
+    first = StepState(1, True, BUREAU, S.CERTIFIED, submitted_on=dt.date(2026, 12, 18),
+                      certified_on=dt.date(2026, 12, 28))  # fmt: skip
+    second = StepState(2, False, t("上海网安", "Shanghai"), S.PREPARED)
+    state = FilingState((first, second), current=2, connection_date=dt.date(2026, 11, 20))
+    late = deadline_line(state, pack, cal, dt.date(2026, 12, 29))
+    assert late is not None and "已逾期" not in late.zh and "还剩" not in late.zh
+    assert "第1步已于2026年12月28日发证，请尽快向上海网安提交" in late.zh
+    assert "2026年12月21日，已过" in late.zh and "ended on 2026-12-21" in late.en
+    early = deadline_line(state, pack, cal, dt.date(2026, 12, 10))  # the 30 days still run
+    assert early is not None and "最迟于2026年12月21日（含当日），还剩11天" in early.zh
