@@ -4,12 +4,16 @@ numbers masked). Split out of bot/filing_actions.py (issue 27), which still expo
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from dialogs.model import Context
 from models.filings import state_of
 from models.tables import Filing
 from rules.enums import FilingStatus
 from rules.filing_life import STATUS_LABELS, next_deadline
-from rules.plan import by_day
+from rules.filing_state import FilingState, awaits_online
+from rules.plan import by_day, date_text
 from rules.standing import deadline_line, icon_line, next_step
 from rules.text import Lang, listing, mask_number
 
@@ -21,10 +25,12 @@ def describe(
     *,
     masked: bool,
     buttons: frozenset[str] = frozenset(),
+    terminal: bool = False,
 ) -> list[str]:
     """Describe a filing: its site, its steps with their bureaus and statuses, the clock
     running now. `masked`: the reviewers' view, with its operator, numbers masked; else the
-    applicant's, with what to do next (naming only the `buttons` the message shows)."""
+    applicant's, with what to do next (naming only the `buttons` the message shows; in the
+    `terminal`, which has none, the commands that record what a button would)."""
     state = state_of(filing)
     data = filing.data or {}
     site = data.get("website", {})
@@ -65,12 +71,61 @@ def describe(
             )
             lines.append(f"{due[0].get(lang)}: {by_day(due[1]).get(lang)}（{days}）")
     else:
-        running = deadline_line(state, ctx.pack, ctx.calendar, ctx.today)
-        if running is not None:
-            lines.append(running.get(lang))
-        individual = data.get("subject_type") == "individual"
-        lines.append(next_step(state, lang, buttons=buttons, individual=individual))
-        lines += [line for s in state.steps if (line := icon_line(s, lang, buttons))]
+        lines += _next(filing.id or 0, state, data, ctx, lang, buttons, terminal)
     if step.reasons and step.status is FilingStatus.RETURNED:
         lines.append(("退回原因：" if lang == "zh" else "Reasons: ") + "；".join(step.reasons))
     return lines
+
+
+def _next(
+    filing_id: int,
+    state: FilingState,
+    data: dict[str, Any],
+    ctx: Context,
+    lang: Lang,
+    buttons: frozenset[str],
+    terminal: bool,
+) -> list[str]:
+    """The applicant's view: the clock running now, what to do next, the icon."""
+    lines = []
+    running = deadline_line(state, ctx.pack, ctx.calendar, ctx.today)
+    if running is not None:
+        lines.append(running.get(lang))
+    individual = data.get("subject_type") == "individual"
+    lines.append(next_step(state, lang, buttons=buttons, individual=individual))
+    hint = _online_hint(filing_id, state, data, lang, terminal, ctx.today)
+    if hint is not None:
+        lines.append(hint)
+    return lines + [line for s in state.steps if (line := icon_line(s, lang, buttons))]
+
+
+def _online_hint(
+    filing_id: int,
+    state: FilingState,
+    data: dict[str, Any],
+    lang: Lang,
+    terminal: bool,
+    today: dt.date,
+) -> str | None:
+    """For a site filed before it went online: that its planned day has passed (its 30 days
+    may be running), and in the terminal, which has no button for it, the command that
+    records the day."""
+    if not awaits_online(state):
+        return None
+    lines = []
+    planned = data.get("planned_online_date")
+    if isinstance(planned, str) and dt.date.fromisoformat(planned) < today:
+        day = date_text(dt.date.fromisoformat(planned)).get(lang)
+        lines.append(
+            f"计划开通日期（{day}）已过：网站已开通的，请登记开通日期，30日的期限从那天算起。"
+            if lang == "zh"
+            else f"The planned day ({day}) has passed: if the site is online, record the day it "
+            "went online; its 30 days count from then."
+        )
+    if terminal:
+        lines.append(
+            f"登记开通日期：beian filings record {filing_id} online --on 开通日期（YYYY-MM-DD）"
+            if lang == "zh"
+            else f"To record it: beian filings record {filing_id} online --on YYYY-MM-DD"
+        )
+    return "\n".join(lines) or None

@@ -315,4 +315,4 @@ class TerminalChat:
         with session_scope(self.engine) as session:
             found = filings_of(session, applicant_id)
             for filing in found[:1] if show.newest_only else found:
-                self.emit("\n".join(describe(filing, ctx, self.lang, masked=False)))
+                self.emit("\n".join(describe(filing, ctx, self.lang, masked=False, terminal=True)))
