@@ -19,6 +19,7 @@ _VERSION_KINDS = {
     "amended": t("修改", "amended"),
     "changed": t("变更", "changed"),
     "online": t("网站开通", "went online"),
+    "change_returned": t("变更被退回", "change returned"),
 }
 _FIXED_REASONS = frozenset({"已放置备案图标", "网站已开通"})
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
+from bot.change_return import returned_change, undo_returned_change
 from bot.deliveries import cancellation_statement
 from bot.filing_status import describe as describe  # its home since issue 27
 from bot.wx.ids import chat_number
@@ -148,6 +149,9 @@ def act(
             apply_decision(session, filing, result, now=now, applicant_chat=chat,
                            review_chats=review_chats, calendar=ctx.calendar,
                            today=ctx.today)  # fmt: skip
+            if returned_change(result.event, before, result.state):
+                undo_returned_change(session, filing, actor=result.actor, reason=result.reason,
+                                     now=now)  # fmt: skip
             delivery = cancellation_statement(
                 session, filing, event, chat, now, holder, lang, filed=bool(filed_steps(before))
             )

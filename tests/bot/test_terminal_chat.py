@@ -334,3 +334,41 @@ def test_a_filing_not_submitted_yet_is_fixed_with_amend_and_its_drafts_made_agai
     assert "不能修改" not in fixed.stdout and "文件已保存" in fixed.stdout
     (form,) = (tmp_path / "out").glob("备案表-*小吉的笔记*.pdf")  # the new drafts
     assert "小吉的笔记" in squeeze("".join(page_texts(form.read_bytes())))
+
+
+def _return_the_change(tmp_path: Path) -> None:
+    """Record, as a reviewer would, that the bureau returned filing 1's reported change."""
+    import datetime as dt
+
+    from bot.filing_actions import Reviewers, act
+    from dialogs.model import Context
+    from models.db import make_engine
+    from rules.filing_life import Actor, Role, make_event
+    from rules.lifecycle import FilingEvent as E
+    from rules.pack import load_pack
+    from rules.workdays import WorkdayCalendar
+
+    pack = load_pack("example")
+    ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=dt.date(2026, 11, 28))
+    engine = make_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    event = make_event(E.RETURN, Actor(Role.OPERATOR, "test"), ctx.today, reasons=("材料不全",))
+    outcome = act(engine, 1, event, ctx=ctx, reviewers=Reviewers(),
+                  clock=lambda: dt.datetime(2026, 11, 28, 3, tzinfo=dt.UTC))  # fmt: skip
+    assert outcome.done, outcome.refusal
+    engine.dispose()
+
+
+def test_a_returned_change_is_undone_and_can_be_reported_again(tmp_path: Path) -> None:
+    """The returned change stayed as the filing's answers (its new name on /status), and the
+    same change reported again was 「没有任何信息改变」."""
+    first = _chat(tmp_path, [said for said, _ in INDIVIDUAL], "--as", "blogger")
+    assert first.returncode == 0, first.stderr
+    _certify_all(tmp_path)
+    change = ["/change", "/edit 网站名称", "小吉的笔记", "确认", "网站改名", "1"]
+    assert _chat(tmp_path, change, "--as", "blogger").returncode == 0
+    _return_the_change(tmp_path)
+    status = _chat(tmp_path, ["/status"], "--as", "blogger").stdout
+    assert "#1 小𠮷的笔记" in status and "小吉的笔记" not in status, status[-600:]
+    again = _chat(tmp_path, change, "--as", "blogger")
+    assert "没有任何信息改变" not in again.stdout and "已记录变更" in again.stdout, again.stdout[-800:]
+    assert "网站名称：小𠮷的笔记 → 小吉的笔记" in again.stdout
