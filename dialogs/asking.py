@@ -68,6 +68,11 @@ class Asking:
             return owner.ask_aside(lines) if owner is not None else []  # paused: nothing
         if s.state is Stage.SUMMARY:
             return self.asking_summary(lines)
+        if s.state is Stage.OUT_OF_SCOPE and (s.changing_from is not None or s.amending):
+            ctx = core.ctx  # a change or an amendment that moved the whole site away
+            close = texts.CLOSE_NAMED_IN_CHAT if ctx.close_site else texts.CLOSE_NAMED_IN_TERMINAL
+            lines.append(texts.OUT_OF_SCOPE_CHANGING.fill(lang, close=close.get(lang)))
+            return []
         if s.state is Stage.OUT_OF_SCOPE:
             lines.append(texts.OUT_OF_SCOPE_AGAIN.get(lang))
             return []

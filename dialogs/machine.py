@@ -52,8 +52,15 @@ def _stage_transitions() -> list[dict[str, Any]]:
     flow.append({"trigger": "confirm", "source": Stage.SUMMARY, "dest": Stage.DONE})
     # A filing returned for rectification: its answers reopen at the summary to be fixed.
     flow.append({"trigger": "amend", "source": Stage.DONE, "dest": Stage.SUMMARY})
-    # A change or an amendment given up: the confirmed answers stand, done again.
-    flow.append({"trigger": "abandon", "source": [*DATA_STAGES, Stage.SUMMARY], "dest": Stage.DONE})
+    # A change or an amendment given up: the confirmed answers stand, done again (from out of
+    # scope too: an edit that moved both the maintenance and the server elsewhere).
+    flow.append(
+        {
+            "trigger": "abandon",
+            "source": [*DATA_STAGES, Stage.OUT_OF_SCOPE, Stage.SUMMARY],
+            "dest": Stage.DONE,
+        }
+    )
     # /back, /edit and a fix the checks ask for go to an earlier question (from the summary or
     # out of scope: any): its stage.
     order = [*DATA_STAGES, Stage.OUT_OF_SCOPE, Stage.SUMMARY]

@@ -160,6 +160,14 @@ OUT_OF_SCOPE_AGAIN = t(
     "From your answers this city does not accept the filing. If that is wrong, send /back or "
     "/restart.",
 )
+OUT_OF_SCOPE_CHANGING = t(
+    "按修改后的回答，网站系统维护和服务器都已不在本市：这不能作为变更报告。"
+    "本市这份备案应注销（{close}），再到维护地办理备案。填错了的，发送 /back 修改；"
+    "发送 /cancel 放弃这次修改。",
+    "With these answers neither the maintenance nor the server is in this city any more: that "
+    "is not a change to report. This city's filing is to be cancelled ({close}), and the site "
+    "filed where it is maintained. If that is wrong, send /back; /cancel gives up the edits.",
+)
 ROUTE_HEAD = t("【备案地点】", "[Where to file]")
 ROUTE_OUT = t("【不属于本市受理范围】", "[Not this city's case]")
 DEADLINE_HEAD = t("【备案期限】", "[Filing deadline]")

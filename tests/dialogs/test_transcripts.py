@@ -585,3 +585,23 @@ def test_a_change_of_the_subject_type_is_refused(run: Run) -> None:
         ]
     )
     assert state.state is Stage.SUBJECT_TYPE
+
+
+def test_a_change_that_moves_the_whole_site_away_says_cancel_and_can_be_given_up(
+    run: Run,
+) -> None:
+    """Both the maintenance and the server edited to elsewhere during /change: the chat said
+    "/restart", and /cancel, /new and /restart then failed (no way out of 不属于本市受理范围)."""
+    moved = [
+        *INDIVIDUAL,
+        ("/change", "信息变更"),
+        ("/edit 服务器所在地", "服务器放在哪里"),
+        ("外地", ""),
+        ("上海", ""),
+        ("/edit 维护地", "网站系统在哪里维护"),
+        ("外地", ""),
+        ("上海", ("不能作为变更报告", "本市这份备案应注销（/close_site）")),
+    ]
+    for leave in ("/cancel", "/restart", "/new"):
+        state, _, said = run([*moved, (leave, "已放弃，备案信息保持不变")])
+        assert state.answers == {} or state.answers["maintenance"] == "local", leave
