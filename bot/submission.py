@@ -171,13 +171,32 @@ def _merged(filing: Filing, submit: Submit, ctx: Context) -> FilingAnswers | Tex
     return checked.answers
 
 
+ROUTE_FIXED = t(
+    "这份备案已经向网安部门提交过，修改不能改变备案地点（维护地、服务器所在地）：没有保存这次修改。"
+    "请在备案系统中按退回原因修改其他项目；备案地点确实变了的，请注销这份备案，再按新的地点重新备案。",
+    "This filing was submitted to a bureau: an amendment cannot move where it is filed (the "
+    "maintenance or the server location). Nothing of it was kept. Fix the other items as the "
+    "return asks; if the site really moved, cancel this filing and file again where it is now.",
+)
+
+
+def _route_moved(session: Session, submit: Submit, interview_id: int, ctx: Context) -> int | None:
+    """The filing an amendment would move to other bureaus though it was submitted to its
+    own (its id), else None."""
+    filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
+    if filing is None or filing.id is None or unsubmitted(state_of(filing)):
+        return None
+    bureaus = [s.bureau for s in steps_of_route(route_json(submit.answers, ctx))]
+    return None if bureaus == [s.bureau for s in state_of(filing).steps] else filing.id
+
+
 def _refused(
     session: Session, interview_id: int, submit: Submit, filing_id: int, why: Text
 ) -> Submitted:
-    """A change refused when it was written: the interview takes back the answers it had when
-    the change began (nothing of the refused change stays)."""
+    """A change (or an amendment) refused when it was written: the interview takes back the
+    answers it had when it began (nothing of the refused edit stays)."""
     interview = session.get(Interview, interview_id)
-    before = submit.change.interview_before if submit.change else None
+    before = submit.change.interview_before if submit.change else submit.amend_before
     if interview is not None and before is not None:
         interview.answers = dict(before)
         session.add(interview)
@@ -199,6 +218,9 @@ def submission_writer(  # type: ignore[no-untyped-def]
             ids = (applicant_id, interview_id)
             return _changed(session, submit, step, ctx, ids, now, holder, reviewers or Reviewers())
         actor = f"applicant:{applicant_id}"
+        moved = _route_moved(session, submit, interview_id, ctx) if submit.amends else None
+        if moved is not None:
+            return _refused(session, interview_id, submit, moved, ROUTE_FIXED)
         amended = (
             _amended(session, submit, interview_id, actor, now, ctx) if submit.amends else None
         )

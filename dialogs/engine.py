@@ -233,8 +233,10 @@ class Turn:
         move(self.s, "confirm")
         self.s.question = None
         amending, self.s.amending = self.s.amending, False
-        self.s.changing_from = None
-        self.core.effects.append(Submit(answers, amends=amending))
+        before, self.s.changing_from = self.s.changing_from, None
+        self.core.effects.append(
+            Submit(answers, amends=amending, amend_before=before if amending else None)
+        )
         if amending:  # the filing's plan goes on from its recorded dates (see /status)
             self.core.say(texts.AMENDED)
             return

@@ -256,6 +256,9 @@ class Submit:
     answers: FilingAnswers
     amends: bool = False
     change: ChangeRequest | None = None
+    # An amendment's answers as the interview had them when it began: put back when the
+    # amendment is refused as it is written (a submitted filing's route cannot move).
+    amend_before: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -169,3 +169,38 @@ def test_a_filing_not_submitted_yet_takes_the_route_of_its_amended_answers(
         (filing,) = session.exec(select(Filing)).all()
         assert len(filing.steps) == 1 and filing.status is FilingStatus.PREPARED
         assert [s["local"] for s in filing.steps] == [True]
+
+
+def test_a_submitted_filing_s_amendment_cannot_move_it_to_other_bureaus(
+    engine: sa.Engine, db_url: str, pack: object, cal: object
+) -> None:
+    """Returned by the bureau it was filed with, an amendment moved the server here: the new
+    drafts named a bureau the filing was never submitted to, the steps still the old ones."""
+    from bot.filing_actions import Reviewers, act
+    from rules.filing_life import Actor, Role, make_event
+    from rules.lifecycle import FilingEvent as E
+
+    ctx = Context(pack=pack, calendar=cal, today=TODAY)  # type: ignore[arg-type]
+    _turn(db_url, ctx, "/start")
+    for said, _ in ENTERPRISE:  # maintained here, server in 杭州: two bureaus
+        _turn(db_url, ctx, said)
+    with Session(engine) as session:
+        (filing,) = session.exec(select(Filing)).all()
+        filing_id, before = filing.id or 0, dict(filing.data)
+    operator = Actor(Role.OPERATOR, "test")
+    for event, extra in ((E.SUBMIT, {}), (E.RETURN, {"reasons": ("信息有误",)})):
+        done = act(engine, filing_id, make_event(event, operator, TODAY, **extra), ctx=ctx,
+                   clock=lambda: NOW, reviewers=Reviewers())  # fmt: skip
+        assert done.done, done.refusal
+    for said in ("/amend", "/edit 服务器存放地址", "示例市示例区数据港路1号",
+                 "/edit 服务器所在地", "本市"):  # fmt: skip
+        _turn(db_url, ctx, said)
+    _, result = _turn(db_url, ctx, "确认")
+    assert isinstance(result.effects, Submitted) and result.effects.refusal is not None
+    assert "修改不能改变备案地点" in result.effects.refusal.zh  # said instead of the replies
+    assert result.effects.delivery_id is None  # no drafts made
+    with Session(engine) as session:
+        filing = session.get(Filing, filing_id)
+        assert filing is not None and len(filing.steps) == 2 and filing.data == before
+        interview = session.exec(select(Interview)).one()
+        assert interview.answers["server"] == "elsewhere"  # the amendment's edits taken back
