@@ -21,7 +21,7 @@ from rules.lifecycle import FilingEvent
 CHANGE_RETURNED = "change_returned"  # the version written when a change's return undoes it
 
 
-def returned_change(event: str, before: FilingState, after: FilingState) -> bool:
+def returned_change(event: str | None, before: FilingState, after: FilingState) -> bool:
     """Say whether a decision returned a reported change (a return that took a step back from
     已报告变更 to 已备案; an accepted change takes it there too)."""
     return event == FilingEvent.RETURN and any(

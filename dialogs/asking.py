@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from dialogs import texts
+from dialogs import texts_reopened as reopened
 from dialogs.matching import match_option
 from dialogs.model import Choice, Input, Mode, Stage
 from dialogs.review import show_value, summary_lines
@@ -69,9 +70,8 @@ class Asking:
         if s.state is Stage.SUMMARY:
             return self.asking_summary(lines)
         if s.state is Stage.OUT_OF_SCOPE and (s.changing_from is not None or s.amending):
-            ctx = core.ctx  # a change or an amendment that moved the whole site away
-            close = texts.CLOSE_NAMED_IN_CHAT if ctx.close_site else texts.CLOSE_NAMED_IN_TERMINAL
-            lines.append(texts.OUT_OF_SCOPE_CHANGING.fill(lang, close=close.get(lang)))
+            close = reopened.close_named(core.ctx.close_site)  # the whole site moved away
+            lines.append(reopened.OUT_OF_SCOPE_CHANGING.fill(lang, close=close.get(lang)))
             return []
         if s.state is Stage.OUT_OF_SCOPE:
             lines.append(texts.OUT_OF_SCOPE_AGAIN.get(lang))

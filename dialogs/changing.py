@@ -14,6 +14,7 @@ import datetime as dt
 import re
 
 from dialogs import texts
+from dialogs import texts_reopened as reopened
 from dialogs.machine import move, switch
 from dialogs.model import ChangeRequest, Choice, Finished, Input, Mode, Submit
 from dialogs.nesting import build
@@ -152,8 +153,7 @@ class Changing(Part):
         """The summary's confirmation during a change: on to the reason, when anything changed."""
         assert self.s.changing_from is not None
         if self.s.answers.get("subject_type") != self.s.changing_from.get("subject_type"):
-            ctx = self.core.ctx
-            close = texts.CLOSE_NAMED_IN_CHAT if ctx.close_site else texts.CLOSE_NAMED_IN_TERMINAL
+            close = reopened.close_named(self.core.ctx.close_site)
             self.core.say(texts.CHANGE_SUBJECT_TYPE.fill(self.lang, close=close.get(self.lang)))
             self.core.ask()
             return

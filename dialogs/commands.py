@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dialogs import notices, texts
+from dialogs import texts_reopened as reopened
 from dialogs.answering import Answering
 from dialogs.editing import Editing
 from dialogs.machine import switch
@@ -130,7 +131,7 @@ class Commands(Part):
             lines.append(q.help.get(self.lang))
             lines.append(texts.EXAMPLE.fill(self.lang, example=q.example.get(self.lang)))
         filed = self.s.state is Stage.DONE
-        close = texts.CLOSE_IN_CHAT if self.core.ctx.close_site else texts.CLOSE_IN_TERMINAL
+        close = reopened.close_listed(self.core.ctx.close_site)
         listed = texts.COMMANDS_FILED if filed else texts.COMMANDS
         lines.append(listed.fill(self.lang, close=close.get(self.lang)))
         self.core.say("\n".join(lines))

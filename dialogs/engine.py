@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dialogs import texts
+from dialogs import texts_reopened as reopened
 from dialogs.answering import Answering
 from dialogs.asides import Asides
 from dialogs.asking import CONFIRM, SECTION_PREFIX
@@ -141,7 +142,8 @@ class Turn:
         next run, a tap to wake the bot) goes on with it, its edits kept; the others give it
         up, and /start with an argument and /new then go on as once the interview is done."""
         if call.command is Command.START and not call.argument:
-            self.core.say(texts.REOPENED_KEPT_AMEND if self.s.amending else texts.REOPENED_KEPT)
+            kept = reopened.REOPENED_KEPT_AMEND if self.s.amending else reopened.REOPENED_KEPT
+            self.core.say(kept)
             self.core.ask()
             return
         self.changing.give_up_change()  # nothing changes; the interview is done again

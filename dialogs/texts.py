@@ -41,17 +41,6 @@ COMMANDS_FILED = t(
     "Commands: /status (the filing's progress and deadlines), /change to report a change, "
     "{close}, /new for another site, /lang.",
 )
-# How the commands' list and the subject type's refusal name 注销: a command in a chat, the
-# operator's command in a terminal (which has no /close_site: `bot.terminal`).
-CLOSE_IN_CHAT = t("/close_site 网站关闭注销", "/close_site to cancel")
-CLOSE_IN_TERMINAL = t(
-    "注销用 beian filings cancel 备案编号 --reason 原因",
-    "beian filings cancel ID --reason R to cancel",
-)
-CLOSE_NAMED_IN_CHAT = t("/close_site", "/close_site")
-CLOSE_NAMED_IN_TERMINAL = t(
-    "beian filings cancel 备案编号 --reason 原因", "beian filings cancel ID --reason R"
-)
 EXAMPLE = t("例如：{example}", "For example: {example}")
 CURRENT = t(
     "当前答案：{value}。直接发送新的答案修改，或选择“保留原答案”。",
@@ -159,14 +148,6 @@ OUT_OF_SCOPE_AGAIN = t(
     "按你的回答，本市不受理这次备案。如果填错了，发送 /back 修改，或 /restart 重新开始。",
     "From your answers this city does not accept the filing. If that is wrong, send /back or "
     "/restart.",
-)
-OUT_OF_SCOPE_CHANGING = t(
-    "按修改后的回答，网站系统维护和服务器都已不在本市：这不能作为变更报告。"
-    "本市这份备案应注销（{close}），再到维护地办理备案。填错了的，发送 /back 修改；"
-    "发送 /cancel 放弃这次修改。",
-    "With these answers neither the maintenance nor the server is in this city any more: that "
-    "is not a change to report. This city's filing is to be cancelled ({close}), and the site "
-    "filed where it is maintained. If that is wrong, send /back; /cancel gives up the edits.",
 )
 ROUTE_HEAD = t("【备案地点】", "[Where to file]")
 ROUTE_OUT = t("【不属于本市受理范围】", "[Not this city's case]")
@@ -345,16 +326,6 @@ CHANGE_RECORDED = t("✅ 变更已记录，正在生成文件…", "✅ Change r
 CHANGE_DROPPED = t(
     "已放弃，备案信息保持不变。发送 /status 查看备案。",
     "Given up: the filing's details stay as they were. Send /status to see the filing.",
-)
-REOPENED_KEPT = t(
-    "变更还没有报告，已做的修改都还在。请继续，或发送 /cancel 放弃变更。",
-    "The change is not reported yet; your edits so far are kept. Go on, or send /cancel to give "
-    "up the change.",
-)
-REOPENED_KEPT_AMEND = t(
-    "修改还没有确认，已做的修改都还在。请继续，或发送 /cancel 放弃修改。",
-    "The amendment is not confirmed yet; your edits so far are kept. Go on, or send /cancel to "
-    "give it up.",
 )
 SUGGEST_PLACES = t(
     "没有找到“{text}”。你是说：{names}？请点选，或重新输入。",

@@ -370,5 +370,7 @@ def test_a_returned_change_is_undone_and_can_be_reported_again(tmp_path: Path) -
     status = _chat(tmp_path, ["/status"], "--as", "blogger").stdout
     assert "#1 小𠮷的笔记" in status and "小吉的笔记" not in status, status[-600:]
     again = _chat(tmp_path, change, "--as", "blogger")
-    assert "没有任何信息改变" not in again.stdout and "已记录变更" in again.stdout, again.stdout[-800:]
+    assert "没有任何信息改变" not in again.stdout and "已记录变更" in again.stdout, again.stdout[
+        -800:
+    ]
     assert "网站名称：小𠮷的笔记 → 小吉的笔记" in again.stdout

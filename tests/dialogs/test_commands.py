@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs import texts
+from dialogs import texts_reopened as reopened
 from dialogs.answering import Answering
 from dialogs.commands import Command, CommandCall, Commands, read_command
 from dialogs.editing import Editing
@@ -83,7 +84,7 @@ def test_help_gives_the_question_s_help_example_and_the_commands(context: Contex
     assert q is not None
     text = core.replies[0].text
     assert q.help.zh in text and q.example.zh in text
-    assert texts.COMMANDS.fill("zh", close=texts.CLOSE_IN_CHAT.zh) in text
+    assert texts.COMMANDS.fill("zh", close=reopened.CLOSE_IN_CHAT.zh) in text
 
 
 def test_status_counts_the_answers_and_names_the_step(context: Context) -> None:

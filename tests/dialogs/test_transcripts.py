@@ -603,5 +603,5 @@ def test_a_change_that_moves_the_whole_site_away_says_cancel_and_can_be_given_up
         ("上海", ("不能作为变更报告", "本市这份备案应注销（/close_site）")),
     ]
     for leave in ("/cancel", "/restart", "/new"):
-        state, _, said = run([*moved, (leave, "已放弃，备案信息保持不变")])
+        state, _, _ = run([*moved, (leave, "已放弃，备案信息保持不变")])
         assert state.answers == {} or state.answers["maintenance"] == "local", leave
