@@ -20,13 +20,15 @@ from sqlmodel import Session, col, select
 from bot.change_return import returned_change, undo_returned_change
 from bot.deliveries import cancellation_statement
 from bot.filing_status import describe as describe  # its home since issue 27
+from bot.reopening import NOT_AMENDABLE as NOT_AMENDABLE  # its home since 2026-12-06
+from bot.reopening import Reopening as Reopening
+from bot.reopening import reopening as reopening
 from bot.wx.ids import chat_number
 from dialogs.model import Context
 from models.db import session_scope
 from models.filings import (
     add_notice,
     add_version,
-    applicant_by_channel,
     apply_decision,
     pending_notice_ids,
     reviewer_ids,
@@ -35,7 +37,6 @@ from models.filings import (
     stop_reminders,
 )
 from models.interviews import InboxKey, mark_inbox_done
-from models.repo import latest_interview
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
 from rules.deadlines import compute_deadline
 from rules.enums import FilingStatus, PeriodKind
@@ -50,12 +51,8 @@ from rules.filing_life import (
     Refusal,
     ReminderChange,
     Role,
-    amendable,
     awaits_online,
-    change_since,
-    changeable,
     decide,
-    not_changeable,
 )
 from rules.filing_state import filed_steps
 from rules.plan import date_text
@@ -187,56 +184,6 @@ def _actor_checked(
     if who.role is Role.REVIEWER and int(who.id) not in reviewer_ids:
         return t("你不是审核人员。", "You are not a reviewer.")
     return event
-
-
-@dataclass(frozen=True)
-class Reopening:
-    """May an applicant reopen a filing's answers: why not (None: they may), and for a change
-    the earliest day it may be dated."""
-
-    refusal: Text | None
-    since: dt.date | None = None
-
-
-def reopening(
-    engine: sa.Engine, channel: str, external_id: str, reopen: str, filing_id: int | None = None
-) -> Reopening:
-    """Say whether an applicant may reopen a filing's answers (`reopen`: "amend" a returned
-    one, "change" a certified one): it is theirs, in that state, and its interview is their
-    latest (a newer one in progress comes first). Without `filing_id`: the filing of their
-    latest interview."""
-    with session_scope(engine) as session:
-        applicant = applicant_by_channel(session, channel, external_id)
-        latest = (
-            latest_interview(session=session, applicant_id=applicant.id or 0) if applicant else None
-        )
-        if filing_id is None and latest is not None:
-            found = session.exec(select(Filing).where(Filing.interview_id == latest.id)).first()
-            filing_id = found.id if found else None
-        filing = session.get(Filing, filing_id) if filing_id is not None else None
-        if filing is None or applicant is None or filing.applicant_id != applicant.id:
-            return Reopening(NO_FILING_YET)
-        if latest is None or latest.id != filing.interview_id:
-            return Reopening(NOT_AMENDABLE)
-        state = state_of(filing)
-        if reopen == "change":
-            if not changeable(state):
-                return Reopening(not_changeable(state.status))
-            return Reopening(None, change_since(state))
-        if amendable(state):
-            return Reopening(None)
-        return Reopening(NOT_AMENDABLE)
-
-
-NO_FILING_YET = t(
-    "还没有已确认的备案。发送 /start 开始填写。", "No confirmed filing yet. Send /start to begin."
-)
-NOT_AMENDABLE = t(
-    "这份备案现在不能修改（只有尚未提交或被退回、且没有正在进行的新填写时才可以；"
-    "备案完成后请用 /change 报告变更）。",
-    "This filing cannot be fixed now (only before it is submitted or when returned, with no "
-    "newer interview going on; once certified, report a change with /change).",
-)
 
 
 def plan_filing_reminders(

@@ -208,7 +208,9 @@ class TerminalChat:
         reopen = _REOPENING.get(command.command) if command is not None else None
         if reopen is None:
             return None, None
-        may = reopening(self.engine, CHANNEL, self.who.external_id, reopen)
+        number = command.argument.strip().lstrip("#＃") if command is not None else ""
+        filing_id = int(number) if number.isdigit() else None  # `/change 2`: filing #2
+        may = reopening(self.engine, CHANNEL, self.who.external_id, reopen, filing_id)
         return may.refusal, may.since
 
     def took(self, result: Turn) -> None:

@@ -374,3 +374,24 @@ def test_a_returned_change_is_undone_and_can_be_reported_again(tmp_path: Path) -
         -800:
     ]
     assert "网站名称：小𠮷的笔记 → 小吉的笔记" in again.stdout
+
+
+def test_a_filing_is_changed_after_new_and_an_older_one_by_its_number(tmp_path: Path) -> None:
+    """/change and /amend worked on the newest interview only: after /new they said 「还没有已确认
+    的备案」, and a first site could never be changed once a second was filed."""
+    from tests.dialogs.test_reuse import SECOND_SITE
+    from tests.dialogs.transcripts import ENTERPRISE
+
+    assert _chat(tmp_path, [said for said, _ in ENTERPRISE], "--as", "yf").returncode == 0
+    _certify_all(tmp_path)
+    rename = ["/edit 网站名称", "云帆新官网", "确认", "网站改名", "1"]
+    after_new = _chat(tmp_path, ["/new", "/change", *rename], "--as", "yf")
+    assert "已记录变更" in after_new.stdout, after_new.stdout[-800:]
+    second = ["/new", "企业", "1", *(said for said, _ in SECOND_SITE), "确认提交"]
+    assert _chat(tmp_path, second, "--as", "yf").returncode == 0
+    _certify_all(tmp_path)
+    again = ["/change 1", "/edit 网站名称", "云帆官网", "确认", "网站改名", "1"]
+    done = _chat(tmp_path, again, "--as", "yf")
+    assert "网站名称：云帆新官网 → 云帆官网" in done.stdout, done.stdout[-800:]
+    busy = _chat(tmp_path, ["/new", "企业", "/change 1"], "--as", "yf")
+    assert "你还有一份没有完成的新填写" in busy.stdout, busy.stdout[-600:]
