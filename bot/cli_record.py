@@ -231,7 +231,7 @@ def _online(asked: _Asked, engine: Any, who: tuple[str, str], state: Any, ctx: A
     if not awaits_online(state):
         asked.refuse(ONLINE_ALREADY.get(asked.lang))
     said = record_online(engine, asked.filing_id, channel=who[0], external_id=who[1],
-                         on=asked.day, ctx=ctx, clock=_now)  # fmt: skip
+                         on=asked.day, ctx=ctx, clock=_now, actor=_operator().audit)  # fmt: skip
     if said in (ONLINE_ALREADY, NOT_YOURS):  # recorded meanwhile by another
         asked.refuse(said.get(asked.lang))
     return said.get(asked.lang)

@@ -224,9 +224,11 @@ def record_online(
     on: dt.date,
     ctx: Context,
     clock: Callable[[], dt.datetime],
+    actor: str | None = None,
 ) -> Text:
     """A site that was not online yet went online on `on`: its 30 days to file start (the
-    deadline and its reminders are planned now). Returns what to tell the applicant."""
+    deadline and its reminders are planned now). Returns what to tell the applicant.
+    `actor`: who recorded it when not the applicant (the CLI)."""
     now = clock()
     if on > ctx.today:
         return t("开通日期不能在将来。", "The online date cannot be in the future.")
@@ -247,7 +249,8 @@ def record_online(
         filing.updated_at = now
         session.add(filing)
         change = {"field": "connection_date", "old": None, "new": on.isoformat()}
-        add_version(session, filing, kind="online", actor=f"applicant:{applicant.id}", now=now,
+        add_version(session, filing, kind="online", actor=actor or f"applicant:{applicant.id}",
+                    now=now,
                     changes=[change], reason="网站已开通")  # fmt: skip
         chat = applicant_chat(applicant)
         plan_filing_reminders(session, filing, ctx, now, chat)

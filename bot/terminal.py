@@ -163,9 +163,11 @@ class TerminalChat:
         not. `switch_lang`: a kept interview in another language than --lang switches to it."""
         first = self.turn("/start")
         if first is not None and switch_lang and first.step.state.lang != self.who.lang:
-            switched = self.turn(f"/lang {self.who.lang}")  # says so, and asks again
-            if switched is not None:
-                first = replace(switched, step=replace(switched.step, effects=first.step.effects))
+            switched = self.turn(f"/lang {self.who.lang}")
+            again = self.turn("/start") if switched is not None else None
+            if switched is not None and again is not None:  # its greeting, in this language
+                replies = (*switched.step.replies[:1], *again.step.replies)
+                first = replace(again, step=replace(again.step, replies=replies))
         if first is None:
             self.failed += 1
             return

@@ -55,7 +55,7 @@ from rules.filing_state import (
     not_changeable,
     steps_of_route,
 )
-from rules.lifecycle import allowed_events, next_status
+from rules.lifecycle import FilingEvent, allowed_events, next_status
 from rules.pack import Pack
 from rules.plan import date_text
 from rules.text import Text, t
@@ -143,7 +143,7 @@ def decide(
         return _decide_change(state, event, pack, calendar, today)
     trigger, role = event.trigger, event.actor.role
     step = acting_step(state, trigger, role, reviewers)
-    refusal = _refused(step, event, reviewers, today)
+    refusal = _refused(step, event, reviewers, today) or _before_the_step_before(state, step, event)
     if refusal is not None:
         return refusal
     dest = next_status(step.status, trigger)
@@ -217,6 +217,24 @@ def _refused(step: StepState, event: Event, reviewers: bool, today: dt.date) -> 
         )
     wrong = event.check(step)
     return Refusal(wrong) if wrong is not None else None
+
+
+def _before_the_step_before(state: FilingState, step: StepState, event: Event) -> Refusal | None:
+    """A later step's submission dated before the step before it was certified: the route's
+    order made it wait (a date that cannot be)."""
+    before = next((s for s in state.steps if s.order == step.order - 1), None)
+    if event.trigger != FilingEvent.SUBMIT or before is None or before.certified_on is None:
+        return None
+    if event.on >= before.certified_on:
+        return None
+    day = before.certified_on.isoformat()
+    return Refusal(
+        t(
+            f"日期不能早于第{before.order}步发证的日期（{day}）：第{step.order}步在它之后办理。",
+            f"The date cannot be before step {before.order} was certified ({day}): step "
+            f"{step.order} comes after it.",
+        )
+    )
 
 
 def _decide_change(

@@ -115,9 +115,9 @@ def check_statement(text: str, max_length: int = 1000) -> FieldResult:
     said = str(found.normalized)
     if said.lower() in _YES_NO_NONE or said in ("确认无误", "确认提交", "采用建议", "自己填写"):
         return bad(
-            f"“{said}”不是一条具体内容。请写出来，如“部署防火墙”，写完回复“完成”。",
-            f"“{said}” says nothing the form can state. Write it out (e.g. a firewall), then "
-            "reply “done”.",
+            f"“{said}”不是一条具体内容。请写出具体的措施、制度或许可名称，写完回复“完成”。",
+            f"“{said}” says nothing the form can state. Write out the measure, system or "
+            "licence, then reply “done”.",
         )
     if not _STATEMENT_WORDS.search(said) or "@" in said:
         return bad(

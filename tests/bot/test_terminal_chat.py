@@ -279,7 +279,10 @@ def test_a_second_run_lists_the_filing_and_reports_a_change(tmp_path: Path) -> N
     begun = _chat(tmp_path, ["/change", "/edit 网站名称", "小吉的笔记"], "--as", "blogger")
     assert "你的备案如下" in begun.stdout and "#1 小𠮷的笔记" in begun.stdout  # at the start
     assert begun.stdout.rstrip().endswith("已保存，再次运行 `beian chat` 继续。")
-    done = _chat(tmp_path, ["确认", "网站改名", "1"], "--as", "blogger")  # the next run goes on
+    english = _chat(tmp_path, [], "--as", "blogger", "--lang", "en")  # switched, still kept
+    assert "Switched to English." in english.stdout
+    assert "The change is not reported yet; your edits so far are kept" in english.stdout
+    done = _chat(tmp_path, ["确认", "网站改名", "1"], "--as", "blogger", "--lang", "zh")
     assert done.returncode == 0, done.stderr
     assert "变更还没有报告，已做的修改都还在" in done.stdout and "已放弃" not in done.stdout
     assert "网站名称：小𠮷的笔记 → 小吉的笔记" in done.stdout

@@ -232,6 +232,9 @@ def test_a_site_filed_before_it_went_online_is_recorded_online_from_the_cli(
     assert "已记录：网站于2026年11月26日开通" in out
     assert "2026年12月28日" in out  # the 30th day a Saturday: the next working day
     assert rows(url, f"select connection_date from filing where id={filing}") == [("2026-11-26",)]
+    actor = rows(url, f"select actor from filing_version where filing_id={filing} and "
+                 "kind='online'")  # fmt: skip
+    assert actor == [("operator:cli",)]  # not the applicant: the operator recorded it
     pending = rows(url, f"select payload from outbox where filing_id={filing} and "
                    "kind='reminder' and status='pending'")  # fmt: skip
     assert any('"2026-12-28"' in json.dumps(_opened(p)) for (p,) in pending)

@@ -370,3 +370,15 @@ def test_a_certificate_number_of_two_lines_or_too_long_is_refused_not_cut(pack: 
         assert isinstance(refused, Refusal) and "备案证编号应为一行" in refused.reason.zh
     done = ok(go(pack, received, E.CERTIFY, REVIEWER, psb_number=psb, certificate="S" * 64))
     assert done.state.step.certificate_number == "S" * 64
+
+
+def test_a_second_step_is_not_submitted_before_the_first_was_certified(pack: Pack) -> None:
+    """Step 2's submission was taken dated before the site went online and before step 1 was
+    even submitted."""
+    first = replace(LOCAL, status=S.CERTIFIED, submitted_on=dt.date(2026, 11, 2),
+                    certified_on=dt.date(2026, 11, 20))  # fmt: skip
+    second = StepState(2, False, t("杭州网安", "Hangzhou"), S.PREPARED)
+    state = FilingState((first, second), current=2)
+    early = go(pack, state, E.SUBMIT, on=dt.date(2026, 11, 1))
+    assert isinstance(early, Refusal) and "不能早于第1步发证的日期（2026-11-20）" in early.reason.zh
+    assert ok(go(pack, state, E.SUBMIT, on=dt.date(2026, 11, 20))).state.step.order == 2
