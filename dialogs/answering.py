@@ -251,14 +251,28 @@ class Answering(Part):
 
             shown = show_value(q, value, self.lang, self.s.answers)
             self.core.say(texts.LIST_KEPT.fill(self.lang, values=shown))
-        if q.key == "subject_type" and old != value:
-            self._recheck_credential()
+        if q.key == "subject_type" and old is not None and old != value:
+            self._subject_type_changed(old, value)
         self.core.record(q)
         self.after_answer(q)
 
     def _record(self, q: Question) -> None:
         if not self.s.history or self.s.history[-1] != q.id:
             self.s.history.append(q.id)
+
+    def _subject_type_changed(self, old: object, new: object) -> None:
+        """Between a person and a unit the subject's answers mean other things (a home address
+        is not a unit's, the person is not its representative): they are asked again, and who
+        the officer and the contact are; between two kinds of unit the credential is checked."""
+        if (old == "individual") == (new == "individual"):
+            self._recheck_credential()
+            return
+        forgotten = [k for k in self.s.answers if k.startswith("subject.")]
+        forgotten += [k for k in ("_officer_same", "_contact") if k in self.s.answers]
+        for key in forgotten:
+            del self.s.answers[key]
+        if forgotten:
+            self.core.say(texts.SUBJECT_AGAIN)
 
     def _recheck_credential(self) -> None:
         """A changed subject type may make the stored credential or name the wrong kind."""

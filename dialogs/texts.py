@@ -131,6 +131,11 @@ DELETED = t(
     "Cancelled and deleted. Send /start to begin again.",
 )
 GO_ON = t("好的，我们继续。", "Fine, let us go on.")
+SUBJECT_AGAIN = t(
+    "开办主体类型在个人和单位之间改了：开办主体的信息，以及安全负责人、应急联系人是谁，需要重新填写。",
+    "The subject changed between a person and a unit: its details, and who the security "
+    "officer and the emergency contact are, are asked again.",
+)
 RESUME_ASK = t(
     "你上次的填写还没有完成（进行到：{where}）。要继续，还是重新开始？",
     "You have an unfinished interview (at: {where}). Continue, or start over?",

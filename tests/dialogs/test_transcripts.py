@@ -310,18 +310,21 @@ def test_edit_from_the_summary_by_picking_from_the_list(run: Run) -> None:
     assert state.state is Stage.SUMMARY
 
 
-def test_changing_the_subject_type_from_the_summary_asks_what_now_differs(run: Run) -> None:
+def test_changing_the_subject_type_from_the_summary_asks_the_subject_again(run: Run) -> None:
+    """A unit's address, phone and representative are not a person's: asked again (they were
+    kept, the unit's address becoming the person's home)."""
     state, _, _ = run(
         [
             *AT_SUMMARY,
             ("/edit 开办主体类型", "网站是以什么身份开办的"),
-            ("个人", ("✔ 个人", "请输入你的姓名")),  # the unit's name and USCC no longer fit
+            ("个人", ("✔ 个人", "需要重新填写", "请输入你的姓名")),
             ("林云帆", "你的证件号码"),
-            ("330106198506120015", ("请核对", "证件号码：330106198506120015")),
+            ("330106198506120015", "请输入你的常住地址"),
         ]
     )
-    assert state.state is Stage.SUMMARY
+    assert state.state is Stage.SUBJECT
     assert state.answers["subject.credential_number"] == "330106198506120015"
+    assert "subject.address" not in state.answers
 
 
 def test_edit_of_an_unknown_item_lists_the_items(run: Run) -> None:
@@ -605,3 +608,20 @@ def test_a_change_that_moves_the_whole_site_away_says_cancel_and_can_be_given_up
     for leave in ("/cancel", "/restart", "/new"):
         state, _, _ = run([*moved, (leave, "已放弃，备案信息保持不变")])
         assert state.answers == {} or state.answers["maintenance"] == "local", leave
+
+
+def test_a_subject_changed_from_a_person_to_a_unit_is_asked_again(run: Run) -> None:
+    """/edit 主体类型 from 个人 to 企业 kept the person's home address, mobile and e-mail as the
+    unit's, and made the officer 「同法定代表人」 without asking."""
+    state, _, said = run(
+        [
+            *INDIVIDUAL[:-1],  # at the summary, not confirmed
+            ("/edit 主体类型", "网站是以什么身份开办的"),
+            ("企业", ("需要重新填写", "单位")),
+        ]
+    )
+    assert "单位名称" in said[-1] or "全称" in said[-1], said[-1]  # asked next, not the summary
+    assert state.answers["subject_type"] == "enterprise"
+    assert not [k for k in state.answers if k.startswith("subject.")]
+    assert "_officer_same" not in state.answers and "_contact" not in state.answers
+    assert state.answers["website.name"] == "小𠮷的笔记"  # the site's answers stay
