@@ -55,6 +55,7 @@ from rules.filing_life import (
     decide,
 )
 from rules.filing_state import filed_steps
+from rules.lifecycle import next_status
 from rules.plan import date_text
 from rules.reminder_kinds import APPLICANT, ReminderKind
 from rules.reminders import series
@@ -136,7 +137,7 @@ def act(
             event = found
             assert filing is not None
             if expected_version is not None and filing.version != expected_version:
-                return Outcome(None, _moved_on(session, filing_id, event.actor))
+                return Outcome(None, _stale(session, filing, event))
             before = state_of(filing)
             result = decide(before, event, pack=ctx.pack, calendar=ctx.calendar,
                             now=now, reviewers=bool(reviewer_set), today=ctx.today)  # fmt: skip
@@ -369,6 +370,22 @@ def actor_name(session: Session, actor: str) -> Text:
     if role == Role.OPERATOR.value:
         return t("管理员（命令行）", "the operator (command line)")
     return t("系统", "the system")
+
+
+STALE_PRESS = t(
+    "这个按钮（链接）是旧的：这份备案在此之后有过修改，没有记录。"
+    "请发送 /status 查看最新状态，再在那里操作。",
+    "This button (link) is out of date: the filing changed since, and nothing was recorded. "
+    "Send /status for its current state and act there.",
+)
+
+
+def _stale(session: Session, filing: Filing, event: Event) -> Text:
+    """A press on a version the filing has moved past: moved on by someone (or by this press
+    taken twice), or only its details changed and the press is still to do."""
+    if next_status(state_of(filing).step.status, event.trigger) is not None:
+        return STALE_PRESS
+    return _moved_on(session, filing.id or 0, event.actor)
 
 
 def _moved_on(session: Session, filing_id: int, who: Actor) -> Text:

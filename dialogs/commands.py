@@ -160,8 +160,9 @@ class Commands(Part):
         route = notices.route_of(self.s.answers, self.ctx)
         if route is not None:
             lines.append(route.advice.get(self.lang))
+        reopened = self.s.changing_from is not None or self.s.amending
         deadline = notices.status_deadline(self.s.answers, self.ctx, self.lang)
-        if deadline:
+        if deadline and not reopened:  # a filed site's 30 days are behind it, not before
             lines.append(deadline)
         self.core.say("\n".join(lines))
         self.core.ask()

@@ -169,6 +169,18 @@ def test_a_filing_not_submitted_yet_takes_the_route_of_its_amended_answers(
         (filing,) = session.exec(select(Filing)).all()
         assert len(filing.steps) == 1 and filing.status is FilingStatus.PREPARED
         assert [s["local"] for s in filing.steps] == [True]
+        filing_id, version = filing.id or 0, filing.version
+    # The status message sent before the amendment still shows 已在备案系统提交 (version 1):
+    # its press was answered 「你已经处理过这份备案…无需重复操作」, nothing recorded.
+    from bot.filing_actions import Reviewers, act
+    from rules.filing_life import Actor, Role, make_event
+    from rules.lifecycle import FilingEvent as E
+
+    submit = make_event(E.SUBMIT, Actor(Role.APPLICANT, "applicant"), TODAY)
+    stale = act(engine, filing_id, submit, ctx=ctx, clock=lambda: NOW, reviewers=Reviewers(),
+                applicant_external_id="u1", expected_version=1)  # fmt: skip
+    assert version != 1 and not stale.done and stale.refusal is not None
+    assert "这个按钮（链接）是旧的" in stale.refusal.zh and "无需重复" not in stale.refusal.zh
 
 
 def test_a_submitted_filing_s_amendment_cannot_move_it_to_other_bureaus(

@@ -625,3 +625,11 @@ def test_a_subject_changed_from_a_person_to_a_unit_is_asked_again(run: Run) -> N
     assert not [k for k in state.answers if k.startswith("subject.")]
     assert "_officer_same" not in state.answers and "_contact" not in state.answers
     assert state.answers["website.name"] == "小𠮷的笔记"  # the site's answers stay
+
+
+def test_status_during_a_change_gives_no_filing_deadline(run: Run) -> None:
+    """/status (WeChat's 进度) during a change of a filed site said 「备案期限：…还剩23天」 — or
+    「备案已逾期」 with the penalty — though the filing was long since made."""
+    steps = [("/change", "信息变更"), ("/edit 网站名称", "网站叫什么名字"), ("/status", "进度")]
+    _, _, said = run([*INDIVIDUAL, *steps])
+    assert "备案期限" not in said[-1] and "逾期" not in said[-1], said[-1]
