@@ -91,7 +91,12 @@ def _event(code: str, words: str, actor: Actor, today: dt.date) -> Event | Text:
         number, _, certificate = words.partition(" ")
         return Certify(actor=actor, on=today, psb_number=number,
                        certificate=certificate.strip() or None)  # fmt: skip
-    return make_event(trigger, actor, today)
+    if not words.strip():
+        return make_event(trigger, actor, today)
+    day = parse_date(words, today)  # `F1.1.submit 2026-11-10`: the day it happened
+    if isinstance(day, dt.date):
+        return make_event(trigger, actor, day)  # a day to come, or before the last: refused
+    return texts.ONLY_A_DATE
 
 
 async def perform(channel: WeChatChannel, incoming: Incoming, asked: Asked) -> bool:

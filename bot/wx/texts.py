@@ -82,3 +82,9 @@ MENU_LABELS = {
     "help": t("帮助", "Help"),
 }
 REMINDER_TITLE = t("备案提醒", "Filing reminder")
+ONLY_A_DATE = t(
+    "链接代码后面只能写发生的日期（如“F1.1.submit 2026-11-10”），不写就是今天。"
+    "没有记录，请重新发送。",
+    "After the link's code only the day it happened may follow (e.g. “F1.1.submit "
+    "2026-11-10”); none means today. Nothing was recorded: send it again.",
+)
