@@ -68,6 +68,15 @@ class DocumentSet:
 DELIVERY_LEASE = dt.timedelta(minutes=10)  # rendering and sending a set takes seconds
 
 
+# The drafts an applicant receives on confirming (and again when their answers change).
+DRAFT_KINDS: tuple[DocumentKind, ...] = (
+    DocumentKind.FILING_FORM,
+    DocumentKind.RESPONSIBILITY,
+    DocumentKind.CHECKLIST,
+    DocumentKind.GUIDE,
+)
+
+
 def add_delivery(
     session: Session,
     filing: Filing,

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from bot.change_return import returned_change, undo_returned_change
-from bot.deliveries import cancellation_statement
+from bot.deliveries import DRAFT_KINDS, add_delivery, cancellation_statement
 from bot.filing_status import describe as describe  # its home since issue 27
 from bot.reopening import NOT_AMENDABLE as NOT_AMENDABLE  # its home since 2026-12-06
 from bot.reopening import Reopening as Reopening
@@ -255,6 +255,10 @@ def record_online(
                     changes=[change], reason="网站已开通")  # fmt: skip
         chat = applicant_chat(applicant)
         plan_filing_reminders(session, filing, ctx, now, chat)
+        # The drafts said 「尚未开通」: made again with the day (sent, or written by the
+        # terminal's next run).
+        add_delivery(session, filing, key=f"online:{now.isoformat()}", kinds=DRAFT_KINDS,
+                     chat_id=chat, now=now, holder=None, lang=applicant.language)  # fmt: skip
     due = compute_deadline(PeriodKind.FILING, on, ctx.pack, ctx.calendar)
     reminded = chat is not None and any(
         r.to == APPLICANT

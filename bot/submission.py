@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.changes import report_change_in, take_answers
-from bot.deliveries import add_delivery
+from bot.deliveries import DRAFT_KINDS, add_delivery
 from bot.filing_actions import Reviewers, plan_filing_reminders
 from dialogs.model import Context, Step, Submit
 from models.filings import add_version, state_of
@@ -21,19 +21,13 @@ from models.repo import create_filing
 from models.tables import Filing, Interview
 from rules.answers import FilingAnswers
 from rules.changes import apply_changes, diff
-from rules.enums import DocumentKind
 from rules.filing_life import Actor, Role
 from rules.filing_state import steps_of_route, unsubmitted
 from rules.routing import route_filing
 from rules.text import Text, t
 
 # The documents an applicant receives on submission (the change report comes with changes).
-SUBMISSION_KINDS: tuple[DocumentKind, ...] = (
-    DocumentKind.FILING_FORM,
-    DocumentKind.RESPONSIBILITY,
-    DocumentKind.CHECKLIST,
-    DocumentKind.GUIDE,
-)
+SUBMISSION_KINDS = DRAFT_KINDS
 
 
 @dataclass(frozen=True)

@@ -235,8 +235,33 @@ def test_a_site_filed_before_it_went_online_is_recorded_online_from_the_cli(
     actor = rows(url, f"select actor from filing_version where filing_id={filing} and "
                  "kind='online'")  # fmt: skip
     assert actor == [("operator:cli",)]  # not the applicant: the operator recorded it
+    # The drafts said 「尚未开通」: made again, with the day in the 备案表.
+    (delivery,) = rows(url, f"select id from outbox where filing_id={filing} and "
+                       "kind='documents' and dedupe_key like '%:online:%'")  # fmt: skip
+    _drafts_name_the_day(url, delivery[0], "2026年11月26日")
     pending = rows(url, f"select payload from outbox where filing_id={filing} and "
                    "kind='reminder' and status='pending'")  # fmt: skip
     assert any('"2026-12-28"' in json.dumps(_opened(p)) for (p,) in pending)
     code, _, err = record(url, str(filing), "online", "--on", "2026-11-26")
     assert code == 1 and "已经有开通日期" in err and len(err.strip().splitlines()) == 1
+
+
+def _drafts_name_the_day(url: str, delivery_id: int, day: str) -> None:
+    """Render a delivery as the bot would and find `day` in its 备案表."""
+    import datetime as dt
+
+    from bot.deliveries import prepare_documents, render_in_process
+    from rules.enums import DocumentKind
+    from tests.documents.pdf_text import page_texts, squeeze
+    from tests.fakes.filings import context
+
+    engine = make_engine(url)
+    try:
+        now = dt.datetime(2026, 11, 28, 2, tzinfo=dt.UTC)
+        made = prepare_documents(engine, delivery_id, render_in_process, context(now.date()), now)
+    finally:
+        engine.dispose()
+    assert made is not None
+    form = next(d for d in made.documents if d.kind is DocumentKind.FILING_FORM)
+    text = squeeze("".join(page_texts(form.pdf)))
+    assert day in text and "尚未开通" not in text, text[:400]
