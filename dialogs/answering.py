@@ -11,7 +11,7 @@ from dialogs.asking import DONE, KEEP, SKIP
 from dialogs.machine import move, switch
 from dialogs.matching import match_option, match_options
 from dialogs.model import DATA_STAGES, Input, Mode, Stage
-from dialogs.reading import read_text_answer, too_many
+from dialogs.reading import read_one, read_text_answer, too_many
 from dialogs.spec import Kind, Option, Question, normalize
 from dialogs.turn import Part
 from rules.codes import ID_EXAMPLES
@@ -192,8 +192,9 @@ class Answering(Part):
 
     def set_id_type(self, q: Question, kind: Option) -> None:
         assert q.id_type_key is not None
+        # The number stays, offered to keep: checked against the type when kept (a tap on the
+        # wrong type lost a passport number, and the type tapped back found nothing).
         self.s.answers[q.id_type_key] = kind.id
-        self.s.answers.pop(q.key, None)  # a number of the old document type no longer fits
         self.core.ask([texts.ID_TYPE_SET.fill(self.lang, type=kind.label.get(self.lang))])
 
     def finish_collecting(self, q: Question) -> None:
@@ -216,6 +217,11 @@ class Answering(Part):
         self.core.ask(lines)
 
     def keep(self, q: Question) -> None:
+        if q.id_type_key:  # the number kept must be one of the document type chosen now
+            kept = read_one(str(self.s.answers.get(q.key, "")), q, self.s.answers, self.ctx.today)
+            if not kept.ok:
+                self.invalid(q, kept.error or texts.CHOICE_AGAIN)
+                return
         if self.s.mode is Mode.COLLECTING:
             switch(self.s, "settle")
         self.s.collecting = None

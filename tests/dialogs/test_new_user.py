@@ -370,3 +370,21 @@ def test_help_after_the_confirmation_names_only_what_works_then(run: Run) -> Non
     assert "/back" not in texts[-1] and "/skip" not in texts[-1] and "/edit" not in texts[-1]
     _, _, asking = run([("企业", "维护"), ("/help", "/back")])  # while answering: all of them
     assert "/edit" in asking[-1]
+
+
+def test_a_wrong_document_type_tapped_and_back_keeps_the_passport_number(run: Run) -> None:
+    """At /edit of a passport number, tapping 居民身份证 dropped E12345678: 保留原答案 was gone
+    and 护照 again found nothing (only /cancel got out)."""
+    at_id = [*until("法定代表人的证件号码"), ("护照", "已改为护照"), ("E12345678", "手机号码")]
+    state, _, _ = run(
+        [
+            *at_id,
+            ("/edit 法定代表人证件号码", ("当前答案", "E12345678")),
+            ("居民身份证", ("已改为居民身份证", "E12345678")),  # still offered
+            ("保留原答案", "身份证号码"),  # not a resident ID number: asked again, not lost
+            ("护照", "已改为护照"),
+            ("保留原答案", ""),
+        ]
+    )
+    assert state.answers["subject.responsible.id_type"] == "passport"
+    assert state.answers["subject.responsible.id_number"] == "E12345678"
