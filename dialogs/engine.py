@@ -31,6 +31,7 @@ from dialogs.notices import plan_text
 from dialogs.photos import Photos
 from dialogs.reuse import reusable
 from dialogs.turn import Core
+from rules.codes import check_psb_number
 from rules.fields import broken_unicode
 from rules.text import Lang
 
@@ -113,7 +114,7 @@ class Turn:
         elif call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
             self.commands.command(call)
         elif self.s.state is Stage.DONE:
-            self.at_done(call, inp.since)
+            self.at_done(call, inp.since, inp.text)
         elif self.s.state is Stage.WELCOME:
             self.core.welcome()
         elif self.s.mode is Mode.PAUSED:
@@ -150,9 +151,12 @@ class Turn:
         if call.command in (Command.START, Command.NEW):
             self.at_done(call, None)
 
-    def at_done(self, call: CommandCall | None, since: dt.date | None) -> None:
+    def at_done(
+        self, call: CommandCall | None, since: dt.date | None, text: str | None = None
+    ) -> None:
         """Once done: /amend, /change (dated no earlier than `since`), /start (the filings),
-        /new; anything else: the filing's status as it is now (the channel shows it)."""
+        /new; anything else: the filing's status as it is now (the channel shows it) — a
+        公安备案号 typed on its own is said not to be recorded."""
         if call is not None and call.command is Command.AMEND:
             move(self.s, "amend")
             self.s.amending = True
@@ -173,6 +177,9 @@ class Turn:
             self.core.welcome()
             self.core.effects.append(NewInterview())
         else:  # not "submitted": the filing may be only prepared; the channel tells which
+            words = (text or "").split()
+            if words and check_psb_number(words[0]).valid:
+                self.core.say(texts.PSB_NOT_RECORDED)
             self.core.say(texts.ALREADY_DONE)
             self.core.effects.append(ShowFilings(newest_only=True))
 

@@ -131,6 +131,13 @@ DELETED = t(
     "Cancelled and deleted. Send /start to begin again.",
 )
 GO_ON = t("好的，我们继续。", "Fine, let us go on.")
+PSB_NOT_RECORDED = t(
+    "这看起来是公安备案号，但没有和登记复审结果的操作连在一起：没有记录。"
+    "请按状态消息中“登记结果：复审通过，已发证”的说明发送。",
+    "That looks like a filing number, but it came without the action that records the "
+    "certification: nothing was recorded. Send it as the status message's “Record: certified” "
+    "says.",
+)
 SUBJECT_AGAIN = t(
     "开办主体类型在个人和单位之间改了：开办主体的信息，以及安全负责人、应急联系人是谁，需要重新填写。",
     "The subject changed between a person and a unit: its details, and who the security "

@@ -633,3 +633,12 @@ def test_status_during_a_change_gives_no_filing_deadline(run: Run) -> None:
     steps = [("/change", "信息变更"), ("/edit 网站名称", "网站叫什么名字"), ("/status", "进度")]
     _, _, said = run([*INDIVIDUAL, *steps])
     assert "备案期限" not in said[-1] and "逾期" not in said[-1], said[-1]
+
+
+def test_a_filing_number_typed_alone_is_said_not_to_be_recorded(run: Run) -> None:
+    """Sent without its link's code (WeChat) or not as the reply asked (Telegram), the number
+    was answered with the status alone, the applicant left to think it was taken."""
+    _, effects, _ = run([*INDIVIDUAL, ("京公网安备11010502030143号 SL-1", "没有记录")])
+    assert isinstance(effects[-1], ShowFilings)
+    _, _, other = run([*INDIVIDUAL, ("你好", "已经确认")])
+    assert "没有记录" not in other[-1]
