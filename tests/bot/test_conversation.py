@@ -147,18 +147,25 @@ def test_two_applicants_do_not_share_an_interview(
         assert [r.answers["subject_type"] for r in rows] == ["enterprise", "individual"]
 
 
+def _enterprise_confirmed(engine: sa.Engine, db_url: str, ctx: Context) -> tuple[int, int]:
+    """The enterprise example confirmed turn by turn (maintained here, server in 杭州): its
+    filing's id and number of steps."""
+    _turn(db_url, ctx, "/start")
+    for said, _ in ENTERPRISE:
+        _turn(db_url, ctx, said)
+    with Session(engine) as session:
+        (filing,) = session.exec(select(Filing)).all()
+        return filing.id or 0, len(filing.steps)
+
+
 def test_a_filing_not_submitted_yet_takes_the_route_of_its_amended_answers(
     engine: sa.Engine, db_url: str, pack: object, cal: object
 ) -> None:
     """Before anything is submitted, /amend fixes the answers and, when the server moved, where
     it is filed: the steps are worked out again (a returned filing keeps its own)."""
     ctx = Context(pack=pack, calendar=cal, today=TODAY)  # type: ignore[arg-type]
-    _turn(db_url, ctx, "/start")
-    for said, _ in ENTERPRISE:  # maintained here, server in 杭州: two bureaus
-        _turn(db_url, ctx, said)
-    with Session(engine) as session:
-        (filing,) = session.exec(select(Filing)).all()
-        assert len(filing.steps) == 2
+    _, steps = _enterprise_confirmed(engine, db_url, ctx)
+    assert steps == 2
     for said in ("/amend", "/edit 服务器存放地址", "示例市示例区数据港路1号",
                  "/edit 服务器所在地", "本市"):  # fmt: skip
         _turn(db_url, ctx, said)
@@ -193,12 +200,11 @@ def test_a_submitted_filing_s_amendment_cannot_move_it_to_other_bureaus(
     from rules.lifecycle import FilingEvent as E
 
     ctx = Context(pack=pack, calendar=cal, today=TODAY)  # type: ignore[arg-type]
-    _turn(db_url, ctx, "/start")
-    for said, _ in ENTERPRISE:  # maintained here, server in 杭州: two bureaus
-        _turn(db_url, ctx, said)
+    filing_id, _ = _enterprise_confirmed(engine, db_url, ctx)
     with Session(engine) as session:
-        (filing,) = session.exec(select(Filing)).all()
-        filing_id, before = filing.id or 0, dict(filing.data)
+        stored = session.get(Filing, filing_id)
+        assert stored is not None
+        before = dict(stored.data)
     operator = Actor(Role.OPERATOR, "test")
     for event, extra in ((E.SUBMIT, {}), (E.RETURN, {"reasons": ("信息有误",)})):
         done = act(engine, filing_id, make_event(event, operator, TODAY, **extra), ctx=ctx,

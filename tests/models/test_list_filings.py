@@ -9,45 +9,34 @@ import sqlalchemy as sa
 
 from models.db import session_scope
 from models.filings import list_filings
-from models.repo import create_filing, get_or_create_applicant
 from models.tables import Filing
-from rules.enums import FilingStatus, Location, SubjectType
+from rules.enums import FilingStatus
+from rules.filing_state import StepState
+from rules.text import t
+from tests.fakes.filings import answers, context, make_filing
 
 S = FilingStatus
 
 NOW = dt.datetime(2026, 11, 28, 2, tzinfo=dt.UTC)
-ROUTE = {
-    "steps": [
-        {"order": 1, "where": "local", "bureau": {"zh": "示例市公安局", "en": "PSB"}},
-        {"order": 2, "where": "server", "bureau": {"zh": "杭州网安", "en": "Hangzhou"}},
+BUREAUS = (t("示例市公安局", "PSB"), t("杭州网安", "Hangzhou"))
+
+
+def _filing(engine: sa.Engine, first: S, second: S, current: int) -> int:
+    """A two-bureau filing with its steps in these statuses (the second in progress or not)."""
+    raw = answers("enterprise", "云帆", "yunfan.example.cn")
+    filing_id = make_filing(engine, context(NOW.date()), raw, applicant="7", now=NOW,
+                            document=False)  # fmt: skip
+    steps = [
+        StepState(n, n == 1, b, status)
+        for n, b, status in zip((1, 2), BUREAUS, (first, second), strict=True)
     ]
-}
-
-
-def _filing(engine: sa.Engine, first: FilingStatus, second: FilingStatus, current: int) -> int:
     with session_scope(engine) as s:
-        applicant = get_or_create_applicant(session=s, channel="telegram", external_id="7")
-        filing = create_filing(
-            session=s,
-            filing=Filing(
-                applicant_id=applicant.id or 0,
-                subject_type=SubjectType.ENTERPRISE,
-                maintenance=Location.LOCAL,
-                server=Location.ELSEWHERE,
-                route=ROUTE,
-                data={},
-                site_name="云帆",
-            ),
-            actor="applicant:1",
-            now=NOW,
-        )
-        steps = [dict(step) for step in filing.steps]
-        steps[0]["status"], steps[1]["status"] = first.value, second.value
-        filing.steps, filing.current_step = steps, current
-        filing.status = (first, second)[current - 1]
+        filing = s.get(Filing, filing_id)
+        assert filing is not None
+        filing.steps = [step.to_json() for step in steps]
+        filing.current_step, filing.status = current, (first, second)[current - 1]
         s.add(filing)
-        s.flush()
-        return filing.id or 0
+    return filing_id
 
 
 def test_a_change_on_the_first_of_two_steps_is_listed_as_reported(engine: sa.Engine) -> None:
