@@ -15,6 +15,7 @@ from models.filings import add_version, history
 from models.tables import Filing, Interview
 from rules.answers import FilingAnswers
 from rules.enums import FilingStatus
+from rules.filing_life import Decision
 from rules.filing_state import FilingState
 from rules.lifecycle import FilingEvent
 
@@ -61,3 +62,12 @@ def undo_returned_change(
         session.add(interview)
     add_version(session, filing, kind=CHANGE_RETURNED, actor=actor, now=now, changes=undone,
                 reason=reason)  # fmt: skip
+
+
+def undo_if_returned(
+    session: Session, filing: Filing, before: FilingState, decision: Decision, now: dt.datetime
+) -> None:
+    """Undo the change a decision returned, if it returned one (see the module)."""
+    if returned_change(decision.event, before, decision.state):
+        undo_returned_change(session, filing, actor=decision.actor, reason=decision.reason,
+                             now=now)  # fmt: skip

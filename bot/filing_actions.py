@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from bot.change_return import returned_change, undo_returned_change
+from bot.change_return import undo_if_returned
 from bot.deliveries import DRAFT_KINDS, add_delivery, cancellation_statement
 from bot.filing_status import describe as describe  # its home since issue 27
 from bot.reopening import NOT_AMENDABLE as NOT_AMENDABLE  # its home since 2026-12-06
@@ -38,6 +38,7 @@ from models.filings import (
 )
 from models.interviews import InboxKey, mark_inbox_done
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
+from rules.codes import check_psb_number
 from rules.deadlines import compute_deadline
 from rules.enums import FilingStatus, PeriodKind
 from rules.events import RECORD_ICON
@@ -141,15 +142,14 @@ def act(
             before = state_of(filing)
             result = decide(before, event, pack=ctx.pack, calendar=ctx.calendar,
                             now=now, reviewers=bool(reviewer_set), today=ctx.today)  # fmt: skip
+            result = _number_taken(session, filing, event) or result
             if isinstance(result, Refusal):
                 return Outcome(None, result.reason)
             chat = applicant_chat(applicant)
             apply_decision(session, filing, result, now=now, applicant_chat=chat,
                            review_chats=review_chats, calendar=ctx.calendar,
                            today=ctx.today)  # fmt: skip
-            if returned_change(result.event, before, result.state):
-                undo_returned_change(session, filing, actor=result.actor, reason=result.reason,
-                                     now=now)  # fmt: skip
+            undo_if_returned(session, filing, before, result, now)
             delivery = cancellation_statement(
                 session, filing, event, chat, now, holder, lang, filed=bool(filed_steps(before))
             )
@@ -163,6 +163,30 @@ def act(
     except StaleDataError:
         with session_scope(engine) as session:
             return Outcome(None, _moved_on(session, filing_id, event.actor))
+
+
+def _number_taken(session: Session, filing: Filing, event: Event) -> Refusal | None:
+    """A 公安备案号 another filing (not cancelled) already has: refused, naming it (a number is
+    one site's; the same one typed for a second filing was taken)."""
+    number = getattr(event, "psb_number", None)
+    normal = check_psb_number(number).normalized if number else None
+    if not normal:
+        return None
+    other = session.exec(
+        select(Filing.id).where(
+            Filing.psb_number == normal,
+            Filing.id != filing.id,
+            Filing.status != FilingStatus.CANCELLED,
+        )
+    ).first()
+    if other is None:
+        return None
+    return Refusal(
+        t(
+            f"这个公安备案号已用于备案 #{other}，请核对后重新填写。",
+            f"That filing number is already filing #{other}'s; check it and enter it again.",
+        )
+    )
 
 
 def _actor_checked(

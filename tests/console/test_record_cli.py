@@ -265,3 +265,15 @@ def _drafts_name_the_day(url: str, delivery_id: int, day: str) -> None:
     form = next(d for d in made.documents if d.kind is DocumentKind.FILING_FORM)
     text = squeeze("".join(page_texts(form.pdf)))
     assert day in text and "尚未开通" not in text, text[:400]
+
+
+def test_a_filing_number_already_another_filings_is_refused(url: str, ids: dict[str, int]) -> None:
+    """The same 公安备案号 was taken for a second filing (a number is one site's)."""
+    taken = "京公网安备11010502030143号"  # the seed's certified filing's
+    code, _, err = record(url, str(ids["certify"]), "certified", "--on", "2026-11-27",
+                          "--psb-number", taken)  # fmt: skip
+    assert code == 1 and f"这个公安备案号已用于备案 #{ids['certified']}" in err, err
+    assert rows(url, f"select psb_number from filing where id={ids['certify']}") == [(None,)]
+    code, out, _ = record(url, str(ids["certify"]), "certified", "--on", "2026-11-27",
+                          "--psb-number", "京公网安备11010502030145号")  # fmt: skip
+    assert code == 0, out
