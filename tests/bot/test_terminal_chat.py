@@ -254,7 +254,7 @@ def _certify_all(tmp_path: Path) -> None:
         ids = list(session.exec(select(Filing.id)))
     for filing_id in ids:
         for event in (E.SUBMIT, E.PASS_INITIAL_REVIEW, E.RECEIVE_MATERIALS, E.CERTIFY):
-            psb = "京公网安备11010502030143号"
+            psb = f"京公网安备11010502030{143 + (filing_id or 0)}号"  # one number a filing
             outcome = act(
                 engine,
                 filing_id or 0,
