@@ -62,7 +62,9 @@ def _press(label: Text, buttons: frozenset[str], lang: Lang, zh: str, en: str) -
     return (zh if lang == "zh" else en).format(label=shown)
 
 
-def _days_left(due: dt.date, today: dt.date, working: bool, cal: WorkdayCalendar) -> Text:
+def _days_left(
+    due: dt.date, today: dt.date, working: bool, cal: WorkdayCalendar | None = None
+) -> Text:
     """Say the days left to `due` (working days where the period counts them), or how late."""
     if due < today:
         late = (today - due).days
@@ -72,6 +74,7 @@ def _days_left(due: dt.date, today: dt.date, working: bool, cal: WorkdayCalendar
     if not working:
         left = (due - today).days
         return t(f"还剩{left}天", f"{left} days left")
+    assert cal is not None, "working days are counted on a calendar"
     left = sum(
         1 for n in range(1, (due - today).days + 1) if cal.is_workday(today + dt.timedelta(n))
     )
@@ -265,12 +268,7 @@ def online_recorded(on: dt.date, due: Deadline, today: dt.date, reminded: bool) 
             f"Recorded: the site went online on {day.en}. The 30 days to file ended on "
             f"{last.en}, {late} days ago: file in the filing system as soon as you can.",
         )
-    days = (due.due - today).days
-    left = (
-        t("今天是最后一天", "today is the last day")
-        if days == 0
-        else t(f"还剩{days}天", f"{days} days left")
-    )
+    left = _days_left(due.due, today, working=False)  # calendar days, not late here
     after = t("期间会按时提醒你。", " You will be reminded.") if reminded else t("", "")
     return t(
         f"已记录：网站于{day.zh}开通。请最迟于{last.zh}（含当日）在备案系统提交备案"
