@@ -100,11 +100,11 @@ class Asking:
         s, lang, answers = core.s, core.lang, core.s.answers
         hints = [f"{o.label.get(lang)}：{o.hint.get(lang)}" for o in q.options if o.hint]
         lines += [h.replace("：", ": ") for h in hints] if lang == "en" else hints
-        if q.id_type_key:  # an ID number: the document buttons change its type
-            current = answers.get(q.id_type_key) or "resident_id"
+        if q.id_type_key:  # an ID number: the document buttons change its type (numbered:
+            current = answers.get(q.id_type_key) or "resident_id"  # typing "2" picks one)
             choices = [
-                Choice(o.id, ("✅ " if o.id == current else "") + o.label.get(lang))
-                for o in q.options
+                Choice(o.id, ("✅ " if o.id == current else "") + o.label.get(lang), i + 1)
+                for i, o in enumerate(q.options)
             ]
         elif q.kind is Kind.MULTI_CHOICE:
             selected = set(s.collecting or ())

@@ -4,12 +4,15 @@ Each test replays the words that went wrong and checks the reply the applicant n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
 import pytest
 
-from dialogs.model import Context, Mode, Stage
+from bot.wx.channel import format_reply
+from dialogs.engine import begin, handle
+from dialogs.model import Context, Input, Mode, Stage
 from tests.dialogs.conftest import Run
 from tests.dialogs.transcripts import ENTERPRISE, GOVERNMENT, INDIVIDUAL, Transcript
 
@@ -315,6 +318,21 @@ def test_a_foreign_legal_representative_continues_with_a_passport(run: Run) -> N
     assert state.answers["subject.responsible.id_type"] == "passport"
     assert state.answers["subject.responsible.id_number"] == "E12345678"
     assert state.answers["subject.responsible.mobile"] == "+852 9123 4567"
+
+
+def test_wechat_numbers_the_document_types_and_a_number_picks_one(context: Context) -> None:
+    """WeChat shows choices as lines to type: the document types of an ID number were shown as
+    【护照】 with no number, though typing 2 picks 护照 (numbered as every other choice is)."""
+    ctx = dataclasses.replace(context, buttons=False)
+    step = begin(ctx)
+    for said, _ in until("法定代表人的证件号码"):
+        step = handle(step.state, Input.typed(said), ctx)
+    shown = "\n".join(format_reply(reply) for reply in step.replies)
+    assert "1. ✅ 居民身份证" in shown and "2. 护照" in shown, shown
+    assert "【护照】" not in shown
+    step = handle(step.state, Input.typed("2"), ctx)
+    assert step.state.answers["subject.responsible.id_type"] == "passport"
+    assert "已改为护照" in step.replies[0].text
 
 
 def test_the_summary_names_the_emergency_contact_person(run: Run) -> None:
