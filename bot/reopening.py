@@ -22,7 +22,13 @@ from models.filings import applicant_by_channel, state_of
 from models.repo import latest_interview
 from models.tables import Filing, Interview
 from rules.enums import InterviewStatus
-from rules.filing_life import amendable, change_since, changeable, not_changeable
+from rules.filing_life import (
+    amendable,
+    change_since,
+    changeable,
+    not_amendable,
+    not_changeable,
+)
 from rules.text import Text, t
 
 
@@ -76,7 +82,7 @@ def reopening(
         if reopen == "change" and not changeable(state):
             return Reopening(not_changeable(state.status))
         if reopen != "change" and not amendable(state):
-            return Reopening(NOT_AMENDABLE)
+            return Reopening(not_amendable(state))
         if filing.interview_id is None:  # recorded from the command line: no interview
             return Reopening(NOT_AMENDABLE)
         if latest is not None and latest.id != filing.interview_id:

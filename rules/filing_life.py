@@ -52,6 +52,7 @@ from rules.filing_state import (
     change_since,
     changeable,
     next_deadline,
+    not_amendable,
     not_changeable,
     steps_of_route,
 )
@@ -89,6 +90,7 @@ __all__ = [  # the filing's life, as the rest of the product imports it
     "make_event",
     "next_actions",
     "next_deadline",
+    "not_amendable",
     "not_changeable",
     "steps_of_route",
 ]

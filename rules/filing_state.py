@@ -163,6 +163,25 @@ def not_changeable(status: FilingStatus) -> Text:
     )
 
 
+def not_amendable(state: FilingState) -> Text:
+    """Say why the filing's answers cannot be fixed now (`amendable` is false), by its status."""
+    if any(s.status is S.CANCELLED for s in state.steps):
+        return not_changeable(S.CANCELLED)
+    if changeable(state):
+        return t(
+            "这份备案已取得公安备案号，不能再修改；信息有变化时请发送 /change 报告变更。",
+            "This filing is certified and can no longer be fixed; when something changes, "
+            "report it with /change.",
+        )
+    label = STATUS_LABELS[state.status]
+    return t(
+        f"这份备案现在是“{label.zh}”：已提交的备案在审核期间不能修改，"
+        "被退回整改时才可以（届时发送 /amend）。",
+        f"This filing is “{label.en}”: a submitted filing cannot be fixed while it is under "
+        "review, only when it is returned for rectification (then send /amend).",
+    )
+
+
 def due_of(kind: PeriodKind, start: dt.date, pack: Pack, cal: WorkdayCalendar) -> dt.date:
     """Return the last day of the period `kind` started on `start`."""
     return compute_deadline(kind, start, pack, cal).due

@@ -222,3 +222,32 @@ def test_a_submitted_filing_s_amendment_cannot_move_it_to_other_bureaus(
         assert filing is not None and len(filing.steps) == 2 and filing.data == before
         interview = session.exec(select(Interview)).one()
         assert interview.answers["server"] == "elsewhere"  # the amendment's edits taken back
+
+
+def test_amend_of_a_filing_under_review_says_its_status_not_the_general_rule(
+    engine: sa.Engine, db_url: str, pack: object, cal: object
+) -> None:
+    """/amend of a submitted filing said only 「只有尚未提交或被退回时才可以」, not where the
+    filing is; of a certified one, the same, not that a change is reported with /change."""
+    from bot.filing_actions import Reviewers, act
+    from bot.reopening import reopening
+    from rules.filing_life import Actor, Role, make_event
+    from rules.lifecycle import FilingEvent as E
+
+    ctx = Context(pack=pack, calendar=cal, today=TODAY)  # type: ignore[arg-type]
+    filing_id, _ = _enterprise_confirmed(engine, db_url, ctx)
+    operator = Actor(Role.OPERATOR, "test")
+    said = {}
+    for event in (E.SUBMIT, E.PASS_INITIAL_REVIEW, E.RECEIVE_MATERIALS, E.CERTIFY):
+        event_made = make_event(event, operator, TODAY, psb_number="京公网安备11010502030143号")
+        done = act(engine, filing_id, event_made, ctx=ctx, clock=lambda: NOW,
+                   reviewers=Reviewers())  # fmt: skip
+        assert done.done, done.refusal
+        refusal = reopening(engine, "terminal", "u1", "amend").refusal
+        assert refusal is not None
+        said[event] = refusal
+    assert "“已提交，待初审”" in said[E.SUBMIT].zh and "被退回整改时" in said[E.SUBMIT].zh
+    assert "“submitted, awaiting initial review”" in said[E.SUBMIT].en
+    assert "“材料已收到，待复审”" in said[E.RECEIVE_MATERIALS].zh
+    assert "/change" in said[E.CERTIFY].zh and "已取得公安备案号" in said[E.CERTIFY].zh
+    assert "被退回" not in said[E.CERTIFY].zh
