@@ -143,6 +143,7 @@ def filings_show(
     zh = said == "zh"
     with session_scope(_engine()) as session:
         shown = filing_json(session, _filing_or_exit(session, filing_id, said))
+    bureaus = {s["bureau"]["zh"]: s["bureau"]["en"] for s in shown["steps"]}
     lines = [f"#{shown['id']}  {shown['site_name']}  {_label(shown['status'], said)}"]
     lines += [
         (f"  第{s['order']}步 {s['bureau']['zh']}：" if zh
@@ -152,7 +153,7 @@ def filings_show(
     lines += [
         f"  {e['at']}  {e['actor']}  {_event_label(e['event'], said)}: "
         f"{_label(e['from'], said) if e['from'] else '-'} → {_label(e['to'], said)}  "
-        f"{_reason(e['reason'], said)}"
+        f"{_reason(e['reason'], said, bureaus)}"
         for e in shown["events"]
     ]
     lines.append("历史：" if zh else "history:")
@@ -160,7 +161,7 @@ def filings_show(
         changed = v["changed_on"]
         when = (f"（变更日期 {changed}）" if zh else f" (changed on {changed})") if changed else ""
         lines.append(f"  v{v['version']} {_version_kind(v['kind'], said)}  {v['at']}  "
-                     f"{v['actor']}{when}  {_reason(v['reason'], said)}")  # fmt: skip
+                     f"{v['actor']}{when}  {_reason(v['reason'], said, bureaus)}")  # fmt: skip
         lines += [f"      {c['field']}: {c['old']!r} → {c['new']!r}" for c in v["changes"]]
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2) if as_json else mask(
         "\n".join(lines)))  # fmt: skip

@@ -3,6 +3,7 @@ events by their labels, in the language asked for."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rules.text import Lang, t
@@ -43,10 +44,37 @@ def _version_kind(kind: str, lang: Any) -> str:
     return found.get(lang) if found is not None else kind
 
 
-def _reason(reason: str | None, lang: Any) -> str:
+def _reason(reason: str | None, lang: Any, bureaus: dict[str, str] | None = None) -> str:
     """A recorded reason as shown: what people typed as it is; not the fixed reasons the
-    records are written with (their event or kind says it, in the language asked for)."""
-    return "" if not reason or reason in _FIXED_REASONS else reason
+    records are written with (their event or kind says it, in the language asked for). In
+    English the fixed words the audit puts before it (`rules.filing_life.decide`: the step
+    and its bureau, 申请人自报; a change's 变更：) and a return's reasons chosen from the
+    buttons are said in English, the bureau by its English name (`bureaus`: the filing's,
+    Chinese to English)."""
+    if not reason or reason in _FIXED_REASONS:
+        return ""
+    if lang != "en":
+        return reason
+    head = ""
+    step = _STEP_PREFIX.match(reason)
+    if step is not None:
+        bureau = (bureaus or {}).get(step["bureau"], step["bureau"])
+        head, reason = f"step {step['order']} ({bureau}) ", reason[step.end() :]
+    for zh, en in _PREFIXES_EN:
+        if reason.startswith(zh):
+            head, reason = head + en, reason[len(zh) :]
+    return f"{head}{'; '.join(_return_reason_en(r) for r in reason.split('；'))}".strip()
+
+
+def _return_reason_en(reason: str) -> str:
+    """A return's reason in English when it is one of the buttons' (else as typed)."""
+    from rules.filing_life import RETURN_REASONS
+
+    return next((r.en for r in RETURN_REASONS if r.zh == reason), reason)
+
+
+_STEP_PREFIX = re.compile(r"第(?P<order>\d+)步（(?P<bureau>[^（）]+)）")
+_PREFIXES_EN = (("（申请人自报）", "(self-reported) "), ("变更：", "change: "))
 
 
 def _label(status: str, lang: Any) -> str:

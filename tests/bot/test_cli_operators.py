@@ -483,6 +483,7 @@ def test_a_change_s_deadline_in_a_year_without_published_holidays_is_marked_an_e
         app, ["filings", "show", str(filing_id), "--lang", "en"], env=env
     ).output
     assert "history:" in english
+    assert "change: 更换服务器" in english and "变更：" not in english  # the audit's own words
     again = _change_file(
         tmp_path, 'changed_on: 2026-12-19\nreason: 再换\nset: {"website.ips": ["47.96.10.22"]}\n'
     )
@@ -515,3 +516,18 @@ def test_a_change_files_problems_are_told_in_the_language_asked_for(
     lines = out.strip().splitlines()
     assert len(lines) == 4, lines
     assert not [line for line in lines if re.search(r"[\u4e00-\u9fff]", line)], lines
+
+
+def test_the_audit_s_fixed_words_are_english_in_an_english_show() -> None:
+    """`filings show --lang en` printed the audit's own prefixes in Chinese (「第2步（…）」,
+    「（申请人自报）」) and a return's reasons chosen from the buttons too."""
+    from bot.cli_texts import _reason
+
+    recorded = "第2步（异地公安局）（申请人自报）网站无法访问；材料不清晰；门牌号写错"
+    english = _reason(recorded, "en", {"异地公安局": "Elsewhere PSB"})
+    assert english == (
+        "step 2 (Elsewhere PSB) (self-reported) the site cannot be reached; "
+        "materials not legible; 门牌号写错"  # typed by a reviewer: as typed
+    )
+    assert _reason(recorded, "zh", {"异地公安局": "Elsewhere PSB"}) == recorded
+    assert _reason("网站已开通", "en") == ""  # the event says it
