@@ -69,7 +69,10 @@ def describe(
                 if lang == "zh"
                 else (f"{left} days left" if left >= 0 else f"{-left} days overdue")
             )
-            lines.append(f"{due[0].get(lang)}: {by_day(due[1]).get(lang)}（{days}）")
+            if ctx.calendar.day(due[1]).estimate:  # holidays not published: as /status says
+                days = f"估算，{days}" if lang == "zh" else f"estimate, {days}"
+            days = f"（{days}）" if lang == "zh" else f" ({days})"
+            lines.append(f"{due[0].get(lang)}: {by_day(due[1]).get(lang)}{days}")
     else:
         lines += _next(filing.id or 0, state, data, ctx, lang, buttons, terminal)
     if step.reasons and step.status is FilingStatus.RETURNED:

@@ -119,10 +119,16 @@ async def render(request: web.Request, name: str, status: int = 200, **values: A
     def say(text: Text) -> str:
         return text.get(lang)
 
+    calendar = desk.context().calendar
+
+    def estimated(day: Any) -> bool:  # a deadline in a year whose holidays are not published
+        return bool(day is not None and calendar.day(day).estimate)
+
     html = desk.templates.get_template(name).render(
         lang=lang,
         tr=tr,
         say=say,
+        estimated=estimated,
         texts=texts,
         prefix=PREFIX,
         csrf=session.get(FIELD, ""),
