@@ -18,7 +18,7 @@ from bot.console.filing_view import actions_of, is_secret
 from bot.console.views import filing_id, show_filing
 from bot.filing_actions import act
 from models.db import session_scope
-from models.tables import ConsoleReveal, Filing
+from models.tables import ConsoleReveal, Filing, OutboxMessage
 from rules.filing_life import RETURN_REASONS, Actor, Role, make_event
 from rules.text import Lang, Text
 
@@ -175,10 +175,33 @@ async def _recorded(
         await desk.notify(notices)  # inside `beian serve`: sent now
     session = await get_session(request)
     said = texts.RECORDED.fill(lang, label=label)
-    if notices:
-        said += " " + texts.NOTIFIED.get(lang)
+    told = await asyncio.to_thread(_told, desk.engine, notices)
+    if told:
+        said += " " + texts.TOLD.fill(lang, who=("、" if lang == "zh" else ", ").join(
+            w.get(lang) for w in told))  # fmt: skip
+    if texts.TOLD_APPLICANT not in told:
+        said += " " + texts.NOT_TOLD_APPLICANT.get(lang)
     session["flash"] = said
     raise web.HTTPSeeOther(f"/console/filings/{wanted}")
+
+
+def _told(engine: Any, notices: tuple[int, ...]) -> list[Text]:
+    """Who the notices written for a decision go to: the applicant, the review chat (a
+    Telegram group: a negative chat id), reviewers privately."""
+    from rules.filing_life import Audience
+
+    with session_scope(engine) as session:
+        rows = [r for i in notices if (r := session.get(OutboxMessage, i)) is not None]
+        found = [(r.payload.get("to"), r.chat_id) for r in rows]
+    told = []
+    if any(to == Audience.APPLICANT.value for to, _ in found):
+        told.append(texts.TOLD_APPLICANT)
+    reviewers = [chat for to, chat in found if to == Audience.REVIEWERS.value]
+    if any(chat is not None and chat < 0 for chat in reviewers):
+        told.append(texts.TOLD_GROUP)
+    if any(chat is not None and chat > 0 for chat in reviewers):
+        told.append(texts.TOLD_REVIEWERS)
+    return told
 
 
 def _event_of(code: str) -> Any:

@@ -31,7 +31,15 @@ NOT_SIGNED_IN = t(
     "beian reviewers login-link).",
 )
 RECORDED = t("✔ 已记录：{label}。", "✔ Recorded: {label}.")
-NOTIFIED = t("申请人（及审核群）会收到通知。", "The applicant (and the review chat) will be told.")
+# Who the recorded decision's notices go to, as written (`actions._told`).
+TOLD = t("会收到通知：{who}。", "Told: {who}.")
+TOLD_APPLICANT = t("申请人", "the applicant")
+TOLD_GROUP = t("审核群", "the review chat")
+TOLD_REVIEWERS = t("审核人员", "the reviewers")
+NOT_TOLD_APPLICANT = t(
+    "申请人不会收到这次的通知（没有可以发给申请人的聊天）。",
+    "The applicant is not told of this (there is no chat to tell them in).",
+)
 MOVED = t(
     "这份备案在你打开页面后有了变化，下面是现在的状态。",
     "This filing changed since you opened it; it is shown as it is now.",

@@ -23,7 +23,7 @@ from models.filings import add_reviewer, remove_reviewer
 from models.tables import ConsoleSession, Filing, FilingQueue
 from rules.lifecycle import FilingEvent as E
 from tests.console.desk import REVIEWER, TODAY, moment, seed
-from tests.fakes.filings import context
+from tests.fakes.filings import answers, context, make_filing, move
 
 
 class Clock:
@@ -224,3 +224,48 @@ def test_a_reported_change_is_accepted_at_the_desk_with_its_own_buttons(engine: 
         filing = session.get(Filing, tea)
         assert filing is not None and filing.steps[0]["status"] == "certified"
         assert filing.psb_number == "京公网安备11010502030143号"  # the change keeps its number
+
+
+def test_the_desk_says_who_is_told_of_a_decision_and_marks_an_estimated_deadline(
+    engine: sa.Engine,
+) -> None:
+    """The desk said 「申请人（及审核群）会收到通知」 after every decision, though an applicant
+    who filed in the terminal has no chat and no review chat was set; and it showed a 2027
+    deadline as firm (2027's holidays are not published: /status marks it （估算）)."""
+    _reviewer(engine)
+    clock = Clock()
+    ctx = context(TODAY)
+    chat = make_filing(engine, ctx, answers("enterprise", "有聊天", "chat.example.cn"),
+                       applicant="8201", now=moment("2026-11-20"))  # fmt: skip
+    local = make_filing(engine, ctx, answers("enterprise", "终端填写", "term.example.cn"),
+                        applicant="t", now=moment("2026-11-20"), channel="terminal")  # fmt: skip
+    move(engine, ctx, chat, E.SUBMIT, at=moment("2026-11-26"), applicant="8201")
+    move(engine, ctx, local, E.SUBMIT, at=moment("2026-11-26"), applicant="t")
+    late = make_filing(engine, ctx, answers("enterprise", "年底提交", "dec.example.cn"),
+                       applicant="8202", now=moment("2026-11-20"))  # fmt: skip
+    move(engine, context(dt.date(2026, 12, 30)), late, E.SUBMIT, at=moment("2026-12-28"),
+         applicant="8202")  # fmt: skip
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        csrf = await sign_in(client, engine, clock)
+        said = {}
+        for filing in (chat, local):
+            page = await (await client.get(f"/console/filings/{filing}")).text()
+            version = re.search(r'name="version" value="(\d+)"', page)
+            assert version is not None
+            answer = await client.post(
+                f"/console/filings/{filing}/act",
+                data={"csrf": csrf, "version": version.group(1), "action": "pass"},
+            )
+            said[filing] = await answer.text()
+            assert "已记录：初审通过" in said[filing]
+        assert "会收到通知：申请人" in said[chat] and "不会收到" not in said[chat]
+        assert "审核群" not in said[chat]  # no review chat is set
+        assert "申请人不会收到这次的通知" in said[local] and "会收到通知：申请人" not in said[local]
+        page = await (await client.get(f"/console/filings/{late}")).text()
+        assert "2027-01-05（估算）" in page, page
+        queue_page = await (await client.get("/console?status=all")).text()
+        assert "2027-01-05（估算）" in queue_page
+        assert "（估算）" not in page.split("2027-01-05")[0]  # only the 2027 date
+
+    serve(engine, clock, body)
