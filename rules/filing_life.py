@@ -175,7 +175,7 @@ def decide(
         notices=tuple(notices),
         reminders=tuple(reminders),
         event=event.name,
-        data=event.data(),
+        data={**event.data(), "step": step.order},  # whose bureau (the desk's statistics)
     )
 
 

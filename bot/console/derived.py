@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -125,15 +126,38 @@ class Event(NamedTuple):
     from_status: str | None
     to_status: str
     at: dt.datetime
+    on: dt.date | None = None  # the day recorded (`--on`, the desk's date): the event's own
+    step: int | None = None  # whose bureau: the step's order (None: not known)
 
 
-def outcomes(events: Iterable[Event]) -> list[dict[str, Any]]:
+_STEP_PREFIX = re.compile(r"第(\d+)步（")  # the audit's reason of a two-step filing's event
+
+
+def event_of(row: Any, steps: int) -> Event:
+    """An audit row as the chart reads it: its day and step from its data (kept since
+    2026-12-06), else its step from its reason's prefix (a two-step filing's), else step 1
+    (a filing of one step)."""
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)  # SQLite forgets it
+    data = row.data or {}
+    on = dt.date.fromisoformat(data["on"]) if isinstance(data.get("on"), str) else None
+    step = data.get("step")
+    if not isinstance(step, int):
+        prefix = _STEP_PREFIX.match(row.reason or "")
+        step = int(prefix.group(1)) if prefix else (1 if steps == 1 else None)
+    return Event(row.id, row.filing_id, row.from_status, row.to_status, at, on, step)
+
+
+def outcomes(events: Iterable[Event], local: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
     """Return a filing's outcomes (`filing_outcome` rows) with the days from the
-    (re)submission before each."""
+    (re)submission before each: by the dates recorded (a decision recorded late is dated on
+    its day, not on the moment it was typed in), and of this city's steps only (`local`: their
+    orders; an event recorded before the audit kept its step counts as this city's)."""
     found = []
     submitted: dt.date | None = None
     for event in events:
-        day = event.at.astimezone(_SHANGHAI).date()
+        if event.step is not None and event.step not in local:
+            continue  # another city's bureau: not this desk's time
+        day = event.on or event.at.astimezone(_SHANGHAI).date()
         if event.to_status in _SUBMISSIONS:
             submitted = day
         elif event.to_status in OUTCOMES and event.from_status != S.CHANGE_REPORTED and submitted:
@@ -169,12 +193,12 @@ def _write(session: Session, stale: list[Filing], pack: Pack, calendar: WorkdayC
     events: dict[int, list[Event]] = {i: [] for i in ids}
     audit = LifecycleEvent.__table__  # type: ignore[attr-defined]
     trail = sa.select(
-        audit.c.id, audit.c.filing_id, audit.c.from_status, audit.c.to_status, audit.c.at
-    ).where(audit.c.filing_id.in_(ids))
+        audit.c.id, audit.c.filing_id, audit.c.from_status, audit.c.to_status, audit.c.at,
+        audit.c.data, audit.c.reason,
+    ).where(audit.c.filing_id.in_(ids))  # fmt: skip
+    steps = {f.id: f.steps or [] for f in stale}
     for row in session.connection().execute(trail.order_by(audit.c.id)):
-        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)  # SQLite forgets it
-        events[row.filing_id].append(Event(row.id, row.filing_id, row.from_status,
-                                           row.to_status, at))  # fmt: skip
+        events[row.filing_id].append(event_of(row, len(steps[row.filing_id])))
     memo: Memo = {}
     rows = [derive(f, pack, calendar, memo) for f in stale]
     connection = session.connection()
@@ -197,7 +221,8 @@ def _write(session: Session, stale: list[Filing], pack: Pack, calendar: WorkdayC
     connection.execute(derived, [{"_id": f.id, "_version": f.version} for f in stale])
     outcome_table = FilingOutcome.__table__  # type: ignore[attr-defined]
     connection.execute(sa.delete(outcome_table).where(outcome_table.c.filing_id.in_(ids)))
-    found = [o for i in ids for o in outcomes(events[i])]
+    local = {i: frozenset(int(s["order"]) for s in steps[i] if s.get("local")) for i in ids}
+    found = [o for i in ids for o in outcomes(events[i], local[i])]
     if found:
         connection.execute(sa.insert(outcome_table), found)
     session.expunge_all()

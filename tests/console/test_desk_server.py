@@ -269,3 +269,42 @@ def test_the_desk_says_who_is_told_of_a_decision_and_marks_an_estimated_deadline
         assert "（估算）" not in page.split("2027-01-05")[0]  # only the 2027 date
 
     serve(engine, clock, body)
+
+
+def test_the_statistics_count_the_recorded_days_of_this_city_s_steps(engine: sa.Engine) -> None:
+    """「初审通过 — 中位数0天」 for a filing submitted on 11-16 and passed on 11-28: the days
+    were counted between the moments the events were typed in, not the days recorded; and
+    the other city's bureau's outcomes of a two-step filing were counted as this city's."""
+    from bot.filing_actions import act
+    from models.tables import FilingOutcome
+    from rules.filing_life import Actor, Role, make_event
+
+    ctx = context(TODAY)
+    operator = Actor(Role.OPERATOR, "test")
+
+    def record(filing: int, event: E, day: str, **data: Any) -> None:
+        done = act(engine, filing, make_event(event, operator, dt.date.fromisoformat(day), **data),
+                   ctx=ctx, clock=lambda: moment("2026-11-28"),
+                   reviewers=Reviewers())  # fmt: skip
+        assert done.done, done.refusal
+
+    here_first = make_filing(engine, ctx, answers("enterprise", "本市先", "a.example.cn"),
+                             applicant="8301", now=moment("2026-11-01"))  # fmt: skip
+    record(here_first, E.SUBMIT, "2026-11-16")
+    record(here_first, E.PASS_INITIAL_REVIEW, "2026-11-20")  # both typed in on 11-28
+    there_first = make_filing(engine, ctx, answers("government", "外地先", "b.example.cn"),
+                              applicant="8302", now=moment("2026-11-01"))  # fmt: skip
+    record(there_first, E.SUBMIT, "2026-11-02")  # the other city's bureau: step 1
+    record(there_first, E.PASS_INITIAL_REVIEW, "2026-11-03")
+    record(there_first, E.RECEIVE_MATERIALS, "2026-11-04")
+    record(there_first, E.CERTIFY, "2026-11-05", psb_number="沪公网安备31010102000001号")
+    record(there_first, E.SUBMIT, "2026-11-20")  # this city's bureau: step 2
+    record(there_first, E.RETURN, "2026-11-27", reasons=("材料不清晰",))
+    assert refresh(engine, ctx.pack, ctx.calendar) >= 2
+    with session_scope(engine) as session:
+        rows = session.exec(sa.select(FilingOutcome)).scalars().all()  # type: ignore[call-overload]
+        found = sorted((r.filing_id, r.outcome, r.days, r.decided_on) for r in rows)
+    assert found == [
+        (here_first, "initial_review_passed", 4, dt.date(2026, 11, 20)),
+        (there_first, "returned", 7, dt.date(2026, 11, 27)),
+    ]
