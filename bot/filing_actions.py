@@ -162,7 +162,7 @@ def act(
             return Outcome(result, None, notices, delivery)
     except StaleDataError:
         with session_scope(engine) as session:
-            return Outcome(None, _moved_on(session, filing_id, event.actor))
+            return Outcome(None, _moved_on(session, filing_id, event.actor, event.name))
 
 
 def _number_taken(session: Session, filing: Filing, event: Event) -> Refusal | None:
@@ -413,12 +413,13 @@ def _stale(session: Session, filing: Filing, event: Event) -> Text:
     taken twice), or only its details changed and the press is still to do."""
     if next_status(state_of(filing).step.status, event.trigger) is not None:
         return STALE_PRESS
-    return _moved_on(session, filing.id or 0, event.actor)
+    return _moved_on(session, filing.id or 0, event.actor, event.name)
 
 
-def _moved_on(session: Session, filing_id: int, who: Actor) -> Text:
+def _moved_on(session: Session, filing_id: int, who: Actor, wanted: str = "") -> Text:
     """Say who moved the filing on (and to what), for the one who pressed a button too late;
-    their own earlier action (a press taken twice) is told as theirs."""
+    their own earlier action (a press taken twice) is told as theirs. "Nothing to repeat"
+    only when that was the action `wanted` (another decision is not a repeat of it)."""
     last = session.exec(
         select(LifecycleEvent)
         .where(LifecycleEvent.filing_id == filing_id)
@@ -433,6 +434,12 @@ def _moved_on(session: Session, filing_id: int, who: Actor) -> Text:
             f"You already acted on this filing (it is now “{status.en}”); nothing to repeat.",
         )
     name = actor_name(session, last.actor)
+    if wanted and last.event != wanted:
+        return t(
+            f"这份备案已由{name.zh}处理（现在是“{status.zh}”），你的操作没有记录。",
+            f"{name.en[:1].upper()}{name.en[1:]} acted on this filing first (it is now "
+            f"“{status.en}”); your action was not recorded.",
+        )
     return t(
         f"这份备案已由{name.zh}处理（现在是“{status.zh}”），无需重复操作。",
         f"{name.en[:1].upper()}{name.en[1:]} already acted on this filing (it is now "

@@ -16,7 +16,7 @@ from bot.console import texts
 from bot.console.app import desk_of, lang_of, need_reviewer
 from bot.console.filing_view import actions_of, is_secret
 from bot.console.views import filing_id, show_filing
-from bot.filing_actions import act
+from bot.filing_actions import STALE_PRESS, act
 from models.db import session_scope
 from models.tables import ConsoleReveal, Filing, OutboxMessage
 from rules.filing_life import RETURN_REASONS, Actor, Role, make_event
@@ -114,10 +114,11 @@ async def act_on(request: web.Request) -> web.Response:
     if outcome.refusal is not None:
         moved = current != int(version) or await asyncio.to_thread(_moved, desk, wanted, current)
         log.info("desk: %s on filing %s by reviewer %s refused", code, wanted, reviewer)
-        if moved:
-            error = f"{outcome.refusal.get(lang)} {texts.MOVED.get(lang)}"
+        refusal = texts.STALE_PAGE if outcome.refusal == STALE_PRESS else outcome.refusal
+        if moved:  # (the chat's "button out of date, send /status" said as a page's)
+            error = f"{refusal.get(lang)} {texts.MOVED.get(lang)}"
             return await show_filing(request, status=409, error=error)
-        return await show_filing(request, status=422, error=outcome.refusal.get(lang), typed=typed)
+        return await show_filing(request, status=422, error=refusal.get(lang), typed=typed)
     log.info("desk: %s on filing %s by reviewer %s", code, wanted, reviewer)
     label = chosen.label if chosen is not None else code
     return await _recorded(request, wanted, label, outcome.notices, lang)

@@ -40,6 +40,10 @@ NOT_TOLD_APPLICANT = t(
     "申请人不会收到这次的通知（没有可以发给申请人的聊天）。",
     "The applicant is not told of this (there is no chat to tell them in).",
 )
+STALE_PAGE = t(
+    "没有记录：这个页面是旧的，这份备案在你打开页面后有过修改。",
+    "Nothing was recorded: this page was out of date, the filing changed after you opened it.",
+)
 MOVED = t(
     "这份备案在你打开页面后有了变化，下面是现在的状态。",
     "This filing changed since you opened it; it is shown as it is now.",

@@ -22,7 +22,7 @@ from models.db import session_scope
 from models.filings import add_reviewer, remove_reviewer
 from models.tables import ConsoleSession, Filing, FilingQueue
 from rules.lifecycle import FilingEvent as E
-from tests.console.desk import REVIEWER, TODAY, moment, seed
+from tests.console.desk import REVIEWER, SECOND, TODAY, moment, seed
 from tests.fakes.filings import answers, context, make_filing, move
 
 
@@ -308,3 +308,49 @@ def test_the_statistics_count_the_recorded_days_of_this_city_s_steps(engine: sa.
         (here_first, "initial_review_passed", 4, dt.date(2026, 11, 20)),
         (there_first, "returned", 7, dt.date(2026, 11, 27)),
     ]
+
+
+def test_a_stale_page_is_told_as_a_page_and_another_decision_is_not_a_repeat(
+    engine: sa.Engine,
+) -> None:
+    """After a second change from the command line, 变更审核通过 on the page opened before was
+    told 「请发送 /status 查看最新状态」 (there is no /status on the web); a reviewer whose
+    初审通过 came after another's 退回整改 was told 「无需重复操作」, as if it were theirs."""
+    _reviewer(engine)
+    clock = Clock()
+    race = seed(engine).ids["race"]
+    ctx = context(TODAY)
+    tea = make_filing(engine, ctx, answers("individual", "一步之站", "one.example.cn"),
+                      applicant="8401", now=moment("2026-11-01"))  # fmt: skip
+    steps = ((E.SUBMIT, {}), (E.PASS_INITIAL_REVIEW, {}), (E.RECEIVE_MATERIALS, {}),
+             (E.CERTIFY, {"psb_number": "京公网安备11010502030999号"}))  # fmt: skip
+    for day, (event, data) in zip(("03", "05", "09", "11"), steps, strict=True):
+        who = {"applicant": "8401"} if event is E.SUBMIT else {"reviewer": REVIEWER}
+        move(engine, ctx, tea, event, at=moment(f"2026-11-{day}"), **who, **data)
+    move(engine, ctx, tea, E.REPORT_CHANGE, at=moment("2026-11-20"), applicant="8401",
+         reason="更换服务器")  # fmt: skip
+
+    async def version_of(client: TestClient[Any, Any], filing: int) -> str:
+        page = await (await client.get(f"/console/filings/{filing}")).text()
+        found = re.search(r'name="version" value="(\d+)"', page)
+        assert found is not None
+        return found.group(1)
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        csrf = await sign_in(client, engine, clock)
+        seen = {tea: await version_of(client, tea), race: await version_of(client, race)}
+        move(engine, ctx, tea, E.REPORT_CHANGE, at=moment("2026-11-21"), applicant="8401",
+             reason="再换一次")  # fmt: skip
+        move(engine, ctx, race, E.RETURN, at=moment("2026-11-27"), reviewer=SECOND,
+             reasons=("材料不清晰",))  # fmt: skip
+        said = {}
+        for filing, action in ((tea, "change_ok"), (race, "pass")):
+            form = {"csrf": csrf, "version": seen[filing], "action": action}
+            said[filing] = await (
+                await client.post(f"/console/filings/{filing}/act", data=form)
+            ).text()
+        assert "这个页面是旧的" in said[tea] and "/status" not in said[tea], said[tea]
+        assert "已记录" not in said[tea]
+        assert "你的操作没有记录" in said[race] and "无需重复" not in said[race], said[race]
+
+    serve(engine, clock, body)
