@@ -81,7 +81,9 @@ def test_a_change_a_route_change_a_refused_value_and_a_cancellation(
         # /amend (any spelling) on a certified filing: refused, a change goes through /change.
         after = _newest(fake, APPLICANT)
         _type(fake, "/AMEND")
-        _wait_text(fake, APPLICANT, "这份备案现在不能修改", after)
+        _wait_text(
+            fake, APPLICANT, "已取得公安备案号，不能再修改；信息有变化时请发送 /change", after
+        )
 
         # The IP and the security officer change, in one conversation.
         before_docs = len(_documents(fake))
