@@ -65,7 +65,7 @@ def test_each_audit_row_names_its_event_and_keeps_its_data(engine: sa.Engine) ->
     assert second_change.from_status == second_change.to_status  # the status alone says nothing
     assert second_change.data == {"on": "2026-12-03", "reason": "换负责人"}
     assert icon.data == {"on": "2026-12-04"}
-    assert rows[2].data == {"on": "2026-11-27", "reasons": ["材料不清晰"]}
+    assert rows[2].data == {"on": "2026-11-27", "reasons": ["材料不清晰"], "step": 1}
     certified = rows[6].data or {}
     assert certified["psb_number"] == PSB and certified["certificate"] == "SL-1"
 
