@@ -184,6 +184,7 @@ def schedule_reminders(
                     payload=reminder.to_json(),
                     created_at=now,
                 ),
+                revive=True,  # stopped before (an amendment, a return): wanted again
             )
 
 

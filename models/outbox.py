@@ -30,9 +30,11 @@ def for_applicant(message: OutboxMessage) -> bool:
     return message.kind == "documents" or (message.payload or {}).get("to") == "applicant"
 
 
-def add(session: Session, message: OutboxMessage) -> int | None:
+def add(session: Session, message: OutboxMessage, *, revive: bool = False) -> int | None:
     """Add a row unless one with its dedupe key exists; return its id (None when it existed).
-    A row for the applicant goes by the applicant's channel (Telegram or WeChat)."""
+    A row for the applicant goes by the applicant's channel (Telegram or WeChat). `revive`:
+    a cancelled row of that key is pending again, as `message` says (a reminder planned
+    again after its series was stopped: the same filing, step, kind, due day and phase)."""
     if message.applicant_id is not None and for_applicant(message):
         applicant = session.get(Applicant, message.applicant_id)
         if applicant is not None and applicant.channel == "wechat":
@@ -44,13 +46,18 @@ def add(session: Session, message: OutboxMessage) -> int | None:
         for column in OutboxMessage.__table__.columns  # type: ignore[attr-defined]
         if column.name != "id"
     }
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(col(OutboxMessage.id))
-    )
-    row = session.execute(statement).first()
+    statement = insert(OutboxMessage).values(**values)
+    if revive:
+        fresh = ("status", "due_at", "payload", "chat_id", "channel", "created_at", "attempts",
+                 "claimed_by", "lease_until", "last_error", "sent_at")  # fmt: skip
+        statement = statement.on_conflict_do_update(
+            index_elements=["dedupe_key"],
+            set_={name: statement.excluded[name] for name in fresh},
+            where=col(OutboxMessage.status) == OutboxStatus.CANCELLED,
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    row = session.execute(statement.returning(col(OutboxMessage.id))).first()
     return int(row[0]) if row else None
 
 

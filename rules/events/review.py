@@ -155,6 +155,8 @@ class Return(Event):
         reminders = [ReminderChange(K.INITIAL_REVIEW, order), ReminderChange(K.RE_REVIEW, order)]
         reasons = "；".join(self.reasons)
         if moved.was is S.CHANGE_REPORTED:  # the change, not the filing
+            # its reminders too: the change reported again plans its own, from its own day
+            reminders.append(ReminderChange(K.CHANGE, order))
             text = t(
                 f"{bureau.zh}退回了这次变更，原因：{reasons}。备案仍然有效，公安备案号不变。"
                 "请按原因改正后重新报告变更（/change）。",

@@ -26,7 +26,7 @@ from bot.tg.reminders import Pacer, dispatch
 from dialogs.model import Context
 from models import migrate, sealed
 from models.db import make_engine, session_scope
-from models.filings import add_reviewer, deadline_dates
+from models.filings import add_reviewer, deadline_dates, stop_reminders
 from models.repo import create_filing, get_or_create_applicant
 from models.tables import Filing, OutboxMessage
 from rules.answers import FilingAnswers
@@ -468,3 +468,99 @@ def test_a_site_not_online_yet_starts_its_30_days_when_the_applicant_says_it_wen
         (connected,) = db.execute("select connection_date from filing").fetchone()
     assert connected == "2026-11-28"
     assert any('"2026-12-28"' in p and '"filing"' in p for p in pending)
+
+
+# --- a series stopped and planned again --------------------------------------------------
+# A reminder series stopped and planned again (from the hostile run of 2026-12-06): the rows
+# are unique per filing, step, kind, due day and phase, and a series planned again met its own
+# cancelled rows and was dropped — an amendment of a prepared filing lost its 30 days'
+# reminders, a return and resubmission on the day of the submission lost the initial review's.
+# And a returned change, reported again, kept the first report's series beside the new one:
+# 「已逾期1天：你应最迟于4月9日…」 beside 「还有4天：请最迟于4月14日…」.
+
+APPLICANT_ACTS = Actor(Role.APPLICANT, str(APPLICANT))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def both(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database: SQLite, or PostgreSQL (the row revived by an upsert of each)."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("url"))
+    found = str(request.getfixturevalue("postgres_schema_url"))
+    migrate.upgrade(found)
+    return found
+
+
+REVIEWER_ACTS = Actor(Role.REVIEWER, str(REVIEWER))
+
+
+def _record(world: World, event: E, who: Actor, **data: object) -> None:
+    outcome = act(
+        world.engine,
+        world.filing_id,
+        make_event(event, who, world.context().today, **data),
+        ctx=world.context(),
+        clock=lambda: world.now,
+        reviewers=world.reviewers,
+        applicant_external_id=str(APPLICANT),
+    )
+    assert outcome.done, outcome.refusal
+
+
+def _pending(world: World, kind: str) -> list[OutboxMessage]:
+    with session_scope(world.engine) as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder")).all()
+        return [r for r in rows if r.status is OutboxStatus.PENDING and r.payload["kind"] == kind]
+
+
+def test_the_30_days_planned_again_after_being_stopped_are_pending_again(
+    both: str, pack: Pack, fake: FakeBotAPI
+) -> None:
+    world = World(both, pack, fake, dt.date(2026, 11, 25))
+    planned = len(_pending(world, "filing"))
+    assert planned > 0
+    with session_scope(world.engine) as session:  # what an amendment does: stop, plan again
+        stop_reminders(session, world.filing_id, "filing", 1)
+        filing = session.get(Filing, world.filing_id)
+        assert filing is not None
+        plan_filing_reminders(session, filing, world.context(), world.now, APPLICANT)
+    assert len(_pending(world, "filing")) == planned
+
+
+def test_a_return_and_resubmission_on_the_day_of_submission_keeps_the_review_reminders(
+    both: str, pack: Pack, fake: FakeBotAPI
+) -> None:
+    world = World(both, pack, fake, dt.date(2026, 11, 2))
+    world.now = at("2026-11-09", "08:00")
+    _record(world, E.SUBMIT, APPLICANT_ACTS)
+    _record(world, E.RETURN, REVIEWER_ACTS, reasons=("网站无法访问",))
+    _record(world, E.RESUBMIT, APPLICANT_ACTS)
+    assert _pending(world, "initial_review"), "the initial review's reminders were dropped"
+    for day in range(10, 18):
+        world.now = at(f"2026-11-{day}")
+        world.dispatch()
+    to_reviewer = [text for chat, text in world.sent() if chat == REVIEWER]
+    assert any("完成初审" in text for text in to_reviewer), world.sent()
+
+
+def test_a_returned_change_reported_again_has_one_series_its_own(
+    both: str, pack: Pack, fake: FakeBotAPI
+) -> None:
+    world = World(both, pack, fake, dt.date(2026, 11, 2))
+    for day, event, who in (("03", E.SUBMIT, APPLICANT_ACTS),
+                            ("04", E.PASS_INITIAL_REVIEW, REVIEWER_ACTS),
+                            ("05", E.RECEIVE_MATERIALS, REVIEWER_ACTS),
+                            ("06", E.CERTIFY, REVIEWER_ACTS)):  # fmt: skip
+        world.now = at(f"2026-11-{day}", "08:00")
+        _record(world, event, who, psb_number=PSB)
+    world.now = at("2026-11-10", "08:00")
+    _record(world, E.REPORT_CHANGE, APPLICANT_ACTS, reason="更换服务器")
+    world.now = at("2026-11-12", "08:00")
+    _record(world, E.RETURN, REVIEWER_ACTS, reasons=("材料不清晰",))
+    assert _pending(world, "change") == []  # the returned report's reminders stop
+    world.now = at("2026-11-16", "08:00")
+    _record(world, E.REPORT_CHANGE, APPLICANT_ACTS, reason="更换服务器（重新报告）")
+    with session_scope(world.engine) as session:
+        dates = {due for kind, _, due in deadline_dates(session, world.filing_id)
+                 if kind == "change"}  # fmt: skip
+    assert dates == {dt.date(2026, 12, 16)}, dates  # 30 days from 11-16, not 12-10 as well
