@@ -49,11 +49,12 @@ from models.database import Database
 from models.db import session_scope
 from models.filings import NOTICE
 from models.reminders import SendingLease
+from models.reviewers import mark_unreachable
 from models.tables import OutboxMessage
 from rules.enums import OutboxStatus
 from rules.reminder_kinds import KINDS, ReminderKind
 from rules.reminders import ACTIONS, APPLICANT, SUPERVISOR, quiet
-from rules.text import Lang, t
+from rules.text import Lang, Text, t
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -223,8 +224,8 @@ class _Sending:
             chats = [job.chat_id] if job.chat_id is not None else []
         elif job.reminder.to == SUPERVISOR:
             chats = [self.supervisor_chat] if self.supervisor_chat is not None else []
-        else:
-            chats = self.chats_of_reviewers
+        else:  # a copy for one reviewer's chat (`_again_in`), or the reviewers' own
+            chats = [job.chat_id] if job.chat_id is not None else self.chats_of_reviewers
         if not chats:  # nobody to tell (no supervisor configured, no reviewers): nothing to send
             if last is not None:
                 await self.db.run(self.lease.marking(last, clock()))
@@ -242,28 +243,51 @@ class _Sending:
         job = taken
         lang: Lang = job.lang if job.reminder.to == APPLICANT else "zh"
         text = text_of(job.reminder, job.filing, self.ctx, local_day(clock())).get(lang)
-        try:
-            for chat_id in chats:
-                markup = _markup(job, chat_id, self.key)
-                await _send_with_waits(self.bot, self.pacer, chat_id, text, markup)
-        except Forbidden:
-            log.info("reminder %s not delivered: the bot may not write to that chat", job.row_id)
-            await asyncio.to_thread(_undeliverable, engine, job, clock(), self.chats_of_reviewers)
-            counts.failed += 1
-            return None
-        except TelegramError as exc:
-            if refused_for_good(exc):  # the same request would be refused again: not retried
-                error = refusal_noted("reminder", job.row_id, chat_id, exc)
+        sent, refused, failed = await self._to_each(job, chats, text)
+        if refused:  # 403: noted, so that `beian reviewers list` shows who cannot be reached
+            await asyncio.to_thread(_refused_in, engine, job, refused, clock())
+        if not sent and failed is not None:
+            if refused_for_good(failed):  # the same request would be refused again
+                error = refusal_noted("reminder", job.row_id, chats[0], failed)
                 await asyncio.to_thread(
                     _close, engine, job.row_id, clock(), OutboxStatus.FAILED, error
                 )
                 counts.failed += 1
                 return False
-            await asyncio.to_thread(_later, engine, job, clock(), type(exc).__name__, counts)
+            await asyncio.to_thread(_later, engine, job, clock(), type(failed).__name__, counts)
             return None
+        if not sent:  # refused in every chat
+            await asyncio.to_thread(_undeliverable, engine, job, clock(), self.chats_of_reviewers)
+            counts.failed += 1
+            return None
+        if len(sent) + len(refused) < len(chats):  # a chat failed: tried again on its own
+            left = [c for c in chats if c not in sent and c not in refused]
+            await asyncio.to_thread(_again_in, engine, job, left, clock(), type(failed).__name__)
         counts.sent += 1
         counts.rows.append(job.row_id)
         return job.row_id  # marked sent with this sender's next lease, or when it stops
+
+    async def _to_each(
+        self, job: Due, chats: list[int], text: str
+    ) -> tuple[list[int], list[int], TelegramError | None]:
+        """Send to each chat on its own: one reviewer who cannot be reached (403) or a failure
+        in one chat does not keep the reminder from the others. Returns the chats it went to,
+        those that refused it, and the last other failure."""
+        sent: list[int] = []
+        refused: list[int] = []
+        failed: TelegramError | None = None
+        for chat_id in chats:
+            try:
+                markup = _markup(job, chat_id, self.key)
+                await _send_with_waits(self.bot, self.pacer, chat_id, text, markup)
+                sent.append(chat_id)
+            except Forbidden:
+                refused.append(chat_id)
+            except TelegramError as exc:
+                failed = exc
+                if refused_for_good(exc):
+                    break  # the same text would be refused in every chat
+        return sent, refused, failed
 
 
 async def _send_with_waits(
@@ -313,6 +337,46 @@ _BLOCKED = t(
 )
 
 
+# What an applicant's reminder was about, as the reviewers' note of a refusal says it.
+_WHAT: dict[str, Text] = {
+    ReminderKind.FILING: t("30日内提交备案", "filing within 30 days"),
+    ReminderKind.MATERIALS: t("送盖章材料", "bringing the stamped materials"),
+    ReminderKind.CHANGE: t("报告变更", "reporting a change"),
+    ReminderKind.ICON: t("放置备案图标", "placing the filing icon"),
+    ReminderKind.SECOND_BUREAU: t("到第二个网安部门备案", "filing with the second bureau"),
+}
+
+
+def _refused_in(engine: sa.Engine, job: Due, chats: list[int], now: dt.datetime) -> None:
+    """A reviewers' reminder refused (403) in `chats`: each is noted as unreachable and
+    logged as a warning naming it (an applicant's refusal goes to `_undeliverable`)."""
+    if job.reminder.to == APPLICANT:
+        log.info("reminder %s not delivered: the applicant's chat refused it", job.row_id)
+        return
+    with session_scope(engine) as session:
+        for chat in chats:
+            mark_unreachable(session, chat, "reviewer" if chat > 0 else "review_chat", "403", now)
+    log.warning("reminder %s refused in chat(s) %s (403: blocked, never written to, or "
+                "removed)", job.row_id, ", ".join(map(str, chats)))  # fmt: skip
+
+
+def _again_in(engine: sa.Engine, job: Due, chats: list[int], now: dt.datetime, error: str) -> None:
+    """A reviewers' reminder that failed in some chats after others got it: a copy for each
+    of those chats, tried again later on its own (the others get no second copy)."""
+    with session_scope(engine) as session:
+        row = session.get(OutboxMessage, job.row_id)
+        if row is None:
+            return
+        for chat in chats:
+            outbox.add(session, OutboxMessage(
+                kind=row.kind, dedupe_key=f"{row.dedupe_key}:{chat}"[:200],
+                filing_id=row.filing_id, applicant_id=row.applicant_id, chat_id=chat,
+                due_at=now + dt.timedelta(seconds=30), payload=dict(row.payload),
+                created_at=now))  # fmt: skip
+    log.warning("reminder %s failed in chat(s) %s (%s); the others got it: tried again "
+                "there alone", job.row_id, ", ".join(map(str, chats)), error)  # fmt: skip
+
+
 def _undeliverable(
     engine: sa.Engine, job: Due, now: dt.datetime, chats_of_reviewers: list[int]
 ) -> None:
@@ -321,13 +385,17 @@ def _undeliverable(
         outbox.finish(session, job.row_id, status=OutboxStatus.FAILED, now=now, error="403")
         if job.reminder.to != APPLICANT:
             return
-        text = _BLOCKED.format(site=job.filing.site_name, what=job.reminder.kind)
+        # once a series, not at each of its reminders the applicant refuses
+        key = f"{NOTICE}:blocked:{job.filing.id}:{job.reminder.step}:{job.reminder.kind}:"
+        what = _WHAT.get(job.reminder.kind, t(job.reminder.kind, job.reminder.kind))
+        text = t(_BLOCKED.zh.format(site=job.filing.site_name, what=what.zh),
+                 _BLOCKED.en.format(site=job.filing.site_name, what=what.en))  # fmt: skip
         for chat in chats_of_reviewers:
             outbox.add(
                 session,
                 OutboxMessage(
                     kind=NOTICE,
-                    dedupe_key=f"{NOTICE}:blocked:{job.row_id}:{chat}",
+                    dedupe_key=key + str(chat),
                     filing_id=job.filing.id,
                     applicant_id=job.filing.applicant_id,
                     chat_id=chat,

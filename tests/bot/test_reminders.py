@@ -264,6 +264,8 @@ def test_403_marks_it_undeliverable_and_tells_the_reviewers_429_waits_5xx_retrie
         rows = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "notice")).all()
         blocked = [r for r in rows if "屏蔽" in r.payload["text"]["zh"]]
         assert [r.chat_id for r in blocked] == [REVIEWER]
+        said = blocked[0].payload["text"]["zh"]  # the kind was the English value: 「filing」
+        assert "30日内提交备案" in said and "filing" not in said, said
         failed = s.exec(
             select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
         ).all()
@@ -564,3 +566,35 @@ def test_a_returned_change_reported_again_has_one_series_its_own(
         dates = {due for kind, _, due in deadline_dates(session, world.filing_id)
                  if kind == "change"}  # fmt: skip
     assert dates == {dt.date(2026, 12, 16)}, dates  # 30 days from 11-16, not 12-10 as well
+
+
+def test_a_reviewer_who_cannot_be_reached_keeps_it_from_no_other_and_no_copy_goes_twice(
+    url: str, pack: Pack, fake: FakeBotAPI
+) -> None:
+    """A reviewer who never wrote to the bot (403) came first: the reminder was closed as
+    failed and the other reviewer never got it; a 502 for one reviewer sent it again to the
+    others at each retry (one reviewer got it four times). Now each chat is sent on its own
+    and a chat that failed is tried again alone."""
+    from models.reviewers import unreachable
+
+    world = World(url, pack, fake, dt.date(2026, 11, 2))
+    newcomer = REVIEWER - 1  # sorted first
+    with session_scope(world.engine) as session:
+        add_reviewer(session, newcomer, "新审核员", world.now)
+    fake.block(newcomer)
+    world.now = at("2026-11-09", "08:00")
+    _record(world, E.SUBMIT, APPLICANT_ACTS)  # the initial review is due on 11-16
+    world.now = at("2026-11-13")
+    assert world.dispatch().sent == 1
+    told = [chat for chat, text in world.sent() if "完成初审" in text]
+    assert told == [REVIEWER]
+    with session_scope(world.engine) as session:
+        assert newcomer in unreachable(session)
+    fake.unblock(newcomer)
+    fake.fail("sendMessage", 502, times=3, chat_id=REVIEWER)
+    for time in ("09:30", "09:40", "10:00", "10:30"):
+        world.now = at("2026-11-16", time)
+        world.dispatch()
+    last_day = [chat for chat, text in world.sent() if "今天是" in text and "初审" in text]
+    # each once: the newcomer's not again at every retry, the failed reviewer's on its own
+    assert sorted(last_day) == [newcomer, REVIEWER], world.sent()
