@@ -65,6 +65,9 @@ class KindSpec:
     message: Text | None  # the whole sentence of a kind counted from a day
     action: PressAction | None
     penalty: str | None = None  # the pack's penalty named once it is overdue
+    # A kind whose act the product cannot know (no button records it; the bureau's review
+    # stops its reminders): said to the applicant on each, and "overdue" is not asserted.
+    if_done: Text | None = None
 
     @property
     def bureau_acts(self) -> bool:
@@ -147,6 +150,11 @@ KINDS: dict[ReminderKind, KindSpec] = {
         calendar=t("变更报告截止", "Change report due"),
         message=None,
         action=None,  # the written statement is handed in; the bureau's review stops them
+        if_done=t(
+            "已经提交书面说明的，不必理会这条提醒：网安部门审核这次变更后，提醒就会停止。",
+            "If you have handed in the written statement, ignore this reminder: it stops once "
+            "the bureau has reviewed the change.",
+        ),
     ),
     ReminderKind.ICON: KindSpec(
         phases=(Phase("after-7", 7), Phase("after-25", 25)),

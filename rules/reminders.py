@@ -213,6 +213,14 @@ _CONSEQUENCE = t(
     "Consequence: {penalty} ({basis}). Submit in the filing system as soon as possible.",
 )
 _LATE = t("请尽快办理，并联系网安部门说明情况。", "Do it as soon as possible and tell the bureau.")
+_PAST = t(  # a kind the applicant may have done without the product knowing (`if_done`)
+    "期限已过{n}天：应最迟于{by}（含当日）{what}（{bureau}）。",
+    "The deadline passed {n} {days} ago: {what} on or before {by} ({bureau}).",
+)
+_LATE_IF_NOT = t(
+    "还没有办理的，请尽快办理，并联系网安部门说明情况。",
+    "If you have not, do it as soon as possible and tell the bureau.",
+)
 _ESTIMATE = t(
     "日期为估算：节假日安排尚未公布。",
     "The date is an estimate: the holiday schedule is not out yet.",
@@ -256,6 +264,7 @@ def reminder_text(
     by = _by(reminder.due)
     n = days_left(reminder.due, today, period.unit, cal)
     bureau_acts = kind.bureau_acts
+    unsure = kind.if_done is not None and reminder.to == APPLICANT
     zh: dict[str, object] = {"what": what.zh, "by": by.zh, "bureau": bureau.zh}
     en: dict[str, object] = {"what": what.en, "by": by.en, "bureau": bureau.en}
     if n > 0:
@@ -267,7 +276,7 @@ def reminder_text(
         line = _both(_BUREAU_TODAY if bureau_acts else _YOU_TODAY, zh, en)
     else:
         line = _both(
-            _BUREAU_OVERDUE if bureau_acts else _YOU_OVERDUE,
+            _BUREAU_OVERDUE if bureau_acts else _PAST if unsure else _YOU_OVERDUE,
             {**zh, "n": -n},
             {**en, "n": -n, "days": _plural(n, "day", "days")},
         )
@@ -279,10 +288,11 @@ def reminder_text(
                 {"penalty": penalty.text.en.rstrip("."), "basis": penalty.basis.en},
             )
         elif not bureau_acts:
-            line = line + _LATE
+            line = line + (_LATE_IF_NOT if unsure else _LATE)
     estimate = _ESTIMATE if not cal.year_is_known(reminder.due.year) else t("", "")
     why = _both(_WHY, {"basis": period.basis.zh}, {"basis": period.basis.en})
-    return _join(head, line, estimate, press, why)
+    done = kind.if_done if unsure and kind.if_done is not None else t("", "")
+    return _join(head, line, estimate, press, done, why)
 
 
 def _press(reminder: Reminder) -> Text:

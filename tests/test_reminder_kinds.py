@@ -25,7 +25,7 @@ from rules.filing_life import Actor, Decision, FilingState, Role, StepState, dec
 from rules.pack import Pack
 from rules.reminder_kinds import APPLICANT, KINDS, ReminderKind
 from rules.reminders import NEEDED_WHILE, reminder_text, series, why_not_sent
-from rules.text import t
+from rules.text import Text, t
 from rules.workdays import WorkdayCalendar
 
 EVERY = list(ReminderKind)
@@ -114,3 +114,28 @@ def test_cancelling_cancels_every_kind_on_every_step(pack: Pack, cal: WorkdayCal
     assert isinstance(decision, Decision), decision
     cancelled = {(r.kind, r.step) for r in decision.reminders if r.due is None}
     assert cancelled == {(k, s) for k in EVERY for s in (1, 2)}
+
+
+def test_a_change_reminder_does_not_say_overdue_to_one_who_may_have_reported_on_time(
+    pack: Pack, cal: WorkdayCalendar
+) -> None:
+    """The written statement of a change is handed in at the bureau: nothing here records it,
+    and only the bureau's review stops its reminders. 「已逾期1天：你应最迟于…」 went to
+    applicants who had handed it in on time."""
+    from rules.reminders import Reminder
+
+    due = dt.date(2026, 12, 16)
+    bureau = t("示例市公安局", "Example PSB")
+
+    def said(phase: str, today: str, kind: str = "change") -> Text:
+        on = dt.date.fromisoformat(today)
+        reminder = Reminder(kind, 1, due, on, APPLICANT, phase)
+        return reminder_text(reminder, pack, cal, site="小站", bureau=bureau, today=on)
+
+    late = said("overdue", "2026-12-17")
+    assert "已逾期" not in late.zh and "期限已过1天" in late.zh
+    assert "还没有办理的，请尽快办理" in late.zh and "已经提交书面说明的，不必理会" in late.zh
+    assert "Overdue" not in late.en and "If you have handed in the written statement" in late.en
+    assert "已经提交书面说明的" in said("before-7", "2026-12-09").zh
+    materials = said("overdue", "2026-12-17", "materials")  # its button records the act
+    assert "已逾期" in materials.zh and "已经提交书面说明" not in materials.zh
