@@ -37,7 +37,8 @@ def show_value(
     # A filing's answers hold what the form prints (a label in Chinese, a bool): in `lang` too.
     labels.update({o.value: o.label.get(lang) for o in question.options if o.value is not None})
     if isinstance(value, list):
-        return listing([labels.get(v, str(v)) for v in value], lang, budget)
+        items = [labels.get(v, str(v)) for v in value]
+        return listing(items, lang, budget, clauses=question.check == "statement")
     shown = labels.get(value, labels.get(str(value), str(value)))
     if question.id_type_key:
         id_type = answers.get(question.id_type_key) or "resident_id"

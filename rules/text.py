@@ -72,10 +72,16 @@ def clip(text: str, most: int) -> str:
     return text if len(text) <= most else text[: max(0, most - 1)] + ELLIPSIS
 
 
-def listing(items: list[str] | tuple[str, ...], lang: Lang, budget: int | None = LIST_SHOWN) -> str:
+def listing(
+    items: list[str] | tuple[str, ...],
+    lang: Lang,
+    budget: int | None = LIST_SHOWN,
+    clauses: bool = False,
+) -> str:
     """Join items for one line: all of them when they fit in `budget` characters (None: no
-    limit), else the first ones that fit and the count — 「a、b、c…（共50项）」."""
-    sep = "、" if lang == "zh" else ", "
+    limit), else the first ones that fit and the count — 「a、b、c…（共50项）」. `clauses`:
+    items that are sentences (with 、 of their own), joined with ；."""
+    sep = ("；" if clauses else "、") if lang == "zh" else ("; " if clauses else ", ")
     whole = sep.join(items)
     if budget is None or len(whole) <= budget:
         return whole

@@ -354,3 +354,25 @@ def test_a_stale_page_is_told_as_a_page_and_another_decision_is_not_a_repeat(
         assert "你的操作没有记录" in said[race] and "无需重复" not in said[race], said[race]
 
     serve(engine, clock, body)
+
+
+def test_the_measures_are_not_called_the_applicant_s_own_and_are_listed_by_clause(
+    engine: sa.Engine,
+) -> None:
+    """The card said 「技术措施（自填）」 (the label of the question "write my own") for the
+    suggested measures too, and joined the items with 、, which the items themselves hold."""
+    _reviewer(engine)
+    clock = Clock()
+    race = seed(engine).ids["race"]
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        page = await (await client.get(f"/console/filings/{race}")).text()
+        assert "（自填）" not in page and "技术措施内容" in page and "管理制度内容" in page
+        with session_scope(engine) as session:
+            filing = session.get(Filing, race)
+            assert filing is not None
+            items = filing.data["website"]["security_measures"]
+        assert len(items) > 1 and "；".join(items) in page
+
+    serve(engine, clock, body)
