@@ -118,9 +118,16 @@ async def dashboard_page(request: web.Request) -> web.Response:
     )
 
 
+MAX_ID = 2**63 - 1  # the largest id either database stores (a longer number is no filing)
+
+
 def filing_id(request: web.Request) -> int:
-    """Return the filing id of the path."""
-    return int(request.match_info["id"])
+    """Return the filing id of the path; 404 for a number no filing can have (it was a 500:
+    SQLite cannot bind an integer over 64 bits)."""
+    found = int(request.match_info["id"])
+    if found > MAX_ID:
+        raise web.HTTPNotFound(text="no such filing")
+    return found
 
 
 async def show_filing(
@@ -195,6 +202,8 @@ async def document(request: web.Request) -> web.StreamResponse:
     await need_reviewer(request)
     desk = desk_of(request)
     wanted, doc = filing_id(request), int(request.match_info["doc"])
+    if doc > MAX_ID:
+        raise web.HTTPNotFound(text="no such document")
 
     def read() -> tuple[str, bytes, str] | None:
         with session_scope(desk.engine) as session:

@@ -376,3 +376,16 @@ def test_the_measures_are_not_called_the_applicant_s_own_and_are_listed_by_claus
         assert len(items) > 1 and "；".join(items) in page
 
     serve(engine, clock, body)
+
+
+def test_an_id_no_database_can_hold_is_not_found_not_a_500(engine: sa.Engine) -> None:
+    _reviewer(engine)
+    clock = Clock()
+    huge = "9" * 23  # over 64 bits: SQLite's OverflowError, a 500 and a traceback
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        for path in (f"/console/filings/{huge}", f"/console/filings/1/documents/{huge}"):
+            assert (await client.get(path)).status == 404, path
+
+    serve(engine, clock, body)
