@@ -23,6 +23,7 @@ from rules.filing_life import (
     EVENT_LABELS,
     RETURN_REASONS,
     STATUS_LABELS,
+    FilingState,
     Role,
     acting_step,
     next_actions,
@@ -139,6 +140,18 @@ def _sections(
     return [(g, [a for _, a in sorted(groups[g], key=lambda p: p[0])]) for g in ordered]
 
 
+def _status(state: FilingState, lang: Lang) -> str:
+    """The filing's status as its header says it: of a two-step filing, whose step it is (the
+    first step certified here, the header said 「已生成文件，待提交」: the other bureau's)."""
+    label = STATUS_LABELS[state.status].get(lang)
+    if len(state.steps) < 2:
+        return label
+    step = state.step
+    if lang == "zh":
+        return f"第{step.order}步（{'本市' if step.local else step.bureau.zh}）：{label}"
+    return f"step {step.order} ({'this city' if step.local else step.bureau.en}): {label}"
+
+
 def _steps(filing: Filing, lang: Lang) -> list[dict[str, Any]]:
     state = state_of(filing)
     dates = (
@@ -230,7 +243,7 @@ def build(
     )
     return FilingPage(
         filing=filing,
-        status=STATUS_LABELS[state.status].get(lang),
+        status=_status(state, lang),
         sections=_sections(filing, ctx, lang, revealed),
         steps=_steps(filing, lang),
         deadline=deadline,

@@ -179,7 +179,7 @@ def test_a_return_with_two_reasons_reaches_the_applicant_on_telegram(desk: Desk)
     form.get_by_label("网站无法访问").check()
     form.get_by_role("button", name="退回整改").click()
     expect(page.get_by_role("status")).to_contain_text("已记录：退回整改")
-    expect(page.locator("h1 .status")).to_have_text("被退回整改")
+    expect(page.locator("h1 .status")).to_have_text("第1步（本市）：被退回整改")
     expected = "退回整改，原因：网站名称与ICP备案不一致；网站无法访问"
     desk.fake.wait_until(  # sent by the bot's sweep: the desk runs in another process
         lambda: any(expected in message_text(m) for m in desk.fake.chat_messages(APPLICANT)), 30
@@ -199,7 +199,7 @@ def test_certifying_checks_the_psb_number_then_tells_the_applicant(desk: Desk) -
     form.get_by_label("备案证编号").fill("SL-2026-009")
     form.get_by_role("button", name="复审通过，发证").click()
     expect(page.get_by_role("alert")).to_be_visible()  # refused: the number is checked
-    expect(page.locator("h1 .status")).to_have_text("材料已收到，待复审")
+    expect(page.locator("h1 .status")).to_have_text("第1步（本市）：材料已收到，待复审")
     form = page.locator("#act-certify")
     expect(form.get_by_label("公安备案号")).to_have_value("京公网安备123号")  # kept to fix
     form.get_by_label("公安备案号").fill("京公网安备11010502030144号")
@@ -242,7 +242,7 @@ def test_two_clerks_at_once_one_wins_and_the_other_is_told_who(desk: Desk) -> No
     late.get_by_label("材料不清晰").check()
     late.get_by_role("button", name="退回整改").click()
     expect(two.get_by_role("alert")).to_contain_text("已由审核人员王警官处理")
-    expect(two.locator("h1 .status")).to_have_text("初审通过，待送材料")  # the new state
+    expect(two.locator("h1 .status")).to_have_text("第1步（本市）：初审通过，待送材料")  # now
     assert desk.rows(f"select status from filing where id={filing}") == [("initial_review_passed",)]
     first.close()
     second.close()

@@ -389,3 +389,20 @@ def test_an_id_no_database_can_hold_is_not_found_not_a_500(engine: sa.Engine) ->
             assert (await client.get(path)).status == 404, path
 
     serve(engine, clock, body)
+
+
+def test_a_two_step_filing_s_header_says_whose_step_its_status_is(engine: sa.Engine) -> None:
+    """Certified here (step 1), the filing's header said 「已生成文件，待提交」: the status of
+    the other city's step, as if nothing had been filed."""
+    _reviewer(engine)
+    clock = Clock()
+    tea = seed(engine).ids["certified"]  # step 1 here certified; step 2 elsewhere prepared
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        page = await (await client.get(f"/console/filings/{tea}")).text()
+        header = re.search(r'<span class="status">([^<]+)</span>', page)
+        assert header is not None
+        assert header.group(1).startswith("第2步（") and "：已生成文件，待提交" in header.group(1)
+
+    serve(engine, clock, body)
