@@ -170,23 +170,26 @@ def _number_taken(session: Session, filing: Filing, event: Event) -> Refusal | N
     one site's; the same one typed for a second filing was taken)."""
     number = getattr(event, "psb_number", None)
     normal = check_psb_number(number).normalized if number else None
-    if not normal:
-        return None
-    other = session.exec(
-        select(Filing.id).where(
-            Filing.psb_number == normal,
-            Filing.id != filing.id,
-            Filing.status != FilingStatus.CANCELLED,
-        )
-    ).first()
-    if other is None:
-        return None
-    return Refusal(
-        t(
-            f"这个公安备案号已用于备案 #{other}，请核对后重新填写。",
-            f"That filing number is already filing #{other}'s; check it and enter it again.",
-        )
-    )
+    certificate = getattr(event, "certificate", None)
+    alive = (Filing.id != filing.id, Filing.status != FilingStatus.CANCELLED)
+    if normal:  # its 14 digits: the same with another province's abbreviation is the same
+        same = col(Filing.psb_number).endswith(normal[normal.index("公网安备") :])
+        other = session.exec(select(Filing.id).where(same, *alive)).first()
+        if other is not None:
+            return Refusal(t(
+                f"这个公安备案号已用于备案 #{other}，请核对后重新填写。",
+                f"That filing number is already filing #{other}'s; check it and enter it again.",
+            ))  # fmt: skip
+    if certificate:
+        other = session.exec(
+            select(Filing.id).where(Filing.certificate_number == certificate.strip(), *alive)
+        ).first()
+        if other is not None:
+            return Refusal(t(
+                f"这个备案证编号已用于备案 #{other}，请核对后重新填写。",
+                f"That certificate number is already filing #{other}'s; check it.",
+            ))  # fmt: skip
+    return None
 
 
 def _actor_checked(

@@ -224,7 +224,32 @@ def check_psb_number(text: str) -> FieldResult:
             "公安备案号前两位应为省级行政区划代码（11–82）。",
             "The first two digits must be a province code (11–82).",
         )
+    if prefix in _ICP_ONLY:  # filing-rules.md: 蜀ICP备…, but 川公网安备…
+        police = _ICP_ONLY[prefix]
+        return bad(
+            f"“{prefix}”是ICP备案号用的简称，公安备案号用“{police}”，如“{police}公网安备{digits}号”。",
+            f"“{prefix}” is the ICP records' abbreviation; public-security numbers use “{police}”.",
+        )
+    province = _PSB_PROVINCE.get(prefix)
+    if province is not None and digits[:2] != province:
+        return bad(
+            f"“{prefix}”的省级代码是{province}，而号码前两位是{digits[:2]}，请核对。",
+            f"“{prefix}” is province code {province}, but the number starts {digits[:2]}: "
+            "check it.",
+        )
     return ok(f"{prefix}公网安备{digits}号")
+
+
+# A public-security number's province abbreviation and the province code its digits begin
+# with (the rest of the division code is not checked: function zones are not in GB/T 2260).
+_PSB_PROVINCE = {
+    "京": "11", "津": "12", "冀": "13", "晋": "14", "蒙": "15", "辽": "21", "吉": "22",
+    "黑": "23", "沪": "31", "苏": "32", "浙": "33", "皖": "34", "闽": "35", "赣": "36",
+    "鲁": "37", "豫": "41", "鄂": "42", "湘": "43", "粤": "44", "桂": "45", "琼": "46",
+    "渝": "50", "川": "51", "贵": "52", "黔": "52", "云": "53", "滇": "53", "藏": "54",
+    "陕": "61", "甘": "62", "青": "63", "宁": "64", "新": "65",
+}  # fmt: skip
+_ICP_ONLY = {"蜀": "川", "陇": "甘"}  # ICP prefixes a public-security number does not use
 
 
 # --- the subject's credential -----------------------------------------------------------------

@@ -274,6 +274,40 @@ def test_a_filing_number_already_another_filings_is_refused(url: str, ids: dict[
                           "--psb-number", taken)  # fmt: skip
     assert code == 1 and f"这个公安备案号已用于备案 #{ids['certified']}" in err, err
     assert rows(url, f"select psb_number from filing where id={ids['certify']}") == [(None,)]
+    code, _, err = record(
+        url,
+        str(ids["certify"]),
+        "certified",
+        "--on",
+        "2026-11-27",
+        "--psb-number",
+        "京公网安备11010502030145号",
+        "--certificate",
+        "SL-2026-001",
+    )  # the seed's certified filing's
+    assert code == 1 and f"这个备案证编号已用于备案 #{ids['certified']}" in err, err
     code, out, _ = record(url, str(ids["certify"]), "certified", "--on", "2026-11-27",
                           "--psb-number", "京公网安备11010502030145号")  # fmt: skip
     assert code == 0, out
+    # Guizhou's numbers are written with 贵 or 黔: the same 14 digits are the same number
+    race = str(ids["race"])
+    for event in ("initial-passed", "materials-received"):
+        assert record(url, race, event, "--on", "2026-11-27")[0] == 0
+    code, _, err = record(
+        url,
+        race,
+        "certified",
+        "--on",
+        "2026-11-27",
+        "--psb-number",
+        "京公网安备11010502030145号".replace("京", "津"),
+    )
+    assert code == 1 and "省级代码是12" in err, err  # 津 is 12: not Beijing's number
+    assert record(url, str(ids["overdue"]), "initial-passed", "--on", "2026-11-27")[0] == 0
+    code, _, err = record(url, race, "certified", "--on", "2026-11-27",
+                          "--psb-number", "贵公网安备52010202001234号")  # fmt: skip
+    assert code == 0, err
+    assert record(url, str(ids["overdue"]), "materials-received", "--on", "2026-11-27")[0] == 0
+    code, _, err = record(url, str(ids["overdue"]), "certified", "--on", "2026-11-27",
+                          "--psb-number", "黔公网安备52010202001234号")  # fmt: skip
+    assert code == 1 and f"这个公安备案号已用于备案 #{race}" in err, err

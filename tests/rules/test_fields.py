@@ -211,6 +211,10 @@ def test_psb_numbers_are_normalised(typed: str, normalized: str) -> None:
         ("京公网安备99010502030143号", "省级"),
         ("京ICP备12345678号", "格式"),
         ("X公网安备11010502030143号", "省级简称"),
+        # an ICP record's abbreviation: Sichuan's public-security numbers use 川 (filing-rules)
+        ("蜀公网安备51010602000097号", "公安备案号用“川”"),
+        ("陇公网安备62010302000249号", "公安备案号用“甘”"),
+        ("京公网安备44030502009977号", "省级代码是11，而号码前两位是44"),  # Beijing, Shenzhen
     ],
 )
 def test_bad_psb_numbers_say_why(value: str, fragment: str) -> None:
