@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from bot.console import texts
 from bot.filing_actions import actor_name
 from dialogs.model import Context
-from dialogs.review import field_label, field_value
+from dialogs.review import field_label, field_value, show_value
 from dialogs.turn import spec_for
 from models.filings import history, state_of
 from models.tables import ConsoleReveal, Filing, GeneratedDocument, LifecycleEvent
@@ -125,14 +125,19 @@ def _sections(
         q = spec.by_key.get(path)
         if q is None:
             continue  # a document type (shown with its number), the 公安备案号 (in the header)
+        if set(q.applies_when or {}) == {"subject_type"} and not q.applies(flat):
+            continue  # a unit's only (an individual's 法定代表人 is themself: shown once)
         group = spec.stage_labels[q.stage].get(lang)
         secret = is_secret(path, individual) and path not in revealed
+        worded = spec.worded(q, subject_type)
         value = (
             value_of(FieldChange(path, raw, raw), raw, lang)
             if raw is not None
             else shown(raw, lang)
         )
-        if secret:
+        if worded.id_type_key and raw is not None:  # the document type, then its number
+            value = show_value(worded, mask_number(str(raw)) if secret else raw, lang, flat)
+        elif secret:
             value = mask_number(value)
         answer = Answer(label(path).get(lang), value, path, secret)
         groups.setdefault(group, []).append((order.get(path, 10_000), answer))

@@ -406,3 +406,27 @@ def test_a_two_step_filing_s_header_says_whose_step_its_status_is(engine: sa.Eng
         assert header.group(1).startswith("第2步（") and "：已生成文件，待提交" in header.group(1)
 
     serve(engine, clock, body)
+
+
+def test_an_individual_s_card_has_no_unit_rows_and_says_the_document_type(
+    engine: sa.Engine,
+) -> None:
+    """A person with a passport: the card showed 单位电话 and 法定代表人姓名/证件号码 (a
+    person has none: the form's copy of themself), and their own number as *****5678
+    without saying it is a passport (the copy said 护照 E12345678, masked at another length)."""
+    _reviewer(engine)
+    clock = Clock()
+    raw = answers("individual", "约翰的博客", "john.example.cn")
+    raw["subject"].update(
+        {"name": "John Smith", "credential_type": "passport", "credential_number": "E12345678"}
+    )
+    filing = make_filing(engine, context(TODAY), raw, applicant="8501", now=moment("2026-11-20"))
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        page = await (await client.get(f"/console/filings/{filing}")).text()
+        assert "法定代表人" not in page and "单位电话" not in page, page
+        assert page.count("5678") == 1 and "护照 *****5678" in page
+        assert "E12345678" not in page
+
+    serve(engine, clock, body)
