@@ -79,7 +79,9 @@ def guard(
             refusal = await _csrf_refusal(request, public_origin)
             if refusal is not None:
                 log.info("desk: %s %s refused (%s)", request.method, request.path, refusal)
-                return _stamped(forbidden(), started)
+                signed_in = "reviewer" in await get_session(request)
+                ended = not signed_in and request.path.startswith("/console/filings/")
+                return _stamped(signed_out() if ended else forbidden(), started)
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # a redirect, a 404: stamped too
@@ -114,6 +116,20 @@ def _stamped(
         response.headers.setdefault(name, value)
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response
+
+
+def signed_out() -> web.Response:
+    """The 403 of a filing's form sent after its session ended (idle 8 hours, or the reviewer
+    removed): said as such, with the way back in, and that nothing was recorded."""
+    page = (
+        '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>登录已失效</title>'
+        "<p>登录已失效（闲置超过8小时，或已不是审核人员），这次操作<strong>没有记录</strong>。"
+        "请在机器人中发送 /console 获取新的登录链接，登录后重新打开这份备案再操作。</p>"
+        '<p lang="en">Your sign-in has ended (8 hours idle, or no longer a reviewer): nothing '
+        "was recorded. Send /console to the bot for a new link, sign in, open the filing again "
+        "and act there.</p></html>"
+    )
+    return web.Response(status=403, text=page, content_type="text/html", charset="utf-8")
 
 
 def forbidden() -> web.Response:

@@ -430,3 +430,31 @@ def test_an_individual_s_card_has_no_unit_rows_and_says_the_document_type(
         assert "E12345678" not in page
 
     serve(engine, clock, body)
+
+
+def test_a_form_sent_after_the_session_ended_says_so_and_that_nothing_was_recorded(
+    engine: sa.Engine,
+) -> None:
+    """A return typed over 8 idle hours was answered 「表单已过期或来自其他网站，请返回刷新」
+    in plain text: going back led to the sign-in page, and nothing said what had happened."""
+    _reviewer(engine)
+    clock = Clock()
+    race = seed(engine).ids["race"]
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        csrf = await sign_in(client, engine, clock)
+        page = await (await client.get(f"/console/filings/{race}")).text()
+        version = re.search(r'name="version" value="(\d+)"', page)
+        assert version is not None
+        clock.now += IDLE + dt.timedelta(minutes=1)
+        form = {"csrf": csrf, "version": version.group(1), "action": "return",
+                "reason_text": "首页无法打开"}  # fmt: skip
+        answer = await client.post(f"/console/filings/{race}/act", data=form)
+        text = await answer.text()
+        assert answer.status == 403 and "登录已失效" in text and "没有记录" in text, text
+        assert "/console" in text and answer.content_type == "text/html"
+
+    serve(engine, clock, body)
+    with session_scope(engine) as session:
+        filing = session.get(Filing, race)
+        assert filing is not None and filing.status.value == "submitted"  # nothing recorded
