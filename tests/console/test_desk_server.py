@@ -458,3 +458,22 @@ def test_a_form_sent_after_the_session_ended_says_so_and_that_nothing_was_record
     with session_scope(engine) as session:
         filing = session.get(Filing, race)
         assert filing is not None and filing.status.value == "submitted"  # nothing recorded
+
+
+def test_the_english_desk_page_has_no_chinese_punctuation_of_its_own(engine: sa.Engine) -> None:
+    """In English: 「submitted：2026-11-26」, 「(4 pages，65 KB）」, 「1 pages」."""
+    _reviewer(engine)
+    clock = Clock()
+    ids = seed(engine).ids
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        for key in ("certify", "certified", "race"):
+            page = await (await client.get(f"/console/filings/{ids[key]}?lang=en")).text()
+            main = re.sub(r"<[^>]+>", " ", page.split("<main", 1)[1])
+            # the answers' values are the applicant's own (Chinese); the labels around them not
+            labels = re.findall(r"(?:submitted|certified|due|PSB number|Reason)[：，（）。]", main)
+            assert labels == [], labels
+            assert " 1 pages" not in main and "，" not in re.sub(r"[\u4e00-\u9fff]，", "", main)
+
+    serve(engine, clock, body)
