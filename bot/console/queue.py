@@ -224,12 +224,17 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def cell(value: object) -> str:
     """Return a CSV cell a spreadsheet shows as text: an applicant's site name starting with
     = + - @ would otherwise run as a formula."""
+    if isinstance(value, int):  # a number is a number: -5 days left sorts as one
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def csv_lines(rows: Iterator[Row], today: dt.date, status_label: Any) -> Iterator[str]:
-    """Yield the CSV, a UTF-8 BOM first (spreadsheets then read the Chinese right)."""
+def csv_lines(
+    rows: Iterator[Row], today: dt.date, status_label: Any, subject_label: Any = str
+) -> Iterator[str]:
+    """Yield the CSV, a UTF-8 BOM first (spreadsheets then read the Chinese right); statuses
+    and subject types by their labels (the page's language)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEAD)
@@ -247,7 +252,7 @@ def csv_lines(rows: Iterator[Row], today: dt.date, status_label: Any) -> Iterato
                     row.domains,
                     row.unit,
                     status_label(row.status),
-                    row.subject_type.value,
+                    subject_label(row.subject_type),
                     row.step,
                     row.bureau,
                     row.due_on,

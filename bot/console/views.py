@@ -74,7 +74,8 @@ async def queue_csv(request: web.Request) -> web.StreamResponse:
         with session_scope(desk.engine) as session:
             rows = queue.every(session, filters, today)
             label = lambda s: STATUS_LABELS[s].get(lang)  # noqa: E731
-            return list(queue.csv_lines(rows, today, label))
+            subject = lambda s: SUBJECTS[s].get(lang)  # noqa: E731
+            return list(queue.csv_lines(rows, today, label, subject))
 
     body = await asyncio.to_thread(lines)
     response = web.StreamResponse(

@@ -477,3 +477,27 @@ def test_the_english_desk_page_has_no_chinese_punctuation_of_its_own(engine: sa.
             assert " 1 pages" not in main and "，" not in re.sub(r"[\u4e00-\u9fff]，", "", main)
 
     serve(engine, clock, body)
+
+
+def test_the_csv_has_numbers_as_numbers_and_subject_types_by_their_labels(
+    engine: sa.Engine,
+) -> None:
+    """The CSV wrote an overdue filing's days as '-5 (text: the column would not sort) and the
+    subject type as its code (enterprise) among Chinese cells."""
+    import csv
+    import io
+
+    _reviewer(engine)
+    clock = Clock()
+    ids = seed(engine).ids
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        text = await (await client.get("/console/queue.csv?status=all")).text()
+        table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+        by_id = {row[0]: row for row in table[1:]}
+        overdue = by_id[str(ids["overdue"])]
+        assert overdue[5] == "企业" and int(overdue[9]) < 0, overdue  # a number, not '-…
+        assert all(row[5] in ("企业", "个人", "政府机关、事业单位") for row in table[1:])
+
+    serve(engine, clock, body)
