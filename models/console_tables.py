@@ -77,6 +77,7 @@ class FilingQueue(SQLModel, table=True):
     local: bool  # the step in progress is this city's bureau's
     step: int
     bureau: str = Field(max_length=200)
+    bureau_en: str = Field(default="", max_length=200)  # its English name (the desk in English)
     status: FilingStatus = Field(sa_type=enum_column_type(FilingStatus))
     subject_type: SubjectType = Field(sa_type=enum_column_type(SubjectType))
     site_name: str = Field(max_length=200)

@@ -64,14 +64,18 @@ def _median(counts: list[int], total: int) -> int | None:
 def build(session: Session, today: dt.date, lang: Lang) -> Dashboard:
     """Count what the dashboard shows, as of `today`."""
     pairs = session.execute(
-        select(Q.bureau, Q.status, func.count()).group_by(col(Q.bureau), col(Q.status))
+        select(Q.bureau, Q.bureau_en, Q.status, func.count()).group_by(
+            col(Q.bureau), col(Q.bureau_en), col(Q.status)
+        )
     ).all()
     by_status: dict[str, int] = {}
     bureaus: dict[str, dict[str, int]] = {}
-    for bureau, status, n in pairs:
+    for bureau, bureau_en, status, n in pairs:
         key = FilingStatus(status).value
         by_status[key] = by_status.get(key, 0) + int(n)
-        bureaus.setdefault(bureau or "—", {})[key] = int(n)
+        name = (bureau_en if lang == "en" and bureau_en else bureau) or "—"
+        of_bureau = bureaus.setdefault(name, {})
+        of_bureau[key] = of_bureau.get(key, 0) + int(n)
     shown = [s for s in FilingStatus if s.value in by_status]
     week_end = today + dt.timedelta(days=6 - today.weekday())
     needs = col(Q.needs) == sa.true()

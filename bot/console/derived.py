@@ -107,6 +107,7 @@ def derive(
         "local": step.local,
         "step": state.current,
         "bureau": step.bureau.zh[:200],
+        "bureau_en": step.bureau.en[:200],
         "status": state.status.value,
         "subject_type": str(filing.subject_type),
         "site_name": filing.site_name[:200],

@@ -93,6 +93,7 @@ class Row:
     due_on: dt.date | None
     due_kind: str | None
     psb_number: str | None
+    bureau_en: str = ""
 
 
 Q = FilingQueue
@@ -109,6 +110,7 @@ _COLUMNS: tuple[Any, ...] = (
     Q.due_on,
     Q.due_kind,
     Q.psb_number,
+    Q.bureau_en,
 )
 
 

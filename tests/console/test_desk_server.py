@@ -501,3 +501,21 @@ def test_the_csv_has_numbers_as_numbers_and_subject_types_by_their_labels(
         assert all(row[5] in ("企业", "个人", "政府机关、事业单位") for row in table[1:])
 
     serve(engine, clock, body)
+
+
+def test_the_english_queue_and_dashboard_name_the_bureaus_in_english(engine: sa.Engine) -> None:
+    """The queue's step column and the dashboard's table named the bureaus in Chinese on the
+    English pages (the filing's page named them in English)."""
+    _reviewer(engine)
+    clock = Clock()
+    seed(engine)
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        for path in ("/console?status=all&lang=en", "/console/dashboard?lang=en"):
+            page = await (await client.get(path)).text()
+            assert "示例市公安局" not in page and "Example City" in page, path
+        chinese = await (await client.get("/console?status=all")).text()
+        assert "示例市公安局" in chinese
+
+    serve(engine, clock, body)
