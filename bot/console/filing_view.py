@@ -187,13 +187,16 @@ def _versions(session: Session, filing: Filing, ctx: Context, lang: Lang) -> lis
     flat = flatten(filing.data or {})
     label = field_label(spec, (filing.data or {}).get("subject_type"))
     value_of = field_value(spec, flat)
+    individual = (filing.data or {}).get("subject_type") == "individual"
     found = []
     for v in reversed(history(session, filing.id or 0)):
         rows = []
         for raw in v.changes:
             change = FieldChange(str(raw.get("field")), raw.get("old"), raw.get("new"))
             old, new = value_of(change, change.old, lang), value_of(change, change.new, lang)
-            rows.append((label(change.field).get(lang), masked(change, old), masked(change, new)))
+            if is_secret(change.field, individual):  # as the answers above: ID numbers only
+                old, new = masked(change, old), masked(change, new)  # (the clerk calls phones)
+            rows.append((label(change.field).get(lang), old, new))
         found.append(
             {
                 "number": v.number,

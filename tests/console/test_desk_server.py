@@ -519,3 +519,35 @@ def test_the_english_queue_and_dashboard_name_the_bureaus_in_english(engine: sa.
         assert "示例市公安局" in chinese
 
     serve(engine, clock, body)
+
+
+def test_the_history_shows_a_phone_as_the_answers_do_and_masks_an_id_number(
+    engine: sa.Engine, db_url: str, tmp_path: Any
+) -> None:
+    """The history masked the mobile (*******9000 → *******2222) that the answers above show
+    whole (the clerk calls it): the desk masks ID numbers only, in both."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    _reviewer(engine)
+    clock = Clock()
+    tea = seed(engine).ids["certified"]
+    change = tmp_path / "change.yaml"
+    change.write_text(
+        'reason: 换负责人电话\nset: {"subject.responsible.mobile": "13911112222", '
+        '"subject.responsible.id_number": "330102199001010020"}\n',
+        encoding="utf-8",
+    )
+    env = {"DATABASE_URL": db_url, "BEIAN_TODAY": TODAY.isoformat(), "BEIAN_PACK": "example"}
+    done = CliRunner().invoke(app, ["filings", "change", str(tea), "--file", str(change)], env=env)
+    assert done.exit_code == 0, done.output
+
+    async def body(client: TestClient[Any, Any]) -> None:
+        await sign_in(client, engine, clock)
+        page = await (await client.get(f"/console/filings/{tea}")).text()
+        history = page.split("信息变更历史", 1)[1] if "信息变更历史" in page else page
+        assert "13911112222" in history and "*******2222" not in history
+        assert "330102199001010020" not in page and "0020" in history
+
+    serve(engine, clock, body)
