@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import sqlalchemy as sa
+from sqlmodel import col, select
 
 from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
@@ -25,6 +27,7 @@ from dialogs.commands import Command, read_command
 from dialogs.model import Context, Input, Reply, ShowFilings, Stage
 from models.db import session_scope
 from models.filings import filings_of
+from models.tables import GeneratedDocument
 from rules.text import Lang, Text, t
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ SORRY = t(
     "Sorry, something went wrong; nothing you entered is lost. Please send it again.",
 )
 WRITTEN = t("文件已保存：", "Documents written:")
+VOID = t("作废-", "void-")  # an earlier document the new ones do not replace, set aside
+SET_ASIDE = t("  旧文件已作废，改名为：{new}", "  An old document is void, renamed: {new}")
 SAVED = t(
     "已保存，再次运行 `beian chat` 继续。",
     "Saved. Run `beian chat` again to continue.",
@@ -294,6 +299,7 @@ class TerminalChat:
         if documents is None:
             return
         self.emit(WRITTEN.get(self.lang))
+        self.set_aside(documents.filing_id, documents.documents)
         for doc in documents.documents:
             path = self.out / doc.filename
             write_private(path, doc.pdf)
@@ -309,6 +315,28 @@ class TerminalChat:
         for text in documents.after:
             self.emit(text)
         finish_delivery(self.engine, delivery_id, self.clock())
+
+    def set_aside(self, filing_id: int, new: Iterable[Any]) -> None:
+        """Rename the filing's earlier documents of the kinds made now, in `out`, that the new
+        ones do not replace (a name that changed with the answers, a second form no longer
+        due) to 作废-…: the reply says the old ones are void, and they stayed beside the new
+        under their names."""
+        kinds = {d.kind for d in new}
+        kept = {d.filename for d in new}
+        with session_scope(self.engine) as session:
+            names = set(session.exec(
+                select(GeneratedDocument.filename).where(
+                    GeneratedDocument.filing_id == filing_id,
+                    col(GeneratedDocument.kind).in_(kinds),
+                )
+            ))  # fmt: skip
+        prefix = VOID.get(self.lang)
+        for name in sorted(names - kept):
+            old = self.out / name
+            if old.is_file() and not name.startswith(prefix):
+                with contextlib.suppress(OSError):
+                    old.rename(self.out / f"{prefix}{name}")
+                    self.emit(SET_ASIDE.fill(self.lang, old=name, new=f"{prefix}{name}"))
 
     def show_filings(self, applicant_id: int, effects: Iterable[object]) -> None:
         """List the applicant's filings when the turn asks for them (/status)."""

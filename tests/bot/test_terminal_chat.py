@@ -337,6 +337,12 @@ def test_a_filing_not_submitted_yet_is_fixed_with_amend_and_its_drafts_made_agai
     assert "不能修改" not in fixed.stdout and "文件已保存" in fixed.stdout
     (form,) = (tmp_path / "out").glob("备案表-*小吉的笔记*.pdf")  # the new drafts
     assert "小吉的笔记" in squeeze("".join(page_texts(form.read_bytes())))
+    # the old drafts, under the old name, were left beside them as if current: set aside
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
+    old = [n for n in names if "𠮷的笔记" in n]
+    assert old and all(n.startswith("作废-") for n in old), names
+    assert "旧文件已作废，改名为：作废-备案表-" in fixed.stdout
+    assert not [n for n in names if "小吉的笔记" in n and n.startswith("作废-")]
 
 
 def _return_the_change(tmp_path: Path) -> None:
