@@ -151,7 +151,7 @@ def filings_show(
         for s in shown["steps"]
     ]  # fmt: skip
     lines += [
-        f"  {e['at']}  {e['actor']}  {_event_label(e['event'], said)}: "
+        f"  {e['at']}  {e['actor']}  {_event_label(e['event'], said, e['from'])}: "
         f"{_label(e['from'], said) if e['from'] else '-'} → {_label(e['to'], said)}  "
         f"{_reason(e['reason'], said, bureaus)}"
         for e in shown["events"]

@@ -25,13 +25,16 @@ _VERSION_KINDS = {
 _FIXED_REASONS = frozenset({"已放置备案图标", "网站已开通"})
 
 
-def _event_label(event: str | None, lang: Any) -> str:
-    """An audited event as people read it (its name where it has none)."""
+def _event_label(event: str | None, lang: Any, from_status: str | None = None) -> str:
+    """An audited event as people read it (its name where it has none); a certification of
+    a reported change is the change accepted (nothing was re-reviewed or issued)."""
     from rules.filing_life import EVENT_LABELS
     from rules.lifecycle import FilingEvent
 
     if event in _OTHER_EVENTS:
         return _OTHER_EVENTS[event].get(lang)
+    if event == FilingEvent.CERTIFY.value and from_status == "change_reported":
+        return t("变更审核通过", "change accepted").get(lang)
     try:
         return EVENT_LABELS[FilingEvent(event or "")].get(lang)
     except (ValueError, KeyError):

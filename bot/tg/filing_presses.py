@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 
 from bot.filing_actions import act, record_icon
 from bot.tg import ui
@@ -31,6 +32,7 @@ from bot.tg.filing_prompts import NOT_A_REVIEWER, ask_typed, role_of
 from bot.tg.filings import (
     ACCEPT_CHANGE,
     CALENDAR,
+    CHANGE_ACCEPTED,
     CHANNEL,
     CODES,
     ICON_PLACED,
@@ -72,7 +74,7 @@ from rules.filing_life import (
 )
 from rules.lifecycle import FilingEvent as E
 from rules.reminder_kinds import KINDS, ReminderKind
-from rules.text import Lang, t
+from rules.text import Lang, Text, t
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +178,10 @@ async def _act_now(pressed: Pressed, event: Event | None = None) -> None:
         return
     await answer(query)
     name = query.from_user.full_name
-    done = t(f"✔ {name}：{event.label.zh}", f"✔ {name}: {event.label.en}")
-    await _refresh(pressed, done.get(pressed.lang))
+    # the button's own words: 变更审核通过 records a Certify, but nothing was re-reviewed
+    label = CHANGE_ACCEPTED if pressed.code == ACCEPT_CHANGE else event.label
+    done = t(f"✔ {name}：{label.zh}", f"✔ {name}: {label.en}")
+    await _refresh(pressed, done)
     await deliver_notices(services, pressed.context.bot, outcome.notices)
 
 
@@ -394,9 +398,12 @@ async def _owns(pressed: Pressed) -> bool:
         return applicant is not None and applicant.external_id == str(pressed.query.from_user.id)
 
 
-async def _refresh(pressed: Pressed, done: str | None = None) -> None:
-    """Show the filing as it is now in the pressed message, with the buttons that apply."""
-    services, lang, message = pressed.services, pressed.lang, pressed.message
+async def _refresh(pressed: Pressed, done: Text | None = None) -> None:
+    """Show the filing as it is now in the pressed message, with the buttons that apply: in
+    a group in Chinese, whoever pressed (the card is everyone's), else in the presser's
+    language."""
+    services, message = pressed.services, pressed.message
+    lang: Lang = "zh" if message.chat.type != ChatType.PRIVATE else pressed.lang
     reviewers = bool(await asyncio.to_thread(services.reviewers.ids, services.db.engine))
     with session_scope(services.db.engine) as session:
         filing = session.get(Filing, pressed.filing_id)
@@ -410,7 +417,7 @@ async def _refresh(pressed: Pressed, done: str | None = None) -> None:
         text, buttons = applicant_view(filing, services, reviewers, lang)
         lines = [text]
     if done:
-        lines.append(done)
+        lines.append(done.get(lang))
     markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
     # pressed twice, or by two reviewers: the same text and buttons again, taken as done
     await edit_text(pressed.context.bot, message.chat.id, message.message_id, "\n".join(lines),

@@ -145,13 +145,13 @@ def filing_lines(filing: Filing, services: Services, lang: Lang, *, masked: bool
     return describe(filing, services.context(), lang, masked=masked)
 
 
-_CHANGE_ACCEPTED = button("变更审核通过", "Accept the change")
+CHANGE_ACCEPTED = button("变更审核通过", "Accept the change")
 
 
 def _code_of(event: str, status: FilingStatus) -> tuple[Text, str]:
     """A button's label and code: a reported change is accepted with the filing's number."""
     if event == E.CERTIFY and status is FilingStatus.CHANGE_REPORTED:
-        return _CHANGE_ACCEPTED, ACCEPT_CHANGE
+        return CHANGE_ACCEPTED, ACCEPT_CHANGE
     return EVENT_LABELS[event], CODES[event]
 
 

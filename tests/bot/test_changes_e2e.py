@@ -113,6 +113,13 @@ def test_a_change_a_route_change_a_refused_value_and_a_cancellation(
         # The reviewer accepts the change: the filing keeps its number.
         _press(fake, REVIEWER, REVIEWER, "变更审核通过")
         _wait_text(fake, APPLICANT, "已审核通过这次变更")
+        # the card says what was pressed (it said 「复审通过，发证」: nothing was re-reviewed)
+        fake.wait_until(lambda: [c for c in fake.calls_of("editMessageText", REVIEWER)
+                                 if "：变更审核通过" in str(c.params.get("text"))])  # fmt: skip
+        assert not [c for c in fake.calls_of("editMessageText", REVIEWER)
+                    if "复审通过，发证" in str(c.params.get("text"))]  # fmt: skip
+        shown = _beian(tmp_path, "filings", "show", "1")
+        assert "变更审核通过: 已报告变更，待审核 → 已备案" in shown, shown
 
         # An operator changes the emergency contact's mobile meanwhile (the CLI).
         change = tmp_path / "CHANGE.yaml"

@@ -70,3 +70,30 @@ def test_a_group_card_is_masked_and_its_pdfs_go_privately_to_a_reviewer_who_asks
     assert sorted(r.field for r in logged) == ["pdf:filing-form", "pdf:responsibility"]
     assert {r.reviewer_id for r in logged} == {REVIEWER}
     assert f"PDFs sent privately to reviewer {REVIEWER}" in bot.output()
+
+
+def test_a_group_card_stays_chinese_when_a_reviewer_with_english_telegram_presses(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    """A press by a reviewer whose Telegram is in English rewrote the shared group card in
+    English (the card is the whole group's: the bureau's language)."""
+    env = {"BEIAN_REVIEWERS": str(REVIEWER), "BEIAN_REVIEW_CHAT": str(GROUP)}
+    bot = BotProcess(fake, tmp_path, env=env).start()
+    try:
+        _interview(fake, APPLICANT)
+        _press(fake, APPLICANT, APPLICANT, "已在备案系统提交")
+        card, data = _last_with_button(fake, GROUP, "初审通过")
+        fake.push(fake.press_update(REVIEWER, card, data, language_code="en"))
+        edited = fake.wait_until(
+            lambda: [
+                c
+                for c in fake.calls_of("editMessageText", GROUP)
+                if "初审通过" in str(c.params.get("text"))
+            ]
+        )
+    finally:
+        assert bot.stop() == 0, bot.output()
+    text = str(edited[-1].params["text"])
+    assert "初审通过，待送材料" in text and "initial review passed" not in text, text
+    buttons = str(edited[-1].params.get("reply_markup"))
+    assert "Return" not in buttons and "Materials" not in buttons, buttons
