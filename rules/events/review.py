@@ -9,6 +9,7 @@ with data to type, its fields and a `prompt`. See DESIGN.md, "The filing's life"
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -119,6 +120,9 @@ class PassInitial(Event):
         return [checklist, *moved.card(self.label)], reminders
 
 
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u3000]")  # zero-width, ideographic space
+
+
 @dataclass(frozen=True, kw_only=True)
 class Return(Event):
     """The bureau returned the filing (or a reported change) for rectification, with why."""
@@ -137,23 +141,30 @@ class Return(Event):
     prompt = t("请回复退回整改的原因：", "Reply with the reasons for the return:")
 
     def check(self, step: StepState) -> Text | None:
-        """A return needs its reasons."""
-        return None if self.reasons else t("退回整改须写明原因。", "A return needs its reasons.")
+        """A return needs its reasons: words, not spaces (「原因：。」 reached the applicant)."""
+        if self.said:
+            return None
+        return t("退回整改须写明原因。", "A return needs its reasons.")
+
+    @property
+    def said(self) -> tuple[str, ...]:
+        """The reasons with something to read (blank and invisible characters taken off)."""
+        return tuple(r for r in (_INVISIBLE.sub("", r).strip() for r in self.reasons) if r)
 
     def applied(self, step: StepState, dest: FilingStatus) -> StepState:
         """Keep the reasons (the applicant's status shows them)."""
-        return replace(step, status=dest, reasons=self.reasons, returned_on=self.on)
+        return replace(step, status=dest, reasons=self.said, returned_on=self.on)
 
     @property
     def audit_reason(self) -> str | None:
         """The reasons, as one line."""
-        return "；".join(self.reasons)
+        return "；".join(self.said)
 
     def consequences(self, moved: Moved) -> Effects:
         """The bureau's clocks stop; the applicant is told why."""
         order, bureau, again = moved.step.order, moved.step.bureau, Resubmit.label
         reminders = [ReminderChange(K.INITIAL_REVIEW, order), ReminderChange(K.RE_REVIEW, order)]
-        reasons = "；".join(self.reasons)
+        reasons = "；".join(self.said)
         if moved.was is S.CHANGE_REPORTED:  # the change, not the filing
             # its reminders too: the change reported again plans its own, from its own day
             reminders.append(ReminderChange(K.CHANGE, order))

@@ -382,3 +382,14 @@ def test_a_second_step_is_not_submitted_before_the_first_was_certified(pack: Pac
     early = go(pack, state, E.SUBMIT, on=dt.date(2026, 11, 1))
     assert isinstance(early, Refusal) and "不能早于第1步发证的日期（2026-11-20）" in early.reason.zh
     assert ok(go(pack, state, E.SUBMIT, on=dt.date(2026, 11, 20))).state.step.order == 2
+
+
+@pytest.mark.parametrize("blank", ["   ", "\u200b", "\u3000", ""])
+def test_a_return_needs_reasons_with_words_not_spaces(pack: Pack, blank: str) -> None:
+    """A typed reason of spaces was a return 「原因：。」 to the applicant."""
+    submitted = ok(go(pack, FilingState((LOCAL,)), E.SUBMIT)).state
+    refused = go(pack, submitted, E.RETURN, REVIEWER, reasons=(blank,))
+    assert isinstance(refused, Refusal) and "须写明原因" in refused.reason.zh
+    done = ok(go(pack, submitted, E.RETURN, REVIEWER, reasons=(" 材料不清晰 ", blank)))
+    assert done.state.step.reasons == ("材料不清晰",) and done.reason == "材料不清晰"
+    assert any("原因：材料不清晰。" in n.text.zh for n in done.notices)
