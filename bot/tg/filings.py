@@ -272,6 +272,12 @@ async def resend_documents(context: BotContext, chat_id: int, filing_id: int) ->
         await send_document(context.bot, chat_id, content, name, what)
 
 
+_ALREADY_A_REVIEWER = t(
+    "你已经是审核人员，这个邀请链接没有用掉：请把它交给要登记的那位。",
+    "You are a reviewer already; the invite is not used up: give it to the person it is for.",
+)
+
+
 async def on_review_invite(update: Update, context: BotContext, code: str) -> None:
     """`/start review-<code>`: the opener of a valid invite becomes a reviewer."""
     message = update.message
@@ -280,6 +286,10 @@ async def on_review_invite(update: Update, context: BotContext, code: str) -> No
     services = services_of(context)
     user = message.from_user
     lang = ui.language_of(user.language_code)
+    if user.id in await asyncio.to_thread(services.reviewers.ids, services.db.engine):
+        # a link posted in the review group: not used up, nor the reviewer renamed
+        await reply(context.bot, message, _ALREADY_A_REVIEWER.get(lang))
+        return
     with session_scope(services.db.engine) as session:
         reviewer = redeem_invite(session, code, user.id, user.full_name, services.clock())
     if reviewer is None:

@@ -228,7 +228,7 @@ def test_status_lists_the_filing_and_redelivered_presses_change_nothing(
     assert [e["to"] for e in shown["events"]] == ["prepared", "submitted"]
 
 
-GROUP, SECOND = -100777, 9102
+GROUP, SECOND, THIRD = -100777, 9102, 9103
 
 
 def test_two_reviewers_pressing_at_once_in_the_review_group_one_wins(
@@ -433,8 +433,16 @@ def test_a_reviewer_invite_link_works_once(fake: FakeBotAPI, tmp_path: Path) -> 
     bot = _bot(fake, tmp_path, "")
     try:
         link = _beian(tmp_path, "reviewers", "invite", "--name", "王审核").splitlines()[0]
+        other = _beian(tmp_path, "reviewers", "invite", "--name", "李审核").splitlines()[0]
         fake.push(fake.text_update(REVIEWER, link))
         _wait_text(fake, REVIEWER, "已登记为审核人员")
+        # a reviewer opening another's invite (posted in the group) neither uses it up nor is
+        # renamed: it used to be burnt, the reviewer renamed 李审核
+        fake.push(fake.text_update(REVIEWER, other))
+        _wait_text(fake, REVIEWER, "你已经是审核人员，这个邀请链接没有用掉")
+        assert "王审核" in _beian(tmp_path, "reviewers", "list")
+        fake.push(fake.text_update(THIRD, other))
+        _wait_text(fake, THIRD, "已登记为审核人员")
         fake.push(fake.text_update(SECOND, link))  # used already
         _wait_text(fake, SECOND, "邀请链接无效或已过期")
         _interview(fake, APPLICANT)
