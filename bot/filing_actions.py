@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.change_return import undo_if_returned
 from bot.deliveries import DRAFT_KINDS, add_delivery, cancellation_statement
+from bot.filing_checks import OWN_FILING, number_taken, own_filing
 from bot.filing_status import describe as describe  # its home since issue 27
 from bot.reopening import NOT_AMENDABLE as NOT_AMENDABLE  # its home since 2026-12-06
 from bot.reopening import Reopening as Reopening
@@ -38,7 +39,6 @@ from models.filings import (
 )
 from models.interviews import InboxKey, mark_inbox_done
 from models.tables import Applicant, Filing, LifecycleEvent, Reviewer
-from rules.codes import check_psb_number
 from rules.deadlines import compute_deadline
 from rules.enums import FilingStatus, PeriodKind
 from rules.events import RECORD_ICON
@@ -142,7 +142,7 @@ def act(
             before = state_of(filing)
             result = decide(before, event, pack=ctx.pack, calendar=ctx.calendar,
                             now=now, reviewers=bool(reviewer_set), today=ctx.today)  # fmt: skip
-            result = _number_taken(session, filing, event) or result
+            result = number_taken(session, filing, event) or result
             if isinstance(result, Refusal):
                 return Outcome(None, result.reason)
             chat = applicant_chat(applicant)
@@ -165,33 +165,6 @@ def act(
             return Outcome(None, _moved_on(session, filing_id, event.actor, event.name))
 
 
-def _number_taken(session: Session, filing: Filing, event: Event) -> Refusal | None:
-    """A 公安备案号 another filing (not cancelled) already has: refused, naming it (a number is
-    one site's; the same one typed for a second filing was taken)."""
-    number = getattr(event, "psb_number", None)
-    normal = check_psb_number(number).normalized if number else None
-    certificate = getattr(event, "certificate", None)
-    alive = (Filing.id != filing.id, Filing.status != FilingStatus.CANCELLED)
-    if normal:  # its 14 digits: the same with another province's abbreviation is the same
-        same = col(Filing.psb_number).endswith(normal[normal.index("公网安备") :])
-        other = session.exec(select(Filing.id).where(same, *alive)).first()
-        if other is not None:
-            return Refusal(t(
-                f"这个公安备案号已用于备案 #{other}，请核对后重新填写。",
-                f"That filing number is already filing #{other}'s; check it and enter it again.",
-            ))  # fmt: skip
-    if certificate:
-        other = session.exec(
-            select(Filing.id).where(Filing.certificate_number == certificate.strip(), *alive)
-        ).first()
-        if other is not None:
-            return Refusal(t(
-                f"这个备案证编号已用于备案 #{other}，请核对后重新填写。",
-                f"That certificate number is already filing #{other}'s; check it.",
-            ))  # fmt: skip
-    return None
-
-
 def _actor_checked(
     filing: Filing | None,
     applicant: Applicant | None,
@@ -211,6 +184,8 @@ def _actor_checked(
         return replace(event, actor=Actor(Role.APPLICANT, str(applicant.id)))
     if who.role is Role.REVIEWER and int(who.id) not in reviewer_ids:
         return t("你不是审核人员。", "You are not a reviewer.")
+    if who.role is Role.REVIEWER and own_filing(applicant, who.id):
+        return OWN_FILING
     return event
 
 

@@ -551,3 +551,26 @@ def test_the_history_shows_a_phone_as_the_answers_do_and_masks_an_id_number(
         assert "330102199001010020" not in page and "0020" in history
 
     serve(engine, clock, body)
+
+
+def test_a_reviewer_does_not_decide_their_own_filing(engine: sa.Engine) -> None:
+    """An applicant invited as a reviewer recorded 收到材料 on their own filing."""
+    from bot.filing_actions import act
+    from rules.filing_life import Actor, Role, make_event
+
+    _reviewer(engine)
+    ctx = context(TODAY)
+    own = make_filing(engine, ctx, answers("enterprise", "自己的站", "own.example.cn"),
+                      applicant=str(REVIEWER), now=moment("2026-11-20"))  # fmt: skip
+    move(engine, ctx, own, E.SUBMIT, at=moment("2026-11-26"), applicant=str(REVIEWER))
+    decided = act(engine, own, make_event(E.PASS_INITIAL_REVIEW, Actor(Role.REVIEWER,
+                  str(REVIEWER)), TODAY), ctx=ctx, clock=lambda: moment("2026-11-28"),
+                  reviewers=Reviewers())  # fmt: skip
+    assert not decided.done and decided.refusal is not None
+    assert "审核人员不能审核自己的备案" in decided.refusal.zh
+    with session_scope(engine) as session:
+        add_reviewer(session, SECOND, "另一位", moment("2026-11-01"))
+    other = act(engine, own, make_event(E.PASS_INITIAL_REVIEW, Actor(Role.REVIEWER,
+                str(SECOND)), TODAY), ctx=ctx, clock=lambda: moment("2026-11-28"),
+                reviewers=Reviewers())  # fmt: skip
+    assert other.done, other.refusal
