@@ -284,12 +284,15 @@ WHICH_TO_CLOSE = t(
 
 
 async def role_of(services: Services, user_id: int, chat_id: int, bureau_act: bool) -> Role | None:
-    """Who acts: a reviewer recording a bureau's outcome in their private chat or the review
-    chat; otherwise the applicant in their private chat (a reviewer may be an applicant too);
-    None for anyone else (a non-reviewer in the review group)."""
+    """Who acts: a reviewer recording a bureau's outcome in their private chat, the review
+    chat or the supervisor chat; otherwise the applicant in their private chat (a reviewer
+    may be an applicant too); None for anyone else (a non-reviewer in the review group)."""
     reviewer_ids = await asyncio.to_thread(services.reviewers.ids, services.db.engine)
     private = chat_id == user_id
-    in_place = private or chat_id == services.reviewers.review_chat
+    # the supervisor chat too: a card none of the reviewers could get is sent there, with
+    # its buttons (a reviewer pressing them was told 「你不是审核人员」)
+    bureau_chats = (services.reviewers.review_chat, services.reviewers.supervisor_chat)
+    in_place = private or chat_id in bureau_chats
     if bureau_act and user_id in reviewer_ids and in_place:
         return Role.REVIEWER
     return Role.APPLICANT if private else None

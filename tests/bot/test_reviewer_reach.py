@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 from bot.filing_actions import Reviewers, act
@@ -23,6 +24,7 @@ from rules.filing_life import Actor, Role, make_event
 from rules.lifecycle import FilingEvent
 from rules.pack import load_pack
 from rules.workdays import WorkdayCalendar
+from tests.bot.test_filing_life_e2e import _press
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.driver import BEIAN, TOKEN, BotProcess, _migrated_copy, message_text
 
@@ -108,6 +110,16 @@ def _marked(folder: Path) -> set[int]:
         }
     engine.dispose()
     return found
+
+
+def _status(tmp_path: Path, filing_id: int) -> str:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text(f"SELECT status FROM filing WHERE id = {filing_id}"))
+            return str(found.scalar_one())
+    finally:
+        engine.dispose()
 
 
 def _submit_cards(fake: FakeBotAPI, chat: int, filing_id: int) -> list[str]:
@@ -244,6 +256,11 @@ def test_reviewers_who_cannot_be_reached_are_listed_and_the_supervisor_gets_the_
         _submitted(tmp_path, second)
         fake.wait_until(lambda: _submit_cards(fake, SUPERVISOR, second), 30)
         assert _submit_cards(fake, SUPERVISOR, first) == []  # only what nobody got
+        # its buttons work for a reviewer there (R1 pressing was told 「你不是审核人员」)
+        _press(fake, R1, SUPERVISOR, "初审通过")
+        fake.wait_until(lambda: _status(tmp_path, second) == "initial_review_passed", 30)
+        alerts = [str(c.params.get("text", "")) for c in fake.calls_of("answerCallbackQuery")]
+        assert not [a for a in alerts if "不是审核人员" in a], alerts
 
         fake.unblock(R1)  # R1 wrote to the bot: the next card reaches them, the mark goes
         _submitted(tmp_path, third)
