@@ -236,6 +236,9 @@ async def _ask(pressed: Pressed) -> None:
     why 注销), the online date."""
     await answer(pressed.query)
     ref = f"F{pressed.filing_id}.{pressed.version}.{pressed.code}"
+    if pressed.role is Role.REVIEWER:
+        card = (pressed.message.chat.id, pressed.filing_id)
+        pressed.services.cards[card] = pressed.message.message_id
     await ask_typed(pressed.context, pressed.message.chat.id, ref, pressed.lang)
 
 
@@ -402,15 +405,31 @@ async def _refresh(pressed: Pressed, done: Text | None = None) -> None:
     """Show the filing as it is now in the pressed message, with the buttons that apply: in
     a group in Chinese, whoever pressed (the card is everyone's), else in the presser's
     language."""
-    services, message = pressed.services, pressed.message
+    message = pressed.message
     lang: Lang = "zh" if message.chat.type != ChatType.PRIVATE else pressed.lang
+    await redraw(pressed.context, message.chat.id, message.message_id, pressed.filing_id,
+                 pressed.role, lang, done)  # fmt: skip
+
+
+async def redraw(
+    context: BotContext,
+    chat_id: int,
+    message_id: int,
+    filing_id: int,
+    role: Role | None,
+    lang: Lang,
+    done: Text | None = None,
+) -> None:
+    """Draw a filing's message (a reviewer's card, or the applicant's status) as it is now,
+    with the buttons that apply and what was just `done`."""
+    services = services_of(context)
     reviewers = bool(await asyncio.to_thread(services.reviewers.ids, services.db.engine))
     with session_scope(services.db.engine) as session:
-        filing = session.get(Filing, pressed.filing_id)
+        filing = session.get(Filing, filing_id)
         if filing is None:
             return
         session.expunge(filing)
-    if pressed.role is Role.REVIEWER:
+    if role is Role.REVIEWER:
         lines = filing_lines(filing, services, lang, masked=True)
         buttons = _reviewer_buttons(filing, reviewers, lang)
     else:
@@ -418,7 +437,6 @@ async def _refresh(pressed: Pressed, done: Text | None = None) -> None:
         lines = [text]
     if done:
         lines.append(done.get(lang))
-    markup = _keyboard(filing, message.chat.id, services.button_key, buttons)
+    markup = _keyboard(filing, chat_id, services.button_key, buttons)
     # pressed twice, or by two reviewers: the same text and buttons again, taken as done
-    await edit_text(pressed.context.bot, message.chat.id, message.message_id, "\n".join(lines),
-                    markup)  # fmt: skip
+    await edit_text(context.bot, chat_id, message_id, "\n".join(lines), markup)

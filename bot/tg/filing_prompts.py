@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from telegram import ForceReply, Message, Update
+from telegram.constants import ChatType
 
 from bot.filing_actions import act, record_online
 from bot.tg import ui
@@ -214,9 +215,23 @@ async def _answered(
         await reply(context.bot, message, outcome.refusal.get(lang))
         return
     await reply(context.bot, message, f"✔ {event.label.get(lang)}")
+    card = services.cards.pop((message.chat.id, event_filing(ref)), None)
+    if card is not None and event.actor.role is Role.REVIEWER:  # the card pressed: as it is now
+        from bot.tg.filing_presses import redraw  # (it imports this module)
+
+        who = message.from_user.full_name if message.from_user else ""
+        done = t(f"✔ {who}：{event.label.zh}", f"✔ {who}: {event.label.en}")
+        group = message.chat.type != ChatType.PRIVATE
+        await redraw(context, message.chat.id, card, event_filing(ref), Role.REVIEWER,
+                     "zh" if group else lang, done)  # fmt: skip
     if outcome.delivery is not None:  # the cancellation's written statement
         await deliver_documents(services, context.bot, outcome.delivery, message.chat.id)
     await deliver_notices(services, context.bot, outcome.notices)
+
+
+def event_filing(ref: str) -> int:
+    """The filing a prompt's reference names (F<id>.<version>.<code>)."""
+    return int(ref[1:].split(".")[0])
 
 
 def _typed_event(code: str, text: str, actor: Actor, today: dt.date) -> Event | Text:

@@ -41,6 +41,9 @@ class Services:
     # reply feature is answered too. In memory: a chat's updates come to the instance that
     # holds it; after a restart, a reply to the prompt (the reply feature) still works.
     prompts: dict[int, tuple[str, dt.datetime]] = field(default_factory=dict)
+    # A reviewer's card whose button asked for typed words, by (chat, filing): redrawn when
+    # the words record the decision (best effort: in this process's memory)
+    cards: dict[tuple[int, int], int] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)  # this process's (bot.tg.metrics)
     console_url: str = "http://127.0.0.1:8080"  # where /console's sign-in links point

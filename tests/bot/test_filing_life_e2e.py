@@ -268,12 +268,19 @@ def test_two_reviewers_pressing_at_once_in_the_review_group_one_wins(
         # the certificate asked and given in the group, in reply to the bot's prompt
         _press(fake, REVIEWER, GROUP, "收到材料")
         _wait_text(fake, APPLICANT, "收到材料，应最迟于")
-        _press(fake, SECOND, GROUP, "复审通过")
+        card, _ = _press(fake, SECOND, GROUP, "复审通过")
         prompt = _wait_text(fake, GROUP, "请回复公安备案号")
         fake.push(
             fake.text_update(SECOND, "京公网安备11010502030143号", chat_id=GROUP, reply_to=prompt)
         )
         _wait_text(fake, APPLICANT, "公安备案号：京公网安备11010502030143号")
+        # the card pressed says what was done and offers no 复审通过 now (it kept 材料已收到,
+        # 待复审 and its buttons: the typed answer never redrew it)
+        drawn = fake.wait_until(lambda: next((m for m in fake.chat_messages(GROUP)
+                                              if m["message_id"] == card["message_id"]
+                                              and "已备案" in message_text(m)), None))  # fmt: skip
+        assert "：复审通过，发证" in message_text(drawn)
+        assert "复审通过" not in str(drawn.get("reply_markup"))
     finally:
         assert bot.stop() == 0, bot.output()
     shown = _show(tmp_path)
