@@ -117,7 +117,9 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
     if match is None:
         return False
     if message.reply_to_message is None and message.text.strip().startswith(("/", "／")):
-        services.prompts.pop(message.chat.id, None)  # a command: the prompt is given up
+        services.prompts.pop(message.chat.id, None)  # a command: the prompt is given up, said
+        lang = ui.language_of(message.from_user.language_code if message.from_user else None)
+        await reply(context.bot, message, PROMPT_GIVEN_UP.get(lang))
         return False
     services.prompts.pop(message.chat.id, None)
     filing_id, version = int(match.group(1)), int(match.group(2))
@@ -129,8 +131,9 @@ async def on_prompt_reply(update: Update, context: BotContext) -> bool:
         return False
     kind = _PROMPTED[code]
     role = await role_of(services, user.id, message.chat.id, kind is not None and kind.by_bureau)
-    if role is None:
+    if role is None:  # told: a reviewer removed meanwhile thought the number recorded
         log.info("a reply by user %s refused: not a reviewer", user.id)
+        await reply(context.bot, message, NOT_A_REVIEWER.get(lang))
         return True
     text, today = message.text.strip(), services.context().today
     if code == ONLINE:
@@ -320,6 +323,11 @@ def moved_on(services: Services, filing_id: int, version: int) -> bool:
         return filing is None or filing.version != version
 
 
+PROMPT_GIVEN_UP = t(
+    "（刚才等你输入的内容已不再等待：你发送了命令。需要时请重新点卡片上的按钮。）",
+    "(What you were asked to type is no longer awaited: you sent a command. Press the card's "
+    "button again when you need it.)",
+)
 NOT_A_REVIEWER = t(
     "你不是审核人员（或已被移除），不能登记网安部门的审核结果。",
     "You are not (or no longer) a reviewer: you cannot record the bureau's outcome.",

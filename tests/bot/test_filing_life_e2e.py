@@ -281,6 +281,10 @@ def test_two_reviewers_pressing_at_once_in_the_review_group_one_wins(
                                               and "已备案" in message_text(m)), None))  # fmt: skip
         assert "：复审通过，发证" in message_text(drawn)
         assert "复审通过" not in str(drawn.get("reply_markup"))
+        # one who is not (or no longer) a reviewer replying to a prompt is told, not ignored
+        fake.push(fake.text_update(STRANGER, "京公网安备11010502030199号", chat_id=GROUP,
+                                   reply_to=prompt))  # fmt: skip
+        _wait_text(fake, GROUP, "你不是审核人员（或已被移除）")
     finally:
         assert bot.stop() == 0, bot.output()
     shown = _show(tmp_path)

@@ -80,8 +80,18 @@ def test_a_reviewer_may_type_without_replying_and_is_asked_again_for_a_bad_numbe
         assert "不是审核人员" in alert
         assert _newest(fake, REVIEWER) == before  # no reasons, no prompt: nothing to type
 
-        # the reviewer's own reason, typed as a plain message (no reply)
+        # a command while the reason is awaited gives it up, and says so (the reason typed
+        # next was taken as an answer of the applicant's interview, silently)
         _press(fake, REVIEWER, REVIEWER, "退回整改")
+        _press(fake, REVIEWER, REVIEWER, "其他原因（回复输入）")
+        _wait_text(fake, REVIEWER, "请回复退回整改的原因")
+        before = _newest(fake, REVIEWER)
+        fake.push(fake.text_update(REVIEWER, "/status"))
+        _wait_text(fake, REVIEWER, "刚才等你输入的内容已不再等待", before)
+        # and a reviewer who never filed is answered as a reviewer, not with an interview
+        _wait_text(fake, REVIEWER, "你是审核人员。新的备案和变更会以卡片发给你", before)
+
+        # the reviewer's own reason, typed as a plain message (no reply), asked again
         _press(fake, REVIEWER, REVIEWER, "其他原因（回复输入）")
         _wait_text(fake, REVIEWER, "请回复退回整改的原因")
         before = _newest(fake, REVIEWER)
