@@ -19,6 +19,7 @@ from bot.conversation import Turn, Who
 from bot.filing_actions import NOT_AMENDABLE, Reopening, reopening
 from bot.submission import Submitted, submission_writer
 from bot.tg import filing_presses, filing_prompts, filings, photos, ui
+from bot.tg.after_interview import after_the_interview
 from bot.tg.delivery import (
     answer,
     deliver_documents,
@@ -32,11 +33,8 @@ from bot.tg.services import BotContext, Services, services_of
 from dialogs.commands import Command, read_command
 from dialogs.model import Choice, Input, Reply, ShowFilings, Step
 from models import inbox
-from models.db import session_scope
-from models.filings import applicant_by_channel, reviewer_ids
-from models.repo import active_interview
 from models.sealed import sealing_error
-from rules.text import Lang, t
+from rules.text import Lang
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -205,7 +203,7 @@ async def on_private_text(update: Update, context: BotContext) -> None:
     if len(words) == 2 and words[0] == "/start" and words[1].startswith("review-"):
         await filings.on_review_invite(update, context, words[1].removeprefix("review-"))
         return
-    if words and words[0] in _FILING_COMMANDS and await _after_the_interview(context, message):
+    if words and words[0] in _FILING_COMMANDS and await after_the_interview(context, message):
         return
     command = read_command(message.text)
     reopen = _REOPENING.get(command.command) if command is not None else None
@@ -247,44 +245,6 @@ async def _may_reopen(update: Update, context: BotContext, reopen: str) -> Reope
     refused(update, f"/{reopen} not possible now")
     await reply(context.bot, message, may.refusal.get(ui.language_of(user.language_code)))
     return None
-
-
-async def _after_the_interview(context: BotContext, message: Message) -> bool:
-    """/status and /documents once the interview is over: the applicant's filings (False when
-    an interview is in progress, or there is no filing: the interview answers)."""
-    services = services_of(context)
-    user = message.from_user
-    assert user is not None
-
-    def interviewing() -> bool | None:
-        """True: an interview is going on (or none was ever started); None: neither, and the
-        sender is a reviewer who never filed (their /status is not an interview's)."""
-        with session_scope(services.db.engine) as session:
-            applicant = applicant_by_channel(session, CHANNEL, str(user.id))
-            if applicant is None or applicant.id is None:
-                return None if user.id in reviewer_ids(session) else True
-            return active_interview(session=session, applicant_id=applicant.id) is not None
-
-    words = (message.text or "").split()
-    lang = ui.language_of(user.language_code)
-    going_on = False if len(words) > 1 else await asyncio.to_thread(interviewing)
-    if going_on is None:
-        await reply(context.bot, message, REVIEWER_STATUS.get(lang))
-        return True
-    if len(words) > 1 or going_on:
-        return False  # "/start group" and the like, or an interview going on: the interview's
-    if words[0] == "/documents":
-        return await filings.resend_latest(context, message.chat_id, user.id)
-    return await filings.send_status(context, message.chat_id, user.id, lang)
-
-
-REVIEWER_STATUS = t(
-    "你是审核人员。新的备案和变更会以卡片发给你（或审核群），按卡片上的按钮处理；也可以在审核台"
-    "处理（发送 /console 获取登录链接）。要为自己的网站备案，请发送 /start。",
-    "You are a reviewer: new filings and changes come to you (or the review group) as cards "
-    "with buttons; or use the desk (send /console for a sign-in link). To file a site of your "
-    "own, send /start.",
-)
 
 
 async def on_edited(update: Update, context: BotContext) -> None:
