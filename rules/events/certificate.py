@@ -127,14 +127,16 @@ class Certify(Event):
         return checked.error or t("公安备案号无效。", "Not a valid filing number.")
 
     def applied(self, step: StepState, dest: FilingStatus) -> StepState:
-        """Keep the day, the number (normalised) and the certificate's number."""
+        """Keep the day, the number (normalised) and the certificate's number; a reported
+        change accepted keeps the day it was certified (it said 「已于<the change's day>发证」)."""
         psb = step.psb_number
         if self.psb_number or not psb:  # a change reviewed keeps its number
             psb = check_psb_number(self.psb_number or "").normalized
+        accepted = step.status is S.CHANGE_REPORTED and step.certified_on is not None
         return replace(
             step,
             status=dest,
-            certified_on=self.on,
+            certified_on=step.certified_on if accepted else self.on,
             psb_number=psb,
             certificate_number=(self.certificate or None) or step.certificate_number,
         )

@@ -393,3 +393,18 @@ def test_a_return_needs_reasons_with_words_not_spaces(pack: Pack, blank: str) ->
     done = ok(go(pack, submitted, E.RETURN, REVIEWER, reasons=(" 材料不清晰 ", blank)))
     assert done.state.step.reasons == ("材料不清晰",) and done.reason == "材料不清晰"
     assert any("原因：材料不清晰。" in n.text.zh for n in done.notices)
+
+
+def test_a_change_accepted_keeps_the_day_the_step_was_certified(pack: Pack) -> None:
+    """/status said 「第1步已于<the change accepted's day>发证」 after the change accepted;
+    it was certified earlier."""
+    state = FilingState((LOCAL,))
+    for event, on in ((E.SUBMIT, "2026-11-10"), (E.PASS_INITIAL_REVIEW, "2026-11-11"),
+                      (E.RECEIVE_MATERIALS, "2026-11-14"), (E.CERTIFY, "2026-11-17")):  # fmt: skip
+        actor = APPLICANT if event is E.SUBMIT else REVIEWER
+        state = ok(go(pack, state, event, actor, on=dt.date.fromisoformat(on),
+                      psb_number="京公网安备11010502030143号")).state  # fmt: skip
+    changed = ok(go(pack, state, E.REPORT_CHANGE, on=dt.date(2026, 11, 20), reason="换服务器"))
+    accepted = ok(go(pack, changed.state, E.CERTIFY, REVIEWER, on=dt.date(2026, 11, 23)))
+    assert accepted.state.step.certified_on == dt.date(2026, 11, 17)
+    assert accepted.state.step.psb_number == "京公网安备11010502030143号"
