@@ -319,9 +319,9 @@ CHANGE_REASON_ASK = t(
 )
 CHANGE_CONFIRM_ASK = t(
     "变更日期：{on}\n变更原因：{reason}\n最迟于{due}（含当日）向网安部门报告。"
-    "确认后会生成变更情况书面说明和新的备案表，并通知审核人员。",
+    "确认后会记录这次变更，并生成变更情况书面说明和新的备案表。",
     "Changed on: {on}\nReason: {reason}\nTo be reported to the bureau on or before {due}. On "
-    "confirming, the change report and a new filing form are made and the reviewers are told.",
+    "confirming, the change is recorded and the change report and a new filing form are made.",
 )
 CHANGE_OK = button("确认报告变更", "Report the change")
 CHANGE_MORE = button("继续修改", "Change more")
