@@ -93,14 +93,25 @@ CANCELLATION_KEPT = t(
 )
 
 
+CLOSED_IN_FUTURE = t(
+    "注销日期不能在将来：请写网站已经关闭的日期（日期可以不写，默认今天）。",
+    "The closing date cannot be in the future: give the day the site closed (no date: today).",
+)
+CLOSED_DATE_ONLY = t(
+    "请在日期后面写上注销原因，如：昨天 网站已关闭。",
+    "Put the reason after the date, e.g. yesterday site closed.",
+)
+
+
 def read_cancellation(text: str, today: dt.date) -> tuple[dt.date, str] | Text:
     """Read a reply to the 注销 prompt: `[date] reason` (never a day to come), or why not."""
     words = text.strip().lower().rstrip("。.!！")
     if words in _NOT_CANCELLING or words.startswith(("/", "／")):
         return CANCELLATION_KEPT
     read = dated_reason(text, today)
-    if isinstance(read, Text):
-        return read
+    if isinstance(read, Text):  # a closure's words, not a change's
+        return {texts.CHANGE_IN_FUTURE: CLOSED_IN_FUTURE,
+                texts.CHANGE_DATE_ONLY: CLOSED_DATE_ONLY}.get(read, read)  # fmt: skip
     checked = check_plain_text(read[1], 500)
     if not checked.valid or not checked.normalized:
         return checked.error or CANCELLATION_KEPT

@@ -66,11 +66,11 @@ RETURN_TOO_LONG = t(
 ASK_CANCEL = t(
     "注销（网站关闭）后这份备案只保留记录，不再提醒，并会生成注销情况书面说明。确定注销请发送："
     "{ref} 注销原因，如：{ref} 网站已关闭；注销日期默认今天，不是今天的请写在原因前，"
-    "如：{ref} 2026-11-30 网站已关闭。",
+    "如：{ref} 昨天 网站已关闭。",
     "After cancelling (the site closed), the filing is kept for the record only, with no more "
     "reminders, and a written cancellation statement is made. To cancel, send: {ref} the "
     "reason, e.g. {ref} site closed; the date is today unless you put one first, e.g. {ref} "
-    "2026-11-30 site closed.",
+    "yesterday site closed.",
 )
 # The menu (自定义菜单): 3 first-level items at most, each name at most 16 bytes (5 Chinese
 # characters); 变更 and 帮助 sit under 更多.

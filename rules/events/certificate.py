@@ -263,11 +263,11 @@ class Cancel(Event):
     prompt = t(
         "注销（网站关闭）后这份备案只保留记录，不再提醒，并会生成注销情况书面说明。"
         "确定注销请回复注销原因（如：网站已关闭）；注销日期默认今天，不是今天的请写在原因前，"
-        "如：2026-11-30 网站已关闭。",
+        "如：昨天 网站已关闭。",
         "After cancelling (the site closed), the filing is kept for the record only, with no "
         "more reminders, and a written cancellation statement is made. To cancel, reply with "
         "the reason (e.g. the site is closed); the date is today unless you put one first, "
-        "e.g. 2026-11-30 site closed.",
+        "e.g. yesterday site closed.",
     )
 
     @property

@@ -108,3 +108,20 @@ def test_a_cancellation_reply_that_says_no_cancels_nothing() -> None:
     assert read_cancellation("不注销了", TODAY) == CANCELLATION_KEPT
     assert read_cancellation("/status", TODAY) == CANCELLATION_KEPT
     assert read_cancellation("网站已关闭", TODAY) == (TODAY, "网站已关闭")
+
+
+def test_a_closing_date_is_refused_in_a_closure_s_words_and_its_example_is_a_past_day() -> None:
+    """「2026-12-01 site closed」 (the prompt's own example form, a day to come) was refused
+    as 「The change date cannot be in the future: report a change…」."""
+    from rules.events import EVENT_TYPES
+    from rules.lifecycle import FilingEvent
+    from rules.text import Text
+
+    future = read_cancellation("2026-12-01 site closed", TODAY)
+    assert isinstance(future, Text) and "closing date" in future.en and "注销日期" in future.zh
+    assert "change" not in future.en and "变更" not in future.zh
+    only = read_cancellation("昨天", TODAY)
+    assert isinstance(only, Text) and "注销原因" in only.zh
+    prompt = EVENT_TYPES[FilingEvent.CANCEL].prompt
+    assert prompt is not None and "昨天 网站已关闭" in prompt.zh
+    assert read_cancellation("昨天 网站已关闭", TODAY) == (dt.date(2026, 11, 27), "网站已关闭")
