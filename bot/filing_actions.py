@@ -370,7 +370,9 @@ def actor_name(session: Session, actor: str) -> Text:
         ).first()
         if found is not None and found.name:
             return t(f"审核人员{found.name}", f"reviewer {found.name}")
-        return t("另一位审核人员", "another reviewer")
+        # no name registered (seeded from BEIAN_REVIEWERS): named by their number, as the
+        # README promises the faster reviewer is (it said only 「另一位审核人员」)
+        return t(f"审核人员（{ident}）", f"reviewer {ident}")
     if role == Role.APPLICANT.value:
         return t("申请人", "the applicant")
     if role == Role.OPERATOR.value:

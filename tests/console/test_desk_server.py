@@ -574,3 +574,17 @@ def test_a_reviewer_does_not_decide_their_own_filing(engine: sa.Engine) -> None:
                 str(SECOND)), TODAY), ctx=ctx, clock=lambda: moment("2026-11-28"),
                 reviewers=Reviewers())  # fmt: skip
     assert other.done, other.refusal
+
+
+def test_a_reviewer_without_a_registered_name_is_named_by_their_number(
+    engine: sa.Engine,
+) -> None:
+    """A late press was told 「这份备案已由另一位审核人员处理」 when the faster reviewer was
+    seeded from BEIAN_REVIEWERS (no name): the README says the faster reviewer is named."""
+    from bot.filing_actions import actor_name
+
+    with session_scope(engine) as session:
+        add_reviewer(session, 9300, "", moment("2026-11-01"))
+        add_reviewer(session, REVIEWER, "王警官", moment("2026-11-01"))
+        assert actor_name(session, "reviewer:9300").zh == "审核人员（9300）"
+        assert actor_name(session, f"reviewer:{REVIEWER}").zh == "审核人员王警官"
