@@ -72,11 +72,13 @@ def claim_due(
     exclude: set[int] | None = None,
     include_own: bool = False,
     channel: str = "telegram",
+    due_before: dt.datetime | None = None,
 ) -> list[OutboxMessage]:
     """Lease due rows to `worker` (rows another live lease holds are skipped, not waited for).
 
     `include_own`: also rows whose lease `worker` itself holds — at start-up, when they were
-    left by this instance's previous life (a crash), not by a delivery in progress."""
+    left by this instance's previous life (a crash), not by a delivery in progress.
+    `due_before`: only rows due by then (a sweep leaves the newest to their writer)."""
     free = [col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now]
     if include_own:
         free.append(col(OutboxMessage.claimed_by) == worker)
@@ -84,7 +86,7 @@ def claim_due(
         select(OutboxMessage.id)
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.due_at <= now,
+            OutboxMessage.due_at <= (now if due_before is None else due_before),
             OutboxMessage.channel == channel,
             sa.or_(*free),
         )

@@ -23,6 +23,7 @@ from models.db import session_scope
 log = logging.getLogger(__name__)
 
 DELIVERY_SWEEP_EVERY = 5.0  # seconds
+NOTICE_SETTLED = 3.0  # seconds: a newer notice is its writer's to send (bot.tg.filings)
 
 
 async def remind_forever(
@@ -78,7 +79,7 @@ async def sweep_deliveries(
                 await deliver_documents(services, app.bot, delivery_id)
             # a transition's notices a crash (or a failed send) left unsent
             notices = await asyncio.to_thread(pending_notices, services.db.engine)
-            await deliver_notices(services, app.bot, notices)
+            await deliver_notices(services, app.bot, notices, settled=NOTICE_SETTLED)
         except Exception:
             log.exception("delivery sweep failed")
         with contextlib.suppress(TimeoutError):

@@ -312,9 +312,12 @@ async def on_review_invite(update: Update, context: BotContext, code: str) -> No
     )
 
 
-async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | list[int]) -> None:
+async def deliver_notices(
+    services: Services, bot: Any, ids: tuple[int, ...] | list[int], settled: float = 0.0
+) -> None:
     """Send the notices of a transition (claimed first, so another instance sends none twice):
-    updates to the applicant, cards to reviewers with the buttons of their next actions."""
+    updates to the applicant, cards to reviewers with the buttons of their next actions.
+    `settled` (the sweep): only those due that many seconds ago (a newer one is its writer's)."""
     if not ids:
         return
     engine = services.db.engine
@@ -322,8 +325,9 @@ async def deliver_notices(services: Services, bot: Any, ids: tuple[int, ...] | l
     reviewers = bool(await asyncio.to_thread(services.reviewers.ids, engine))
     with session_scope(engine) as session:
         rows = outbox.claim_due(
-            session, worker=services.holder, now=now, kinds=("notice",), limit=50
-        )
+            session, worker=services.holder, now=now, kinds=("notice",), limit=50,
+            due_before=now - dt.timedelta(seconds=settled) if settled else None,
+        )  # fmt: skip
         claimed = [r for r in rows if r.id in set(ids)] + [r for r in rows if r.id not in ids]
         jobs = []
         for row in claimed:

@@ -306,6 +306,23 @@ def test_naive_datetimes_are_refused(engine: sa.Engine) -> None:
             s.flush()
 
 
+def test_a_sweep_leaves_a_notice_just_written_to_its_writer(engine: sa.Engine) -> None:
+    """The delivery sweep sent a notice its writer was about to send; killed between the
+    notice's text and its mark, the applicant got it twice after the restart. A sweep claims
+    only notices due a while ago (`due_before`); the writer claims its own at once."""
+    with session_scope(engine) as s:
+        applicant = repo.get_or_create_applicant(session=s, channel="telegram", external_id="8")
+        outbox.add(s, OutboxMessage(applicant_id=applicant.id, kind="notice", dedupe_key="n1",
+                                    due_at=NOW, payload={}, created_at=NOW))  # fmt: skip
+    settled = NOW - dt.timedelta(seconds=3)
+    with session_scope(engine) as s:
+        assert outbox.claim_due(s, worker="sweep", now=NOW, due_before=settled) == []
+    with session_scope(engine) as s:
+        later = NOW + dt.timedelta(seconds=4)
+        swept = outbox.claim_due(s, worker="sweep", now=later, due_before=later - (NOW - settled))
+        assert [r.dedupe_key for r in swept] == ["n1"]  # not sent by its writer: swept
+
+
 def test_sqlite_connections_get_the_pragmas(tmp_path: object) -> None:
     eng = make_engine(f"sqlite:///{tmp_path}/nested/dir/p.db")
     with eng.connect() as conn:
