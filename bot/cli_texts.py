@@ -3,9 +3,9 @@ events by their labels, in the language asked for."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from rules.filing_life import audit_step
 from rules.text import Lang, t
 
 # What is audited outside the lifecycle machine (`rules.events.PREPARE`, `RECORD_ICON`), and
@@ -59,10 +59,10 @@ def _reason(reason: str | None, lang: Any, bureaus: dict[str, str] | None = None
     if lang != "en":
         return reason
     head = ""
-    step = _STEP_PREFIX.match(reason)
+    step = audit_step(reason)
     if step is not None:
-        bureau = (bureaus or {}).get(step["bureau"], step["bureau"])
-        head, reason = f"step {step['order']} ({bureau}) ", reason[step.end() :]
+        order, bureau, reason = step
+        head = f"step {order} ({(bureaus or {}).get(bureau, bureau)}) "
     for zh, en in _PREFIXES_EN:
         if reason.startswith(zh):
             head, reason = head + en, reason[len(zh) :]
@@ -76,7 +76,6 @@ def _return_reason_en(reason: str) -> str:
     return next((r.en for r in RETURN_REASONS if r.zh == reason), reason)
 
 
-_STEP_PREFIX = re.compile(r"第(?P<order>\d+)步（(?P<bureau>[^（）]+)）")
 _PREFIXES_EN = (("（申请人自报）", "(self-reported) "), ("变更：", "change: "))
 
 

@@ -19,6 +19,7 @@ starts when the first is certified.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -164,7 +165,7 @@ def decide(
     if self_reported:
         audit_reason = "（申请人自报）" + (audit_reason or "")
     if len(state.steps) > 1:  # which bureau's step, in the audit trail
-        audit_reason = f"第{step.order}步（{step.bureau.zh}）" + (audit_reason or "")
+        audit_reason = f"第{step.order}步（{step.bureau.zh}）" + (audit_reason or "")  # audit_step
     return Decision(
         state=new_state,
         from_status=step.status,
@@ -288,4 +289,19 @@ def _change_refused(state: FilingState, action: ReportChange, today: dt.date) ->
                 f"The change date cannot be before the filing was certified ({first.en}).",
             )
         )
+    return None
+
+
+def audit_step(reason: str) -> tuple[int, str, str] | None:
+    """Read the prefix `decide` puts on a two-step filing's audit reason, 「第N步（<bureau>）」:
+    (N, the bureau's Chinese name, the rest); None without one. The name may hold brackets of
+    its own (「…支队（示例数据，请替换）」): the prefix ends where its bracket closes."""
+    head = re.match(r"第(\d+)步（", reason)
+    if head is None:
+        return None
+    depth = 1
+    for i in range(head.end(), len(reason)):
+        depth += {"（": 1, "）": -1}.get(reason[i], 0)
+        if depth == 0:
+            return int(head.group(1)), reason[head.end() : i], reason[i + 1 :]
     return None

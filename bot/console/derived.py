@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -26,7 +25,14 @@ from models.db import session_scope
 from models.filings import state_of
 from models.tables import Filing, FilingOutcome, FilingQueue, LifecycleEvent
 from rules.enums import FilingStatus
-from rules.filing_life import FilingState, Role, StepState, next_actions, next_deadline
+from rules.filing_life import (
+    FilingState,
+    Role,
+    StepState,
+    audit_step,
+    next_actions,
+    next_deadline,
+)
 from rules.pack import Pack
 from rules.text import Text
 from rules.workdays import WorkdayCalendar
@@ -131,9 +137,6 @@ class Event(NamedTuple):
     step: int | None = None  # whose bureau: the step's order (None: not known)
 
 
-_STEP_PREFIX = re.compile(r"第(\d+)步（")  # the audit's reason of a two-step filing's event
-
-
 def event_of(row: Any, steps: int) -> Event:
     """An audit row as the chart reads it: its day and step from its data (kept since
     2026-12-06), else its step from its reason's prefix (a two-step filing's), else step 1
@@ -143,8 +146,8 @@ def event_of(row: Any, steps: int) -> Event:
     on = dt.date.fromisoformat(data["on"]) if isinstance(data.get("on"), str) else None
     step = data.get("step")
     if not isinstance(step, int):
-        prefix = _STEP_PREFIX.match(row.reason or "")
-        step = int(prefix.group(1)) if prefix else (1 if steps == 1 else None)
+        prefix = audit_step(row.reason or "")
+        step = prefix[0] if prefix else (1 if steps == 1 else None)
     return Event(row.id, row.filing_id, row.from_status, row.to_status, at, on, step)
 
 

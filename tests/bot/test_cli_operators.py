@@ -531,3 +531,7 @@ def test_the_audit_s_fixed_words_are_english_in_an_english_show() -> None:
     )
     assert _reason(recorded, "zh", {"异地公安局": "Elsewhere PSB"}) == recorded
     assert _reason("网站已开通", "en") == ""  # the event says it
+    # a bureau's name with brackets of its own (the example pack's) is read whole
+    bracketed = "第1步（示例市公安局网络安全保卫支队（示例数据，请替换））网站无法访问"
+    named = {"示例市公安局网络安全保卫支队（示例数据，请替换）": "Example PSB"}
+    assert _reason(bracketed, "en", named) == "step 1 (Example PSB) the site cannot be reached"
