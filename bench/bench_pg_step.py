@@ -16,14 +16,20 @@ turn's transaction, the reply to a recording request). Sides, each on a database
   turn (`bot.answer_first`).
 - **sqlite, synchronous=FULL**: every commit synced to disk, the durability PostgreSQL's
   default (`synchronous_commit=on`) gives: the like-for-like baseline.
-- **postgres**: as deployed now: the hot path on the loop's own connection (no thread hop),
-  psycopg's server-side prepared statements after 5 uses (kept: no read ends with a ROLLBACK),
-  no ping per checkout; a quiet chat's update answered first and written done with its turn
-  in one statement, synced (`bot.answer_first`, `models.fast_store._advance_stored`): one
-  round trip and one flush a step.
+- **postgres**: as deployed now (every side sweeps before each block and after its warm-up,
+  as `beian serve` sweeps every 0.5 s: on PostgreSQL the sweep analyzes the hot tables once
+  they changed past autovacuum's threshold, `models.planner_stats`): the hot path on the
+  loop's own connection (no thread hop), psycopg's server-side prepared statements after 5
+  uses (kept: no read ends with a ROLLBACK), no ping per checkout; a quiet chat's update
+  answered first and written done with its turn in one statement, synced (`bot.answer_first`,
+  `models.fast_store._advance_stored`): one round trip and one flush a step.
 - **postgres, stored first**: as deployed before that (2026-12-06, 41f10b8's step): the update
   stored with its chat's waiting ids in one statement, synced, then the turn's statement, not
   synced (`ChatInbox.answer_first = False`): two round trips a step.
+- **postgres, never analyzed**: as deployed, but the inbox's sweep never refreshes the
+  planner's statistics (`models.planner_stats`), as before 2026-12-06 (evening) on a server
+  without autovacuum (this machine's and the CI's): the turn's statement kept a plan made
+  when the inbox was a few rows, which reads every done row of the bot.
 - **postgres, before**: the code's configuration before: every statement in a worker thread
   (`Database(inline=False)`), `pool_pre_ping=True` (a `SELECT 1` per checkout), BEGIN and
   COMMIT/ROLLBACK round trips around single statements (`Database.one_trip = False`).
@@ -61,7 +67,7 @@ from models.db import make_engine, normalize_url
 
 BLOCK = len(ANSWERS) * 100
 SCHEMAS = ("bench_step_new", "bench_step_before", "bench_step_async_commit",
-           "bench_step_stored_first", "bench_step_unsealed")  # fmt: skip
+           "bench_step_stored_first", "bench_step_unsealed", "bench_step_unanalyzed")  # fmt: skip
 
 
 def _drop_schemas(base: str) -> None:
@@ -96,6 +102,7 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
         "sqlite, synchronous=FULL": Ours(),
         "postgres": Ours(),
         "postgres, stored first": OursStoredFirst(),
+        "postgres, never analyzed": Ours(),
         "postgres, before": Ours(),
         "postgres, synchronous_commit=off": Ours(),
         "sqlite, unsealed": OursUnsealed(),
@@ -109,6 +116,9 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     _sqlite_full(sides["sqlite, synchronous=FULL"])
     await sides["postgres"].open(tmp / "unused", fresh_schema(base, SCHEMAS[0]))
     await sides["postgres, stored first"].open(tmp / "unused", fresh_schema(base, SCHEMAS[3]))
+    unanalyzed = sides["postgres, never analyzed"]
+    await unanalyzed.open(tmp / "unused", fresh_schema(base, SCHEMAS[5]))
+    unanalyzed.processor._upkeep._stats.is_due = lambda _now: False  # type: ignore[method-assign]
     before_url = fresh_schema(base, SCHEMAS[1])
     await sides["postgres, before"].open(tmp / "unused", before_url)
     _as_before(sides["postgres, before"], before_url)
@@ -116,13 +126,17 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     # how much of the step is PostgreSQL's sync per commit. Not what beian recommends.
     unsynced = fresh_schema(base, SCHEMAS[2]) + "%20-csynchronous_commit%3Doff"
     await sides["postgres, synchronous_commit=off"].open(tmp / "unused", unsynced)
-    updates = interviews(50 + steps + 2 * BLOCK)
+    updates = interviews(BLOCK + steps + 2 * BLOCK)
     for side in sides.values():
-        await _measure(side, updates[:50])  # warm-up: first queries, statements prepared
+        # Warm-up: first queries, statements prepared, and (PostgreSQL) its tables analyzed by
+        # the inbox's sweep, as a bot's first seconds do (`models.planner_stats`).
+        await _measure(side, updates[:BLOCK])
+        await side.processor.sweep()
     times: dict[str, list[float]] = {name: [] for name in sides}
-    start = 50
+    start = BLOCK
     while len(times["sqlite"]) < steps:
         for name, side in sides.items():
+            await side.processor.sweep()  # `beian serve` sweeps every 0.5 s
             times[name] += await _measure(side, updates[start : start + BLOCK])
         start += BLOCK
     for name in ("sqlite", "postgres"):  # encryption timed where the step does it

@@ -41,6 +41,7 @@ from bot.chat_inbox_io import (
     _ChatWork,
     current_ticket,
 )
+from bot.inbox_upkeep import PURGE_EVERY, Upkeep
 from models import inbox, wakeups
 from models.database import Database
 from models.db import Raw
@@ -54,11 +55,10 @@ log = logging.getLogger(__name__)
 
 CLAIM_LEASE = dt.timedelta(seconds=30)
 SWEEP_EVERY = 0.5  # seconds
-PURGE_EVERY = dt.timedelta(hours=1)
 
 Item = TypeVar("Item")
 _UNREADABLE = (ValueError, TypeError, KeyError, AttributeError)
-__all__ = ["CLAIM_LEASE", "FLUSH_AFTER", "ChatInbox", "Ticket", "current_ticket"]
+__all__ = ["CLAIM_LEASE", "FLUSH_AFTER", "PURGE_EVERY", "ChatInbox", "Ticket", "current_ticket"]
 
 
 @dataclass(kw_only=True)
@@ -84,7 +84,7 @@ class ChatInbox(Generic[Item]):
     _channel: str | None = None  # PostgreSQL: where instances wake each other (`listen`)
     _semaphore: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
     _stopping: bool = False
-    _purged_at: dt.datetime | None = None
+    _upkeep: Upkeep = field(init=False)  # the done rows' purge, PostgreSQL's statistics
     _in_hand: set[int] = field(default_factory=set)  # messages being processed here now
     _turnover: int = 0  # chats' works begun or ended: what a read before them may miss
     _sent: SentReplies = field(init=False)  # their replies sent: to clear (`flush_sent`)
@@ -97,6 +97,7 @@ class ChatInbox(Generic[Item]):
         self._semaphore = asyncio.Semaphore(self.max_concurrent)
         self._sent = SentReplies(self.db, self.bot_id)
         self._writer = GroupCommit(self.db, self.bot_id, self.clock)
+        self._upkeep = Upkeep(self.db)
         self._claims = Claims(self.db, self.bot_id, self.holder, lambda: self.lease)
 
     # --- the channel's adapter ---------------------------------------------------------------
@@ -412,11 +413,7 @@ class ChatInbox(Generic[Item]):
                 self.wake(chat_id)
                 woken += 1
         self._claims.forget_ended(now, self._chats.__contains__)
-        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
-            self._purged_at = now
-            removed = await self.db.run(lambda raw: inbox.purge_done(raw, now=now))
-            if removed:
-                log.info("inbox: %s done messages purged", removed)
+        await self._upkeep.run(now)
         return woken
 
     async def flush_sent(self) -> None:
