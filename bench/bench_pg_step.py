@@ -142,8 +142,11 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
     for name in ("sqlite", "postgres"):  # encryption timed where the step does it
         with Sealing() as sealing:
             await _measure(sides[name], updates[start : start + BLOCK])
-        adds = (sealing.sealing - sealing.json) / BLOCK * 1e6
-        print(f"{name}: encryption per step, timed in place ({BLOCK} steps): {adds:.1f} µs")
+        adds = sealing.encrypting / BLOCK * 1e6
+        before = (sealing.sealing - sealing.json) / BLOCK * 1e6
+        print(f"{name}: encryption per step, timed in place ({BLOCK} steps): {adds:.1f} µs "
+              f"(as measured until 2026-12-06, sealing less a warm JSON encoding: "
+              f"{before:.1f} µs)")  # fmt: skip
     for name, side in sides.items():
         counts = side.services.conversations.counts
         print(f"{name}: turns {dict(counts)}; database {dict(side.services.db.counts)}")

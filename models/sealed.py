@@ -112,19 +112,26 @@ def active() -> Keyring:
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _seal_encoded(text: str, context: str, keyring: Keyring | None = None) -> tuple[str, str]:
+    """Seal a value's JSON text; return the key id and the base64 of nonce ‖ ciphertext ‖ tag:
+    all a JSON column's sealing adds to the encoding a column in the clear does too (what
+    `bench.bench_telegram.Sealing` times as "encryption")."""
+    data = text.encode("utf-8", "surrogatepass")
+    kid, blob = (keyring or active()).seal(data, context.encode())
+    return kid, binascii.b2a_base64(blob, newline=False).decode("ascii")
+
+
 def seal_json(obj: Any, *, context: str, keyring: Keyring | None = None) -> dict[str, str]:
     """Seal a JSON-able value; return what a JSON column stores: {"k": key id, "v": base64}.
     `context` names where it is kept (e.g. "inbox.reply"): it must be the same to open it."""
-    data = _ENCODE(obj).encode("utf-8", "surrogatepass")
-    kid, blob = (keyring or active()).seal(data, context.encode())
-    return {"k": kid, "v": binascii.b2a_base64(blob, newline=False).decode("ascii")}
+    kid, text = _seal_encoded(_ENCODE(obj), context, keyring)
+    return {"k": kid, "v": text}
 
 
 def _envelope_text(obj: Any, context: str) -> str:
     """`seal_json` written as the JSON text a column stores (SQLite: no second encoding)."""
-    data = _ENCODE(obj).encode("utf-8", "surrogatepass")
-    kid, blob = active().seal(data, context.encode())
-    return f'{{"k":"{kid}","v":"{binascii.b2a_base64(blob, newline=False).decode("ascii")}"}}'
+    kid, text = _seal_encoded(_ENCODE(obj), context)
+    return f'{{"k":"{kid}","v":"{text}"}}'
 
 
 _HEAD, _MIDDLE = '{"k":"', '","v":"'
@@ -217,9 +224,9 @@ class SealedJSON(sa.types.TypeDecorator[Any]):
     """A JSON column (JSONB on PostgreSQL) whose values are sealed; `context` is its name.
     Python's None is stored as SQL NULL.
 
-    On SQLite the envelope's JSON text is written and read as it is (`_envelope_text`,
-    `open_json`): the JSON type's own encoding of it would be a second pass over the value on
-    every write and read of the hot path."""
+    The envelope's JSON text is written as it is (`_envelope_text`), and on SQLite read as it
+    is (`open_json`): the JSON type's own encoding of it would be a second pass over the value
+    on every write and read of the hot path. PostgreSQL's statements cast it (`::JSONB`)."""
 
     impl = sa.JSON
     cache_ok = True
@@ -233,8 +240,10 @@ class SealedJSON(sa.types.TypeDecorator[Any]):
         return JSONB(none_as_null=True) if dialect.name == "postgresql" else sa.JSON()
 
     def bind_processor(self, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
+        if dialect.name not in ("sqlite", "postgresql"):
             return super().bind_processor(dialect)
+        # PostgreSQL too: the envelope's text, which the statement's `::JSONB` cast reads (the
+        # JSONB type would encode the envelope's dict as JSON a second time).
         context = self.context
 
         def process(value: Any) -> str | None:

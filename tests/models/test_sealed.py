@@ -275,6 +275,28 @@ def test_every_sealed_column_round_trips_and_holds_nothing_plain(engine: sa.Engi
     assert counted["applicant.display_name"] == {current: 1}
 
 
+def test_a_sealed_json_value_is_stored_as_a_json_object(engine: sa.Engine) -> None:
+    """The envelope goes to the database as JSON text (PostgreSQL: cast `::JSONB`): stored as
+    an object {"k", "v"}, not as a JSON string holding that text."""
+    with session_scope(engine) as s:
+        _everything(s)
+    kind = "jsonb_typeof" if engine.dialect.name == "postgresql" else "json_type"
+    columns = [
+        column
+        for column in sealed.sealed_columns(SQLModel.metadata)
+        if isinstance(column.type, sealed.SealedJSON)
+    ]
+    seen = 0
+    with engine.connect() as conn:
+        for column in columns:
+            query = f"SELECT {kind}({column.name}) FROM {column.table.name} "
+            query += f"WHERE {column.name} IS NOT NULL"
+            for (found,) in conn.execute(sa.text(query)):
+                assert found == "object", f"{column.table.name}.{column.name}: {found}"
+                seen += 1
+    assert seen >= 5
+
+
 def test_the_hot_path_seals_and_a_processed_update_keeps_only_its_ids(engine: sa.Engine) -> None:
     from models.fast_store import FastStore
     from models.interviews import Content, Write
