@@ -45,6 +45,18 @@ def fresh_schema(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+def drop_schema(base: str, schema: str) -> None:
+    """Drop `schema` (and everything in it) on the PostgreSQL at `base`."""
+    import sqlalchemy as sa
+
+    from models.db import make_engine
+
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
 def use_a_bench_key() -> None:
     """Seal with a key of this run's own (a bench's databases are thrown away after it), in
     this process and in every `beian` it starts (BEIAN_DATA_KEY in the environment)."""
