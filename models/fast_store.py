@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
-from models import inbox, inbox_statements
+from models import first_contact, inbox, inbox_statements
 from models.db import Raw, Statements
 from models.interviews import Content, Extra, Saved, Stored, Write
 from models.tables import Applicant, InboxUpdate, Interview
@@ -212,6 +212,7 @@ _prepared = Statements(
         "find": lambda _d: _FIND,
         "new_applicant": _new_applicant,
         "new_interview": lambda _d: _NEW_INTERVIEW,
+        "create_done": first_contact.create_done,
     }
 )
 
@@ -297,6 +298,10 @@ class FastStore:
                 if one_trip:  # PostgreSQL: advance and mark in one statement
                     return self._advance_and_mark(stored, write, values)
                 saved = self._advance(stored, write, values)
+            elif raw.one_trip and raw.dialect.name == "postgresql" and write.inbox is not None:
+                # PostgreSQL: create and mark in one statement (`models.first_contact`)
+                return self._create_and_mark(channel, external_id, display_name, stored, write,
+                                             values)  # fmt: skip
             else:
                 saved = self._create(channel, external_id, display_name, stored, write, values)
             if saved is None:
@@ -325,6 +330,37 @@ class FastStore:
             and stored.content is not None
             and write.content.language == stored.content.language
         )
+
+    def _create_and_mark(
+        self,
+        channel: str,
+        external_id: str,
+        display_name: str | None,
+        stored: Stored | None,
+        write: Write,
+        values: dict[str, Any],
+    ) -> Saved | None:
+        """The applicant (unless stored), the interview and the inbox row marked done, in one
+        statement that commits; None when nothing was written (the applicant created
+        meanwhile by another writer, or the update done already)."""
+        raw = self.raw
+        assert write.inbox is not None
+        params = {
+            **values,
+            "channel": channel,
+            "external_id": external_id,
+            "display_name": display_name,
+            "applicant_id": stored.applicant_id if stored is not None else None,
+            "bot_id": write.inbox[0],
+            "update_id": write.inbox[1],
+            "reply": write.reply(None) if write.reply is not None else None,
+        }
+        applicant_id, interview_id, _done = raw.fetch_one(
+            _prepared("create_done", raw.dialect), params
+        )[0]
+        if interview_id is None:
+            return None
+        return Saved(int(applicant_id), int(interview_id), 1)
 
     def _advance_and_mark(
         self, stored: Stored, write: Write, values: dict[str, Any]
