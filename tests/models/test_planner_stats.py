@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import re
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -144,3 +145,32 @@ def test_with_statistics_the_turn_reads_a_chats_waiting_rows_by_the_partial_inde
     # The earlier-message check: the chat's waiting rows, not the bot's rows by primary key.
     assert re.search(r"Index (Only )?Scan using ix_inbox_pending on inbox inbox_1\b", plan), plan
     assert "Seq Scan on inbox" not in plan, plan
+
+
+@pytest.mark.postgres
+def test_a_table_the_role_does_not_own_is_left_to_autovacuum(
+    db: Database, postgres_schema_url: str
+) -> None:
+    """No ANALYZE that PostgreSQL would skip (with a warning, every 10 s) and no log line
+    saying the statistics were refreshed when they were not."""
+    role = f"beian_t_{uuid.uuid4().hex[:8]}"
+    schema = re.search(r"search_path%3D(\w+)", postgres_schema_url)
+    assert schema is not None
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(sa.text(f'GRANT USAGE ON SCHEMA "{schema.group(1)}" TO "{role}"'))
+        conn.execute(
+            sa.text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema.group(1)}" TO "{role}"')
+        )
+    url = sa.engine.make_url(postgres_schema_url).set(username=role)
+    other = Database(url.render_as_string(hide_password=False))
+    try:
+        _done_rows(db.engine, 400)
+        assert _due_soon(db) == ["inbox"]  # the owner would analyze it
+        assert other.pooled(planner_stats.due) == []
+        assert other.pooled(planner_stats.refresh) == []
+    finally:
+        other.close()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE "{role}"'))
