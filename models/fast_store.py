@@ -354,8 +354,9 @@ class FastStore:
             "bot_id": write.inbox[0],
             "update_id": write.inbox[1],
             "reply": write.reply(None) if write.reply is not None else None,
+            "turn_commit": raw.turn_commit,
         }
-        applicant_id, interview_id, _done = raw.fetch_one(
+        applicant_id, interview_id, _done, _ = raw.fetch_one(
             _prepared("create_done", raw.dialect), params
         )[0]
         if interview_id is None:

@@ -3,11 +3,13 @@
 A new applicant's first turn wrote the applicant, its interview and its inbox row's done mark
 in a transaction: BEGIN, three statements and COMMIT, five round trips (of ten in the step;
 the first contact was the PostgreSQL step's slow tail, bench `bench_pg_step`'s p99). One
-statement with data-modifying CTEs commits alone in one, synced as before (a new applicant is
-not a quick turn). As `advance_done` does for a turn, each write happens only while the inbox
-row waits: the applicant (unless one is given, or another writer created it meanwhile: then
-nothing is written and the turn is taken again), its interview, and the row marked done only
-if the interview was created. SQLite keeps the transaction (its statements are not trips).
+statement with data-modifying CTEs commits alone in one. As `advance_done` does for a turn,
+its commit is not waited for on disk (the update it answers is stored, synced, before: should
+the database server lose the turn, the update is taken again), and each write happens only
+while the inbox row waits: the applicant (unless one is given, or another writer created it
+meanwhile: then nothing is written and the turn is taken again), its interview, and the row
+marked done only if the interview was created. SQLite keeps the transaction (its statements
+are not trips).
 """
 
 from __future__ import annotations
@@ -117,4 +119,7 @@ def create_done(_dialect: str) -> Any:
         sa.select(created.c.applicant_id).scalar_subquery(),
         sa.select(created.c.id).scalar_subquery(),
         sa.select(sa.func.count()).select_from(done).scalar_subquery(),
+        # Its commit is not waited for on disk (`Raw.turn_commit`), as a quick turn's: the
+        # update is stored already (synced), and taken again should the server lose the turn.
+        sa.func.set_config("synchronous_commit", sa.bindparam("turn_commit"), True),
     )
