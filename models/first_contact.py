@@ -35,15 +35,25 @@ def _typed(name: str, column: Any, type_: Any = None) -> Any:
     return sa.cast(sa.bindparam(name, type_=kind), kind)
 
 
-def _waiting() -> Any:
-    return sa.exists().where(
-        col(InboxUpdate.bot_id) == sa.bindparam("bot_id", type_=sa.BigInteger),
-        col(InboxUpdate.update_id) == sa.bindparam("update_id", type_=sa.BigInteger),
-        col(InboxUpdate.done_at).is_(None),
+def _locked() -> Any:
+    """The update's inbox row while it waits, locked first: another writer marking it done
+    meanwhile (two instances after a claim ran out) makes it empty once that writer commits,
+    and then nothing at all is written (each write below depends on it; the statement's own
+    snapshot would still see the row waiting)."""
+    return (
+        sa.select(sa.literal(1).label("one"))
+        .select_from(InboxUpdate)
+        .where(
+            col(InboxUpdate.bot_id) == sa.bindparam("bot_id", type_=sa.BigInteger),
+            col(InboxUpdate.update_id) == sa.bindparam("update_id", type_=sa.BigInteger),
+            col(InboxUpdate.done_at).is_(None),
+        )
+        .with_for_update()
+        .cte("locked")
     )
 
 
-def _applicant(given: Any) -> Any:
+def _applicant(given: Any, waiting: Any) -> Any:
     """The applicant's id: the one given, or a new applicant's (none when another writer
     created it meanwhile), while the update waits."""
     new_applicant = (
@@ -56,7 +66,7 @@ def _applicant(given: Any) -> Any:
                 _typed("display_name", _APPLICANT.display_name),  # sealed
                 _typed("language", _APPLICANT.language),
                 _typed("now", _APPLICANT.created_at, UTCDateTime()),
-            ).where(given.is_(None), _waiting()),
+            ).where(given.is_(None), waiting),
         )
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         .returning(col(Applicant.id))
@@ -64,7 +74,7 @@ def _applicant(given: Any) -> Any:
     )
     return sa.union_all(
         sa.select(new_applicant.c.id),
-        sa.select(sa.cast(given, sa.Integer)).where(given.is_not(None), _waiting()),
+        sa.select(sa.cast(given, sa.Integer)).where(given.is_not(None), waiting),
     ).cte("who")
 
 
@@ -98,7 +108,8 @@ def _interview(who: Any) -> Any:
 def create_done(_dialect: str) -> Any:
     """Returns (applicant id, interview id, rows marked done): the ids are NULL when nothing
     was written."""
-    created = _interview(_applicant(sa.bindparam("applicant_id", type_=sa.Integer)))
+    waiting = sa.exists(sa.select(_locked().c.one))
+    created = _interview(_applicant(sa.bindparam("applicant_id", type_=sa.Integer), waiting))
     done = (
         sa.update(InboxUpdate)
         .where(

@@ -5,6 +5,8 @@ on PostgreSQL in one statement that commits alone (`models.first_contact`)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -126,3 +128,60 @@ def test_an_applicant_without_an_interview_gets_one(engine: sa.Engine) -> None:
         saved = store.save("telegram", "8", None, stored, Write(CONTENT, inbox=(1, 5)), NOW)
         assert saved is not None and saved.applicant_id == stored.applicant_id
     assert _rows(engine) == (1, 1, [True, False])
+
+
+def test_an_update_marked_done_by_another_writer_meanwhile_writes_nothing(
+    engine: sa.Engine,
+) -> None:
+    """Two instances on one update (a claim ran out): the other marks the row done while this
+    turn's statement waits for the row; once it commits, this one writes nothing at all (its
+    snapshot still saw the row waiting: without the row locked first, the interview was
+    written and the turn counted)."""
+    for new_applicant in (False, True):
+        external = "9" if new_applicant else "8"
+        with engine.connect() as conn:
+            raw = Raw(conn)
+            _stored_update(raw, 20 + new_applicant)
+            if not new_applicant:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO applicant (channel, external_id, language, created_at) "
+                        "VALUES ('telegram', '8', 'zh', :now)"
+                    ),
+                    {"now": NOW},
+                )
+                conn.commit()
+            stored = FastStore(raw).load("telegram", external)
+        update_id = 20 + new_applicant
+        result: list[Any] = []
+
+        def turn(
+            stored: Any = stored,
+            update_id: int = update_id,
+            external: str = external,
+            result: list[Any] = result,
+        ) -> None:
+            with engine.connect() as conn:
+                write = Write(CONTENT, inbox=(1, update_id))
+                result.append(FastStore(Raw(conn)).save("telegram", external, None, stored,
+                                                        write, NOW))  # fmt: skip
+
+        with engine.connect() as other:
+            other.execute(
+                sa.text("UPDATE inbox SET done_at = :now WHERE update_id = :id"),
+                {"now": NOW, "id": update_id},
+            )
+            thread = threading.Thread(target=turn)
+            thread.start()
+            time.sleep(0.5)  # the turn's statement waits for the row
+            assert thread.is_alive()
+            other.commit()
+        thread.join(10)
+        assert result == [None]
+        with engine.connect() as conn:
+            interviews = conn.execute(sa.text("SELECT count(*) FROM interview")).scalar_one()
+            applicants = conn.execute(
+                sa.text("SELECT count(*) FROM applicant WHERE external_id = :e"), {"e": external}
+            ).scalar_one()
+        assert interviews == 0
+        assert applicants == (0 if new_applicant else 1)
