@@ -132,12 +132,12 @@ async def run(base: str, steps: int, tmp: Path) -> dict[str, list[float]]:
         # Warm-up: first queries, statements prepared, and (PostgreSQL) its tables analyzed by
         # the inbox's sweep, as a bot's first seconds do (`models.planner_stats`).
         await _measure(side, updates[:BLOCK])
-        await side.processor.sweep()
+        await side.sweep()
     times: dict[str, list[float]] = {name: [] for name in sides}
     start = BLOCK
     while len(times["sqlite"]) < steps:
         for name, side in sides.items():
-            await side.processor.sweep()  # `beian serve` sweeps every 0.5 s
+            await side.sweep()  # `beian serve` sweeps every 0.5 s
             times[name] += await _measure(side, updates[start : start + BLOCK])
         start += BLOCK
     for name in ("sqlite", "postgres"):  # encryption timed where the step does it

@@ -174,3 +174,20 @@ def test_a_table_the_role_does_not_own_is_left_to_autovacuum(
         with db.engine.begin() as conn:
             conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
             conn.execute(sa.text(f'DROP ROLE "{role}"'))
+
+
+@pytest.mark.postgres
+def test_a_table_locked_by_a_vacuum_is_left_for_later_without_holding_the_sweep(
+    db: Database,
+) -> None:
+    _done_rows(db.engine, 400)
+    assert _due_soon(db) == ["inbox"]
+    with db.engine.connect() as vacuum:  # what a VACUUM or another ANALYZE holds
+        vacuum.execute(sa.text("LOCK TABLE inbox IN SHARE UPDATE EXCLUSIVE MODE"))
+        began = time.monotonic()
+        assert db.pooled(planner_stats.refresh) == []
+        assert time.monotonic() - began < 2.0  # waited LOCK_WAIT, not for the lock's end
+        vacuum.rollback()
+    assert _analyzed(db.engine, "inbox") == 0
+    assert db.pooled(planner_stats.refresh) == ["inbox"]
+    assert _analyzed(db.engine, "inbox") == 1
