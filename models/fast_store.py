@@ -119,22 +119,7 @@ def _advance_done(_dialect: str) -> Any:
         col(InboxUpdate.done_at).is_(None),
     )
     moved = _ADVANCE.where(waiting).returning(col(Interview.id)).cte("moved")
-    done = (
-        sa.update(InboxUpdate)
-        .where(
-            col(InboxUpdate.bot_id) == sa.bindparam("bot_id"),
-            col(InboxUpdate.update_id) == sa.bindparam("update_id"),
-            col(InboxUpdate.done_at).is_(None),
-            sa.exists(sa.select(moved.c.id)),
-        )
-        .values(
-            done_at=sa.bindparam("now", type_=UTCDateTime()),
-            payload=inbox_statements.DROPPED,
-            reply=sa.bindparam("reply", type_=inbox_statements.REPLY_TYPE),  # sealed
-        )
-        .returning(col(InboxUpdate.update_id))
-        .cte("done")
-    )
+    done = inbox_statements.done_with(moved)
     return sa.select(
         sa.select(sa.func.count()).select_from(moved).scalar_subquery(),
         sa.select(sa.func.count()).select_from(done).scalar_subquery(),

@@ -110,22 +110,7 @@ def create_done(_dialect: str) -> Any:
     was written."""
     waiting = sa.exists(sa.select(_locked().c.one))
     created = _interview(_applicant(sa.bindparam("applicant_id", type_=sa.Integer), waiting))
-    done = (
-        sa.update(InboxUpdate)
-        .where(
-            col(InboxUpdate.bot_id) == sa.bindparam("bot_id", type_=sa.BigInteger),
-            col(InboxUpdate.update_id) == sa.bindparam("update_id", type_=sa.BigInteger),
-            col(InboxUpdate.done_at).is_(None),
-            sa.exists(sa.select(created.c.id)),
-        )
-        .values(
-            done_at=sa.bindparam("now", type_=UTCDateTime()),
-            payload=inbox_statements.DROPPED,
-            reply=sa.bindparam("reply", type_=inbox_statements.REPLY_TYPE),  # sealed
-        )
-        .returning(col(InboxUpdate.update_id))
-        .cte("done")
-    )
+    done = inbox_statements.done_with(created)
     return sa.select(
         sa.select(created.c.applicant_id).scalar_subquery(),
         sa.select(created.c.id).scalar_subquery(),

@@ -85,6 +85,28 @@ def _done_unstored(dialect: str) -> Any:
     )
 
 
+def done_with(made: Any) -> Any:
+    """PostgreSQL: the update's row marked done with its turn's replies (sealed), while it
+    waits and only if the data-modifying CTE `made` wrote a row: the done mark of a turn in
+    one statement (`models.fast_store._advance_done`, `models.first_contact`)."""
+    return (
+        sa.update(InboxUpdate)
+        .where(
+            col(InboxUpdate.bot_id) == sa.bindparam("bot_id", type_=sa.BigInteger),
+            col(InboxUpdate.update_id) == sa.bindparam("update_id", type_=sa.BigInteger),
+            col(InboxUpdate.done_at).is_(None),
+            sa.exists(sa.select(made.c.id)),
+        )
+        .values(
+            done_at=sa.bindparam("now", type_=UTCDateTime()),
+            payload=DROPPED,
+            reply=sa.bindparam("reply", type_=REPLY_TYPE),  # sealed (models.sealed)
+        )
+        .returning(col(InboxUpdate.update_id))
+        .cte("done")
+    )
+
+
 # Whether an update is to be stored before it is answered (`bot.answer_first`): it is stored
 # already (a redelivery), or a message of its chat waits (answered first, in order).
 _KNOWN = sa.select(

@@ -46,6 +46,17 @@ def _counted(raw: Raw) -> list[str]:
     return sent
 
 
+def _applicant_without_interview(conn: sa.Connection, external_id: str) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO applicant (channel, external_id, language, created_at) "
+            "VALUES ('telegram', :external_id, 'zh', :now)"
+        ),
+        {"external_id": external_id, "now": NOW},
+    )
+    conn.commit()
+
+
 def _rows(engine: sa.Engine) -> tuple[int, int, list[Any]]:
     with engine.connect() as conn:
         applicants = conn.execute(sa.text("SELECT count(*) FROM applicant")).scalar_one()
@@ -114,14 +125,7 @@ def test_an_applicant_without_an_interview_gets_one(engine: sa.Engine) -> None:
         raw = Raw(conn)
         _stored_update(raw, 5)
         _stored_update(raw, 6)
-        conn.execute(
-            sa.text(
-                "INSERT INTO applicant (channel, external_id, language, created_at) "
-                "VALUES ('telegram', '8', 'zh', :now)"
-            ),
-            {"now": NOW},
-        )
-        conn.commit()
+        _applicant_without_interview(conn, "8")
         store = FastStore(raw)
         stored = store.load("telegram", "8")
         assert stored is not None and stored.interview_id is None
@@ -143,14 +147,7 @@ def test_an_update_marked_done_by_another_writer_meanwhile_writes_nothing(
             raw = Raw(conn)
             _stored_update(raw, 20 + new_applicant)
             if not new_applicant:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO applicant (channel, external_id, language, created_at) "
-                        "VALUES ('telegram', '8', 'zh', :now)"
-                    ),
-                    {"now": NOW},
-                )
-                conn.commit()
+                _applicant_without_interview(conn, "8")
             stored = FastStore(raw).load("telegram", external)
         update_id = 20 + new_applicant
         result: list[Any] = []
