@@ -165,7 +165,8 @@ def check_city(text: str) -> FieldResult:
     if not name:
         return _empty()
     if is_known_place(name) or is_outside_mainland(name):  # 香港, 新加坡, 境外: no bureau there
-        return ok(name.replace(" ", ""))
+        # 杭 州 → 杭州; a name in letters keeps its spaces (Hong Kong, not HongKong).
+        return ok(name if re.search(r"[A-Za-z]", name) else name.replace(" ", ""))
     if re.fullmatch(r"[A-Za-z][A-Za-z .'\-]{1,59}", name) and not re.search(r"\d", name):
         return ok(name)  # a foreign city, or a Chinese one in pinyin: not checked further
     return bad(

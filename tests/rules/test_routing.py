@@ -89,3 +89,16 @@ def test_a_mainland_county_that_sounds_foreign_is_still_a_mainland_place(pack: P
     for city in ("新北", "Hangzhou"):
         route = route_filing(Location.LOCAL, Location.ELSEWHERE, pack, server_city=city)
         assert [s.where for s in route.steps] == [RouteWhere.LOCAL, RouteWhere.SERVER], city
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("Hong Kong", "Hong Kong"), ("hong kong", "hong kong"), ("杭 州", "杭州"), ("香港", "香港")],
+)
+def test_a_place_in_letters_keeps_its_spaces(typed: str, kept: str) -> None:
+    """A known place is kept as typed, less the spaces between Chinese characters: the English
+    chat said the server was in "HongKong"."""
+    from rules.names import check_city
+
+    result = check_city(typed)
+    assert result.valid and result.normalized == kept
