@@ -70,8 +70,10 @@ def photo_hint(
     terminal takes a file's path)."""
     if subject_type == "enterprise" and q.key in _LICENCE_HINTED:
         return texts.PHOTO_HINT_LICENCE if sent else texts.PHOTO_HINT_LICENCE_PATH
-    if id_card_keys(q.key, subject_type) and id_type in (None, "resident_id"):
+    if id_card_keys(q.key, subject_type) and id_type == "resident_id":
         return texts.PHOTO_HINT_ID if sent else texts.PHOTO_HINT_ID_PATH
+    if id_card_keys(q.key, subject_type) and id_type is None:  # the type is asked after
+        return texts.PHOTO_HINT_ID_IF if sent else texts.PHOTO_HINT_ID_PATH_IF
     return None
 
 

@@ -389,6 +389,11 @@ PHOTO_HINT_ID = t(
     "发送身份证（人像面）照片可自动填写。",
     "Send a photo of the ID card (photo side) to fill this in.",
 )
+# Before the person's document type is known: a passport holder is not told to send an ID card.
+PHOTO_HINT_ID_IF = t(
+    "持居民身份证的，可发送身份证（人像面）照片自动填写。",
+    "If it is a resident ID card: send a photo of its photo side to fill this in.",
+)
 PHOTO_HINT_LICENCE_PATH = t(
     "输入营业执照照片的文件路径可自动填写。",
     "Type the file path of a photo of the business licence to fill this in.",
@@ -396,6 +401,10 @@ PHOTO_HINT_LICENCE_PATH = t(
 PHOTO_HINT_ID_PATH = t(
     "输入身份证（人像面）照片的文件路径可自动填写。",
     "Type the file path of a photo of the ID card (photo side) to fill this in.",
+)
+PHOTO_HINT_ID_PATH_IF = t(
+    "持居民身份证的，可输入身份证（人像面）照片的文件路径自动填写。",
+    "If it is a resident ID card: type the file path of a photo of its photo side to fill this in.",
 )
 # The back answers no question (nothing asks for the issuer or the validity): at a question an
 # ID card fills, the applicant is told which side fills it.

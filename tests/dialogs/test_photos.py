@@ -100,7 +100,9 @@ def test_a_code_whose_check_character_fails_is_not_offered(run: Run, context: Co
 def test_an_id_card_fills_the_person_being_asked(run: Run, context: Context) -> None:
     state = _at(run, "网络安全负责人的姓名")
     hinted = handle(state, Input.typed("/help"), replace(context, reads_photos=True))
-    assert "发送身份证（人像面）照片可自动填写" in shown(hinted)
+    # The document type is asked after the name: the hint does not take an ID card for granted
+    # (a passport holder was told to send one).
+    assert "持居民身份证的，可发送身份证（人像面）照片自动填写" in shown(hinted)
     step = handle(state, Input.photographed(ID_CARD), context)
     assert "证件号码：330102199001010020 ✔" in shown(step)
     step = handle(step.state, Input.typed("使用"), context)
@@ -108,6 +110,17 @@ def test_an_id_card_fills_the_person_being_asked(run: Run, context: Context) -> 
     assert step.state.answers["security_officer.id_number"] == "330102199001010020"
     assert "subject.responsible.name" in step.state.answers  # the others' untouched
     assert "网络安全负责人的手机" in shown(step)
+
+
+def test_the_id_card_hint_follows_the_document_type_chosen(run: Run, context: Context) -> None:
+    reading = replace(context, reads_photos=True)
+    state = _at(run, "网络安全负责人的证件号码")
+    passport = handle(state, Input.typed("护照"), reading).state
+    assert "照片" not in shown(handle(passport, Input.typed("/help"), reading))
+    resident = handle(state, Input.typed("居民身份证"), reading).state
+    assert "发送身份证（人像面）照片可自动填写" in shown(
+        handle(resident, Input.typed("/help"), reading)
+    )
 
 
 def test_a_photo_where_it_fills_nothing_says_where_it_would(run: Run, context: Context) -> None:
