@@ -46,13 +46,16 @@ def _interactive_undeclared(answers: FilingAnswers) -> list[Problem]:
     if not interactive_types or website.interactive:
         return []
     names = "、".join(interactive_types)
+    english = {label.zh: label.en for label in SERVICE_TYPES.values()}  # answers keep the zh
+    names_en = ", ".join(english.get(name, name) for name in interactive_types)
     return [
         Problem(
             "website.interactive",
             t(
                 f"服务类型“{names}”属于交互式服务（用户可以发布信息），“交互式服务”应选“是”。",
-                f"The service type “{names}” is interactive (users can post): the site "
-                "offers interactive services.",
+                f"The service type{'s' if len(interactive_types) > 1 else ''} “{names_en}” "
+                f"{'are' if len(interactive_types) > 1 else 'is'} interactive (users can post): "
+                "the site offers interactive services.",
             ),
         )
     ]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from rules.answers import FilingAnswers
+from rules.answers import SERVICE_TYPES, FilingAnswers
 from rules.consistency import contradictions
 from rules.enums import Location
 from rules.pack import Pack
@@ -48,3 +48,13 @@ def test_each_contradiction_sends_the_applicant_to_its_question(
     found = contradictions(_answers(**changes), pack)
     assert [p.field for p in found] == [field]
     assert said in found[0].message.zh
+
+
+def test_the_english_message_names_the_service_types_in_english(pack: Pack) -> None:
+    changes = {"website": {"service_types": ["论坛/社区", "博客/个人空间"], "interactive": False}}
+    found = contradictions(_answers(**changes), pack)
+    english = {label.zh: label.en for label in SERVICE_TYPES.values()}
+    assert [p.field for p in found] == ["website.interactive"]
+    for zh in changes["website"]["service_types"]:
+        assert english[zh] in found[0].message.en
+        assert zh not in found[0].message.en
