@@ -28,16 +28,41 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# How long a new connection to a fresh SQLite file keeps trying to switch it to WAL while
+# another connection holds it (seconds): SQLite answers a journal-mode change that meets a
+# lock with "database is locked" at once, without its busy handler (instances starting at
+# the same moment on a new file, issue 26's key test in CI).
+WAL_SWITCH_WAIT = 5.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        "busy_timeout=5000",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-    ):
-        cursor.execute(f"PRAGMA {pragma}")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    _switch_to_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database in WAL mode (kept in the file: once done, every later connection
+    only reads it), retrying while another connection's lock refuses the switch."""
+    import sqlite3
+
+    deadline = time.monotonic() + WAL_SWITCH_WAIT
+    pause = 0.005
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() in {"wal", "memory"}:
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _private_file(path: Path) -> None:

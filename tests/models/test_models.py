@@ -333,6 +333,32 @@ def test_sqlite_connections_get_the_pragmas(tmp_path: object) -> None:
     eng.dispose()
 
 
+def test_a_new_sqlite_file_opened_while_another_connection_holds_it_still_gets_wal(
+    tmp_path: object,
+) -> None:
+    """SQLite refuses a journal-mode change that meets another connection's lock at once
+    ("database is locked", its busy handler not asked): instances starting together on a new
+    database failed (CI, issue 26). The switch is retried until the lock is gone."""
+    import sqlite3
+    import threading
+
+    path = f"{tmp_path}/fresh.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")  # a write lock, in the rollback journal: the switch's
+    holder.execute("INSERT INTO t VALUES (1)")  # lock on the file cannot wait for it
+    release = threading.Timer(0.3, holder.rollback)
+    release.start()
+    eng = make_engine(f"sqlite:///{path}")
+    try:
+        with eng.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        eng.dispose()
+        release.join()
+        holder.close()
+
+
 @pytest.mark.postgres
 def test_postgres_claims_skip_rows_another_instance_holds(postgres_schema_url: str) -> None:
     migrate.upgrade(postgres_schema_url)
