@@ -18,6 +18,7 @@ from rules.enums import FilingStatus
 from rules.filing_life import Decision
 from rules.filing_state import FilingState
 from rules.lifecycle import FilingEvent
+from rules.pack import Pack
 
 CHANGE_RETURNED = "change_returned"  # the version written when a change's return undoes it
 
@@ -32,11 +33,19 @@ def returned_change(event: str | None, before: FilingState, after: FilingState) 
 
 
 def undo_returned_change(
-    session: Session, filing: Filing, *, actor: str, reason: str | None, now: dt.datetime
+    session: Session,
+    filing: Filing,
+    *,
+    actor: str,
+    reason: str | None,
+    now: dt.datetime,
+    pack: Pack,
 ) -> None:
     """Put the filing's answers (and its interview's) back to the version before its last
-    change, and keep that as a version of its own."""
-    from bot.changes import take_answers  # bot.changes needs bot.filing_actions, which needs this
+    change, and its route (a step never submitted that the change moved moves back), and keep
+    that as a version of its own."""
+    # bot.changes needs bot.filing_actions, which needs this
+    from bot.changes import reroute, take_answers
 
     assert filing.id is not None
     versions = history(session, filing.id)
@@ -45,7 +54,9 @@ def undo_returned_change(
     if prior is None:
         return
     try:
-        take_answers(filing, FilingAnswers.model_validate(prior.answers), now)
+        restored = FilingAnswers.model_validate(prior.answers)
+        take_answers(filing, restored, now)
+        reroute(filing, restored, pack)
     except ValidationError:  # kept before today's checks: the answers as they were
         filing.data = dict(prior.answers)
     session.add(filing)
@@ -65,9 +76,14 @@ def undo_returned_change(
 
 
 def undo_if_returned(
-    session: Session, filing: Filing, before: FilingState, decision: Decision, now: dt.datetime
+    session: Session,
+    filing: Filing,
+    before: FilingState,
+    decision: Decision,
+    now: dt.datetime,
+    pack: Pack,
 ) -> None:
     """Undo the change a decision returned, if it returned one (see the module)."""
     if returned_change(decision.event, before, decision.state):
         undo_returned_change(session, filing, actor=decision.actor, reason=decision.reason,
-                             now=now)  # fmt: skip
+                             now=now, pack=pack)  # fmt: skip

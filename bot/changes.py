@@ -35,6 +35,9 @@ from rules.deadlines import Deadline
 from rules.enums import DocumentKind
 from rules.events import ReportChange
 from rules.filing_life import Actor, Refusal, decide
+from rules.filing_state import filed_steps, rerouted, steps_of_route
+from rules.pack import Pack
+from rules.routing import route_filing
 from rules.text import Lang, Text, t
 
 CHANGE_KINDS: tuple[DocumentKind, ...] = (DocumentKind.CHANGE_REPORT, DocumentKind.FILING_FORM)
@@ -83,13 +86,17 @@ def report_change_in(
     reviewers = reviewer_ids(session)
     chats = [review_chat] if review_chat is not None else sorted(reviewers)
     detail, card = change.lines(private=False), change.lines(private=True)
-    action = ReportChange(actor=who, on=on, reason=reason.strip(), detail=detail, card_detail=card)
+    route = route_json(answers, ctx.pack)
+    moves = steps_of_route(route) if route["in_scope"] else ()
+    action = ReportChange(actor=who, on=on, reason=reason.strip(), detail=detail, card_detail=card,
+                          route=moves if change.advice is not None else None)  # fmt: skip
     decision = decide(state_of(filing), action, pack=ctx.pack, calendar=ctx.calendar, now=now,
                       reviewers=bool(reviewers), today=ctx.today)  # fmt: skip
     if isinstance(decision, Refusal):
         return ChangeOutcome(refusal=decision.reason)
     chat = applicant_chat(session.get(Applicant, filing.applicant_id))
     take_answers(filing, answers, now)
+    filing.route = route
     apply_decision(session, filing, decision, now=now, applicant_chat=chat, review_chats=chats,
                    calendar=ctx.calendar, today=ctx.today)  # fmt: skip
     add_version(session, filing, kind="changed", actor=who.audit, now=now,
@@ -156,7 +163,24 @@ def _what_changes(filing: Filing, answers: FilingAnswers, ctx: Context) -> _Chan
     changes = tuple(diff(old.model_dump(mode="json"), new_json))
     if not changes:
         return None
-    return _Change(changes, flatten(new_json), spec_for(ctx), route_advice(old, answers, ctx.pack))
+    filed = {s.bureau.zh for s in filed_steps(state_of(filing))}
+    advice = route_advice(old, answers, ctx.pack, filed)
+    return _Change(changes, flatten(new_json), spec_for(ctx), advice)
+
+
+def route_json(answers: FilingAnswers, pack: Pack) -> dict[str, Any]:
+    """Return the filing's route in its domain shape (both languages)."""
+    route = route_filing(
+        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
+    )
+    return {
+        "in_scope": route.in_scope,
+        "steps": [
+            {"order": s.order, "where": s.where.value, "bureau": s.bureau.model_dump()}
+            for s in route.steps
+        ],
+        "advice": route.advice.model_dump(),
+    }
 
 
 def _lines(
@@ -172,6 +196,19 @@ def _lines(
     if advice is not None:
         zh, en = [*zh, advice.zh], [*en, advice.en]
     return t("\n".join(zh), "\n".join(en))
+
+
+def reroute(filing: Filing, answers: FilingAnswers, pack: Pack) -> None:
+    """Put `answers`' route on the filing, its steps never submitted worked out again
+    (`rules.filing_state.rerouted`): a returned change that had moved the site undoes the
+    move of its steps too."""
+    route = route_json(answers, pack)
+    if route["steps"] == (filing.route or {}).get("steps"):
+        return
+    filing.route = route
+    state = rerouted(state_of(filing), steps_of_route(route) if route["in_scope"] else ())
+    filing.steps = [s.to_json() for s in state.steps]
+    filing.current_step, filing.status = state.current, state.status
 
 
 def take_answers(filing: Filing, answers: FilingAnswers, now: dt.datetime) -> None:

@@ -149,7 +149,7 @@ def act(
             apply_decision(session, filing, result, now=now, applicant_chat=chat,
                            review_chats=review_chats, calendar=ctx.calendar,
                            today=ctx.today)  # fmt: skip
-            undo_if_returned(session, filing, before, result, now)
+            undo_if_returned(session, filing, before, result, now, ctx.pack)
             delivery = cancellation_statement(
                 session, filing, event, chat, now, holder, lang, filed=bool(filed_steps(before))
             )

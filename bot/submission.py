@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from bot.changes import report_change_in, take_answers
+from bot.changes import report_change_in, route_json, take_answers
 from bot.deliveries import DRAFT_KINDS, add_delivery
 from bot.filing_actions import Reviewers, plan_filing_reminders
 from dialogs.model import Context, Step, Submit
@@ -23,7 +23,6 @@ from rules.answers import FilingAnswers
 from rules.changes import apply_changes, diff
 from rules.filing_life import Actor, Role
 from rules.filing_state import steps_of_route, unsubmitted
-from rules.routing import route_filing
 from rules.text import Text, t
 
 # The documents an applicant receives on submission (the change report comes with changes).
@@ -44,21 +43,6 @@ class Submitted:
     forget: bool = False  # the writer changed the interview row (the conversation re-reads it)
 
 
-def route_json(answers: FilingAnswers, ctx: Context) -> dict[str, object]:
-    """Return the filing's route in its domain shape (both languages)."""
-    route = route_filing(
-        answers.maintenance, answers.server, ctx.pack, answers.maintenance_city, answers.server_city
-    )
-    return {
-        "in_scope": route.in_scope,
-        "steps": [
-            {"order": s.order, "where": s.where.value, "bureau": s.bureau.model_dump()}
-            for s in route.steps
-        ],
-        "advice": route.advice.model_dump(),
-    }
-
-
 def filing_from(
     answers: FilingAnswers, ctx: Context, applicant_id: int, interview_id: int
 ) -> Filing:
@@ -71,7 +55,7 @@ def filing_from(
         server=answers.server,
         maintenance_city=answers.maintenance_city,
         server_city=answers.server_city,
-        route=route_json(answers, ctx),
+        route=route_json(answers, ctx.pack),
         connection_date=answers.connection_date,
         data=answers.model_dump(mode="json"),
         site_name=answers.website.name,
@@ -96,7 +80,7 @@ def _amended(
     before = dict(filing.data)
     take_answers(filing, submit.answers, now)
     if unsubmitted(state_of(filing)):
-        filing.route = route_json(submit.answers, ctx)
+        filing.route = route_json(submit.answers, ctx.pack)
         filing.steps = [s.to_json() for s in steps_of_route(filing.route)]
     changes = [c.to_json() for c in diff(before, filing.data)]
     session.add(filing)
@@ -180,7 +164,7 @@ def _route_moved(session: Session, submit: Submit, interview_id: int, ctx: Conte
     filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
     if filing is None or filing.id is None or unsubmitted(state_of(filing)):
         return None
-    bureaus = [s.bureau for s in steps_of_route(route_json(submit.answers, ctx))]
+    bureaus = [s.bureau for s in steps_of_route(route_json(submit.answers, ctx.pack))]
     return None if bureaus == [s.bureau for s in state_of(filing).steps] else filing.id
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,14 +175,19 @@ def _route(answers: FilingAnswers, pack: Pack) -> Route:
     )
 
 
-def route_advice(old: FilingAnswers, new: FilingAnswers, pack: Pack) -> Text | None:
+def route_advice(
+    old: FilingAnswers, new: FilingAnswers, pack: Pack, filed: Collection[str] | None = None
+) -> Text | None:
     """Say what a change of maintenance or server location means (which bureau must now be
-    told, where a new filing is needed); None when the bureaus stay the same."""
+    told, where a new filing is needed); None when the bureaus stay the same. `filed`: the
+    bureaus (by Chinese name) the site was submitted to (None: every bureau of the old route);
+    a bureau never filed with is not told of anything, nor asked to cancel."""
     before, after = _route(old, pack), _route(new, pack)
     was = {s.bureau.zh: s.bureau for s in before.steps}
     now = {s.bureau.zh: s.bureau for s in after.steps}
     if list(was) == list(now):
         return None
+    told = set(was) if filed is None else set(filed)
     lines: list[Text] = []
     for name, bureau in now.items():
         if name not in was:
@@ -194,16 +199,7 @@ def route_advice(old: FilingAnswers, new: FilingAnswers, pack: Pack) -> Text | N
                 )
             )
     for name, bureau in was.items():
-        if name in now:
-            lines.append(t(f"向{bureau.zh}报告这次变更。", f"Report this change to {bureau.en}."))
-        else:
-            lines.append(
-                t(
-                    f"告知{bureau.zh}：网站已不归其管辖，提交变更说明并在那里办理注销。",
-                    f"Tell {bureau.en} that the site has left its area: report the change and "
-                    "cancel the filing there.",
-                )
-            )
+        lines.append(_told_of_move(bureau, filed=name in told, stays=name in now))
     if not after.in_scope:
         lines.append(
             t(
@@ -216,6 +212,27 @@ def route_advice(old: FilingAnswers, new: FilingAnswers, pack: Pack) -> Text | N
     return Text(
         zh=head.zh + "\n" + "\n".join(f"• {line.zh}" for line in lines),
         en=head.en + "\n" + "\n".join(f"• {line.en}" for line in lines),
+    )
+
+
+def _told_of_move(bureau: Text, *, filed: bool, stays: bool) -> Text:
+    """What a bureau of the old route is to be told of a change of route."""
+    if filed and stays:
+        return t(f"向{bureau.zh}报告这次变更。", f"Report this change to {bureau.en}.")
+    if filed:
+        return t(
+            f"告知{bureau.zh}：网站已不归其管辖，提交变更说明并在那里办理注销。",
+            f"Tell {bureau.en} that the site has left its area: report the change and "
+            "cancel the filing there.",
+        )
+    if stays:
+        return t(
+            f"向{bureau.zh}的备案仍待办理（尚未提交）。",
+            f"The filing with {bureau.en} is still to be made (not submitted yet).",
+        )
+    return t(
+        f"原定向{bureau.zh}的备案尚未提交，不必再办理。",
+        f"The filing with {bureau.en} was never submitted and is no longer needed.",
     )
 
 

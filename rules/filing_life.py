@@ -55,11 +55,13 @@ from rules.filing_state import (
     next_deadline,
     not_amendable,
     not_changeable,
+    rerouted,
     steps_of_route,
 )
 from rules.lifecycle import FilingEvent, allowed_events, next_status
 from rules.pack import Pack
 from rules.plan import date_text
+from rules.reminder_kinds import ReminderKind as K
 from rules.text import Text, t
 from rules.who_acts import acting_step, next_actions, why_not_allowed
 from rules.workdays import WorkdayCalendar
@@ -252,9 +254,11 @@ def _decide_change(
     for s in state.steps:
         dest = next_status(s.status, action.trigger) if s.status in CHANGEABLE else None
         steps.append(replace(s, status=dest) if dest is not None else s)
-    after = replace(state, steps=tuple(steps))
+    after = rerouted(replace(state, steps=tuple(steps)), action.route)
     moved = Moved(state, after, state.step, state.status, pack, cal, today)
     notices, reminders = action.consequences(moved)
+    gone = {s.order for s in state.steps} - {s.order for s in after.steps}
+    reminders = [*reminders, *(ReminderChange(K.SECOND_BUREAU, n) for n in sorted(gone))]
     return Decision(
         state=after,
         from_status=state.status,

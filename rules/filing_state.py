@@ -7,7 +7,7 @@ happened there; the filing's status is its step in progress's. Pure: no clock, n
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rules.deadlines import compute_deadline
@@ -197,6 +197,28 @@ def steps_of_route(route: dict[str, Any]) -> tuple[StepState, ...]:
         )
         for s in route.get("steps", [])
     )
+
+
+def rerouted(state: FilingState, route: tuple[StepState, ...] | None) -> FilingState:
+    """Return the filing's steps once a change moved its route to `route`'s steps (None: the
+    route stays; empty: out of this city's scope). The steps filed with their bureau stay
+    (their bureaus are told of the change); the steps never submitted give way to the new
+    route's bureaus not filed with yet, in its order, so no step names a city the site left.
+    The step in progress is the first of those once every filed step is certified."""
+    kept = [s for s in state.steps if s.status is not S.PREPARED]
+    if route is None or not kept:
+        return state
+    filed = {s.bureau.zh for s in kept}
+    last = max(s.order for s in kept)
+    tail = [
+        replace(s, order=last + i, status=S.PREPARED)
+        for i, s in enumerate((s for s in route if s.bureau.zh not in filed), start=1)
+    ]
+    done = all(s.status in CHANGEABLE for s in kept)
+    current = state.current if state.current <= last else last
+    if tail and done:
+        current = tail[0].order
+    return replace(state, steps=(*kept, *tail), current=current)
 
 
 # The clock running at this city's bureau in each status: its label, period and start date.

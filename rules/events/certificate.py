@@ -183,6 +183,9 @@ class ReportChange(Event):
     reason: str = ""  # none: refused
     detail: Text | None = None  # what changed, as the applicant reads it
     card_detail: Text | None = None  # the same for reviewers (personal numbers masked)
+    # The new route's steps when the change moves the site (`rules.filing_state.rerouted`);
+    # None: the bureaus stay.
+    route: tuple[StepState, ...] | None = None
 
     trigger = FilingEvent.REPORT_CHANGE
     label = button("报告变更", "Report a change")
@@ -197,7 +200,7 @@ class ReportChange(Event):
     def data(self) -> dict[str, object]:
         """The reason and what changed as reviewers read it (personal numbers masked): the
         values themselves are in the filing's version history, not copied here."""
-        return {k: v for k, v in super().data().items() if k != "detail"}
+        return {k: v for k, v in super().data().items() if k not in {"detail", "route"}}
 
     def consequences(self, moved: Moved) -> Effects:
         """Every certified step's bureau gets the written statement by the change's deadline

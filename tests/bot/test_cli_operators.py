@@ -221,15 +221,21 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PSB = "京公网安备11010502030143号"
 
 
-def _certified(url: str, pack: Pack, *, up_to: FilingEvent | None = FilingEvent.CERTIFY) -> int:
-    """The individual example, submitted, passed, materials received and certified (or as far
-    as `up_to`; None: prepared only, never submitted)."""
+def _certified(
+    url: str,
+    pack: Pack,
+    *,
+    up_to: FilingEvent | None = FilingEvent.CERTIFY,
+    example: str = "individual",
+) -> int:
+    """The individual example (or `example`), submitted, passed, materials received and
+    certified (or as far as `up_to`; None: prepared only, never submitted)."""
     import yaml
 
     from bot.submission import filing_from
     from rules.answers import FilingAnswers
 
-    raw = yaml.safe_load((EXAMPLES / "individual.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text(encoding="utf-8"))
     answers = FilingAnswers.model_validate(raw)
     ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
     engine = make_engine(url)

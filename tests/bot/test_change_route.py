@@ -1,0 +1,217 @@
+"""A change that moves the site's server or maintenance changes the filing's route: a step never
+submitted gives way to the new route's bureau (no step, button or reminder names a city the
+site left), and the change's message tells only bureaus filed with to cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.filing_actions import Reviewers, act
+from bot.filing_status import describe
+from bot.reminders import text_of
+from dialogs.model import Context
+from models.db import make_engine, session_scope
+from models.tables import Filing
+from rules.enums import FilingStatus
+from rules.filing_life import Actor, Role, make_event
+from rules.filing_state import FilingState, StepState, rerouted
+from rules.lifecycle import FilingEvent
+from rules.pack import Pack
+from rules.reminders import Reminder
+from rules.text import t
+from rules.workdays import WorkdayCalendar
+from tests.bot.test_cli_operators import NOW, _certified, _change_file, _opened, _rows, run
+from tests.bot.test_cli_operators import url as url  # the fixture
+
+S = FilingStatus
+NANJING = "江苏省南京市玄武区示例路1号机房"
+
+
+def _show(url: str, filing_id: int) -> dict[str, object]:
+    code, out = run(url, "filings", "show", str(filing_id), "--json")
+    assert code == 0, out
+    shown: dict[str, object] = json.loads(out)
+    return shown
+
+
+def _change(url: str, tmp_path: Path, filing_id: int, changes: str) -> dict[str, object]:
+    path = _change_file(tmp_path, f"changed_on: 2026-11-30\nreason: 迁移服务器\nset: {changes}\n")
+    code, out = run(url, "filings", "change", str(filing_id), "--file", path, "--json")
+    assert code == 0, out
+    done: dict[str, object] = json.loads(out)
+    return done
+
+
+def _second_bureau_reminders(url: str) -> list[tuple[str, dict[str, object]]]:
+    rows = _rows(url, "select status, payload from outbox where kind = 'reminder'")
+    found = [(str(status), _opened(payload)) for status, payload in rows]
+    return [(status, p) for status, p in found if p["kind"] == "second_bureau"]
+
+
+def test_moving_the_server_of_a_step_never_submitted_names_the_new_city_only(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """Maintained here, server in 杭州; certified here, 杭州 never submitted; the server moves to
+    南京. Before: step 2 stayed 杭州 (status, button, reminder) and the message told the
+    applicant to cancel at 杭州, where nothing was ever filed."""
+    filing_id = _certified(url, pack, example="enterprise")
+    before = _show(url, filing_id)
+    assert [s["bureau"]["zh"] for s in before["steps"]][1].count("杭州") == 1  # type: ignore[index]
+    done = _change(
+        url,
+        tmp_path,
+        filing_id,
+        f'{{"server_city": "南京", "website.server_address": "{NANJING}"}}',
+    )
+    advice = str(done["route_advice"])
+    assert "南京" in advice and "新办理" in advice
+    assert "杭州" in advice and "尚未提交，不必再办理" in advice
+    assert "注销" not in advice  # nothing was filed in 杭州; this city stays on the route
+    shown = _show(url, filing_id)
+    steps = shown["steps"]
+    assert isinstance(steps, list) and len(steps) == 2
+    assert "南京" in steps[1]["bureau"]["zh"] and "杭州" not in json.dumps(
+        steps, ensure_ascii=False
+    )
+    assert steps[1]["status"] == "prepared" and steps[0]["status"] == "change_reported"
+    assert shown["current_step"] == 2
+    pending = [p for status, p in _second_bureau_reminders(url) if status == "pending"]
+    assert pending and all(p["step"] == 2 for p in pending)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        filing = s.get(Filing, filing_id)
+        assert filing is not None
+        assert "南京" in json.dumps(filing.route, ensure_ascii=False)
+        ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
+        text = text_of(Reminder.from_json(pending[0]), filing, ctx, dt.date(2026, 12, 7))
+        status = "\n".join(describe(filing, ctx, "zh", masked=False))
+    engine.dispose()
+    assert "南京" in text.zh and "杭州" not in text.zh  # worded when sent, for the new city
+    assert "南京" in status and "杭州" not in status  # the applicant's /status
+
+
+def test_a_returned_move_puts_the_step_never_submitted_back(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """The bureau returns the change: the answers go back to what it has (杭州), and so does
+    the step never submitted, or the filing would name 南京 where its answers say 杭州."""
+    filing_id = _certified(url, pack, example="enterprise")
+    _change(
+        url,
+        tmp_path,
+        filing_id,
+        f'{{"server_city": "南京", "website.server_address": "{NANJING}"}}',
+    )
+    ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
+    engine = make_engine(url)
+    returned = make_event(
+        FilingEvent.RETURN, Actor(Role.OPERATOR, "test"), ctx.today, reasons=("地址不符",)
+    )
+    outcome = act(engine, filing_id, returned, ctx=ctx, clock=lambda: NOW, reviewers=Reviewers())
+    engine.dispose()
+    assert outcome.done, outcome.refusal
+    shown = _show(url, filing_id)
+    steps = shown["steps"]
+    assert isinstance(steps, list) and len(steps) == 2 and shown["current_step"] == 2
+    assert steps[0]["status"] == "certified" and steps[0]["psb_number"]
+    assert "杭州" in steps[1]["bureau"]["zh"] and "南京" not in json.dumps(
+        steps, ensure_ascii=False
+    )
+    assert shown["answers"]["server_city"] == "杭州"  # type: ignore[index]
+
+
+def test_moving_the_server_home_drops_the_step_never_submitted_and_its_reminder(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack, example="enterprise")
+    assert any(status == "pending" for status, _p in _second_bureau_reminders(url))
+    done = _change(
+        url,
+        tmp_path,
+        filing_id,
+        '{"server": "local", "server_city": null, "website.server_address": "示例市高新区1号机房"}',
+    )
+    advice = str(done["route_advice"])
+    assert "尚未提交，不必再办理" in advice and "注销" not in advice
+    shown = _show(url, filing_id)
+    steps = shown["steps"]
+    assert isinstance(steps, list) and len(steps) == 1 and shown["current_step"] == 1
+    assert shown["status"] == "change_reported"
+    assert all(status != "pending" for status, _p in _second_bureau_reminders(url))
+
+
+def test_a_site_filed_here_alone_whose_server_moves_away_gets_the_second_step(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack)  # maintained and served here: one step, certified
+    done = _change(
+        url, tmp_path, filing_id, f'{{"server": "elsewhere", "server_city": "南京", '
+        f'"website.server_address": "{NANJING}"}}'
+    )  # fmt: skip
+    assert "南京" in str(done["route_advice"]) and "向示例市" in str(done["route_advice"])
+    shown = _show(url, filing_id)
+    steps = shown["steps"]
+    assert isinstance(steps, list) and len(steps) == 2 and shown["current_step"] == 2
+    assert "南京" in steps[1]["bureau"]["zh"] and steps[1]["status"] == "prepared"
+    assert steps[0]["psb_number"]  # the certified step keeps its number
+
+
+def _step(order: int, city: str, status: FilingStatus, local: bool = False) -> StepState:
+    return StepState(order=order, local=local, bureau=t(f"{city}公安", city), status=status)
+
+
+@pytest.mark.parametrize(
+    ("steps", "current", "route", "expected", "expected_current"),
+    [
+        # a step filed with its bureau stays, and is told (the advice says: cancel there)
+        (
+            [("示例市", S.CERTIFIED), ("杭州", S.SUBMITTED)],
+            2,
+            [("示例市", S.PREPARED), ("南京", S.PREPARED)],
+            [("示例市", S.CERTIFIED), ("杭州", S.SUBMITTED), ("南京", S.PREPARED)],
+            2,
+        ),
+        # the route left this city's scope: the step never submitted goes, nothing is added
+        ([("示例市", S.CERTIFIED), ("杭州", S.PREPARED)], 2, [], [("示例市", S.CERTIFIED)], 1),
+        # the route is the same: nothing moves
+        (
+            [("示例市", S.CERTIFIED), ("杭州", S.PREPARED)],
+            2,
+            None,
+            [("示例市", S.CERTIFIED), ("杭州", S.PREPARED)],
+            2,
+        ),
+    ],
+)
+def test_rerouted_keeps_filed_steps_and_replaces_the_rest(
+    steps: list[tuple[str, FilingStatus]],
+    current: int,
+    route: list[tuple[str, FilingStatus]] | None,
+    expected: list[tuple[str, FilingStatus]],
+    expected_current: int,
+) -> None:
+    state = FilingState(
+        tuple(_step(i, c, st, i == 1) for i, (c, st) in enumerate(steps, 1)), current
+    )
+    new = (
+        None
+        if route is None
+        else tuple(_step(i, c, st, i == 1) for i, (c, st) in enumerate(route, 1))
+    )
+    after = rerouted(state, new)
+    assert [(s.bureau.en, s.status) for s in after.steps] == expected
+    assert [s.order for s in after.steps] == list(range(1, len(expected) + 1))
+    assert after.current == expected_current
+
+
+def test_a_change_before_any_step_is_certified_is_still_refused(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack, example="enterprise", up_to=FilingEvent.SUBMIT)
+    path = _change_file(tmp_path, 'reason: 迁移\nset: {"server_city": "南京"}\n')
+    code, out = run(url, "filings", "change", str(filing_id), "--file", path)
+    assert code == 1 and "取得公安备案号后" in out
