@@ -21,7 +21,7 @@ from models.db import session_scope
 from models.filings import applicant_by_channel, state_of
 from models.repo import latest_interview
 from models.tables import Filing, Interview
-from rules.enums import InterviewStatus
+from rules.enums import FilingStatus, InterviewStatus
 from rules.filing_life import (
     amendable,
     change_since,
@@ -39,6 +39,7 @@ class Reopening:
 
     refusal: Text | None
     since: dt.date | None = None
+    returned: bool | None = None  # an amendment: its filing was returned (else not submitted)
 
 
 NO_FILING_YET = t(
@@ -90,7 +91,9 @@ def reopening(
             if busy is not None:
                 return Reopening(busy)
             _bring_forward(session, filing, latest)
-        return Reopening(None, change_since(state) if reopen == "change" else None)
+        if reopen == "change":
+            return Reopening(None, change_since(state))
+        return Reopening(None, returned=state.step.status is FilingStatus.RETURNED)
 
 
 def _target(

@@ -15,12 +15,14 @@ from sqlmodel import Session, col, select
 from bot.changes import report_change_in, route_json, take_answers
 from bot.deliveries import DRAFT_KINDS, add_delivery
 from bot.filing_actions import Reviewers, plan_filing_reminders
+from dialogs import texts_reopened as reopened
 from dialogs.model import Context, Step, Submit
 from models.filings import add_version, state_of
 from models.repo import create_filing
 from models.tables import Filing, Interview
 from rules.answers import FilingAnswers
 from rules.changes import apply_changes, diff
+from rules.enums import FilingStatus
 from rules.filing_life import Actor, Role
 from rules.filing_state import steps_of_route, unsubmitted
 from rules.text import Text, t
@@ -41,6 +43,9 @@ class Submitted:
     change: bool = False
     told: Text | None = None  # a change: what the applicant is told (the deadline, the route)
     forget: bool = False  # the writer changed the interview row (the conversation re-reads it)
+    # An amendment: its first message, worded for the filing's status when it was written
+    # (returned, or not submitted yet), in place of the interview's, which knows neither.
+    first: Text | None = None
 
 
 def filing_from(
@@ -181,6 +186,17 @@ def _refused(
     return Submitted(filing_id, None, refusal=why, forget=True)
 
 
+def amended_text(filing: Filing) -> Text:
+    """What an amendment's first message says: resubmit a returned filing, or submit one
+    never submitted (the interview's text named both cases)."""
+    state = state_of(filing)
+    if state.step.status is FilingStatus.RETURNED:
+        return reopened.AMENDED_RETURNED
+    if unsubmitted(state):
+        return reopened.AMENDED_UNSUBMITTED
+    return reopened.AMENDED
+
+
 def submission_writer(  # type: ignore[no-untyped-def]
     ctx: Context, holder: str, chat_id: int | None, reviewers: Reviewers | None = None
 ):
@@ -223,6 +239,6 @@ def submission_writer(  # type: ignore[no-untyped-def]
             after=[r.text for r in step.replies[1:]],
         )
         assert delivery is not None
-        return Submitted(filing.id, delivery)
+        return Submitted(filing.id, delivery, first=amended_text(filing) if amended else None)
 
     return write

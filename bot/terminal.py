@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.conversation import Turn, Who, take_turn_in_session
 from bot.deliveries import RenderSet, finish_delivery, prepare_documents, undelivered
 from bot.files import write_private
-from bot.filing_actions import Reviewers, describe, reopening
+from bot.filing_actions import Reopening, Reviewers, describe, reopening
 from bot.ocr.reading import photo_path, read_photo_file
 from bot.ocr.worker import OcrWorker
 from bot.submission import Submitted, submission_writer
@@ -198,27 +198,27 @@ class TerminalChat:
         if words and words[0].lower().lstrip("/／") == "close_site":
             self.say(CLOSE_ON_THE_CLI)
             return None
-        refusal, since = self.reopening(text)
-        if refusal is not None:
-            self.say(refusal)
+        may = self.reopening(text)
+        if may.refusal is not None:
+            self.say(may.refusal)
             return None
-        result = self.turn(text, since)
+        result = self.turn(text, may.since, may.returned)
         if result is None:
             self.failed += 1
             return None
         self.took(result)
         return self.show(result)
 
-    def reopening(self, text: str) -> tuple[Text | None, dt.date | None]:
-        """For /change and /amend: why the answers may not be reopened, or since when."""
+    def reopening(self, text: str) -> Reopening:
+        """For /change and /amend: why the answers may not be reopened, or since when (an
+        amendment: whether its filing was returned)."""
         command = read_command(text)
         reopen = _REOPENING.get(command.command) if command is not None else None
         if reopen is None:
-            return None, None
+            return Reopening(None)
         number = command.argument.strip().lstrip("#＃") if command is not None else ""
         filing_id = int(number) if number.isdigit() else None  # `/change 2`: filing #2
-        may = reopening(self.engine, CHANNEL, self.who.external_id, reopen, filing_id)
-        return may.refusal, may.since
+        return reopening(self.engine, CHANNEL, self.who.external_id, reopen, filing_id)
 
     def took(self, result: Turn) -> None:
         """Count a turn that went through, and follow its language and stage."""
@@ -242,7 +242,10 @@ class TerminalChat:
             self.say(submitted.refusal)  # a change refused when it was written: nothing stored
             return None
         if submitted is not None and submitted.delivery_id is not None:
-            self.emit(format_reply(replies[0]))
+            if submitted.first is not None:  # an amendment, worded for the filing's status
+                self.say(submitted.first)
+            else:
+                self.emit(format_reply(replies[0]))
             try:
                 self.deliver(submitted.delivery_id)
             except OSError as exc:
@@ -263,13 +266,15 @@ class TerminalChat:
             return 1
         return 1 if self.failed and not self.succeeded else 0
 
-    def turn(self, text: str, since: dt.date | None = None) -> Turn | None:
+    def turn(
+        self, text: str, since: dt.date | None = None, returned: bool | None = None
+    ) -> Turn | None:
         """Take one input through the interview (a photo's path: the photo, read); None when
         it failed (said, and logged)."""
         # Choices are numbered lines to type; 注销 is an operator's command here.
         ctx = replace(self.context(), buttons=False, close_site=False)
         try:
-            inp = Input.typed(text, since=since)
+            inp = Input.typed(text, since=since, returned=returned)
             path = photo_path(text) if self.ocr is not None else None
             if self.ocr is not None and path is not None:  # a photo of the licence or an ID
                 inp = Input.photographed(

@@ -114,7 +114,7 @@ class Turn:
         elif call is not None and call.command in (Command.LANG, Command.HELP, Command.STATUS):
             self.commands.command(call)
         elif self.s.state is Stage.DONE:
-            self.at_done(call, inp.since, inp.text)
+            self.at_done(call, inp.since, inp.text, returned=inp.returned)
         elif self.s.state is Stage.WELCOME:
             self.core.welcome()
         elif self.s.mode is Mode.PAUSED:
@@ -152,7 +152,12 @@ class Turn:
             self.at_done(call, None)
 
     def at_done(
-        self, call: CommandCall | None, since: dt.date | None, text: str | None = None
+        self,
+        call: CommandCall | None,
+        since: dt.date | None,
+        text: str | None = None,
+        *,
+        returned: bool | None = None,
     ) -> None:
         """Once done: /amend, /change (dated no earlier than `since`), /start (the filings),
         /new; anything else: the filing's status as it is now (the channel shows it) — a
@@ -162,7 +167,7 @@ class Turn:
             self.s.amending = True
             self.s.changing_from = dict(self.s.answers)
             self.core.effects.append(Resume())
-            self.core.say(texts.AMENDING)
+            self.core.say(reopened.amending(returned, buttons=self.core.ctx.buttons))
             self.core.arrive_at_summary()
         elif call is not None and call.command is Command.CHANGE:
             self.core.effects.append(Resume())
@@ -247,7 +252,7 @@ class Turn:
             Submit(answers, amends=amending, amend_before=before if amending else None)
         )
         if amending:  # the filing's plan goes on from its recorded dates (see /status)
-            self.core.say(texts.AMENDED)
+            self.core.say(reopened.AMENDED)
             return
         self.core.say(texts.SUBMITTED)
         self.core.say(plan_text(answers, self.core.ctx, self.lang))

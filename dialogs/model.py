@@ -189,13 +189,22 @@ class Input:
     # /change: the earliest day the change may be dated (the filing's certification; the
     # channel reads it from the filing, the interview cannot)
     since: dt.date | None = None
+    # /amend: whether the filing it reopens was returned (else never submitted); None: the
+    # channel did not say (the interview then names both cases)
+    returned: bool | None = None
     photo: PhotoRead | None = None  # a photo of the licence or an ID card, read
 
     @classmethod
-    def typed(cls, text: str, ref: str | None = None, since: dt.date | None = None) -> Input:
+    def typed(
+        cls,
+        text: str,
+        ref: str | None = None,
+        since: dt.date | None = None,
+        returned: bool | None = None,
+    ) -> Input:
         """Return typed text (`ref`: the message it came in, where the channel has ids;
-        `since`: a /change's earliest date)."""
-        return cls(text=text, ref=ref, since=since)
+        `since`: a /change's earliest date; `returned`: an /amend's filing was returned)."""
+        return cls(text=text, ref=ref, since=since, returned=returned)
 
     @classmethod
     def edit_of(cls, ref: str, text: str) -> Input:

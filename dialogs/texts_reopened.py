@@ -47,3 +47,53 @@ def close_named(close_site: bool) -> Text:
 def close_listed(close_site: bool) -> Text:
     """注销 as the commands' list names it."""
     return CLOSE_IN_CHAT if close_site else CLOSE_IN_TERMINAL
+
+
+def amending(returned: bool | None, *, buttons: bool) -> Text:
+    """What /amend says as it reopens a filing's answers: returned (fix what the return's
+    reasons name), never submitted, or — the channel did not say — both; the sections'
+    “修改” buttons named only where there are buttons."""
+    how = t("（点各部分的“修改”）", " (each section's “change”)") if buttons else t("", "")
+    then = t(
+        "，然后确认，就会生成新的文件，旧的作废。",
+        ", then confirm for new documents that replace the old ones.",
+    )
+    if returned:
+        head = t(
+            "重新打开这份被退回的备案的信息：按退回的原因修改有关项目",
+            "This returned filing's details are open again: fix what the return's reasons name",
+        )
+    elif returned is False:
+        head = t(
+            "重新打开这份备案的信息（还没有向网安部门提交）：修改有关项目",
+            "This filing's details are open again (not submitted to a bureau yet): change what "
+            "needs fixing",
+        )
+    else:
+        head = t(
+            "重新打开这份备案的信息：修改有关项目（被退回的，按退回的原因修改）",
+            "This filing's details are open again: change what needs fixing (for a return, what "
+            "its reasons name)",
+        )
+    return Text(zh=head.zh + how.zh + then.zh, en=head.en + how.en + then.en)
+
+
+AMENDED = t(  # the interview's own words; the channel says the one for the filing's status
+    "✅ 已按修改生成新的文件，旧的作废。被退回的，请在备案系统中同样修改后重新提交；"
+    "还没有提交的，请按新文件在备案系统提交备案申请。",
+    "✅ New documents with your changes are on their way; they replace the old ones. If it was "
+    "returned, make the same changes in the filing system and resubmit there; if it was not "
+    "submitted yet, submit it there as the new documents say.",
+)
+AMENDED_RETURNED = t(
+    "✅ 已按修改生成新的文件，旧的作废。请在备案系统中同样修改后重新提交。",
+    "✅ New documents with your changes are on their way; they replace the old ones. Make the "
+    "same changes in the filing system and resubmit there.",
+)
+AMENDED_UNSUBMITTED = t(
+    "✅ 已按修改生成新的文件，旧的作废。还没有向任何网安部门提交："
+    "请按新文件在备案系统提交备案申请。",
+    "✅ New documents with your changes are on their way; they replace the old ones. Nothing "
+    "has been submitted to any bureau yet: submit the application in the filing system as the "
+    "new documents say.",
+)

@@ -117,8 +117,9 @@ def plan_of(step: Step, effects: Any) -> list[dict[str, Any]] | None:
     if submitted is not None and submitted.refusal is not None:  # a change that raced: why
         return [{"op": "replies", "replies": [{"text": submitted.refusal.get(lang)}]}]
     if submitted is not None and submitted.delivery_id is not None:
+        first = [{"text": submitted.first.get(lang)}] if submitted.first else replies[:1]
         plan: list[dict[str, Any]] = [
-            {"op": "replies", "replies": replies[:1]},
+            {"op": "replies", "replies": first},
             {"op": "documents", "delivery": submitted.delivery_id},
         ]
         if submitted.change:  # the deadline (with the filing's buttons) and the reviewers' card
@@ -207,16 +208,16 @@ async def on_private_text(update: Update, context: BotContext) -> None:
         return
     command = read_command(message.text)
     reopen = _REOPENING.get(command.command) if command is not None else None
-    since = None
+    since, returned = None, None
     if reopen is not None:
         may = await _may_reopen(update, context, reopen)
         if may is None:
             return  # /change or /amend on no filing that allows it: told why
-        since = may.since
+        since, returned = may.since, may.returned
     if words and words[0].split("@")[0].lower() in ("/close_site", "／close_site"):
         await filing_prompts.close_site(context, message.chat_id, message.from_user)
         return
-    inp = Input.typed(message.text, ref=str(message.message_id), since=since)
+    inp = Input.typed(message.text, ref=str(message.message_id), since=since, returned=returned)
     turn = await _turn(update, context, inp)
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
@@ -356,7 +357,9 @@ async def _amend(
         return
     await answer(query)
     command = "/change" if code == filings.CHANGE else "/amend"
-    turn = await _turn(update, context, Input.typed(command, since=may.since))
+    turn = await _turn(
+        update, context, Input.typed(command, since=may.since, returned=may.returned)
+    )
     if turn is not None:
         await _deliver(context, message.chat_id, turn)
 

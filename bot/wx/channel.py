@@ -82,8 +82,11 @@ def plan_of(step: Step, effects: Any) -> list[dict[str, Any]]:
     if submitted is not None and submitted.refusal is not None:  # a change that raced: why
         return [{"op": "texts", "items": [{"text": submitted.refusal.get(lang)}]}]
     if submitted is not None and submitted.delivery_id is not None:
+        first = (
+            [{"text": submitted.first.get(lang)}] if submitted.first else items_of(step.replies[:1])
+        )
         plan: list[dict[str, Any]] = [
-            {"op": "texts", "items": items_of(step.replies[:1])},
+            {"op": "texts", "items": first},
             {"op": "documents", "delivery": submitted.delivery_id},
         ]
         if submitted.change:  # the deadline, as the change's notice says it
@@ -145,7 +148,7 @@ class WeChatChannel(WeChatInbox):
             return False
         command = read_command(text)
         reopen = _REOPENING.get(command.command) if command is not None else None
-        since = None
+        since, returned = None, None
         if reopen is not None:
             engine = self.db.engine
             may = await asyncio.to_thread(reopening, engine, CHANNEL, incoming.openid, reopen)
@@ -153,8 +156,9 @@ class WeChatChannel(WeChatInbox):
                 lang = await asyncio.to_thread(self._lang_of, incoming.openid)
                 await self.send_replies(incoming.openid, [{"text": may.refusal.get(lang)}])
                 return False
-            since = may.since
-        return await self._turn(incoming, Input.typed(text, ref=str(incoming.key), since=since))
+            since, returned = may.since, may.returned
+        inp = Input.typed(text, ref=str(incoming.key), since=since, returned=returned)
+        return await self._turn(incoming, inp)
 
     async def _turn(self, incoming: Incoming, inp: Input) -> bool:
         ctx = replace(self.context(), buttons=False)  # choices are numbered lines to type

@@ -172,6 +172,9 @@ def test_a_filing_not_submitted_yet_takes_the_route_of_its_amended_answers(
     text, result = _turn(db_url, ctx, "确认")
     assert "已按修改生成新的文件" in text and "整改后重新提交”" not in text
     assert isinstance(result.effects, Submitted)
+    first = result.effects.first  # what the channels say: for a filing not submitted yet
+    assert first is not None and "还没有向任何网安部门提交" in first.zh
+    assert "被退回" not in first.zh and "resubmit" not in first.en
     with Session(engine) as session:
         (filing,) = session.exec(select(Filing)).all()
         assert len(filing.steps) == 1 and filing.status is FilingStatus.PREPARED

@@ -411,6 +411,8 @@ def test_a_returned_filing_is_fixed_in_two_fields_then_resubmitted_and_passed(
         before = _newest(fake, APPLICANT)
         _press(fake, APPLICANT, APPLICANT, "修改信息")
         _wait_text(fake, APPLICANT, "请核对", before)
+        reopened = message_text(_wait_text(fake, APPLICANT, "重新打开这份被退回的备案", before))
+        assert "按退回的原因修改" in reopened and "还没有" not in reopened
         for said, value in (("/edit 网站名称", "小吉的笔记"), ("/edit 邮政编码", "310013")):
             before = _newest(fake, APPLICANT)
             fake.push(fake.text_update(APPLICANT, said))
@@ -421,7 +423,8 @@ def test_a_returned_filing_is_fixed_in_two_fields_then_resubmitted_and_passed(
         documents = len(fake.calls_of("sendDocument", APPLICANT))
         before = _newest(fake, APPLICANT)
         fake.push(fake.text_update(APPLICANT, "确认提交"))
-        _wait_text(fake, APPLICANT, "已按修改生成新的文件")
+        amended = message_text(_wait_text(fake, APPLICANT, "已按修改生成新的文件"))
+        assert "重新提交" in amended and "还没有" not in amended  # returned: not "not submitted"
         fake.wait_until(lambda: len(fake.calls_of("sendDocument", APPLICANT)) >= documents + 4)
         _wait_text(fake, APPLICANT, "#1 小吉的笔记", before)  # its status, after the documents
         before = _newest(fake, REVIEWER)

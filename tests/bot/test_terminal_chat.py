@@ -335,6 +335,11 @@ def test_a_filing_not_submitted_yet_is_fixed_with_amend_and_its_drafts_made_agai
     fixed = _chat(tmp_path, ["/amend", "/edit 网站名称", "小吉的笔记", "确认"], "--as", "blogger")
     assert fixed.returncode == 0, fixed.stdout[-1500:]
     assert "不能修改" not in fixed.stdout and "文件已保存" in fixed.stdout
+    assert "还没有向任何网安部门提交：请按新文件" in fixed.stdout  # not 「被退回的，…」
+    assert "被退回的" not in fixed.stdout
+    assert (
+        "（还没有向网安部门提交）" in fixed.stdout and "点各部分" not in fixed.stdout
+    )  # no buttons
     (form,) = (tmp_path / "out").glob("备案表-*小吉的笔记*.pdf")  # the new drafts
     assert "小吉的笔记" in squeeze("".join(page_texts(form.read_bytes())))
     # the old drafts, under the old name, were left beside them as if current: set aside
