@@ -94,10 +94,25 @@ async def open_services(
             log.exception("could not learn which characters the fonts cover")
 
     services.background.append(asyncio.create_task(learn_coverage()))
+    services.background.append(asyncio.create_task(_read_roster_forever(services)))
     await app.bot.set_my_commands(ui.commands("zh"))
     await app.bot.set_my_commands(ui.commands("zh"), language_code="zh")
     await app.bot.set_my_commands(ui.commands("en"), language_code="en")
     return services
+
+
+ROSTER_EVERY = 10.0  # seconds between reads of the registered reviewers (`Services.roster`)
+
+
+async def _read_roster_forever(services: Services) -> None:
+    """Keep `services.roster` fresh: a reviewer added or removed by the CLI or another
+    instance is known here within ROSTER_EVERY seconds."""
+    while True:
+        try:
+            await asyncio.to_thread(services.read_roster)
+        except Exception as exc:  # the database away for a moment: the roster as last read
+            log.warning("could not read the reviewers (%s); kept the last list", type(exc).__name__)
+        await asyncio.sleep(ROSTER_EVERY)
 
 
 def build_application(

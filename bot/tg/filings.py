@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from sqlmodel import col, select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from bot.deliveries import is_individual
@@ -27,7 +27,6 @@ from bot.tg import ui
 from bot.tg.delivery import (
     refusal_noted,
     refused_for_good,
-    reply,
     send_document,
     send_text,
 )
@@ -40,7 +39,6 @@ from models.db import session_scope
 from models.filings import (
     applicant_by_channel,
     filings_of,
-    redeem_invite,
     state_of,
 )
 from models.reviewers import mark_reached
@@ -270,46 +268,6 @@ async def resend_documents(context: BotContext, chat_id: int, filing_id: int) ->
     for kind, individual, name, content in stored_pdfs(services.db.engine, filing_id, every):
         what = caption(kind, individual=individual).get(lang)
         await send_document(context.bot, chat_id, content, name, what)
-
-
-_ALREADY_A_REVIEWER = t(
-    "你已经是审核人员，这个邀请链接没有用掉：请把它交给要登记的那位。",
-    "You are a reviewer already; the invite is not used up: give it to the person it is for.",
-)
-
-
-async def on_review_invite(update: Update, context: BotContext, code: str) -> None:
-    """`/start review-<code>`: the opener of a valid invite becomes a reviewer."""
-    message = update.message
-    assert message is not None
-    assert message.from_user is not None
-    services = services_of(context)
-    user = message.from_user
-    lang = ui.language_of(user.language_code)
-    if user.id in await asyncio.to_thread(services.reviewers.ids, services.db.engine):
-        # a link posted in the review group: not used up, nor the reviewer renamed
-        await reply(context.bot, message, _ALREADY_A_REVIEWER.get(lang))
-        return
-    with session_scope(services.db.engine) as session:
-        reviewer = redeem_invite(session, code, user.id, user.full_name, services.clock())
-    if reviewer is None:
-        log.info("review invite refused for user %s", user.id)
-        await reply(
-            context.bot,
-            message,
-            t("邀请链接无效或已过期。", "This invite is not valid or has expired.").get(lang),
-        )
-        return
-    log.info("user %s became a reviewer by invite", user.id)
-    await reply(
-        context.bot,
-        message,
-        t(
-            "已登记为审核人员。新的备案和变更会发给你（或审核群），按卡片上的按钮处理。",
-            "You are now a reviewer: new filings and changes come to you (or the review "
-            "group) as cards with buttons.",
-        ).get(lang),
-    )
 
 
 async def deliver_notices(

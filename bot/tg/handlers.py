@@ -19,7 +19,7 @@ from bot.conversation import Turn, Who
 from bot.filing_actions import NOT_AMENDABLE, Reopening, reopening
 from bot.submission import Submitted, submission_writer
 from bot.tg import filing_presses, filing_prompts, filings, photos, ui
-from bot.tg.after_interview import after_the_interview
+from bot.tg.after_interview import after_the_interview, on_review_invite, reviewer_start
 from bot.tg.delivery import (
     answer,
     deliver_documents,
@@ -202,8 +202,10 @@ async def on_private_text(update: Update, context: BotContext) -> None:
         return  # a return's reasons or a 公安备案号, typed in reply to our prompt
     words = message.text.strip().split()
     if len(words) == 2 and words[0] == "/start" and words[1].startswith("review-"):
-        await filings.on_review_invite(update, context, words[1].removeprefix("review-"))
+        await on_review_invite(update, context, words[1].removeprefix("review-"))
         return
+    if words == ["/start"] and await reviewer_start(context, message):
+        return  # a registered reviewer's greeting, not the applicant interview
     if words and words[0] in _FILING_COMMANDS and await after_the_interview(context, message):
         return
     command = read_command(message.text)

@@ -48,6 +48,14 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)  # this process's (bot.tg.metrics)
     console_url: str = "http://127.0.0.1:8080"  # where /console's sign-in links point
     ocr: OcrWorker | None = None  # reads photos of the licence and ID cards (None: not here)
+    # The registered reviewers' ids as last read (every ROSTER_EVERY seconds, and at once when
+    # an invite is redeemed here): a bare /start from one of them is a reviewer's, answered
+    # without the interview, and a new applicant's /start reads nothing more (`roster`).
+    roster: frozenset[int] = frozenset()
+
+    def read_roster(self) -> None:
+        """Read the registered reviewers' ids (blocking: in a worker thread)."""
+        self.roster = frozenset(self.reviewers.ids(self.db.engine))
 
     def close(self) -> None:
         """Stop the renderer and close the database."""

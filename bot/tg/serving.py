@@ -131,6 +131,7 @@ async def _start(
     services = await open_services(app, settings, holder=holder)
     # BEIAN_REVIEWERS seeds the one list the bot and the CLI read (bot.reviewers)
     await asyncio.to_thread(seed_configured, services.db.engine, settings, services.clock())
+    await asyncio.to_thread(services.read_roster)  # the seeded reviewers, before any update
     # The workers start now, not at the first set, without holding up the start: their fork
     # server loads WeasyPrint first (`documents.preload`).
     services.background.append(asyncio.create_task(asyncio.to_thread(services.renderer.warm)))

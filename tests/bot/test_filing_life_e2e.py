@@ -455,6 +455,19 @@ def test_a_reviewer_invite_link_works_once(fake: FakeBotAPI, tmp_path: Path) -> 
         fake.push(fake.text_update(REVIEWER, other))
         _wait_text(fake, REVIEWER, "你已经是审核人员，这个邀请链接没有用掉")
         assert "王审核" in _beian(tmp_path, "reviewers", "list")
+        # the /start README asks of a reviewer: a reviewer's greeting, not the interview
+        before = _newest(fake, REVIEWER)
+        fake.push(fake.text_update(REVIEWER, "/start"))
+        greeting = message_text(_wait_text(fake, REVIEWER, "你是审核人员", before))
+        assert "/new" in greeting
+        assert not any("我是备案助手" in message_text(m) for m in fake.chat_messages(REVIEWER))
+        before = _newest(fake, REVIEWER)
+        fake.push(fake.text_update(REVIEWER, "/new"))  # their own site: the interview
+        _wait_text(fake, REVIEWER, "我是备案助手", before)
+        before = _newest(fake, REVIEWER)
+        fake.push(fake.text_update(REVIEWER, "/start"))  # filing now: /start goes on with it
+        fake.wait_until(lambda: _newest(fake, REVIEWER) > before, 30)
+        assert "你是审核人员" not in message_text(fake.chat_messages(REVIEWER)[-1])
         fake.push(fake.text_update(THIRD, other))
         _wait_text(fake, THIRD, "已登记为审核人员")
         fake.push(fake.text_update(SECOND, link))  # used already
@@ -472,6 +485,8 @@ def test_cancelling_asks_for_the_reason_and_tells_the_reviewers(
 ) -> None:
     bot = _bot(fake, tmp_path, str(REVIEWER))
     try:
+        fake.push(fake.text_update(REVIEWER, "/start"))  # seeded by BEIAN_REVIEWERS: known
+        _wait_text(fake, REVIEWER, "你是审核人员")  # at once, not after the roster's next read
         _submitted(fake)
         _press(fake, APPLICANT, APPLICANT, "注销")
         prompt = _wait_text(fake, APPLICANT, "确定注销请回复注销原因")
