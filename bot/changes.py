@@ -35,7 +35,7 @@ from rules.deadlines import Deadline
 from rules.enums import DocumentKind
 from rules.events import ReportChange
 from rules.filing_life import Actor, Refusal, decide
-from rules.filing_state import filed_steps, rerouted, steps_of_route
+from rules.filing_state import rerouted, steps_of_route
 from rules.pack import Pack
 from rules.routing import route_filing
 from rules.text import Lang, Text, t
@@ -163,8 +163,7 @@ def _what_changes(filing: Filing, answers: FilingAnswers, ctx: Context) -> _Chan
     changes = tuple(diff(old.model_dump(mode="json"), new_json))
     if not changes:
         return None
-    filed = {s.bureau.zh for s in filed_steps(state_of(filing))}
-    advice = route_advice(old, answers, ctx.pack, filed)
+    advice = route_advice(old, answers, ctx.pack, state_of(filing).steps)
     return _Change(changes, flatten(new_json), spec_for(ctx), advice)
 
 
@@ -176,7 +175,12 @@ def route_json(answers: FilingAnswers, pack: Pack) -> dict[str, Any]:
     return {
         "in_scope": route.in_scope,
         "steps": [
-            {"order": s.order, "where": s.where.value, "bureau": s.bureau.model_dump()}
+            {
+                "order": s.order,
+                "where": s.where.value,
+                "bureau": s.bureau.model_dump(),
+                **({"city": s.city} if s.city else {}),
+            }
             for s in route.steps
         ],
         "advice": route.advice.model_dump(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from bot.changes import report_change_in, route_json, take_answers
@@ -169,8 +170,14 @@ def _route_moved(session: Session, submit: Submit, interview_id: int, ctx: Conte
     filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
     if filing is None or filing.id is None or unsubmitted(state_of(filing)):
         return None
-    bureaus = [s.bureau for s in steps_of_route(route_json(submit.answers, ctx.pack))]
-    return None if bureaus == [s.bureau for s in state_of(filing).steps] else filing.id
+    now = [s.key for s in steps_of_route(route_json(submit.answers, ctx.pack))]
+    try:  # the route of the answers as filed (a change may have moved it since the steps)
+        filed = FilingAnswers.model_validate(filing.data)
+    except ValidationError:  # kept before today's checks: its stored route
+        was = [s.key for s in steps_of_route(filing.route or {})]
+    else:
+        was = [s.key for s in steps_of_route(route_json(filed, ctx.pack))]
+    return None if now == was else filing.id
 
 
 def _refused(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +20,19 @@ from pydantic import ValidationError
 from rules.answers import FilingAnswers, answer_problems
 from rules.consistency import contradictions
 from rules.deadlines import Deadline, compute_deadline
-from rules.enums import PeriodKind
+from rules.enums import FilingStatus, PeriodKind
+from rules.filing_state import CHANGEABLE, StepState, bureau_key
 from rules.pack import Pack
-from rules.routing import Route, route_filing
+from rules.routing import Route, RouteStep, route_filing
 from rules.text import Lang, Text, mask_number, t
 from rules.workdays import WorkdayCalendar
 
 # Fields whose values are personal numbers: masked (last 4 kept) wherever others read them.
 # (an individual's credential number is their ID number: masked for every subject alike)
 _PERSONAL_ENDINGS = ("id_number", "mobile", "phone", "passport", "credential_number")
+
+
+S = FilingStatus
 
 
 @dataclass(frozen=True)
@@ -176,36 +180,41 @@ def _route(answers: FilingAnswers, pack: Pack) -> Route:
 
 
 def route_advice(
-    old: FilingAnswers, new: FilingAnswers, pack: Pack, filed: Collection[str] | None = None
+    old: FilingAnswers,
+    new: FilingAnswers,
+    pack: Pack,
+    steps: Sequence[StepState] | None = None,
 ) -> Text | None:
-    """Say what a change of maintenance or server location means (which bureau must now be
-    told, where a new filing is needed); None when the bureaus stay the same. `filed`: the
-    bureaus (by Chinese name) the site was submitted to (None: every bureau of the old route);
-    a bureau never filed with is not told of anything, nor asked to cancel."""
+    """Say what a change of maintenance or server location means for each bureau (report the
+    change, cancel or withdraw where the site left, file anew where it went); None when the
+    bureaus stay the same. `steps`: the filing's steps with their statuses (None: every
+    bureau of the old route certified); bureaus are compared by what they are
+    (`rules.filing_state.bureau_key`), not by their labels."""
     before, after = _route(old, pack), _route(new, pack)
-    was = {s.bureau.zh: s.bureau for s in before.steps}
-    now = {s.bureau.zh: s.bureau for s in after.steps}
-    if list(was) == list(now):
+    if [_key(s) for s in before.steps] == [_key(s) for s in after.steps]:
         return None
-    told = set(was) if filed is None else set(filed)
-    lines: list[Text] = []
-    for name, bureau in now.items():
-        if name not in was:
-            lines.append(
-                t(
-                    f"需要向{bureau.zh}新办理网站安全备案（变更之日起30日内，按那里的要求）。",
-                    f"A new filing is needed with {bureau.en} (within 30 days of the change, "
-                    "following its own procedure).",
-                )
-            )
-    for name, bureau in was.items():
-        lines.append(_told_of_move(bureau, filed=name in told, stays=name in now))
-    if not after.in_scope:
+    if steps is None:
+        steps = [
+            StepState(s.order, s.local, s.bureau, S.CERTIFIED, city=s.city) for s in before.steps
+        ]
+    now = {_key(s): s.bureau for s in after.steps}
+    known = {s.key for s in steps}
+    lines = [
+        t(
+            f"需要向{bureau.zh}新办理网站安全备案（变更之日起30日内，按那里的要求）。",
+            f"A new filing is needed with {bureau.en} (within 30 days of the change, "
+            "following its own procedure).",
+        )
+        for key, bureau in now.items()
+        if key not in known
+    ]
+    lines += [_told_of_move(s.bureau, s.status, stays=s.key in now) for s in steps]
+    if not after.in_scope and any(s.local and s.status in CHANGEABLE for s in steps):
         lines.append(
             t(
-                "维护地和服务器都已不在本市：本市这份备案在报告变更后应注销（/close_site）。",
+                "维护地和服务器都已不在本市：本市这份备案在报告变更后应注销。",
                 "Neither maintenance nor server is in this city any more: after reporting the "
-                "change, cancel this city's filing (/close_site).",
+                "change, cancel this city's filing.",
             )
         )
     head = t("这次变更改变了备案路线：", "This change alters where the site is filed:")
@@ -215,15 +224,26 @@ def route_advice(
     )
 
 
-def _told_of_move(bureau: Text, *, filed: bool, stays: bool) -> Text:
-    """What a bureau of the old route is to be told of a change of route."""
-    if filed and stays:
+def _key(step: RouteStep) -> str:
+    return bureau_key(step.local, step.city, step.bureau)
+
+
+def _told_of_move(bureau: Text, status: FilingStatus, *, stays: bool) -> Text:
+    """What a bureau of the filing is to be told of a change of route, by how far the site
+    got there: certified, under review, or never submitted."""
+    if status is not S.PREPARED and stays:
         return t(f"向{bureau.zh}报告这次变更。", f"Report this change to {bureau.en}.")
-    if filed:
+    if status in CHANGEABLE:
         return t(
             f"告知{bureau.zh}：网站已不归其管辖，提交变更说明并在那里办理注销。",
             f"Tell {bureau.en} that the site has left its area: report the change and "
             "cancel the filing there.",
+        )
+    if status is not S.PREPARED:
+        return t(
+            f"告知{bureau.zh}：网站已不归其管辖，撤回在那里提交的备案申请。",
+            f"Tell {bureau.en} that the site has left its area, and withdraw the application "
+            "made there.",
         )
     if stays:
         return t(

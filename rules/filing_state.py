@@ -36,6 +36,12 @@ class StepState:
     reasons: tuple[str, ...] = ()  # the last return's reasons
     icon_placed_on: dt.date | None = None  # the applicant placed the filing icon (certified)
     returned_on: dt.date | None = None  # the last return (a resubmission is not dated before)
+    city: str | None = None  # a bureau elsewhere: its city (None: this city's, or not known)
+
+    @property
+    def key(self) -> str:
+        """Which bureau this is, whatever its name says (see `bureau_key`)."""
+        return bureau_key(self.local, self.city, self.bureau)
 
     def to_json(self) -> dict[str, Any]:
         """Return the step as stored in `filing.steps`."""
@@ -43,6 +49,7 @@ class StepState:
             "order": self.order,
             "local": self.local,
             "bureau": self.bureau.model_dump(),
+            **({"city": self.city} if self.city else {}),
             "status": self.status.value,
             **{
                 name: getattr(self, name).isoformat() if getattr(self, name) else None
@@ -67,7 +74,17 @@ class StepState:
             psb_number=raw.get("psb_number"),
             certificate_number=raw.get("certificate_number"),
             reasons=tuple(raw.get("reasons") or ()),
+            city=raw.get("city") or None,
         )
+
+
+def bureau_key(local: bool, city: str | None, bureau: Text) -> str:
+    """Name a bureau by what it is, not by its label: this city's (whatever the pack calls it
+    today), a city's elsewhere (as the site's maintenance place or its server's alike), or —
+    a step stored before steps kept their city — its Chinese name."""
+    if local:
+        return "local"
+    return f"city:{city}" if city else f"name:{bureau.zh}"
 
 
 _DATES = (
@@ -147,8 +164,9 @@ def filed_steps(state: FilingState) -> tuple[StepState, ...]:
 
 def awaits_online(state: FilingState) -> bool:
     """Say whether the site's going online may be recorded: it had no connection date when
-    confirmed (not online yet) and nothing is submitted."""
-    return state.status is S.PREPARED and state.connection_date is None
+    confirmed (not online yet) and nothing is submitted (a second step prepared after a
+    certified first one is not a site waiting to go online)."""
+    return unsubmitted(state) and state.connection_date is None
 
 
 def not_changeable(status: FilingStatus) -> Text:
@@ -194,6 +212,7 @@ def steps_of_route(route: dict[str, Any]) -> tuple[StepState, ...]:
             order=int(s["order"]),
             local=s["where"] == "local",
             bureau=Text.model_validate(s.get("bureau") or {"zh": "", "en": ""}),
+            city=s.get("city") or None,
         )
         for s in route.get("steps", [])
     )
@@ -201,24 +220,30 @@ def steps_of_route(route: dict[str, Any]) -> tuple[StepState, ...]:
 
 def rerouted(state: FilingState, route: tuple[StepState, ...] | None) -> FilingState:
     """Return the filing's steps once a change moved its route to `route`'s steps (None: the
-    route stays; empty: out of this city's scope). The steps filed with their bureau stay
-    (their bureaus are told of the change); the steps never submitted give way to the new
-    route's bureaus not filed with yet, in its order, so no step names a city the site left.
-    The step in progress is the first of those once every filed step is certified."""
-    kept = [s for s in state.steps if s.status is not S.PREPARED]
-    if route is None or not kept:
+    route stays; empty: out of this city's scope). A certified step stays (its bureau is told
+    of the change, and cancels there when the site left it); a step under review stays while
+    its bureau is on the new route (else the application there is withdrawn: it goes); the
+    steps never submitted give way to the new route's bureaus not filed with yet, in its
+    order, so no step names a city the site left. The step in progress: the one under review,
+    else the first new one, else the last certified."""
+    if route is None:
         return state
-    filed = {s.bureau.zh for s in kept}
+    now = {s.key for s in route}
+    kept = [
+        s
+        for s in state.steps
+        if s.status in CHANGEABLE or (s.status is not S.PREPARED and s.key in now)
+    ]
+    if not kept:
+        return state
+    filed = {s.key for s in kept}
     last = max(s.order for s in kept)
     tail = [
         replace(s, order=last + i, status=S.PREPARED)
-        for i, s in enumerate((s for s in route if s.bureau.zh not in filed), start=1)
+        for i, s in enumerate((s for s in route if s.key not in filed), start=1)
     ]
-    done = all(s.status in CHANGEABLE for s in kept)
-    current = state.current if state.current <= last else last
-    if tail and done:
-        current = tail[0].order
-    return replace(state, steps=(*kept, *tail), current=current)
+    going = [s.order for s in kept if s.status not in CHANGEABLE] + [s.order for s in tail]
+    return replace(state, steps=(*kept, *tail), current=going[0] if going else last)
 
 
 # The clock running at this city's bureau in each status: its label, period and start date.

@@ -15,6 +15,7 @@ from bot.filing_status import describe
 from bot.reminders import text_of
 from dialogs.model import Context
 from models.db import make_engine, session_scope
+from models.filings import state_of
 from models.tables import Filing
 from rules.enums import FilingStatus
 from rules.filing_life import Actor, Role, make_event
@@ -167,12 +168,28 @@ def _step(order: int, city: str, status: FilingStatus, local: bool = False) -> S
 @pytest.mark.parametrize(
     ("steps", "current", "route", "expected", "expected_current"),
     [
-        # a step filed with its bureau stays, and is told (the advice says: cancel there)
+        # a step under review where the site left: withdrawn there, the new city in progress
         (
             [("示例市", S.CERTIFIED), ("杭州", S.SUBMITTED)],
             2,
             [("示例市", S.PREPARED), ("南京", S.PREPARED)],
-            [("示例市", S.CERTIFIED), ("杭州", S.SUBMITTED), ("南京", S.PREPARED)],
+            [("示例市", S.CERTIFIED), ("南京", S.PREPARED)],
+            2,
+        ),
+        # a certified step where the site left stays (it cancels there); the new one follows
+        (
+            [("示例市", S.CERTIFIED), ("杭州", S.CERTIFIED)],
+            2,
+            [("示例市", S.PREPARED), ("南京", S.PREPARED)],
+            [("示例市", S.CERTIFIED), ("杭州", S.CERTIFIED), ("南京", S.PREPARED)],
+            3,
+        ),
+        # a step under review where the site stays: still in progress
+        (
+            [("示例市", S.CERTIFIED), ("杭州", S.RETURNED)],
+            2,
+            [("示例市", S.PREPARED), ("杭州", S.PREPARED)],
+            [("示例市", S.CERTIFIED), ("杭州", S.RETURNED)],
             2,
         ),
         # the route left this city's scope: the step never submitted goes, nothing is added
@@ -215,3 +232,155 @@ def test_a_change_before_any_step_is_certified_is_still_refused(
     path = _change_file(tmp_path, 'reason: 迁移\nset: {"server_city": "南京"}\n')
     code, out = run(url, "filings", "change", str(filing_id), "--file", path)
     assert code == 1 and "取得公安备案号后" in out
+
+
+def _advice(done: dict[str, object]) -> str:
+    return str(done["route_advice"])
+
+
+def test_a_step_under_review_where_the_site_left_is_withdrawn_and_the_new_city_goes_on(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """杭州 was submitted (under review) when the server moved to 南京: the filing kept 杭州 in
+    progress and 南京 as a third step nobody could record anything on."""
+    filing_id = _certified(url, pack, example="enterprise")
+    assert run(url, "filings", "record", str(filing_id), "submitted", "--on", "2026-11-30")[0] == 0
+    done = _change(
+        url,
+        tmp_path,
+        filing_id,
+        f'{{"server_city": "南京", "website.server_address": "{NANJING}"}}',
+    )
+    assert "撤回在那里提交的备案申请" in _advice(done) and "杭州" in _advice(done)
+    shown = _show(url, filing_id)
+    steps = shown["steps"]
+    assert isinstance(steps, list) and [s["status"] for s in steps] == [
+        "change_reported",
+        "prepared",
+    ]
+    assert "南京" in steps[1]["bureau"]["zh"] and shown["current_step"] == 2
+    code, out = run(
+        url, "filings", "record", str(filing_id), "submitted", "--on", "2026-11-30", "--step", "2"
+    )
+    assert code == 0, out
+
+
+def test_the_team_moving_to_the_server_s_city_names_that_bureau_once(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """The same bureau (杭州) was labelled as the maintenance place's and as the server's: the
+    advice said it both needed a new filing and was no longer needed."""
+    filing_id = _certified(url, pack, example="enterprise")
+    done = _change(
+        url, tmp_path, filing_id, '{"maintenance": "elsewhere", "maintenance_city": "杭州"}'
+    )
+    advice = _advice(done)
+    assert "新办理" not in advice and "不必再办理" not in advice, advice
+    assert "杭州" in advice and "仍待办理" in advice
+    assert "本市这份备案在报告变更后应注销" in advice and "/close_site" not in advice
+
+
+def test_both_certified_bureaus_swapping_roles_are_each_told_once(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """Maintained in 上海 and served here, both certified; the team comes here and the server
+    goes to 上海: the same two bureaus. Before: cancel at 上海 and file anew at 上海, and a third
+    step 上海 in progress."""
+    filing_id = _certified(url, pack, example="government")
+    for event in ("submitted", "initial-passed", "materials-received"):
+        assert run(url, "filings", "record", str(filing_id), event, "--on", "2026-11-30")[0] == 0
+    code, out = run(url, "filings", "record", str(filing_id), "certified", "--on", "2026-11-30",
+                    "--psb-number", "京公网安备11010502030144号")  # fmt: skip
+    assert code == 0, out
+    done = _change(
+        url,
+        tmp_path,
+        filing_id,
+        '{"maintenance": "local", "maintenance_city": null, "server": "elsewhere", '
+        '"server_city": "上海", "website.server_address": "上海市浦东新区示例路1号"}',
+    )
+    advice = _advice(done)
+    assert "新办理" not in advice and "注销" not in advice, advice
+    assert advice.count("报告这次变更") == 2
+    assert len(_show(url, filing_id)["steps"]) == 2  # type: ignore[arg-type]
+
+
+def test_this_city_s_step_is_known_whatever_the_pack_calls_its_bureau_now(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """The pack's bureau renamed since the filing (the example's name asks to be replaced):
+    this city's certified step was taken for another bureau, and a second 示例市 step added."""
+    filing_id = _certified(url, pack)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        filing = s.get(Filing, filing_id)
+        assert filing is not None
+        old = {"zh": "示例市公安局网安支队", "en": "Old PSB"}
+        filing.steps = [{**filing.steps[0], "bureau": old}]
+        filing.route = {**filing.route, "steps": [{**filing.route["steps"][0], "bureau": old}]}
+        s.add(filing)
+    engine.dispose()
+    done = _change(
+        url, tmp_path, filing_id, f'{{"server": "elsewhere", "server_city": "南京", '
+        f'"website.server_address": "{NANJING}"}}'
+    )  # fmt: skip
+    assert "仍待办理" not in _advice(done) and "报告这次变更" in _advice(done)
+    steps = _show(url, filing_id)["steps"]
+    assert isinstance(steps, list) and len(steps) == 2 and "南京" in steps[1]["bureau"]["zh"]
+
+
+def test_moving_back_to_a_certified_city_reports_there_rather_than_filing_anew(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack, example="enterprise")
+    for event in ("submitted", "initial-passed", "materials-received"):
+        assert run(url, "filings", "record", str(filing_id), event, "--on", "2026-11-30")[0] == 0
+    assert run(url, "filings", "record", str(filing_id), "certified", "--on", "2026-11-30",
+               "--psb-number", "浙公网安备33011002000001号")[0] == 0  # fmt: skip
+    _change(
+        url,
+        tmp_path,
+        filing_id,
+        f'{{"server_city": "南京", "website.server_address": "{NANJING}"}}',
+    )
+    assert (
+        run(url, "filings", "record", str(filing_id), "change-approved", "--on", "2026-11-30")[0]
+        == 0
+    )
+    done = _change(
+        url,
+        tmp_path,
+        filing_id,
+        '{"server_city": "杭州", "website.server_address": "浙江省杭州市余杭区1号"}',
+    )
+    advice = _advice(done)
+    assert "新办理" not in advice and "南京" in advice and "不必再办理" in advice, advice
+    steps = _show(url, filing_id)["steps"]
+    assert isinstance(steps, list) and len(steps) == 2 and "杭州" in steps[1]["bureau"]["zh"]
+
+
+def test_a_second_step_added_by_a_change_does_not_ask_for_the_going_online_day(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """A certified site filed before it went online (no day recorded): its new second step,
+    prepared, made it look unsubmitted, and /status asked for the day it went online."""
+    from rules.filing_state import awaits_online
+
+    filing_id = _certified(url, pack)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        filing = s.get(Filing, filing_id)
+        assert filing is not None
+        filing.connection_date = None  # confirmed with a planned day, before going online
+        filing.data = {**filing.data, "connection_date": None, "planned_online_date": "2026-11-20"}
+        s.add(filing)
+    done = _change(
+        url, tmp_path, filing_id, f'{{"server": "elsewhere", "server_city": "南京", '
+        f'"website.server_address": "{NANJING}"}}'
+    )  # fmt: skip
+    assert done["ok"]
+    with session_scope(engine) as s:
+        filing = s.get(Filing, filing_id)
+        assert filing is not None and filing.current_step == 2
+        assert not awaits_online(state_of(filing))
+    engine.dispose()

@@ -409,3 +409,33 @@ def test_a_filing_is_changed_after_new_and_an_older_one_by_its_number(tmp_path: 
     assert "网站名称：云帆新官网 → 云帆官网" in done.stdout, done.stdout[-800:]
     busy = _chat(tmp_path, ["/new", "企业", "/change 1"], "--as", "yf")
     assert "你还有一份没有完成的新填写" in busy.stdout, busy.stdout[-600:]
+
+
+def _record(tmp_path: Path, *events: str) -> None:
+    """Record bureau outcomes of filing 1 as an operator would (`beian filings record`)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+           "BEIAN_TODAY": "2026-11-28", "BEIAN_PACK": "example"}  # fmt: skip
+    for event in events:
+        why = ["--reason", "网站名称不符"] if event == "returned" else []
+        done = subprocess.run(
+            [str(BEIAN), "filings", "record", "1", event, "--on", "2026-11-28", *why],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_site_moved_by_a_change_can_still_be_amended_when_returned_there(
+    tmp_path: Path,
+) -> None:
+    """After a change moved the maintenance to 上海 (its step added after this city's), a
+    return there and /amend of the site's name was refused: 「修改不能改变备案地点…请注销」,
+    as if the amendment moved the site (the route's order was compared with the steps')."""
+    assert _chat(tmp_path, [said for said, _ in INDIVIDUAL], "--as", "blogger").returncode == 0
+    _certify_all(tmp_path)
+    moved = _chat(tmp_path, ["/change", "3", "1", "2", "上海", "1", "维护团队迁到上海", "1"],
+                  "--as", "blogger")  # fmt: skip
+    assert "需要向网站系统维护地（上海）" in moved.stdout, moved.stdout[-1500:]
+    _record(tmp_path, "change-approved", "submitted", "returned")
+    fixed = _chat(tmp_path, ["/amend", "/edit 网站名称", "小吉的笔记", "确认"], "--as", "blogger")
+    assert "修改不能改变备案地点" not in fixed.stdout, fixed.stdout[-1500:]
+    assert "请在备案系统中同样修改后重新提交" in fixed.stdout
