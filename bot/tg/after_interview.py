@@ -13,8 +13,8 @@ from bot.tg.delivery import reply
 from bot.tg.filings import CHANNEL
 from bot.tg.services import BotContext, services_of
 from models.db import session_scope
-from models.filings import applicant_by_channel, redeem_invite, reviewer_ids
-from models.repo import active_interview
+from models.filings import applicant_by_channel, filings_of, redeem_invite, reviewer_ids
+from models.repo import active_interview, latest_interview
 from rules.text import t
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,16 @@ async def reviewer_start(context: BotContext, message: Message) -> bool:
         return False
 
     def never_filed() -> bool:
+        """No filing of their own, and no answer given in an interview (one opened before
+        they were known as a reviewer, or by /new and left at its start, loses nothing)."""
         with session_scope(services.db.engine) as session:
-            return applicant_by_channel(session, CHANNEL, str(user.id)) is None
+            applicant = applicant_by_channel(session, CHANNEL, str(user.id))
+            if applicant is None or applicant.id is None:
+                return True
+            if filings_of(session, applicant.id):
+                return False
+            interview = latest_interview(session=session, applicant_id=applicant.id)
+            return interview is None or not interview.answers
 
     if not await asyncio.to_thread(never_filed):
         return False  # filing a site of their own: /start is the interview's, as anyone's

@@ -465,6 +465,9 @@ def test_a_reviewer_invite_link_works_once(fake: FakeBotAPI, tmp_path: Path) -> 
         fake.push(fake.text_update(REVIEWER, "/new"))  # their own site: the interview
         _wait_text(fake, REVIEWER, "我是备案助手", before)
         before = _newest(fake, REVIEWER)
+        fake.push(fake.text_update(REVIEWER, SUBMITTING["individual"][0][0]))  # a first answer
+        fake.wait_until(lambda: _newest(fake, REVIEWER) > before, 30)
+        before = _newest(fake, REVIEWER)
         fake.push(fake.text_update(REVIEWER, "/start"))  # filing now: /start goes on with it
         fake.wait_until(lambda: _newest(fake, REVIEWER) > before, 30)
         assert "你是审核人员" not in message_text(fake.chat_messages(REVIEWER)[-1])
