@@ -299,7 +299,9 @@ class Answering(Part):
         if q.stage in _ROUTING and self._routing_settled():
             route = notices.route_of(self.s.answers, self.ctx)
             assert route is not None
-            self.core.say(notices.verdict(route, self.lang))
+            changing = self.s.changing_from is not None and not self.s.amending
+            say = notices.change_verdict if changing else notices.verdict
+            self.core.say(say(route, self.lang))
             if not route.in_scope:
                 move(self.s, "next", out_of_scope=True)  # from the routing stage just answered
                 self.s.question = None

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from dialogs import texts
+from dialogs import texts_reopened as reopened
 from dialogs.model import Context
 from rules.answers import FilingAnswers
 from rules.deadlines import filing_deadline
@@ -55,6 +56,14 @@ def verdict(route: Route, lang: Lang) -> str:
     lines += [f"{s.order}. {s.bureau.get(lang)}" for s in route.steps]
     lines.append(route.advice.get(lang))
     return "\n".join(lines)
+
+
+def change_verdict(route: Route, lang: Lang) -> str:
+    """During a change of a filed site: the bureaus of the new route, without the order a
+    new site files in (a step may be certified already); what each is to be told follows
+    once the change is confirmed (`rules.changes.route_advice`)."""
+    bureaus = "\n".join(f"{s.order}. {s.bureau.get(lang)}" for s in route.steps)
+    return reopened.ROUTE_AFTER_CHANGE.get(lang).format(bureaus=bureaus)
 
 
 def deadline_notice(answers: dict[str, Any], ctx: Context, lang: Lang) -> str:

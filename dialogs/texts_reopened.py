@@ -97,3 +97,12 @@ AMENDED_UNSUBMITTED = t(
     "has been submitted to any bureau yet: submit the application in the filing system as the "
     "new documents say.",
 )
+# A routing answer changed during /change: the new route's bureaus, not a new site's order
+# (「先到上海备案，再到示例市备案」 was false for a site certified here).
+ROUTE_AFTER_CHANGE = t(
+    "【备案地点】变更后，网站归以下网安部门管辖：\n{bureaus}\n"
+    "确认这次变更后，会逐一说明要向哪个网安部门报告变更、在哪里注销或新办理备案。",
+    "[Where to file] After the change, the site is in the area of:\n{bureaus}\n"
+    "Once you confirm the change, you are told bureau by bureau what to report, where to "
+    "cancel and where to file anew.",
+)
