@@ -35,7 +35,7 @@ from rules.deadlines import Deadline
 from rules.enums import DocumentKind
 from rules.events import ReportChange
 from rules.filing_life import Actor, Refusal, decide
-from rules.filing_state import rerouted, steps_of_route
+from rules.filing_state import CHANGEABLE, rerouted, steps_of_route
 from rules.pack import Pack
 from rules.routing import route_filing
 from rules.text import Lang, Text, t
@@ -153,6 +153,8 @@ class _Change:
             "reason": reason.strip()[:2000],
             "items": items,
             "psb_number": filing.psb_number,
+            # handed to the bureaus the site is filed with, not a new route's others
+            "to": [s.bureau.zh for s in state_of(filing).steps if s.status in CHANGEABLE][:10],
         }
 
 

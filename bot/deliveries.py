@@ -32,6 +32,7 @@ from models.tables import Filing, GeneratedDocument, OutboxMessage
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind, OutboxStatus, SubjectType
 from rules.events import Cancel, Event
+from rules.filing_state import StepState
 from rules.text import Lang
 
 RenderSet = Callable[
@@ -275,10 +276,11 @@ def cancellation_statement(
     holder: str | None,
     lang: Lang,
     *,
-    filed: bool,
+    filed: tuple[StepState, ...],
 ) -> int | None:
     """A cancellation's written statement, the one the bureau asks for: its delivery's id
-    (None for any other event, and for a filing never submitted: no bureau to hand it to)."""
+    (None for any other event, and for a filing never submitted: no bureau to hand it to),
+    addressed to the bureaus it was `filed` with."""
     if not isinstance(event, Cancel) or not filed:
         return None
     return add_delivery(
@@ -290,5 +292,9 @@ def cancellation_statement(
         now=now,
         holder=holder,
         lang=lang,
-        cancellation={"on": event.on.isoformat(), "reason": event.reason[:500]},
+        cancellation={
+            "on": event.on.isoformat(),
+            "reason": event.reason[:500],
+            "to": [s.bureau.zh for s in filed][:10],
+        },
     )

@@ -151,7 +151,7 @@ def act(
                            today=ctx.today)  # fmt: skip
             undo_if_returned(session, filing, before, result, now, ctx.pack)
             delivery = cancellation_statement(
-                session, filing, event, chat, now, holder, lang, filed=bool(filed_steps(before))
+                session, filing, event, chat, now, holder, lang, filed=filed_steps(before)
             )
             notices = pending_notice_ids(session, filing_id)
             if inbox is not None:

@@ -237,12 +237,17 @@ def _recorded_values(answers: FilingAnswers, ctx: DocumentContext) -> dict[str, 
                 "changed_on_text": date_text(change.changed_on).zh,
                 "reason": change.reason,
                 "rows": change.items,
+                "to": change.to,
             }
             if change
             else None
         ),
         "cancellation": (
-            {"on_text": date_text(ctx.cancellation.on).zh, "reason": ctx.cancellation.reason}
+            {
+                "on_text": date_text(ctx.cancellation.on).zh,
+                "reason": ctx.cancellation.reason,
+                "to": ctx.cancellation.to,
+            }
             if ctx.cancellation
             else None
         ),

@@ -43,6 +43,9 @@ class ChangeReport(BaseModel):
     reason: str = Field(max_length=2000)
     items: list[ChangeItem] = Field(min_length=1, max_length=100)
     psb_number: str | None = Field(default=None, max_length=40)  # 公安备案号 (else the answers')
+    # The bureaus it is handed to (their Chinese names): those the site is filed with; empty
+    # (a delivery stored before): every bureau of the route
+    to: list[str] = Field(default_factory=list, max_length=10)
 
     @field_validator("psb_number")
     @classmethod
@@ -64,6 +67,7 @@ class Cancellation(BaseModel):
 
     on: dt.date
     reason: str = Field(max_length=500)
+    to: list[str] = Field(default_factory=list, max_length=10)  # as ChangeReport.to
 
 
 @dataclass(frozen=True)

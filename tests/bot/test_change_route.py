@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.filing_actions import Reviewers, act
 from bot.filing_status import describe
@@ -16,8 +17,8 @@ from bot.reminders import text_of
 from dialogs.model import Context
 from models.db import make_engine, session_scope
 from models.filings import state_of
-from models.tables import Filing
-from rules.enums import FilingStatus
+from models.tables import Filing, GeneratedDocument
+from rules.enums import DocumentKind, FilingStatus
 from rules.filing_life import Actor, Role, make_event
 from rules.filing_state import FilingState, StepState, rerouted
 from rules.lifecycle import FilingEvent
@@ -27,6 +28,7 @@ from rules.text import t
 from rules.workdays import WorkdayCalendar
 from tests.bot.test_cli_operators import NOW, _certified, _change_file, _opened, _rows, run
 from tests.bot.test_cli_operators import url as url  # the fixture
+from tests.documents.pdf_text import page_texts, squeeze
 
 S = FilingStatus
 NANJING = "江苏省南京市玄武区示例路1号机房"
@@ -90,8 +92,16 @@ def test_moving_the_server_of_a_step_never_submitted_names_the_new_city_only(
         ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
         text = text_of(Reminder.from_json(pending[0]), filing, ctx, dt.date(2026, 12, 7))
         status = "\n".join(describe(filing, ctx, "zh", masked=False))
-    engine.dispose()
     assert "南京" in text.zh and "杭州" not in text.zh  # worded when sent, for the new city
+    # the written statement goes to the bureau the site is filed with, not to 南京 or 杭州
+    with session_scope(engine) as s:
+        (report,) = s.exec(
+            select(GeneratedDocument).where(GeneratedDocument.kind == DocumentKind.CHANGE_REPORT)
+        ).all()
+        addressed = squeeze(page_texts(report.content)[0])
+    engine.dispose()
+    assert "致：示例市公安局" in addressed and "南京" not in addressed.split("开办者")[0]
+    assert "杭州" not in addressed.split("开办者")[0]
     assert "南京" in status and "杭州" not in status  # the applicant's /status
 
 
@@ -384,3 +394,18 @@ def test_a_second_step_added_by_a_change_does_not_ask_for_the_going_online_day(
         assert filing is not None and filing.current_step == 2
         assert not awaits_online(state_of(filing))
     engine.dispose()
+
+
+def test_a_cancellation_statement_goes_to_the_bureaus_filed_with_only(url: str, pack: Pack) -> None:
+    """Certified here, 杭州 never submitted: the statement was addressed to 杭州 too."""
+    filing_id = _certified(url, pack, example="enterprise")
+    code, out = run(url, "filings", "cancel", str(filing_id), "--reason", "网站已关闭")
+    assert code == 0, out
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        (statement,) = s.exec(
+            select(GeneratedDocument).where(GeneratedDocument.kind == DocumentKind.CANCELLATION)
+        ).all()
+        head = squeeze(page_texts(statement.content)[0]).split("开办者")[0]
+    engine.dispose()
+    assert "致：示例市公安局" in head and "杭州" not in head
