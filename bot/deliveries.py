@@ -16,6 +16,7 @@ from hashlib import sha256
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from dialogs.model import Context
@@ -28,11 +29,12 @@ from documents.model import (
 )
 from models import outbox
 from models.db import session_scope
+from models.filings import state_of
 from models.tables import Filing, GeneratedDocument, OutboxMessage
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind, OutboxStatus, SubjectType
 from rules.events import Cancel, Event
-from rules.filing_state import StepState
+from rules.filing_state import StepState, steps_of_route
 from rules.text import Lang
 
 RenderSet = Callable[
@@ -127,7 +129,23 @@ def document_context(
         change=ChangeReport.model_validate(change) if change else None,
         cancellation=Cancellation.model_validate(cancellation) if cancellation else None,
         lang=lang,
+        orders=_step_orders(filing, ctx),
     )
+
+
+def _step_orders(filing: Filing, ctx: Context) -> tuple[tuple[str, int], ...]:
+    """The filing's step numbers by bureau, for the documents to number its route's bureaus
+    as /status does; none (the route's own) when they would not number them apart (a route
+    out of this city's scope, partly beside the filing's steps)."""
+    from bot.changes import route_json  # bot.changes needs this module
+
+    orders = tuple((s.key, s.order) for s in state_of(filing).steps)
+    try:
+        route = steps_of_route(route_json(FilingAnswers.model_validate(filing.data), ctx.pack))
+    except ValidationError:
+        return ()
+    mapped = [dict(orders).get(s.key, s.order) for s in route]
+    return orders if len(set(mapped)) == len(mapped) else ()
 
 
 def prepare_documents(

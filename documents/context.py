@@ -86,7 +86,9 @@ def _registrars_text(answers: FilingAnswers) -> str:
     return "；".join(registrars)
 
 
-def _bureau(step: RouteStep, answers: FilingAnswers, lang: Lang) -> dict[str, Any]:
+def _bureau(
+    step: RouteStep, answers: FilingAnswers, lang: Lang, order: int | None = None
+) -> dict[str, Any]:
     """What the documents say of one bureau of the route: its details from its pack (this
     city's, or an installed neighbour's), or that its own local rules apply."""
     pack = step.pack
@@ -102,7 +104,7 @@ def _bureau(step: RouteStep, answers: FilingAnswers, lang: Lang) -> dict[str, An
             for m in materials_for(answers.subject_type, pack, answers.subject.credential_type)
         ]
     return {
-        "order": step.order,
+        "order": step.order if order is None else order,
         "name": step.bureau.get(lang),
         "name_zh": step.bureau.zh,
         "local": step.local,
@@ -197,7 +199,10 @@ def _route_values(answers: FilingAnswers, ctx: DocumentContext, lang: Lang) -> d
         materials_received_on=ctx.materials_received_on,
     )
     plan = procedure_plan(pack, ctx.calendar, today=ctx.today, route=route, dates=dates)
-    bureaus = [_bureau(step, answers, lang) for step in route.steps]
+    bureaus = sorted(
+        (_bureau(step, answers, lang, ctx.order_of(step)) for step in route.steps),
+        key=lambda b: int(b["order"]),
+    )  # numbered as the filing counts its steps (a change may have moved the site)
     penalty = pack.penalty("not_filing")
     return {
         "route": route,

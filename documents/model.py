@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rules.enums import DocumentKind
+from rules.filing_state import bureau_key
 from rules.pack import Pack
 from rules.text import Lang
 from rules.workdays import WorkdayCalendar
 
 if TYPE_CHECKING:
     from rules.answers import FilingAnswers
+    from rules.routing import RouteStep
 
 ALL_KINDS: tuple[DocumentKind, ...] = tuple(DocumentKind)
 # What `beian render` makes by default: a filing's forms and the change report; the
@@ -88,6 +90,14 @@ class DocumentContext:
     lang: Lang = "zh"
     # The route step (1, 2) a filing form is addressed to; None: the first.
     step: int | None = None
+    # The filing's own step numbers by bureau (`rules.filing_state.bureau_key`): after a
+    # change moved the site, its steps' order is not the new route's (a certified step stays
+    # first); empty: the route's.
+    orders: tuple[tuple[str, int], ...] = ()
+
+    def order_of(self, step: RouteStep) -> int:
+        """Return a route step's number as the filing counts its steps."""
+        return dict(self.orders).get(bureau_key(step.local, step.city, step.bureau), step.order)
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,7 @@ def document_jobs(
     jobs: list[tuple[DocumentKind, DocumentContext]] = []
     for kind in dict.fromkeys(kinds):
         if kind is DocumentKind.FILING_FORM and len(route.steps) > 1:
-            jobs += [(kind, replace(ctx, step=s.order)) for s in route.steps]
+            jobs += [(kind, replace(ctx, step=ctx.order_of(s))) for s in route.steps]
         else:
             jobs.append((kind, ctx))
     return jobs

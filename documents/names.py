@@ -68,10 +68,10 @@ def _bureau_tag(answers: FilingAnswers, ctx: DocumentContext, english: bool) -> 
     route = route_filing(
         answers.maintenance, answers.server, ctx.pack, answers.maintenance_city, answers.server_city
     )
-    step = next(s for s in route.steps if s.order == ctx.step)
+    step = next(s for s in route.steps if ctx.order_of(s) == ctx.step)
     city = (step.pack.city if step.pack is not None else None) or None
     if english:
         name = _NOT_ASCII_SAFE.sub("_", city.en if city else step.city or "").strip("_")
-        return f"{step.order}" + (f"-{name}" if name else "")
+        return f"{ctx.step}" + (f"-{name}" if name else "")
     name = city.zh if city else (step.city or "")
-    return f"{step.order}-" + (_UNSAFE_IN_NAMES.sub("_", name).strip("_") or "外地")
+    return f"{ctx.step}-" + (_UNSAFE_IN_NAMES.sub("_", name).strip("_") or "外地")

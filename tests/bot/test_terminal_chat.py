@@ -437,6 +437,10 @@ def test_a_site_moved_by_a_change_can_still_be_amended_when_returned_there(
     assert "需要向网站系统维护地（上海）" in moved.stdout, moved.stdout[-1500:]
     # the new route as a new site files it (「先到上海备案，再到示例市备案」) was false here
     assert "变更后，网站归以下网安部门管辖" in moved.stdout and "先到" not in moved.stdout
+    # the new forms number the bureaus as /status does: this city's certified step first
+    (second,) = (tmp_path / "out").glob("备案表-2-上海-*.pdf")
+    assert "（第2步）" in squeeze("".join(page_texts(second.read_bytes())))
+    assert list((tmp_path / "out").glob("备案表-1-示例市-*.pdf"))
     _record(tmp_path, "change-approved", "submitted", "returned")
     fixed = _chat(tmp_path, ["/amend", "/edit 网站名称", "小吉的笔记", "确认"], "--as", "blogger")
     assert "修改不能改变备案地点" not in fixed.stdout, fixed.stdout[-1500:]
