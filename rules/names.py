@@ -119,12 +119,31 @@ def check_statement(text: str, max_length: int = 1000) -> FieldResult:
             f"“{said}” says nothing the form can state. Write out the measure, system or "
             "licence, then reply “done”.",
         )
-    if not _STATEMENT_WORDS.search(said) or "@" in said:
+    if not _STATEMENT_WORDS.search(said) or "@" in said or _filler(said):
         return bad(
             "这不像是一条措施、制度或许可：请用文字写出具体内容，如“部署防火墙”。",
             "That does not read as a measure, a system or a licence: write it out in words.",
         )
     return found
+
+
+# What people type to get past a question, not a measure: printed in the 备案表 as one.
+_FILLERS = {
+    "随便", "随便写", "随便填", "乱写", "瞎写", "乱填", "测试", "略", "等等", "等", "test",
+    "testing", "asdf", "asdfgh", "qwer", "qwerty", "xxx", "xxxx", "abc", "abcd", "foo", "bar",
+}  # fmt: skip
+
+
+def _filler(said: str) -> bool:
+    """Say whether a statement is a filler word or one syllable or two typed over and over
+    (哈哈哈, aaaa, 啊啊): no measure, system or licence reads so."""
+    compact = re.sub(r"[\s\W_]", "", said).lower()
+    if compact in _FILLERS:
+        return True
+    return len(compact) >= 2 and any(
+        compact == (compact[:n] * len(compact))[: len(compact)] and len(compact) >= 2 * n
+        for n in (1, 2)
+    )
 
 
 _CODE_LIKE = re.compile(r"[A-Za-z]{0,2}\d{5,}[A-Za-z]?")  # E12345678, 13800138000, an ID

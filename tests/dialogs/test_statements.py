@@ -17,14 +17,25 @@ TODAY = dt.date(2026, 11, 28)
 
 
 @pytest.mark.parametrize(
-    "typed", ["是", "13800138000", "1", "确认无误", "采用建议", "a@b.cn", "——", "ok"]
-)
+    "typed",
+    ["是", "13800138000", "1", "确认无误", "采用建议", "a@b.cn", "——", "ok",
+     "随便写", "asdf", "test", "哈哈哈", "aaaa", "呵呵呵呵", "abab", "啊啊"],
+)  # fmt: skip
 def test_what_says_nothing_is_not_a_measure(typed: str) -> None:
     assert not check_statement(typed).valid
 
 
 @pytest.mark.parametrize(
-    "typed", ["部署防火墙", "日志留存六个月", "WAF", "ICP许可证 京B2-20260001"]
+    "typed",
+    [
+        "部署防火墙",
+        "日志留存六个月",
+        "WAF",
+        "ICP许可证 京B2-20260001",
+        "CDN",
+        "SSL",
+        "备份备份数据",
+    ],
 )
 def test_measures_and_licences_in_words_are_kept(typed: str) -> None:
     assert check_statement(typed).normalized == typed
