@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.deliveries import add_delivery
+from bot.deliveries import add_delivery, addressees
 from bot.filing_actions import applicant_chat
 from dialogs.model import Context
 from dialogs.review import change_lines, field_label, field_value
@@ -87,9 +87,9 @@ def report_change_in(
     chats = [review_chat] if review_chat is not None else sorted(reviewers)
     detail, card = change.lines(private=False), change.lines(private=True)
     route = route_json(answers, ctx.pack)
-    moves = steps_of_route(route) if route["in_scope"] else ()
+    moves = steps_of_route(route) if change.advice is not None else None
     action = ReportChange(actor=who, on=on, reason=reason.strip(), detail=detail, card_detail=card,
-                          route=moves if change.advice is not None else None)  # fmt: skip
+                          route=moves, in_scope=bool(route["in_scope"]))  # fmt: skip
     decision = decide(state_of(filing), action, pack=ctx.pack, calendar=ctx.calendar, now=now,
                       reviewers=bool(reviewers), today=ctx.today)  # fmt: skip
     if isinstance(decision, Refusal):
@@ -111,7 +111,7 @@ def report_change_in(
         now=now,
         holder=holder,
         lang=lang,
-        change=change.written_report(filing, answers, on, reason),
+        change=change.written_report(filing, answers, on, reason, ctx.pack),
     )
     return ChangeOutcome(
         changes=change.changes,
@@ -139,7 +139,7 @@ class _Change:
         return _lines(self.changes, self.spec, self.flat, private=private, advice=self.advice)
 
     def written_report(
-        self, filing: Filing, answers: FilingAnswers, on: dt.date, reason: str
+        self, filing: Filing, answers: FilingAnswers, on: dt.date, reason: str, pack: Pack
     ) -> dict[str, Any]:
         """The change report's data: every item (the chat's lines abbreviate long lists)."""
         label = field_label(self.spec, answers.subject_type.value)
@@ -154,7 +154,7 @@ class _Change:
             "items": items,
             "psb_number": filing.psb_number,
             # handed to the bureaus the site is filed with, not a new route's others
-            "to": [s.bureau.zh for s in state_of(filing).steps if s.status in CHANGEABLE][:10],
+            "to": addressees([s for s in state_of(filing).steps if s.status in CHANGEABLE], pack),
         }
 
 
@@ -209,10 +209,11 @@ def reroute(filing: Filing, answers: FilingAnswers, pack: Pack) -> None:
     (`rules.filing_state.rerouted`): a returned change that had moved the site undoes the
     move of its steps too."""
     route = route_json(answers, pack)
-    if route["steps"] == (filing.route or {}).get("steps"):
+    steps = steps_of_route(route)
+    if [s.key for s in steps] == [s.key for s in steps_of_route(filing.route or {})]:
         return
     filing.route = route
-    state = rerouted(state_of(filing), steps_of_route(route) if route["in_scope"] else ())
+    state = rerouted(state_of(filing), steps, in_scope=bool(route["in_scope"]), withdraw=False)
     filing.steps = [s.to_json() for s in state.steps]
     filing.current_step, filing.status = state.current, state.status
 

@@ -10,7 +10,7 @@ on the render pool).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
@@ -35,6 +35,7 @@ from rules.answers import FilingAnswers
 from rules.enums import DocumentKind, OutboxStatus, SubjectType
 from rules.events import Cancel, Event
 from rules.filing_state import StepState, steps_of_route
+from rules.pack import Pack
 from rules.text import Lang
 
 RenderSet = Callable[
@@ -131,6 +132,12 @@ def document_context(
         lang=lang,
         orders=_step_orders(filing, ctx),
     )
+
+
+def addressees(steps: Sequence[StepState], pack: Pack) -> list[str]:
+    """The bureaus a written statement is handed to, by their Chinese names: this city's as
+    the pack names it now (a step keeps the name it had when it was made)."""
+    return [pack.bureau.name.zh if s.local else s.bureau.zh for s in steps][:10]
 
 
 def _step_orders(filing: Filing, ctx: Context) -> tuple[tuple[str, int], ...]:
@@ -295,6 +302,7 @@ def cancellation_statement(
     lang: Lang,
     *,
     filed: tuple[StepState, ...],
+    pack: Pack,
 ) -> int | None:
     """A cancellation's written statement, the one the bureau asks for: its delivery's id
     (None for any other event, and for a filing never submitted: no bureau to hand it to),
@@ -313,6 +321,6 @@ def cancellation_statement(
         cancellation={
             "on": event.on.isoformat(),
             "reason": event.reason[:500],
-            "to": [s.bureau.zh for s in filed][:10],
+            "to": addressees(filed, pack),
         },
     )

@@ -150,9 +150,8 @@ def act(
                            review_chats=review_chats, calendar=ctx.calendar,
                            today=ctx.today)  # fmt: skip
             undo_if_returned(session, filing, before, result, now, ctx.pack)
-            delivery = cancellation_statement(
-                session, filing, event, chat, now, holder, lang, filed=filed_steps(before)
-            )
+            delivery = cancellation_statement(session, filing, event, chat, now, holder, lang,
+                                              filed=filed_steps(before), pack=ctx.pack)  # fmt: skip
             notices = pending_notice_ids(session, filing_id)
             if inbox is not None:
                 plan = reply(notices, delivery) if reply is not None else None

@@ -299,7 +299,7 @@ class Answering(Part):
         if q.stage in _ROUTING and self._routing_settled():
             route = notices.route_of(self.s.answers, self.ctx)
             assert route is not None
-            changing = self.s.changing_from is not None and not self.s.amending
+            changing = self.s.changing_from is not None and not self.s.amending and route.in_scope
             say = notices.change_verdict if changing else notices.verdict
             self.core.say(say(route, self.lang))
             if not route.in_scope:

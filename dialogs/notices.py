@@ -62,7 +62,7 @@ def change_verdict(route: Route, lang: Lang) -> str:
     """During a change of a filed site: the bureaus of the new route, without the order a
     new site files in (a step may be certified already); what each is to be told follows
     once the change is confirmed (`rules.changes.route_advice`)."""
-    bureaus = "\n".join(f"{s.order}. {s.bureau.get(lang)}" for s in route.steps)
+    bureaus = "\n".join(f"• {s.bureau.get(lang)}" for s in route.steps)  # no order: /status
     return reopened.ROUTE_AFTER_CHANGE.get(lang).format(bureaus=bureaus)
 
 

@@ -201,9 +201,9 @@ def route_advice(
     known = {s.key for s in steps}
     lines = [
         t(
-            f"需要向{bureau.zh}新办理网站安全备案（变更之日起30日内，按那里的要求）。",
-            f"A new filing is needed with {bureau.en} (within 30 days of the change, "
-            "following its own procedure).",
+            f"需要向{bureau.zh}新办理网站安全备案（按那里的要求，尽快办理）。",
+            f"A new filing is needed with {bureau.en} (following its own procedure, as soon "
+            "as possible).",
         )
         for key, bureau in now.items()
         if key not in known
@@ -231,8 +231,14 @@ def _key(step: RouteStep) -> str:
 def _told_of_move(bureau: Text, status: FilingStatus, *, stays: bool) -> Text:
     """What a bureau of the filing is to be told of a change of route, by how far the site
     got there: certified, under review, or never submitted."""
-    if status is not S.PREPARED and stays:
+    if status in CHANGEABLE and stays:
         return t(f"向{bureau.zh}报告这次变更。", f"Report this change to {bureau.en}.")
+    if status is not S.PREPARED and stays:
+        return t(
+            f"在{bureau.zh}的备案申请正在办理：在备案系统中同样修改。",
+            f"The application with {bureau.en} is under way: make the same change in the "
+            "filing system.",
+        )
     if status in CHANGEABLE:
         return t(
             f"告知{bureau.zh}：网站已不归其管辖，提交变更说明并在那里办理注销。",

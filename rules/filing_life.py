@@ -254,7 +254,7 @@ def _decide_change(
     for s in state.steps:
         dest = next_status(s.status, action.trigger) if s.status in CHANGEABLE else None
         steps.append(replace(s, status=dest) if dest is not None else s)
-    after = rerouted(replace(state, steps=tuple(steps)), action.route)
+    after = rerouted(replace(state, steps=tuple(steps)), action.route, in_scope=action.in_scope)
     moved = Moved(state, after, state.step, state.status, pack, cal, today)
     notices, reminders = action.consequences(moved)
     gone = {s.order for s in state.steps} - {s.order for s in after.steps}

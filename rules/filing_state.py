@@ -7,6 +7,7 @@ happened there; the filing's status is its step in progress's. Pure: no clock, n
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,11 +81,21 @@ class StepState:
 
 def bureau_key(local: bool, city: str | None, bureau: Text) -> str:
     """Name a bureau by what it is, not by its label: this city's (whatever the pack calls it
-    today), a city's elsewhere (as the site's maintenance place or its server's alike), or —
-    a step stored before steps kept their city — its Chinese name."""
+    today), a city's elsewhere (as the site's maintenance place or its server's alike; 杭州 and
+    杭州市, Shanghai and shanghai alike), or — a step stored before steps kept their city — the
+    city its label names (「服务器托管地（杭州）的公安网安部门」), else its Chinese name."""
     if local:
         return "local"
-    return f"city:{city}" if city else f"name:{bureau.zh}"
+    if not city:
+        named = _CITY_IN_LABEL.search(bureau.zh)
+        city = named.group(1) if named else None
+    if not city:
+        return f"name:{bureau.zh}"
+    plain = re.sub(r"\s+", "", city).lower()
+    return "city:" + (plain[:-1] if plain.endswith("市") and len(plain) > 2 else plain)
+
+
+_CITY_IN_LABEL = re.compile(r"（([^（）]+)）的公安网安部门$")  # rules.routing's own words
 
 
 _DATES = (
@@ -218,30 +229,38 @@ def steps_of_route(route: dict[str, Any]) -> tuple[StepState, ...]:
     )
 
 
-def rerouted(state: FilingState, route: tuple[StepState, ...] | None) -> FilingState:
+def rerouted(
+    state: FilingState,
+    route: tuple[StepState, ...] | None,
+    *,
+    in_scope: bool = True,
+    withdraw: bool = True,
+) -> FilingState:
     """Return the filing's steps once a change moved its route to `route`'s steps (None: the
-    route stays; empty: out of this city's scope). A certified step stays (its bureau is told
-    of the change, and cancels there when the site left it); a step under review stays while
-    its bureau is on the new route (else the application there is withdrawn: it goes); the
-    steps never submitted give way to the new route's bureaus not filed with yet, in its
-    order, so no step names a city the site left. The step in progress: the one under review,
-    else the first new one, else the last certified."""
+    route stays). A certified step stays (its bureau is told of the change, and cancels there
+    when the site left it); a step under review stays while its bureau is on the new route,
+    or is this city's (its reviewers decide it), or when not `withdraw` (a returned change:
+    what was submitted meanwhile is not undone); else the application there is withdrawn and
+    the step goes. The steps never submitted give way to the new route's bureaus not filed
+    with yet, in its order (none when the route is not `in_scope`), so no step names a city
+    the site left. A kept step takes the new route's label for its bureau (the server's host
+    may now be the maintenance place; this city's bureau its name today). The step in
+    progress: the one under review, else the first new one, else the last certified."""
     if route is None:
         return state
-    now = {s.key for s in route}
+    now = {s.key: s for s in route}
     kept = [
-        s
+        replace(s, bureau=now[s.key].bureau) if s.key in now else s
         for s in state.steps
-        if s.status in CHANGEABLE or (s.status is not S.PREPARED and s.key in now)
+        if s.status in CHANGEABLE
+        or (s.status is not S.PREPARED and (s.key in now or s.local or not withdraw))
     ]
     if not kept:
         return state
     filed = {s.key for s in kept}
     last = max(s.order for s in kept)
-    tail = [
-        replace(s, order=last + i, status=S.PREPARED)
-        for i, s in enumerate((s for s in route if s.key not in filed), start=1)
-    ]
+    added = (s for s in route if s.key not in filed) if in_scope else iter(())
+    tail = [replace(s, order=last + i, status=S.PREPARED) for i, s in enumerate(added, start=1)]
     going = [s.order for s in kept if s.status not in CHANGEABLE] + [s.order for s in tail]
     return replace(state, steps=(*kept, *tail), current=going[0] if going else last)
 

@@ -186,6 +186,7 @@ class ReportChange(Event):
     # The new route's steps when the change moves the site (`rules.filing_state.rerouted`);
     # None: the bureaus stay.
     route: tuple[StepState, ...] | None = None
+    in_scope: bool = True  # the new route is this city's (else no step is added for it)
 
     trigger = FilingEvent.REPORT_CHANGE
     label = button("报告变更", "Report a change")
@@ -200,7 +201,7 @@ class ReportChange(Event):
     def data(self) -> dict[str, object]:
         """The reason and what changed as reviewers read it (personal numbers masked): the
         values themselves are in the filing's version history, not copied here."""
-        return {k: v for k, v in super().data().items() if k not in {"detail", "route"}}
+        return {k: v for k, v in super().data().items() if k not in {"detail", "route", "in_scope"}}
 
     def consequences(self, moved: Moved) -> Effects:
         """Every certified step's bureau gets the written statement by the change's deadline

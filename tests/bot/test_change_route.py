@@ -409,3 +409,108 @@ def test_a_cancellation_statement_goes_to_the_bureaus_filed_with_only(url: str, 
         head = squeeze(page_texts(statement.content)[0]).split("开办者")[0]
     engine.dispose()
     assert "致：示例市公安局" in head and "杭州" not in head
+
+
+def _certify_step(url: str, filing_id: int, psb: str) -> None:
+    for event in ("submitted", "initial-passed", "materials-received"):
+        assert run(url, "filings", "record", str(filing_id), event, "--on", "2026-11-30")[0] == 0
+    code, out = run(url, "filings", "record", str(filing_id), "certified", "--on", "2026-11-30",
+                    "--psb-number", psb)  # fmt: skip
+    assert code == 0, out
+
+
+def test_the_same_city_written_another_way_is_the_same_bureau(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """杭州 and 杭州市 were two bureaus: cancel at one, file anew at the other, a third step."""
+    filing_id = _certified(url, pack, example="enterprise")
+    _certify_step(url, filing_id, "浙公网安备33011002000001号")
+    done = _change(url, tmp_path, filing_id, '{"server_city": "杭州市"}')
+    assert "新办理" not in str(done["route_advice"]) and "注销" not in str(done["route_advice"])
+    assert len(_show(url, filing_id)["steps"]) == 2  # type: ignore[arg-type]
+
+
+def test_a_returned_move_keeps_what_was_submitted_meanwhile(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """The server moved to 上海, 上海 was submitted, then the bureau returned the change: the
+    submission there vanished with the move undone."""
+    filing_id = _certified(url, pack)
+    _change(url, tmp_path, filing_id, '{"server": "elsewhere", "server_city": "上海", '
+            '"website.server_address": "上海市浦东新区示例路1号"}')  # fmt: skip
+    assert run(url, "filings", "record", str(filing_id), "submitted", "--on", "2026-11-30")[0] == 0
+    code, out = run(url, "filings", "record", str(filing_id), "change-returned", "--on",
+                    "2026-11-30", "--reason", "材料不全")  # fmt: skip
+    assert code == 0, out
+    steps = _show(url, filing_id)["steps"]
+    assert isinstance(steps, list) and [s["status"] for s in steps] == ["certified", "submitted"]
+    assert "上海" in steps[1]["bureau"]["zh"]
+
+
+def _strip_cities(url: str, filing_id: int) -> None:
+    """The filing as stored before steps kept their city."""
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        filing = s.get(Filing, filing_id)
+        assert filing is not None
+        filing.steps = [{k: v for k, v in step.items() if k != "city"} for step in filing.steps]
+        filing.route = {**filing.route, "steps": [
+            {k: v for k, v in step.items() if k != "city"} for step in filing.route["steps"]
+        ]}  # fmt: skip
+        s.add(filing)
+    engine.dispose()
+
+
+def test_a_filing_stored_before_steps_kept_their_city_keeps_its_steps_on_a_return(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack, example="enterprise")
+    assert run(url, "filings", "record", str(filing_id), "submitted", "--on", "2026-11-30")[0] == 0
+    _change(url, tmp_path, filing_id, '{"security_officer.mobile": "13900139001"}')
+    _strip_cities(url, filing_id)
+    code, out = run(url, "filings", "record", str(filing_id), "change-returned", "--on",
+                    "2026-11-30", "--reason", "号码不符")  # fmt: skip
+    assert code == 0, out
+    steps = _show(url, filing_id)["steps"]
+    assert isinstance(steps, list) and [s["status"] for s in steps] == ["certified", "submitted"]
+
+
+def test_moving_out_of_this_city_keeps_a_step_under_review_still_on_the_route(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    """From the CLI (the chat refuses it): the team moves to 杭州, where the server is and the
+    application is under review; the advice said report there, and the step was dropped."""
+    filing_id = _certified(url, pack, example="enterprise")
+    assert run(url, "filings", "record", str(filing_id), "submitted", "--on", "2026-11-30")[0] == 0
+    done = _change(
+        url, tmp_path, filing_id, '{"maintenance": "elsewhere", "maintenance_city": "杭州"}'
+    )
+    assert "在备案系统中同样修改" in str(done["route_advice"])
+    steps = _show(url, filing_id)["steps"]
+    assert isinstance(steps, list) and [s["status"] for s in steps] == [
+        "change_reported",
+        "submitted",
+    ]
+    assert "网站系统维护地（杭州）" in steps[1]["bureau"]["zh"]  # its label follows its role
+
+
+def test_a_change_report_names_this_city_s_bureau_as_the_pack_names_it_now(
+    url: str, pack: Pack, tmp_path: Path
+) -> None:
+    filing_id = _certified(url, pack)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        filing = s.get(Filing, filing_id)
+        assert filing is not None
+        filing.steps = [{**filing.steps[0], "bureau": {"zh": "示例市公安局网安支队", "en": "Old"}}]
+        s.add(filing)
+    _change(url, tmp_path, filing_id, '{"security_officer.mobile": "13900139001"}')
+    with session_scope(engine) as s:
+        (report,) = s.exec(
+            select(GeneratedDocument).where(GeneratedDocument.kind == DocumentKind.CHANGE_REPORT)
+        ).all()
+        head = squeeze(page_texts(report.content)[0]).split("开办者")[0]
+    engine.dispose()
+    assert f"致：{pack.bureau.name.zh}" in head and "网安支队" not in head.replace(
+        pack.bureau.name.zh, ""
+    )

@@ -445,3 +445,17 @@ def test_a_site_moved_by_a_change_can_still_be_amended_when_returned_there(
     fixed = _chat(tmp_path, ["/amend", "/edit 网站名称", "小吉的笔记", "确认"], "--as", "blogger")
     assert "修改不能改变备案地点" not in fixed.stdout, fixed.stdout[-1500:]
     assert "请在备案系统中同样修改后重新提交" in fixed.stdout
+
+
+def test_a_change_out_of_this_city_does_not_first_promise_a_change_report(
+    tmp_path: Path,
+) -> None:
+    """Maintenance to Shanghai, server to Nanjing: the same turn said 「once you confirm the
+    change, you are told bureau by bureau…」 and then that it is not a change to report."""
+    assert _chat(tmp_path, [said for said, _ in INDIVIDUAL], "--as", "blogger").returncode == 0
+    _certify_all(tmp_path)
+    said = ["/change", "3", "1", "2", "Shanghai", "4", "1", "2", "Nanjing"]
+    out = _chat(tmp_path, said, "--as", "blogger", "--lang", "en").stdout
+    after = out[out.index("> Nanjing") :] if "> Nanjing" in out else out
+    assert "you are told bureau by bureau" not in after, after[-1200:]
+    assert "cancel" in after.lower()  # what it says instead: this city's filing is to end
