@@ -25,7 +25,7 @@ from rules.answers import FilingAnswers
 from rules.changes import apply_changes, diff
 from rules.enums import FilingStatus
 from rules.filing_life import Actor, Role
-from rules.filing_state import steps_of_route, unsubmitted
+from rules.filing_state import changeable, steps_of_route, unsubmitted
 from rules.text import Text, t
 
 # The documents an applicant receives on submission (the change report comes with changes).
@@ -164,6 +164,16 @@ ROUTE_FIXED = t(
 )
 
 
+# A filing certified by one bureau: a move is reported as a change, not cancelled and filed again.
+ROUTE_FIXED_CHANGE = t(
+    "这份备案已经向网安部门提交过，修改不能改变备案地点（维护地、服务器所在地）：没有保存这次修改。"
+    "请按退回原因修改其他项目；维护地或服务器确实搬了的，请发送 /change 报告变更。",
+    "This filing was submitted to a bureau: an amendment cannot move where it is filed (the "
+    "maintenance or the server location). Nothing of it was kept. Fix the other items as the "
+    "return asks; if the maintenance or the server really moved, report it with /change.",
+)
+
+
 def _route_moved(session: Session, submit: Submit, interview_id: int, ctx: Context) -> int | None:
     """The filing an amendment would move to other bureaus though it was submitted to its
     own (its id), else None."""
@@ -221,7 +231,10 @@ def submission_writer(  # type: ignore[no-untyped-def]
         actor = f"applicant:{applicant_id}"
         moved = _route_moved(session, submit, interview_id, ctx) if submit.amends else None
         if moved is not None:
-            return _refused(session, interview_id, submit, moved, ROUTE_FIXED)
+            filing = session.get(Filing, moved)
+            certified = filing is not None and changeable(state_of(filing))
+            why = ROUTE_FIXED_CHANGE if certified else ROUTE_FIXED
+            return _refused(session, interview_id, submit, moved, why)
         amended = (
             _amended(session, submit, interview_id, actor, now, ctx) if submit.amends else None
         )

@@ -445,6 +445,11 @@ def test_a_site_moved_by_a_change_can_still_be_amended_when_returned_there(
     fixed = _chat(tmp_path, ["/amend", "/edit 网站名称", "小吉的笔记", "确认"], "--as", "blogger")
     assert "修改不能改变备案地点" not in fixed.stdout, fixed.stdout[-1500:]
     assert "请在备案系统中同样修改后重新提交" in fixed.stdout
+    # an amendment that would move it is refused, and a certified site is sent to /change
+    # (not told to cancel its certified filing and file again)
+    moved_back = _chat(tmp_path, ["/amend", "/edit 系统维护地", "1", "确认"], "--as", "blogger")
+    assert "修改不能改变备案地点" in moved_back.stdout, moved_back.stdout[-1500:]
+    assert "/change 报告变更" in moved_back.stdout and "注销" not in moved_back.stdout[-300:]
 
 
 def test_a_change_out_of_this_city_does_not_first_promise_a_change_report(
