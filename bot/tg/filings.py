@@ -382,7 +382,15 @@ def stored_pdfs(
             .where(GeneratedDocument.filing_id == filing_id, GeneratedDocument.format == "pdf")
             .order_by(col(GeneratedDocument.id))
         ).all()
-        latest = {d.filename: (d.kind, d.content) for d in rows}
+        # The filing forms of the newest set only: one per bureau of the route then (a change
+        # that moved the site leaves the forms of bureaus it left, under other names, void).
+        forms = [d.created_at for d in rows if d.kind is DocumentKind.FILING_FORM]
+        newest = max(forms) if forms else None
+        latest = {
+            d.filename: (d.kind, d.content)
+            for d in rows
+            if d.kind is not DocumentKind.FILING_FORM or d.created_at == newest
+        }
     return [
         (kind, individual, name, content)
         for name, (kind, content) in latest.items()

@@ -441,6 +441,14 @@ def test_a_site_moved_by_a_change_can_still_be_amended_when_returned_there(
     (second,) = (tmp_path / "out").glob("备案表-2-上海-*.pdf")
     assert "（第2步）" in squeeze("".join(page_texts(second.read_bytes())))
     assert list((tmp_path / "out").glob("备案表-1-示例市-*.pdf"))
+    # what /documents (and a reviewer's PDFs) send: the newest forms, not the void one
+    from bot.tg.filings import stored_pdfs
+    from models.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    forms = sorted(name for _k, _i, name, _c in stored_pdfs(engine, 1, ["filing-form"]))
+    engine.dispose()
+    assert [n.split("-")[1] for n in forms] == ["1", "2"], forms
     _record(tmp_path, "change-approved", "submitted", "returned")
     fixed = _chat(tmp_path, ["/amend", "/edit 网站名称", "小吉的笔记", "确认"], "--as", "blogger")
     assert "修改不能改变备案地点" not in fixed.stdout, fixed.stdout[-1500:]
