@@ -97,6 +97,9 @@ def derive(
     if key not in memo:
         memo[key] = next_deadline(state, pack, calendar)
     due = memo[key]
+    # A change awaiting this city's review is what its desk lists the filing by, though
+    # another bureau's step is in progress (its status, bureau and step in the row).
+    shown = next((s for s in state.steps if s.local and s.status is S.CHANGE_REPORTED), step)
     shape = tuple((s.order, s.local, s.status) for s in state.steps)
     if (shape, state.current) not in memo:  # the reviewers' actions depend on these only
         bare = FilingState(tuple(StepState(o, local, Text(zh="", en=""), status)
@@ -110,11 +113,11 @@ def derive(
         "due_on": due[1] if due else None,
         "due_key": due[1] if due else LAST,
         "due_kind": DUE_KINDS.get(step.status) if due else None,
-        "local": step.local,
-        "step": state.current,
-        "bureau": step.bureau.zh[:200],
-        "bureau_en": step.bureau.en[:200],
-        "status": state.status.value,
+        "local": shown.local,
+        "step": shown.order,
+        "bureau": shown.bureau.zh[:200],
+        "bureau_en": shown.bureau.en[:200],
+        "status": shown.status.value,
         "subject_type": str(filing.subject_type),
         "site_name": filing.site_name[:200],
         "unit": unit[:200],

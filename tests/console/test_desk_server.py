@@ -194,6 +194,28 @@ def test_the_queue_pages_filters_and_searches_on_both_databases(engine: sa.Engin
     assert lines[0].startswith("\ufeff编号 ID") and len(lines) == 5
 
 
+def test_a_change_awaiting_this_city_is_listed_by_it_while_another_step_is_in_progress(
+    engine: sa.Engine,
+) -> None:
+    """Certified here, step 2 (杭州) in progress, a change reported: the queue row showed step
+    2's status and bureau, so 已报告变更 and 本市 did not list what this city must review."""
+    ids = seed(engine).ids
+    ctx = context(TODAY)
+    tea = ids["certified"]
+    move(engine, ctx, tea, E.REPORT_CHANGE, at=moment("2026-11-20"), applicant="8101",
+         reason="更换服务器")  # fmt: skip
+    refresh(engine, ctx.pack, ctx.calendar)
+    with session_scope(engine) as session:
+        row = session.get(FilingQueue, tea)
+        assert row is not None
+        assert (row.status, row.local, row.step) == ("change_reported", True, 1)
+        listed = queue.listing(session, queue.Filters.read({"status": "change_reported"}), TODAY)
+        assert tea in [r.id for r in listed[1]]
+        here = queue.listing(session, queue.Filters.read({"status": "all", "bureau": "local"}),
+                             TODAY)  # fmt: skip
+        assert tea in [r.id for r in here[1]]
+
+
 def test_a_site_name_that_looks_like_a_formula_is_text_in_the_csv() -> None:
     assert queue.cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert queue.cell("+1") == "'+1" and queue.cell("云帆") == "云帆" and queue.cell(None) == ""
