@@ -12,7 +12,7 @@ from models.filings import state_of
 from models.tables import Filing
 from rules.enums import FilingStatus
 from rules.filing_life import STATUS_LABELS, next_deadline
-from rules.filing_state import FilingState, awaits_online
+from rules.filing_state import CHANGEABLE, FilingState, awaits_online
 from rules.plan import by_day, date_text
 from rules.standing import deadline_line, icon_line, next_step
 from rules.text import Lang, listing, mask_number
@@ -99,7 +99,9 @@ def _next(
     hint = _online_hint(filing_id, state, data, lang, terminal, ctx.today)
     if hint is not None:
         lines.append(hint)
-    return lines + [line for s in state.steps if (line := icon_line(s, lang, buttons))]
+    named = sum(s.status in CHANGEABLE for s in state.steps) > 1
+    icons = [icon_line(s, lang, buttons, named=named) for s in state.steps]
+    return lines + [line for line in icons if line]
 
 
 def _online_hint(

@@ -233,21 +233,28 @@ def icon_due(state: FilingState) -> bool:
     )
 
 
-def icon_line(step: StepState, lang: Lang, buttons: frozenset[str]) -> str | None:
-    """Say where a certified step's filing icon stands (None: not certified)."""
+def icon_line(
+    step: StepState, lang: Lang, buttons: frozenset[str], *, named: bool = False
+) -> str | None:
+    """Say where a certified step's filing icon stands (None: not certified); `named`: with
+    its bureau (more than one step is certified: each issued its own)."""
     if step.status not in (S.CERTIFIED, S.CHANGE_REPORTED):
         return None
+    head = t(
+        f"备案图标（{step.bureau.zh}）：" if named else "备案图标：",
+        f"Filing icon ({step.bureau.en}): " if named else "Filing icon: ",
+    ).get(lang)
     if step.icon_placed_on is not None:
         day = date_text(step.icon_placed_on).get(lang)
-        return f"备案图标：已于{day}放置。" if lang == "zh" else f"Filing icon: placed on {day}."
+        return f"{head}已于{day}放置。" if lang == "zh" else f"{head}placed on {day}."
     placed = _press(ICON_LABEL, buttons, lang, "放好后点“{label}”。", " Then press “{label}”.")
     if lang == "zh":
         return (
-            "备案图标：还没有放置。请登录备案系统下载备案图标和查询链接，"
+            f"{head}还没有放置。请登录备案系统下载备案图标和查询链接，"
             f"将图标加上链接放在网站首页底部。{placed}"
         )
     return (
-        "Filing icon: not placed yet. Download the icon and query link from the filing system "
+        f"{head}not placed yet. Download the icon and query link from the filing system "
         f"and place the linked icon at the bottom of the home page.{placed}"
     )
 

@@ -514,3 +514,17 @@ def test_a_change_report_names_this_city_s_bureau_as_the_pack_names_it_now(
     assert f"致：{pack.bureau.name.zh}" in head and "网安支队" not in head.replace(
         pack.bureau.name.zh, ""
     )
+
+
+def test_each_certified_bureau_s_icon_line_names_it(url: str, pack: Pack) -> None:
+    """Two certified steps gave two 「备案图标：还没有放置」 lines, neither saying whose."""
+    filing_id = _certified(url, pack, example="enterprise")
+    _certify_step(url, filing_id, "浙公网安备33011002000001号")
+    ctx = Context(pack=pack, calendar=WorkdayCalendar(pack.calendar), today=NOW.date())
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        filing = s.get(Filing, filing_id)
+        assert filing is not None
+        lines = [line for line in describe(filing, ctx, "zh", masked=False) if "备案图标" in line]
+    engine.dispose()
+    assert len(lines) == 2 and "示例市" in lines[0] and "杭州" in lines[1], lines
