@@ -37,7 +37,7 @@ from rules.events import ReportChange
 from rules.filing_life import Actor, Refusal, decide
 from rules.filing_state import CHANGEABLE, rerouted, steps_of_route
 from rules.pack import Pack
-from rules.routing import route_filing
+from rules.routing import route_of
 from rules.text import Lang, Text, t
 
 CHANGE_KINDS: tuple[DocumentKind, ...] = (DocumentKind.CHANGE_REPORT, DocumentKind.FILING_FORM)
@@ -171,9 +171,7 @@ def _what_changes(filing: Filing, answers: FilingAnswers, ctx: Context) -> _Chan
 
 def route_json(answers: FilingAnswers, pack: Pack) -> dict[str, Any]:
     """Return the filing's route in its domain shape (both languages)."""
-    route = route_filing(
-        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
-    )
+    route = route_of(answers, pack)
     return {
         "in_scope": route.in_scope,
         "steps": [

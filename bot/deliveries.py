@@ -34,8 +34,9 @@ from models.tables import Filing, GeneratedDocument, OutboxMessage
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind, OutboxStatus, SubjectType
 from rules.events import Cancel, Event
-from rules.filing_state import StepState, steps_of_route
+from rules.filing_state import StepState, route_steps
 from rules.pack import Pack
+from rules.routing import route_of
 from rules.text import Lang
 
 RenderSet = Callable[
@@ -144,11 +145,9 @@ def _step_orders(filing: Filing, ctx: Context) -> tuple[tuple[str, int], ...]:
     """The filing's step numbers by bureau, for the documents to number its route's bureaus
     as /status does; none (the route's own) when they would not number them apart (a route
     out of this city's scope, partly beside the filing's steps)."""
-    from bot.changes import route_json  # bot.changes needs this module
-
     orders = tuple((s.key, s.order) for s in state_of(filing).steps)
     try:
-        route = steps_of_route(route_json(FilingAnswers.model_validate(filing.data), ctx.pack))
+        route = route_steps(route_of(FilingAnswers.model_validate(filing.data), ctx.pack))
     except ValidationError:
         return ()
     mapped = [dict(orders).get(s.key, s.order) for s in route]

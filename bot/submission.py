@@ -25,7 +25,8 @@ from rules.answers import FilingAnswers
 from rules.changes import apply_changes, diff
 from rules.enums import FilingStatus
 from rules.filing_life import Actor, Role
-from rules.filing_state import changeable, steps_of_route, unsubmitted
+from rules.filing_state import changeable, route_steps, steps_of_route, unsubmitted
+from rules.routing import route_of
 from rules.text import Text, t
 
 # The documents an applicant receives on submission (the change report comes with changes).
@@ -180,13 +181,13 @@ def _route_moved(session: Session, submit: Submit, interview_id: int, ctx: Conte
     filing = session.exec(select(Filing).where(Filing.interview_id == interview_id)).first()
     if filing is None or filing.id is None or unsubmitted(state_of(filing)):
         return None
-    now = [s.key for s in steps_of_route(route_json(submit.answers, ctx.pack))]
+    now = [s.key for s in route_steps(route_of(submit.answers, ctx.pack))]
     try:  # the route of the answers as filed (a change may have moved it since the steps)
         filed = FilingAnswers.model_validate(filing.data)
     except ValidationError:  # kept before today's checks: its stored route
         was = [s.key for s in steps_of_route(filing.route or {})]
     else:
-        was = [s.key for s in steps_of_route(route_json(filed, ctx.pack))]
+        was = [s.key for s in route_steps(route_of(filed, ctx.pack))]
     return None if now == was else filing.id
 
 

@@ -28,7 +28,7 @@ from rules.plan import (
     estimate_notes,
     procedure_plan,
 )
-from rules.routing import RouteStep, route_filing
+from rules.routing import RouteStep, route_of
 from rules.text import Lang
 
 TITLES: dict[DocumentKind, str] = {
@@ -189,9 +189,7 @@ def _answer_texts(answers: FilingAnswers, pack: Pack, lang: Lang) -> dict[str, A
 def _route_values(answers: FilingAnswers, ctx: DocumentContext, lang: Lang) -> dict[str, Any]:
     """Where to file and when: the route, its bureaus, the plan, the materials' deadline."""
     pack = ctx.pack
-    route = route_filing(
-        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
-    )
+    route = route_of(answers, pack)
     dates = FilingDates(
         connection_date=answers.connection_date,
         submitted_on=ctx.submitted_on,

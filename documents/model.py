@@ -118,11 +118,9 @@ def document_jobs(
 ) -> list[tuple[DocumentKind, DocumentContext]]:
     """Return what to render for `kinds`: one filing form per bureau of a two-city route
     (each addressed to its bureau), every other document once."""
-    from rules.routing import route_filing
+    from rules.routing import route_of
 
-    route = route_filing(
-        answers.maintenance, answers.server, ctx.pack, answers.maintenance_city, answers.server_city
-    )
+    route = route_of(answers, ctx.pack)
     jobs: list[tuple[DocumentKind, DocumentContext]] = []
     for kind in dict.fromkeys(kinds):
         if kind is DocumentKind.FILING_FORM and len(route.steps) > 1:

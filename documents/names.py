@@ -9,7 +9,7 @@ import idna
 from documents.model import DocumentContext
 from rules.answers import FilingAnswers
 from rules.enums import DocumentKind
-from rules.routing import route_filing
+from rules.routing import route_of
 
 FILE_STEMS_EN: dict[DocumentKind, str] = {
     DocumentKind.FILING_FORM: "filing-form",
@@ -65,9 +65,7 @@ def filename_for(
 
 
 def _bureau_tag(answers: FilingAnswers, ctx: DocumentContext, english: bool) -> str:
-    route = route_filing(
-        answers.maintenance, answers.server, ctx.pack, answers.maintenance_city, answers.server_city
-    )
+    route = route_of(answers, ctx.pack)
     step = next(s for s in route.steps if ctx.order_of(s) == ctx.step)
     city = (step.pack.city if step.pack is not None else None) or None
     if english:

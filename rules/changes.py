@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,9 +21,9 @@ from rules.answers import FilingAnswers, answer_problems
 from rules.consistency import contradictions
 from rules.deadlines import Deadline, compute_deadline
 from rules.enums import FilingStatus, PeriodKind
-from rules.filing_state import CHANGEABLE, StepState, bureau_key
+from rules.filing_state import CHANGEABLE, StepState, route_steps
 from rules.pack import Pack
-from rules.routing import Route, RouteStep, route_filing
+from rules.routing import route_of
 from rules.text import Lang, Text, mask_number, t
 from rules.workdays import WorkdayCalendar
 
@@ -173,12 +173,6 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _route(answers: FilingAnswers, pack: Pack) -> Route:
-    return route_filing(
-        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
-    )
-
-
 def route_advice(
     old: FilingAnswers,
     new: FilingAnswers,
@@ -190,14 +184,13 @@ def route_advice(
     bureaus stay the same. `steps`: the filing's steps with their statuses (None: every
     bureau of the old route certified); bureaus are compared by what they are
     (`rules.filing_state.bureau_key`), not by their labels."""
-    before, after = _route(old, pack), _route(new, pack)
-    if [_key(s) for s in before.steps] == [_key(s) for s in after.steps]:
+    after = route_of(new, pack)
+    was, will = route_steps(route_of(old, pack)), route_steps(after)
+    if [s.key for s in was] == [s.key for s in will]:
         return None
     if steps is None:
-        steps = [
-            StepState(s.order, s.local, s.bureau, S.CERTIFIED, city=s.city) for s in before.steps
-        ]
-    now = {_key(s): s.bureau for s in after.steps}
+        steps = [replace(s, status=S.CERTIFIED) for s in was]
+    now = {s.key: s.bureau for s in will}
     known = {s.key for s in steps}
     lines = [
         t(
@@ -222,10 +215,6 @@ def route_advice(
         zh=head.zh + "\n" + "\n".join(f"• {line.zh}" for line in lines),
         en=head.en + "\n" + "\n".join(f"• {line.en}" for line in lines),
     )
-
-
-def _key(step: RouteStep) -> str:
-    return bureau_key(step.local, step.city, step.bureau)
 
 
 def _told_of_move(bureau: Text, status: FilingStatus, *, stays: bool) -> Text:

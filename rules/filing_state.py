@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rules.deadlines import compute_deadline
 from rules.enums import FilingStatus, PeriodKind
 from rules.pack import Pack
 from rules.text import Text, t
 from rules.workdays import WorkdayCalendar
+
+if TYPE_CHECKING:
+    from rules.routing import Route
 
 S = FilingStatus
 
@@ -214,6 +217,11 @@ def not_amendable(state: FilingState) -> Text:
 def due_of(kind: PeriodKind, start: dt.date, pack: Pack, cal: WorkdayCalendar) -> dt.date:
     """Return the last day of the period `kind` started on `start`."""
     return compute_deadline(kind, start, pack, cal).due
+
+
+def route_steps(route: Route) -> tuple[StepState, ...]:
+    """Return a route's bureaus as steps, in its order, not filed anywhere yet."""
+    return tuple(StepState(s.order, s.local, s.bureau, city=s.city) for s in route.steps)
 
 
 def steps_of_route(route: dict[str, Any]) -> tuple[StepState, ...]:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rules.enums import Location, RouteWhere
 from rules.pack import Pack
 from rules.places import is_outside_mainland
 from rules.text import Text, t
+
+if TYPE_CHECKING:
+    from rules.answers import FilingAnswers
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,13 @@ def is_this_city(city: str | None, pack: Pack) -> bool:
 
 def _clean(city: str | None) -> str | None:
     return (city or "").strip() or None
+
+
+def route_of(answers: FilingAnswers, pack: Pack) -> Route:
+    """Return the route of a filing's answers (their maintenance and server places)."""
+    return route_filing(
+        answers.maintenance, answers.server, pack, answers.maintenance_city, answers.server_city
+    )
 
 
 def route_filing(
